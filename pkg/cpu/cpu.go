@@ -44,11 +44,11 @@ type StopReason int
 
 // Stop reasons.
 const (
-	StopRequested StopReason = iota + 1 // the syscall handler or Stop asked
-	StopBudget                          // the instruction budget was spent
-	StopException                       // a CPU exception (Exit.Intno)
-	StopMemFault                        // an invalid memory access (Exit.Fault)
-	StopInvalidInsn                     // an undefined instruction
+	StopRequested   StopReason = iota + 1 // the syscall handler or Stop asked
+	StopBudget                            // the instruction budget was spent
+	StopException                         // a CPU exception (Exit.Intno)
+	StopMemFault                          // an invalid memory access (Exit.Fault)
+	StopInvalidInsn                       // an undefined instruction
 )
 
 var stopNames = map[StopReason]string{

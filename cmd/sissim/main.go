@@ -1,0 +1,209 @@
+// Command sissim runs AArch64 Linux programs on the simulated SIS kernel.
+//
+//	sissim run [flags] guest.elf [args...]
+//
+// The guest's exit status becomes sissim's; sissim's own errors (bad flags,
+// a file that is not a static AArch64 program) exit with status 2.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
+
+	"github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/kernel"
+)
+
+const usage = `sissim simulates the SIS kernel: real AArch64 Linux programs run under
+Unicorn with the kernel written in Go.
+
+Usage:
+  sissim run [flags] [guest.elf [args...]] run a static AArch64 Linux program
+                                           (default: the built-in hello guest)
+  sissim version                           print versions
+  sissim help                              show this help
+
+Run 'sissim run -h' for the run flags.
+`
+
+func main() {
+	os.Exit(runMain(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// runMain is main without the process exit, for tests.
+func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(argv) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch argv[0] {
+	case "run":
+		return cmdRun(argv[1:], stdin, stdout, stderr)
+	case "version":
+		fmt.Fprintf(stdout, "sissim (SIS Kernel simulator), libunicorn %s\n", cpu.Version())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sissim: unknown command %q\n\n%s", argv[0], usage)
+	return 2
+}
+
+// envFlag collects repeated --env K=V flags.
+type envFlag []string
+
+func (e *envFlag) String() string { return strings.Join(*e, ",") }
+func (e *envFlag) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("want K=V, got %q", v)
+	}
+	*e = append(*e, v)
+	return nil
+}
+
+func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("run", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	var env envFlag
+	flags.Var(&env, "env", "set a guest environment variable `K=V` (repeatable)")
+	clock := flags.String("clock", "deterministic", "clock `mode`: deterministic or realtime")
+	seed := flags.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom")
+	strace := flags.Bool("strace", false, "print one line per system call to stderr")
+	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
+	verbose := flags.Bool("v", false, "log kernel debug messages")
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
+		flags.PrintDefaults()
+	}
+	if err := flags.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	mode, err := kernel.ParseClockMode(*clock)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
+	}
+	host, guestPath, data, err := guestProgram(flags.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "sissim: %s: %v\n", host, err)
+		return 2
+	}
+	cfg := kernel.Config{
+		Clock:             mode,
+		Seed:              *seed,
+		Stdin:             stdin,
+		Stdout:            stdout,
+		Stderr:            stderr,
+		ConsoleIsTerminal: isTerminal(stdout),
+		MaxInsns:          *maxInsns,
+		Log:               newLogger(stderr, *verbose),
+	}
+	if *strace {
+		cfg.Strace = stderr
+	}
+	m, err := kernel.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return 2
+	}
+	defer m.Close()
+	if err := m.FS().MkdirAll(path.Dir(guestPath), 0o755); err == nil {
+		err = m.FS().WriteFile(guestPath, data, 0o755)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return 2
+	}
+	var guestArgs []string
+	if flags.NArg() > 1 {
+		guestArgs = flags.Args()[1:]
+	}
+	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env})
+	if err != nil {
+		var ee *kernel.ExecError
+		if errors.As(err, &ee) {
+			fmt.Fprintf(stderr, "sissim: %s: %s\n", host, ee.Reason)
+			return 2
+		}
+		fmt.Fprintln(stderr, "sissim:", err)
+	}
+	if status.Report != "" {
+		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
+	}
+	return status.ShellCode()
+}
+
+// defaultGuest is the embedded program run when no guest is named.
+const defaultGuest = "hello"
+
+// guestProgram returns the program to run: the host file named by args[0],
+// placed in the guest's file system at its host path (as under qemu-user,
+// so argv[0] and /proc/self/exe agree), or the embedded default guest at
+// /bin/hello.
+func guestProgram(args []string) (name, guestPath string, data []byte, err error) {
+	if len(args) == 0 {
+		data, err = fs.ReadFile(sissim.Guests(), defaultGuest)
+		return "/bin/" + defaultGuest, "/bin/" + defaultGuest, data, err
+	}
+	abs, err := filepath.Abs(args[0])
+	if err != nil {
+		return args[0], "", nil, err
+	}
+	data, err = readGuest(abs)
+	return args[0], filepath.ToSlash(abs), data, err
+}
+
+// readGuest reads a program file from the host, refusing what the kernel
+// would refuse before reading it whole.
+func readGuest(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errors.New("no such file")
+		}
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, errors.New("is a directory")
+	}
+	if fi.Size() > kernel.MaxExecSize {
+		return nil, fmt.Errorf("file is %d bytes; the limit is %d", fi.Size(), kernel.MaxExecSize)
+	}
+	return os.ReadFile(path)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newLogger logs kernel messages to w as "LEVEL message" lines, without
+// timestamps so that deterministic runs stay byte-identical.
+func newLogger(w io.Writer, verbose bool) *zap.Logger {
+	enc := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{
+		LevelKey:    "level",
+		MessageKey:  "msg",
+		EncodeLevel: func(l zapcore.Level, e zapcore.PrimitiveArrayEncoder) { e.AppendString("sissim: " + l.String() + ":") },
+	})
+	level := zapcore.WarnLevel
+	if verbose {
+		level = zapcore.DebugLevel
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+}

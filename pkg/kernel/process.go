@@ -1,0 +1,327 @@
+package kernel
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// ExitStatus is how a process ended.
+type ExitStatus struct {
+	Code   int          // exit code, when Signal is 0
+	Signal linux.Signal // the signal that killed it, or 0
+	// Report is a one-line explanation for a process killed by the kernel
+	// (a fault or an exhausted instruction budget).
+	Report string
+}
+
+// ShellCode returns the status as a shell reports it: the exit code, or
+// 128+signal.
+func (s ExitStatus) ShellCode() int {
+	if s.Signal != 0 {
+		return 128 + int(s.Signal)
+	}
+	return s.Code
+}
+
+// WaitStatus returns the status encoded for wait4.
+func (s ExitStatus) WaitStatus() uint32 {
+	if s.Signal != 0 {
+		return uint32(s.Signal) & 0x7f
+	}
+	return uint32(s.Code&0xff) << 8
+}
+
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return "killed by " + s.Signal.String()
+	}
+	return fmt.Sprintf("exit status %d", s.Code)
+}
+
+// Process is a guest process: an address space with one thread of
+// execution, a file-descriptor table and credentials.
+type Process struct {
+	m    *Machine
+	PID  int
+	PPID int
+
+	exe  string // absolute path of the program
+	argv []string
+	envp []string
+
+	task *Task // the running thread
+
+	eng   cpu.Engine
+	as    *addressSpace
+	fds   *fdTable
+	cwd   string
+	umask uint32
+
+	startNs    uint64
+	tidAddr    uint64 // set_tid_address
+	robustList uint64 // set_robust_list
+	rlimits    [16][2]uint64
+	sigMask    uint64
+	sigacts    [65]sigaction
+	stop       bool // the current syscall asked the engine to stop
+	exited     bool
+	status     ExitStatus
+	pending    []error // kernel errors to surface from Wait
+}
+
+// Task is a thread of a process; system calls run on behalf of a task.
+type Task struct {
+	*Process
+	TID int
+}
+
+// ProcessSpec describes a program to start.
+type ProcessSpec struct {
+	Path string   // program path in the machine's file system
+	Argv []string // argv; defaults to {Path}
+	Env  []string // environment, "K=V"
+	Cwd  string   // working directory; defaults to "/"
+}
+
+// Spawn loads a program into a new process. The process runs when Wait is
+// called.
+func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
+	p := path.Clean("/" + spec.Path)
+	data, err := m.readExecutable(p)
+	if err != nil {
+		return nil, err
+	}
+	argv := spec.Argv
+	if len(argv) == 0 {
+		argv = []string{spec.Path}
+	}
+	cwd := spec.Cwd
+	if cwd == "" {
+		cwd = "/"
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errors.New("machine is closed")
+	}
+	pid := m.nextPID
+	m.nextPID++
+	m.mu.Unlock()
+
+	proc := &Process{m: m, PID: pid, exe: p, argv: argv, envp: spec.Env, cwd: cwd, umask: 0o022, rlimits: defaultRlimits()}
+	eng, err := cpu.New(cpu.Options{
+		Clock:      m.clock,
+		CountInsns: m.cfg.Clock == Deterministic || m.cfg.MaxInsns > 0,
+		Syscall:    proc.syscall,
+	})
+	if err != nil {
+		return nil, err
+	}
+	proc.eng = eng
+	proc.task = &Task{Process: proc, TID: pid}
+	proc.as = newAddressSpace(eng)
+	proc.fds = newConsoleFDs(m)
+	if err := proc.load(data); err != nil {
+		proc.release()
+		var ee *ExecError
+		if errors.As(err, &ee) {
+			ee.Path = spec.Path
+		}
+		return nil, err
+	}
+	proc.startNs = m.clock.Now()
+	m.mu.Lock()
+	m.procs[pid] = proc
+	m.mu.Unlock()
+	return proc, nil
+}
+
+// Run spawns a program and waits for it.
+func (m *Machine) Run(spec ProcessSpec) (ExitStatus, error) {
+	p, err := m.Spawn(spec)
+	if err != nil {
+		return ExitStatus{}, err
+	}
+	return p.Wait()
+}
+
+// readExecutable reads a program file, refusing what execve refuses.
+func (m *Machine) readExecutable(p string) ([]byte, error) {
+	fi, err := m.fs.Stat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &ExecError{Path: p, Reason: "no such file", Errno: linux.ENOENT}
+		}
+		return nil, &ExecError{Path: p, Reason: err.Error(), Errno: linux.ErrnoFromError(err)}
+	}
+	if fi.IsDir() {
+		return nil, &ExecError{Path: p, Reason: "is a directory", Errno: linux.EACCES}
+	}
+	if fi.Size() > MaxExecSize {
+		return nil, &ExecError{Path: p, Reason: fmt.Sprintf("file is %d bytes; the limit is %d", fi.Size(), MaxExecSize), Errno: linux.E2BIG}
+	}
+	data, err := m.fs.ReadFile(p)
+	if err != nil {
+		return nil, &ExecError{Path: p, Reason: err.Error(), Errno: linux.ErrnoFromError(err)}
+	}
+	return data, nil
+}
+
+// HWCAP bits the emulated CPU (Unicorn's Cortex-A72) implements.
+const hwcap = 1<<0 | 1<<1 | 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 // FP ASIMD AES PMULL SHA1 SHA2 CRC32
+
+// load maps the program and builds the initial stack and registers.
+func (p *Process) load(data []byte) error {
+	img, err := loadELF(p.as, p.exe, data)
+	if err != nil {
+		return err
+	}
+	p.as.brkBase, p.as.brk, p.as.brkMapped = img.end, img.end, img.end
+	if err := p.as.mapFixed(stackTop-stackSize, stackSize, cpu.ProtRead|cpu.ProtWrite, "[stack]", 0); err != nil {
+		return err
+	}
+	si := stackImage{argv: p.argv, envp: p.envp, execfn: p.exe}
+	p.m.randomBytes(si.random[:])
+	si.auxv = [][2]uint64{
+		{linux.AT_HWCAP, hwcap},
+		{linux.AT_PAGESZ, pageSize},
+		{linux.AT_CLKTCK, 100},
+		{linux.AT_PHDR, img.phdr},
+		{linux.AT_PHENT, img.phent},
+		{linux.AT_PHNUM, img.phnum},
+		{linux.AT_BASE, 0},
+		{linux.AT_FLAGS, 0},
+		{linux.AT_ENTRY, img.entry},
+		{linux.AT_UID, 0},
+		{linux.AT_EUID, 0},
+		{linux.AT_GID, 0},
+		{linux.AT_EGID, 0},
+		{linux.AT_SECURE, 0},
+	}
+	sp, err := si.build(p.as, stackTop)
+	if err != nil {
+		if errors.Is(err, errArgs) {
+			return execErr(linux.E2BIG, "argument list too long")
+		}
+		return err
+	}
+	return p.eng.WriteRegs([]cpu.Reg{cpu.SP, cpu.PC}, []uint64{sp, img.entry})
+}
+
+// Wait runs the process until it exits and returns its status. An error
+// means the kernel itself failed (never a guest fault, which is a status).
+func (p *Process) Wait() (ExitStatus, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	m := p.m
+	for !p.exited {
+		pc, err := p.eng.Reg(cpu.PC)
+		if err != nil {
+			return p.kill(linux.SIGSEGV, "kernel: "+err.Error()), err
+		}
+		if m.cfg.MaxInsns > 0 {
+			p.eng.SetStopAt(m.cfg.MaxInsns)
+		}
+		ex, err := p.eng.Run(pc)
+		if err != nil {
+			p.kill(linux.SIGSEGV, fmt.Sprintf("cpu error at pc=%#x: %v", pc, err))
+			break
+		}
+		p.stop = false
+		switch ex.Reason {
+		case cpu.StopRequested:
+		case cpu.StopBudget:
+			m.mu.Lock()
+			m.insnStop = true
+			m.mu.Unlock()
+			p.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
+		case cpu.StopMemFault:
+			p.fault(linux.SIGSEGV, ex)
+		case cpu.StopInvalidInsn:
+			p.fault(linux.SIGILL, ex)
+		case cpu.StopException:
+			switch ex.Intno {
+			case cpu.ExcpUDEF:
+				p.fault(linux.SIGILL, ex)
+			case cpu.ExcpBKPT:
+				p.fault(linux.SIGTRAP, ex)
+			default:
+				p.fault(linux.SIGSEGV, ex)
+			}
+		}
+	}
+	err := errors.Join(p.pending...)
+	p.release()
+	m.mu.Lock()
+	delete(m.procs, p.PID)
+	m.mu.Unlock()
+	return p.status, err
+}
+
+// fault kills the process for a CPU fault with a one-line report.
+func (p *Process) fault(sig linux.Signal, ex cpu.Exit) {
+	pc, _ := p.eng.Reg(cpu.PC)
+	var what string
+	switch ex.Reason {
+	case cpu.StopMemFault:
+		kind := "unmapped"
+		if !ex.Fault.Unmapped {
+			kind = "protected"
+		}
+		what = fmt.Sprintf("%s of %s address %#x", ex.Fault.Access, kind, ex.Fault.Addr)
+		// Unicorn 2.0 reports the PC of the faulting block, not always of
+		// the faulting instruction.
+		pcNote := "pc~"
+		if ex.Fault.Access == cpu.AccessFetch {
+			pcNote, pc = "pc=", ex.Fault.Addr
+		}
+		p.kill(sig, fmt.Sprintf("%s (%s) %s%#x: %s", sig, sig.Description(), pcNote, pc, what))
+		return
+	default:
+		// PC points past the instruction for synchronous exceptions.
+		what = "undefined instruction"
+		if sig == linux.SIGTRAP {
+			what = "breakpoint"
+		}
+		pc -= 4
+	}
+	p.kill(sig, fmt.Sprintf("%s (%s) pc=%#x: %s", sig, sig.Description(), pc, what))
+}
+
+// kill ends the process by a signal.
+func (p *Process) kill(sig linux.Signal, report string) ExitStatus {
+	p.exit(ExitStatus{Signal: sig, Report: report})
+	if report != "" {
+		p.m.log.Sugar().Debugf("pid %d (%s): %s", p.PID, path.Base(p.exe), report)
+	}
+	return p.status
+}
+
+// exit records the status and stops the engine.
+func (p *Process) exit(s ExitStatus) {
+	if p.exited {
+		return
+	}
+	p.exited = true
+	p.status = s
+	p.stop = true
+}
+
+// release frees the engine and closes every descriptor.
+func (p *Process) release() error {
+	var err error
+	if p.fds != nil {
+		p.fds.closeAll()
+	}
+	if p.eng != nil {
+		err = p.eng.Close()
+		p.eng = nil
+	}
+	return err
+}

@@ -1,0 +1,561 @@
+package kernel
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/vfs"
+)
+
+func registerFileSyscalls(reg registerFn) {
+	reg(linux.SysOpenat, syscallEntry{fn: sysOpenat, args: []argKind{argFD, argPath, argOpen, argOct}})
+	reg(linux.SysClose, syscallEntry{fn: sysClose, args: []argKind{argFD}})
+	reg(linux.SysRead, syscallEntry{fn: sysRead, args: []argKind{argFD, argBufOut, argUint}})
+	reg(linux.SysWrite, syscallEntry{fn: sysWrite, args: []argKind{argFD, argBufIn, argUint}})
+	reg(linux.SysReadv, syscallEntry{fn: sysReadv, args: []argKind{argFD, argHex, argInt}})
+	reg(linux.SysWritev, syscallEntry{fn: sysWritev, args: []argKind{argFD, argHex, argInt}})
+	reg(linux.SysPread64, syscallEntry{fn: sysPread64, args: []argKind{argFD, argBufOut, argUint, argInt}})
+	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64, args: []argKind{argFD, argBufIn, argUint, argInt}})
+	reg(linux.SysLseek, syscallEntry{fn: sysLseek, args: []argKind{argFD, argInt, argInt}})
+	reg(linux.SysFstat, syscallEntry{fn: sysFstat, args: []argKind{argFD, argHex}})
+	reg(linux.SysNewfstatat, syscallEntry{fn: sysNewfstatat, args: []argKind{argFD, argPath, argHex, argHex}})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console; ENOTTY elsewhere",
+		args: []argKind{argFD, argHex, argHex}})
+	reg(linux.SysReadlinkat, syscallEntry{fn: sysReadlinkat, support: Partial, note: "/proc/self/exe",
+		args: []argKind{argFD, argPath, argHex, argUint}})
+	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd, args: []argKind{argHex, argUint}})
+	reg(linux.SysDup, syscallEntry{fn: sysDup, args: []argKind{argFD}})
+	reg(linux.SysDup3, syscallEntry{fn: sysDup3, args: []argKind{argFD, argFD, argOpen}})
+	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL",
+		args: []argKind{argFD, argInt, argHex}})
+}
+
+// absPath resolves a path argument relative to dirfd.
+func (t *Task) absPath(dirfd int, p string) (string, error) {
+	if path.IsAbs(p) {
+		return path.Clean(p), nil
+	}
+	if dirfd == linux.AT_FDCWD {
+		return path.Join(t.cwd, p), nil
+	}
+	of, err := t.fds.get(dirfd)
+	if err != nil {
+		return "", err
+	}
+	vf, ok := of.f.(*vfs.File)
+	if !ok {
+		return "", linux.ENOTDIR
+	}
+	return path.Join(vf.Path, p), nil
+}
+
+// pathArg reads a path argument and resolves it against dirfd.
+func (t *Task) pathArg(dirfd int, addr uint64) (string, error) {
+	p, err := t.readPath(addr)
+	if err != nil {
+		return "", err
+	}
+	return t.absPath(dirfd, p)
+}
+
+// osFlags converts Linux open flags to os.O_* flags.
+func osFlags(f int) int {
+	var o int
+	switch f & linux.O_ACCMODE {
+	case linux.O_RDONLY:
+		o = os.O_RDONLY
+	case linux.O_WRONLY:
+		o = os.O_WRONLY
+	default:
+		o = os.O_RDWR
+	}
+	for _, c := range [...][2]int{
+		{linux.O_CREAT, os.O_CREATE}, {linux.O_EXCL, os.O_EXCL},
+		{linux.O_TRUNC, os.O_TRUNC}, {linux.O_APPEND, os.O_APPEND},
+	} {
+		if f&c[0] != 0 {
+			o |= c[1]
+		}
+	}
+	return o
+}
+
+// Openat implements openat(2).
+func sysOpenat(t *Task, a *args) (uint64, error) {
+	p, err := t.pathArg(a.int32(0), a[1])
+	if err != nil {
+		return 0, err
+	}
+	flags := a.int32(2)
+	mode := fs.FileMode(a.uint32(3)&0o7777) &^ fs.FileMode(t.umask)
+	fi, statErr := t.m.fs.Stat(p)
+	switch {
+	case statErr == nil && flags&linux.O_CREAT != 0 && flags&linux.O_EXCL != 0:
+		return 0, linux.EEXIST
+	case statErr == nil && fi.IsDir() && flags&linux.O_ACCMODE != linux.O_RDONLY:
+		return 0, linux.EISDIR
+	case statErr == nil && !fi.IsDir() && flags&linux.O_DIRECTORY != 0:
+		return 0, linux.ENOTDIR
+	}
+	f, err := t.m.fs.Open(p, osFlags(flags), mode)
+	if err != nil {
+		return 0, err
+	}
+	fd, err := t.fds.install(f, flags&^(linux.O_CREAT|linux.O_EXCL|linux.O_TRUNC|linux.O_CLOEXEC), 0, flags&linux.O_CLOEXEC != 0)
+	if err != nil {
+		f.Close()
+		return 0, err
+	}
+	return uint64(fd), nil
+}
+
+// Close implements close(2).
+func sysClose(t *Task, a *args) (uint64, error) {
+	return 0, t.fds.close(a.int32(0))
+}
+
+// maxIO bounds one read or write, as Linux's MAX_RW_COUNT does.
+const maxIO = 0x7ffff000
+
+// ioBuf returns a transfer buffer of n bytes, bounded to keep a single
+// call's host allocation sane.
+func ioBuf(n uint64) []byte {
+	if n > 1<<20 {
+		n = 1 << 20
+	}
+	return make([]byte, n)
+}
+
+// readFile reads from of into guest memory at addr.
+func (t *Task) readFile(of *openFile, addr, n uint64, off int64) (uint64, error) {
+	if of.flags&linux.O_ACCMODE == linux.O_WRONLY {
+		return 0, linux.EBADF
+	}
+	if n > maxIO {
+		n = maxIO
+	}
+	if !t.as.check(addr, n, cpu.ProtWrite) {
+		return 0, linux.EFAULT
+	}
+	buf := ioBuf(n)
+	var got int
+	var err error
+	if off >= 0 {
+		ra, ok := of.f.(io.ReaderAt)
+		if !ok {
+			return 0, linux.ESPIPE
+		}
+		got, err = ra.ReadAt(buf, off)
+	} else {
+		got, err = of.f.Read(buf)
+	}
+	if err != nil && err != io.EOF && got == 0 {
+		return 0, fileErr(err)
+	}
+	return uint64(got), t.copyOut(addr, buf[:got])
+}
+
+// writeFile writes guest memory at addr to of.
+func (t *Task) writeFile(of *openFile, addr, n uint64, off int64) (uint64, error) {
+	if of.flags&linux.O_ACCMODE == linux.O_RDONLY {
+		return 0, linux.EBADF
+	}
+	if n > maxIO {
+		n = maxIO
+	}
+	var done uint64
+	for done < n {
+		buf := ioBuf(n - done)
+		if err := t.copyIn(addr+done, buf); err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, err
+		}
+		var w int
+		var err error
+		switch {
+		case off >= 0:
+			wa, ok := of.f.(io.WriterAt)
+			if !ok {
+				return 0, linux.ESPIPE
+			}
+			w, err = wa.WriteAt(buf, off+int64(done))
+		case of.flags&linux.O_APPEND != 0:
+			if s, ok := of.f.(io.Seeker); ok {
+				s.Seek(0, io.SeekEnd)
+			}
+			fallthrough
+		default:
+			w, err = of.f.Write(buf)
+		}
+		done += uint64(w)
+		if err != nil {
+			if done > 0 {
+				return done, nil
+			}
+			return 0, fileErr(err)
+		}
+	}
+	return done, nil
+}
+
+// fileErr maps an I/O error to errno.
+func fileErr(err error) error {
+	var errno linux.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	return linux.ErrnoFromError(err)
+}
+
+// Read implements read(2).
+func sysRead(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	return t.readFile(of, a[1], a[2], -1)
+}
+
+// Write implements write(2).
+func sysWrite(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	return t.writeFile(of, a[1], a[2], -1)
+}
+
+// Pread64 implements pread64(2).
+func sysPread64(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	if a.int(3) < 0 {
+		return 0, linux.EINVAL
+	}
+	return t.readFile(of, a[1], a[2], a.int(3))
+}
+
+// Pwrite64 implements pwrite64(2).
+func sysPwrite64(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	if a.int(3) < 0 {
+		return 0, linux.EINVAL
+	}
+	return t.writeFile(of, a[1], a[2], a.int(3))
+}
+
+// iovecs reads an iovec array.
+func (t *Task) iovecs(addr uint64, cnt int) ([][2]uint64, error) {
+	if cnt < 0 || cnt > 1024 {
+		return nil, linux.EINVAL
+	}
+	raw := make([]byte, 16*cnt)
+	if err := t.copyIn(addr, raw); err != nil {
+		return nil, err
+	}
+	iov := make([][2]uint64, cnt)
+	for i := range iov {
+		iov[i] = [2]uint64{le64(raw[16*i:]), le64(raw[16*i+8:])}
+	}
+	return iov, nil
+}
+
+// Readv implements readv(2).
+func sysReadv(t *Task, a *args) (uint64, error) {
+	return t.vectorIO(a, t.readFile)
+}
+
+// Writev implements writev(2).
+func sysWritev(t *Task, a *args) (uint64, error) {
+	return t.vectorIO(a, t.writeFile)
+}
+
+func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint64, error)) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	iov, err := t.iovecs(a[1], a.int32(2))
+	if err != nil {
+		return 0, err
+	}
+	var total uint64
+	for _, v := range iov {
+		if v[1] == 0 {
+			continue
+		}
+		n, err := op(of, v[0], v[1], -1)
+		total += n
+		if err != nil {
+			if total > 0 {
+				return total, nil
+			}
+			return 0, err
+		}
+		if n < v[1] {
+			break
+		}
+	}
+	return total, nil
+}
+
+// Lseek implements lseek(2).
+func sysLseek(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	s, ok := of.f.(io.Seeker)
+	if !ok {
+		return 0, linux.ESPIPE
+	}
+	whence := a.int32(2)
+	if whence < 0 || whence > 2 {
+		return 0, linux.EINVAL
+	}
+	off, err := s.Seek(a.int(1), whence)
+	if err != nil {
+		return 0, linux.EINVAL
+	}
+	return uint64(off), nil
+}
+
+// Fstat implements fstat(2).
+func sysFstat(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	st, ok := of.f.(statter)
+	if !ok {
+		return 0, linux.EBADF
+	}
+	fi, err := st.Stat()
+	if err != nil {
+		return 0, fileErr(err)
+	}
+	return 0, t.writeStat(a[1], fi)
+}
+
+// Newfstatat implements newfstatat(2).
+func sysNewfstatat(t *Task, a *args) (uint64, error) {
+	p, err := t.readString(a[1], linux.PATH_MAX-1)
+	if err != nil {
+		return 0, err
+	}
+	if p == "" {
+		if a[3]&linux.AT_EMPTY_PATH == 0 {
+			return 0, linux.ENOENT
+		}
+		return sysFstat(t, &args{a[0], a[2]})
+	}
+	abs, err := t.absPath(a.int32(0), p)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := t.m.fs.Stat(abs)
+	if err != nil {
+		return 0, fileErr(err)
+	}
+	return 0, t.writeStat(a[2], fi)
+}
+
+// writeStat stores fi as struct stat at addr.
+func (t *Task) writeStat(addr uint64, fi fs.FileInfo) error {
+	st := linux.Stat{
+		Mode:    linuxMode(fi.Mode()),
+		Nlink:   1,
+		Size:    fi.Size(),
+		Blksize: 4096,
+		Blocks:  (fi.Size() + 511) / 512,
+		Mtime:   fi.ModTime().Unix(),
+	}
+	if fi.ModTime().IsZero() {
+		st.Mtime = 0
+	} else {
+		st.MtimeNsec = int64(fi.ModTime().Nanosecond())
+	}
+	st.Atime, st.AtimeNsec, st.Ctime, st.CtimeNsec = st.Mtime, st.MtimeNsec, st.Mtime, st.MtimeNsec
+	if fi.IsDir() {
+		st.Nlink = 2
+	}
+	b, _ := st.MarshalBinary()
+	return t.copyOut(addr, b)
+}
+
+// linuxMode converts an fs.FileMode to st_mode.
+func linuxMode(m fs.FileMode) uint32 {
+	mode := uint32(m.Perm())
+	switch {
+	case m.IsDir():
+		mode |= 0o040000
+	case m&fs.ModeSymlink != 0:
+		mode |= 0o120000
+	case m&fs.ModeCharDevice != 0:
+		mode |= 0o020000
+	case m&fs.ModeDevice != 0:
+		mode |= 0o060000
+	case m&fs.ModeNamedPipe != 0:
+		mode |= 0o010000
+	case m&fs.ModeSocket != 0:
+		mode |= 0o140000
+	default:
+		mode |= 0o100000
+	}
+	if m&fs.ModeSetuid != 0 {
+		mode |= 0o4000
+	}
+	if m&fs.ModeSetgid != 0 {
+		mode |= 0o2000
+	}
+	if m&fs.ModeSticky != 0 {
+		mode |= 0o1000
+	}
+	return mode
+}
+
+// termiosSize is sizeof(struct termios) on arm64.
+const termiosSize = 60
+
+// Ioctl implements ioctl(2) for the terminal requests glibc and busybox use.
+func sysIoctl(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	tty, ok := of.f.(terminal)
+	if !ok || !tty.IsTerminal() {
+		return 0, linux.ENOTTY
+	}
+	switch a[1] {
+	case linux.TCGETS:
+		// A cooked terminal: ICRNL, OPOST|ONLCR, B38400|CS8|CREAD, ISIG|
+		// ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE.
+		var tio [termiosSize]byte
+		put32(tio[0:], 0o400)
+		put32(tio[4:], 0o5)
+		put32(tio[8:], 0o277)
+		put32(tio[12:], 0o105073)
+		copy(tio[17:], []byte{3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22})
+		return 0, t.copyOut(a[2], tio[:])
+	case linux.TCSETS, linux.TCSETSW, linux.TCSETSF:
+		var tio [termiosSize]byte
+		return 0, t.copyIn(a[2], tio[:])
+	case linux.TIOCGWINSZ:
+		var ws [8]byte
+		put16(ws[0:], 24)
+		put16(ws[2:], 80)
+		return 0, t.copyOut(a[2], ws[:])
+	case linux.TIOCGPGRP:
+		var pg [4]byte
+		put32(pg[:], uint32(t.PID))
+		return 0, t.copyOut(a[2], pg[:])
+	}
+	return 0, linux.EINVAL
+}
+
+// Readlinkat implements readlinkat(2).
+func sysReadlinkat(t *Task, a *args) (uint64, error) {
+	p, err := t.pathArg(a.int32(0), a[1])
+	if err != nil {
+		return 0, err
+	}
+	if int64(a[3]) <= 0 {
+		return 0, linux.EINVAL
+	}
+	var target string
+	switch p {
+	case "/proc/self/exe":
+		target = t.exe
+	default:
+		if _, err := t.m.fs.Stat(p); err != nil {
+			return 0, fileErr(err)
+		}
+		return 0, linux.EINVAL
+	}
+	b := []byte(target)
+	if uint64(len(b)) > a[3] {
+		b = b[:a[3]]
+	}
+	return uint64(len(b)), t.copyOut(a[2], b)
+}
+
+// Getcwd implements getcwd(2).
+func sysGetcwd(t *Task, a *args) (uint64, error) {
+	b := append([]byte(t.cwd), 0)
+	if uint64(len(b)) > a[1] {
+		return 0, linux.ERANGE
+	}
+	return uint64(len(b)), t.copyOut(a[0], b)
+}
+
+// Dup implements dup(2).
+func sysDup(t *Task, a *args) (uint64, error) {
+	of, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	fd, err := t.fds.installOpen(of, 0, false)
+	return uint64(fd), err
+}
+
+// Dup3 implements dup3(2).
+func sysDup3(t *Task, a *args) (uint64, error) {
+	oldfd, newfd, flags := a.int32(0), a.int32(1), a.int32(2)
+	if flags&^linux.O_CLOEXEC != 0 || oldfd == newfd {
+		return 0, linux.EINVAL
+	}
+	of, err := t.fds.get(oldfd)
+	if err != nil {
+		return 0, err
+	}
+	if err := t.fds.setAt(newfd, of, flags&linux.O_CLOEXEC != 0); err != nil {
+		return 0, err
+	}
+	return uint64(newfd), nil
+}
+
+// Fcntl implements fcntl(2) for descriptor and status flags.
+func sysFcntl(t *Task, a *args) (uint64, error) {
+	fd := a.int32(0)
+	e, err := t.fds.entry(fd)
+	if err != nil {
+		return 0, err
+	}
+	switch a.int32(1) {
+	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
+		min := a.int32(2)
+		if min < 0 || min >= maxFDs {
+			return 0, linux.EINVAL
+		}
+		nfd, err := t.fds.installOpen(e.of, min, a.int32(1) == linux.F_DUPFD_CLOEXEC)
+		return uint64(nfd), err
+	case linux.F_GETFD:
+		if e.cloexec {
+			return linux.FD_CLOEXEC, nil
+		}
+		return 0, nil
+	case linux.F_SETFD:
+		e.cloexec = a[2]&linux.FD_CLOEXEC != 0
+		return 0, nil
+	case linux.F_GETFL:
+		return uint64(e.of.flags), nil
+	case linux.F_SETFL:
+		const settable = linux.O_APPEND | linux.O_NONBLOCK | linux.O_NOATIME | linux.O_DIRECT
+		e.of.flags = e.of.flags&^settable | a.int32(2)&settable
+		return 0, nil
+	}
+	return 0, linux.EINVAL
+}

@@ -1,0 +1,143 @@
+package kernel
+
+import (
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+func registerTimeSyscalls(reg registerFn) {
+	reg(linux.SysClockGettime, syscallEntry{fn: sysClockGettime, args: []argKind{argClock, argHex}})
+	reg(linux.SysClockGetres, syscallEntry{fn: sysClockGetres, args: []argKind{argClock, argHex}})
+	reg(linux.SysGettimeofday, syscallEntry{fn: sysGettimeofday, args: []argKind{argHex, argHex}})
+	reg(linux.SysNanosleep, syscallEntry{fn: sysNanosleep, args: []argKind{argHex, argHex}})
+	reg(linux.SysClockNanosleep, syscallEntry{fn: sysClockNanosleep, args: []argKind{argClock, argInt, argHex, argHex}})
+}
+
+// clockNow returns the time of a clock, in nanoseconds.
+func (t *Task) clockNow(id int) (int64, error) {
+	m := t.m
+	switch id {
+	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
+		return m.wallTime().UnixNano(), nil
+	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
+		return int64(m.clock.Now()), nil
+	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
+		return t.cpuTime(), nil
+	}
+	return 0, linux.EINVAL
+}
+
+// cpuTime is the CPU time the process used: its retired instructions when
+// they are counted, else the time since it started.
+func (t *Task) cpuTime() int64 {
+	if n := t.eng.Insns(); n > 0 {
+		return int64(n) * cpu.NsPerInsn
+	}
+	return int64(t.m.clock.Now() - t.startNs)
+}
+
+func (t *Task) putTimespec(addr uint64, ns int64) error {
+	var b [16]byte
+	put64(b[0:], uint64(ns/1e9))
+	put64(b[8:], uint64(ns%1e9))
+	return t.copyOut(addr, b[:])
+}
+
+// readTimespec reads and validates a struct timespec.
+func (t *Task) readTimespec(addr uint64) (time.Duration, error) {
+	var b [16]byte
+	if err := t.copyIn(addr, b[:]); err != nil {
+		return 0, err
+	}
+	sec, nsec := int64(le64(b[0:])), int64(le64(b[8:]))
+	if sec < 0 || nsec < 0 || nsec >= 1e9 {
+		return 0, linux.EINVAL
+	}
+	if sec > int64(time.Duration(1<<62)/time.Second) {
+		sec = int64(time.Duration(1<<62) / time.Second)
+	}
+	return time.Duration(sec)*time.Second + time.Duration(nsec), nil
+}
+
+// ClockGettime implements clock_gettime(2).
+func sysClockGettime(t *Task, a *args) (uint64, error) {
+	ns, err := t.clockNow(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.putTimespec(a[1], ns)
+}
+
+// ClockGetres implements clock_getres(2).
+func sysClockGetres(t *Task, a *args) (uint64, error) {
+	if _, err := t.clockNow(a.int32(0)); err != nil {
+		return 0, err
+	}
+	if a[1] == 0 {
+		return 0, nil
+	}
+	return 0, t.putTimespec(a[1], 1)
+}
+
+// Gettimeofday implements gettimeofday(2).
+func sysGettimeofday(t *Task, a *args) (uint64, error) {
+	if a[0] != 0 {
+		ns := t.m.wallTime().UnixNano()
+		var b [16]byte
+		put64(b[0:], uint64(ns/1e9))
+		put64(b[8:], uint64(ns%1e9/1e3))
+		if err := t.copyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	if a[1] != 0 {
+		return 0, t.copyOut(a[1], make([]byte, 8)) // struct timezone: UTC
+	}
+	return 0, nil
+}
+
+// sleep blocks the task for d: deterministic time jumps forward, realtime
+// sleeps on the host.
+func (t *Task) sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if t.m.clock.Realtime() {
+		time.Sleep(d)
+		return
+	}
+	t.m.clock.Skip(uint64(d))
+}
+
+// Nanosleep implements nanosleep(2).
+func sysNanosleep(t *Task, a *args) (uint64, error) {
+	d, err := t.readTimespec(a[0])
+	if err != nil {
+		return 0, err
+	}
+	t.sleep(d)
+	return 0, nil
+}
+
+// ClockNanosleep implements clock_nanosleep(2).
+func sysClockNanosleep(t *Task, a *args) (uint64, error) {
+	id := a.int32(0)
+	if id == linux.CLOCK_THREAD_CPUTIME_ID {
+		return 0, linux.EINVAL
+	}
+	now, err := t.clockNow(id)
+	if err != nil {
+		return 0, err
+	}
+	d, err := t.readTimespec(a[2])
+	if err != nil {
+		return 0, err
+	}
+	if a[1]&linux.TIMER_ABSTIME != 0 {
+		d -= time.Duration(now)
+	}
+	t.sleep(d)
+	return 0, nil
+}

@@ -1,0 +1,12 @@
+package linux
+
+//go:generate go run ./internal/gensysno -o zsysno.go
+
+// SyscallName returns the Linux name of the AArch64 system call nr (for
+// example "openat" for SysOpenat), or "" if nr is not a known system call.
+func SyscallName(nr uint64) string {
+	if nr < uint64(len(syscallNames)) {
+		return syscallNames[nr]
+	}
+	return ""
+}
