@@ -38,7 +38,9 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 		b.WriteString(t.formatArg(k, a, i, ret, err))
 	}
 	b.WriteString(") = ")
-	if err != nil {
+	if t.exited {
+		b.WriteString("?")
+	} else if err != nil {
 		errno := toErrnoQuiet(err)
 		fmt.Fprintf(&b, "-1 %s (%s)", errno.Name(), errno.Error())
 	} else if len(e.args) > 0 && (e.name == "mmap" || e.name == "brk") {
