@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = runMain(args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestRunGuestPassesArgsEnvAndStatus(t *testing.T) {
+	code, out, errOut := run(t, "run", "--env", "SISSIM_GREETING=hey", "../../testdata/guests/hello", "5", "x")
+	require.Equal(t, 5, code)
+	require.Equal(t, "Hello, world!\nargv[0]=../../testdata/guests/hello\nargv[1]=5\nargv[2]=x\nSISSIM_GREETING=hey\n", out)
+	require.Empty(t, errOut)
+}
+
+func TestRunWithoutGuestRunsTheBuiltInOne(t *testing.T) {
+	code, out, _ := run(t, "run")
+	require.Equal(t, 0, code)
+	require.True(t, strings.HasPrefix(out, "Hello, world!\n"), out)
+}
+
+func TestStraceIsDeterministic(t *testing.T) {
+	_, _, a := run(t, "run", "--strace", "--seed", "7", "../../testdata/guests/detprint")
+	_, _, b := run(t, "run", "--strace", "--seed", "7", "../../testdata/guests/detprint")
+	require.Contains(t, a, "getrandom(")
+	require.Equal(t, a, b)
+}
+
+func TestFaultReportAndStatus(t *testing.T) {
+	code, out, errOut := run(t, "run", "../../testdata/guests/segv", "udf")
+	require.Equal(t, 132, code)
+	require.Equal(t, "about to udf\n", out)
+	require.Regexp(t, `^sissim: segv: SIGILL \(Illegal instruction\) pc=0x[0-9a-f]+: undefined instruction\n$`, errOut)
+}
+
+func TestMaxInsns(t *testing.T) {
+	code, _, errOut := run(t, "run", "--max-insns", "100000", "../../testdata/guests/alu_loop")
+	require.Equal(t, 137, code)
+	require.Contains(t, errOut, "instruction budget of 100000 exhausted")
+}
+
+// Each bad input gives one line on stderr and status 2.
+func TestBadInputGivesOneLineAndStatus2(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "text")
+	require.NoError(t, os.WriteFile(text, []byte("hello\n"), 0o644))
+	hello, err := os.ReadFile("../../testdata/guests/hello")
+	require.NoError(t, err)
+	trunc := filepath.Join(dir, "trunc")
+	require.NoError(t, os.WriteFile(trunc, hello[:200], 0o755))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", filepath.Join(dir, "missing")}, "no such file"},
+		{[]string{"run", text}, "not an ELF file"},
+		{[]string{"run", trunc}, "truncated or malformed ELF"},
+		{[]string{"run", dir}, "is a directory"},
+		{[]string{"run", "--clock", "sundial", "x"}, "unknown clock mode"},
+	} {
+		code, _, errOut := run(t, tc.args...)
+		require.Equal(t, 2, code, tc.args)
+		require.Contains(t, errOut, tc.want)
+		require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+	}
+	code, _, _ := run(t, "run", "--no-such-flag")
+	require.Equal(t, 2, code)
+}
