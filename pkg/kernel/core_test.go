@@ -254,3 +254,10 @@ func withInterp(t testing.TB, prog []byte, interp string) []byte {
 	t.Fatal("no PT_GNU_STACK header")
 	return nil
 }
+
+func TestFileAndAnonymousMappings(t *testing.T) {
+	r := runGuest(t, "mmapfile", Config{}, nil)
+	require.NotContains(t, r.stdout, "not ok")
+	require.True(t, strings.HasSuffix(r.stdout, "\n0 failed\n"), r.stdout)
+	require.Equal(t, 0, r.status.Code)
+}
