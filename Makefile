@@ -1,6 +1,6 @@
 # sissim: build, test and benchmark the SIS kernel simulator.
 #
-#   make run     build sissim and run the embedded default guest
+#   make run     build sissim and boot it to the sis> shell
 #   make test    install what is missing, check the guests, run all tests
 #   make bench   benchmarks, with ratios against qemu-aarch64-static
 #   make guests  rebuild the AArch64 test guests into testdata/guests
@@ -9,6 +9,8 @@
 GO ?= go
 BIN := bin/sissim
 GOFLAGS_TEST ?=
+# Debian's arm64 busybox-static, fetched by 'make busybox' for the differential tests.
+BUSYBOX := .cache/busybox/bin/busybox
 
 .PHONY: all deps build run test vet bench busybox clean
 
@@ -23,14 +25,26 @@ build: deps
 	$(GO) build -o $(BIN) ./cmd/sissim
 
 run: build
-	./$(BIN) run
+	./$(BIN)
 
 vet: deps
-	@test -z "$$(gofmt -l cmd pkg)" || { echo "gofmt needed:"; gofmt -l cmd pkg; exit 1; }
+	@test -z "$$(gofmt -l cmd internal pkg)" || { echo "gofmt needed:"; gofmt -l cmd internal pkg; exit 1; }
 	$(GO) vet ./...
+
+busybox: deps
+	@scripts/fetch-busybox.sh
+	@qemu-aarch64-static $(BUSYBOX) true || { echo "busybox: $(BUSYBOX) does not run under qemu-aarch64-static" >&2; exit 1; }
 
 test: deps guests-check busybox vet
 	$(GO) test $(GOFLAGS_TEST) -count=1 ./...
+
+# One table from one run: sissim (both clock modes) vs qemu-aarch64-static,
+# median of BENCH_RUNS runs; BENCH_FLAGS=-metric=cpu times CPU instead of wall
+# time (steadier on a busy host). Go micro-benchmarks: go test -bench . ./pkg/cpu ./pkg/kernel
+BENCH_RUNS ?= 5
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./internal/bench -runs $(BENCH_RUNS) -sissim $(BIN) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

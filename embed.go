@@ -19,3 +19,9 @@ func Guests() fs.FS {
 	}
 	return sub
 }
+
+// RootImage returns the default root image of a booted machine: the guest
+// directories to fill, with their contents.
+func RootImage() map[string]fs.FS {
+	return map[string]fs.FS{"/bin": Guests()}
+}

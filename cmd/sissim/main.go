@@ -1,5 +1,7 @@
 // Command sissim runs AArch64 Linux programs on the simulated SIS kernel.
 //
+//	sissim [boot] [flags]              boot to the sis> shell
+//	sissim shell [-c 'cmd; cmd'] [flags] the shell without boot messages
 //	sissim run [flags] guest.elf [args...]
 //
 // The guest's exit status becomes sissim's; sissim's own errors (bad flags,
@@ -11,8 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"io/fs"
+	"os"
 	"path"
 	"path/filepath"
 	"strings"
@@ -30,12 +32,15 @@ const usage = `sissim simulates the SIS kernel: real AArch64 Linux programs run 
 Unicorn with the kernel written in Go.
 
 Usage:
+  sissim [boot] [flags]                    boot the machine to the sis> shell
+  sissim shell [-c 'cmd; cmd'] [flags]     the shell alone: interactive, or the
+                                           commands of -c or stdin, for scripts
   sissim run [flags] [guest.elf [args...]] run a static AArch64 Linux program
                                            (default: the built-in hello guest)
   sissim version                           print versions
   sissim help                              show this help
 
-Run 'sissim run -h' for the run flags.
+Run 'sissim run -h', 'sissim boot -h' or 'sissim shell -h' for the flags.
 `
 
 func main() {
@@ -44,11 +49,12 @@ func main() {
 
 // runMain is main without the process exit, for tests.
 func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(argv) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	if len(argv) == 0 || strings.HasPrefix(argv[0], "-") && argv[0] != "-h" && argv[0] != "-help" && argv[0] != "--help" {
+		return cmdBoot("boot", argv, stdin, stdout, stderr)
 	}
 	switch argv[0] {
+	case "boot", "shell":
+		return cmdBoot(argv[0], argv[1:], stdin, stdout, stderr)
 	case "run":
 		return cmdRun(argv[1:], stdin, stdout, stderr)
 	case "version":
@@ -84,6 +90,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	strace := flags.Bool("strace", false, "print one line per system call to stderr")
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
+	var mounts mountFlag
+	flags.Var(&mounts, "mount", "mount the host directory HOST at the guest path GUEST, read-only with :ro (`HOST:GUEST[:ro]`, repeatable)")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
 		flags.PrintDefaults()
@@ -125,6 +133,9 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer m.Close()
 	if err := m.FS().MkdirAll(path.Dir(guestPath), 0o755); err == nil {
 		err = m.FS().WriteFile(guestPath, data, 0o755)
+	}
+	if err == nil {
+		err = mounts.apply(m.FS())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)

@@ -112,7 +112,7 @@ const (
 
 // SyscallHandler is called for every SVC with the syscall number (x8) and
 // arguments (x0..x5). It returns the value for x0 and what to do next. The PC
-// already points past the SVC.
+// already points past the SVC. args is valid only during the call.
 type SyscallHandler func(nr uint64, args *[6]uint64) (ret uint64, act SyscallAction)
 
 // Engine is one guest address space with one CPU.

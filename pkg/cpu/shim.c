@@ -41,7 +41,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *ud) {
 		for (int i = 0; i < 7; i++)
 			ptrs[i] = &c->sc[i];
 		uc_reg_read_batch(uc, regs, ptrs, 7);
-		int r = sisGoSyscall(c->handle);
+		int r = sisGoSyscall(c->gou);
 		if (r & 1)
 			uc_reg_write(uc, UC_ARM64_REG_X0, &c->sc_ret);
 		if (r & 2) {

@@ -29,7 +29,7 @@ typedef struct sis_clock {
 typedef struct sis_cpu {
 	uc_engine *uc;
 	sis_clock *clock;
-	uintptr_t handle;     // cgo.Handle of the Go engine
+	void *gou;            // the Go *Unicorn (pinned by the engine)
 	uint64_t insns;       // instructions retired by this engine
 	uint64_t stop_at;     // stop when clock->insns >= stop_at
 	uint32_t stop;        // SIS_STOP_*

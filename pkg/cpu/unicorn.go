@@ -1,7 +1,6 @@
 package cpu
 
 /*
-#cgo LDFLAGS: -lunicorn
 #include <stdlib.h>
 #include "shim.h"
 */
@@ -10,7 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
-	"runtime/cgo"
+	"runtime"
 	"unsafe"
 )
 
@@ -113,9 +112,10 @@ func (k *Clock) Close() {
 // Unicorn is an Engine backed by libunicorn.
 type Unicorn struct {
 	s       *C.sis_cpu
-	handle  cgo.Handle
 	handler SyscallHandler
-	args    [6]uint64
+	// pin keeps the engine at a fixed address: the C side holds a pointer
+	// to it (sis_cpu.gou) to enter Go on SVC without a handle lookup.
+	pin runtime.Pinner
 }
 
 // Options configure a new engine.
@@ -145,8 +145,8 @@ func New(o Options) (*Unicorn, error) {
 	s.clock = o.Clock.c
 	s.stop_at = ^C.uint64_t(0)
 	u := &Unicorn{s: s, handler: o.Syscall}
-	u.handle = cgo.NewHandle(u)
-	s.handle = C.uintptr_t(u.handle)
+	u.pin.Pin(u)
+	s.gou = unsafe.Pointer(u)
 	count := C.int(0)
 	if o.CountInsns {
 		count = 1
@@ -158,13 +158,14 @@ func New(o Options) (*Unicorn, error) {
 	return u, nil
 }
 
+// sisGoSyscall is called by the C SVC hook with the engine's pinned
+// pointer; the arguments stay in C memory (sis_cpu.sc) for the call.
+//
 //export sisGoSyscall
-func sisGoSyscall(h C.uintptr_t) C.int {
-	u := cgo.Handle(h).Value().(*Unicorn)
-	for i := range u.args {
-		u.args[i] = uint64(u.s.sc[i])
-	}
-	ret, act := u.handler(uint64(u.s.sc[6]), &u.args)
+func sisGoSyscall(p unsafe.Pointer) C.int {
+	u := (*Unicorn)(p)
+	args := (*[6]uint64)(unsafe.Pointer(&u.s.sc[0]))
+	ret, act := u.handler(uint64(u.s.sc[6]), args)
 	u.s.sc_ret = C.uint64_t(ret)
 	return C.int(act)
 }
@@ -340,6 +341,29 @@ func (u *Unicorn) Close() error {
 	err := ucErr("close", C.uc_close(u.s.uc))
 	C.free(unsafe.Pointer(u.s))
 	u.s = nil
-	u.handle.Delete()
+	u.pin.Unpin()
 	return err
+}
+
+// VRegs holds the 32 128-bit SIMD&FP registers V0..V31 (little-endian).
+type VRegs [32][16]byte
+
+// ReadVRegs reads V0..V31 (fork and signal frames need the FP state).
+func (u *Unicorn) ReadVRegs(v *VRegs) error {
+	for i := range v {
+		if err := ucErr("reg_read", C.uc_reg_read(u.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteVRegs writes V0..V31.
+func (u *Unicorn) WriteVRegs(v *VRegs) error {
+	for i := range v {
+		if err := ucErr("reg_write", C.uc_reg_write(u.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
+			return err
+		}
+	}
+	return nil
 }

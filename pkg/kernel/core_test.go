@@ -261,3 +261,12 @@ func TestFileAndAnonymousMappings(t *testing.T) {
 	require.True(t, strings.HasSuffix(r.stdout, "\n0 failed\n"), r.stdout)
 	require.Equal(t, 0, r.status.Code)
 }
+
+// On a terminal console glibc asks TCGETS for the kernel's 36-byte termios;
+// a larger reply would overwrite the guest's stack.
+func TestTerminalConsole(t *testing.T) {
+	r := runGuest(t, "hello", Config{ConsoleIsTerminal: true}, []string{"4"})
+	require.Equal(t, ExitStatus{Code: 4}, r.status, r.stderr)
+	require.Equal(t, "Hello, world!\nargv[0]=/bin/hello\nargv[1]=4\n", r.stdout)
+	require.Contains(t, r.strace, "ioctl(1, 0x5401, ")
+}

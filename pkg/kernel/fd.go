@@ -173,3 +173,25 @@ func (consoleInfo) Mode() fs.FileMode  { return fs.ModeDevice | fs.ModeCharDevic
 func (consoleInfo) ModTime() time.Time { return time.Time{} }
 func (consoleInfo) IsDir() bool        { return false }
 func (consoleInfo) Sys() any           { return nil }
+
+// fork returns a copy of the table for a child process: the descriptors
+// refer to the same open file descriptions.
+func (t *fdTable) fork() *fdTable {
+	c := &fdTable{fds: make([]*fdEntry, len(t.fds))}
+	for fd, e := range t.fds {
+		if e != nil {
+			e.of.refs++
+			c.fds[fd] = &fdEntry{of: e.of, cloexec: e.cloexec}
+		}
+	}
+	return c
+}
+
+// closeOnExec closes the descriptors marked close-on-exec.
+func (t *fdTable) closeOnExec() {
+	for fd, e := range t.fds {
+		if e != nil && e.cloexec {
+			t.close(fd)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/sched"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
@@ -97,6 +98,19 @@ type Machine struct {
 	kernelErrors uint64                    // kernel failures caused by guests (panics, EIO)
 	closed       bool
 	insnStop     bool // MaxInsns was reached
+
+	// Scheduling (sched.go); used only by the goroutine in runUntil.
+	runMu    sync.Mutex
+	sched    *sched.Scheduler
+	det      *sched.Det
+	bySrv    map[int]*Process // CBS server id -> process
+	cur      *Process         // the process whose engine runs
+	lastProc *Process         // the process that ran last
+	lastStop uint64           // machine time when it stopped
+	// interrupts counts Interrupt calls not yet delivered.
+	interrupts atomic.Int64
+
+	sisState sisState // shell, metrics and console switch (introspect.go)
 }
 
 // New creates a machine.
@@ -114,12 +128,11 @@ func New(cfg Config) (*Machine, error) {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.FS == nil {
-		cfg.FS = vfs.New(nil)
-		for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/tmp"} {
-			if err := cfg.FS.MkdirAll(d, 0o755); err != nil {
-				return nil, err
-			}
+		root, err := vfs.NewDefaultRoot("sis")
+		if err != nil {
+			return nil, err
 		}
+		cfg.FS = root
 	}
 	epoch := cfg.Epoch
 	if epoch.IsZero() {
@@ -141,6 +154,13 @@ func New(cfg Config) (*Machine, error) {
 		nextPID:  1,
 		procs:    map[int]*Process{},
 		unknown:  map[uint64]uint64{},
+		sched:    sched.New(),
+		bySrv:    map[int]*Process{},
+	}
+	m.det = sched.NewDet(m.sched)
+	m.wrapConsole()
+	if err := m.mountSynthetic(); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
-	"runtime"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/sched"
 )
 
 // ExitStatus is how a process ended.
@@ -44,6 +44,16 @@ func (s ExitStatus) String() string {
 	return fmt.Sprintf("exit status %d", s.Code)
 }
 
+// procState is where a process is in its life.
+type procState int
+
+const (
+	stateRunnable procState = iota // ready to run (or running)
+	stateBlocked                   // waiting in a system call
+	stateStopped                   // stopped by a signal
+	stateZombie                    // exited, not yet reaped
+)
+
 // Process is a guest process: an address space with one thread of
 // execution, a file-descriptor table and credentials.
 type Process struct {
@@ -63,16 +73,55 @@ type Process struct {
 	cwd   string
 	umask uint32
 
+	parent    *Process
+	children  []*Process // in creation order
+	pgid, sid int
+	// hostOwned processes were started by Spawn; Wait reaps them.
+	hostOwned bool
+
 	startNs    uint64
-	tidAddr    uint64 // set_tid_address
+	tidAddr    uint64 // set_tid_address / CLONE_CHILD_CLEARTID
 	robustList uint64 // set_robust_list
 	rlimits    [16][2]uint64
+
 	sigMask    uint64
+	savedMask  uint64 // the mask before rt_sigsuspend, while suspended
+	suspended  bool
+	sigPending uint64
 	sigacts    [65]sigaction
-	stop       bool // the current syscall asked the engine to stop
-	exited     bool
-	status     ExitStatus
-	pending    []error // kernel errors to surface from Wait
+	altStack   sigStack
+	exitSignal linux.Signal // sent to the parent at exit (SIGCHLD)
+
+	state procState
+	srv   *sched.Server
+	// blockKeys are the events that wake a blocked process; wakeAt is a
+	// timeout (machine ns, 0 for none).
+	blockKeys []any
+	wakeAt    uint64
+	// deadline is the absolute timeout of a restarted blocking system call
+	// (nanosleep, ppoll), kept across restarts; 0 when none.
+	deadline uint64
+	// restart: the current system call blocked; its svc runs again when
+	// the process is woken.
+	restart bool
+	// rewound: the PC is at the svc of a blocked system call.
+	rewound bool
+	// stopReported: a stop not yet reported by wait4(WUNTRACED).
+	stopReported bool
+	stopSig      linux.Signal
+	// vforkChild is the CLONE_VFORK child this process waits for.
+	vforkChild *Process
+	// oldEng is an engine replaced by execve, closed once it stops.
+	oldEng cpu.Engine
+
+	xferMark  uint64 // see markTransfer
+	insnsBase uint64 // instructions of engines replaced by execve
+	childNs   uint64 // CPU time of reaped children
+
+	stop    bool // the current syscall asked the engine to stop
+	exited  bool
+	status  ExitStatus
+	pending []error // kernel errors to surface from Wait
 }
 
 // Task is a thread of a process; system calls run on behalf of a task.
@@ -89,8 +138,35 @@ type ProcessSpec struct {
 	Cwd  string   // working directory; defaults to "/"
 }
 
+// newProcess allocates a process with a fresh pid and engine.
+func (m *Machine) newProcess() (*Process, error) {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errors.New("machine is closed")
+	}
+	pid := m.nextPID
+	m.nextPID++
+	m.mu.Unlock()
+	p := &Process{m: m, PID: pid, umask: 0o022, rlimits: defaultRlimits(), exitSignal: linux.SIGCHLD}
+	eng, err := m.newEngine(p)
+	if err != nil {
+		return nil, err
+	}
+	p.eng = eng
+	p.task = &Task{Process: p, TID: pid}
+	p.as = newAddressSpace(eng)
+	return p, nil
+}
+
+// newEngine opens a CPU engine whose system calls go to p. Instructions are
+// always counted: they are the machine's time slices.
+func (m *Machine) newEngine(p *Process) (cpu.Engine, error) {
+	return cpu.New(cpu.Options{Clock: m.clock, CountInsns: true, Syscall: p.syscall})
+}
+
 // Spawn loads a program into a new process. The process runs when Wait is
-// called.
+// called (or while any other process of the machine is waited for).
 func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	p := path.Clean("/" + spec.Path)
 	data, err := m.readExecutable(p)
@@ -105,27 +181,12 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return nil, errors.New("machine is closed")
-	}
-	pid := m.nextPID
-	m.nextPID++
-	m.mu.Unlock()
-
-	proc := &Process{m: m, PID: pid, exe: p, argv: argv, envp: spec.Env, cwd: cwd, umask: 0o022, rlimits: defaultRlimits()}
-	eng, err := cpu.New(cpu.Options{
-		Clock:      m.clock,
-		CountInsns: m.cfg.Clock == Deterministic || m.cfg.MaxInsns > 0,
-		Syscall:    proc.syscall,
-	})
+	proc, err := m.newProcess()
 	if err != nil {
 		return nil, err
 	}
-	proc.eng = eng
-	proc.task = &Task{Process: proc, TID: pid}
-	proc.as = newAddressSpace(eng)
+	proc.exe, proc.argv, proc.envp, proc.cwd = p, argv, spec.Env, cwd
+	proc.pgid, proc.sid, proc.hostOwned = proc.PID, proc.PID, true
 	proc.fds = newConsoleFDs(m)
 	if err := proc.load(data); err != nil {
 		proc.release()
@@ -136,9 +197,7 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 		return nil, err
 	}
 	proc.startNs = m.clock.Now()
-	m.mu.Lock()
-	m.procs[pid] = proc
-	m.mu.Unlock()
+	m.addProcess(proc)
 	return proc, nil
 }
 
@@ -214,54 +273,18 @@ func (p *Process) load(data []byte) error {
 	return p.eng.WriteRegs([]cpu.Reg{cpu.SP, cpu.PC}, []uint64{sp, img.entry})
 }
 
-// Wait runs the process until it exits and returns its status. An error
-// means the kernel itself failed (never a guest fault, which is a status).
+// Wait runs the machine until the process exits and returns its status.
+// Other processes run too, in scheduler order. An error means the kernel
+// itself failed (never a guest fault, which is a status) or every process
+// is blocked for good.
 func (p *Process) Wait() (ExitStatus, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	m := p.m
-	for !p.exited {
-		pc, err := p.eng.Reg(cpu.PC)
-		if err != nil {
-			return p.kill(linux.SIGSEGV, "kernel: "+err.Error()), err
-		}
-		if m.cfg.MaxInsns > 0 {
-			p.eng.SetStopAt(m.cfg.MaxInsns)
-		}
-		ex, err := p.eng.Run(pc)
-		if err != nil {
-			p.kill(linux.SIGSEGV, fmt.Sprintf("cpu error at pc=%#x: %v", pc, err))
-			break
-		}
-		p.stop = false
-		switch ex.Reason {
-		case cpu.StopRequested:
-		case cpu.StopBudget:
-			m.mu.Lock()
-			m.insnStop = true
-			m.mu.Unlock()
-			p.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
-		case cpu.StopMemFault:
-			p.fault(linux.SIGSEGV, ex)
-		case cpu.StopInvalidInsn:
-			p.fault(linux.SIGILL, ex)
-		case cpu.StopException:
-			switch ex.Intno {
-			case cpu.ExcpUDEF:
-				p.fault(linux.SIGILL, ex)
-			case cpu.ExcpBKPT:
-				p.fault(linux.SIGTRAP, ex)
-			default:
-				p.fault(linux.SIGSEGV, ex)
-			}
-		}
+	err := m.runUntil(func() bool { return p.state == stateZombie })
+	errs := append(p.pending, err)
+	if p.state == stateZombie {
+		m.reap(p)
 	}
-	err := errors.Join(p.pending...)
-	p.release()
-	m.mu.Lock()
-	delete(m.procs, p.PID)
-	m.mu.Unlock()
-	return p.status, err
+	return p.status, errors.Join(errs...)
 }
 
 // fault kills the process for a CPU fault with a one-line report.
@@ -303,7 +326,8 @@ func (p *Process) kill(sig linux.Signal, report string) ExitStatus {
 	return p.status
 }
 
-// exit records the status and stops the engine.
+// exit records the status and stops the engine; the scheduler finishes the
+// exit (exitDone) once the engine has stopped.
 func (p *Process) exit(s ExitStatus) {
 	if p.exited {
 		return
@@ -313,15 +337,30 @@ func (p *Process) exit(s ExitStatus) {
 	p.stop = true
 }
 
-// release frees the engine and closes every descriptor.
+// release frees the engines and closes every descriptor.
 func (p *Process) release() error {
 	var err error
 	if p.fds != nil {
 		p.fds.closeAll()
+		p.fds = nil
+	}
+	if p.oldEng != nil {
+		err = p.oldEng.Close()
+		p.oldEng = nil
 	}
 	if p.eng != nil {
-		err = p.eng.Close()
+		p.insnsBase += p.eng.Insns()
+		err = errors.Join(err, p.eng.Close())
 		p.eng = nil
 	}
 	return err
+}
+
+// cpuNs is the CPU time the process used, in ns.
+func (p *Process) cpuNs() uint64 {
+	n := p.insnsBase
+	if p.eng != nil {
+		n += p.eng.Insns()
+	}
+	return n * cpu.NsPerInsn
 }

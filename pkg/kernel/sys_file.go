@@ -3,9 +3,6 @@ package kernel
 import (
 	"errors"
 	"io"
-	"io/fs"
-	"os"
-	"path"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -13,7 +10,7 @@ import (
 )
 
 func registerFileSyscalls(reg registerFn) {
-	reg(linux.SysOpenat, syscallEntry{fn: sysOpenat, args: []argKind{argFD, argPath, argOpen, argOct}})
+	registerFSSyscalls(reg)
 	reg(linux.SysClose, syscallEntry{fn: sysClose, args: []argKind{argFD}})
 	reg(linux.SysRead, syscallEntry{fn: sysRead, args: []argKind{argFD, argBufOut, argUint}})
 	reg(linux.SysWrite, syscallEntry{fn: sysWrite, args: []argKind{argFD, argBufIn, argUint}})
@@ -22,96 +19,13 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysPread64, syscallEntry{fn: sysPread64, args: []argKind{argFD, argBufOut, argUint, argInt}})
 	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64, args: []argKind{argFD, argBufIn, argUint, argInt}})
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek, args: []argKind{argFD, argInt, argInt}})
-	reg(linux.SysFstat, syscallEntry{fn: sysFstat, args: []argKind{argFD, argHex}})
-	reg(linux.SysNewfstatat, syscallEntry{fn: sysNewfstatat, args: []argKind{argFD, argPath, argHex, argHex}})
 	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console; ENOTTY elsewhere",
 		args: []argKind{argFD, argHex, argHex}})
-	reg(linux.SysReadlinkat, syscallEntry{fn: sysReadlinkat, support: Partial, note: "/proc/self/exe",
-		args: []argKind{argFD, argPath, argHex, argUint}})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd, args: []argKind{argHex, argUint}})
 	reg(linux.SysDup, syscallEntry{fn: sysDup, args: []argKind{argFD}})
 	reg(linux.SysDup3, syscallEntry{fn: sysDup3, args: []argKind{argFD, argFD, argOpen}})
 	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL",
 		args: []argKind{argFD, argInt, argHex}})
-}
-
-// absPath resolves a path argument relative to dirfd.
-func (t *Task) absPath(dirfd int, p string) (string, error) {
-	if path.IsAbs(p) {
-		return path.Clean(p), nil
-	}
-	if dirfd == linux.AT_FDCWD {
-		return path.Join(t.cwd, p), nil
-	}
-	of, err := t.fds.get(dirfd)
-	if err != nil {
-		return "", err
-	}
-	vf, ok := of.f.(*vfs.File)
-	if !ok {
-		return "", linux.ENOTDIR
-	}
-	return path.Join(vf.Path, p), nil
-}
-
-// pathArg reads a path argument and resolves it against dirfd.
-func (t *Task) pathArg(dirfd int, addr uint64) (string, error) {
-	p, err := t.readPath(addr)
-	if err != nil {
-		return "", err
-	}
-	return t.absPath(dirfd, p)
-}
-
-// osFlags converts Linux open flags to os.O_* flags.
-func osFlags(f int) int {
-	var o int
-	switch f & linux.O_ACCMODE {
-	case linux.O_RDONLY:
-		o = os.O_RDONLY
-	case linux.O_WRONLY:
-		o = os.O_WRONLY
-	default:
-		o = os.O_RDWR
-	}
-	for _, c := range [...][2]int{
-		{linux.O_CREAT, os.O_CREATE}, {linux.O_EXCL, os.O_EXCL},
-		{linux.O_TRUNC, os.O_TRUNC}, {linux.O_APPEND, os.O_APPEND},
-	} {
-		if f&c[0] != 0 {
-			o |= c[1]
-		}
-	}
-	return o
-}
-
-// Openat implements openat(2).
-func sysOpenat(t *Task, a *args) (uint64, error) {
-	p, err := t.pathArg(a.int32(0), a[1])
-	if err != nil {
-		return 0, err
-	}
-	flags := a.int32(2)
-	mode := fs.FileMode(a.uint32(3)&0o7777) &^ fs.FileMode(t.umask)
-	fi, statErr := t.m.fs.Stat(p)
-	switch {
-	case statErr == nil && flags&linux.O_CREAT != 0 && flags&linux.O_EXCL != 0:
-		return 0, linux.EEXIST
-	case statErr == nil && fi.IsDir() && flags&linux.O_ACCMODE != linux.O_RDONLY:
-		return 0, linux.EISDIR
-	case statErr == nil && !fi.IsDir() && flags&linux.O_DIRECTORY != 0:
-		return 0, linux.ENOTDIR
-	}
-	f, err := t.m.fs.Open(p, osFlags(flags), mode)
-	if err != nil {
-		return 0, err
-	}
-	fd, err := t.fds.install(f, flags&^(linux.O_CREAT|linux.O_EXCL|linux.O_TRUNC|linux.O_CLOEXEC), 0, flags&linux.O_CLOEXEC != 0)
-	if err != nil {
-		f.Close()
-		return 0, err
-	}
-	return uint64(fd), nil
 }
 
 // Close implements close(2).
@@ -186,11 +100,6 @@ func (t *Task) writeFile(of *openFile, addr, n uint64, off int64) (uint64, error
 				return 0, linux.ESPIPE
 			}
 			w, err = wa.WriteAt(buf, off+int64(done))
-		case of.flags&linux.O_APPEND != 0:
-			if s, ok := of.f.(io.Seeker); ok {
-				s.Seek(0, io.SeekEnd)
-			}
-			fallthrough
 		default:
 			w, err = of.f.Write(buf)
 		}
@@ -322,112 +231,20 @@ func sysLseek(t *Task, a *args) (uint64, error) {
 		return 0, linux.ESPIPE
 	}
 	whence := a.int32(2)
-	if whence < 0 || whence > 2 {
+	if whence < 0 || whence > linux.SEEK_END {
 		return 0, linux.EINVAL
 	}
 	off, err := s.Seek(a.int(1), whence)
 	if err != nil {
-		return 0, linux.EINVAL
+		return 0, fileErr(err)
 	}
 	return uint64(off), nil
 }
 
-// Fstat implements fstat(2).
-func sysFstat(t *Task, a *args) (uint64, error) {
-	of, err := t.fds.get(a.int32(0))
-	if err != nil {
-		return 0, err
-	}
-	st, ok := of.f.(statter)
-	if !ok {
-		return 0, linux.EBADF
-	}
-	fi, err := st.Stat()
-	if err != nil {
-		return 0, fileErr(err)
-	}
-	return 0, t.writeStat(a[1], fi)
-}
-
-// Newfstatat implements newfstatat(2).
-func sysNewfstatat(t *Task, a *args) (uint64, error) {
-	p, err := t.readString(a[1], linux.PATH_MAX-1)
-	if err != nil {
-		return 0, err
-	}
-	if p == "" {
-		if a[3]&linux.AT_EMPTY_PATH == 0 {
-			return 0, linux.ENOENT
-		}
-		return sysFstat(t, &args{a[0], a[2]})
-	}
-	abs, err := t.absPath(a.int32(0), p)
-	if err != nil {
-		return 0, err
-	}
-	fi, err := t.m.fs.Stat(abs)
-	if err != nil {
-		return 0, fileErr(err)
-	}
-	return 0, t.writeStat(a[2], fi)
-}
-
-// writeStat stores fi as struct stat at addr.
-func (t *Task) writeStat(addr uint64, fi fs.FileInfo) error {
-	st := linux.Stat{
-		Mode:    linuxMode(fi.Mode()),
-		Nlink:   1,
-		Size:    fi.Size(),
-		Blksize: 4096,
-		Blocks:  (fi.Size() + 511) / 512,
-		Mtime:   fi.ModTime().Unix(),
-	}
-	if fi.ModTime().IsZero() {
-		st.Mtime = 0
-	} else {
-		st.MtimeNsec = int64(fi.ModTime().Nanosecond())
-	}
-	st.Atime, st.AtimeNsec, st.Ctime, st.CtimeNsec = st.Mtime, st.MtimeNsec, st.Mtime, st.MtimeNsec
-	if fi.IsDir() {
-		st.Nlink = 2
-	}
-	b, _ := st.MarshalBinary()
-	return t.copyOut(addr, b)
-}
-
-// linuxMode converts an fs.FileMode to st_mode.
-func linuxMode(m fs.FileMode) uint32 {
-	mode := uint32(m.Perm())
-	switch {
-	case m.IsDir():
-		mode |= 0o040000
-	case m&fs.ModeSymlink != 0:
-		mode |= 0o120000
-	case m&fs.ModeCharDevice != 0:
-		mode |= 0o020000
-	case m&fs.ModeDevice != 0:
-		mode |= 0o060000
-	case m&fs.ModeNamedPipe != 0:
-		mode |= 0o010000
-	case m&fs.ModeSocket != 0:
-		mode |= 0o140000
-	default:
-		mode |= 0o100000
-	}
-	if m&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
-	return mode
-}
-
-// termiosSize is sizeof(struct termios) on arm64.
-const termiosSize = 60
+// termiosSize is sizeof(struct termios) as the kernel's TCGETS/TCSETS
+// copy it (four flag words, c_line and NCCS=19 control characters); glibc's
+// larger user-space struct termios is converted by glibc.
+const termiosSize = 36
 
 // Ioctl implements ioctl(2) for the terminal requests glibc and busybox use.
 func sysIoctl(t *Task, a *args) (uint64, error) {
@@ -464,32 +281,6 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 		return 0, t.copyOut(a[2], pg[:])
 	}
 	return 0, linux.EINVAL
-}
-
-// Readlinkat implements readlinkat(2).
-func sysReadlinkat(t *Task, a *args) (uint64, error) {
-	p, err := t.pathArg(a.int32(0), a[1])
-	if err != nil {
-		return 0, err
-	}
-	if int64(a[3]) <= 0 {
-		return 0, linux.EINVAL
-	}
-	var target string
-	switch p {
-	case "/proc/self/exe":
-		target = t.exe
-	default:
-		if _, err := t.m.fs.Stat(p); err != nil {
-			return 0, fileErr(err)
-		}
-		return 0, linux.EINVAL
-	}
-	b := []byte(target)
-	if uint64(len(b)) > a[3] {
-		b = b[:a[3]]
-	}
-	return uint64(len(b)), t.copyOut(a[2], b)
 }
 
 // Getcwd implements getcwd(2).
@@ -555,6 +346,9 @@ func sysFcntl(t *Task, a *args) (uint64, error) {
 	case linux.F_SETFL:
 		const settable = linux.O_APPEND | linux.O_NONBLOCK | linux.O_NOATIME | linux.O_DIRECT
 		e.of.flags = e.of.flags&^settable | a.int32(2)&settable
+		if vf, ok := e.of.f.(*vfs.File); ok {
+			vf.SetFlags(vf.Flags&^settable | a.int32(2)&settable)
+		}
 		return 0, nil
 	}
 	return 0, linux.EINVAL

@@ -98,27 +98,13 @@ func sysGettimeofday(t *Task, a *args) (uint64, error) {
 	return 0, nil
 }
 
-// sleep blocks the task for d: deterministic time jumps forward, realtime
-// sleeps on the host.
-func (t *Task) sleep(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	if t.m.clock.Realtime() {
-		time.Sleep(d)
-		return
-	}
-	t.m.clock.Skip(uint64(d))
-}
-
 // Nanosleep implements nanosleep(2).
 func sysNanosleep(t *Task, a *args) (uint64, error) {
 	d, err := t.readTimespec(a[0])
 	if err != nil {
 		return 0, err
 	}
-	t.sleep(d)
-	return 0, nil
+	return 0, t.sleep(d) // sched.go
 }
 
 // ClockNanosleep implements clock_nanosleep(2).
@@ -138,6 +124,5 @@ func sysClockNanosleep(t *Task, a *args) (uint64, error) {
 	if a[1]&linux.TIMER_ABSTIME != 0 {
 		d -= time.Duration(now)
 	}
-	t.sleep(d)
-	return 0, nil
+	return 0, t.sleep(d) // sched.go
 }

@@ -120,7 +120,7 @@ func (p *Process) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 			orig = *a
 		}
 		ret, err = t.call(e, a)
-		if m.cfg.Strace != nil {
+		if m.cfg.Strace != nil && !p.restart {
 			m.strace(t, e, &orig, ret, err)
 		}
 	}
@@ -128,6 +128,9 @@ func (p *Process) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 		ret = uint64(-int64(toErrno(m, e, err)))
 	}
 	act := cpu.SetX0
+	if p.restart {
+		act = 0 // blocked: the svc runs again with its arguments (sched.go)
+	}
 	if p.stop {
 		act |= cpu.Stop
 	}

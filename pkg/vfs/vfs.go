@@ -1,18 +1,26 @@
-// Package vfs is the simulated machine's file system: a mount table over
-// afero file systems (an in-memory tmpfs root, host directories, synthetic
-// file systems), path resolution, and open file descriptions.
+// Package vfs is the simulated machine's file system: a mount table of
+// backends (an in-memory tmpfs, host directories through afero, procfs,
+// devfs), path resolution done by the VFS itself (".", "..", symlinks,
+// mount crossing), and open file descriptions.
+//
+// Every symlink is resolved in the guest's namespace: a backend is never
+// asked to follow one, so a guest cannot leave a host directory mounted at
+// a guest path by "..", absolute symlinks or links pointing outside it.
 package vfs
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
 // Mount is one file system attached at a path.
@@ -20,52 +28,163 @@ type Mount struct {
 	Path     string // absolute, cleaned
 	Type     string // tmpfs, hostfs, proc, devtmpfs, ...
 	Source   string // host directory for hostfs, else the type
-	FS       afero.Fs
 	ReadOnly bool
+	Backend  Backend
+	Dev      uint64 // minor of the anonymous device of the mount's files (unless the backend reports its own)
 }
 
-// FS is a mount table. The zero value is not usable; call New.
+// FS is a mount table. Create one with New or NewDefaultRoot.
 type FS struct {
-	mu     sync.RWMutex
-	mounts []*Mount // sorted by descending path length
+	mu      sync.RWMutex
+	mounts  []*Mount // sorted by descending path length
+	nextDev uint64
+	now     func() time.Time
 }
 
-// New returns a VFS with root mounted at "/" (an in-memory tmpfs when root
-// is nil).
+// New returns a VFS with root mounted at "/" (an empty tmpfs when root is
+// nil).
 func New(root afero.Fs) *FS {
+	v := &FS{nextDev: 1}
+	v.now = func() time.Time { return time.Unix(0, 0).UTC() }
+	var b Backend
 	typ := "rootfs"
 	if root == nil {
-		root, typ = afero.NewMemMapFs(), "tmpfs"
+		b, typ = NewTmpfs(v.Now, 0o755), "tmpfs"
+	} else {
+		b = NewAferofs(root)
 	}
-	v := &FS{}
-	v.mounts = []*Mount{{Path: "/", Type: typ, Source: typ, FS: root}}
+	v.mounts = []*Mount{{Path: "/", Type: typ, Source: typ, Backend: b, Dev: v.allocDev()}}
 	return v
 }
 
-// Mount attaches m at m.Path, replacing an earlier mount at the same path.
-func (v *FS) Mount(m Mount) error {
-	if !path.IsAbs(m.Path) {
-		return &fs.PathError{Op: "mount", Path: m.Path, Err: fs.ErrInvalid}
+// NewDefaultRoot returns a tmpfs root with the SIS layout: /bin, /dev,
+// /proc, /tmp, /etc (passwd, group, hostname), /models, /otel,
+// /incidents, /var/log and /tmp/agentsys.
+func NewDefaultRoot(hostname string) (*FS, error) {
+	v := New(nil)
+	for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/tmp", "/models", "/otel", "/incidents", "/var/log", "/tmp/agentsys", "/root"} {
+		if err := v.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
 	}
-	m.Path = path.Clean(m.Path)
-	if m.ReadOnly {
-		m.FS = afero.NewReadOnlyFs(m.FS)
+	if err := v.SetAttr("/tmp", SetAttr{Mode: ptr(uint32(0o1777))}); err != nil {
+		return nil, err
+	}
+	files := map[string]string{
+		"/etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+		"/etc/group":    "root:x:0:\nnogroup:x:65534:\n",
+		"/etc/hostname": hostname + "\n",
+	}
+	for _, name := range []string{"/etc/passwd", "/etc/group", "/etc/hostname"} {
+		if err := v.WriteFile(name, []byte(files[name]), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// SetClock sets the source of file times (the machine's wall clock).
+func (v *FS) SetClock(now func() time.Time) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.now = now
+}
+
+// Now returns the time the file system stamps on files.
+func (v *FS) Now() time.Time {
+	v.mu.RLock()
+	now := v.now
+	v.mu.RUnlock()
+	return now()
+}
+
+// allocDev returns a fresh anonymous device number (major 0), as Linux
+// gives to tmpfs, proc and other virtual file systems.
+func (v *FS) allocDev() uint64 {
+	d := v.nextDev
+	v.nextDev++
+	return d
+}
+
+// Mount attaches backend b of type typ at the directory p (which must
+// exist), replacing an earlier mount at p.
+func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
+	if !path.IsAbs(p) {
+		return &fs.PathError{Op: "mount", Path: p, Err: linux.EINVAL}
+	}
+	p = path.Clean(p)
+	if p != "/" {
+		a, err := v.StatAt(nil, "/", p, true)
+		if err != nil {
+			return &fs.PathError{Op: "mount", Path: p, Err: err}
+		}
+		if !a.IsDir() {
+			return &fs.PathError{Op: "mount", Path: p, Err: linux.ENOTDIR}
+		}
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	out := v.mounts[:0:0]
+	m := &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev()}
+	out := make([]*Mount, 0, len(v.mounts)+1)
 	for _, old := range v.mounts {
-		if old.Path != m.Path {
+		if old.Path != p {
 			out = append(out, old)
 		}
 	}
-	out = append(out, &m)
+	out = append(out, m)
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Path) > len(out[j].Path) })
 	v.mounts = out
 	return nil
 }
 
-// Mounts returns the mount table, root first.
+// MountHost attaches the host directory dir at the guest path p, creating
+// p if needed.
+func (v *FS) MountHost(dir, p string, readOnly bool) error {
+	b, err := NewHostfs(dir, readOnly)
+	if err != nil {
+		return err
+	}
+	if err := v.MkdirAll(p, 0o755); err != nil {
+		return err
+	}
+	return v.Mount(p, "hostfs", b.base, b, readOnly)
+}
+
+// MountAfero attaches an afero file system at p.
+func (v *FS) MountAfero(p string, afs afero.Fs, readOnly bool) error {
+	if readOnly {
+		afs = afero.NewReadOnlyFs(afs)
+	}
+	return v.Mount(p, "afero", afs.Name(), NewAferofs(afs), readOnly)
+}
+
+// Unmount detaches the file system mounted at p (EINVAL if none, EBUSY
+// for the root or a mount with mounts below it).
+func (v *FS) Unmount(p string) error {
+	p = path.Clean(p)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	idx := -1
+	for i, m := range v.mounts {
+		if m.Path == p {
+			idx = i
+		} else if strings.HasPrefix(m.Path, p+"/") {
+			return linux.EBUSY
+		}
+	}
+	if idx < 0 {
+		return linux.EINVAL
+	}
+	if p == "/" {
+		return linux.EBUSY
+	}
+	v.mounts = append(v.mounts[:idx:idx], v.mounts[idx+1:]...)
+	return nil
+}
+
+// Mounts returns the mount table in mount order of depth, root first.
 func (v *FS) Mounts() []Mount {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
@@ -73,107 +192,764 @@ func (v *FS) Mounts() []Mount {
 	for i, m := range v.mounts {
 		out[len(out)-1-i] = *m
 	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Dev < out[j].Dev })
 	return out
 }
 
-// Resolve returns the mount holding the absolute path p and p relative to
-// that mount's root.
-func (v *FS) Resolve(p string) (*Mount, string) {
-	p = path.Clean("/" + p)
+// mountOf returns the mount holding the canonical path p and p relative to
+// the mount's root.
+func (v *FS) mountOf(p string) (*Mount, string) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	for _, m := range v.mounts {
-		if m.Path == "/" || p == m.Path || strings.HasPrefix(p, m.Path+"/") {
-			rel := strings.TrimPrefix(p, m.Path)
-			if rel == "" {
-				rel = "/"
-			}
-			return m, rel
+		if m.Path == "/" {
+			return m, p
+		}
+		if p == m.Path {
+			return m, "/"
+		}
+		if strings.HasPrefix(p, m.Path) && p[len(m.Path)] == '/' {
+			return m, p[len(m.Path):]
 		}
 	}
 	panic("vfs: no root mount")
 }
 
-// Stat returns information about the file at p.
-func (v *FS) Stat(p string) (fs.FileInfo, error) {
-	m, rel := v.Resolve(p)
-	fi, err := m.FS.Stat(rel)
-	return fi, pathErr("stat", p, err)
-}
-
-// Open opens the file at p with os.O_* flags.
-func (v *FS) Open(p string, flag int, perm fs.FileMode) (*File, error) {
-	m, rel := v.Resolve(p)
-	if flag&os.O_CREATE != 0 {
-		if fi, err := m.FS.Stat(path.Dir(rel)); err != nil {
-			return nil, pathErr("open", p, err)
-		} else if !fi.IsDir() {
-			return nil, &fs.PathError{Op: "open", Path: p, Err: errNotDir}
+// isMountPoint reports whether something is mounted at p.
+func (v *FS) isMountPoint(p string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	for _, m := range v.mounts {
+		if m.Path == p {
+			return true
 		}
 	}
-	f, err := m.FS.OpenFile(rel, flag, perm)
-	if err != nil {
-		return nil, pathErr("open", p, err)
+	return false
+}
+
+// lstat describes the canonical path p without following a final symlink.
+func (v *FS) lstat(p string) (Attr, *Mount, string, error) {
+	m, rel := v.mountOf(p)
+	a, err := m.Backend.Lstat(rel)
+	if a.Dev == 0 {
+		a.Dev = Makedev(0, uint32(m.Dev))
 	}
-	return &File{Path: path.Clean(p), Flags: flag, f: f, mount: m}, nil
+	return a, m, rel, err
+}
+
+func (v *FS) readlink(c *Ctx, m *Mount, rel string) (string, error) {
+	if cx, ok := m.Backend.(Contexter); ok && c != nil {
+		return cx.ReadlinkCtx(c, rel)
+	}
+	return m.Backend.Readlink(rel)
+}
+
+// parentOf returns the canonical parent of the canonical path p.
+func parentOf(p string) string {
+	if i := strings.LastIndexByte(p, '/'); i > 0 {
+		return p[:i]
+	}
+	return "/"
+}
+
+func join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// components splits p into its non-empty components.
+func components(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// resolved is the result of a path walk.
+type resolved struct {
+	path   string // canonical absolute path of the object
+	dir    string // canonical path of the parent directory
+	name   string // last component; "." or ".." when the path ended so, "" for "/"
+	mount  *Mount
+	rel    string // path within mount
+	attr   Attr
+	exists bool
+	slash  bool // the path ended in "/"
+}
+
+// checkPath rejects paths Linux rejects before walking.
+func checkPath(p string) error {
+	switch {
+	case p == "":
+		return linux.ENOENT
+	case len(p) >= PathMax:
+		return linux.ENAMETOOLONG
+	case strings.IndexByte(p, 0) >= 0:
+		return linux.EINVAL
+	}
+	return nil
+}
+
+// resolve walks p from the canonical directory start. The parent of the
+// result always exists and is a directory; the last component is followed
+// when it is a symlink and follow is set (or the path ends in "/").
+func (v *FS) resolve(c *Ctx, start, p string, follow bool) (*resolved, error) {
+	if err := checkPath(p); err != nil {
+		return nil, err
+	}
+	cur := start
+	if p[0] == '/' || cur == "" {
+		cur = "/"
+	}
+	slash := strings.HasSuffix(p, "/")
+	todo := components(p)
+	links := 0
+	at := func(dir, name string) (*resolved, error) {
+		a, m, rel, err := v.lstat(dir)
+		if err != nil {
+			return nil, err
+		}
+		return &resolved{path: dir, dir: parentOf(dir), name: name, mount: m, rel: rel, attr: a, exists: true, slash: slash}, nil
+	}
+	if len(todo) == 0 {
+		return at(cur, "")
+	}
+	for len(todo) > 0 {
+		comp := todo[0]
+		todo = todo[1:]
+		last := len(todo) == 0
+		if len(comp) > NameMax {
+			return nil, linux.ENAMETOOLONG
+		}
+		switch comp {
+		case ".":
+			if last {
+				return at(cur, ".")
+			}
+			continue
+		case "..":
+			cur = parentOf(cur)
+			if last {
+				return at(cur, "..")
+			}
+			continue
+		}
+		next := join(cur, comp)
+		a, m, rel, err := v.lstat(next)
+		if err == linux.ENOENT && last {
+			return &resolved{path: next, dir: cur, name: comp, mount: m, rel: rel, slash: slash}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a.IsSymlink() && (!last || follow || slash) {
+			links++
+			if links > MaxSymlinks {
+				return nil, linux.ELOOP
+			}
+			target, err := v.readlink(c, m, rel)
+			if err != nil {
+				return nil, err
+			}
+			if target == "" {
+				return nil, linux.ENOENT
+			}
+			if target[0] == '/' {
+				cur = "/"
+			}
+			tc := components(target)
+			if len(tc) == 0 && last {
+				return at(cur, "")
+			}
+			todo = append(tc, todo...)
+			continue
+		}
+		if last {
+			if slash && !a.IsDir() {
+				return nil, linux.ENOTDIR
+			}
+			return &resolved{path: next, dir: cur, name: comp, mount: m, rel: rel, attr: a, exists: true, slash: slash}, nil
+		}
+		if !a.IsDir() {
+			return nil, linux.ENOTDIR
+		}
+		cur = next
+	}
+	panic("unreachable")
+}
+
+// Resolve returns the canonical path of p walked from start, following
+// every symlink (realpath).
+func (v *FS) Resolve(c *Ctx, start, p string) (string, Attr, error) {
+	r, err := v.resolve(c, start, p, true)
+	if err != nil {
+		return "", Attr{}, err
+	}
+	if !r.exists {
+		return "", Attr{}, linux.ENOENT
+	}
+	return r.path, r.attr, nil
+}
+
+// StatAt describes p walked from start; follow says whether a final
+// symlink is followed.
+func (v *FS) StatAt(c *Ctx, start, p string, follow bool) (Attr, error) {
+	r, err := v.resolve(c, start, p, follow)
+	if err != nil {
+		return Attr{}, err
+	}
+	if !r.exists {
+		return Attr{}, linux.ENOENT
+	}
+	return r.attr, nil
+}
+
+// checkWritable fails with EROFS on a read-only mount.
+func checkWritable(m *Mount) error {
+	if m.ReadOnly {
+		return linux.EROFS
+	}
+	return nil
+}
+
+// OpenAt opens p walked from start with Linux open flags; perm is the mode
+// of a created file (umask already applied).
+func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, error) {
+	creat := flags&linux.O_CREAT != 0
+	excl := creat && flags&linux.O_EXCL != 0
+	follow := flags&linux.O_NOFOLLOW == 0 && !excl
+	if flags&linux.O_TMPFILE == linux.O_TMPFILE {
+		return nil, linux.EOPNOTSUPP
+	}
+	r, err := v.resolve(c, start, p, follow)
+	if err != nil {
+		return nil, err
+	}
+	if creat && flags&linux.O_DIRECTORY != 0 {
+		return nil, linux.EINVAL // Linux 6.4 and later
+	}
+	acc := flags & linux.O_ACCMODE
+	if acc == linux.O_ACCMODE && flags&linux.O_PATH == 0 {
+		return nil, linux.EINVAL
+	}
+	writes := acc != linux.O_RDONLY || flags&linux.O_TRUNC != 0
+	if !r.exists {
+		switch {
+		case !creat:
+			return nil, linux.ENOENT
+		case r.slash:
+			return nil, linux.EISDIR
+		case flags&linux.O_DIRECTORY != 0:
+			return nil, linux.EINVAL
+		}
+		if err := checkWritable(r.mount); err != nil {
+			return nil, err
+		}
+		h, err := r.mount.Backend.Open(r.rel, flags&(linux.O_ACCMODE|linux.O_CREAT|linux.O_EXCL|linux.O_TRUNC), perm&ModePerm)
+		if err != nil {
+			return nil, err
+		}
+		return newFile(v, r.path, r.mount, h, flags), nil
+	}
+	switch {
+	case excl:
+		return nil, linux.EEXIST
+	case r.attr.IsSymlink():
+		return nil, linux.ELOOP
+	case r.attr.IsDir() && (creat || acc != linux.O_RDONLY):
+		return nil, linux.EISDIR
+	case !r.attr.IsDir() && flags&linux.O_DIRECTORY != 0:
+		return nil, linux.ENOTDIR
+	case writes && r.attr.Mode&ModeType == ModeRegular && r.mount.ReadOnly:
+		return nil, linux.EROFS
+	case writes && r.attr.IsDir() && r.mount.ReadOnly:
+		return nil, linux.EROFS
+	}
+	bflags := flags & (linux.O_ACCMODE | linux.O_TRUNC)
+	if r.attr.Mode&ModeType != ModeRegular {
+		bflags &^= linux.O_TRUNC
+	}
+	h, err := r.mount.Backend.Open(r.rel, bflags, 0)
+	if err != nil {
+		return nil, err
+	}
+	return newFile(v, r.path, r.mount, h, flags), nil
+}
+
+// create resolves p for creating a new entry: the parent must exist, the
+// entry must not.
+func (v *FS) create(c *Ctx, start, p string) (*resolved, error) {
+	r, err := v.resolve(c, start, p, false)
+	if err != nil {
+		return nil, err
+	}
+	if r.exists {
+		return nil, linux.EEXIST
+	}
+	return r, checkWritable(r.mount)
+}
+
+// MkdirAt creates the directory p.
+func (v *FS) MkdirAt(c *Ctx, start, p string, perm uint32) error {
+	r, err := v.create(c, start, p)
+	if err != nil {
+		return err
+	}
+	return r.mount.Backend.Mkdir(r.rel, perm&ModePerm)
+}
+
+// SymlinkAt creates the symlink p pointing to target.
+func (v *FS) SymlinkAt(c *Ctx, target, start, p string) error {
+	if err := checkPath(target); err != nil {
+		return err
+	}
+	r, err := v.create(c, start, p)
+	if err != nil {
+		return err
+	}
+	if r.slash {
+		return linux.ENOENT
+	}
+	return r.mount.Backend.Symlink(target, r.rel)
+}
+
+// LinkAt creates the hard link newp to oldp; follow says whether a
+// symlink oldp is followed (AT_SYMLINK_FOLLOW).
+func (v *FS) LinkAt(c *Ctx, oldStart, oldp, newStart, newp string, follow bool) error {
+	o, err := v.resolve(c, oldStart, oldp, follow)
+	if err != nil {
+		return err
+	}
+	if !o.exists {
+		return linux.ENOENT
+	}
+	if o.attr.IsDir() {
+		return linux.EPERM
+	}
+	n, err := v.resolve(c, newStart, newp, false)
+	if err != nil {
+		return err
+	}
+	if n.exists {
+		return linux.EEXIST
+	}
+	if n.slash {
+		return linux.ENOENT
+	}
+	if o.mount != n.mount {
+		return linux.EXDEV
+	}
+	if err := checkWritable(n.mount); err != nil {
+		return err
+	}
+	return n.mount.Backend.Link(o.rel, n.rel)
+}
+
+// ReadlinkAt returns the target of the symlink p.
+func (v *FS) ReadlinkAt(c *Ctx, start, p string) (string, error) {
+	r, err := v.resolve(c, start, p, false)
+	if err != nil {
+		return "", err
+	}
+	if !r.exists {
+		return "", linux.ENOENT
+	}
+	if !r.attr.IsSymlink() {
+		return "", linux.EINVAL
+	}
+	return v.readlink(c, r.mount, r.rel)
+}
+
+// UnlinkAt removes p: a directory (rmdir) when dir is set, else any other
+// file.
+func (v *FS) UnlinkAt(c *Ctx, start, p string, dir bool) error {
+	r, err := v.resolve(c, start, p, false)
+	if err != nil {
+		return err
+	}
+	if !r.exists {
+		return linux.ENOENT
+	}
+	if dir {
+		switch {
+		case r.name == ".":
+			return linux.EINVAL
+		case r.name == "..":
+			return linux.ENOTEMPTY
+		case !r.attr.IsDir():
+			return linux.ENOTDIR
+		case r.path == "/" || v.isMountPoint(r.path):
+			return linux.EBUSY
+		}
+		if err := checkWritable(r.mount); err != nil {
+			return err
+		}
+		return r.mount.Backend.Rmdir(r.rel)
+	}
+	if r.attr.IsDir() {
+		return linux.EISDIR
+	}
+	if r.slash {
+		return linux.ENOTDIR
+	}
+	if err := checkWritable(r.mount); err != nil {
+		return err
+	}
+	return r.mount.Backend.Unlink(r.rel)
+}
+
+// Rename flags (renameat2).
+const (
+	RenameNoreplace = 1
+	RenameExchange  = 2
+	RenameWhiteout  = 4
+)
+
+// RenameAt renames oldp to newp with renameat2 flags.
+func (v *FS) RenameAt(c *Ctx, oldStart, oldp, newStart, newp string, flags uint) error {
+	if flags&^(RenameNoreplace|RenameExchange|RenameWhiteout) != 0 ||
+		flags&RenameExchange != 0 && flags&(RenameNoreplace|RenameWhiteout) != 0 {
+		return linux.EINVAL
+	}
+	if flags&RenameWhiteout != 0 {
+		return linux.EINVAL
+	}
+	o, err := v.resolve(c, oldStart, oldp, false)
+	if err != nil {
+		return err
+	}
+	if !o.exists {
+		return linux.ENOENT
+	}
+	n, err := v.resolve(c, newStart, newp, false)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.name == "." || o.name == ".." || o.name == "" || n.name == "." || n.name == ".." || n.name == "":
+		return linux.EBUSY
+	case o.slash && !o.attr.IsDir():
+		return linux.ENOTDIR
+	case v.parentMount(o) != v.parentMount(n):
+		return linux.EXDEV
+	case v.isMountPoint(o.path) || v.isMountPoint(n.path):
+		return linux.EBUSY
+	case flags&RenameNoreplace != 0 && n.exists:
+		return linux.EEXIST
+	case flags&RenameExchange != 0 && !n.exists:
+		return linux.ENOENT
+	case o.attr.IsDir() && (n.path == o.path || strings.HasPrefix(n.path, o.path+"/")):
+		if n.path == o.path {
+			return nil
+		}
+		return linux.EINVAL
+	case n.exists && flags&RenameExchange == 0 && o.attr.Ino == n.attr.Ino:
+		return nil
+	case n.exists && flags&RenameExchange == 0 && o.attr.IsDir() && !n.attr.IsDir():
+		return linux.ENOTDIR
+	case n.exists && flags&RenameExchange == 0 && !o.attr.IsDir() && n.attr.IsDir():
+		return linux.EISDIR
+	case !n.exists && n.slash && !o.attr.IsDir():
+		return linux.ENOTDIR
+	}
+	if err := checkWritable(o.mount); err != nil {
+		return err
+	}
+	return o.mount.Backend.Rename(o.rel, n.rel, flags&RenameExchange != 0)
+}
+
+// parentMount returns the mount holding r's directory entry (for a mount
+// point, the mount below it).
+func (v *FS) parentMount(r *resolved) *Mount {
+	m, _ := v.mountOf(r.dir)
+	return m
+}
+
+// SetAttrAt changes attributes of p.
+func (v *FS) SetAttrAt(c *Ctx, start, p string, follow bool, s SetAttr) error {
+	r, err := v.resolve(c, start, p, follow)
+	if err != nil {
+		return err
+	}
+	if !r.exists {
+		return linux.ENOENT
+	}
+	if s.Size != nil {
+		switch {
+		case r.attr.IsDir():
+			return linux.EISDIR
+		case r.attr.Mode&ModeType != ModeRegular:
+			return linux.EINVAL
+		case *s.Size < 0:
+			return linux.EINVAL
+		}
+	}
+	if err := checkWritable(r.mount); err != nil {
+		return err
+	}
+	if r.attr.IsSymlink() && s.Mode != nil {
+		return linux.EOPNOTSUPP
+	}
+	return r.mount.Backend.SetAttr(r.rel, s)
+}
+
+// Access bits of faccessat.
+const (
+	AccessX = 1
+	AccessW = 2
+	AccessR = 4
+)
+
+// AccessAt checks whether a caller with the given credentials may access p
+// with mode (R_OK|W_OK|X_OK bits; 0 checks existence).
+func (v *FS) AccessAt(c *Ctx, start, p string, mode uint32, follow bool, uid, gid uint32) error {
+	if mode&^7 != 0 {
+		return linux.EINVAL
+	}
+	r, err := v.resolve(c, start, p, follow)
+	if err != nil {
+		return err
+	}
+	if !r.exists {
+		return linux.ENOENT
+	}
+	if mode&AccessW != 0 && r.mount.ReadOnly && (r.attr.Mode&ModeType == ModeRegular || r.attr.IsDir() || r.attr.IsSymlink()) {
+		return linux.EROFS
+	}
+	return permits(r.attr, mode, uid, gid)
+}
+
+// permits applies the Unix permission check (root passes everything but
+// execute on files with no execute bit).
+func permits(a Attr, mode, uid, gid uint32) error {
+	if uid == 0 {
+		if mode&AccessX != 0 && !a.IsDir() && a.Mode&0o111 == 0 {
+			return linux.EACCES
+		}
+		return nil
+	}
+	perm := a.Mode & 7
+	switch {
+	case a.UID == uid:
+		perm = a.Mode >> 6 & 7
+	case a.GID == gid:
+		perm = a.Mode >> 3 & 7
+	}
+	if mode&perm != mode {
+		return linux.EACCES
+	}
+	return nil
+}
+
+// StatfsAt describes the file system holding p.
+func (v *FS) StatfsAt(c *Ctx, start, p string) (Statfs, error) {
+	r, err := v.resolve(c, start, p, true)
+	if err != nil {
+		return Statfs{}, err
+	}
+	if !r.exists {
+		return Statfs{}, linux.ENOENT
+	}
+	return mountStatfs(r.mount)
+}
+
+func mountStatfs(m *Mount) (Statfs, error) {
+	st, err := m.Backend.Statfs()
+	if m.ReadOnly {
+		st.Flags |= stRdonly
+	}
+	return st, err
+}
+
+// Convenience methods for the kernel and embedders: absolute paths, every
+// symlink followed, errors as *fs.PathError wrapping a linux.Errno.
+
+// Stat describes the file at the absolute path p, following symlinks.
+// The FileInfo's Sys is the *Attr.
+func (v *FS) Stat(p string) (fs.FileInfo, error) {
+	a, err := v.StatAt(nil, "/", p, true)
+	if err != nil {
+		return nil, pathErr("stat", p, err)
+	}
+	return &FileInfo{name: path.Base(p), a: a}, nil
+}
+
+// Lstat describes the file at p without following a final symlink.
+func (v *FS) Lstat(p string) (fs.FileInfo, error) {
+	a, err := v.StatAt(nil, "/", p, false)
+	if err != nil {
+		return nil, pathErr("lstat", p, err)
+	}
+	return &FileInfo{name: path.Base(p), a: a}, nil
+}
+
+// FileInfo is an fs.FileInfo over an Attr.
+type FileInfo struct {
+	name string
+	a    Attr
+}
+
+func (fi *FileInfo) Name() string       { return fi.name }
+func (fi *FileInfo) Size() int64        { return fi.a.Size }
+func (fi *FileInfo) ModTime() time.Time { return fi.a.Mtime }
+func (fi *FileInfo) IsDir() bool        { return fi.a.IsDir() }
+func (fi *FileInfo) Sys() any           { return &fi.a }
+
+// Mode converts st_mode to an fs.FileMode.
+func (fi *FileInfo) Mode() fs.FileMode {
+	m := fs.FileMode(fi.a.Mode & 0o777)
+	switch fi.a.Mode & ModeType {
+	case ModeDir:
+		m |= fs.ModeDir
+	case ModeSymlink:
+		m |= fs.ModeSymlink
+	case ModeChar:
+		m |= fs.ModeDevice | fs.ModeCharDevice
+	case ModeBlock:
+		m |= fs.ModeDevice
+	case ModeFIFO:
+		m |= fs.ModeNamedPipe
+	case ModeSocket:
+		m |= fs.ModeSocket
+	}
+	if fi.a.Mode&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if fi.a.Mode&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if fi.a.Mode&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// Open opens the file at p with Linux O_* flags.
+func (v *FS) Open(p string, flags int, perm uint32) (*File, error) {
+	f, err := v.OpenAt(nil, "/", p, flags, perm)
+	return f, pathErr("open", p, err)
 }
 
 // Mkdir creates a directory.
-func (v *FS) Mkdir(p string, perm fs.FileMode) error {
-	m, rel := v.Resolve(p)
-	if _, err := m.FS.Stat(rel); err == nil {
-		return &fs.PathError{Op: "mkdir", Path: p, Err: fs.ErrExist}
-	}
-	if _, err := m.FS.Stat(path.Dir(rel)); err != nil {
-		return pathErr("mkdir", p, err)
-	}
-	return pathErr("mkdir", p, m.FS.Mkdir(rel, perm))
+func (v *FS) Mkdir(p string, perm uint32) error {
+	return pathErr("mkdir", p, v.MkdirAt(nil, "/", p, perm))
 }
 
-// MkdirAll creates a directory and its parents.
-func (v *FS) MkdirAll(p string, perm fs.FileMode) error {
-	m, rel := v.Resolve(p)
-	return pathErr("mkdir", p, m.FS.MkdirAll(rel, perm))
+// MkdirAll creates a directory and its missing parents.
+func (v *FS) MkdirAll(p string, perm uint32) error {
+	p = path.Clean("/" + p)
+	cur := "/"
+	for _, c := range components(p) {
+		cur = join(cur, c)
+		err := v.MkdirAt(nil, "/", cur, perm)
+		if err == linux.EEXIST {
+			if a, serr := v.StatAt(nil, "/", cur, true); serr == nil && a.IsDir() {
+				continue
+			}
+			err = linux.ENOTDIR
+		}
+		if err != nil {
+			return pathErr("mkdir", cur, err)
+		}
+	}
+	return nil
 }
 
 // Remove removes a file or an empty directory.
 func (v *FS) Remove(p string) error {
-	m, rel := v.Resolve(p)
-	return pathErr("remove", p, m.FS.Remove(rel))
+	err := v.UnlinkAt(nil, "/", p, false)
+	if err == linux.EISDIR {
+		err = v.UnlinkAt(nil, "/", p, true)
+	}
+	return pathErr("remove", p, err)
+}
+
+// Symlink creates the symlink p pointing to target.
+func (v *FS) Symlink(target, p string) error {
+	return pathErr("symlink", p, v.SymlinkAt(nil, target, "/", p))
+}
+
+// Readlink returns the target of the symlink p.
+func (v *FS) Readlink(p string) (string, error) {
+	t, err := v.ReadlinkAt(nil, "/", p)
+	return t, pathErr("readlink", p, err)
+}
+
+// Rename renames oldp to newp.
+func (v *FS) Rename(oldp, newp string) error {
+	return pathErr("rename", oldp, v.RenameAt(nil, "/", oldp, "/", newp, 0))
+}
+
+// SetAttr changes attributes of p, following symlinks.
+func (v *FS) SetAttr(p string, s SetAttr) error {
+	return pathErr("setattr", p, v.SetAttrAt(nil, "/", p, true, s))
 }
 
 // WriteFile creates or replaces the file at p with data.
-func (v *FS) WriteFile(p string, data []byte, perm fs.FileMode) error {
-	m, rel := v.Resolve(p)
-	return pathErr("write", p, afero.WriteFile(m.FS, rel, data, perm))
+func (v *FS) WriteFile(p string, data []byte, perm uint32) error {
+	f, err := v.Open(p, linux.O_WRONLY|linux.O_CREAT|linux.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	return pathErr("write", p, errors.Join(werr, cerr))
 }
 
 // ReadFile reads the whole file at p.
 func (v *FS) ReadFile(p string) ([]byte, error) {
-	m, rel := v.Resolve(p)
-	b, err := afero.ReadFile(m.FS, rel)
-	return b, pathErr("read", p, err)
+	f, err := v.Open(p, linux.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return nil, pathErr("read", p, err)
+		}
+		if n == 0 {
+			return out, nil
+		}
+	}
 }
 
-var errNotDir = errors.New("not a directory")
+// ReadDir lists the directory p (without "." and "..").
+func (v *FS) ReadDir(p string) ([]Dirent, error) {
+	f, err := v.Open(p, linux.O_RDONLY|linux.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	ents, err := f.h.ReadDir()
+	return ents, pathErr("readdir", p, err)
+}
 
-// ErrNotDir reports a path component that is not a directory.
-var ErrNotDir = errNotDir
-
-// pathErr normalises afero's errors to the fs package's sentinel errors.
+// pathErr wraps a non-nil errno with the operation and path.
 func pathErr(op, p string, err error) error {
 	if err == nil {
 		return nil
 	}
-	switch {
-	case errors.Is(err, afero.ErrFileExists):
-		err = fs.ErrExist
-	case errors.Is(err, afero.ErrFileNotFound):
-		err = fs.ErrNotExist
-	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return &fs.PathError{Op: op, Path: p, Err: pe.Err}
+		return err
 	}
 	return &fs.PathError{Op: op, Path: p, Err: err}
+}
+
+// String describes a mount as a /proc/mounts line.
+func (m *Mount) String() string {
+	opt := "rw"
+	if m.ReadOnly {
+		opt = "ro"
+	}
+	return fmt.Sprintf("%s %s %s %s 0 0", m.Source, m.Path, m.Type, opt)
 }

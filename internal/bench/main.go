@@ -1,0 +1,344 @@
+// Command bench compares sissim with qemu-aarch64-static on the benchmark
+// guests and prints one table (make bench).
+//
+//	go run ./internal/bench [-runs 5] [-metric wall|cpu] [-sissim bin/sissim] [-qemu qemu-aarch64-static]
+//
+// Every number comes from the same invocation: each command runs -runs times,
+// the runs of all commands interleaved so that a change in host load hits
+// them alike, and the median wall time (or with -metric cpu the median
+// user+system CPU time, steadier on a busy host) is used. Loop benchmarks subtract the
+// median start-up time of the same guest with N=0, so they report the cost of
+// one system call or one loop iteration. Nothing passes or fails on timing.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// aluInsns is the number of instructions in one alu_loop iteration.
+const aluInsns = 12
+
+// runner is one way to run a guest.
+type runner struct {
+	name string
+	argv []string // the command before the guest path
+}
+
+// job is one command whose time is sampled.
+type job struct {
+	cpu     bool // sample CPU time (user+system) instead of wall time
+	r       runner
+	guest   string
+	args    []string
+	samples []time.Duration
+	stdout  []byte
+}
+
+func (j *job) String() string {
+	return strings.Join(append(append(slices.Clone(j.r.argv), filepath.Base(j.guest)), j.args...), " ")
+}
+
+// run executes the job once and records its wall or CPU time.
+func (j *job) run() error {
+	argv := append(append(slices.Clone(j.r.argv), j.guest), j.args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return fmt.Errorf("%s: %v: %s", j, err, strings.TrimSpace(errb.String()))
+	}
+	if j.cpu {
+		d = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	j.samples = append(j.samples, d)
+	j.stdout = out.Bytes()
+	return nil
+}
+
+// median returns the median sample.
+func (j *job) median() time.Duration {
+	s := slices.Clone(j.samples)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// perOp is the median time of the loop job minus the median start-up time
+// of its N=0 twin, per iteration.
+func perOp(loop, zero *job, n int) time.Duration {
+	return (loop.median() - zero.median()) / time.Duration(n)
+}
+
+type config struct {
+	cpu      bool
+	runs     int
+	sissim   string
+	qemu     string
+	guests   string
+	syscallN int
+	aluN     int
+	aluSecs  float64
+}
+
+func main() {
+	var c config
+	flag.IntVar(&c.runs, "runs", 5, "runs of each command; the median is used")
+	metric := flag.String("metric", "wall", "what to time: wall (elapsed) or cpu (user+system time of the command; steadier on a busy host)")
+	flag.StringVar(&c.sissim, "sissim", "bin/sissim", "sissim binary")
+	flag.StringVar(&c.qemu, "qemu", "qemu-aarch64-static", "qemu-user binary (empty: skip)")
+	flag.StringVar(&c.guests, "guests", "testdata/guests", "directory of the benchmark guests")
+	flag.IntVar(&c.syscallN, "syscalls", 2_000_000, "getpid calls per run")
+	flag.IntVar(&c.aluN, "alu", 0, "alu_loop iterations per run (0: calibrate to -alu-seconds under the baseline)")
+	flag.Float64Var(&c.aluSecs, "alu-seconds", 1, "target duration of one alu_loop run under the baseline")
+	flag.Parse()
+	switch *metric {
+	case "wall":
+	case "cpu":
+		c.cpu = true
+	default:
+		fmt.Fprintf(os.Stderr, "bench: -metric %q: want wall or cpu\n", *metric)
+		os.Exit(2)
+	}
+	if c.runs < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -runs must be at least 1")
+		os.Exit(2)
+	}
+	if err := bench(c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func bench(c config, w io.Writer) error {
+	rt := runner{"sissim realtime", []string{c.sissim, "run", "--clock", "realtime"}}
+	det := runner{"sissim deterministic", []string{c.sissim, "run", "--clock", "deterministic"}}
+	runners := []runner{rt, det}
+	var qemu *runner
+	if c.qemu != "" {
+		if p, err := exec.LookPath(c.qemu); err == nil {
+			qemu = &runner{"qemu-user", []string{p}}
+			runners = append(runners, *qemu)
+		} else {
+			fmt.Fprintf(w, "note: %s not found; qemu columns left out\n", c.qemu)
+		}
+	}
+	guest := func(name string) string { return filepath.Join(c.guests, name) }
+	for _, g := range []string{"getpid_loop", "alu_loop", "hello"} {
+		if _, err := os.Stat(guest(g)); err != nil {
+			return err
+		}
+	}
+	base := rt
+	if qemu != nil {
+		base = *qemu
+	}
+	if c.aluN == 0 {
+		n, err := calibrate(base, guest("alu_loop"), c.aluSecs, c.cpu)
+		if err != nil {
+			return err
+		}
+		c.aluN = n
+	}
+
+	type loopJobs struct{ loop, zero *job }
+	var all []*job
+	add := func(r runner, g string, args ...string) *job {
+		j := &job{cpu: c.cpu, r: r, guest: guest(g), args: args}
+		all = append(all, j)
+		return j
+	}
+	sys := map[string]loopJobs{}
+	alu := map[string]loopJobs{}
+	hello := map[string]*job{}
+	for _, r := range runners {
+		sys[r.name] = loopJobs{add(r, "getpid_loop", strconv.Itoa(c.syscallN)), add(r, "getpid_loop", "0")}
+		alu[r.name] = loopJobs{add(r, "alu_loop", strconv.Itoa(c.aluN)), add(r, "alu_loop", "0")}
+		hello[r.name] = add(r, "hello")
+	}
+	what := "wall time"
+	if c.cpu {
+		what = "CPU time (user+system)"
+	}
+	fmt.Fprintf(w, "sissim bench: %d runs of each command, interleaved; median %s\n", c.runs, what)
+	fmt.Fprintf(w, "host: %s, %s\n", hostCPU(), loadAvg())
+	fmt.Fprintf(w, "engines: %s; %s\n", version(c.sissim, "version"), qemuVersion(qemu))
+	// One warm-up round (page cache, lazy binding), then the measured rounds.
+	for round := 0; round <= c.runs; round++ {
+		for _, j := range all {
+			if err := j.run(); err != nil {
+				return err
+			}
+			if round == 0 {
+				j.samples = j.samples[:0]
+			}
+		}
+	}
+	// Every engine must compute the same checksum.
+	want := alu[base.name].loop.stdout
+	for _, r := range runners {
+		if got := alu[r.name].loop.stdout; !bytes.Equal(got, want) {
+			return fmt.Errorf("alu_loop %d: %s printed %q, %s printed %q", c.aluN, r.name, got, base.name, want)
+		}
+	}
+
+	t := [][]string{{""}}
+	for _, r := range runners {
+		t[0] = append(t[0], r.name)
+	}
+	row := func(label string, f func(r runner) string) {
+		cells := []string{label}
+		for _, r := range runners {
+			cells = append(cells, f(r))
+		}
+		t = append(t, cells)
+	}
+	sysNs := func(r runner) float64 { return ns(perOp(sys[r.name].loop, sys[r.name].zero, c.syscallN)) }
+	aluNs := func(r runner) float64 {
+		return float64(alu[r.name].loop.median()-alu[r.name].zero.median()) / float64(c.aluN)
+	}
+	row(fmt.Sprintf("getpid round trip, ns/syscall (N=%d)", c.syscallN), func(r runner) string { return fmt.Sprintf("%.0f", sysNs(r)) })
+	row("  start-up (getpid_loop 0), ms", func(r runner) string { return ms(sys[r.name].zero.median()) })
+	row(fmt.Sprintf("alu_loop compute, ns/iteration (N=%d)", c.aluN), func(r runner) string { return fmt.Sprintf("%.2f", aluNs(r)) })
+	row("  guest instructions/s, millions", func(r runner) string { return fmt.Sprintf("%.0f", aluInsns*1e3/aluNs(r)) })
+	row("hello end to end, ms", func(r runner) string { return ms(hello[r.name].median()) })
+	printTable(w, t)
+
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ratio (time / time; below 1 is faster)\tvalue\tgoal")
+	ratio := func(label string, a, b float64, goal string) {
+		fmt.Fprintf(tw, "%s\t%.2fx\t%s\n", label, a/b, goal)
+	}
+	dt, rtn := det.name, rt.name
+	if qemu != nil {
+		q := *qemu
+		ratio("syscall: sissim realtime / qemu-user", sysNs(rt), sysNs(q), "<= 1.0")
+		ratio("syscall: sissim deterministic / qemu-user", sysNs(det), sysNs(q), "<= 1.0")
+		ratio("compute: sissim realtime / qemu-user", aluNs(rt), aluNs(q), "<= 1.1")
+		ratio("compute: sissim deterministic / qemu-user", aluNs(det), aluNs(q), "<= 1.5")
+	}
+	ratio("compute: sissim deterministic / sissim realtime", aluNs(det), aluNs(rt), "")
+	if qemu != nil {
+		ratio("hello: sissim deterministic / qemu-user", ns(hello[dt].median()), ns(hello[qemu.name].median()), "")
+		ratio("hello: sissim realtime / qemu-user", ns(hello[rtn].median()), ns(hello[qemu.name].median()), "")
+	}
+	return tw.Flush()
+}
+
+// calibrate picks an alu_loop N that takes about secs under r.
+func calibrate(r runner, guest string, secs float64, cpu bool) (int, error) {
+	const probe = 20_000_000
+	zero := &job{cpu: cpu, r: r, guest: guest, args: []string{"0"}}
+	loop := &job{cpu: cpu, r: r, guest: guest, args: []string{strconv.Itoa(probe)}}
+	for range 2 {
+		if err := zero.run(); err != nil {
+			return 0, err
+		}
+		if err := loop.run(); err != nil {
+			return 0, err
+		}
+	}
+	per := float64(loop.median()-zero.median()) / probe
+	if per <= 0 {
+		return 0, errors.New("alu_loop calibration: no measurable loop time")
+	}
+	n := int(secs*1e9/per/10_000_000+0.5) * 10_000_000
+	return max(n, 10_000_000), nil
+}
+
+// printTable prints rows with the first column left-aligned and the others
+// right-aligned.
+func printTable(w io.Writer, rows [][]string) {
+	var width []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], len(c))
+		}
+	}
+	for _, r := range rows {
+		var b strings.Builder
+		for i, c := range r {
+			if i == 0 {
+				fmt.Fprintf(&b, "%-*s", width[i], c)
+			} else {
+				fmt.Fprintf(&b, "  %*s", width[i], c)
+			}
+		}
+		fmt.Fprintln(w, b.String())
+	}
+}
+
+func ns(d time.Duration) float64 { return float64(d.Nanoseconds()) }
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d.Microseconds())/1e3) }
+
+// version returns the first line a command prints.
+func version(argv ...string) string {
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil {
+		return argv[0] + ": unknown version"
+	}
+	line, _, _ := strings.Cut(string(out), "\n")
+	return strings.TrimSpace(line)
+}
+
+func qemuVersion(q *runner) string {
+	if q == nil {
+		return "no qemu"
+	}
+	return version(q.argv[0], "--version")
+}
+
+func hostCPU() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	n, model := 0, ""
+	for _, line := range strings.Split(string(data), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(k) {
+		case "processor":
+			n++
+		case "model name":
+			model = strings.TrimSpace(v)
+		}
+	}
+	return fmt.Sprintf("%d x %s", n, model)
+}
+
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "load unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "load unknown"
+	}
+	return "load average " + strings.Join(f[:3], " ")
+}

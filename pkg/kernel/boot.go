@@ -1,0 +1,200 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/metrics"
+	"github.com/sis-kernel/sissim/pkg/vfs"
+)
+
+// BootConfig configures Boot.
+type BootConfig struct {
+	// Config is the machine's configuration. When Config.FS is nil, Boot
+	// builds the default root: a tmpfs with the SIS layout and Image.
+	Config
+	// Image maps directories of the default root to trees copied into
+	// them ({"/bin": guests} installs /bin/hello, ...); files under /bin
+	// are executable.
+	Image map[string]fs.FS
+	// Console receives the boot markers (Config.Stdout when nil).
+	Console io.Writer
+	// Features selects the services the machine starts and the commands
+	// the shell offers (nil: every feature).
+	Features Features
+	// Services start after GIC: INIT, in order; those whose Feature is
+	// disabled are skipped.
+	Services []Service
+}
+
+// Service is a kernel service started at boot (AgentSys, the model
+// registry, ...). Start wires it into the machine, typically registering
+// its shell commands, and returns its boot marker line ("" for none).
+type Service struct {
+	Name    string
+	Feature string // the feature that enables it ("" for always)
+	Start   func(m *Machine) (marker string, err error)
+}
+
+// BootMarkers are the SIS boot markers in order, as the original prints them
+// with its default mounts and AgentSys enabled. Boot prints the VFS mount
+// lines from the real mount table and the AgentSys line when the AgentSys
+// service (BootConfig.Services) starts.
+var BootMarkers = []string{
+	"KERNEL(U)", "STACK OK", "VECTORS OK", "MMU ON", "UART: READY",
+	fmt.Sprintf("METRIC cntfrq_hz=%d", cpu.CounterHz), "HEAP: READY",
+	"VFS: MOUNT TMPFS AT /", "VFS: MOUNT DEVFS AT /dev", "VFS: MOUNT PROCFS AT /proc",
+	"VFS: READY", "GIC: INIT", "[AgentSys] Initialized (sync mode)", "LAUNCHING SHELL",
+}
+
+// Boot creates a machine the way SIS boots: each step does its part of the
+// set-up for real and prints its marker when done; the last marker is
+// LAUNCHING SHELL, after which the caller starts m.Shell().Serve.
+func Boot(bc BootConfig) (*Machine, error) {
+	con := bc.Console
+	if con == nil {
+		con = bc.Stdout
+	}
+	if con == nil {
+		con = io.Discard
+	}
+	mark := func(s string) { fmt.Fprintln(con, s) }
+	mark("KERNEL(U)")
+
+	cfg := bc.Config
+	disk := &metrics.Counters{}
+	if cfg.FS == nil {
+		root, err := vfs.NewDefaultRoot("sis")
+		if err != nil {
+			return nil, fmt.Errorf("boot: root: %w", err)
+		}
+		if err := countRootDisk(root, disk); err != nil {
+			return nil, fmt.Errorf("boot: root: %w", err)
+		}
+		cfg.FS = root
+	}
+	mark("STACK OK")
+
+	if len(Syscalls()) == 0 {
+		return nil, fmt.Errorf("boot: empty syscall table")
+	}
+	mark("VECTORS OK")
+
+	m, err := New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	// A CPU with an address space is what a guest needs: check that one
+	// opens and maps memory before promising it.
+	if err := m.probeCPU(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("boot: cpu: %w", err)
+	}
+	mark("MMU ON")
+	mark("UART: READY")
+	mark(fmt.Sprintf("METRIC cntfrq_hz=%d", cpu.CounterHz))
+
+	// The registry counts the root's disk operations (set before its
+	// first use, which creates it).
+	m.sisState.counters = disk
+	m.sisState.features = bc.Features
+	if m.Metrics() == nil {
+		m.Close()
+		return nil, fmt.Errorf("boot: no metrics registry")
+	}
+	mark("HEAP: READY")
+
+	if bc.Config.FS == nil {
+		if err := installImage(m.fs, bc.Image); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("boot: root image: %w", err)
+		}
+	}
+	for _, mt := range m.fs.Mounts() {
+		mark(fmt.Sprintf("VFS: MOUNT %s AT %s", mountName(mt.Type), mt.Path))
+	}
+	mark("VFS: READY")
+	mark("GIC: INIT")
+	for _, svc := range bc.Services {
+		if svc.Feature != "" && !m.Features().Enabled(svc.Feature) {
+			continue
+		}
+		line, err := svc.Start(m)
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("boot: %s: %w", svc.Name, err)
+		}
+		if line != "" {
+			mark(line)
+		}
+	}
+	mark("LAUNCHING SHELL")
+	return m, nil
+}
+
+// mountName is the SIS name of a file system type.
+func mountName(typ string) string {
+	switch typ {
+	case "devtmpfs", "devfs":
+		return "DEVFS"
+	case "proc", "procfs":
+		return "PROCFS"
+	}
+	return strings.ToUpper(typ)
+}
+
+// probeCPU opens an engine, maps and writes a page, and closes it.
+func (m *Machine) probeCPU() error {
+	eng, err := cpu.New(cpu.Options{Clock: m.clock, Syscall: func(uint64, *[6]uint64) (uint64, cpu.SyscallAction) { return 0, cpu.Stop }})
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if err := eng.Map(0x10000, pageSize, cpu.ProtRead|cpu.ProtWrite); err != nil {
+		return err
+	}
+	return eng.WriteMem(0x10000, []byte("SIS"))
+}
+
+// installImage copies each tree of img into its directory of v.
+func installImage(v *vfs.FS, img map[string]fs.FS) error {
+	dirs := make([]string, 0, len(img))
+	for d := range img {
+		dirs = append(dirs, d)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		tree := img[dir]
+		dir = path.Clean("/" + dir)
+		if err := v.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		err := fs.WalkDir(tree, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil || p == "." {
+				return err
+			}
+			dst := path.Join(dir, p)
+			if d.IsDir() {
+				return v.MkdirAll(dst, 0o755)
+			}
+			data, err := fs.ReadFile(tree, p)
+			if err != nil {
+				return err
+			}
+			perm := uint32(0o644)
+			if path.Dir(dst) == "/bin" {
+				perm = 0o755
+			}
+			return v.WriteFile(dst, data, perm)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package kernel
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/vfs"
+)
+
+// machineMemory is the simulated machine's RAM as /proc/meminfo reports it.
+const machineMemory = 1 << 30
+
+// mountSynthetic mounts devfs at /dev and procfs at /proc when those
+// directories exist and nothing is mounted there yet, and makes the file
+// system stamp times from the machine's wall clock.
+func (m *Machine) mountSynthetic() error {
+	m.fs.SetClock(m.wallTime)
+	mounted := map[string]bool{}
+	for _, mt := range m.fs.Mounts() {
+		mounted[mt.Path] = true
+	}
+	for _, x := range []struct {
+		dir, typ string
+		b        vfs.Backend
+	}{
+		{"/dev", "devtmpfs", vfs.NewDevfs(machineDevices{m}, m.epoch)},
+		{"/proc", "proc", vfs.NewProcfs(procSource{m}, m.fs)},
+	} {
+		if mounted[x.dir] {
+			continue
+		}
+		if a, err := m.fs.StatAt(nil, "/", x.dir, true); err != nil || !a.IsDir() {
+			continue
+		}
+		if err := m.fs.Mount(x.dir, x.typ, x.typ, x.b, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// machineDevices gives devfs the machine's generator and console.
+type machineDevices struct{ m *Machine }
+
+func (d machineDevices) Random(b []byte)     { d.m.randomBytes(b) }
+func (d machineDevices) Console() vfs.Handle { return &consoleHandle{m: d.m} }
+
+// consoleHandle is /dev/console and /dev/tty opened by path: the machine's
+// console streams as a character device.
+type consoleHandle struct{ m *Machine }
+
+func (c *consoleHandle) Read(p []byte) (int, error) {
+	n, err := c.m.cfg.Stdin.Read(p)
+	if err == io.EOF {
+		err = nil
+	}
+	return n, err
+}
+
+func (c *consoleHandle) Write(p []byte) (int, error)        { return c.m.cfg.Stdout.Write(p) }
+func (c *consoleHandle) ReadAt([]byte, int64) (int, error)  { return 0, linux.ESPIPE }
+func (c *consoleHandle) WriteAt([]byte, int64) (int, error) { return 0, linux.ESPIPE }
+func (c *consoleHandle) Truncate(int64) error               { return nil }
+func (c *consoleHandle) Sync() error                        { return linux.EINVAL }
+func (c *consoleHandle) Close() error                       { return nil }
+func (c *consoleHandle) ReadDir() ([]vfs.Dirent, error)     { return nil, linux.ENOTDIR }
+func (c *consoleHandle) IsTerminal() bool                   { return c.m.cfg.ConsoleIsTerminal }
+func (c *consoleHandle) SetAttr(vfs.SetAttr) error          { return nil }
+func (c *consoleHandle) Stat() (vfs.Attr, error) {
+	return c.m.fs.StatAt(nil, "/", "/dev/console", true)
+}
+
+// procSource gives procfs the machine's processes, memory and clock.
+type procSource struct{ m *Machine }
+
+func (s procSource) PIDs() []int {
+	var out []int
+	for _, p := range s.m.liveProcs() {
+		out = append(out, p.PID)
+	}
+	return out
+}
+
+func (s procSource) Boot() time.Time { return s.m.epoch }
+
+// Uptime reports the machine time since boot; idle time is not accounted
+// separately yet, so it is reported as zero.
+func (s procSource) Uptime() (time.Duration, time.Duration) { return s.m.Now(), 0 }
+
+func (s procSource) MemInfo() vfs.MemInfo {
+	used := s.m.MemStats().Mapped
+	free := uint64(0)
+	if used < machineMemory {
+		free = machineMemory - used
+	}
+	return vfs.MemInfo{Total: machineMemory, Free: free, Available: free, Mapped: used, Anon: used}
+}
+
+// CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's
+// arm64 /proc/cpuinfo does.
+func (s procSource) CPUInfo() string {
+	return "processor\t: 0\nBogoMIPS\t: " + fmt.Sprintf("%.2f", float64(cpu.CounterHz)/500000) +
+		"\nFeatures\t: fp asimd aes pmull sha1 sha2 crc32\nCPU implementer\t: 0x41\nCPU architecture: 8\n" +
+		"CPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n"
+}
+
+func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
+	p := s.m.lookup(pid)
+	if p == nil {
+		return vfs.ProcInfo{}, false
+	}
+	comm := path.Base(p.exe)
+	if len(comm) > 15 {
+		comm = comm[:15]
+	}
+	info := vfs.ProcInfo{
+		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd,
+		Cmdline: p.argv, Environ: p.envp, Threads: 1,
+		Start: time.Duration(p.startNs), UTime: time.Duration(p.cpuNs()),
+		SigPending: p.sigPending, SigBlock: p.sigMask,
+	}
+	switch p.state {
+	case stateBlocked:
+		info.State = 'S'
+	case stateStopped:
+		info.State = 'T'
+	case stateZombie:
+		info.State = 'Z'
+	default:
+		info.State = 'R'
+	}
+	if p.as != nil {
+		for _, v := range p.as.vmas {
+			size := v.end - v.start
+			info.VmSize += size
+			info.VmRSS += size
+			switch {
+			case v.name == "[stack]":
+				info.VmStk += size
+			case v.name == p.exe && v.prot&cpu.ProtExec != 0:
+				info.VmExe += size
+			case v.prot&cpu.ProtWrite != 0:
+				info.VmData += size
+			}
+			info.Maps = append(info.Maps, s.procMap(v))
+		}
+	}
+	if p.fds != nil {
+		for fd, e := range p.fds.fds {
+			if e != nil {
+				info.FDs = append(info.FDs, vfs.ProcFD{FD: fd, Target: fdTarget(e.of.f)})
+			}
+		}
+	}
+	return info, true
+}
+
+// procMap renders one mapping for /proc/<pid>/maps.
+func (s procSource) procMap(v vma) vfs.ProcMap {
+	perms := []byte("---p")
+	if v.prot&cpu.ProtRead != 0 {
+		perms[0] = 'r'
+	}
+	if v.prot&cpu.ProtWrite != 0 {
+		perms[1] = 'w'
+	}
+	if v.prot&cpu.ProtExec != 0 {
+		perms[2] = 'x'
+	}
+	pm := vfs.ProcMap{Start: v.start, End: v.end, Perms: string(perms), Offset: v.offset, Name: v.name}
+	if strings.HasPrefix(v.name, "/") {
+		if a, err := s.m.fs.StatAt(nil, "/", v.name, true); err == nil {
+			pm.Dev, pm.Ino = a.Dev, a.Ino
+		}
+	}
+	return pm
+}
+
+// fdTarget is what /proc/<pid>/fd/<n> points to.
+func fdTarget(f file) string {
+	switch f := f.(type) {
+	case *vfs.File:
+		return f.Path
+	case *console:
+		return "/dev/console"
+	case interface{ ProcName() string }:
+		return f.ProcName()
+	}
+	return fmt.Sprintf("anon_inode:[%T]", f)
+}

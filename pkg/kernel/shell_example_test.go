@@ -1,0 +1,31 @@
+package kernel_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/sis-kernel/sissim/pkg/kernel"
+)
+
+// Boot a machine with a program in /bin and drive its shell from Go.
+func ExampleShell_Exec() {
+	m, err := kernel.Boot(kernel.BootConfig{
+		Image: map[string]fs.FS{"/bin": os.DirFS("../../testdata/guests")},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer m.Close()
+	out, err := m.Shell().Exec("run /bin/hello 0; echo done")
+	fmt.Print(out)
+	fmt.Println("error:", err)
+	// Output:
+	// Hello, world!
+	// argv[0]=/bin/hello
+	// argv[1]=0
+	// [pid 1] exit status 0
+	// done
+	// error: <nil>
+}

@@ -1,0 +1,424 @@
+package kernel_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/kernel"
+)
+
+// guestsDir is testdata/guests at the module root.
+var guestsDir = filepath.Join("..", "..", "testdata", "guests")
+
+// boot boots a deterministic machine with the test guests in /bin.
+func boot(t testing.TB, console io.Writer) *kernel.Machine {
+	t.Helper()
+	m, err := kernel.Boot(kernel.BootConfig{
+		Image:   map[string]fs.FS{"/bin": os.DirFS(guestsDir)},
+		Console: console,
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+func TestBootMarkers(t *testing.T) {
+	var con bytes.Buffer
+	m := boot(t, &con)
+	want := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\n"
+	for _, mt := range m.FS().Mounts() {
+		want += "VFS: MOUNT " + map[string]string{"tmpfs": "TMPFS", "devtmpfs": "DEVFS", "devfs": "DEVFS", "proc": "PROCFS"}[mt.Type] + " AT " + mt.Path + "\n"
+	}
+	want += "VFS: READY\nGIC: INIT\nLAUNCHING SHELL\n"
+	require.Equal(t, want, con.String())
+	// Every line is one of SIS's markers, in SIS's order.
+	lines := strings.Split(strings.TrimSuffix(con.String(), "\n"), "\n")
+	i := 0
+	for _, l := range lines {
+		for i < len(kernel.BootMarkers) && kernel.BootMarkers[i] != l {
+			i++
+		}
+		require.Less(t, i, len(kernel.BootMarkers), "marker %q out of order or unknown", l)
+	}
+	require.Equal(t, "VFS: MOUNT TMPFS AT /", lines[7])
+}
+
+// serve runs the interactive shell with echo on input and returns what it
+// printed.
+func serve(t *testing.T, m *kernel.Machine, input string) (string, int, error) {
+	t.Helper()
+	var out bytes.Buffer
+	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{Echo: true, Prompt: true})
+	return out.String(), failures, err
+}
+
+func TestShellBannerPromptEcho(t *testing.T) {
+	m := boot(t, nil)
+	out, failures, err := serve(t, m, "echo hi\rexit\r")
+	require.ErrorIs(t, err, kernel.ErrExit)
+	require.Zero(t, failures)
+	require.Equal(t, "\n=== SIS Kernel Shell ===\nType 'help' for available commands\n\nsis> echo hi\r\nhi\nsis> exit\r\nGoodbye!\n", out)
+}
+
+func TestShellLineEditing(t *testing.T) {
+	m := boot(t, nil)
+	// Two DELs erase "xy"; backspace on an empty line does nothing; Ctrl-C
+	// drops the line; CR LF is one line end.
+	out, _, err := serve(t, m, "\becxy\x7f\x7fho a\r\nab\x03echo b\n")
+	require.NoError(t, err)
+	require.Equal(t, kernel.ShellBanner+"sis> ecxy\b \b\b \bho a\r\na\nsis> ab^C\r\nsis> echo b\r\nb\nsis> ", out)
+}
+
+func TestShellHistory(t *testing.T) {
+	m := boot(t, nil)
+	out, _, err := serve(t, m, "echo one\recho two\r\x1b[A\x1b[A\x1b[B\r")
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(out, "sis> echo two\b \b\b \b\b \b\b \b\b \b\b \b\b \b\b \becho one"+
+		strings.Repeat("\b \b", 8)+"echo two\r\ntwo\nsis> "), "%q", out)
+}
+
+func TestShellUnknownCommand(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("frobnicate now")
+	require.Error(t, err)
+	require.Equal(t, "Unknown command: frobnicate\nType 'help' for available commands\n", out)
+}
+
+func TestShellBadInputGoesOn(t *testing.T) {
+	m := boot(t, nil)
+	long := strings.Repeat("x", kernel.MaxShellLine+1)
+	input := strings.Join([]string{
+		long,                     // too long
+		"\x00\x01\xff\xfe\x80zz", // binary garbage
+		"cat",                    // missing argument
+		"run",                    // missing argument
+		"ls /nonexistent",        // missing file
+		"echo 'unterminated",     // bad quoting
+		"run /bin/nothere",       // missing program
+		"echo still here",
+	}, "\n") + "\n"
+	var out bytes.Buffer
+	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 7, failures)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	require.Len(t, lines, 8, "%q", out.String())
+	for _, l := range lines[:7] {
+		require.True(t, strings.HasPrefix(l, "error: "), "%q", l)
+	}
+	require.Contains(t, lines[0], "line too long")
+	require.Equal(t, "error: usage: cat <file>  print a file (up to 4 KiB)", lines[2])
+	require.Equal(t, "still here", lines[7])
+
+	// Exactly 256 bytes is accepted.
+	ok := "echo " + strings.Repeat("y", kernel.MaxShellLine-5)
+	got, err := m.Shell().Exec(ok)
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("y", kernel.MaxShellLine-5)+"\n", got)
+}
+
+func TestShellHelpListsEveryCommand(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("help")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(out, "Available commands"))
+	for _, c := range m.Shell().Commands() {
+		require.Contains(t, out, "  "+c.Usage+"\n")
+		require.True(t, strings.HasPrefix(c.Usage, c.Name), c.Usage)
+	}
+	for _, name := range []string{"help", "version", "echo", "uptime", "ls", "cat", "ps", "run", "memstats", "metrics", "metricsctl", "det", "exit"} {
+		require.Contains(t, out, "  "+name)
+	}
+}
+
+func TestShellFilesAndVersion(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("version; ls /; ls /bin; cat /etc/hostname")
+	require.NoError(t, err)
+	require.Contains(t, out, "SIS Kernel")
+	require.Contains(t, out, "Listing /:\n")
+	require.Contains(t, out, "d bin\n")
+	require.Contains(t, out, "Listing /bin:\n")
+	require.Contains(t, out, "f hello\n")
+	require.True(t, strings.HasSuffix(out, "sis\n"), out)
+
+	out, err = m.Shell().Exec("cat /bin")
+	require.Error(t, err)
+	require.Equal(t, 1, strings.Count(out, "\n"), out)
+}
+
+func TestShellRunGuest(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("run /bin/hello a b")
+	require.NoError(t, err)
+	require.Equal(t, "Hello, world!\nargv[0]=/bin/hello\nargv[1]=a\nargv[2]=b\n[pid 1] exit status 0\n", out)
+
+	out, err = m.Shell().Exec("run hello 3")
+	require.Error(t, err)
+	require.Contains(t, out, "[pid 2] exit status 3\n")
+
+	out, err = m.Shell().Exec("run /bin/segv null")
+	require.Error(t, err)
+	require.Contains(t, out, "killed by SIGSEGV")
+
+	out, err = m.Shell().Exec("ps")
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(out, "\n"), "no process is left: %q", out)
+}
+
+func TestShellDet(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("det on 10000000 100000000 100000000; det status; det off")
+	require.NoError(t, err)
+	require.Equal(t, "[DET] admitted\n[DET] enabled=1 wcet_ns=10000000 misses=0\n[DET] disabled\n", out)
+	out, err = m.Shell().Exec("det on 90000000 100000000 100000000")
+	require.Error(t, err)
+	require.Equal(t, "[DET] rejected\n", out)
+	out, err = m.Shell().Exec("det bogus")
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(out, "error: usage: det "), out)
+}
+
+// parseMetrics parses Prometheus text with the official parser.
+func parseMetrics(t *testing.T, text string) map[string]*dto.MetricFamily {
+	t.Helper()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+	require.NoError(t, err, text)
+	return fams
+}
+
+// value returns the sample of fam whose labels match.
+func value(t *testing.T, fams map[string]*dto.MetricFamily, fam string, labels ...string) float64 {
+	t.Helper()
+	f, ok := fams[fam]
+	if !ok {
+		return 0 // a family without samples (no syscalls yet) is left out
+	}
+next:
+	for _, mt := range f.GetMetric() {
+		for i := 0; i+1 < len(labels); i += 2 {
+			found := false
+			for _, l := range mt.GetLabel() {
+				if l.GetName() == labels[i] && l.GetValue() == labels[i+1] {
+					found = true
+				}
+			}
+			if !found {
+				continue next
+			}
+		}
+		switch {
+		case mt.Counter != nil:
+			return mt.GetCounter().GetValue()
+		case mt.Gauge != nil:
+			return mt.GetGauge().GetValue()
+		case mt.Summary != nil:
+			return float64(mt.GetSummary().GetSampleCount())
+		}
+	}
+	return 0
+}
+
+func TestShellMetricsMove(t *testing.T) {
+	m := boot(t, nil)
+	before, err := m.Shell().Exec("metrics")
+	require.NoError(t, err)
+	require.Contains(t, before, "# HELP heap_bytes ")
+	b := parseMetrics(t, before)
+	for _, fam := range []string{"heap_bytes", "heap_operations_total", "panic_count_total", "uptime_ms", "ctx_switch_ns",
+		"network_packets_total", "disk_operations_total", "sched_deadline_misses_total"} {
+		require.Contains(t, b, fam)
+	}
+	require.Zero(t, value(t, b, "syscalls_total", "name", "write"))
+
+	_, err = m.Shell().Exec("run /bin/hello")
+	require.NoError(t, err)
+	after, err := m.Shell().Exec("metrics prometheus")
+	require.NoError(t, err)
+	require.Contains(t, after, "# TYPE syscalls_total counter")
+	a := parseMetrics(t, after)
+	require.GreaterOrEqual(t, value(t, a, "syscalls_total", "name", "write"), 1.0)
+	require.Equal(t, 1.0, value(t, a, "syscalls_total", "name", "exit_group"))
+	require.Greater(t, value(t, a, "heap_operations_total", "operation", "alloc"), value(t, b, "heap_operations_total", "operation", "alloc"))
+	require.Greater(t, value(t, a, "heap_bytes", "state", "peak"), 0.0)
+	require.Zero(t, value(t, a, "heap_bytes", "state", "current"), "the guest has exited")
+	require.Greater(t, value(t, a, "disk_operations_total", "operation", "read"), value(t, b, "disk_operations_total", "operation", "read"))
+	require.Greater(t, value(t, a, "uptime_ms"), -1.0)
+
+	// JSON carries the same families.
+	js, err := m.Shell().Exec("metrics json")
+	require.NoError(t, err)
+	var fams []struct {
+		Name    string
+		Type    string
+		Samples []struct {
+			Labels map[string]string
+			Value  float64
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(js), &fams))
+	require.Len(t, fams, len(a))
+	for _, f := range fams {
+		if f.Name == "syscalls_total" {
+			for _, s := range f.Samples {
+				require.Equal(t, value(t, a, "syscalls_total", "name", s.Labels["name"]), s.Value)
+			}
+		}
+	}
+
+	// METRIC lines match the SIS console parsers.
+	lines, err := m.Shell().Exec("metrics lines")
+	require.NoError(t, err)
+	re := regexp.MustCompile(`^METRIC\s+([A-Za-z0-9_:\-\.]+)=(-?[0-9]+)\s*$`)
+	ls := strings.Split(strings.TrimSuffix(lines, "\n"), "\n")
+	require.Equal(t, "CMD_DONE", ls[len(ls)-1])
+	for _, l := range ls[:len(ls)-1] {
+		require.Regexp(t, re, l)
+	}
+	require.Contains(t, lines, "METRIC syscalls_total.exit_group=1\n")
+}
+
+func TestShellMetricsctl(t *testing.T) {
+	m := boot(t, nil)
+	out, err := m.Shell().Exec("metricsctl status")
+	require.NoError(t, err)
+	require.Equal(t, "metrics streaming: off\n", out)
+	out, err = m.Shell().Exec("metricsctl on")
+	require.NoError(t, err)
+	require.Contains(t, out, "METRIC heap_bytes.peak=")
+	out, err = m.Shell().Exec("echo x")
+	require.NoError(t, err)
+	require.Equal(t, "x\n", out, "nothing changed")
+	out, err = m.Shell().Exec("run /bin/hello")
+	require.NoError(t, err)
+	require.Contains(t, out, "METRIC syscalls_total.exit_group=1\n")
+	out, err = m.Shell().Exec("metricsctl off; metricsctl bogus")
+	require.Error(t, err)
+	require.Equal(t, "metrics streaming: off\nerror: usage: metricsctl on|off|status  print changed METRIC lines after each command\n", out)
+}
+
+func TestMetricsHTTP(t *testing.T) {
+	m := boot(t, nil)
+	_, err := m.Shell().Exec("run /bin/hello")
+	require.NoError(t, err)
+	srv := httptest.NewServer(m.Shell().MetricsHandler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	fams := parseMetrics(t, string(body))
+	require.Equal(t, 1.0, value(t, fams, "syscalls_total", "name", "exit_group"))
+}
+
+func TestMachinesHaveSeparateRegistries(t *testing.T) {
+	m1, m2 := boot(t, nil), boot(t, nil)
+	_, err := m1.Shell().Exec("run /bin/hello")
+	require.NoError(t, err)
+	out, err := m2.Shell().Exec("metrics")
+	require.NoError(t, err)
+	require.Zero(t, value(t, parseMetrics(t, out), "syscalls_total", "name", "write"))
+}
+
+func BenchmarkBootToPrompt(b *testing.B) {
+	for b.Loop() {
+		var out bytes.Buffer
+		m, err := kernel.Boot(kernel.BootConfig{Image: map[string]fs.FS{"/bin": os.DirFS(guestsDir)}, Console: &out})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := m.Shell().Serve(strings.NewReader(""), &out, kernel.ReplOptions{Prompt: true}); err != nil {
+			b.Fatal(err)
+		}
+		if !strings.HasSuffix(out.String(), kernel.ShellPrompt) {
+			b.Fatalf("no prompt: %q", out.String())
+		}
+		m.Close()
+	}
+}
+
+func TestFeatures(t *testing.T) {
+	f, err := kernel.ParseFeatures("agentsys, ai-ops")
+	require.NoError(t, err)
+	require.Equal(t, "agentsys,decision-traces,model-lifecycle,otel,shadow-mode", f.String())
+	require.False(t, f.Enabled(kernel.FeatureLLM))
+	_, err = kernel.ParseFeatures("agentsys,warp-drive")
+	require.ErrorContains(t, err, `unknown feature "warp-drive"`)
+	none, err := kernel.ParseFeatures("none")
+	require.NoError(t, err)
+	require.Equal(t, "", none.String())
+	require.True(t, kernel.Features(nil).Enabled(kernel.FeatureLLM))
+
+	// A command of a disabled feature is left out of help and says which
+	// feature enables it; the core commands work with every feature off.
+	m, err := kernel.Boot(kernel.BootConfig{Features: none, Image: map[string]fs.FS{"/bin": os.DirFS(guestsDir)}})
+	require.NoError(t, err)
+	defer m.Close()
+	sh := m.Shell()
+	require.NoError(t, sh.Register(kernel.Command{Name: "llmctl", Usage: "llmctl status  LLM service", Feature: kernel.FeatureLLM,
+		Run: func(w io.Writer, args []string) error { _, err := io.WriteString(w, "[LLM] ok\n"); return err }}))
+	out, err := sh.Exec("help")
+	require.NoError(t, err)
+	require.NotContains(t, out, "llmctl")
+	out, err = sh.Exec("llmctl status")
+	require.Error(t, err)
+	require.Equal(t, "error: llmctl: disabled; the llm feature enables it (--features llm)\n", out)
+	out, err = sh.Exec("run /bin/hello; version")
+	require.NoError(t, err)
+	require.Contains(t, out, "features: \n")
+
+	m2 := boot(t, nil)
+	require.NoError(t, m2.Shell().Register(kernel.Command{Name: "llmctl", Usage: "llmctl status  LLM service", Feature: kernel.FeatureLLM,
+		Run: func(w io.Writer, args []string) error { _, err := io.WriteString(w, "[LLM] ok\n"); return err }}))
+	out, err = m2.Shell().Exec("llmctl status; help")
+	require.NoError(t, err)
+	require.Contains(t, out, "[LLM] ok\n")
+	require.Contains(t, out, "  llmctl status")
+	require.Error(t, m2.Shell().Register(kernel.Command{Name: "llmctl", Usage: "x", Run: func(io.Writer, []string) error { return nil }}))
+}
+
+func TestBootServices(t *testing.T) {
+	var con bytes.Buffer
+	started := []string{}
+	svc := func(name, feature, marker string) kernel.Service {
+		return kernel.Service{Name: name, Feature: feature, Start: func(m *kernel.Machine) (string, error) {
+			started = append(started, name)
+			return marker, m.Shell().Register(kernel.Command{Name: name + "ctl", Usage: name + "ctl  " + name,
+				Run: func(w io.Writer, _ []string) error { _, err := io.WriteString(w, name+" up\n"); return err }})
+		}}
+	}
+	features, err := kernel.ParseFeatures("agentsys")
+	require.NoError(t, err)
+	m, err := kernel.Boot(kernel.BootConfig{
+		Console:  &con,
+		Features: features,
+		Services: []kernel.Service{
+			svc("agent", kernel.FeatureAgentSys, "[AgentSys] Initialized (sync mode)"),
+			svc("llm", kernel.FeatureLLM, "LLM: READY"),
+		},
+	})
+	require.NoError(t, err)
+	defer m.Close()
+	require.Equal(t, []string{"agent"}, started)
+	want := strings.Join(kernel.BootMarkers, "\n") + "\n"
+	require.Equal(t, want, con.String(), "every SIS marker, in order")
+	out, err := m.Shell().Exec("agentctl")
+	require.NoError(t, err)
+	require.Equal(t, "agent up\n", out)
+}

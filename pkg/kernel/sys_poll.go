@@ -1,0 +1,198 @@
+package kernel
+
+import (
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// poll(2) events.
+const (
+	pollIN   = 0x001
+	pollPRI  = 0x002
+	pollOUT  = 0x004
+	pollERR  = 0x008
+	pollHUP  = 0x010
+	pollNVAL = 0x020
+)
+
+// poller is a file whose readiness changes (a pipe end).
+type poller interface {
+	poll() int16
+	waitKey() any
+}
+
+// readiness returns the ready events of an open file and what to wait on
+// when nothing is ready (nil: the file is always ready).
+func readiness(of *openFile) (int16, any) {
+	if p, ok := of.f.(poller); ok {
+		return p.poll(), p.waitKey()
+	}
+	// Regular files and the console never block.
+	var ev int16
+	switch of.flags & linux.O_ACCMODE {
+	case linux.O_RDONLY:
+		ev = pollIN
+	case linux.O_WRONLY:
+		ev = pollOUT
+	default:
+		ev = pollIN | pollOUT
+	}
+	return ev, nil
+}
+
+// maxPollFDs bounds nfds (RLIMIT_NOFILE).
+const maxPollFDs = maxFDs
+
+// pollTimeout reads a timespec timeout: ok false means wait forever.
+func (t *Task) pollTimeout(addr uint64) (time.Duration, bool, error) {
+	if addr == 0 {
+		return 0, false, nil
+	}
+	d, err := t.readTimespec(addr)
+	return d, true, err
+}
+
+// waitReady finishes a poll that found nothing ready: it times out (0) or
+// blocks on keys until a change or the deadline.
+func (t *Task) waitReady(d time.Duration, bounded bool, keys []any) (uint64, error) {
+	if bounded {
+		if d == 0 {
+			return 0, nil
+		}
+		at := t.timeout(d)
+		if t.expired() {
+			return 0, nil
+		}
+		return 0, t.block(at, keys...)
+	}
+	// With no keys only a signal ends the wait, as on Linux.
+	return 0, t.block(0, keys...)
+}
+
+// Ppoll implements ppoll(2).
+func sysPpoll(t *Task, a *args) (uint64, error) {
+	nfds := a[1]
+	if nfds > maxPollFDs {
+		return 0, linux.EINVAL
+	}
+	d, bounded, err := t.pollTimeout(a[2])
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 8*nfds)
+	if err := t.copyIn(a[0], buf); err != nil {
+		return 0, err
+	}
+	var ready uint64
+	var keys []any
+	for i := uint64(0); i < nfds; i++ {
+		e := buf[8*i:]
+		fd := int32(leU32(e[0:]))
+		events := int16(uint16(e[4]) | uint16(e[5])<<8)
+		var rev int16
+		if fd >= 0 {
+			of, err := t.fds.get(int(fd))
+			if err != nil {
+				rev = pollNVAL
+			} else {
+				ev, key := readiness(of)
+				rev = ev & (events | pollERR | pollHUP)
+				if rev == 0 && key != nil {
+					keys = append(keys, key)
+				}
+			}
+		}
+		put16(e[6:], uint16(rev))
+		if rev != 0 {
+			ready++
+		}
+	}
+	if ready == 0 {
+		return t.waitReady(d, bounded, keys)
+	}
+	t.deadline = 0
+	return ready, t.copyOut(a[0], buf)
+}
+
+// Pselect6 implements pselect6(2).
+func sysPselect6(t *Task, a *args) (uint64, error) {
+	n := a.int32(0)
+	if n < 0 || n > maxFDs {
+		return 0, linux.EINVAL
+	}
+	d, bounded, err := t.pollTimeout(a[4])
+	if err != nil {
+		return 0, err
+	}
+	words := (n + 63) / 64
+	var sets [3][]uint64
+	for i := range sets {
+		if a[1+i] == 0 {
+			continue
+		}
+		b := make([]byte, 8*words)
+		if err := t.copyIn(a[1+i], b); err != nil {
+			return 0, err
+		}
+		sets[i] = make([]uint64, words)
+		for w := range sets[i] {
+			sets[i][w] = le64(b[8*w:])
+		}
+	}
+	var out [3][]uint64
+	for i := range out {
+		if sets[i] != nil {
+			out[i] = make([]uint64, words)
+		}
+	}
+	var ready uint64
+	var keys []any
+	for fd := 0; fd < n; fd++ {
+		w, bit := fd/64, uint64(1)<<(fd%64)
+		want := [3]bool{}
+		any := false
+		for i := range sets {
+			if sets[i] != nil && sets[i][w]&bit != 0 {
+				want[i], any = true, true
+			}
+		}
+		if !any {
+			continue
+		}
+		of, err := t.fds.get(fd)
+		if err != nil {
+			return 0, linux.EBADF
+		}
+		ev, key := readiness(of)
+		got := [3]bool{ev&(pollIN|pollHUP|pollERR) != 0, ev&(pollOUT|pollERR) != 0, ev&pollPRI != 0}
+		hit := false
+		for i := range want {
+			if want[i] && got[i] {
+				out[i][w] |= bit
+				ready++
+				hit = true
+			}
+		}
+		if !hit && key != nil {
+			keys = append(keys, key)
+		}
+	}
+	if ready == 0 {
+		return t.waitReady(d, bounded, keys)
+	}
+	t.deadline = 0
+	for i := range out {
+		if out[i] == nil {
+			continue
+		}
+		b := make([]byte, 8*words)
+		for w, v := range out[i] {
+			put64(b[8*w:], v)
+		}
+		if err := t.copyOut(a[1+i], b); err != nil {
+			return 0, err
+		}
+	}
+	return ready, nil
+}

@@ -1,0 +1,305 @@
+// Package metrics is the machine's metrics registry: one Prometheus registry
+// per machine whose values are read from the kernel at collection time
+// (memory, syscalls, uptime, kernel errors) or counted as events happen
+// (VFS disk operations, context switches, deadline misses).
+//
+// The registry is private to the machine (never the global default
+// registry), so several machines in one process keep separate numbers.
+package metrics
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+)
+
+// Snapshot holds the values the kernel reports at collection time.
+type Snapshot struct {
+	HeapCurrent, HeapPeak      uint64            // guest memory mapped now / at most
+	Allocs, Deallocs, Failures uint64            // guest memory map/unmap/failed operations
+	Panics                     uint64            // kernel errors caused by guests
+	Uptime                     time.Duration     // time since boot
+	Syscalls                   map[string]uint64 // calls by syscall name
+	DeadlineMisses             uint64            // scheduler deadline misses
+}
+
+// Source returns the kernel's current values.
+type Source func() Snapshot
+
+// Counters are event counters the kernel and its services update directly.
+// They are safe for concurrent use.
+type Counters struct {
+	DiskReads, DiskWrites atomic.Uint64 // VFS file read/write operations
+	NetRx, NetTx          atomic.Uint64 // network packets received/sent
+	DeadlineMisses        atomic.Uint64 // deadline misses of services outside the kernel scheduler
+}
+
+// Metrics is one machine's registry.
+type Metrics struct {
+	reg       *prometheus.Registry
+	src       Source
+	counters  *Counters
+	ctxSwitch prometheus.Summary
+}
+
+// New returns a registry whose collector reads src and c at every
+// collection (fresh counters when c is nil).
+func New(src Source, c *Counters) *Metrics {
+	if c == nil {
+		c = &Counters{}
+	}
+	m := &Metrics{
+		reg:      prometheus.NewRegistry(),
+		src:      src,
+		counters: c,
+		ctxSwitch: prometheus.NewSummary(prometheus.SummaryOpts{
+			Name:       "ctx_switch_ns",
+			Help:       "Context switch latency in nanoseconds of machine time.",
+			Objectives: map[float64]float64{0.5: 0.05, 0.95: 0.01, 0.99: 0.001},
+		}),
+	}
+	m.reg.MustRegister(collector{m}, m.ctxSwitch)
+	return m
+}
+
+// Counters returns the event counters the kernel and services update.
+func (m *Metrics) Counters() *Counters { return m.counters }
+
+// ObserveContextSwitch records one context switch that took d.
+func (m *Metrics) ObserveContextSwitch(d time.Duration) {
+	m.ctxSwitch.Observe(float64(d.Nanoseconds()))
+}
+
+// Registry returns the Prometheus registry (to serve or gather it).
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition formats. It
+// gathers fresh values when tryLock succeeds (the kernel is quiescent) and
+// otherwise serves the values of the last successful gathering, so a scrape
+// never reads kernel state while a guest runs.
+func (m *Metrics) Handler(tryLock func() bool, unlock func()) http.Handler {
+	var mu sync.Mutex
+	var last []*dto.MetricFamily
+	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if tryLock() {
+			mfs, err := m.reg.Gather()
+			unlock()
+			if err != nil {
+				return nil, err
+			}
+			last = mfs
+		}
+		return last, nil
+	})
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+}
+
+var (
+	descHeap      = prometheus.NewDesc("heap_bytes", "Guest memory mapped, in bytes.", []string{"state"}, nil)
+	descHeapOps   = prometheus.NewDesc("heap_operations_total", "Guest memory operations.", []string{"operation"}, nil)
+	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
+	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
+	descSyscalls  = prometheus.NewDesc("syscalls_total", "System calls by name.", []string{"name"}, nil)
+	descNet       = prometheus.NewDesc("network_packets_total", "Network packets.", []string{"direction"}, nil)
+	descDisk      = prometheus.NewDesc("disk_operations_total", "VFS file operations.", []string{"operation"}, nil)
+	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Scheduler deadline misses.", nil, nil)
+)
+
+// collector turns a Snapshot and the Counters into const metrics.
+type collector struct{ m *Metrics }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descDisk, descDeadlines} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.m.src()
+	k := c.m.counters
+	gauge := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge(descHeap, s.HeapCurrent, "current")
+	gauge(descHeap, s.HeapPeak, "peak")
+	counter(descHeapOps, s.Allocs, "alloc")
+	counter(descHeapOps, s.Deallocs, "dealloc")
+	counter(descHeapOps, s.Failures, "failure")
+	counter(descPanics, s.Panics)
+	gauge(descUptime, uint64(s.Uptime.Milliseconds()))
+	for name, v := range s.Syscalls {
+		counter(descSyscalls, v, name)
+	}
+	counter(descNet, k.NetRx.Load(), "rx")
+	counter(descNet, k.NetTx.Load(), "tx")
+	counter(descDisk, k.DiskReads.Load(), "read")
+	counter(descDisk, k.DiskWrites.Load(), "write")
+	counter(descDeadlines, s.DeadlineMisses+k.DeadlineMisses.Load())
+}
+
+// Gather collects every family, sorted by name.
+func (m *Metrics) Gather() ([]*dto.MetricFamily, error) { return m.reg.Gather() }
+
+// WritePrometheus writes the Prometheus text exposition format.
+func (m *Metrics) WritePrometheus(w io.Writer) error {
+	mfs, err := m.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sample is one value of a family, as written by WriteJSON.
+type Sample struct {
+	Labels map[string]string `json:"labels,omitempty"`
+	Value  float64           `json:"value"`
+	// Summaries: observation count, sum and quantiles ("0.5" -> value).
+	Count     *uint64            `json:"count,omitempty"`
+	Sum       *float64           `json:"sum,omitempty"`
+	Quantiles map[string]float64 `json:"quantiles,omitempty"`
+}
+
+// Family is one metric family, as written by WriteJSON.
+type Family struct {
+	Name    string   `json:"name"`
+	Help    string   `json:"help"`
+	Type    string   `json:"type"`
+	Samples []Sample `json:"samples"`
+}
+
+// Families returns every family in a plain form (quantiles of empty
+// summaries, which are NaN, are left out).
+func (m *Metrics) Families() ([]Family, error) {
+	mfs, err := m.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Family, 0, len(mfs))
+	for _, mf := range mfs {
+		f := Family{Name: mf.GetName(), Help: mf.GetHelp(), Type: strings.ToLower(mf.GetType().String())}
+		for _, mt := range mf.GetMetric() {
+			s := Sample{}
+			if len(mt.GetLabel()) > 0 {
+				s.Labels = map[string]string{}
+				for _, l := range mt.GetLabel() {
+					s.Labels[l.GetName()] = l.GetValue()
+				}
+			}
+			switch {
+			case mt.Counter != nil:
+				s.Value = mt.GetCounter().GetValue()
+			case mt.Gauge != nil:
+				s.Value = mt.GetGauge().GetValue()
+			case mt.Summary != nil:
+				sm := mt.GetSummary()
+				cnt, sum := sm.GetSampleCount(), sm.GetSampleSum()
+				s.Count, s.Sum, s.Value = &cnt, &sum, float64(cnt)
+				for _, q := range sm.GetQuantile() {
+					if !math.IsNaN(q.GetValue()) {
+						if s.Quantiles == nil {
+							s.Quantiles = map[string]float64{}
+						}
+						s.Quantiles[fmt.Sprint(q.GetQuantile())] = q.GetValue()
+					}
+				}
+			case mt.Untyped != nil:
+				s.Value = mt.GetUntyped().GetValue()
+			}
+			f.Samples = append(f.Samples, s)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// WriteJSON writes the families as a JSON array.
+func (m *Metrics) WriteJSON(w io.Writer) error {
+	fams, err := m.Families()
+	if err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(fams, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// WriteLines writes one `METRIC name=value` line per sample, the console
+// format SIS parsers read (`^METRIC\s+([A-Za-z0-9_:\-\.]+)=(-?[0-9]+)\s*$`).
+// Labels become part of the name (syscalls_total.read); summaries give
+// name_count, name_sum and name_p50/p95/p99 when observed.
+func (m *Metrics) WriteLines(w io.Writer) error {
+	fams, err := m.Families()
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	for _, f := range fams {
+		for _, s := range f.Samples {
+			name := f.Name
+			keys := make([]string, 0, len(s.Labels))
+			for k := range s.Labels {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				name += "." + sanitize(s.Labels[k])
+			}
+			if s.Count != nil {
+				fmt.Fprintf(&buf, "METRIC %s_count=%d\n", name, *s.Count)
+				fmt.Fprintf(&buf, "METRIC %s_sum=%d\n", name, int64(*s.Sum))
+				qs := make([]string, 0, len(s.Quantiles))
+				for q := range s.Quantiles {
+					qs = append(qs, q)
+				}
+				sort.Strings(qs)
+				for _, q := range qs {
+					qf, _ := strconv.ParseFloat(q, 64)
+					fmt.Fprintf(&buf, "METRIC %s_p%d=%d\n", name, int(math.Round(qf*100)), int64(s.Quantiles[q]))
+				}
+				continue
+			}
+			fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(s.Value))
+		}
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// sanitize keeps the characters the SIS metric-name pattern allows.
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == ':', r == '-', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+}

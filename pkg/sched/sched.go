@@ -1,0 +1,391 @@
+// Package sched is the deterministic CBS+EDF scheduler of the SIS kernel.
+//
+// Every schedulable entity (a process, a dataflow graph, the AI inference
+// service) runs inside a constant-bandwidth server: a budget of execution
+// time (its WCET) per period. Among servers that still have budget, the one
+// with the earliest absolute deadline runs (EDF). A server that spends its
+// budget is deferred to its next period, when the budget is replenished and
+// the deadline moves one period on. A job still unfinished past its
+// deadline counts as a deadline miss.
+//
+// Time is always passed in by the caller (virtual nanoseconds): the package
+// never reads a clock, so the same calls give the same decisions.
+package sched
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Type is what a server schedules.
+type Type int
+
+// Server types.
+const (
+	Graph Type = iota
+	AiInference
+	Process
+)
+
+func (t Type) String() string {
+	switch t {
+	case Graph:
+		return "Graph"
+	case AiInference:
+		return "AiInference"
+	case Process:
+		return "Process"
+	}
+	return fmt.Sprintf("Type(%d)", int(t))
+}
+
+// Admission and default parameters.
+const (
+	// MaxUtilPPM is the admission bound: the sum of the utilisations of
+	// admitted servers stays at or below 85%.
+	MaxUtilPPM = 850_000
+	// DefaultProcessWCET and DefaultProcessPeriod are every process's
+	// server parameters.
+	DefaultProcessWCET   = 10_000_000  // 10 ms
+	DefaultProcessPeriod = 100_000_000 // 100 ms
+)
+
+// UtilPPM returns wcet/period in parts per million, rounded down.
+func UtilPPM(wcetNs, periodNs uint64) uint64 {
+	if periodNs == 0 {
+		return ^uint64(0)
+	}
+	return wcetNs * 1_000_000 / periodNs
+}
+
+// Server is a constant-bandwidth server.
+type Server struct {
+	ID   int
+	Type Type
+	// BudgetNs is the execution time per period (the WCET).
+	BudgetNs uint64
+	PeriodNs uint64
+	// RelDeadlineNs is the deadline relative to the start of a period.
+	RelDeadlineNs uint64
+	// RemainingNs is the budget left in the current period.
+	RemainingNs uint64
+	// NextReplenishNs is the start of the next period.
+	NextReplenishNs uint64
+	// DeadlineNs is the absolute deadline of the current job.
+	DeadlineNs uint64
+	// Misses counts jobs that were still running after their deadline.
+	Misses uint64
+	// Admitted is set for servers that passed admission control (their
+	// utilisation counts towards MaxUtilPPM).
+	Admitted bool
+
+	runnable bool
+	missed   bool // the current job already counted a miss
+	used     bool // the server ran in the current period
+}
+
+// UtilPPM returns the server's utilisation in parts per million.
+func (s *Server) UtilPPM() uint64 { return UtilPPM(s.BudgetNs, s.PeriodNs) }
+
+// Runnable reports whether the server has work.
+func (s *Server) Runnable() bool { return s.runnable }
+
+// ErrRejected is returned when admission control refuses a server.
+type ErrRejected struct {
+	UtilPPM, UsedPPM uint64
+}
+
+func (e *ErrRejected) Error() string {
+	return fmt.Sprintf("sched: admission rejected: %d ppm requested, %d of %d ppm in use", e.UtilPPM, e.UsedPPM, MaxUtilPPM)
+}
+
+// Scheduler holds the servers and picks the next one to run.
+type Scheduler struct {
+	servers []*Server // sorted by ID
+	nextID  int
+	usedPPM uint64
+	// Switches records context-switch latencies.
+	Switches *Latency
+}
+
+// New returns an empty scheduler.
+func New() *Scheduler {
+	return &Scheduler{nextID: 1, Switches: NewLatency(4096)}
+}
+
+// UsedPPM returns the utilisation of the admitted servers.
+func (s *Scheduler) UsedPPM() uint64 { return s.usedPPM }
+
+// Servers returns the servers in ID order.
+func (s *Scheduler) Servers() []*Server { return append([]*Server(nil), s.servers...) }
+
+func (s *Scheduler) validate(wcet, period, deadline uint64) error {
+	if wcet == 0 || period == 0 || wcet > period {
+		return fmt.Errorf("sched: need 0 < wcet (%d) <= period (%d)", wcet, period)
+	}
+	if deadline == 0 || deadline > period {
+		return fmt.Errorf("sched: need 0 < deadline (%d) <= period (%d)", deadline, period)
+	}
+	return nil
+}
+
+// Admit adds a server after admission control: it is accepted only while
+// the sum of admitted utilisations stays at or below MaxUtilPPM. The first
+// period starts at now. A deadline of 0 means the period.
+func (s *Scheduler) Admit(typ Type, wcet, period, deadline, now uint64) (*Server, error) {
+	if deadline == 0 {
+		deadline = period
+	}
+	if err := s.validate(wcet, period, deadline); err != nil {
+		return nil, err
+	}
+	u := UtilPPM(wcet, period)
+	if s.usedPPM+u > MaxUtilPPM {
+		return nil, &ErrRejected{UtilPPM: u, UsedPPM: s.usedPPM}
+	}
+	srv := s.add(typ, wcet, period, deadline, now)
+	srv.Admitted = true
+	s.usedPPM += u
+	return srv, nil
+}
+
+// Add adds a best-effort server without admission control (processes: a
+// machine may run more processes than their reservations would admit; they
+// then share the processor by EDF and miss deadlines).
+func (s *Scheduler) Add(typ Type, wcet, period, deadline, now uint64) (*Server, error) {
+	if deadline == 0 {
+		deadline = period
+	}
+	if err := s.validate(wcet, period, deadline); err != nil {
+		return nil, err
+	}
+	return s.add(typ, wcet, period, deadline, now), nil
+}
+
+func (s *Scheduler) add(typ Type, wcet, period, deadline, now uint64) *Server {
+	srv := &Server{
+		ID: s.nextID, Type: typ, BudgetNs: wcet, PeriodNs: period, RelDeadlineNs: deadline,
+		RemainingNs: wcet, NextReplenishNs: now + period, DeadlineNs: now + deadline,
+	}
+	s.nextID++
+	s.servers = append(s.servers, srv)
+	return srv
+}
+
+// Remove drops a server.
+func (s *Scheduler) Remove(srv *Server) {
+	for i, x := range s.servers {
+		if x == srv {
+			s.servers = append(s.servers[:i], s.servers[i+1:]...)
+			if srv.Admitted {
+				s.usedPPM -= srv.UtilPPM()
+			}
+			return
+		}
+	}
+}
+
+// SetRunnable marks whether the server has work. A server that becomes
+// runnable after idling through whole periods starts a fresh job.
+func (s *Scheduler) SetRunnable(srv *Server, runnable bool, now uint64) {
+	if runnable && !srv.runnable {
+		s.replenishOne(srv, now)
+	}
+	srv.runnable = runnable
+}
+
+// Replenish starts the new periods of every server whose period ended at
+// or before now: the budget is refilled and the deadline moves on. A
+// runnable server whose job was not done by its deadline counts a miss.
+func (s *Scheduler) Replenish(now uint64) {
+	for _, srv := range s.servers {
+		s.replenishOne(srv, now)
+	}
+}
+
+func (s *Scheduler) replenishOne(srv *Server, now uint64) {
+	s.checkMiss(srv, now)
+	if now < srv.NextReplenishNs {
+		return
+	}
+	// The period is over: a runnable job with budget left did not finish
+	// by its deadline (which is at most the period end).
+	if srv.runnable && !srv.missed && srv.RemainingNs > 0 {
+		srv.Misses++
+	}
+	// Skip whole idle periods at once so that a long sleep costs O(1).
+	k := (now-srv.NextReplenishNs)/srv.PeriodNs + 1
+	start := srv.NextReplenishNs + (k-1)*srv.PeriodNs
+	srv.RemainingNs = srv.BudgetNs
+	srv.NextReplenishNs = start + srv.PeriodNs
+	srv.DeadlineNs = start + srv.RelDeadlineNs
+	srv.missed = false
+	srv.used = false
+}
+
+// checkMiss counts a miss for a runnable server past its deadline whose
+// job (its budget in this period) is unfinished.
+func (s *Scheduler) checkMiss(srv *Server, now uint64) {
+	if srv.runnable && !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 {
+		srv.Misses++
+		srv.missed = true
+	}
+}
+
+// Pick returns the runnable server with budget and the earliest absolute
+// deadline (ties: lowest ID), after replenishing at now. When every
+// runnable server has spent its budget, Pick returns nil and the time of
+// the next replenishment (0 if nothing is runnable).
+func (s *Scheduler) Pick(now uint64) (*Server, uint64) {
+	s.Replenish(now)
+	var best *Server
+	var next uint64
+	for _, srv := range s.servers {
+		if !srv.runnable {
+			continue
+		}
+		if srv.RemainingNs == 0 {
+			if next == 0 || srv.NextReplenishNs < next {
+				next = srv.NextReplenishNs
+			}
+			continue
+		}
+		if best == nil || srv.DeadlineNs < best.DeadlineNs {
+			best = srv
+		}
+	}
+	if best != nil {
+		return best, 0
+	}
+	return nil, next
+}
+
+// PickWorkConserving is Pick, except that when every runnable server has
+// spent its budget it returns the one whose next period starts first
+// (ties: lowest ID) instead of idling: spare processor time goes to
+// deferred servers in the order they would be served. It returns nil only
+// when nothing is runnable.
+func (s *Scheduler) PickWorkConserving(now uint64) *Server {
+	if srv, _ := s.Pick(now); srv != nil {
+		return srv
+	}
+	var best *Server
+	for _, srv := range s.servers {
+		if srv.runnable && (best == nil || srv.NextReplenishNs < best.NextReplenishNs) {
+			best = srv
+		}
+	}
+	return best
+}
+
+// Slice returns how long srv may run from now before the scheduler must
+// decide again: its remaining budget (or, for a server running on spare
+// time, until its next period), and never past another server's next
+// replenishment, which may preempt it.
+func (s *Scheduler) Slice(srv *Server, now uint64) uint64 {
+	var d uint64
+	if srv.RemainingNs > 0 {
+		d = srv.RemainingNs
+	} else {
+		d = srv.NextReplenishNs - now
+	}
+	for _, o := range s.servers {
+		if o != srv && o.runnable && o.NextReplenishNs > now && o.NextReplenishNs-now < d {
+			d = o.NextReplenishNs - now
+		}
+	}
+	if d == 0 {
+		d = 1
+	}
+	return d
+}
+
+// Charge accounts ns of execution to srv at time now (the end of the run).
+func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
+	if ns >= srv.RemainingNs {
+		srv.RemainingNs = 0
+	} else {
+		srv.RemainingNs -= ns
+	}
+	srv.used = true
+	s.checkMiss(srv, now)
+}
+
+// Misses returns the total deadline misses of all servers.
+func (s *Scheduler) Misses() uint64 {
+	var n uint64
+	for _, srv := range s.servers {
+		n += srv.Misses
+	}
+	return n
+}
+
+// ResetCounters zeroes every server's miss count and the switch latencies.
+func (s *Scheduler) ResetCounters() {
+	for _, srv := range s.servers {
+		srv.Misses = 0
+	}
+	s.Switches.Reset()
+}
+
+// Latency keeps the most recent context-switch latencies (virtual ns) in a
+// fixed ring and summarises them.
+type Latency struct {
+	ring  []uint64
+	next  int
+	full  bool
+	count uint64
+	sum   uint64
+}
+
+// NewLatency returns a recorder keeping the last n samples.
+func NewLatency(n int) *Latency {
+	if n < 1 {
+		n = 1
+	}
+	return &Latency{ring: make([]uint64, n)}
+}
+
+// Record adds one sample.
+func (l *Latency) Record(ns uint64) {
+	l.ring[l.next] = ns
+	l.next++
+	if l.next == len(l.ring) {
+		l.next, l.full = 0, true
+	}
+	l.count++
+	l.sum += ns
+}
+
+// Count and Sum cover every sample ever recorded.
+func (l *Latency) Count() uint64 { return l.count }
+
+// Sum returns the total of every sample ever recorded.
+func (l *Latency) Sum() uint64 { return l.sum }
+
+// Quantile returns the q-quantile (0..1) of the kept samples by the
+// nearest-rank method, 0 without samples.
+func (l *Latency) Quantile(q float64) uint64 {
+	n := l.next
+	if l.full {
+		n = len(l.ring)
+	}
+	if n == 0 {
+		return 0
+	}
+	s := append([]uint64(nil), l.ring[:n]...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := int(q*float64(n)+0.999999999) - 1
+	if rank < 0 {
+		rank = 0
+	}
+	if rank >= n {
+		rank = n - 1
+	}
+	return s[rank]
+}
+
+// Reset drops every sample.
+func (l *Latency) Reset() {
+	l.next, l.full, l.count, l.sum = 0, false, 0, 0
+}

@@ -1,0 +1,454 @@
+package vfs
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// ProcSource is what procfs needs from the machine (the kernel implements
+// it); every value is the simulated machine's own.
+type ProcSource interface {
+	// PIDs lists the live processes.
+	PIDs() []int
+	// Process describes one process.
+	Process(pid int) (ProcInfo, bool)
+	// MemInfo reports guest memory accounting.
+	MemInfo() MemInfo
+	// Uptime is the time since boot and the time every CPU spent idle.
+	Uptime() (up, idle time.Duration)
+	// CPUInfo is the text of /proc/cpuinfo.
+	CPUInfo() string
+	// Boot is the wall-clock time at boot.
+	Boot() time.Time
+}
+
+// ProcInfo describes a process for /proc/<pid>.
+type ProcInfo struct {
+	PID, PPID, PGID, SID int
+	Comm                 string
+	State                byte // R, S, Z, ...
+	Exe, Cwd             string
+	Cmdline, Environ     []string
+	UID, GID             uint32
+	Threads              int
+	Start                time.Duration // since boot
+	UTime, STime         time.Duration
+	VmSize, VmRSS        uint64 // bytes
+	VmData, VmStk        uint64
+	VmExe                uint64
+	Maps                 []ProcMap
+	FDs                  []ProcFD
+	SigPending, SigBlock uint64
+}
+
+// ProcMap is one line of /proc/<pid>/maps.
+type ProcMap struct {
+	Start, End uint64
+	Perms      string // "r-xp"
+	Offset     uint64
+	Dev        uint64
+	Ino        uint64
+	Name       string
+}
+
+// ProcFD is one entry of /proc/<pid>/fd.
+type ProcFD struct {
+	FD     int
+	Target string
+}
+
+// MemInfo is /proc/meminfo's data, in bytes.
+type MemInfo struct {
+	Total, Free, Available uint64
+	Mapped, Anon           uint64
+}
+
+// Procfs is the /proc file system, generated from a ProcSource and the
+// VFS's mount table.
+type Procfs struct {
+	src ProcSource
+	v   *FS
+}
+
+// procMagic is PROC_SUPER_MAGIC.
+const procMagic = 0x9fa0
+
+// NewProcfs returns a procfs over src showing v's mounts.
+func NewProcfs(src ProcSource, v *FS) *Procfs { return &Procfs{src: src, v: v} }
+
+// procNode is one resolved procfs path.
+type procNode struct {
+	mode uint32
+	ino  uint64
+	pid  int    // 0 for the top level
+	kind string // file name within its directory, "" for a directory root
+	data func() []byte
+	link func(c *Ctx) (string, error)
+	list func() []Dirent
+}
+
+// Top-level files and per-process files, in listing order; the index
+// gives each a stable inode number.
+const (
+	procTopNames = "cpuinfo meminfo mounts self uptime version"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts stat status"
+)
+
+func procIno(pid, idx int) uint64 {
+	if pid == 0 {
+		return uint64(2 + idx)
+	}
+	return uint64(pid)<<16 | uint64(idx+1)
+}
+
+// lookup resolves a procfs path.
+func (p *Procfs) lookup(name string) (*procNode, error) {
+	parts := components(name)
+	if len(parts) == 0 {
+		return &procNode{mode: ModeDir | 0o555, ino: 1, list: p.listTop}, nil
+	}
+	if pid, err := strconv.Atoi(parts[0]); err == nil && parts[0] == strconv.Itoa(pid) {
+		info, ok := p.src.Process(pid)
+		if !ok {
+			return nil, linux.ENOENT
+		}
+		return p.lookupPID(info, parts[1:])
+	}
+	if len(parts) > 1 {
+		if i := index(strings.Fields(procTopNames), parts[0]); i >= 0 && parts[0] != "self" {
+			return nil, linux.ENOTDIR
+		}
+		return nil, linux.ENOENT
+	}
+	i := index(strings.Fields(procTopNames), parts[0])
+	n := &procNode{mode: ModeRegular | 0o444, ino: procIno(0, i), kind: parts[0]}
+	switch parts[0] {
+	case "self":
+		n.mode = ModeSymlink | 0o777
+		n.link = func(c *Ctx) (string, error) {
+			if c == nil || c.PID == 0 {
+				return "", linux.ENOENT
+			}
+			return strconv.Itoa(c.PID), nil
+		}
+	case "cpuinfo":
+		n.data = func() []byte { return []byte(p.src.CPUInfo()) }
+	case "meminfo":
+		n.data = p.meminfo
+	case "mounts":
+		n.data = p.mounts
+	case "uptime":
+		n.data = func() []byte {
+			up, idle := p.src.Uptime()
+			return fmt.Appendf(nil, "%d.%02d %d.%02d\n", int64(up/time.Second), int64(up%time.Second/(10*time.Millisecond)),
+				int64(idle/time.Second), int64(idle%time.Second/(10*time.Millisecond)))
+		}
+	case "version":
+		n.data = func() []byte {
+			return []byte("Linux version 6.1.0-sis (sissim) (Go) #1 SMP PREEMPT\n")
+		}
+	default:
+		return nil, linux.ENOENT
+	}
+	return n, nil
+}
+
+func index(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
+	pid := info.PID
+	if len(parts) == 0 {
+		return &procNode{mode: ModeDir | 0o555, ino: procIno(pid, 64), pid: pid, list: func() []Dirent {
+			out := make([]Dirent, len(strings.Fields(procPIDNames)))
+			for i, name := range strings.Fields(procPIDNames) {
+				n, _ := p.lookupPID(info, []string{name})
+				out[i] = Dirent{Name: name, Ino: n.ino, Type: DirentType(n.mode)}
+			}
+			return out
+		}}, nil
+	}
+	i := index(strings.Fields(procPIDNames), parts[0])
+	if i < 0 {
+		return nil, linux.ENOENT
+	}
+	if parts[0] == "fd" {
+		return p.lookupFD(info, parts[1:])
+	}
+	if len(parts) > 1 {
+		return nil, linux.ENOTDIR
+	}
+	n := &procNode{mode: ModeRegular | 0o444, ino: procIno(pid, i), pid: pid, kind: parts[0]}
+	switch parts[0] {
+	case "exe", "cwd":
+		target := info.Exe
+		if parts[0] == "cwd" {
+			target = info.Cwd
+		}
+		n.mode = ModeSymlink | 0o777
+		n.link = func(*Ctx) (string, error) { return target, nil }
+	case "cmdline":
+		n.data = func() []byte { return nulJoin(info.Cmdline) }
+	case "environ":
+		n.mode = ModeRegular | 0o400
+		n.data = func() []byte { return nulJoin(info.Environ) }
+	case "comm":
+		n.mode = ModeRegular | 0o644
+		n.data = func() []byte { return []byte(info.Comm + "\n") }
+	case "maps":
+		n.data = func() []byte { return procMaps(info.Maps) }
+	case "mounts":
+		n.data = p.mounts
+	case "stat":
+		n.data = func() []byte { return procStat(info) }
+	case "status":
+		n.data = func() []byte { return procStatus(info) }
+	}
+	return n, nil
+}
+
+func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
+	pid := info.PID
+	if len(parts) == 0 {
+		return &procNode{mode: ModeDir | 0o500, ino: procIno(pid, index(strings.Fields(procPIDNames), "fd")), pid: pid, list: func() []Dirent {
+			out := make([]Dirent, len(info.FDs))
+			for i, fd := range info.FDs {
+				out[i] = Dirent{Name: strconv.Itoa(fd.FD), Ino: procIno(pid, 1024+fd.FD), Type: DTLink}
+			}
+			return out
+		}}, nil
+	}
+	if len(parts) > 1 {
+		return nil, linux.ENOTDIR
+	}
+	fd, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return nil, linux.ENOENT
+	}
+	for _, e := range info.FDs {
+		if e.FD == fd && parts[0] == strconv.Itoa(fd) {
+			target := e.Target
+			return &procNode{mode: ModeSymlink | 0o700, ino: procIno(pid, 1024+fd), pid: pid,
+				link: func(*Ctx) (string, error) { return target, nil }}, nil
+		}
+	}
+	return nil, linux.ENOENT
+}
+
+func nulJoin(ss []string) []byte {
+	var b bytes.Buffer
+	for _, s := range ss {
+		b.WriteString(s)
+		b.WriteByte(0)
+	}
+	return b.Bytes()
+}
+
+func procMaps(maps []ProcMap) []byte {
+	var b bytes.Buffer
+	for _, m := range maps {
+		line := fmt.Sprintf("%08x-%08x %s %08x %02x:%02x %d", m.Start, m.End, m.Perms, m.Offset, m.Dev>>8, m.Dev&0xff, m.Ino)
+		if m.Name != "" {
+			line = fmt.Sprintf("%-72s %s", line, m.Name)
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// clockTicks converts a duration to USER_HZ (100) ticks.
+func clockTicks(d time.Duration) int64 { return int64(d / (10 * time.Millisecond)) }
+
+func procStat(i ProcInfo) []byte {
+	// Fields of proc_pid_stat(5), up to rsslim; the rest are zero.
+	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+		i.PID, i.Comm, i.State, i.PPID, i.PGID, i.SID, clockTicks(i.UTime), clockTicks(i.STime),
+		max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096)
+}
+
+func procStatus(i ProcInfo) []byte {
+	state := map[byte]string{'R': "R (running)", 'S': "S (sleeping)", 'Z': "Z (zombie)", 'T': "T (stopped)", 'D': "D (disk sleep)"}[i.State]
+	if state == "" {
+		state = string(i.State)
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, i.PID, i.PID, i.PPID)
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n", i.UID, i.UID, i.UID, i.UID, i.GID, i.GID, i.GID, i.GID, max(64, len(i.FDs)))
+	fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
+		i.VmSize/1024, i.VmSize/1024, i.VmRSS/1024, i.VmData/1024, i.VmStk/1024, i.VmExe/1024)
+	fmt.Fprintf(&b, "Threads:\t%d\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", max(i.Threads, 1), i.SigPending, uint64(0), i.SigBlock)
+	return b.Bytes()
+}
+
+func (p *Procfs) meminfo() []byte {
+	m := p.src.MemInfo()
+	var b bytes.Buffer
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"MemTotal", m.Total}, {"MemFree", m.Free}, {"MemAvailable", m.Available}, {"Buffers", 0}, {"Cached", 0},
+		{"SwapCached", 0}, {"AnonPages", m.Anon}, {"Mapped", m.Mapped}, {"Shmem", 0}, {"SwapTotal", 0}, {"SwapFree", 0}} {
+		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v/1024)
+	}
+	return b.Bytes()
+}
+
+func (p *Procfs) mounts() []byte {
+	var b bytes.Buffer
+	for _, m := range p.v.Mounts() {
+		b.WriteString(m.String())
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+func (p *Procfs) listTop() []Dirent {
+	var out []Dirent
+	pids := p.src.PIDs()
+	sort.Ints(pids)
+	for i, name := range strings.Fields(procTopNames) {
+		t := uint8(DTReg)
+		if name == "self" {
+			t = DTLink
+		}
+		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})
+	}
+	for _, pid := range pids {
+		out = append(out, Dirent{Name: strconv.Itoa(pid), Ino: procIno(pid, 64), Type: DTDir})
+	}
+	return out
+}
+
+func (p *Procfs) attr(n *procNode) Attr {
+	boot := p.src.Boot()
+	a := Attr{Ino: n.ino, Mode: n.mode, Nlink: 1, Blksize: 1024, Atime: boot, Mtime: boot, Ctime: boot}
+	if n.mode&ModeType == ModeDir {
+		a.Nlink = 2
+	}
+	if n.pid != 0 {
+		if info, ok := p.src.Process(n.pid); ok {
+			a.UID, a.GID = info.UID, info.GID
+			t := boot.Add(info.Start)
+			a.Atime, a.Mtime, a.Ctime = t, t, t
+		}
+	}
+	return a
+}
+
+// Lstat implements Backend.
+func (p *Procfs) Lstat(name string) (Attr, error) {
+	n, err := p.lookup(name)
+	if err != nil {
+		return Attr{}, err
+	}
+	return p.attr(n), nil
+}
+
+// Readlink implements Backend (without a caller, /proc/self is ENOENT).
+func (p *Procfs) Readlink(name string) (string, error) { return p.ReadlinkCtx(nil, name) }
+
+// ReadlinkCtx implements Contexter.
+func (p *Procfs) ReadlinkCtx(c *Ctx, name string) (string, error) {
+	n, err := p.lookup(name)
+	if err != nil {
+		return "", err
+	}
+	if n.link == nil {
+		return "", linux.EINVAL
+	}
+	return n.link(c)
+}
+
+// Open implements Backend; a file's content is generated at open.
+func (p *Procfs) Open(name string, flags int, perm uint32) (Handle, error) {
+	n, err := p.lookup(name)
+	if err != nil {
+		if flags&linux.O_CREAT != 0 && err == linux.ENOENT {
+			return nil, linux.EACCES
+		}
+		return nil, err
+	}
+	if flags&linux.O_CREAT != 0 && flags&linux.O_EXCL != 0 {
+		return nil, linux.EEXIST
+	}
+	if flags&linux.O_ACCMODE != linux.O_RDONLY {
+		return nil, linux.EACCES
+	}
+	h := &procHandle{p: p, n: n}
+	if n.data != nil {
+		h.data = n.data()
+	}
+	return h, nil
+}
+
+// Mkdir implements Backend.
+func (p *Procfs) Mkdir(string, uint32) error { return linux.ENOENT }
+
+// Symlink implements Backend.
+func (p *Procfs) Symlink(string, string) error { return linux.ENOENT }
+
+// Link implements Backend.
+func (p *Procfs) Link(string, string) error { return linux.ENOENT }
+
+// Unlink implements Backend.
+func (p *Procfs) Unlink(string) error { return linux.EACCES }
+
+// Rmdir implements Backend.
+func (p *Procfs) Rmdir(string) error { return linux.EACCES }
+
+// Rename implements Backend.
+func (p *Procfs) Rename(string, string, bool) error { return linux.EACCES }
+
+// SetAttr implements Backend.
+func (p *Procfs) SetAttr(string, SetAttr) error { return linux.EPERM }
+
+// Statfs implements Backend.
+func (p *Procfs) Statfs() (Statfs, error) {
+	return Statfs{Type: procMagic, Bsize: 4096, Frsize: 4096, Namelen: NameMax}, nil
+}
+
+// procHandle is an open procfs file: a snapshot taken at open.
+type procHandle struct {
+	p    *Procfs
+	n    *procNode
+	data []byte
+}
+
+func (h *procHandle) ReadAt(b []byte, off int64) (int, error) {
+	if h.n.list != nil {
+		return 0, linux.EISDIR
+	}
+	if h.n.data == nil {
+		return 0, linux.EINVAL
+	}
+	if off >= int64(len(h.data)) {
+		return 0, nil
+	}
+	return copy(b, h.data[off:]), nil
+}
+
+func (h *procHandle) WriteAt([]byte, int64) (int, error) { return 0, linux.EBADF }
+func (h *procHandle) Stat() (Attr, error)                { return h.p.attr(h.n), nil }
+func (h *procHandle) Truncate(int64) error               { return linux.EACCES }
+func (h *procHandle) Sync() error                        { return linux.EINVAL }
+func (h *procHandle) Close() error                       { return nil }
+
+func (h *procHandle) ReadDir() ([]Dirent, error) {
+	if h.n.list == nil {
+		return nil, linux.ENOTDIR
+	}
+	return h.n.list(), nil
+}
