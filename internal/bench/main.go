@@ -96,6 +96,10 @@ type config struct {
 	syscallN int
 	aluN     int
 	aluSecs  float64
+	busybox  string
+	fileN    int
+	forkN    int
+	pipeMiB  int
 }
 
 func main() {
@@ -108,6 +112,10 @@ func main() {
 	flag.IntVar(&c.syscallN, "syscalls", 2_000_000, "getpid calls per run")
 	flag.IntVar(&c.aluN, "alu", 0, "alu_loop iterations per run (0: calibrate to -alu-seconds under the baseline)")
 	flag.Float64Var(&c.aluSecs, "alu-seconds", 1, "target duration of one alu_loop run under the baseline")
+	flag.StringVar(&c.busybox, "busybox", ".cache/busybox/bin/busybox", "arm64 busybox for the process benchmarks (empty: skip)")
+	flag.IntVar(&c.fileN, "files", 5000, "create/write/read/unlink rounds per fileloop run")
+	flag.IntVar(&c.forkN, "forks", 200, "fork+exit+wait rounds per shell run")
+	flag.IntVar(&c.pipeMiB, "pipe-mib", 256, "MiB pushed through a pipe per run")
 	flag.Parse()
 	switch *metric {
 	case "wall":
@@ -141,7 +149,7 @@ func bench(c config, w io.Writer) error {
 		}
 	}
 	guest := func(name string) string { return filepath.Join(c.guests, name) }
-	for _, g := range []string{"getpid_loop", "alu_loop", "hello"} {
+	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop"} {
 		if _, err := os.Stat(guest(g)); err != nil {
 			return err
 		}
@@ -160,11 +168,12 @@ func bench(c config, w io.Writer) error {
 
 	type loopJobs struct{ loop, zero *job }
 	var all []*job
-	add := func(r runner, g string, args ...string) *job {
-		j := &job{cpu: c.cpu, r: r, guest: guest(g), args: args}
+	addPath := func(r runner, path string, args ...string) *job {
+		j := &job{cpu: c.cpu, r: r, guest: path, args: args}
 		all = append(all, j)
 		return j
 	}
+	add := func(r runner, g string, args ...string) *job { return addPath(r, guest(g), args...) }
 	sys := map[string]loopJobs{}
 	alu := map[string]loopJobs{}
 	hello := map[string]*job{}
@@ -172,6 +181,60 @@ func bench(c config, w io.Writer) error {
 		sys[r.name] = loopJobs{add(r, "getpid_loop", strconv.Itoa(c.syscallN)), add(r, "getpid_loop", "0")}
 		alu[r.name] = loopJobs{add(r, "alu_loop", strconv.Itoa(c.aluN)), add(r, "alu_loop", "0")}
 		hello[r.name] = add(r, "hello")
+	}
+	// Small files: sissim on its tmpfs and on a host mount, qemu on the host.
+	hostDir, err := os.MkdirTemp("", "sissim-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(hostDir)
+	fileRunners := []runner{
+		{"sissim tmpfs", slices.Clone(det.argv)},
+		{"sissim host mount", append(slices.Clone(det.argv), "--mount", hostDir+":/mnt")},
+	}
+	fileDirs := []string{"/tmp", "/mnt"}
+	if qemu != nil {
+		fileRunners = append(fileRunners, runner{"qemu-user host fs", qemu.argv})
+		fileDirs = append(fileDirs, hostDir)
+	}
+	files := map[string]loopJobs{}
+	for i, r := range fileRunners {
+		files[r.name] = loopJobs{add(r, "fileloop", fileDirs[i], strconv.Itoa(c.fileN)), add(r, "fileloop", fileDirs[i], "0")}
+	}
+	// Processes: fork+exit+wait and pipe throughput under busybox sh.
+	procs := map[string]loopJobs{}
+	pipes := map[string]loopJobs{}
+	haveBusybox := false
+	if c.busybox != "" {
+		if _, err := os.Stat(c.busybox); err == nil {
+			haveBusybox = true
+		} else {
+			fmt.Fprintf(w, "note: %s not found (make busybox); process rows left out\n", c.busybox)
+		}
+	}
+	forkScript := func(n int) string {
+		return fmt.Sprintf("i=0; while [ $i -lt %d ]; do ( exit 0 ); i=$((i+1)); done", n)
+	}
+	pipeScript := func(mib int) string {
+		// dd on both ends: a byte-counting reader such as wc would measure
+		// its own per-byte loop (Unicorn 2.0's slow stores), not the pipe.
+		return fmt.Sprintf("dd if=/dev/zero bs=65536 count=%d 2>/dev/null | dd of=/dev/null bs=65536 2>/dev/null", mib*16)
+	}
+	procRunners := []runner{det}
+	if qemu != nil {
+		procRunners = append(procRunners, *qemu)
+	}
+	if haveBusybox {
+		for _, r := range procRunners {
+			procs[r.name] = loopJobs{
+				addPath(r, c.busybox, "sh", "-c", forkScript(c.forkN)),
+				addPath(r, c.busybox, "sh", "-c", forkScript(0)),
+			}
+			pipes[r.name] = loopJobs{
+				addPath(r, c.busybox, "sh", "-c", pipeScript(c.pipeMiB)),
+				addPath(r, c.busybox, "sh", "-c", pipeScript(0)),
+			}
+		}
 	}
 	what := "wall time"
 	if c.cpu {
@@ -221,6 +284,33 @@ func bench(c config, w io.Writer) error {
 	row("hello end to end, ms", func(r runner) string { return ms(hello[r.name].median()) })
 	printTable(w, t)
 
+	// File-system and process rows have their own columns.
+	fileUs := func(r runner) float64 { return ns(perOp(files[r.name].loop, files[r.name].zero, c.fileN)) / 1e3 }
+	ft := [][]string{{""}, {fmt.Sprintf("small file create/write/read/unlink, us/round (N=%d)", c.fileN)}}
+	for _, r := range fileRunners {
+		ft[0] = append(ft[0], r.name)
+		ft[1] = append(ft[1], fmt.Sprintf("%.1f", fileUs(r)))
+	}
+	fmt.Fprintln(w)
+	printTable(w, ft)
+	forkUs := func(r runner) float64 { return ns(perOp(procs[r.name].loop, procs[r.name].zero, c.forkN)) / 1e3 }
+	pipeMBs := func(r runner) float64 {
+		d := pipes[r.name].loop.median() - pipes[r.name].zero.median()
+		return float64(c.pipeMiB) / d.Seconds()
+	}
+	if haveBusybox {
+		pt := [][]string{{""},
+			{fmt.Sprintf("fork+exit+wait (busybox sh subshell), us (N=%d)", c.forkN)},
+			{fmt.Sprintf("pipe throughput (dd | dd, %d MiB), MiB/s", c.pipeMiB)}}
+		for _, r := range procRunners {
+			pt[0] = append(pt[0], r.name)
+			pt[1] = append(pt[1], fmt.Sprintf("%.0f", forkUs(r)))
+			pt[2] = append(pt[2], fmt.Sprintf("%.0f", pipeMBs(r)))
+		}
+		fmt.Fprintln(w)
+		printTable(w, pt)
+	}
+
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ratio (time / time; below 1 is faster)\tvalue\tgoal")
@@ -239,6 +329,13 @@ func bench(c config, w io.Writer) error {
 	if qemu != nil {
 		ratio("hello: sissim deterministic / qemu-user", ns(hello[dt].median()), ns(hello[qemu.name].median()), "")
 		ratio("hello: sissim realtime / qemu-user", ns(hello[rtn].median()), ns(hello[qemu.name].median()), "")
+		q := fileRunners[len(fileRunners)-1]
+		ratio("small files: sissim tmpfs / qemu-user host fs", fileUs(fileRunners[0]), fileUs(q), "")
+		ratio("small files: sissim host mount / qemu-user host fs", fileUs(fileRunners[1]), fileUs(q), "")
+		if haveBusybox {
+			ratio("fork+exit+wait: sissim deterministic / qemu-user", forkUs(det), forkUs(*qemu), "")
+			ratio("pipe time per MiB: sissim deterministic / qemu-user", pipeMBs(*qemu), pipeMBs(det), "")
+		}
 	}
 	return tw.Flush()
 }
