@@ -270,3 +270,15 @@ func TestTerminalConsole(t *testing.T) {
 	require.Equal(t, "Hello, world!\nargv[0]=/bin/hello\nargv[1]=4\n", r.stdout)
 	require.Contains(t, r.strace, "ioctl(1, 0x5401, ")
 }
+
+// Memory accounting balances: every mapping a process made is freed by the
+// time it has exited, and the peak saw the 64 MiB allocation.
+func TestMemoryAccountingBalances(t *testing.T) {
+	r := runGuest(t, "memtouch", Config{}, []string{"64"})
+	require.Equal(t, 0, r.status.Code)
+	st := r.m.MemStats()
+	require.Greater(t, st.Allocs, uint64(3))
+	require.Equal(t, st.Allocs, st.Frees)
+	require.Zero(t, st.Mapped)
+	require.GreaterOrEqual(t, st.Peak, uint64(64<<20))
+}

@@ -33,8 +33,11 @@ type vma struct {
 
 // MemStats counts guest memory operations.
 type MemStats struct {
-	Mapped, Peak            uint64 // bytes mapped now and at most
-	Allocs, Frees, Failures uint64 // map, unmap, failed map operations
+	Mapped, Peak uint64 // bytes mapped now and at most
+	// Allocs counts mappings created (splitting one creates one more),
+	// Frees mappings removed, Failures mappings that could not be made; so
+	// Allocs-Frees is the number of live mappings.
+	Allocs, Frees, Failures uint64
 }
 
 // addressSpace tracks a guest's mappings and mirrors them into the engine.
@@ -114,6 +117,7 @@ func (as *addressSpace) split(addr uint64) {
 	}
 	v.end = addr
 	as.vmas[i] = v
+	as.stats.Allocs++
 	as.vmas = append(as.vmas, vma{})
 	copy(as.vmas[i+2:], as.vmas[i+1:])
 	as.vmas[i+1] = hi
