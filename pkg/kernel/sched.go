@@ -245,6 +245,7 @@ func (m *Machine) runSlice(p *Process, slice uint64) {
 	start := m.clock.Now()
 	if m.lastProc != nil && m.lastProc != p {
 		m.sched.Switches.Record(start - m.lastStop)
+		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
 	startInsns := m.clock.Insns()
 	stopAt := startInsns + slice
