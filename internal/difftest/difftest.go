@@ -313,7 +313,7 @@ func diagnostics(sim Result) string {
 			names = append(names, fmt.Sprintf("%s (%dx)", name, n))
 		}
 		sort.Strings(names)
-		b.WriteString("\nsissim: unimplemented syscalls (ENOSYS, not traced): " + strings.Join(names, ", "))
+		b.WriteString("\nsissim: unimplemented syscalls (ENOSYS): " + strings.Join(names, ", "))
 	}
 	const keep = 40
 	trace := sim.Strace

@@ -69,7 +69,7 @@ func Boot(bc BootConfig) (*Machine, error) {
 	cfg := bc.Config
 	disk := &metrics.Counters{}
 	if cfg.FS == nil {
-		root, err := vfs.NewDefaultRoot("sis")
+		root, err := vfs.NewDefaultRoot(hostname)
 		if err != nil {
 			return nil, fmt.Errorf("boot: root: %w", err)
 		}

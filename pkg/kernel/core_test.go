@@ -191,6 +191,7 @@ func TestStraceDecodesArguments(t *testing.T) {
 	r = runGuest(t, "syscalls", Config{}, nil)
 	require.Contains(t, r.strace, "= -1 EFAULT (Bad address)\n")
 	require.Contains(t, r.strace, "= -1 ENOSYS (Function not implemented)\n")
+	require.Regexp(t, `(?m)^\[pid 1\] syscall_4000\(.*\) = -1 ENOSYS \(Function not implemented\)$`, r.strace)
 }
 
 // Bad programs: each is refused before it runs with an ExecError naming

@@ -128,7 +128,7 @@ func New(cfg Config) (*Machine, error) {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.FS == nil {
-		root, err := vfs.NewDefaultRoot("sis")
+		root, err := vfs.NewDefaultRoot(hostname)
 		if err != nil {
 			return nil, err
 		}
@@ -165,8 +165,11 @@ func New(cfg Config) (*Machine, error) {
 	return m, nil
 }
 
+// hostname is the node name of every machine (uname, /etc/hostname).
+const hostname = "sis"
+
 // Hostname is the machine's node name.
-func (m *Machine) Hostname() string { return "sis" }
+func (m *Machine) Hostname() string { return hostname }
 
 // FS returns the machine's file system.
 func (m *Machine) FS() *vfs.FS { return m.fs }

@@ -27,6 +27,9 @@ const (
 	argSig                   // signal number
 )
 
+// unknownArgs is how strace prints the arguments of an unimplemented call.
+var unknownArgs = []argKind{argHex, argHex, argHex, argHex, argHex, argHex}
+
 // strace prints one line for a finished system call, like strace(1).
 func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err error) {
 	var b strings.Builder
@@ -41,22 +44,15 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 	if t.exited {
 		b.WriteString("?")
 	} else if err != nil {
-		errno := toErrnoQuiet(err)
+		errno := linux.ErrnoFromError(err)
 		fmt.Fprintf(&b, "-1 %s (%s)", errno.Name(), errno.Error())
-	} else if len(e.args) > 0 && (e.name == "mmap" || e.name == "brk") {
+	} else if e.name == "mmap" || e.name == "brk" {
 		fmt.Fprintf(&b, "%#x", ret)
 	} else {
 		b.WriteString(strconv.FormatInt(int64(ret), 10))
 	}
 	b.WriteByte('\n')
 	m.cfg.Strace.Write([]byte(b.String()))
-}
-
-func toErrnoQuiet(err error) linux.Errno {
-	if errno, ok := err.(linux.Errno); ok {
-		return errno
-	}
-	return linux.ErrnoFromError(err)
 }
 
 // straceBufMax is how many bytes of a buffer strace shows.

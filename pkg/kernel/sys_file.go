@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"errors"
 	"io"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
@@ -116,9 +115,8 @@ func (t *Task) writeFile(of *openFile, addr, n uint64, off int64) (uint64, error
 
 // fileErr maps an I/O error to errno.
 func fileErr(err error) error {
-	var errno linux.Errno
-	if errors.As(err, &errno) {
-		return errno
+	if err == nil {
+		return nil
 	}
 	return linux.ErrnoFromError(err)
 }

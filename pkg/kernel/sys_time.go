@@ -3,7 +3,6 @@ package kernel
 import (
 	"time"
 
-	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
@@ -24,18 +23,9 @@ func (t *Task) clockNow(id int) (int64, error) {
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return int64(m.clock.Now()), nil
 	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
-		return t.cpuTime(), nil
+		return int64(t.cpuNs()), nil
 	}
 	return 0, linux.EINVAL
-}
-
-// cpuTime is the CPU time the process used: its retired instructions when
-// they are counted, else the time since it started.
-func (t *Task) cpuTime() int64 {
-	if n := t.eng.Insns(); n > 0 {
-		return int64(n) * cpu.NsPerInsn
-	}
-	return int64(t.m.clock.Now() - t.startNs)
 }
 
 func (t *Task) putTimespec(addr uint64, ns int64) error {

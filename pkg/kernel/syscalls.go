@@ -114,6 +114,9 @@ func (p *Process) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	if e == nil {
 		m.unimplemented(nr)
 		err = linux.ENOSYS
+		if m.cfg.Strace != nil {
+			m.strace(t, &syscallEntry{name: syscallName(nr), args: unknownArgs}, a, 0, err)
+		}
 	} else {
 		var orig args
 		if m.cfg.Strace != nil {
