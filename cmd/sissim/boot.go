@@ -111,7 +111,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	if *mf.strace {
 		cfg.Strace = stderr
 	}
-	bc := kernel.BootConfig{Config: cfg, Image: sissim.RootImage(), Console: stdout, Features: features}
+	bc := kernel.BootConfig{Config: cfg, Image: sissim.RootImage(), Console: stdout, Features: features, Services: kernel.DefaultServices()}
 	if name == "shell" {
 		bc.Console = io.Discard
 	}

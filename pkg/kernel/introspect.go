@@ -129,6 +129,7 @@ type sisState struct {
 	shell    *Shell
 	stdout   *consoleSwitch
 	stderr   *consoleSwitch
+	svc      services // started SIS services (services.go)
 
 	memMu     sync.Mutex
 	retired   MemStats

@@ -21,6 +21,20 @@ func (e Errno) Error() string {
 	return "Unknown error " + strconv.Itoa(int(e))
 }
 
+// Is makes errors.Is(e, fs.ErrNotExist) and its kin work as they do for
+// syscall.Errno.
+func (e Errno) Is(target error) bool {
+	switch target {
+	case fs.ErrNotExist:
+		return e == ENOENT
+	case fs.ErrExist:
+		return e == EEXIST || e == ENOTEMPTY
+	case fs.ErrPermission:
+		return e == EACCES || e == EPERM
+	}
+	return false
+}
+
 // Name returns the Linux name of e, for example "ENOENT", or "Errno(N)" if
 // e is not a known errno.
 func (e Errno) Name() string {
