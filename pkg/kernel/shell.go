@@ -51,6 +51,7 @@ type Shell struct {
 
 	mu   sync.Mutex
 	cmds map[string]Command
+	subs map[string]map[string]Subcommand // command -> subcommand (RegisterSub)
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
 	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
@@ -84,6 +85,95 @@ func (s *Shell) Register(c Command) error {
 	}
 	s.cmds[c.Name] = c
 	return nil
+}
+
+// Subcommand is one subcommand of a command that several services share
+// (llmctl: the LLM service, the model registry and the shadow agent each
+// add theirs).
+type Subcommand struct {
+	Name  string
+	Usage string // one line: arguments and what it does ("status  show the counters")
+	Run   CommandFunc
+}
+
+// RegisterSub adds subcommand sub to command name, creating the command
+// (with feature "" and a usage line listing its subcommands) on first use.
+// The command runs `name sub args...` as sub.Run(w, args) and answers
+// `name help` with the subcommands' usage lines.
+func (s *Shell) RegisterSub(name string, sub Subcommand) error {
+	if sub.Name == "" || strings.ContainsAny(sub.Name, " \t;") || sub.Run == nil || sub.Name == "help" {
+		return fmt.Errorf("shell: invalid subcommand %q of %q", sub.Name, name)
+	}
+	s.mu.Lock()
+	if s.subs == nil {
+		s.subs = map[string]map[string]Subcommand{}
+	}
+	subs, ok := s.subs[name]
+	if !ok {
+		subs = map[string]Subcommand{}
+		s.subs[name] = subs
+	}
+	if _, dup := subs[sub.Name]; dup {
+		s.mu.Unlock()
+		return fmt.Errorf("shell: subcommand %q of %q already registered", sub.Name, name)
+	}
+	subs[sub.Name] = sub
+	s.mu.Unlock()
+	if ok {
+		s.updateSubUsage(name)
+		return nil
+	}
+	err := s.Register(Command{Name: name, Run: func(w io.Writer, args []string) error {
+		return s.runSub(name, w, args)
+	}})
+	s.updateSubUsage(name)
+	return err
+}
+
+// updateSubUsage sets the usage line of a shared command to the list of
+// its subcommands.
+func (s *Shell) updateSubUsage(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.cmds[name]
+	c.Usage = fmt.Sprintf("%s %s  ('%s help' lists the subcommands)", name, strings.Join(sortedKeys(s.subs[name]), "|"), name)
+	s.cmds[name] = c
+}
+
+// runSub dispatches `name sub args...`.
+func (s *Shell) runSub(name string, w io.Writer, args []string) error {
+	s.mu.Lock()
+	subs := s.subs[name]
+	var sub Subcommand
+	ok := false
+	if len(args) > 0 {
+		sub, ok = subs[args[0]]
+	}
+	names := sortedKeys(subs)
+	s.mu.Unlock()
+	if ok {
+		return sub.Run(w, args[1:])
+	}
+	if len(args) > 0 && args[0] != "help" {
+		fmt.Fprintf(w, "Unknown %s subcommand: %s\n", name, args[0])
+	}
+	fmt.Fprintf(w, "Usage: %s <subcommand>\n", name)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %s %s\n", name, subs[n].Usage)
+	}
+	if len(args) > 0 && args[0] == "help" {
+		return nil
+	}
+	return errShown
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Commands returns the enabled commands sorted by name.

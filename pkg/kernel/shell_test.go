@@ -3,6 +3,7 @@ package kernel_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -421,4 +422,36 @@ func TestBootServices(t *testing.T) {
 	out, err := m.Shell().Exec("agentctl")
 	require.NoError(t, err)
 	require.Equal(t, "agent up\n", out)
+}
+
+func TestRegisterSub(t *testing.T) {
+	m := boot(t, io.Discard)
+	sh := m.Shell()
+	echo := func(name string) kernel.CommandFunc {
+		return func(w io.Writer, args []string) error {
+			_, err := fmt.Fprintln(w, name, strings.Join(args, ","))
+			return err
+		}
+	}
+	require.NoError(t, sh.RegisterSub("svcctl", kernel.Subcommand{Name: "load", Usage: "load <x>  load x", Run: echo("load")}))
+	require.NoError(t, sh.RegisterSub("svcctl", kernel.Subcommand{Name: "status", Usage: "status  show", Run: echo("status")}))
+	require.Error(t, sh.RegisterSub("svcctl", kernel.Subcommand{Name: "load", Run: echo("again")}))
+	require.Error(t, sh.RegisterSub("svcctl", kernel.Subcommand{Name: "help", Run: echo("help")}))
+
+	out, err := sh.Exec("svcctl load a b")
+	require.NoError(t, err)
+	require.Equal(t, "load a,b\n", out)
+	out, err = sh.Exec("svcctl help")
+	require.NoError(t, err)
+	require.Equal(t, "Usage: svcctl <subcommand>\n  svcctl load <x>  load x\n  svcctl status  show\n", out)
+	out, err = sh.Exec("svcctl nope")
+	require.Error(t, err)
+	require.True(t, strings.HasPrefix(out, "Unknown svcctl subcommand: nope\nUsage: svcctl <subcommand>\n"), out)
+	var usage string
+	for _, c := range sh.Commands() {
+		if c.Name == "svcctl" {
+			usage = c.Usage
+		}
+	}
+	require.Equal(t, "svcctl load|status  ('svcctl help' lists the subcommands)", usage)
 }
