@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +26,8 @@ type machineFlags struct {
 	verbose     *bool
 	metricsAddr *string
 	features    *string
+	root        *string
+	mounts      *mountFlag
 }
 
 func addMachineFlags(f *flag.FlagSet) machineFlags {
@@ -36,7 +39,31 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		verbose:     f.Bool("v", false, "log kernel debug messages"),
 		metricsAddr: f.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9100)"),
 		features:    f.String("features", "", "enabled `features`: agentsys,llm,model-lifecycle,shadow-mode,otel,decision-traces, ai-ops, all or none\n(default: $SIS_FEATURES, else all)"),
+		root:        f.String("root", "", "fill the root file system from the host directory `DIR` (copied at boot; DIR is never changed)\ninstead of the built-in image"),
+		mounts:      mountVar(f),
 	}
+}
+
+// mountVar adds the repeatable --mount flag to f.
+func mountVar(f *flag.FlagSet) *mountFlag {
+	var mounts mountFlag
+	f.Var(&mounts, "mount", "mount the host directory HOST at the guest path GUEST, read-only with :ro (`HOST:GUEST[:ro]`, repeatable)")
+	return &mounts
+}
+
+// rootImage returns the image of --root DIR, else the built-in one.
+func rootImage(dir string) (map[string]fs.FS, error) {
+	if dir == "" {
+		return sissim.RootImage(), nil
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--root: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("--root: %s is not a directory", dir)
+	}
+	return map[string]fs.FS{"/": os.DirFS(dir)}, nil
 }
 
 // parseFeatures returns the feature set of --features, else of
@@ -111,7 +138,13 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	if *mf.strace {
 		cfg.Strace = stderr
 	}
-	bc := kernel.BootConfig{Config: cfg, Image: sissim.RootImage(), Console: stdout, Features: features, Services: kernel.DefaultServices()}
+	image, err := rootImage(*mf.root)
+	if err != nil {
+		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
+		return 2
+	}
+	bc := kernel.BootConfig{Config: cfg, Image: image, Console: stdout, Features: features,
+		Services: kernel.DefaultServices(), Setup: mf.mounts.apply}
 	if name == "shell" {
 		bc.Console = io.Discard
 	}

@@ -147,3 +147,47 @@ func TestMetricsAddrServesWhileBooted(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, <-done)
 }
+
+func TestRootAndMountFlags(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "bin"), 0o755))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "etc"), 0o755))
+	hello, err := os.ReadFile("../../testdata/guests/hello")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bin", "greet"), hello, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "etc", "motd"), []byte("from the host\n"), 0o600))
+	require.NoError(t, os.Symlink("motd", filepath.Join(dir, "etc", "link")))
+
+	// --root replaces the built-in image: only the host tree's programs.
+	out, errOut, code := runSissim(t, "", "shell", "--root", dir, "-c", "ls /bin; cat /etc/link; run greet; run hello")
+	require.Equal(t, 1, code, errOut)
+	require.Equal(t, "Listing /bin:\nf greet\nfrom the host\nHello, world!\nargv[0]=greet\n[pid 1] exit status 0\n"+
+		"error: run hello: no such file\n", out)
+
+	// The copy is private: writes stay in the machine.
+	_, errOut, code = runSissim(t, "", "shell", "--root", dir, "-c", "run /bin/greet")
+	require.Equal(t, 0, code, errOut)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+
+	// --mount extends the image and shows in the boot's mount lines.
+	out, errOut, code = runSissim(t, "exit\n", "boot", "--mount", dir+":/host:ro")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "VFS: MOUNT PROCFS AT /proc\nVFS: MOUNT HOSTFS AT /host\nVFS: READY\n")
+	out, _, code = runSissim(t, "", "shell", "--mount", dir+":/host:ro", "-c", "cat /host/etc/motd; run /host/bin/greet")
+	require.Equal(t, 0, code)
+	require.Equal(t, "from the host\nHello, world!\nargv[0]=/host/bin/greet\n[pid 1] exit status 0\n", out)
+
+	for _, args := range [][]string{
+		{"shell", "--root", filepath.Join(dir, "nope"), "-c", "ls"},
+		{"shell", "--root", filepath.Join(dir, "etc", "motd"), "-c", "ls"},
+		{"shell", "--mount", filepath.Join(dir, "nope") + ":/x", "-c", "ls"},
+		{"shell", "--mount", "relative", "-c", "ls"},
+	} {
+		_, errOut, code := runSissim(t, "", args...)
+		require.Equal(t, 2, code, "%v", args)
+		first, _, _ := strings.Cut(errOut, "\n")
+		require.Regexp(t, `nope|not a directory|want HOST:GUEST`, first, "%v", args)
+	}
+}

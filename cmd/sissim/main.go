@@ -90,8 +90,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	strace := flags.Bool("strace", false, "print one line per system call to stderr")
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
-	var mounts mountFlag
-	flags.Var(&mounts, "mount", "mount the host directory HOST at the guest path GUEST, read-only with :ro (`HOST:GUEST[:ro]`, repeatable)")
+	mounts := mountVar(flags)
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
 		flags.PrintDefaults()

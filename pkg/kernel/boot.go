@@ -22,6 +22,9 @@ type BootConfig struct {
 	// them ({"/bin": guests} installs /bin/hello, ...); files under /bin
 	// are executable.
 	Image map[string]fs.FS
+	// Setup runs after the image is installed and before the mount table
+	// is printed: host mounts go here (only with the default root).
+	Setup func(*vfs.FS) error
 	// Console receives the boot markers (Config.Stdout when nil).
 	Console io.Writer
 	// Features selects the services the machine starts and the commands
@@ -114,6 +117,12 @@ func Boot(bc BootConfig) (*Machine, error) {
 			m.Close()
 			return nil, fmt.Errorf("boot: root image: %w", err)
 		}
+		if bc.Setup != nil {
+			if err := bc.Setup(m.fs); err != nil {
+				m.Close()
+				return nil, fmt.Errorf("boot: %w", err)
+			}
+		}
 	}
 	for _, mt := range m.fs.Mounts() {
 		mark(fmt.Sprintf("VFS: MOUNT %s AT %s", mountName(mt.Type), mt.Path))
@@ -161,7 +170,10 @@ func (m *Machine) probeCPU() error {
 	return eng.WriteMem(0x10000, []byte("SIS"))
 }
 
-// installImage copies each tree of img into its directory of v.
+// installImage copies each tree of img into its directory of v: files
+// keep their permission bits (files under /bin are executable whatever the
+// tree says, as embedded files carry none), symlinks are copied as links
+// when the tree can read them (fs.ReadLinkFS, as os.DirFS does).
 func installImage(v *vfs.FS, img map[string]fs.FS) error {
 	dirs := make([]string, 0, len(img))
 	for d := range img {
@@ -182,13 +194,24 @@ func installImage(v *vfs.FS, img map[string]fs.FS) error {
 			if d.IsDir() {
 				return v.MkdirAll(dst, 0o755)
 			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				if target, err := fs.ReadLink(tree, p); err == nil {
+					return v.Symlink(target, dst)
+				}
+			}
+			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
+				return nil // devices, fifos and sockets have no place in an image
+			}
 			data, err := fs.ReadFile(tree, p)
 			if err != nil {
 				return err
 			}
 			perm := uint32(0o644)
+			if info, err := d.Info(); err == nil && info.Mode().Perm()&0o200 != 0 {
+				perm = uint32(info.Mode().Perm()) // a host tree: keep its bits
+			}
 			if path.Dir(dst) == "/bin" {
-				perm = 0o755
+				perm |= 0o755
 			}
 			return v.WriteFile(dst, data, perm)
 		})

@@ -78,6 +78,9 @@ type Process struct {
 	pgid, sid int
 	// hostOwned processes were started by Spawn; Wait reaps them.
 	hostOwned bool
+	// background processes (shell jobs started with &) do not get the
+	// console's Ctrl-C.
+	background bool
 
 	startNs    uint64
 	tidAddr    uint64 // set_tid_address / CLONE_CHILD_CLEARTID
@@ -285,6 +288,31 @@ func (p *Process) Wait() (ExitStatus, error) {
 		m.reap(p)
 	}
 	return p.status, errors.Join(errs...)
+}
+
+// Signal sends sig to the process as kill(2) does; it acts when the
+// process next runs. It waits while the machine runs (the scheduler owns
+// the process state), so call it between Run and Wait calls, not from a
+// system call or hook. A process that has exited gives ESRCH.
+func (p *Process) Signal(sig linux.Signal) error {
+	p.m.runMu.Lock()
+	defer p.m.runMu.Unlock()
+	if sig < 1 || sig > linux.SIGRTMAX {
+		return linux.EINVAL
+	}
+	if p.state == stateZombie || p.exited {
+		return linux.ESRCH
+	}
+	p.sendSignal(sig)
+	return nil
+}
+
+// Exited reports whether the process has exited; Wait then returns at
+// once. Like Signal, it waits while the machine runs.
+func (p *Process) Exited() bool {
+	p.m.runMu.Lock()
+	defer p.m.runMu.Unlock()
+	return p.state == stateZombie
 }
 
 // fault kills the process for a CPU fault with a one-line report.

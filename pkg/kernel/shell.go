@@ -52,6 +52,7 @@ type Shell struct {
 	mu   sync.Mutex
 	cmds map[string]Command
 	subs map[string]map[string]Subcommand // command -> subcommand (RegisterSub)
+	jobs map[int]*Process                 // background jobs by pid (shell_jobs.go)
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
 	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
@@ -250,6 +251,7 @@ func (s *Shell) runLine(w io.Writer, line string) error {
 	s.execMu.Lock()
 	defer s.execMu.Unlock()
 	err := s.dispatch(w, line)
+	s.reportJobs(w)
 	if err != nil && !errors.Is(err, ErrExit) && !errors.Is(err, errShown) {
 		msg := strings.ReplaceAll(err.Error(), "\n", " ")
 		if errors.Is(err, errUnknownCommand) {

@@ -31,7 +31,9 @@ func (s *Shell) registerBuiltins() {
 		{Name: "ls", Usage: "ls [path]  list a directory", Run: s.cmdLs},
 		{Name: "cat", Usage: "cat <file>  print a file (up to 4 KiB)", Run: s.cmdCat},
 		{Name: "ps", Usage: "ps  list the processes", Run: s.cmdPs},
-		{Name: "run", Usage: "run <path> [args...]  run a program from the file system and print its exit status", Run: s.cmdRun},
+		{Name: "run", Usage: "run <path> [args...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
+		{Name: "kill", Usage: "kill [-SIGNAL] <pid...>  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
+		{Name: "wait", Usage: "wait [pid...]  run the machine until background jobs exit", Run: s.cmdWait},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
 		{Name: "metrics", Usage: "metrics [prometheus|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
 		{Name: "metricsctl", Usage: "metricsctl on|off|status  print changed METRIC lines after each command", Run: s.cmdMetricsctl},
@@ -153,6 +155,13 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 	if len(args) == 0 {
 		return ErrUsage
 	}
+	background := args[len(args)-1] == "&"
+	if background {
+		args = args[:len(args)-1]
+		if len(args) == 0 {
+			return ErrUsage
+		}
+	}
 	p := args[0]
 	if !strings.HasPrefix(p, "/") {
 		p = "/bin/" + p
@@ -164,6 +173,10 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 			return fmt.Errorf("run %s: %s", args[0], ee.Reason)
 		}
 		return fmt.Errorf("run %s: %w", args[0], err)
+	}
+	if background {
+		s.startJob(w, proc)
+		return nil
 	}
 	if s.beforeGuest != nil {
 		s.beforeGuest()

@@ -455,3 +455,43 @@ func TestRegisterSub(t *testing.T) {
 	}
 	require.Equal(t, "svcctl load|status  ('svcctl help' lists the subcommands)", usage)
 }
+
+func TestShellBackgroundJobs(t *testing.T) {
+	m := boot(t, io.Discard)
+	sh := m.Shell()
+
+	out, err := sh.Exec("run /bin/spin &")
+	require.NoError(t, err)
+	require.Equal(t, "[pid 1] running in background\n", out)
+	out, err = sh.Exec("ps")
+	require.NoError(t, err)
+	require.Contains(t, out, "/bin/spin")
+
+	// kill delivers the signal: the job dies before it spun its 10 ms.
+	out, err = sh.Exec("kill 1")
+	require.NoError(t, err)
+	require.Equal(t, "[pid 1] done: killed by SIGTERM\n", out)
+	out, err = sh.Exec("ps")
+	require.NoError(t, err)
+	require.NotContains(t, out, "/bin/spin")
+
+	// Jobs run while a command drives the machine; wait reports them.
+	out, err = sh.Exec("run hello &; run spin &; wait")
+	require.NoError(t, err)
+	require.Equal(t, "[pid 2] running in background\n[pid 3] running in background\n"+
+		"Hello, world!\nargv[0]=hello\nspun 10ms\n[pid 2] done: exit status 0\n[pid 3] done: exit status 0\n", out)
+
+	for cmd, want := range map[string]string{
+		"kill 99":      "error: kill: (99) - No such process\n",
+		"kill -NOPE 1": "error: kill: unknown signal \"NOPE\"\n",
+		"kill x":       "error: kill: \"x\" is not a pid\n",
+		"wait 7":       "error: wait: pid 7 is not a background job of this shell\n",
+		"run &":        "error: usage: run <path> [args...] [&]  run a program from the file system and print its exit status (& runs it in the background)\n",
+		"kill -s KILL": "error: usage: kill [-SIGNAL] <pid...>  send a signal (SIGTERM by default) to processes\n",
+	} {
+		out, err := sh.Exec(cmd)
+		require.Error(t, err, cmd)
+		require.Equal(t, want, out, cmd)
+	}
+	require.Equal(t, m.MemStats().Allocs, m.MemStats().Frees)
+}

@@ -347,7 +347,7 @@ func (m *Machine) deliverInterrupts() {
 	groups := map[int]bool{}
 	procs := m.liveProcs()
 	for _, p := range procs {
-		if p.hostOwned {
+		if p.hostOwned && !p.background {
 			groups[p.pgid] = true
 		}
 	}

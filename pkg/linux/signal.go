@@ -1,6 +1,10 @@
 package linux
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // Signal is a Linux signal number (arm64 uses the asm-generic numbering).
 type Signal int
@@ -146,4 +150,25 @@ func (s Signal) Description() string {
 		return "Real-time signal " + strconv.Itoa(int(s-glibcRTMin))
 	}
 	return "Unknown signal " + strconv.Itoa(int(s))
+}
+
+// ParseSignal parses a signal as kill(1) takes it: a number ("9"), a name
+// ("SIGKILL", "KILL", case-insensitive) or "SIGRTMIN+N".
+func ParseSignal(s string) (Signal, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > int(SIGRTMAX) {
+			return 0, fmt.Errorf("invalid signal number %d (1-%d)", n, SIGRTMAX)
+		}
+		return Signal(n), nil
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	for sig := Signal(1); sig <= SIGRTMAX; sig++ {
+		if sig.String() == name {
+			return sig, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
 }

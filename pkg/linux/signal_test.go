@@ -37,3 +37,17 @@ func TestSignal(t *testing.T) {
 		require.Equal(t, tc.desc, tc.sig.Description())
 	}
 }
+
+func TestParseSignal(t *testing.T) {
+	for in, want := range map[string]linux.Signal{"9": linux.SIGKILL, "KILL": linux.SIGKILL, "sigterm": linux.SIGTERM, "SIGRTMIN+2": linux.SIGRTMIN + 2, "64": linux.SIGRTMAX} {
+		got, err := linux.ParseSignal(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSignal(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0", "65", "-1", "NOPE", ""} {
+		if _, err := linux.ParseSignal(in); err == nil {
+			t.Errorf("ParseSignal(%q) succeeded", in)
+		}
+	}
+}
