@@ -1,11 +1,14 @@
 package kernel_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim/internal/difftest"
+	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
 // busyboxData is the file the file-reading applets read, installed as
@@ -148,5 +151,38 @@ func TestBusyboxDeterministic(t *testing.T) {
 			require.Equal(t, string(a.Stdout), string(b.Stdout))
 			require.Equal(t, a.Strace, b.Strace)
 		})
+	}
+}
+
+// TestBusyboxDfHostMount compares df on a host directory: sissim passes the
+// host's statfs through its host mount, so the header and the size of the
+// file system agree with qemu's. The device and mount-point columns differ
+// by design (sissim names the mounted directory), and used and available
+// space may move between the two runs, so they are compared loosely.
+func TestBusyboxDfHostMount(t *testing.T) {
+	bb := difftest.Busybox(t)
+	dir := t.TempDir()
+	opt := difftest.Options{Dir: dir, Setup: func(m *kernel.Machine) error { return m.FS().MountHost(dir, dir, false) }}
+	sim, ref := difftest.Run(t, bb, []string{"df", "-k", "-P", dir}, opt)
+	require.Equal(t, 0, sim.Exit, "stderr: %s", sim.Stderr)
+	require.Equal(t, ref.Exit, sim.Exit)
+	simLines := strings.Split(strings.TrimSpace(string(sim.Stdout)), "\n")
+	refLines := strings.Split(strings.TrimSpace(string(ref.Stdout)), "\n")
+	require.Len(t, simLines, 2, "%s", sim.Stdout)
+	require.Len(t, refLines, 2, "%s", ref.Stdout)
+	require.Equal(t, refLines[0], simLines[0])
+	simF, refF := strings.Fields(simLines[1]), strings.Fields(refLines[1])
+	require.Len(t, simF, 6)
+	require.Len(t, refF, 6)
+	require.Equal(t, refF[1], simF[1], "1024-blocks")
+	require.Equal(t, dir, simF[5], "mounted on")
+	num := func(s string) float64 {
+		v, err := strconv.ParseFloat(s, 64)
+		require.NoError(t, err, s)
+		return v
+	}
+	total := num(refF[1])
+	for _, col := range []int{2, 3} { // used, available: within 1% of the size
+		require.InDelta(t, num(refF[col]), num(simF[col]), total/100+1, "column %d", col)
 	}
 }

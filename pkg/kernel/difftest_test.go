@@ -87,3 +87,9 @@ func TestDiffAluLoop(t *testing.T) {
 		})
 	}
 }
+
+func TestDiffPrctlSysinfo(t *testing.T) {
+	sim, ref := difftest.Run(t, difftest.Guest(t, "prctl"), nil, difftest.Options{})
+	require.Equal(t, 0, ref.Exit, "qemu must pass every check:\n%s", ref.Stdout)
+	difftest.Equal(t, sim, ref)
+}

@@ -61,9 +61,15 @@ type Process struct {
 	PID  int
 	PPID int
 
-	exe  string // absolute path of the program
-	argv []string
-	envp []string
+	exe string // absolute path of the program
+	// comm is the name prctl(PR_SET_NAME) gave (commSet); else the
+	// program's base name is the name (commName).
+	comm       string
+	commSet    bool
+	undumpable bool // prctl(PR_SET_DUMPABLE, 0)
+	noNewPrivs bool
+	argv       []string
+	envp       []string
 
 	task *Task // the running thread
 
@@ -288,6 +294,19 @@ func (p *Process) Wait() (ExitStatus, error) {
 		m.reap(p)
 	}
 	return p.status, errors.Join(errs...)
+}
+
+// commName is the process name of /proc/<pid>/comm and PR_GET_NAME: at
+// most 15 bytes.
+func (p *Process) commName() string {
+	name := p.comm
+	if !p.commSet {
+		name = path.Base(p.exe)
+	}
+	if len(name) > commLen-1 {
+		name = name[:commLen-1]
+	}
+	return name
 }
 
 // Signal sends sig to the process as kill(2) does; it acts when the

@@ -3,7 +3,6 @@ package kernel
 import (
 	"fmt"
 	"io"
-	"path"
 	"strings"
 	"time"
 
@@ -114,10 +113,7 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	if p == nil {
 		return vfs.ProcInfo{}, false
 	}
-	comm := path.Base(p.exe)
-	if len(comm) > 15 {
-		comm = comm[:15]
-	}
+	comm := p.commName()
 	info := vfs.ProcInfo{
 		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd,
 		Cmdline: p.argv, Environ: p.envp, Threads: 1,

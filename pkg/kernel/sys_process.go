@@ -2,9 +2,11 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -42,6 +44,10 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process",
 		args: []argKind{argInt, argInt, argHex, argHex}})
 	reg(linux.SysUname, syscallEntry{fn: sysUname, args: []argKind{argHex}})
+	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo, args: []argKind{argHex}})
+	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
+		note: "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are EINVAL",
+		args: []argKind{argInt, argHex, argHex, argHex, argHex}})
 	reg(linux.SysGetrandom, syscallEntry{fn: sysGetrandom, args: []argKind{argHex, argUint, argHex}})
 	reg(linux.SysUmask, syscallEntry{fn: sysUmask, args: []argKind{argOct}})
 	reg(linux.SysSchedYield, syscallEntry{fn: sysSchedYield})
@@ -125,7 +131,8 @@ func (t *Task) fork() (*Process, error) {
 		c.release()
 		return nil, err
 	}
-	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
+	c.exe, c.argv, c.envp, c.comm = p.exe, p.argv, p.envp, p.comm
+	c.commSet, c.undumpable, c.noNewPrivs = p.commSet, p.undumpable, p.noNewPrivs
 	c.fds = p.fds.fork()
 	c.cwd, c.umask, c.rlimits = p.cwd, p.umask, p.rlimits
 	c.sigacts, c.sigMask, c.altStack = p.sigacts, p.sigMask, p.altStack
@@ -322,9 +329,12 @@ func (t *Task) exec(name string, argv, envp []string) error {
 	}
 	oldEng, oldAS, oldExe, oldArgv, oldEnvp := p.eng, p.as, p.exe, p.argv, p.envp
 	p.eng, p.as, p.exe, p.argv, p.envp = eng, newAddressSpace(eng), path.Clean(abs), argv, envp
+	oldCommSet, oldUndumpable := p.commSet, p.undumpable
+	p.commSet, p.undumpable = false, false // exec names the process after its program
 	if err := p.load(data); err != nil {
 		eng.Close()
 		p.eng, p.as, p.exe, p.argv, p.envp = oldEng, oldAS, oldExe, oldArgv, oldEnvp
+		p.commSet, p.undumpable = oldCommSet, oldUndumpable
 		var ee *ExecError
 		if errors.As(err, &ee) {
 			return ee.Errno
@@ -458,6 +468,88 @@ func sysUname(t *Task, a *args) (uint64, error) {
 	u := linux.NewUtsname("Linux", t.m.Hostname(), "6.1.0-sis", "#1 SMP SIS Kernel", "aarch64", "(none)")
 	b, _ := u.MarshalBinary()
 	return 0, t.copyOut(a[0], b)
+}
+
+// prctl options (linux/prctl.h).
+const (
+	prGetDumpable   = 3
+	prSetDumpable   = 4
+	prSetName       = 15
+	prGetName       = 16
+	prSetNoNewPrivs = 38
+	prGetNoNewPrivs = 39
+)
+
+// commLen is TASK_COMM_LEN: the name and its NUL.
+const commLen = 16
+
+// Prctl implements the prctl(2) options programs use at start-up.
+func sysPrctl(t *Task, a *args) (uint64, error) {
+	switch a[0] {
+	case prSetName:
+		var name []byte
+		for i := uint64(0); i < commLen-1; i++ {
+			var b [1]byte
+			if err := t.copyIn(a[1]+i, b[:]); err != nil {
+				return 0, err
+			}
+			if b[0] == 0 {
+				break
+			}
+			name = append(name, b[0])
+		}
+		t.comm = string(name)
+		t.commSet = true
+		return 0, nil
+	case prGetName:
+		var buf [commLen]byte
+		copy(buf[:commLen-1], t.commName())
+		return 0, t.copyOut(a[1], buf[:])
+	case prGetDumpable:
+		if t.undumpable {
+			return 0, nil
+		}
+		return 1, nil
+	case prSetDumpable:
+		if a[1] > 1 {
+			return 0, linux.EINVAL
+		}
+		t.undumpable = a[1] == 0
+		return 0, nil
+	case prSetNoNewPrivs:
+		if a[1] != 1 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, linux.EINVAL
+		}
+		t.noNewPrivs = true
+		return 0, nil
+	case prGetNoNewPrivs:
+		if a[1] != 0 || a[2] != 0 || a[3] != 0 || a[4] != 0 {
+			return 0, linux.EINVAL
+		}
+		if t.noNewPrivs {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	return 0, linux.EINVAL
+}
+
+// sysinfoSize is sizeof(struct sysinfo) on arm64.
+const sysinfoSize = 112
+
+// Sysinfo implements sysinfo(2) from the machine's true numbers: uptime,
+// load averages of the run queue, RAM as /proc/meminfo reports it, and the
+// number of processes. There is no swap, no shared or buffer memory.
+func sysSysinfo(t *Task, a *args) (uint64, error) {
+	var b [sysinfoSize]byte
+	le := binary.LittleEndian
+	le.PutUint64(b[0:], uint64(t.m.Now()/time.Second))
+	mi := procSource{t.m}.MemInfo()
+	le.PutUint64(b[32:], mi.Total)
+	le.PutUint64(b[40:], mi.Free)
+	le.PutUint16(b[80:], uint16(min(len(t.m.liveProcs()), 0xffff)))
+	le.PutUint32(b[104:], 1) // mem_unit: sizes are in bytes
+	return 0, t.copyOut(a[0], b[:])
 }
 
 // Getrandom implements getrandom(2) from the machine's seeded generator.
