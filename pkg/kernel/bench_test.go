@@ -91,3 +91,26 @@ func BenchmarkHello(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkForkExitWait measures fork+exit+wait under busybox sh (ns/op =
+// one subshell); the machine start-up is spread over the b.N forks.
+func BenchmarkForkExitWait(b *testing.B) {
+	bb, err := os.ReadFile(filepath.Join("..", "..", ".cache", "busybox", "bin", "busybox"))
+	if err != nil {
+		b.Skip("busybox not fetched (make busybox)")
+	}
+	script := "i=0; while [ $i -lt " + strconv.Itoa(b.N) + " ]; do ( exit 0 ); i=$((i+1)); done"
+	m, err := kernel.New(kernel.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.FS().WriteFile("/bin/busybox", bb, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	st, err := m.Run(kernel.ProcessSpec{Path: "/bin/busybox", Argv: []string{"sh", "-c", script}})
+	if err != nil || st.ShellCode() != 0 {
+		b.Fatalf("%v %v", st, err)
+	}
+}

@@ -158,13 +158,21 @@ func (p *Process) copyMemory(c *Process) error {
 			if err := p.eng.ReadMem(a, b); err != nil {
 				return err
 			}
-			for off := uint64(0); off < n; off += pageSize {
-				pg := b[off : off+pageSize]
-				if bytes.Equal(pg, zero[:]) {
+			// Write each run of non-zero pages with one call (the new
+			// mapping is zero already).
+			run := -1
+			for off := uint64(0); off <= n; off += pageSize {
+				if off < n && !bytes.Equal(b[off:off+pageSize], zero[:]) {
+					if run < 0 {
+						run = int(off)
+					}
 					continue
 				}
-				if err := c.eng.WriteMem(a+off, pg); err != nil {
-					return err
+				if run >= 0 {
+					if err := c.eng.WriteMem(a+uint64(run), b[run:off]); err != nil {
+						return err
+					}
+					run = -1
 				}
 			}
 		}
