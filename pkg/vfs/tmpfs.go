@@ -413,7 +413,9 @@ func (t *Tmpfs) resize(n *tmpInode, size int64) {
 		}
 		return
 	}
-	nd := make([]byte, size)
+	// Grow geometrically (as append does) so that a file written by many
+	// appends costs linear, not quadratic, copying.
+	nd := make([]byte, size, max(size, int64(cap(n.data))*5/4))
 	copy(nd, n.data)
 	n.data = nd
 }
