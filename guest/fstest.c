@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
@@ -394,6 +395,20 @@ static void test_fds(void)
 	FAILS("dup3 same fd EINVAL", dup3(fd, fd, 0), EINVAL);
 	close(fd3);
 	close(fd2);
+	close(fd);
+
+	/* sendfile: from the file offset, or from *offset leaving it alone. */
+	fd = open("g", O_RDONLY);
+	int out = open("g2", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	off_t soff = 7;
+	TRUE("sendfile from the offset", lseek(fd, 2, SEEK_SET) == 2 && sendfile(out, fd, NULL, 4) == 4 &&
+	     lseek(fd, 0, SEEK_CUR) == 6);
+	TRUE("sendfile at *offset", sendfile(out, fd, &soff, 100) == 3 && soff == 10 && lseek(fd, 0, SEEK_CUR) == 6);
+	TRUE("sendfile at the end", sendfile(out, fd, &soff, 5) == 0);
+	TRUE("sendfile wrote 2345789", size_of("g2") == 7);
+	FAILS("sendfile to a read-only fd EBADF", sendfile(fd, fd, NULL, 1), EBADF);
+	FAILS("sendfile bad fd EBADF", sendfile(out, 99, NULL, 1), EBADF);
+	close(out);
 	close(fd);
 
 	char buf[16];

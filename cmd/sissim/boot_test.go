@@ -32,7 +32,7 @@ func TestBootToPromptPiped(t *testing.T) {
 		require.Equal(t, 0, code, errOut)
 		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\nVFS: MOUNT TMPFS AT /\n"
 		require.True(t, strings.HasPrefix(out, markers), out)
-		require.Contains(t, out, "VFS: READY\nGIC: INIT\nLAUNCHING SHELL\n"+kernel.ShellBanner+"sis> Available commands:\n")
+		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+kernel.ShellBanner+"sis> Available commands:\n")
 		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 1] exit status 0\nsis> Goodbye!\n")
 	}
 }

@@ -37,6 +37,8 @@ Usage:
                                            commands of -c or stdin, for scripts
   sissim run [flags] [guest.elf [args...]] run a static AArch64 Linux program
                                            (default: the built-in hello guest)
+  sissim model keygen|train|pack|sign|verify
+                                           build and sign model packages
   sissim version                           print versions
   sissim help                              show this help
 
@@ -57,6 +59,8 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdBoot(argv[0], argv[1:], stdin, stdout, stderr)
 	case "run":
 		return cmdRun(argv[1:], stdin, stdout, stderr)
+	case "model":
+		return cmdModel(argv[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "sissim (SIS Kernel simulator), libunicorn %s\n", cpu.Version())
 		return 0

@@ -78,6 +78,10 @@ type Config struct {
 	Log *zap.Logger
 	// FS is the machine's file system (a fresh tmpfs root when nil).
 	FS *vfs.FS
+	// MemBudget is the guest memory the machine has, in bytes, against
+	// which the autonomy loop measures memory pressure
+	// (DefaultMemBudget when zero; see Machine.MemBudget).
+	MemBudget uint64
 }
 
 // Machine is one simulated SIS machine.
@@ -109,6 +113,8 @@ type Machine struct {
 	lastStop uint64           // machine time when it stopped
 	// interrupts counts Interrupt calls not yet delivered.
 	interrupts atomic.Int64
+	// timers are the machine-time callbacks (atTime), guarded by mu.
+	timers []*machineTimer
 
 	sisState sisState // shell, metrics and console switch (introspect.go)
 }
@@ -214,6 +220,10 @@ func (m *Machine) Close() error {
 	procs := m.procs
 	m.procs = map[int]*Process{}
 	m.mu.Unlock()
+	closers := m.sisState.svc.closers
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
 	var errs []error
 	for _, p := range procs {
 		errs = append(errs, p.release())

@@ -11,9 +11,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
-// machineMemory is the simulated machine's RAM as /proc/meminfo reports it.
-const machineMemory = 1 << 30
-
 // mountSynthetic mounts devfs at /dev and procfs at /proc when those
 // directories exist and nothing is mounted there yet, and makes the file
 // system stamp times from the machine's wall clock.
@@ -92,12 +89,12 @@ func (s procSource) Boot() time.Time { return s.m.epoch }
 func (s procSource) Uptime() (time.Duration, time.Duration) { return s.m.Now(), 0 }
 
 func (s procSource) MemInfo() vfs.MemInfo {
-	used := s.m.MemStats().Mapped
+	total, used := s.m.MemBudget(), s.m.MemStats().Mapped
 	free := uint64(0)
-	if used < machineMemory {
-		free = machineMemory - used
+	if used < total {
+		free = total - used
 	}
-	return vfs.MemInfo{Total: machineMemory, Free: free, Available: free, Mapped: used, Anon: used}
+	return vfs.MemInfo{Total: total, Free: free, Available: free, Mapped: used, Anon: used}
 }
 
 // CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's

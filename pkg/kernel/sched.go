@@ -165,12 +165,16 @@ func (m *Machine) runUntil(done func() bool) error {
 	for !done() {
 		m.deliverInterrupts()
 		now := m.clock.Now()
+		if m.fireTimers(now) {
+			continue // a timer may have ended what we wait for
+		}
 		next := m.wakeTimers(now)
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
 			if next == 0 {
 				return m.deadlock()
 			}
+			next = m.capAtTimer(now, next-now) + now
 			if m.clock.Realtime() {
 				time.Sleep(time.Duration(next - now))
 			} else {
@@ -185,9 +189,73 @@ func (m *Machine) runUntil(done func() bool) error {
 			m.sched.SetRunnable(srv, false, now)
 			continue
 		}
-		m.runSlice(p, m.sched.Slice(srv, now))
+		m.runSlice(p, m.capAtTimer(now, m.sched.Slice(srv, now)))
 	}
 	return nil
+}
+
+// machineTimer is a callback due when machine time reaches at (atTime).
+type machineTimer struct {
+	at uint64
+	f  func()
+}
+
+// atTime arranges for f to run once machine time reaches at (ns since
+// boot). f runs on the goroutine that runs the processes, between two time
+// slices (no process runs; it may change process and scheduler state) and
+// only while processes run: in deterministic mode time passes only then.
+// Timers due at the same time run in the order they were set; f may set
+// new ones. The returned function cancels the timer.
+func (m *Machine) atTime(at uint64, f func()) (cancel func()) {
+	t := &machineTimer{at: at, f: f}
+	m.mu.Lock()
+	m.timers = append(m.timers, t)
+	m.mu.Unlock()
+	return func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for i, x := range m.timers {
+			if x == t {
+				m.timers = append(m.timers[:i], m.timers[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+// fireTimers runs the timers due at now, earliest first, and reports
+// whether any was.
+func (m *Machine) fireTimers(now uint64) (fired bool) {
+	for ; ; fired = true {
+		m.mu.Lock()
+		due := -1
+		for i, t := range m.timers {
+			if t.at <= now && (due < 0 || t.at < m.timers[due].at) {
+				due = i
+			}
+		}
+		if due < 0 {
+			m.mu.Unlock()
+			return fired
+		}
+		f := m.timers[due].f
+		m.timers = append(m.timers[:due], m.timers[due+1:]...)
+		m.mu.Unlock()
+		f()
+	}
+}
+
+// capAtTimer shortens d, a time slice or an idle skip starting at now, so
+// that it ends when the next timer is due.
+func (m *Machine) capAtTimer(now, d uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range m.timers {
+		if t.at > now && t.at-now < d {
+			d = t.at - now
+		}
+	}
+	return d
 }
 
 // wakeTimers wakes the processes whose timeout passed and returns the

@@ -1,5 +1,14 @@
 package kernel
 
+import (
+	"github.com/sis-kernel/sissim/pkg/agentsys"
+	"github.com/sis-kernel/sissim/pkg/decision"
+	"github.com/sis-kernel/sissim/pkg/llm"
+	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/otel"
+	"github.com/sis-kernel/sissim/pkg/shadow"
+)
+
 // The SIS services (AgentSys, the model registry, the autonomy loop,
 // OpenTelemetry, the LLM service) live in their own packages and never
 // import the kernel. Each is wired into the machine by one svc_*.go file
@@ -11,6 +20,22 @@ package kernel
 // its service is not started.
 type services struct {
 	// One field per service, set by its Start (svc_*.go).
+	agentsys *agentsys.Service
+	models   *model.Registry
+	otel     *otel.Tracer
+	llm      *llm.Service
+	traces   *decision.Recorder
+	shadow   *shadow.Agent
+	autonomy *autonomy
+
+	closers []func() // run by Machine.Close, last added first (onClose)
+}
+
+// onClose registers f to run when the machine closes (a service's
+// goroutines, buffered logs).
+func (m *Machine) onClose(f func()) {
+	st := m.sis()
+	st.svc.closers = append(st.svc.closers, f)
 }
 
 // DefaultServices returns the SIS services in boot order, for
@@ -19,5 +44,10 @@ type services struct {
 func DefaultServices() []Service {
 	return []Service{
 		// One entry per service (svc_*.go), in boot order.
+		{Name: "agentsys", Feature: FeatureAgentSys, Start: startAgentSys},
+		{Name: "models", Feature: FeatureModelLifecycle, Start: startModels},
+		{Name: "otel", Feature: FeatureOTel, Start: startOTel},
+		{Name: "llm", Feature: FeatureLLM, Start: startLLM},
+		{Name: "autonomy", Feature: FeatureDecisionTraces, Start: startAutonomy},
 	}
 }

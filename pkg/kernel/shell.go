@@ -95,6 +95,8 @@ type Subcommand struct {
 	Name  string
 	Usage string // one line: arguments and what it does ("status  show the counters")
 	Run   CommandFunc
+	// Feature is the feature that enables the subcommand ("" for always).
+	Feature string
 }
 
 // RegisterSub adds subcommand sub to command name, creating the command
@@ -150,8 +152,16 @@ func (s *Shell) runSub(name string, w io.Writer, args []string) error {
 	if len(args) > 0 {
 		sub, ok = subs[args[0]]
 	}
-	names := sortedKeys(subs)
+	var names []string
+	for _, n := range sortedKeys(subs) {
+		if s.m.Features().Enabled(subs[n].Feature) {
+			names = append(names, n)
+		}
+	}
 	s.mu.Unlock()
+	if ok && !s.m.Features().Enabled(sub.Feature) {
+		return fmt.Errorf("%s %s: disabled; the %s feature enables it (--features %s)", name, sub.Name, sub.Feature, sub.Feature)
+	}
 	if ok {
 		return sub.Run(w, args[1:])
 	}

@@ -18,7 +18,9 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysPread64, syscallEntry{fn: sysPread64, args: []argKind{argFD, argBufOut, argUint, argInt}})
 	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64, args: []argKind{argFD, argBufIn, argUint, argInt}})
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek, args: []argKind{argFD, argInt, argInt}})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console; ENOTTY elsewhere",
+	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor",
+		args: []argKind{argFD, argFD, argHex, argUint}})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0; ENOTTY elsewhere",
 		args: []argKind{argFD, argHex, argHex}})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd, args: []argKind{argHex, argUint}})
 	reg(linux.SysDup, syscallEntry{fn: sysDup, args: []argKind{argFD}})
@@ -239,6 +241,71 @@ func sysLseek(t *Task, a *args) (uint64, error) {
 	return uint64(off), nil
 }
 
+// Sendfile implements sendfile(2): up to count bytes from in_fd, at *offset
+// (which is then advanced) or else at its file offset, written to out_fd.
+func sysSendfile(t *Task, a *args) (uint64, error) {
+	out, err := t.fds.get(a.int32(0))
+	if err != nil {
+		return 0, err
+	}
+	in, err := t.fds.get(a.int32(1))
+	if err != nil {
+		return 0, err
+	}
+	if in.flags&linux.O_ACCMODE == linux.O_WRONLY || out.flags&linux.O_ACCMODE == linux.O_RDONLY {
+		return 0, linux.EBADF
+	}
+	ra, ok := in.f.(io.ReaderAt)
+	seeker, seekable := in.f.(io.Seeker)
+	if !ok || !seekable {
+		return 0, linux.EINVAL
+	}
+	var off int64
+	if a[2] != 0 {
+		var b [8]byte
+		if err := t.copyIn(a[2], b[:]); err != nil {
+			return 0, err
+		}
+		if off = int64(le64(b[:])); off < 0 {
+			return 0, linux.EINVAL
+		}
+	} else if off, err = seeker.Seek(0, io.SeekCurrent); err != nil {
+		return 0, fileErr(err)
+	}
+	count := min(a[3], maxIO)
+	var done uint64
+	for done < count {
+		buf := ioBuf(count - done)
+		n, rerr := ra.ReadAt(buf, off+int64(done))
+		if n == 0 {
+			if rerr != nil && rerr != io.EOF && done == 0 {
+				return 0, fileErr(rerr)
+			}
+			break
+		}
+		w, werr := out.f.Write(buf[:n])
+		done += uint64(w)
+		if werr != nil {
+			if done == 0 {
+				return 0, fileErr(werr) // a full pipe blocks here; nothing was consumed
+			}
+			break
+		}
+		if w < n {
+			break
+		}
+	}
+	if a[2] != 0 {
+		var b [8]byte
+		put64(b[:], uint64(off)+done)
+		return done, t.copyOut(a[2], b[:])
+	}
+	if _, err := seeker.Seek(off+int64(done), io.SeekStart); err != nil {
+		return done, fileErr(err)
+	}
+	return done, nil
+}
+
 // termiosSize is sizeof(struct termios) as the kernel's TCGETS/TCSETS
 // copy it (four flag words, c_line and NCCS=19 control characters); glibc's
 // larger user-space struct termios is converted by glibc.
@@ -249,6 +316,11 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 	of, err := t.fds.get(a.int32(0))
 	if err != nil {
 		return 0, err
+	}
+	if vf, ok := of.f.(*vfs.File); ok {
+		if d, ok := vf.Handle().(vfs.Ioctler); ok { // a device's own requests (fbdev)
+			return d.Ioctl(a[1], a[2], userMemory{t})
+		}
 	}
 	tty, ok := of.f.(terminal)
 	if !ok || !tty.IsTerminal() {
@@ -280,6 +352,12 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 	}
 	return 0, linux.EINVAL
 }
+
+// userMemory is a task's memory for a device's ioctl.
+type userMemory struct{ t *Task }
+
+func (u userMemory) CopyIn(addr uint64, b []byte) error  { return u.t.copyIn(addr, b) }
+func (u userMemory) CopyOut(addr uint64, b []byte) error { return u.t.copyOut(addr, b) }
 
 // Getcwd implements getcwd(2).
 func sysGetcwd(t *Task, a *args) (uint64, error) {

@@ -62,6 +62,9 @@ func sysMmap(t *Task, a *args) (uint64, error) {
 		if !ok {
 			return 0, linux.ENODEV
 		}
+		if _, no := vf.Handle().(vfs.Unmappable); no {
+			return 0, linux.ENODEV
+		}
 		if src.flags&linux.O_ACCMODE == linux.O_WRONLY {
 			return 0, linux.EACCES
 		}

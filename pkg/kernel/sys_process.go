@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"path"
 	"strings"
@@ -546,17 +545,17 @@ func sysPrctl(t *Task, a *args) (uint64, error) {
 const sysinfoSize = 112
 
 // Sysinfo implements sysinfo(2) from the machine's true numbers: uptime,
-// load averages of the run queue, RAM as /proc/meminfo reports it, and the
-// number of processes. There is no swap, no shared or buffer memory.
+// RAM as /proc/meminfo reports it, and the number of processes. Load
+// averages are not tracked (zero); there is no swap, shared or buffer
+// memory.
 func sysSysinfo(t *Task, a *args) (uint64, error) {
 	var b [sysinfoSize]byte
-	le := binary.LittleEndian
-	le.PutUint64(b[0:], uint64(t.m.Now()/time.Second))
+	put64(b[0:], uint64(t.m.Now()/time.Second))
 	mi := procSource{t.m}.MemInfo()
-	le.PutUint64(b[32:], mi.Total)
-	le.PutUint64(b[40:], mi.Free)
-	le.PutUint16(b[80:], uint16(min(len(t.m.liveProcs()), 0xffff)))
-	le.PutUint32(b[104:], 1) // mem_unit: sizes are in bytes
+	put64(b[32:], mi.Total)
+	put64(b[40:], mi.Free)
+	put16(b[80:], uint16(min(len(t.m.liveProcs()), 0xffff)))
+	put32(b[104:], 1) // mem_unit: sizes are in bytes
 	return 0, t.copyOut(a[0], b[:])
 }
 

@@ -1,8 +1,10 @@
 package vfs
 
 import (
+	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -18,10 +20,109 @@ type Devices interface {
 }
 
 // Devfs is the /dev file system: null, zero, full, random, urandom,
-// console, tty, and the fd, stdin, stdout, stderr links into /proc.
+// console, tty, the fd, stdin, stdout, stderr links into /proc, and the
+// character devices the machine adds with AddDevice.
 type Devfs struct {
 	dev  Devices
 	boot time.Time
+
+	mu    sync.RWMutex
+	added map[string]addedDev // AddDevice's devices by name
+}
+
+// Device is a character device the machine adds to /dev (AddDevice).
+type Device struct {
+	Name         string // file name in /dev
+	Major, Minor uint32
+	Perm         uint32 // permission bits of the node
+	// Open opens the device with Linux O_* flags. stat describes the
+	// node; the handle's Stat may return it. The handle may also be a
+	// Stream (no offsets) or an Ioctler.
+	Open func(flags int, stat func() (Attr, error)) (Handle, error)
+}
+
+type addedDev struct {
+	Device
+	ino uint64
+}
+
+// Ioctler is a Handle with device-specific ioctl(2) requests.
+type Ioctler interface {
+	// Ioctl runs request req with argument arg (often the address of a
+	// structure, read and written through mem). Unknown requests return
+	// linux.ENOTTY.
+	Ioctl(req, arg uint64, mem UserMemory) (uint64, error)
+}
+
+// Unmappable is a Handle whose file mmap(2) refuses (ENODEV), as Linux
+// does for a device without an mmap operation.
+type Unmappable interface{ NoMmap() }
+
+// UserMemory is the calling process's memory, as an ioctl sees it.
+type UserMemory interface {
+	CopyIn(addr uint64, b []byte) error
+	CopyOut(addr uint64, b []byte) error
+}
+
+// maxDevices bounds the nodes of a devfs (its statfs f_files).
+const maxDevices = 64
+
+// AddDevice adds a character device node. Names are single components and
+// must be new; major/minor pairs must be unused.
+func (d *Devfs) AddDevice(dev Device) error {
+	if dev.Name == "" || strings.ContainsAny(dev.Name, "/\x00") || dev.Name == "." || dev.Name == ".." || len(dev.Name) > NameMax {
+		return fmt.Errorf("devfs: invalid device name %q", dev.Name)
+	}
+	if dev.Open == nil {
+		return fmt.Errorf("devfs: device %q has no open function", dev.Name)
+	}
+	if dev.Perm&^ModePerm != 0 {
+		return fmt.Errorf("devfs: device %q: permission %#o has non-permission bits", dev.Name, dev.Perm)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	nodes := devNodes()
+	if _, dup := nodes[dev.Name]; dup {
+		return fmt.Errorf("devfs: %s exists", dev.Name)
+	}
+	if _, dup := d.added[dev.Name]; dup {
+		return fmt.Errorf("devfs: %s exists", dev.Name)
+	}
+	if len(nodes)+len(d.added) >= maxDevices {
+		return fmt.Errorf("devfs: no room for %s (%d nodes)", dev.Name, maxDevices)
+	}
+	for name, n := range nodes {
+		if n.link == "" && n.major == dev.Major && n.minor == dev.Minor {
+			return fmt.Errorf("devfs: device %d,%d is taken by %s", dev.Major, dev.Minor, name)
+		}
+	}
+	ino := uint64(100)
+	for name, a := range d.added {
+		if a.Major == dev.Major && a.Minor == dev.Minor {
+			return fmt.Errorf("devfs: device %d,%d is taken by %s", dev.Major, dev.Minor, name)
+		}
+		ino = max(ino, a.ino+1)
+	}
+	if d.added == nil {
+		d.added = map[string]addedDev{}
+	}
+	d.added[dev.Name] = addedDev{Device: dev, ino: ino}
+	return nil
+}
+
+// addedDevice returns the added device called name (a path in devfs).
+func (d *Devfs) addedDevice(name string) (addedDev, bool) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	a, ok := d.added[strings.TrimPrefix(name, "/")]
+	return a, ok
+}
+
+// nodeCount is the number of nodes in the root.
+func (d *Devfs) nodeCount() int {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return len(devNodes()) + len(d.added)
 }
 
 // devfsMagic is TMPFS_MAGIC: Linux's devtmpfs is a tmpfs.
@@ -62,6 +163,11 @@ func Makedev(major, minor uint32) uint64 {
 
 func (d *Devfs) node(name string) (devNode, bool) {
 	n, ok := devNodes()[strings.TrimPrefix(name, "/")]
+	if !ok {
+		if a, found := d.addedDevice(name); found {
+			return devNode{ino: a.ino, major: a.Major, minor: a.Minor, perm: a.Perm}, true
+		}
+	}
 	return n, ok
 }
 
@@ -69,7 +175,7 @@ func (d *Devfs) node(name string) (devNode, bool) {
 func (d *Devfs) Lstat(name string) (Attr, error) {
 	a := Attr{Blksize: 4096, Atime: d.boot, Mtime: d.boot, Ctime: d.boot, Nlink: 1}
 	if name == "/" {
-		a.Ino, a.Mode, a.Nlink, a.Size = 1, ModeDir|0o755, 2, 40+20*int64(len(devNodes()))
+		a.Ino, a.Mode, a.Nlink, a.Size = 1, ModeDir|0o755, 2, 40+20*int64(d.nodeCount())
 		return a, nil
 	}
 	n, ok := d.node(name)
@@ -115,6 +221,9 @@ func (d *Devfs) Open(name string, flags int, perm uint32) (Handle, error) {
 	if flags&linux.O_CREAT != 0 && flags&linux.O_EXCL != 0 {
 		return nil, linux.EEXIST
 	}
+	if a, ok := d.addedDevice(name); ok {
+		return a.Open(flags, func() (Attr, error) { return d.Lstat(name) })
+	}
 	if n.major == 5 {
 		return d.dev.Console(), nil
 	}
@@ -144,7 +253,7 @@ func (d *Devfs) SetAttr(string, SetAttr) error { return linux.EPERM }
 
 // Statfs implements Backend.
 func (d *Devfs) Statfs() (Statfs, error) {
-	return Statfs{Type: devfsMagic, Bsize: 4096, Frsize: 4096, Namelen: NameMax, Files: 64, Ffree: 64 - uint64(len(devNodes()))}, nil
+	return Statfs{Type: devfsMagic, Bsize: 4096, Frsize: 4096, Namelen: NameMax, Files: maxDevices, Ffree: maxDevices - uint64(d.nodeCount())}, nil
 }
 
 // devHandle is an open device of the memory class (null, zero, full,
@@ -192,7 +301,7 @@ func (h *devHandle) ReadDir() ([]Dirent, error) {
 	if h.name != "/" {
 		return nil, linux.ENOTDIR
 	}
-	out := make([]Dirent, 0, len(devNodes()))
+	out := make([]Dirent, 0, h.d.nodeCount())
 	for name, n := range devNodes() {
 		t := uint8(DTChar)
 		if n.link != "" {
@@ -200,6 +309,11 @@ func (h *devHandle) ReadDir() ([]Dirent, error) {
 		}
 		out = append(out, Dirent{Name: name, Ino: n.ino, Type: t})
 	}
+	h.d.mu.RLock()
+	for name, a := range h.d.added {
+		out = append(out, Dirent{Name: name, Ino: a.ino, Type: DTChar})
+	}
+	h.d.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/model"
+)
+
+const modelUsage = `Usage: sissim model <command> [flags]
+
+Host tooling for SIS model packages (docs/model.md):
+  keygen  -out PREFIX [-seed PHRASE]     write an Ed25519 key pair PREFIX.key, PREFIX.pub
+  train   -out model.bin [-info F] [flags] train an MLP on synthetic telemetry
+  pack    -model model.bin -version V -out DIR [-info F] [-test-seed N] [-test-size N]
+                                         write a package: model.bin, manifest.json, health.json
+  sign    -key PREFIX.key DIR            write DIR/model.sig
+  verify  -pub PREFIX.pub DIR            verify a package and run its health checks
+
+Run 'sissim model <command> -h' for the flags.
+`
+
+// cmdModel runs `sissim model ...`.
+func cmdModel(argv []string, stdout, stderr io.Writer) int {
+	if len(argv) == 0 {
+		fmt.Fprint(stderr, modelUsage)
+		return 2
+	}
+	cmds := map[string]func([]string, io.Writer, io.Writer) error{
+		"keygen": modelKeygen, "train": modelTrain, "pack": modelPack,
+		"sign": modelSign, "verify": modelVerify,
+	}
+	switch argv[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, modelUsage)
+		return 0
+	}
+	run, ok := cmds[argv[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "sissim model: unknown command %q\n\n%s", argv[0], modelUsage)
+		return 2
+	}
+	if err := run(argv[1:], stdout, stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		if !errors.Is(err, errFlags) {
+			fmt.Fprintf(stderr, "sissim model %s: %v\n", argv[0], err)
+		}
+		return 2
+	}
+	return 0
+}
+
+// errFlags is a flag parse error (already printed).
+var errFlags = errors.New("bad flags")
+
+func parseModelFlags(fs *flag.FlagSet, argv []string, args string, nargs int) error {
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: sissim model %s [flags] %s\n\nFlags:\n", fs.Name(), args)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(argv); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errFlags
+	}
+	if fs.NArg() != nargs {
+		fs.Usage()
+		return errFlags
+	}
+	return nil
+}
+
+func modelKeygen(argv []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "write the key pair to `PREFIX`.key and PREFIX.pub")
+	seed := fs.String("seed", "", "derive the key from this `phrase` (reproducible test keys; anyone knowing the phrase can sign)")
+	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return errFlags
+	}
+	var key ed25519.PrivateKey
+	if *seed != "" {
+		key = model.KeyFromSeed(*seed)
+	} else {
+		var err error
+		if _, key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(*out+".key", model.EncodePrivateKey(key), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out+".pub", model.EncodePublicKey(key.Public().(ed25519.PublicKey)), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s.key and %s.pub\n", *out, *out)
+	return nil
+}
+
+func modelTrain(argv []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	d := model.DefaultTrainConfig
+	out := fs.String("out", "model.bin", "write the model to `file`")
+	info := fs.String("info", "", "write the training record (JSON, for pack -info) to `file`")
+	seed := fs.Uint64("seed", d.Seed, "random `seed` (initial weights, samples, order)")
+	samples := fs.Int("samples", d.Samples, "synthetic training `samples`")
+	epochs := fs.Int("epochs", d.Epochs, "training `epochs`")
+	hidden := fs.String("hidden", "16,16", "hidden layer `sizes`, comma-separated")
+	act := fs.String("activation", d.Activation.String(), "hidden activation: relu or tanh")
+	lr := fs.Float64("lr", float64(d.LearningRate), "initial learning `rate`")
+	widen := fs.Int("widen", 0, "pad hidden layers to `N` zero-weight neurons after training (a slower, equivalent model)")
+	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+		return err
+	}
+	cfg := model.TrainConfig{Seed: *seed, Samples: *samples, Epochs: *epochs, LearningRate: float32(*lr), Widen: *widen}
+	var err error
+	if cfg.Activation, err = model.ParseActivation(*act); err != nil {
+		return err
+	}
+	for _, s := range strings.Split(*hidden, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("-hidden %q: want positive sizes, comma-separated", *hidden)
+		}
+		cfg.Hidden = append(cfg.Hidden, n)
+	}
+	m, ti, err := model.Train(cfg)
+	if err != nil {
+		return err
+	}
+	bin, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, bin, 0o644); err != nil {
+		return err
+	}
+	if *info != "" {
+		b, _ := json.MarshalIndent(ti, "", "  ")
+		if err := os.WriteFile(*info, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(stdout, "trained %v: %d parameters, train accuracy %.2f%%, inference cost %v; wrote %s\n",
+		m.Sizes, m.Params(), ti.TrainAccuracy*100, m.Cost(), *out)
+	return nil
+}
+
+func modelPack(argv []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	bin := fs.String("model", "model.bin", "the model `file`")
+	info := fs.String("info", "", "training record `file` (from train -info) for the manifest")
+	version := fs.String("version", "", "package `version` (v1.0.0)")
+	out := fs.String("out", "", "package `directory` to write")
+	desc := fs.String("desc", "", "manifest `description`")
+	testSeed := fs.Uint64("test-seed", 1000, "`seed` of the health test set (keep it apart from training seeds)")
+	testSize := fs.Int("test-size", 200, "`number` of health test inputs")
+	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+		return err
+	}
+	if *version == "" || *out == "" {
+		fs.Usage()
+		return errFlags
+	}
+	if *testSize < 1 || *testSize > model.MaxHealthCases {
+		return fmt.Errorf("-test-size %d: want 1..%d", *testSize, model.MaxHealthCases)
+	}
+	b, err := os.ReadFile(*bin)
+	if err != nil {
+		return err
+	}
+	m, err := model.Decode(b)
+	if err != nil {
+		return err
+	}
+	var ti *model.TrainInfo
+	if *info != "" {
+		ib, err := os.ReadFile(*info)
+		if err != nil {
+			return err
+		}
+		ti = new(model.TrainInfo)
+		if err := json.Unmarshal(ib, ti); err != nil {
+			return fmt.Errorf("%s: %v", *info, err)
+		}
+	}
+	if err := model.WritePackage(*out, *version, *desc, m, ti, model.Dataset(*testSeed, *testSize), nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "packed %s in %s (unsigned: run sissim model sign)\n", *version, *out)
+	return nil
+}
+
+func modelSign(argv []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	keyFile := fs.String("key", "", "private key `file` (from keygen)")
+	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
+		return err
+	}
+	kb, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	key, err := model.ParsePrivateKey(kb)
+	if err != nil {
+		return fmt.Errorf("%s: %v", *keyFile, err)
+	}
+	dir := fs.Arg(0)
+	bin, err := os.ReadFile(filepath.Join(dir, model.ModelFile))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, model.SigFile), model.Sign(key, bin), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed %s (sha256 %s)\n", dir, model.HashHex(bin))
+	return nil
+}
+
+func modelVerify(argv []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	pubFile := fs.String("pub", "", "trusted public key `file` (from keygen)")
+	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
+		return err
+	}
+	pb, err := os.ReadFile(*pubFile)
+	if err != nil {
+		return err
+	}
+	pub, err := model.ParsePublicKey(pb)
+	if err != nil {
+		return fmt.Errorf("%s: %v", *pubFile, err)
+	}
+	dir, err := filepath.Abs(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	p, err := model.ReadPackage(afero.NewOsFs(), dir)
+	if err != nil {
+		return err
+	}
+	m, err := p.Verify(filepath.Base(dir), []ed25519.PublicKey{pub})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: signature OK, sha256 %s, layers %v\n", p.Manifest.Version, p.Hash(), m.Sizes)
+	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, false)
+	for _, c := range rep.Checks {
+		mark := "PASS"
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(stdout, "[%s] %s: %s\n", mark, c.Name, c.Text)
+	}
+	if !rep.Passed() {
+		return &model.HealthError{Report: rep}
+	}
+	return nil
+}

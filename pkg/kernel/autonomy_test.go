@@ -1,0 +1,608 @@
+package kernel
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/decision"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/sched"
+)
+
+// bootAuto boots a deterministic machine with the default root image and
+// the given services.
+func bootAuto(t testing.TB, cfg Config, svcs []Service) *Machine {
+	t.Helper()
+	m, err := Boot(BootConfig{Config: cfg, Image: sissim.RootImage(), Services: svcs})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// every calls f every period of machine time, from period on.
+func every(m *Machine, period time.Duration, f func()) {
+	var tick func()
+	at := uint64(period)
+	tick = func() {
+		f()
+		at += uint64(period)
+		m.atTime(at, tick)
+	}
+	m.atTime(at, tick)
+}
+
+// spawn starts /bin/<argv[0]> on m.
+func spawn(t testing.TB, m *Machine, argv ...string) *Process {
+	t.Helper()
+	p, err := m.Spawn(ProcessSpec{Path: "/bin/" + argv[0], Argv: argv})
+	require.NoError(t, err)
+	return p
+}
+
+func TestAutonomyMachineTimerFiresInMachineTime(t *testing.T) {
+	m := bootAuto(t, Config{}, nil)
+	var fired []uint64
+	every(m, 500*time.Millisecond, func() { fired = append(fired, m.clock.Now()) })
+	var cancelled bool
+	cancel := m.atTime(uint64(700*time.Millisecond), func() { cancelled = true })
+	cancel()
+	// memhog sleeps 4 x 400 ms: the machine is idle most of the time and
+	// skips to the timers as to the wake-ups.
+	p := spawn(t, m, "memhog", "4", "1", "400")
+	st, err := p.Wait()
+	require.NoError(t, err)
+	require.Equal(t, 0, st.ShellCode())
+	require.False(t, cancelled)
+	end := m.clock.Now()
+	require.Len(t, fired, int(end/uint64(500*time.Millisecond)))
+	for i, at := range fired {
+		due := uint64(i+1) * uint64(500*time.Millisecond)
+		// A timer fires at the first scheduling point at or after its
+		// time: slices are cut to end there (a basic block may overrun).
+		require.GreaterOrEqual(t, at, due)
+		require.Less(t, at-due, uint64(time.Microsecond), "tick %d at %d", i, at)
+	}
+}
+
+// TestTelemetryMatchesMachineCounters checks every window's telemetry
+// against the machine's own counters, read independently in the same
+// timer callback.
+func TestTelemetryMatchesMachineCounters(t *testing.T) {
+	const budget = 200 << 20 // 13 processes map about 140 MiB (8 MiB stacks)
+	m := bootAuto(t, Config{MemBudget: budget}, nil)
+	require.Equal(t, uint64(budget), m.MemBudget())
+	var procs []*Process
+	// Twelve periodic tasks of 10 ms per 100 ms overload the processor
+	// (120%): their CBS servers miss deadlines. memhog grows meanwhile.
+	for i := 0; i < 12; i++ {
+		procs = append(procs, spawn(t, m, "deadline", "30", "10", "100"))
+	}
+	memhog := spawn(t, m, "memhog", "12", "2", "150")
+	procs = append(procs, memhog)
+	grew := 0
+
+	mk := m.markTelemetry()
+	prevMisses := m.sched.Misses()
+	prevCPU := map[int]uint64{}
+	for _, p := range procs {
+		prevCPU[p.PID] = p.cpuNs()
+	}
+	var windows []Telemetry
+	var lastMapped uint64
+	prevLive, compared := len(procs), 0
+	every(m, 500*time.Millisecond, func() {
+		tel := m.readTelemetry(mk)
+		// Memory: the machine's accounting and the sum over processes.
+		ms := m.MemStats()
+		var sum uint64
+		live, runnable := 0, 0
+		var guestNs uint64
+		for _, p := range procs {
+			guestNs += p.cpuNs() - prevCPU[p.PID]
+			prevCPU[p.PID] = p.cpuNs()
+		}
+		for _, pi := range m.Processes() {
+			p := m.lookup(pi.PID)
+			if p.exited {
+				continue
+			}
+			live++
+			sum += pi.Mem.Mapped
+			if p.srv.Runnable() {
+				runnable++
+			}
+		}
+		require.Equal(t, ms.Mapped, tel.MemMapped)
+		require.Equal(t, sum, tel.MemMapped)
+		require.Equal(t, uint64(budget), tel.MemBudget)
+		// The scheduler's total drops the misses of servers that leave
+		// (exited processes): compare windows in which none left.
+		if live == prevLive {
+			require.Equal(t, m.sched.Misses()-prevMisses, tel.DeadlineMisses)
+			compared++
+		}
+		prevMisses, prevLive = m.sched.Misses(), live
+		// Guest time: the processes' own instruction counts.
+		require.Equal(t, guestNs, tel.GuestNs)
+		require.Equal(t, live, tel.Processes)
+		require.Equal(t, runnable, tel.RunQueue)
+		f := tel.Features()
+		require.Len(t, f, model.NumFeatures)
+		require.Less(t, ms.Mapped, uint64(budget))
+		require.Equal(t, float32(float64(ms.Mapped)/budget), f[model.FeatureMemPressure])
+		require.Equal(t, min(float32(tel.DeadlineMisses)/10, 1), f[model.FeatureDeadlineMisses])
+		require.InDelta(t, float64(guestNs)/float64(tel.End-tel.Start), float64(f[model.FeatureCPUUsage]), 1e-6)
+		require.Equal(t, min(float32(runnable)/8, 1), f[model.FeatureRunQueue])
+		require.Equal(t, float32(live)/32, f[model.FeatureProcesses])
+		require.Zero(t, f[model.FeatureNetworkLatency])
+		if !memhog.exited {
+			require.GreaterOrEqual(t, memhog.as.stats.Mapped, lastMapped, "memhog only grows")
+			if memhog.as.stats.Mapped > lastMapped {
+				grew++
+			}
+			lastMapped = memhog.as.stats.Mapped
+		}
+		windows = append(windows, tel)
+		mk = m.markTelemetry()
+	})
+	for _, p := range procs {
+		st, err := p.Wait()
+		require.NoError(t, err)
+		require.Equal(t, 0, st.ShellCode())
+	}
+	require.GreaterOrEqual(t, len(windows), 6)
+	require.GreaterOrEqual(t, compared, 5)
+	require.GreaterOrEqual(t, grew, 3, "memhog's growth shows in several windows")
+	var misses uint64
+	busy := 0
+	for _, w := range windows {
+		misses += w.DeadlineMisses
+		if w.CPUUsage() == 1 {
+			busy++
+		}
+	}
+	require.Positive(t, misses, "an overloaded machine misses deadlines")
+	require.Positive(t, busy, "an overloaded machine is busy for whole windows")
+}
+
+func TestAutonomyActionReclaimTerminatesTheLargestProcess(t *testing.T) {
+	m := bootAuto(t, Config{}, nil)
+	a := newActuator(m)
+	small := spawn(t, m, "deadline", "12", "1", "100")
+	hog := spawn(t, m, "memhog", "40", "1", "50")
+	var outcome string
+	var before, after uint64
+	m.atTime(uint64(time.Second), func() {
+		before = m.MemStats().Mapped
+		var err error
+		outcome, err = a.reclaimMemory()
+		require.NoError(t, err)
+	})
+	st, err := hog.Wait()
+	require.NoError(t, err)
+	require.Equal(t, linux.SIGTERM, st.Signal, "memhog is terminated: %s", st)
+	after = m.MemStats().Mapped
+	require.Contains(t, outcome, fmt.Sprintf("SIGTERM to pid %d (memhog,", hog.PID))
+	require.Less(t, after+16<<20, before, "memhog's memory is returned")
+	st, err = small.Wait()
+	require.NoError(t, err)
+	require.Equal(t, 0, st.ShellCode(), "the small process is left alone")
+
+	_, err = a.reclaimMemory()
+	require.ErrorIs(t, err, errNoTarget)
+}
+
+func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
+	m := bootAuto(t, Config{}, nil)
+	a := newActuator(m)
+	var procs []*Process
+	for i := 0; i < 3; i++ {
+		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
+	}
+	hog := spawn(t, m, "alu_loop", "3000000000") // CPU-bound for ~36 s of machine time
+	mk := m.markTelemetry()
+	var log []string
+	var restoredAt time.Duration
+	every(m, 500*time.Millisecond, func() {
+		now := time.Duration(m.clock.Now())
+		switch {
+		case len(log) == 0:
+			out, err := a.throttleCPU(mk)
+			require.NoError(t, err)
+			log = append(log, out)
+			require.Equal(t, uint64(sched.DefaultProcessWCET/2), hog.srv.BudgetNs, out)
+			require.LessOrEqual(t, hog.srv.RemainingNs, hog.srv.BudgetNs)
+		case restoredAt == 0 && hog.srv.BudgetNs == sched.DefaultProcessWCET:
+			restoredAt = now
+		}
+		mk = m.markTelemetry()
+		if now >= 4*time.Second && !hog.exited {
+			hog.sendSignal(linux.SIGKILL)
+		}
+	})
+	for _, p := range append(procs, hog) {
+		st, err := p.Wait()
+		require.NoError(t, err, "pid %d %s", p.PID, st)
+	}
+	require.Len(t, log, 1)
+	require.Contains(t, log[0], fmt.Sprintf("pid %d (alu_loop) budget 10000000 -> 5000000 ns for 2s", hog.PID))
+	// Throttled at the 500 ms tick, restored 2 s later (seen at the next tick).
+	require.Equal(t, 3*time.Second, restoredAt.Truncate(500*time.Millisecond))
+	require.Empty(t, a.adjusted())
+}
+
+func TestAutonomyActionBoostDoublesTheMissingProcessesBudget(t *testing.T) {
+	m := bootAuto(t, Config{}, nil)
+	a := newActuator(m)
+	var procs []*Process
+	for i := 0; i < 12; i++ {
+		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
+	}
+	mk := m.markTelemetry()
+	var out string
+	var boosted *Process
+	every(m, 500*time.Millisecond, func() {
+		if boosted == nil && m.windowMisses(mk) > 0 {
+			most := uint64(0)
+			for _, p := range procs {
+				if n := p.srv.Misses - mk.misses[p.srv]; n > most {
+					most, boosted = n, p
+				}
+			}
+			var err error
+			out, err = a.boostDeadline(mk)
+			require.NoError(t, err)
+			require.NotNil(t, a.adj[boosted], "the process with the most misses is boosted: %s", out)
+			require.Equal(t, uint64(2*sched.DefaultProcessWCET), boosted.srv.BudgetNs)
+		}
+		mk = m.markTelemetry()
+	})
+	for _, p := range procs {
+		_, err := p.Wait()
+		require.NoError(t, err)
+	}
+	require.NotNil(t, boosted)
+	require.Contains(t, out, fmt.Sprintf("pid %d (deadline,", boosted.PID))
+	require.Contains(t, out, "budget 10000000 -> 20000000 ns for 2s")
+	require.Empty(t, a.adjusted())
+}
+
+func TestAutonomyActionBoostRespectsAdmission(t *testing.T) {
+	m := bootAuto(t, Config{}, nil)
+	a := newActuator(m)
+	// det reserves 80%: a 20% reservation no longer passes admission.
+	require.Equal(t, "[DET] admitted", m.Det().On(80_000_000, 100_000_000, 100_000_000, m.clock.Now()))
+	var procs []*Process
+	for i := 0; i < 12; i++ {
+		procs = append(procs, spawn(t, m, "deadline", "10", "10", "100"))
+	}
+	mk := m.markTelemetry()
+	var errs []string
+	every(m, 500*time.Millisecond, func() {
+		if m.windowMisses(mk) > 0 {
+			_, err := a.boostDeadline(mk)
+			require.Error(t, err)
+			errs = append(errs, err.Error())
+		}
+		mk = m.markTelemetry()
+	})
+	for _, p := range procs {
+		_, err := p.Wait()
+		require.NoError(t, err)
+	}
+	require.NotEmpty(t, errs)
+	require.True(t, strings.Contains(errs[0], "does not pass admission (800000 of 850000 ppm in use)"), errs[0])
+	require.Empty(t, a.adjusted())
+}
+
+// bootServices boots a deterministic machine with every SIS service.
+func bootServices(t testing.TB, cfg Config) *Machine {
+	t.Helper()
+	return bootAuto(t, cfg, DefaultServices())
+}
+
+// sh runs shell commands and fails the test on an error.
+func sh(t testing.TB, m *Machine, line string) string {
+	t.Helper()
+	out, err := m.Shell().Exec(line)
+	require.NoError(t, err, "%s:\n%s", line, out)
+	return out
+}
+
+// readTraces parses /var/log/decisions.json.
+func readTraces(t testing.TB, m *Machine) ([]decision.DecisionTrace, []byte) {
+	t.Helper()
+	data, err := m.fs.ReadFile("/var/log/decisions.json")
+	require.NoError(t, err)
+	var out []decision.DecisionTrace
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var tr decision.DecisionTrace
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &tr))
+		out = append(out, tr)
+	}
+	return out, data
+}
+
+// tickState is the machine's own counters at an autonomy tick.
+type tickState struct {
+	mapped, misses  uint64
+	procs, runnable int
+	insns           uint64
+}
+
+// autonomyRun is one end-to-end run: memhog under the autonomy loop with
+// model v1.0.0. It returns the files that must be byte-identical between
+// runs.
+func autonomyRun(t *testing.T) (decisions, bundle []byte) {
+	const budget = 48 << 20
+	m := bootServices(t, Config{MemBudget: budget})
+	// The machine's own counters at every tick, read by a timer of the
+	// test at the same machine times as the loop's.
+	states := map[uint64]tickState{}
+	every(m, AutonomyTick, func() {
+		st := tickState{mapped: m.MemStats().Mapped, misses: m.sched.Misses(), insns: m.clock.Insns()}
+		for _, p := range m.liveProcs() {
+			if !p.exited {
+				st.procs++
+				if p.srv.Runnable() {
+					st.runnable++
+				}
+			}
+		}
+		states[m.clock.Now()/uint64(AutonomyTick)] = st
+	})
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	out, err := m.Shell().Exec("run memhog 24 2 200")
+	require.Error(t, err, "memhog is terminated")
+	require.Contains(t, out, "[pid 1] killed by SIGTERM")
+
+	traces, log := readTraces(t, m)
+	require.GreaterOrEqual(t, len(traces), 6)
+	// The [DECISION] lines interleave with memhog's own progress lines:
+	// each decision saw memhog's base mapping plus the steps printed
+	// before it.
+	steps, base := 0, int64(-1)
+	stepRe := regexp.MustCompile(`^step (\d+): `)
+	decRe := regexp.MustCompile(`^\[DECISION\] id=(\d+) action=(\d) conf=(\d+) exec=(yes|no)$`)
+	seen := 0
+	for _, line := range strings.Split(out, "\n") {
+		if mm := stepRe.FindStringSubmatch(line); mm != nil {
+			steps, _ = strconv.Atoi(mm[1])
+			continue
+		}
+		mm := decRe.FindStringSubmatch(line)
+		if mm == nil {
+			continue
+		}
+		tr := traces[seen]
+		seen++
+		require.Equal(t, mm[1], strconv.FormatUint(tr.TraceID, 10))
+		require.Equal(t, mm[2], strconv.Itoa(tr.ChosenAction))
+		b := int64(tr.Telemetry.MemUsedBytes) - int64(steps)*2<<20
+		if base < 0 {
+			base = b
+		}
+		require.Equal(t, base, b, "trace %d: memhog's mapping is its base plus its steps", tr.TraceID)
+	}
+	require.Equal(t, len(traces), seen)
+
+	prev := tickState{}
+	for i, tr := range traces {
+		require.Equal(t, uint64(i+1), tr.TraceID)
+		k := tr.TimestampUs * 1000 / uint64(AutonomyTick)
+		st, ok := states[k]
+		require.True(t, ok, "trace %d at %d us is at a tick", tr.TraceID, tr.TimestampUs)
+		require.Equal(t, uint64(k)*uint64(AutonomyTick)/1000, tr.TimestampUs)
+		tel := tr.Telemetry
+		require.Equal(t, st.mapped, tel.MemUsedBytes)
+		require.Equal(t, st.mapped, tr.SystemState.HeapUsed)
+		require.Equal(t, uint64(budget), tel.MemBudgetBytes)
+		require.Equal(t, st.misses-prev.misses, tel.DeadlineMisses)
+		require.Equal(t, st.runnable, tel.RunQueue)
+		require.Equal(t, st.procs, tr.SystemState.ProcessesRunning)
+		require.InDelta(t, float64(st.insns-prev.insns)/float64(AutonomyTick), tel.CPUUsage, 1e-4)
+		require.Equal(t, float32(float64(st.mapped)/budget), tr.Features[model.FeatureMemPressure])
+		require.Equal(t, "v1.0.0", tr.ModelVersion)
+		require.Len(t, tr.HiddenActivations, 2)
+		require.Len(t, tr.Predictions, model.NumActions)
+		require.Len(t, tr.Alternatives, 3)
+		require.Equal(t, tr.ChosenAction, tr.Alternatives[0].Action)
+		require.Equal(t, model.ReferencePolicy(tr.Features), tr.ChosenAction, "v1.0.0 follows the reference policy")
+		if i < len(traces)-1 {
+			require.Equal(t, model.ActionNone, tr.ChosenAction)
+			require.False(t, tr.WasExecuted)
+		}
+		prev = st
+	}
+	last := traces[len(traces)-1]
+	require.Equal(t, model.ActionReclaimMemory, last.ChosenAction)
+	require.True(t, last.WasExecuted)
+	require.False(t, last.WasOverridden)
+	require.GreaterOrEqual(t, last.Telemetry.MemPressure, 0.85)
+	for _, c := range last.PolicyChecks {
+		require.True(t, c.Passed, "%+v", c)
+	}
+	require.Equal(t, "mem_pressure", last.PolicyChecks[len(last.PolicyChecks)-1].CheckName)
+
+	out = sh(t, m, "autoctl audit last 1")
+	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 1 (memhog,")
+
+	out = sh(t, m, "tracectl export --all")
+	require.Contains(t, out, "Incident bundle exported to: /incidents/INC-20260101-001.json")
+	bundle, err = m.fs.ReadFile("/incidents/INC-20260101-001.json")
+	require.NoError(t, err)
+	var b decision.Bundle
+	require.NoError(t, json.Unmarshal(bundle, &b))
+	require.Len(t, b.Traces, len(traces))
+	require.Equal(t, "v1.0.0", b.ModelInfo.Version)
+	require.Equal(t, last.ModelHash, b.ModelInfo.Hash)
+	require.Equal(t, uint64(budget), b.SystemSnapshot.HeapStats["budget_bytes"])
+	require.NotEmpty(t, b.SystemSnapshot.Logs)
+
+	sh(t, m, "autoctl export-decisions --format json --output /tmp/decisions.json")
+	out = sh(t, m, "autoctl replay-decisions --input /tmp/decisions.json")
+	require.Equal(t, fmt.Sprintf("Replay: %d/%d decisions reproduced\n", len(traces), len(traces)), out)
+	return log, bundle
+}
+
+func TestAutonomyEndToEndMemhog(t *testing.T) {
+	log1, bundle1 := autonomyRun(t)
+	log2, bundle2 := autonomyRun(t)
+	require.Equal(t, string(log1), string(log2), "decision logs are byte-identical")
+	require.Equal(t, string(bundle1), string(bundle2), "incident bundles are byte-identical")
+}
+
+// lowConfidence is a model that cannot make up its mind: zero weights, a
+// slight bias to reclaim memory (confidence 269).
+func lowConfidence(t testing.TB) *model.Loaded {
+	t.Helper()
+	lm, err := model.New([]int{model.NumFeatures, model.NumActions}, model.ReLU)
+	require.NoError(t, err)
+	lm.Biases[0][model.ActionReclaimMemory] = 0.1
+	require.Equal(t, 269, lm.Infer(make([]float32, model.NumFeatures)).Confidence)
+	return &model.Loaded{Version: "test-lowconf", Hash: "none", Model: lm}
+}
+
+func TestAutonomyDriftAlertEntersSafeMode(t *testing.T) {
+	m := bootServices(t, Config{MemBudget: 40 << 20})
+	a := m.sis().svc.autonomy
+	low := lowConfidence(t)
+	// Ten confident decisions of v1.0.0, then the low-confidence model
+	// until the drift alert, then v1.0.0 again.
+	n, alerted := 0, false
+	a.active = func() *model.Loaded {
+		n++
+		alerted = alerted || a.safe
+		if n > 10 && !alerted {
+			return low
+		}
+		return a.models.Active()
+	}
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	out := sh(t, m, "run memhog 60 1 250")
+	warn := strings.Index(out, "[DRIFT WARNING] confidence: delta=")
+	alert := strings.Index(out, "[DRIFT ALERT] confidence: baseline=800, current=")
+	safe := strings.Index(out, "[SAFE MODE] entered: drift alert")
+	require.True(t, warn >= 0 && alert > warn && safe > alert, "%s", out)
+	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (drift alert")
+
+	traces, _ := readTraces(t, m)
+	var inSafe, overridden int
+	for _, tr := range traces {
+		if tr.ModelVersion == "test-lowconf" {
+			require.False(t, tr.WasExecuted, "low confidence never acts")
+			if tr.ChosenAction != model.ActionNone {
+				require.Contains(t, tr.OverrideReason, "confidence 269 below 600")
+			}
+			continue
+		}
+		if tr.TraceID > 10 { // after the alert
+			inSafe++
+			require.False(t, tr.WasExecuted)
+			require.False(t, tr.PolicyChecks[1].Passed, "safe_mode check")
+			if tr.ChosenAction == model.ActionReclaimMemory {
+				overridden++
+				require.True(t, tr.WasOverridden)
+				require.Contains(t, tr.OverrideReason, "safe mode: drift alert")
+			}
+		}
+	}
+	require.Positive(t, inSafe)
+	require.Positive(t, overridden, "memhog's pressure makes v1.0.0 reclaim, which safe mode stops")
+
+	// The operator clears safe mode: the next reclaim executes.
+	require.Equal(t, "Safe mode OFF: actions execute again\n", sh(t, m, "autoctl safe-mode off"))
+	out, err := m.Shell().Exec("run memhog 60 1 250")
+	require.Error(t, err)
+	require.Contains(t, out, "killed by SIGTERM")
+	require.Contains(t, sh(t, m, "autoctl audit last 1"), "Outcome: executed: SIGTERM")
+}
+
+func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
+	run := func() []byte {
+		m := bootServices(t, Config{})
+		a := m.sis().svc.autonomy
+		low := lowConfidence(t)
+		sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+		// Production is the low-confidence model: the confident shadow
+		// diverges (confidence delta > 200) on every decision.
+		a.active = func() *model.Loaded { return low }
+		sh(t, m, "shadowctl enable v1.1.0; shadowctl mode compare; shadowctl threshold 5; autoctl on")
+		out := sh(t, m, "run memhog 8 1 500")
+		require.Contains(t, out, "[ROLLBACK] Triggered: divergence threshold reached (5 divergences >= 5)\n[ROLLBACK] Complete - reverted to production model\n")
+		st := sh(t, m, "shadowctl status")
+		require.Contains(t, st, "Mode: Disabled")
+		log, err := m.fs.ReadFile("/var/log/rollback.json")
+		require.NoError(t, err)
+		var ev map[string]string
+		require.NoError(t, json.Unmarshal(log, &ev))
+		require.Equal(t, "rollback", ev["event"])
+		require.Equal(t, "v1.1.0", ev["from"])
+		require.Equal(t, "v1.0.0", ev["to"])
+
+		// A shadow that agrees with production is promoted.
+		a.active = func() *model.Loaded { return a.models.Active() }
+		sh(t, m, "shadowctl enable v1.1.0; shadowctl mode compare")
+		sh(t, m, "run memhog 8 1 500")
+		require.Contains(t, sh(t, m, "shadowctl status"), "Divergences: 0 (0.00%)")
+		require.Contains(t, sh(t, m, "shadowctl promote"), "Promotion complete: v1.1.0 is now active")
+		require.Equal(t, "v1.1.0", a.models.Active().Version)
+		require.Contains(t, sh(t, m, "modelctl status"), "Active:   v1.1.0")
+		return log
+	}
+	require.Equal(t, string(run()), string(run()), "rollback logs are byte-identical")
+}
+
+func TestAutonomyBadInput(t *testing.T) {
+	m := bootServices(t, Config{})
+	for _, line := range []string{
+		"autoctl", "autoctl on now", "autoctl frob", "autoctl safe-mode maybe", "autoctl audit last 0",
+		"autoctl audit last x", "autoctl audit", "autoctl export-decisions --format xml --output /tmp/x",
+		"autoctl export-decisions --output /tmp/x", "autoctl replay-decisions", "autoctl replay-decisions --input /nonexistent",
+		"shadowctl promote", "shadowctl threshold 0", "shadowctl threshold -5",
+	} {
+		out, err := m.Shell().Exec(line)
+		require.Error(t, err, "%s: %s", line, out)
+		require.NotEmpty(t, out, line)
+	}
+	// A malformed file and one naming an unknown model version.
+	require.NoError(t, m.fs.WriteFile("/tmp/bad.json", []byte(`{"format": "sissim-decisions/1", "decisions": [`), 0o644))
+	out, err := m.Shell().Exec("autoctl replay-decisions --input /tmp/bad.json")
+	require.Error(t, err)
+	require.Contains(t, out, "malformed")
+	require.NoError(t, m.fs.WriteFile("/tmp/unknown.json", []byte(`{"format": "sissim-decisions/1", "decisions": [{"trace_id": 1, "model_version": "v9.9.9", "features": [0,0,0,0,0,0], "predictions": [1,0,0,0]}]}`), 0o644))
+	out, err = m.Shell().Exec("autoctl replay-decisions --input /tmp/unknown.json")
+	require.Error(t, err)
+	require.Contains(t, out, `"v9.9.9"`)
+	out, err = m.Shell().Exec("tracectl demo 3")
+	require.Error(t, err)
+	require.Contains(t, out, "no active model")
+	require.Contains(t, sh(t, m, "llmctl help"), "llmctl shadow-deploy")
+	// No model: the loop runs but decides nothing.
+	sh(t, m, "autoctl on")
+	sh(t, m, "run memhog 4 1 300")
+	require.Contains(t, sh(t, m, "autoctl status"), "Decisions: 0  Executed: 0  Overridden: 0  Without model: 2")
+	require.Contains(t, sh(t, m, "autoctl off"), "Autonomy OFF")
+	// Demo decisions are recorded, never executed.
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0")
+	require.Contains(t, sh(t, m, "tracectl demo 3"), "Generated 3 demo decision(s)")
+	traces, _ := readTraces(t, m)
+	require.Len(t, traces, 3)
+	for _, tr := range traces {
+		require.False(t, tr.WasExecuted)
+		require.Equal(t, "demo input: not executed", tr.OverrideReason)
+	}
+}

@@ -1,0 +1,348 @@
+package kernel
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/decision"
+	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/shadow"
+)
+
+// Autonomy wiring: the decision recorder over the machine's VFS and
+// console, the shadow agent over the model registry (shadow-mode feature),
+// the kernel's autonomy loop, and the `autoctl`, `tracectl`, `shadowctl`
+// commands and `llmctl shadow-*` subcommands.
+
+// AutoctlUsage is the usage line of autoctl.
+const AutoctlUsage = "autoctl on|off|status|safe-mode on|off|audit last N|audit stats|export-decisions --format json --output F|replay-decisions --input F  autonomy loop"
+
+// startAutonomy starts the decision recorder, the shadow agent and the
+// autonomy loop (DefaultServices). The loop stays off until `autoctl on`.
+func startAutonomy(m *Machine) (string, error) {
+	fsys := m.fs.Afero()
+	svc := &m.sis().svc
+	rec := decision.NewRecorder(decision.Config{Fs: fsys, Console: m.cfg.Stdout})
+	var ag *shadow.Agent
+	if svc.models != nil && m.Features().Enabled(FeatureShadowMode) {
+		ag = shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: fsys, Console: m.cfg.Stdout, Wall: m.wallTime})
+	}
+	a := newAutonomy(m, svc.models, rec, ag)
+	svc.traces, svc.shadow, svc.autonomy = rec, ag, a
+	m.onClose(func() { _ = rec.Flush() }) // the last decisions reach the log
+
+	sh := m.Shell()
+	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Feature: FeatureDecisionTraces, Run: a.command}); err != nil {
+		return "", err
+	}
+	tc := &decision.Tracectl{Rec: rec, Fs: fsys, Snapshot: a.snapshot, Decide: a.demoDecide}
+	if err := sh.Register(Command{Name: "tracectl", Usage: decision.TracectlUsage, Feature: FeatureDecisionTraces, Run: usageShown(tc.Command, decision.ErrUsage)}); err != nil {
+		return "", err
+	}
+	if ag != nil {
+		if err := sh.Register(Command{Name: "shadowctl", Usage: shadow.Usage, Feature: FeatureShadowMode, Run: usageShown(ag.Command, shadow.ErrUsage)}); err != nil {
+			return "", err
+		}
+		for _, s := range ag.LLMSubcommands() {
+			if err := sh.RegisterSub("llmctl", Subcommand{Name: s.Name, Usage: s.Usage, Run: usageShown(s.Run, shadow.ErrUsage)}); err != nil {
+				return "", err
+			}
+		}
+	}
+	return "", nil
+}
+
+// usageShown runs f and prints a usage error of its package (matching
+// usageErr) as its own line.
+func usageShown(f CommandFunc, usageErr error) CommandFunc {
+	return func(w io.Writer, args []string) error {
+		err := f(w, args)
+		if err != nil && errors.Is(err, usageErr) {
+			fmt.Fprintln(w, err.Error())
+			return errShown
+		}
+		return err
+	}
+}
+
+// snapshot is the machine's state for an incident bundle.
+func (a *autonomy) snapshot() decision.Snapshot {
+	m := a.m
+	ms := m.MemStats()
+	s := decision.Snapshot{
+		Now: m.wallTime(),
+		System: decision.SystemSnapshot{
+			UptimeMs: uint64(m.Now() / time.Millisecond),
+			HeapStats: map[string]uint64{
+				"mapped_bytes": ms.Mapped, "peak_bytes": ms.Peak, "budget_bytes": m.MemBudget(),
+				"allocs": ms.Allocs, "frees": ms.Frees, "failures": ms.Failures,
+			},
+			Logs: a.recentLogs(),
+		},
+	}
+	if l := a.active(); l != nil {
+		s.Model = decision.ModelInfo{Version: l.Version, Hash: l.Hash, LoadedAt: m.epoch.Add(l.LoadedAt).UTC().Format(time.RFC3339Nano)}
+	}
+	s.Config.Features = strings.Split(m.Features().String(), ",")
+	s.Config.GitCommit, s.Config.BuildTimestamp = decision.BuildVCS()
+	return s
+}
+
+// demoDecide is tracectl demo's decision maker: the active model on
+// synthetic features, recorded but never executed.
+func (a *autonomy) demoDecide(features []float32) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.decideFeatures(Telemetry{}, features, false) {
+		return errors.New("no active model (modelctl swap <version>)")
+	}
+	return nil
+}
+
+// command runs `autoctl args...`.
+func (a *autonomy) command(w io.Writer, args []string) error {
+	if len(args) == 0 {
+		return ErrUsage
+	}
+	switch args[0] {
+	case "on", "off", "status", "audit":
+		if args[0] != "audit" && len(args) != 1 {
+			return ErrUsage
+		}
+	}
+	switch args[0] {
+	case "on":
+		if !a.start() {
+			fmt.Fprintln(w, "Autonomy already on")
+			return nil
+		}
+		fmt.Fprintf(w, "Autonomy ON: a decision every %s of machine time\n", AutonomyTick)
+		if a.active() == nil {
+			fmt.Fprintln(w, "  (no active model: no decisions until 'modelctl swap <version>')")
+		}
+	case "off":
+		if !a.stop() {
+			fmt.Fprintln(w, "Autonomy already off")
+			return nil
+		}
+		fmt.Fprintln(w, "Autonomy OFF")
+	case "status":
+		a.status(w)
+	case "safe-mode":
+		if len(args) != 2 {
+			return ErrUsage
+		}
+		switch args[1] {
+		case "on":
+			a.setSafe(true)
+			fmt.Fprintln(w, "Safe mode ON: actions are recorded, not executed")
+		case "off":
+			a.setSafe(false)
+			fmt.Fprintln(w, "Safe mode OFF: actions execute again")
+		default:
+			return ErrUsage
+		}
+	case "audit":
+		return a.auditCmd(w, args[1:])
+	case "export-decisions":
+		return a.exportCmd(w, args[1:])
+	case "replay-decisions":
+		return a.replayCmd(w, args[1:])
+	default:
+		return fmt.Errorf("autoctl: unknown subcommand %q", args[0])
+	}
+	return nil
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+func (a *autonomy) status(w io.Writer) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fmt.Fprintln(w, "Autonomy Status:")
+	fmt.Fprintf(w, "  Mode: %s\n", onOff(a.on))
+	if a.safe {
+		fmt.Fprintf(w, "  Safe mode: on (%s)\n", a.safeWhy)
+	} else {
+		fmt.Fprintln(w, "  Safe mode: off")
+	}
+	if l := a.active(); l != nil {
+		fmt.Fprintf(w, "  Active model: %s\n", l.Version)
+	} else {
+		fmt.Fprintln(w, "  Active model: none (no decisions)")
+	}
+	if a.on {
+		fmt.Fprintf(w, "  Next tick: %d ms\n", a.next/uint64(time.Millisecond))
+	}
+	fmt.Fprintf(w, "  Ticks: %d  Decisions: %d  Executed: %d  Overridden: %d  Without model: %d\n",
+		a.ticks, a.decisions, a.nExecuted, a.nOverridden, a.noModel)
+	d := a.drift.State()
+	fmt.Fprintf(w, "  Drift: %s (confidence avg %.2f over %d samples, baseline %.0f)\n", d.Level, d.Current, d.Samples, d.Baseline)
+	if a.shadow != nil {
+		st := a.shadow.Stats()
+		fmt.Fprintf(w, "  Shadow: %s\n", strings.TrimSpace(st.Mode.String()+" "+st.Version))
+	}
+	for _, p := range a.act.adjusted() {
+		adj := a.act.adj[p]
+		fmt.Fprintf(w, "  Adjusted: pid %d (%s) %s budget %d ns (was %d)\n", p.PID, procName(p), adj.kind, adj.srv.BudgetNs, adj.orig)
+	}
+	mem := a.m.MemStats().Mapped
+	fmt.Fprintf(w, "  Memory: %d of %d KiB (pressure %.3f)\n", mem/1024, a.m.MemBudget()/1024, ratio(mem, a.m.MemBudget()))
+}
+
+// auditCmd implements `autoctl audit last N|stats`.
+func (a *autonomy) auditCmd(w io.Writer, args []string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case len(args) == 2 && args[0] == "last":
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 || n > auditLen {
+			return fmt.Errorf("autoctl: audit last: N must be 1..%d, got %q", auditLen, args[1])
+		}
+		entries := a.recentAudit(n)
+		fmt.Fprintf(w, "Autonomy Audit (last %d of %d):\n", len(entries), len(a.audit))
+		if len(entries) == 0 {
+			fmt.Fprintln(w, "  (no decisions yet)")
+		}
+		for _, e := range entries {
+			fmt.Fprintf(w, "[%d] t=%dms action=%s conf=%d\n", e.id, e.at.Milliseconds(), model.ActionName(e.action), e.conf)
+			fmt.Fprintf(w, "  Input:   %s\n", featureLine(e.features))
+			fmt.Fprintf(w, "  Output:  %s conf=%d\n", model.ActionName(e.action), e.conf)
+			fmt.Fprintf(w, "  Outcome: %s\n", e.outcome)
+			if e.rewarded {
+				fmt.Fprintf(w, "  Reward:  %+.3f\n", e.reward)
+			} else {
+				fmt.Fprintln(w, "  Reward:  pending (next window)")
+			}
+		}
+		return nil
+	case len(args) == 1 && args[0] == "stats":
+		var byAction [model.NumActions]int
+		var sum float64
+		rewarded := 0
+		for _, e := range a.audit {
+			if e.action >= 0 && e.action < model.NumActions {
+				byAction[e.action]++
+			}
+			if e.rewarded {
+				sum += e.reward
+				rewarded++
+			}
+		}
+		fmt.Fprintln(w, "Autonomy Audit Statistics:")
+		fmt.Fprintf(w, "  Decisions: %d (executed %d, overridden %d)\n", a.decisions, a.nExecuted, a.nOverridden)
+		for i, n := range byAction {
+			fmt.Fprintf(w, "  %s: %d\n", model.ActionName(i), n)
+		}
+		if rewarded > 0 {
+			fmt.Fprintf(w, "  Average reward: %+.3f over %d decisions\n", sum/float64(rewarded), rewarded)
+		} else {
+			fmt.Fprintln(w, "  Average reward: n/a")
+		}
+		fmt.Fprintf(w, "  Safe mode: %s\n", onOff(a.safe))
+		return nil
+	}
+	return ErrUsage
+}
+
+func featureLine(f []float32) string {
+	var b strings.Builder
+	for i, v := range f {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		name := strconv.Itoa(i)
+		if i < model.NumFeatures {
+			name = model.FeatureNames[i]
+		}
+		fmt.Fprintf(&b, "%s=%.3f", name, v)
+	}
+	return b.String()
+}
+
+// flagArgs parses --name value pairs, each name once and all required.
+func flagArgs(args []string, names ...string) (map[string]string, error) {
+	out := map[string]string{}
+	for i := 0; i < len(args); i += 2 {
+		name, ok := strings.CutPrefix(args[i], "--")
+		if !ok || i+1 >= len(args) || !contains(names, name) || out[name] != "" || args[i+1] == "" {
+			return nil, ErrUsage
+		}
+		out[name] = args[i+1]
+	}
+	if len(out) != len(names) {
+		return nil, ErrUsage
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// exportCmd implements `autoctl export-decisions --format json --output F`.
+func (a *autonomy) exportCmd(w io.Writer, args []string) error {
+	f, err := flagArgs(args, "format", "output")
+	if err != nil {
+		return err
+	}
+	if f["format"] != "json" {
+		return fmt.Errorf("autoctl: export-decisions: format %q is not supported (json)", f["format"])
+	}
+	_ = a.rec.Flush()
+	traces := a.rec.All()
+	var buf bytes.Buffer
+	if err := decision.WriteExport(&buf, traces); err != nil {
+		return err
+	}
+	name := cleanPath(f["output"])
+	if err := a.m.fs.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("autoctl: export-decisions: %w", err)
+	}
+	fmt.Fprintf(w, "Exported %d decision(s) to %s\n", len(traces), name)
+	return nil
+}
+
+// replayCmd implements `autoctl replay-decisions --input F`.
+func (a *autonomy) replayCmd(w io.Writer, args []string) error {
+	f, err := flagArgs(args, "input")
+	if err != nil {
+		return err
+	}
+	if a.models == nil {
+		return errors.New("autoctl: replay-decisions: no model registry (model-lifecycle feature)")
+	}
+	name := cleanPath(f["input"])
+	rep, err := decision.ReplayFile(a.m.fs.Afero(), name, decision.RegistryLookup(a.models))
+	if err != nil {
+		return fmt.Errorf("autoctl: replay-decisions: %w", err)
+	}
+	fmt.Fprintf(w, "Replay: %d/%d decisions reproduced\n", rep.Reproduced, rep.Total)
+	for _, mm := range rep.Mismatches {
+		fmt.Fprintf(w, "  trace %d: %s\n", mm.TraceID, mm.Reason)
+	}
+	if !rep.OK() {
+		return errShown
+	}
+	return nil
+}
+
+// cleanPath makes p absolute (relative to /).
+func cleanPath(p string) string { return path.Clean("/" + p) }

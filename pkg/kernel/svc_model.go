@@ -1,0 +1,135 @@
+package kernel
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+
+	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/model"
+)
+
+// Model lifecycle wiring: the registry over the machine's /models, the
+// machine clock and the built-in trusted key; the built-in packages
+// installed on first boot (no registry.json yet); the `modelctl` command
+// and the registry's `llmctl` subcommands.
+
+// modelsDir is the registry directory.
+const modelsDir = "/models"
+
+// Models returns the machine's model registry (nil when the
+// model-lifecycle feature is off).
+func (m *Machine) Models() *model.Registry { return m.sis().svc.models }
+
+// startModels starts the model registry (DefaultServices).
+func startModels(m *Machine) (string, error) {
+	fsys := m.fs.Afero()
+	builtin := sissim.Models()
+	key, err := fs.ReadFile(builtin, "trusted.pub")
+	if err != nil {
+		return "", fmt.Errorf("models: built-in trusted key: %w", err)
+	}
+	pub, err := model.ParsePublicKey(key)
+	if err != nil {
+		return "", fmt.Errorf("models: built-in trusted key: %w", err)
+	}
+	if err := installModels(fsys, builtin); err != nil {
+		return "", fmt.Errorf("models: installing built-in packages: %w", err)
+	}
+	cfg := model.Config{
+		FS: fsys, Dir: modelsDir, TrustedKeys: []ed25519.PublicKey{pub},
+		Now: m.Now, Realtime: m.cfg.Clock == Realtime, Log: m.log,
+	}
+	marker := ""
+	reg, err := model.Open(cfg)
+	if err != nil {
+		// A registry.json that cannot be read is kept for inspection
+		// under another name, and the machine starts with an empty
+		// registry.
+		bad := path.Join(modelsDir, model.RegistryFile+".bad")
+		if rerr := fsys.Rename(path.Join(modelsDir, model.RegistryFile), bad); rerr != nil {
+			return "", err
+		}
+		marker = fmt.Sprintf("[MODEL] %v; moved to %s, starting with an empty registry", err, bad)
+		if reg, err = model.Open(cfg); err != nil {
+			return "", err
+		}
+	}
+	err = m.Shell().Register(Command{
+		Name:    "modelctl",
+		Usage:   model.ModelctlUsage,
+		Feature: FeatureModelLifecycle,
+		Run: func(w io.Writer, args []string) error {
+			return modelErr(reg.Modelctl(w, args))
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, sub := range reg.LLMSubcommands() {
+		run := sub.Run
+		err := m.Shell().RegisterSub("llmctl", Subcommand{Name: sub.Name, Usage: sub.Usage, Feature: FeatureModelLifecycle, Run: func(w io.Writer, args []string) error {
+			return modelErr(run(w, args))
+		}})
+		if err != nil {
+			return "", err
+		}
+	}
+	m.sis().svc.models = reg
+	return marker, nil
+}
+
+// modelErr maps the registry's usage error to the shell's.
+func modelErr(err error) error {
+	if errors.Is(err, model.ErrUsage) {
+		return ErrUsage
+	}
+	return err
+}
+
+// installModels copies the built-in packages (packages/<version>/ of
+// builtin) to /models/<version>/ when /models has no registry.json yet
+// (a first boot); existing package directories are left alone.
+func installModels(fsys afero.Fs, builtin fs.FS) error {
+	if _, err := fsys.Stat(path.Join(modelsDir, model.RegistryFile)); err == nil {
+		return nil
+	}
+	if err := fsys.MkdirAll(modelsDir, 0o755); err != nil {
+		return err
+	}
+	pkgs, err := fs.ReadDir(builtin, "packages")
+	if err != nil {
+		return err
+	}
+	for _, p := range pkgs {
+		dst := path.Join(modelsDir, p.Name())
+		if !p.IsDir() || model.ValidVersion(p.Name()) != nil {
+			continue
+		}
+		if _, err := fsys.Stat(dst); err == nil {
+			continue
+		}
+		if err := fsys.MkdirAll(dst, 0o755); err != nil {
+			return err
+		}
+		files, err := fs.ReadDir(builtin, path.Join("packages", p.Name()))
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			b, err := fs.ReadFile(builtin, path.Join("packages", p.Name(), f.Name()))
+			if err != nil {
+				return err
+			}
+			if err := afero.WriteFile(fsys, path.Join(dst, f.Name()), b, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

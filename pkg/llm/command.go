@@ -1,0 +1,210 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/afero"
+)
+
+// ErrUsage is returned by the commands for malformed arguments.
+var ErrUsage = errors.New("usage")
+
+// ErrShown is returned by a command that failed and printed why.
+var ErrShown = errors.New("command failed")
+
+// Usage lines of the commands (llmctl subcommands, then llminfer).
+const (
+	UsageLoad   = "load [PATH]  build the model from the built-in corpus or a text file"
+	UsageBudget = "budget [--wcet-cycles N] [--period-ns N] [--max-tokens-per-period N]  admit the inference server"
+	UsageStatus = "status  model, budget and counters"
+	UsageAudit  = "audit [N]  the last N inference records (all kept when N is absent)"
+	UsageInfer  = "llminfer <text> [--max-tokens N]  run one inference"
+)
+
+// CmdLoad implements `llmctl load [PATH]`; PATH is read from fs.
+func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
+	if len(args) > 1 {
+		return ErrUsage
+	}
+	corpus, src := "", "built-in corpus"
+	if len(args) == 1 {
+		fi, err := fs.Stat(args[0])
+		if err != nil {
+			return fmt.Errorf("llmctl load: %w", err)
+		}
+		if fi.IsDir() || fi.Size() > MaxCorpusBytes {
+			return fmt.Errorf("llmctl load: %s: not a text file of at most %d bytes", args[0], MaxCorpusBytes)
+		}
+		b, err := afero.ReadFile(fs, args[0])
+		if err != nil {
+			return fmt.Errorf("llmctl load: %w", err)
+		}
+		corpus, src = string(b), args[0]
+		if corpus == "" {
+			return fmt.Errorf("llmctl load: %s is empty", args[0])
+		}
+	}
+	m, err := s.Load(corpus)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "[LLM] model loaded: %s bytes=%d vocab=%d bigrams=%d trigrams=%d\n", src, m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
+	return nil
+}
+
+// CmdBudget implements `llmctl budget [--wcet-cycles N] [--period-ns N]
+// [--max-tokens-per-period N]`; absent values keep the current budget's
+// (or the defaults).
+func (s *Service) CmdBudget(w io.Writer, args []string) error {
+	b := Budget{WCETCycles: DefaultWCETCycles, PeriodNs: DefaultPeriodNs, MaxTokensPerPeriod: DefaultMaxTokensPerPeriod}
+	if cur, _ := s.Budget(); cur != nil {
+		b = *cur
+	}
+	fields := map[string]*uint64{"wcet-cycles": &b.WCETCycles, "period-ns": &b.PeriodNs, "max-tokens-per-period": &b.MaxTokensPerPeriod}
+	for i := 0; i < len(args); i++ {
+		name, val, ok := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
+		p := fields[name]
+		if !strings.HasPrefix(args[i], "--") || p == nil {
+			return ErrUsage
+		}
+		if !ok {
+			if i+1 >= len(args) {
+				return ErrUsage
+			}
+			i++
+			val = args[i]
+		}
+		n, err := strconv.ParseUint(val, 10, 64)
+		if err != nil || n == 0 {
+			return fmt.Errorf("llmctl budget: --%s wants a positive integer, got %q", name, val)
+		}
+		*p = n
+	}
+	if err := s.SetBudget(b); err != nil {
+		fmt.Fprintf(w, "[LLM] budget rejected: %v\n", err)
+		return ErrShown
+	}
+	_, srv := s.Budget()
+	fmt.Fprintln(w, "[LLM] budget configured")
+	fmt.Fprintf(w, "[LLM] server=%d wcet_ns=%d period_ns=%d max_tokens_per_period=%d util_ppm=%d\n",
+		srv.ID, srv.BudgetNs, srv.PeriodNs, b.MaxTokensPerPeriod, srv.UtilPPM())
+	return nil
+}
+
+// DetLine is the `[LLM][DET]` summary line.
+func (s *Service) DetLine() string {
+	c := s.Counters()
+	return fmt.Sprintf("[LLM][DET] used_ppm=%d accepted=%d rejected=%d deadline_misses=%d jitter_p99_ns=%d",
+		s.env.Sched.UsedPPM(), c.Accepted, c.Rejected, c.DeadlineMisses, s.JitterP99().Nanoseconds())
+}
+
+// CmdStatus implements `llmctl status`.
+func (s *Service) CmdStatus(w io.Writer, args []string) error {
+	if len(args) != 0 {
+		return ErrUsage
+	}
+	if m := s.Model(); m != nil {
+		fmt.Fprintf(w, "[LLM] model: loaded bytes=%d vocab=%d bigrams=%d trigrams=%d\n", m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
+	} else {
+		fmt.Fprintln(w, "[LLM] model: none (run 'llmctl load')")
+	}
+	if b, srv := s.Budget(); b != nil {
+		used, quota := s.Quota()
+		fmt.Fprintf(w, "[LLM] budget: server=%d wcet_cycles=%d period_ns=%d util_ppm=%d remaining_ns=%d\n",
+			srv.ID, b.WCETCycles, b.PeriodNs, srv.UtilPPM(), srv.RemainingNs)
+		fmt.Fprintf(w, "[LLM] quota: used=%d max_tokens_per_period=%d\n", used, quota)
+	} else {
+		fmt.Fprintln(w, "[LLM] budget: none (run 'llmctl budget')")
+	}
+	c := s.Counters()
+	fmt.Fprintf(w, "[LLM] tokens_out=%d\n", c.TokensOut)
+	fmt.Fprintln(w, s.DetLine())
+	return nil
+}
+
+// CmdAudit implements `llmctl audit [N]`.
+func (s *Service) CmdAudit(w io.Writer, args []string) error {
+	recs := s.Audit()
+	switch len(args) {
+	case 0:
+	case 1:
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 {
+			return ErrUsage
+		}
+		if n < len(recs) {
+			recs = recs[len(recs)-n:]
+		}
+	default:
+		return ErrUsage
+	}
+	fmt.Fprintf(w, "[LLM] audit: %d record(s)\n", len(recs))
+	for _, r := range recs {
+		fmt.Fprintf(w, "[LLM][AUDIT] id=%d t_us=%d outcome=%s prompt_tokens=%d max_tokens=%d tokens=%d latency_us=%d cost_us=%d",
+			r.ID, r.Time.Microseconds(), r.Outcome, r.PromptTokens, r.MaxTokens, r.Tokens, r.Latency.Microseconds(), r.Cost.Microseconds())
+		if r.Reason != "" {
+			fmt.Fprintf(w, " reason=%q", r.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// CmdInfer implements `llminfer <text> [--max-tokens N]`: the words that
+// are not the flag form the prompt.
+func (s *Service) CmdInfer(w io.Writer, args []string) error {
+	var words []string
+	max := 0
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val, isFlag := "", false
+		switch {
+		case a == "--max-tokens":
+			if i+1 >= len(args) {
+				return ErrUsage
+			}
+			i++
+			val, isFlag = args[i], true
+		case strings.HasPrefix(a, "--max-tokens="):
+			val, isFlag = strings.TrimPrefix(a, "--max-tokens="), true
+		case strings.HasPrefix(a, "--"):
+			return ErrUsage
+		}
+		if !isFlag {
+			words = append(words, a)
+			continue
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < 1 || n > MaxTokensLimit {
+			return fmt.Errorf("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
+		}
+		max = n
+	}
+	prompt := strings.TrimSpace(strings.Join(words, " "))
+	if prompt == "" {
+		return ErrUsage
+	}
+	r, err := s.Infer(prompt, max)
+	if errors.Is(err, ErrRejected) {
+		fmt.Fprintf(w, "[LLM] rejected id=%d: %s\n", r.ID, r.Reason)
+		return ErrShown
+	}
+	if err != nil {
+		return err
+	}
+	if r.Budgeted {
+		verdict := "ok"
+		if r.Missed {
+			verdict = "miss"
+		}
+		fmt.Fprintf(w, "[LLM][DEADLINE] %s actual=%dns expected=%dns slack=%dns\n",
+			verdict, r.Latency().Nanoseconds(), r.Expected().Nanoseconds(), (r.Expected() - r.Latency()).Nanoseconds())
+	}
+	fmt.Fprintf(w, "[LLM] infer id=%d tokens=%d latency_us=%d\n", r.ID, len(r.Tokens), r.Latency().Microseconds())
+	fmt.Fprintf(w, "[LLM] output: %s\n", r.Output)
+	return nil
+}

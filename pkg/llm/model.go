@@ -1,0 +1,216 @@
+package llm
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Corpus is the text `llmctl load` builds the model from by default.
+//
+//go:embed corpus.txt
+var Corpus string
+
+// MaxCorpusBytes bounds a corpus given to Load.
+const MaxCorpusBytes = 1 << 20
+
+// Tokenize splits text into tokens: the text is lower-cased, every run of
+// letters and digits (with apostrophes inside it) is one token, every
+// other printable, non-space character is a token of its own, and white
+// space only separates tokens.
+func Tokenize(text string) []string {
+	var toks []string
+	var word strings.Builder
+	flush := func() {
+		if word.Len() > 0 {
+			toks = append(toks, word.String())
+			word.Reset()
+		}
+	}
+	rs := []rune(strings.ToLower(text))
+	for i, r := range rs {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			word.WriteRune(r)
+		case r == '\'' && word.Len() > 0 && i+1 < len(rs) && (unicode.IsLetter(rs[i+1]) || unicode.IsDigit(rs[i+1])):
+			word.WriteRune(r)
+		case unicode.IsSpace(r) || !unicode.IsPrint(r):
+			flush()
+		default:
+			flush()
+			toks = append(toks, string(r))
+		}
+	}
+	flush()
+	return toks
+}
+
+// Detokenize joins tokens into text: a space between words, none before
+// punctuation.
+func Detokenize(toks []string) string {
+	var b strings.Builder
+	for i, t := range toks {
+		r, _ := utf8.DecodeRuneInString(t)
+		if i > 0 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t)
+	}
+	return b.String()
+}
+
+// bos is the token id of a sentence start (not a word of the corpus).
+const bos = 0
+
+// Model is a word trigram model with bigram and sentence-start back-off,
+// built from a corpus. Decoding is greedy and deterministic.
+type Model struct {
+	vocab []string       // id -> token; vocab[0] is the sentence start
+	ids   map[string]int // token -> id
+	bi    map[int][]succ
+	tri   map[[2]int][]succ
+	// Sizes, for status lines.
+	CorpusBytes, Bigrams, Trigrams int
+}
+
+// succ is a successor token and how often it followed its context.
+type succ struct{ id, n int }
+
+// Build builds a model from corpus: sentences end at '.', '!' or '?'.
+func Build(corpus string) (*Model, error) {
+	if len(corpus) > MaxCorpusBytes {
+		return nil, fmt.Errorf("llm: corpus of %d bytes is larger than %d", len(corpus), MaxCorpusBytes)
+	}
+	if !utf8.ValidString(corpus) {
+		return nil, errors.New("llm: corpus is not UTF-8 text")
+	}
+	toks := Tokenize(corpus)
+	if len(toks) < 3 {
+		return nil, errors.New("llm: corpus needs at least three tokens")
+	}
+	words := map[string]bool{}
+	for _, t := range toks {
+		words[t] = true
+	}
+	m := &Model{vocab: []string{"<s>"}, ids: map[string]int{}, CorpusBytes: len(corpus)}
+	sorted := make([]string, 0, len(words))
+	for w := range words {
+		sorted = append(sorted, w)
+	}
+	sort.Strings(sorted)
+	for _, w := range sorted {
+		m.ids[w] = len(m.vocab)
+		m.vocab = append(m.vocab, w)
+	}
+	bi := map[int]map[int]int{}
+	tri := map[[2]int]map[int]int{}
+	a, b := bos, bos
+	for _, t := range toks {
+		c := m.ids[t]
+		if bi[b] == nil {
+			bi[b] = map[int]int{}
+		}
+		bi[b][c]++
+		k := [2]int{a, b}
+		if tri[k] == nil {
+			tri[k] = map[int]int{}
+		}
+		tri[k][c]++
+		a, b = b, c
+		if t == "." || t == "!" || t == "?" {
+			a, b = bos, bos
+		}
+	}
+	m.bi = map[int][]succ{}
+	for k, v := range bi {
+		m.bi[k] = sortSucc(v)
+		m.Bigrams += len(v)
+	}
+	m.tri = map[[2]int][]succ{}
+	for k, v := range tri {
+		m.tri[k] = sortSucc(v)
+		m.Trigrams += len(v)
+	}
+	return m, nil
+}
+
+// sortSucc orders successors by count, then by id.
+func sortSucc(v map[int]int) []succ {
+	out := make([]succ, 0, len(v))
+	for id, n := range v {
+		out = append(out, succ{id, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].n != out[j].n {
+			return out[i].n > out[j].n
+		}
+		return out[i].id < out[j].id
+	})
+	return out
+}
+
+// VocabSize returns the number of distinct tokens (with the sentence
+// start).
+func (m *Model) VocabSize() int { return len(m.vocab) }
+
+// Generation is the result of one decoding run.
+type Generation struct {
+	Tokens []string
+	// Known counts the prompt tokens in the vocabulary.
+	Known int
+	// Scored counts the candidate successors examined over all steps: the
+	// work the cost model charges per candidate.
+	Scored int
+}
+
+// Generate continues prompt for at most max tokens: each step takes the
+// most frequent successor of the last two tokens (the last one, then a
+// sentence start, when the trigram context is unseen), skipping a token
+// that would repeat a trigram already written; it stops after a sentence
+// end or when no candidate is left.
+func (m *Model) Generate(prompt []string, max int) Generation {
+	var g Generation
+	a, b := bos, bos
+	for _, t := range prompt {
+		id, ok := m.ids[t]
+		if !ok {
+			continue
+		}
+		g.Known++
+		a, b = b, id
+		if t == "." || t == "!" || t == "?" {
+			a, b = bos, bos
+		}
+	}
+	seen := map[[3]int]bool{}
+	for len(g.Tokens) < max {
+		c := -1
+		for _, cands := range [][]succ{m.tri[[2]int{a, b}], m.bi[b], m.tri[[2]int{bos, bos}]} {
+			for _, s := range cands {
+				g.Scored++
+				if !seen[[3]int{a, b, s.id}] {
+					c = s.id
+					break
+				}
+			}
+			if c >= 0 {
+				break
+			}
+		}
+		if c < 0 {
+			break
+		}
+		seen[[3]int{a, b, c}] = true
+		t := m.vocab[c]
+		g.Tokens = append(g.Tokens, t)
+		a, b = b, c
+		if t == "." || t == "!" || t == "?" {
+			break
+		}
+	}
+	return g
+}

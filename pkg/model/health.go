@@ -1,0 +1,151 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// Limits are the health-check thresholds.
+type Limits struct {
+	MaxLatencyP99 time.Duration // p99 inference latency (else ETIMEDOUT)
+	MaxMemory     int64         // memory footprint in bytes (else ENOMEM)
+	MinAccuracy   float64       // accuracy on the package's test set (else EINVAL)
+}
+
+// DefaultLimits are SIS's thresholds: p99 <= 1000 us, memory <= 10 MiB,
+// accuracy >= 0.95.
+var DefaultLimits = Limits{MaxLatencyP99: 1000 * time.Microsecond, MaxMemory: 10 << 20, MinAccuracy: 0.95}
+
+// Health is the result of a model's health checks, as registry.json
+// records it.
+type Health struct {
+	LatencyP99US int64   `json:"inference_latency_p99_us"`
+	MemoryBytes  int64   `json:"memory_footprint_bytes"`
+	Accuracy     float64 `json:"test_accuracy"`
+}
+
+// Check is one health check.
+type Check struct {
+	Name      string // "latency", "memory", "accuracy"
+	Passed    bool
+	Value     float64
+	Threshold float64
+	Errno     linux.Errno // the error a failure reports
+	Text      string      // "p99=12us (limit 1000us)"
+}
+
+// HealthReport is the outcome of the health checks of one model.
+type HealthReport struct {
+	Version string
+	Hash    string
+	Health
+	LatencyP99 time.Duration
+	Checks     []Check
+}
+
+// Passed reports whether every check passed.
+func (h *HealthReport) Passed() bool {
+	for _, c := range h.Checks {
+		if !c.Passed {
+			return false
+		}
+	}
+	return true
+}
+
+// Failure names the failed checks ("latency (ETIMEDOUT)"), "" when all
+// passed.
+func (h *HealthReport) Failure() string {
+	var f []string
+	for _, c := range h.Checks {
+		if !c.Passed {
+			f = append(f, fmt.Sprintf("%s %s (%s)", c.Name, c.Text, c.Errno.Name()))
+		}
+	}
+	return strings.Join(f, ", ")
+}
+
+// HealthError is returned when a model fails its health checks. It
+// matches (errors.Is) the errno of its first failed check.
+type HealthError struct{ Report *HealthReport }
+
+func (e *HealthError) Error() string {
+	return fmt.Sprintf("model %s failed health checks: %s", e.Report.Version, e.Report.Failure())
+}
+
+// Is matches the errno of the first failed check.
+func (e *HealthError) Is(target error) bool {
+	for _, c := range e.Report.Checks {
+		if !c.Passed {
+			return errors.Is(c.Errno, target)
+		}
+	}
+	return false
+}
+
+// check runs the health checks of l: inference latency p99 over the test
+// set (machine-time cost in deterministic mode, host time in realtime
+// mode), memory footprint, accuracy on the test set.
+func (r *Registry) check(l *Loaded) *HealthReport {
+	return RunHealth(l, r.cfg.Limits, r.cfg.Realtime)
+}
+
+// RunHealth runs the health checks of l against lim.
+func RunHealth(l *Loaded, lim Limits, realtime bool) *HealthReport {
+	m := l.Model
+	lat := make([]time.Duration, len(l.Health.Inputs))
+	correct := 0
+	for i, in := range l.Health.Inputs {
+		var start time.Time
+		if realtime {
+			start = time.Now()
+		}
+		res := m.Infer(in)
+		if realtime {
+			lat[i] = time.Since(start)
+		} else {
+			lat[i] = m.Cost()
+		}
+		if res.Action == l.Health.Expected[i] {
+			correct++
+		}
+	}
+	rep := &HealthReport{Version: l.Version, Hash: l.Hash}
+	rep.LatencyP99 = percentile(lat, 0.99)
+	rep.LatencyP99US = int64((rep.LatencyP99 + time.Microsecond - 1) / time.Microsecond)
+	rep.MemoryBytes = m.MemoryFootprint()
+	if n := len(l.Health.Inputs); n > 0 {
+		rep.Accuracy = float64(correct) / float64(n)
+	}
+	rep.Checks = []Check{
+		{Name: "latency", Passed: rep.LatencyP99 <= lim.MaxLatencyP99,
+			Value: float64(rep.LatencyP99US), Threshold: float64(lim.MaxLatencyP99 / time.Microsecond),
+			Errno: linux.ETIMEDOUT,
+			Text:  fmt.Sprintf("p99=%dus (limit %dus)", rep.LatencyP99US, lim.MaxLatencyP99/time.Microsecond)},
+		{Name: "memory", Passed: rep.MemoryBytes <= lim.MaxMemory,
+			Value: float64(rep.MemoryBytes), Threshold: float64(lim.MaxMemory),
+			Errno: linux.ENOMEM,
+			Text:  fmt.Sprintf("%d bytes (limit %d)", rep.MemoryBytes, lim.MaxMemory)},
+		{Name: "accuracy", Passed: len(l.Health.Inputs) > 0 && rep.Accuracy >= lim.MinAccuracy,
+			Value: rep.Accuracy, Threshold: lim.MinAccuracy,
+			Errno: linux.EINVAL,
+			Text:  fmt.Sprintf("%.2f%% on %d test inputs (limit %.2f%%)", rep.Accuracy*100, len(l.Health.Inputs), lim.MinAccuracy*100)},
+	}
+	return rep
+}
+
+// percentile returns the nearest-rank p-quantile of d (0 when empty).
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	k := int(float64(len(s))*p+0.999999999) - 1
+	return s[min(max(k, 0), len(s)-1)]
+}

@@ -1,0 +1,321 @@
+package model
+
+import (
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/afero"
+)
+
+// Package file names: a model package is a directory holding these.
+const (
+	ModelFile    = "model.bin"
+	SigFile      = "model.sig"
+	ManifestFile = "manifest.json"
+	HealthFile   = "health.json"
+)
+
+// Limits on package files, checked before reading them whole.
+const (
+	MaxModelFile    = headerSize + 4*(MaxLayers+1) + 4*MaxParams
+	MaxManifestFile = 64 << 10
+	MaxHealthFile   = 4 << 20
+	MaxSigFile      = 1 << 10
+	MaxHealthCases  = 10000
+)
+
+// Manifest is a package's manifest.json.
+type Manifest struct {
+	Version     string     `json:"version"`
+	Format      int        `json:"format"`
+	ModelSHA256 string     `json:"model_sha256"`
+	Layers      []int      `json:"layers"`
+	Activation  string     `json:"activation"`
+	Params      int        `json:"params"`
+	CostNS      int64      `json:"inference_cost_ns"`
+	Description string     `json:"description,omitempty"`
+	Training    *TrainInfo `json:"training,omitempty"`
+}
+
+// TrainInfo records how a model was trained (sissim model train).
+type TrainInfo struct {
+	Seed          uint64  `json:"seed"`
+	Samples       int     `json:"samples"`
+	Epochs        int     `json:"epochs"`
+	LearningRate  float64 `json:"learning_rate"`
+	TrainAccuracy float64 `json:"train_accuracy"`
+	Policy        string  `json:"policy"`
+}
+
+// HealthSet is a package's health.json: known test inputs and the
+// actions expected for them.
+type HealthSet struct {
+	Inputs   [][]float32 `json:"inputs"`
+	Expected []int       `json:"expected"`
+}
+
+// Package is a model package read from a directory.
+type Package struct {
+	Dir      string
+	Manifest Manifest
+	Bin      []byte // model.bin
+	Sig      []byte // the decoded Ed25519 signature
+	Health   HealthSet
+}
+
+// Hash returns the hex SHA-256 of model.bin.
+func (p *Package) Hash() string { return HashHex(p.Bin) }
+
+// HashHex returns the hex SHA-256 of b.
+func HashHex(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// ValidVersion checks a model version name: 1..64 characters of letters,
+// digits and ._+-, starting with a letter or digit, with no "..", and not
+// one of the registry's own names.
+func ValidVersion(v string) error {
+	if v == "" || len(v) > 64 {
+		return fmt.Errorf("invalid model version %q: want 1..64 characters", v)
+	}
+	for i, c := range v {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if i > 0 {
+			ok = ok || c == '.' || c == '_' || c == '+' || c == '-'
+		}
+		if !ok {
+			return fmt.Errorf("invalid model version %q: only letters, digits and ._+- (starting with a letter or digit)", v)
+		}
+	}
+	if strings.Contains(v, "..") {
+		return fmt.Errorf("invalid model version %q: contains \"..\"", v)
+	}
+	switch v {
+	case "active", "shadow", "registry.json", "history.jsonl":
+		return fmt.Errorf("invalid model version %q: reserved name", v)
+	}
+	return nil
+}
+
+// readLimited reads file name of fsys, refusing files over limit bytes.
+func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory", path.Base(name))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes; the limit is %d", path.Base(name), fi.Size(), limit)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: over %d bytes", path.Base(name), limit)
+	}
+	return b, nil
+}
+
+// ReadPackage reads the package in directory dir of fsys and parses its
+// manifest, signature and health set (not model.bin: see Verify).
+func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
+	p := &Package{Dir: dir}
+	var err error
+	for _, f := range []struct {
+		name  string
+		limit int64
+		dst   *[]byte
+	}{{ModelFile, MaxModelFile, &p.Bin}, {SigFile, MaxSigFile, &p.Sig}} {
+		if *f.dst, err = readLimited(fsys, path.Join(dir, f.name), f.limit); err != nil {
+			return nil, missing(f.name, err)
+		}
+	}
+	sig, err := hex.DecodeString(strings.TrimSpace(string(p.Sig)))
+	if err != nil || len(sig) != ed25519.SignatureSize {
+		return nil, fmt.Errorf("%s: not a hex Ed25519 signature (%d hex digits)", SigFile, 2*ed25519.SignatureSize)
+	}
+	p.Sig = sig
+	mb, err := readLimited(fsys, path.Join(dir, ManifestFile), MaxManifestFile)
+	if err != nil {
+		return nil, missing(ManifestFile, err)
+	}
+	if err := json.Unmarshal(mb, &p.Manifest); err != nil {
+		return nil, fmt.Errorf("%s: %v", ManifestFile, err)
+	}
+	hb, err := readLimited(fsys, path.Join(dir, HealthFile), MaxHealthFile)
+	if err != nil {
+		return nil, missing(HealthFile, err)
+	}
+	if err := json.Unmarshal(hb, &p.Health); err != nil {
+		return nil, fmt.Errorf("%s: %v", HealthFile, err)
+	}
+	if err := p.Health.check(); err != nil {
+		return nil, fmt.Errorf("%s: %w", HealthFile, err)
+	}
+	return p, nil
+}
+
+func missing(name string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: missing", name)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+func (h *HealthSet) check() error {
+	if len(h.Inputs) == 0 {
+		return errors.New("no test inputs")
+	}
+	if len(h.Inputs) > MaxHealthCases {
+		return fmt.Errorf("%d test inputs; the limit is %d", len(h.Inputs), MaxHealthCases)
+	}
+	if len(h.Inputs) != len(h.Expected) {
+		return fmt.Errorf("%d inputs but %d expected actions", len(h.Inputs), len(h.Expected))
+	}
+	for i, in := range h.Inputs {
+		if len(in) != NumFeatures {
+			return fmt.Errorf("input %d has %d features; want %d", i, len(in), NumFeatures)
+		}
+		if a := h.Expected[i]; a < 0 || a >= NumActions {
+			return fmt.Errorf("expected action %d of input %d out of range", a, i)
+		}
+	}
+	return nil
+}
+
+// Verify checks the package against the trusted keys and returns its
+// decoded model: the SHA-256 of model.bin must match the manifest, the
+// signature must be a trusted key's Ed25519 signature of that digest,
+// the manifest must name version (when not ""), and model.bin must
+// decode to a model with NumFeatures inputs and NumActions outputs.
+func (p *Package) Verify(version string, trusted []ed25519.PublicKey) (*Model, error) {
+	if version != "" && p.Manifest.Version != version {
+		return nil, fmt.Errorf("manifest names version %q, not %q", p.Manifest.Version, version)
+	}
+	digest := sha256.Sum256(p.Bin)
+	if got := hex.EncodeToString(digest[:]); !strings.EqualFold(got, p.Manifest.ModelSHA256) {
+		return nil, fmt.Errorf("hash mismatch: model.bin has sha256 %s, manifest says %q (tampered?)", got, p.Manifest.ModelSHA256)
+	}
+	if len(trusted) == 0 {
+		return nil, errors.New("signature: no trusted keys")
+	}
+	ok := false
+	for _, k := range trusted {
+		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, digest[:], p.Sig) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return nil, errors.New("signature verification failed: not signed by a trusted key")
+	}
+	m, err := Decode(p.Bin)
+	if err != nil {
+		return nil, err
+	}
+	if m.Inputs() != NumFeatures || m.Outputs() != NumActions {
+		return nil, fmt.Errorf("model has %d inputs and %d outputs; the kernel needs %d and %d", m.Inputs(), m.Outputs(), NumFeatures, NumActions)
+	}
+	return m, nil
+}
+
+// Sign returns the hex Ed25519 signature of the SHA-256 of bin, the
+// content of model.sig.
+func Sign(key ed25519.PrivateKey, bin []byte) []byte {
+	digest := sha256.Sum256(bin)
+	return []byte(hex.EncodeToString(ed25519.Sign(key, digest[:])) + "\n")
+}
+
+// KeyFromSeed derives a key pair from a seed phrase (its SHA-256 is the
+// Ed25519 seed), so test keys can be regenerated.
+func KeyFromSeed(phrase string) ed25519.PrivateKey {
+	s := sha256.Sum256([]byte(phrase))
+	return ed25519.NewKeyFromSeed(s[:])
+}
+
+// EncodePublicKey returns the text form of a public key: hex and a newline.
+func EncodePublicKey(k ed25519.PublicKey) []byte {
+	return []byte(hex.EncodeToString(k) + "\n")
+}
+
+// ParsePublicKey parses the text form of a public key.
+func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
+	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("not a hex Ed25519 public key (%d hex digits)", 2*ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(k), nil
+}
+
+// EncodePrivateKey returns the text form of a private key: the hex of its
+// 32-byte seed and a newline.
+func EncodePrivateKey(k ed25519.PrivateKey) []byte {
+	return []byte(hex.EncodeToString(k.Seed()) + "\n")
+}
+
+// ParsePrivateKey parses the text form of a private key.
+func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
+	s, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(s) != ed25519.SeedSize {
+		return nil, fmt.Errorf("not a hex Ed25519 private key seed (%d hex digits)", 2*ed25519.SeedSize)
+	}
+	return ed25519.NewKeyFromSeed(s), nil
+}
+
+// WritePackage writes a package directory on the host: model.bin,
+// manifest.json (filled from the model), health.json and, when key is not
+// nil, model.sig.
+func WritePackage(dir, version, description string, m *Model, train *TrainInfo, health HealthSet, key ed25519.PrivateKey) error {
+	if err := ValidVersion(version); err != nil {
+		return err
+	}
+	bin, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	man := Manifest{
+		Version: version, Format: FormatVersion, ModelSHA256: HashHex(bin),
+		Layers: m.Sizes, Activation: m.Activation.String(), Params: m.Params(),
+		CostNS: int64(m.Cost()), Description: description, Training: train,
+	}
+	mj, err := json.MarshalIndent(man, "", "  ")
+	if err != nil {
+		return err
+	}
+	hj, err := json.Marshal(health)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	files := map[string][]byte{ModelFile: bin, ManifestFile: append(mj, '\n'), HealthFile: append(hj, '\n')}
+	if key != nil {
+		files[SigFile] = Sign(key, bin)
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,637 @@
+package model
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/vfs"
+)
+
+const testdata = "../../testdata/models"
+
+// testKey signs the packages the tests build themselves.
+var testKey = KeyFromSeed("pkg/model tests")
+
+// newFS returns a VFS with the testdata packages under /models.
+func newFS(t testing.TB) afero.Fs {
+	t.Helper()
+	root, err := vfs.NewDefaultRoot("sis")
+	require.NoError(t, err)
+	fsys := root.Afero()
+	require.NoError(t, copyPackages(fsys, "/models"))
+	return fsys
+}
+
+func copyPackages(fsys afero.Fs, dir string) error {
+	src := filepath.Join(testdata, "packages")
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dst := path.Join(dir, filepath.ToSlash(rel))
+		if d.IsDir() {
+			return fsys.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return afero.WriteFile(fsys, dst, b, 0o644)
+	})
+}
+
+func trustedKeys(t testing.TB) []ed25519.PublicKey {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testdata, "trusted.pub"))
+	require.NoError(t, err)
+	k, err := ParsePublicKey(b)
+	require.NoError(t, err)
+	return []ed25519.PublicKey{k, testKey.Public().(ed25519.PublicKey)}
+}
+
+func openReg(t testing.TB, fsys afero.Fs) *Registry {
+	t.Helper()
+	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 42 * time.Millisecond }})
+	require.NoError(t, err)
+	return r
+}
+
+// snapshot returns registry.json and the symlink targets.
+func snapshot(t testing.TB, fsys afero.Fs) string {
+	t.Helper()
+	b, err := afero.ReadFile(fsys, "/models/registry.json")
+	if errors.Is(err, fs.ErrNotExist) {
+		b = nil
+	} else {
+		require.NoError(t, err)
+	}
+	sl := fsys.(afero.Symlinker)
+	a, _ := sl.ReadlinkIfPossible("/models/active")
+	s, _ := sl.ReadlinkIfPossible("/models/shadow")
+	return fmt.Sprintf("%s|active=%s|shadow=%s", b, a, s)
+}
+
+func TestLifecycle(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	require.Nil(t, r.Active())
+
+	l, err := r.Load("v1.0.0")
+	require.NoError(t, err)
+	require.Nil(t, r.Active(), "load does not activate")
+	require.Equal(t, 42*time.Millisecond, l.LoadedAt)
+	b, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.bin")
+	require.Equal(t, HashHex(b), l.Hash)
+
+	_, err = r.Swap("v1.0.0")
+	require.NoError(t, err)
+	require.Equal(t, "v1.0.0", r.Active().Version)
+	_, err = r.Swap("v1.1.0")
+	require.NoError(t, err)
+	a, s, rb := r.Status()
+	require.Equal(t, []string{"v1.1.0", "", "v1.0.0"}, []string{a, s, rb})
+	target, err := fsys.(afero.Symlinker).ReadlinkIfPossible("/models/active")
+	require.NoError(t, err)
+	require.Equal(t, "v1.1.0/", target)
+	// The symlink leads to the package.
+	_, err = fsys.Stat("/models/active/model.bin")
+	require.NoError(t, err)
+
+	require.ErrorIs(t, r.Remove("v1.1.0"), linux.EBUSY)
+
+	require.NoError(t, r.SetShadow("v1.0.0"))
+	require.Equal(t, "v1.0.0", r.Shadow().Version)
+	require.ErrorIs(t, r.Remove("v1.0.0"), linux.EBUSY)
+	require.NoError(t, r.Promote())
+	a, s, rb = r.Status()
+	require.Equal(t, []string{"v1.0.0", "", "v1.1.0"}, []string{a, s, rb})
+	require.Nil(t, r.Shadow())
+
+	from, to, err := r.Rollback()
+	require.NoError(t, err)
+	require.Equal(t, "v1.0.0", from)
+	require.Equal(t, "v1.1.0", to)
+	require.Equal(t, "v1.1.0", r.Active().Version)
+	_, _, err = r.Rollback()
+	require.ErrorContains(t, err, "no rollback model")
+
+	require.NoError(t, r.Remove("v1.0.0"))
+	_, err = fsys.Stat("/models/v1.0.0")
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	_, ok := r.Entry("v1.0.0")
+	require.False(t, ok)
+
+	evs, err := r.History(0)
+	require.NoError(t, err)
+	var names []string
+	for i, ev := range evs {
+		require.Equal(t, uint64(i+1), ev.Seq)
+		names = append(names, ev.Event)
+	}
+	require.Equal(t, []string{"load", "swap", "swap", "shadow", "promote", "rollback", "remove"}, names)
+}
+
+func TestRefusedPackagesLeaveRegistryUnchanged(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	_, err := r.Swap("v1.0.0")
+	require.NoError(t, err)
+
+	// Unsigned: a copy of v1.1.0 without model.sig.
+	require.NoError(t, copyDir(fsys, "/models/v1.1.0", "/models/unsigned"))
+	require.NoError(t, fsys.Remove("/models/unsigned/model.sig"))
+	fixManifestVersion(t, fsys, "unsigned")
+	// Signed by a trusted key but for another model.bin.
+	require.NoError(t, copyDir(fsys, "/models/v1.1.0", "/models/wrongsig"))
+	sig, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.sig")
+	require.NoError(t, afero.WriteFile(fsys, "/models/wrongsig/model.sig", sig, 0o644))
+	fixManifestVersion(t, fsys, "wrongsig")
+
+	before := snapshot(t, fsys)
+	histBefore, _ := r.History(0)
+	for v, reason := range map[string]string{
+		"v1.4.0-badsig":   "signature verification failed: not signed by a trusted key",
+		"v1.5.0-tampered": "hash mismatch",
+		"unsigned":        "model.sig: missing",
+		"wrongsig":        "signature verification failed",
+		"nonexistent":     "no package at /models/nonexistent",
+		"../v1.0.0":       "invalid model version",
+		"a/b":             "invalid model version",
+	} {
+		for op, f := range map[string]func() error{
+			"load":     func() error { _, err := r.Load(v); return err },
+			"swap":     func() error { _, err := r.Swap(v); return err },
+			"shadow":   func() error { return r.SetShadow(v) },
+			"dry-swap": func() error { _, err := r.DrySwap(v); return err },
+		} {
+			err := f()
+			require.ErrorContains(t, err, reason, "%s %s", op, v)
+			require.Equal(t, before, snapshot(t, fsys), "%s %s changed the registry", op, v)
+			require.Equal(t, "v1.0.0", r.Active().Version)
+		}
+	}
+	hist, _ := r.History(0)
+	require.Equal(t, histBefore, hist)
+}
+
+func TestFailingHealthIsNeverActivated(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	_, err := r.Swap("v1.0.0")
+	require.NoError(t, err)
+	for v, c := range map[string]struct {
+		errno linux.Errno
+		check string
+	}{
+		"v1.2.0-undertrained": {linux.EINVAL, "accuracy"},
+		"v1.3.0-slow":         {linux.ETIMEDOUT, "latency"},
+	} {
+		rep, err := r.DrySwap(v)
+		require.ErrorIs(t, err, c.errno)
+		require.False(t, rep.Passed())
+		rep, err = r.Swap(v)
+		require.ErrorIs(t, err, c.errno, v)
+		var he *HealthError
+		require.ErrorAs(t, err, &he)
+		require.Contains(t, he.Report.Failure(), c.check)
+		require.Equal(t, "v1.0.0", r.Active().Version)
+		e, ok := r.Entry(v)
+		require.True(t, ok)
+		require.Equal(t, StatusFailed, e.Status)
+		require.ErrorIs(t, r.SetShadow(v), c.errno)
+		require.Nil(t, r.Shadow())
+	}
+	// The memory limit, with a tighter limit.
+	r2, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }, Limits: Limits{MaxLatencyP99: time.Second, MaxMemory: 1000, MinAccuracy: 0.5}})
+	require.NoError(t, err)
+	_, err = r2.Swap("v1.1.0")
+	require.ErrorIs(t, err, linux.ENOMEM)
+	require.Equal(t, "v1.0.0", r2.Active().Version)
+	a, _, _ := r2.Status()
+	require.Equal(t, "v1.0.0", a)
+}
+
+func TestRealtimeHealthMeasuresHostTime(t *testing.T) {
+	fsys := newFS(t)
+	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }, Realtime: true})
+	require.NoError(t, err)
+	rep, err := r.Health("v1.0.0")
+	require.NoError(t, err)
+	require.Greater(t, rep.LatencyP99, time.Duration(0))
+	require.Equal(t, 1.0, rep.Accuracy)
+}
+
+func TestBadPackages(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	mk := func(v string, bin []byte) {
+		t.Helper()
+		require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/"+v))
+		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.bin", bin, 0o644))
+		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.sig", Sign(testKey, bin), 0o644))
+		man := Manifest{Version: v, ModelSHA256: HashHex(bin)}
+		mb, _ := json.Marshal(man)
+		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/manifest.json", mb, 0o644))
+	}
+	good, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.bin")
+	nan := append([]byte(nil), good...)
+	copy(nan[100:], []byte{0, 0, 0xc0, 0x7f})
+	mk("nan", nan)
+	mk("huge", header(6, 65536, 65536, 4))
+	wrongIO, _ := New([]int{5, 4}, ReLU)
+	wb, _ := wrongIO.MarshalBinary()
+	mk("wrongio", wb)
+	mk("empty", nil)
+
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/nohealth"))
+	require.NoError(t, fsys.Remove("/models/nohealth/health.json"))
+	fixManifestVersion(t, fsys, "nohealth")
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/badhealth"))
+	require.NoError(t, afero.WriteFile(fsys, "/models/badhealth/health.json", []byte(`{"inputs":[[1,2]],"expected":[0]}`), 0o644))
+	fixManifestVersion(t, fsys, "badhealth")
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/badmanifest"))
+	require.NoError(t, afero.WriteFile(fsys, "/models/badmanifest/manifest.json", []byte(`{"version":`), 0o644))
+
+	before := snapshot(t, fsys)
+	for v, want := range map[string]string{
+		"nan":         "NaN",
+		"huge":        "parameters",
+		"wrongio":     "5 inputs",
+		"empty":       "shorter than the header",
+		"nohealth":    "health.json: missing",
+		"badhealth":   "input 0 has 2 features",
+		"badmanifest": "manifest.json",
+		"v1.0.0.x":    "no package",
+	} {
+		_, err := r.Swap(v)
+		require.ErrorContains(t, err, want, v)
+		require.Nil(t, r.Active())
+	}
+	require.Equal(t, before, snapshot(t, fsys))
+}
+
+func TestMalformedRegistryIsRefused(t *testing.T) {
+	for name, content := range map[string]string{
+		"json":         `{"models":[`,
+		"bad version":  `{"models":[{"version":"../x","hash":"` + zeros64 + `","status":"Loaded"}]}`,
+		"unregistered": `{"models":[],"active":"v1.0.0"}`,
+		"status":       `{"models":[{"version":"v1.0.0","hash":"` + zeros64 + `","status":"Weird"}]}`,
+		"hash":         `{"models":[{"version":"v1.0.0","hash":"xyz","status":"Loaded"}]}`,
+		"twice":        `{"models":[{"version":"v1.0.0","hash":"` + zeros64 + `","status":"Loaded"},{"version":"v1.0.0","hash":"` + zeros64 + `","status":"Loaded"}]}`,
+	} {
+		fsys := newFS(t)
+		require.NoError(t, afero.WriteFile(fsys, "/models/registry.json", []byte(content), 0o644))
+		_, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }})
+		require.ErrorContains(t, err, "registry.json", name)
+		b, _ := afero.ReadFile(fsys, "/models/registry.json")
+		require.Equal(t, content, string(b), "the file is left alone")
+	}
+}
+
+const zeros64 = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func TestReopenDeactivatesModelsThatNoLongerVerify(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	_, err := r.Swap("v1.0.0")
+	require.NoError(t, err)
+	_, err = r.Swap("v1.1.0")
+	require.NoError(t, err)
+	// The active package is replaced behind the registry's back.
+	b, _ := afero.ReadFile(fsys, "/models/v1.1.0/model.bin")
+	b[200] ^= 1
+	require.NoError(t, afero.WriteFile(fsys, "/models/v1.1.0/model.bin", b, 0o644))
+	r = openReg(t, fsys)
+	require.Nil(t, r.Active())
+	a, _, rb := r.Status()
+	require.Equal(t, "", a)
+	require.Equal(t, "v1.0.0", rb)
+	e, _ := r.Entry("v1.1.0")
+	require.Equal(t, StatusFailed, e.Status)
+	require.Contains(t, e.Reason, "hash mismatch")
+	_, _, err = fsys.(afero.Lstater).LstatIfPossible("/models/active")
+	require.ErrorIs(t, err, fs.ErrNotExist, "the active link is removed")
+	// The last known good model is still there.
+	_, to, err := r.Rollback()
+	require.NoError(t, err)
+	require.Equal(t, "v1.0.0", to)
+}
+
+func TestRollbackPersistsAcrossRestart(t *testing.T) {
+	host := t.TempDir()
+	mount := func() afero.Fs {
+		root, err := vfs.NewDefaultRoot("sis")
+		require.NoError(t, err)
+		require.NoError(t, root.MkdirAll("/models", 0o755))
+		require.NoError(t, root.MountHost(host, "/models", false))
+		return root.Afero()
+	}
+	fsys := mount()
+	require.NoError(t, copyPackages(fsys, "/models"))
+	r := openReg(t, fsys)
+	for _, v := range []string{"v1.0.0", "v1.1.0"} {
+		_, err := r.Swap(v)
+		require.NoError(t, err)
+	}
+	_, _, err := r.Rollback()
+	require.NoError(t, err)
+
+	// A new machine over the same host directory.
+	r2 := openReg(t, mount())
+	require.Equal(t, "v1.0.0", r2.Active().Version)
+	a, s, rb := r2.Status()
+	require.Equal(t, []string{"v1.0.0", "", ""}, []string{a, s, rb})
+	target, err := os.Readlink(filepath.Join(host, "active"))
+	require.NoError(t, err)
+	require.Equal(t, "v1.0.0/", target)
+	in := []float32{0.5, 0.5, 0.5, 0.5, 0.5, 0}
+	require.Equal(t, r.Active().Model.Infer(in), r2.Active().Model.Infer(in))
+}
+
+// TestSwapIsAtomicForReaders swaps between two models while readers run
+// inference: every result is exactly the output of the model the reader
+// got, and that is one of the two whole models.
+func TestSwapIsAtomicForReaders(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	inputs := Dataset(31, 64).Inputs
+	want := map[string][]Inference{}
+	for _, v := range []string{"v1.0.0", "v1.1.0"} {
+		l, err := r.Load(v)
+		require.NoError(t, err)
+		for _, in := range inputs {
+			want[v] = append(want[v], l.Model.Infer(in))
+		}
+	}
+	require.NotEqual(t, want["v1.0.0"], want["v1.1.0"])
+	_, err := r.Swap("v1.0.0")
+	require.NoError(t, err)
+
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	var checked atomic.Int64
+	errs := make(chan error, 4)
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				l := r.Active()
+				k := i % len(inputs)
+				got := l.Model.Infer(inputs[k])
+				exp, ok := want[l.Version]
+				if !ok || !reflect.DeepEqual(got, exp[k]) {
+					errs <- fmt.Errorf("reader got %v from %s, not that model's output", got, l.Version)
+					return
+				}
+				checked.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < 100; i++ {
+		v := []string{"v1.1.0", "v1.0.0"}[i%2]
+		_, err := r.Swap(v)
+		require.NoError(t, err)
+		require.Equal(t, v, r.Active().Version)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	require.Positive(t, checked.Load())
+}
+
+// faultFS fails the nth mutating operation (file creation, write, close
+// of a written file, rename, remove, symlink) with EIO.
+type faultFS struct {
+	afero.Fs
+	n, count int
+	hit      bool
+}
+
+func (f *faultFS) fail() error {
+	f.count++
+	if f.count == f.n {
+		f.hit = true
+		return fmt.Errorf("injected fault at operation %d: %w", f.n, linux.EIO)
+	}
+	return nil
+}
+
+func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE) == 0 {
+		return f.Fs.OpenFile(name, flag, perm)
+	}
+	if err := f.fail(); err != nil {
+		return nil, err
+	}
+	file, err := f.Fs.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &faultFile{File: file, fs: f}, nil
+}
+
+func (f *faultFS) Rename(o, n string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Fs.Rename(o, n)
+}
+
+func (f *faultFS) Remove(name string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Fs.Remove(name)
+}
+
+func (f *faultFS) RemoveAll(name string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Fs.RemoveAll(name)
+}
+
+func (f *faultFS) SymlinkIfPossible(o, n string) error {
+	if err := f.fail(); err != nil {
+		return err
+	}
+	return f.Fs.(afero.Symlinker).SymlinkIfPossible(o, n)
+}
+
+func (f *faultFS) ReadlinkIfPossible(name string) (string, error) {
+	return f.Fs.(afero.Symlinker).ReadlinkIfPossible(name)
+}
+
+func (f *faultFS) LstatIfPossible(name string) (os.FileInfo, bool, error) {
+	return f.Fs.(afero.Lstater).LstatIfPossible(name)
+}
+
+type faultFile struct {
+	afero.File
+	fs *faultFS
+}
+
+func (f *faultFile) Write(p []byte) (int, error) {
+	if err := f.fs.fail(); err != nil {
+		// A torn write: half the data lands.
+		n, _ := f.File.Write(p[:len(p)/2])
+		return n, err
+	}
+	return f.File.Write(p)
+}
+
+func (f *faultFile) Close() error {
+	err := f.File.Close()
+	if ferr := f.fs.fail(); ferr != nil {
+		return ferr
+	}
+	return err
+}
+
+// TestFaultDuringSwap injects a fault at every mutating operation of a
+// swap (and of a rollback): the registry on disk stays parseable and is
+// either the old or the new state, the in-memory registry agrees with
+// what the call reported, and a reopened registry has symlinks matching
+// registry.json.
+func TestFaultDuringSwap(t *testing.T) {
+	ops := map[string]func(r *Registry) error{
+		"swap":     func(r *Registry) error { _, err := r.Swap("v1.1.0"); return err },
+		"rollback": func(r *Registry) error { _, _, err := r.Rollback(); return err },
+	}
+	for name, op := range ops {
+		for n := 1; ; n++ {
+			base := newFS(t)
+			r0 := openReg(t, base)
+			_, err := r0.Swap("v1.0.0")
+			require.NoError(t, err)
+			if name == "rollback" {
+				_, err = r0.Swap("v1.1.0")
+				require.NoError(t, err)
+			}
+			old, _, _ := r0.Status()
+			newActive := map[string]string{"swap": "v1.1.0", "rollback": "v1.0.0"}[name]
+
+			ff := &faultFS{Fs: base, n: n}
+			r := openReg(t, ff)
+			ff.count = 0 // count the operation's writes only
+			err = op(r)
+			if !ff.hit {
+				require.NoError(t, err)
+				require.Greater(t, n, 3, "%s does a few writes", name)
+				t.Logf("%s: faults injected at each of its %d mutating operations", name, n-1)
+				break
+			}
+			// In memory: the change happened exactly when reported.
+			if err == nil || errors.Is(err, ErrCommitted) {
+				require.Equal(t, newActive, r.Active().Version, "%s fault %d: %v", name, n, err)
+			} else {
+				require.Equal(t, old, r.Active().Version, "%s fault %d: %v", name, n, err)
+			}
+			// On disk: registry.json parses and is the old or new state.
+			b, rerr := afero.ReadFile(base, "/models/registry.json")
+			require.NoError(t, rerr)
+			var st State
+			require.NoError(t, json.Unmarshal(b, &st), "%s fault %d", name, n)
+			require.Contains(t, []string{old, newActive}, st.Active)
+			require.Equal(t, r.Active().Version, st.Active, "%s fault %d: memory and disk agree", name, n)
+			// Reopened: the symlinks match registry.json.
+			r2 := openReg(t, base)
+			require.Equal(t, st.Active, r2.Active().Version)
+			target, lerr := base.(afero.Symlinker).ReadlinkIfPossible("/models/active")
+			require.NoError(t, lerr)
+			require.Equal(t, st.Active+"/", target, "%s fault %d", name, n)
+			_, err = base.Stat("/models/.registry.json.tmp")
+			require.ErrorIs(t, err, fs.ErrNotExist)
+		}
+	}
+}
+
+func copyDir(fsys afero.Fs, src, dst string) error {
+	if err := fsys.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	infos, err := afero.ReadDir(fsys, src)
+	if err != nil {
+		return err
+	}
+	for _, fi := range infos {
+		b, err := afero.ReadFile(fsys, path.Join(src, fi.Name()))
+		if err != nil {
+			return err
+		}
+		if err := afero.WriteFile(fsys, path.Join(dst, fi.Name()), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fixManifestVersion renames the version in a copied package's manifest.
+func fixManifestVersion(t testing.TB, fsys afero.Fs, v string) {
+	t.Helper()
+	p := "/models/" + v + "/manifest.json"
+	b, err := afero.ReadFile(fsys, p)
+	require.NoError(t, err)
+	var m Manifest
+	require.NoError(t, json.Unmarshal(b, &m))
+	m.Version = v
+	b, _ = json.Marshal(m)
+	require.NoError(t, afero.WriteFile(fsys, p, b, 0o644))
+}
+
+func BenchmarkSwap(b *testing.B) {
+	r := openReg(b, newFS(b))
+	for _, v := range []string{"v1.0.0", "v1.1.0"} {
+		_, err := r.Load(v)
+		require.NoError(b, err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Swap([]string{"v1.0.0", "v1.1.0"}[i%2]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkHealthCheck(b *testing.B) {
+	r := openReg(b, newFS(b))
+	_, err := r.Load("v1.0.0")
+	require.NoError(b, err)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if rep, err := r.Health("v1.0.0"); err != nil || !rep.Passed() {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkInfer(b *testing.B) {
+	r := openReg(b, newFS(b))
+	l, err := r.Load("v1.0.0")
+	require.NoError(b, err)
+	in := []float32{0.5, 0.1, 0.95, 0.5, 0.2, 0}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Model.Infer(in)
+	}
+}

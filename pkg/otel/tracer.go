@@ -1,0 +1,283 @@
+// Package otel records OpenTelemetry spans of the SIS services (autonomous
+// decisions, LLM inferences, AgentSys operations) and exports them as
+// OTLP/JSON: to a file on the machine's file system (/otel/spans.json,
+// one ExportTraceServiceRequest per line, in batches of up to 100 spans,
+// rotated at 64 KiB) and, optionally, to an OTLP/HTTP collector.
+//
+// Span contents are deterministic: timestamps come from the machine clock
+// (a time since boot plus the machine's epoch) and trace and span ids from
+// the machine's seeded generator. Only the HTTP exporter's retry timers use
+// host time; they decide when a batch is sent, never what it contains.
+package otel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/spf13/afero"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+)
+
+// Defaults of the file exporter, as SIS has them.
+const (
+	// Dir is the directory of the exported files.
+	Dir = "/otel"
+	// SpansFile receives one OTLP/JSON request per line.
+	SpansFile = Dir + "/spans.json"
+	// OldSpansFile receives the content of SpansFile when it rotates.
+	OldSpansFile = Dir + "/spans.old.json"
+	// DecisionsFile receives one JSON decision record per line.
+	DecisionsFile = Dir + "/decisions.jsonl"
+	// BatchSize is the largest number of spans per exported request.
+	BatchSize = 100
+	// RotateBytes is the size SpansFile may reach: a batch that would make
+	// it larger first moves the file to OldSpansFile.
+	RotateBytes = 64 << 10
+)
+
+// ServiceName is the service.name resource attribute of every span.
+const ServiceName = "sis-kernel"
+
+// ScopeName names the instrumentation scope of every span.
+const ScopeName = "github.com/sis-kernel/sissim/pkg/otel"
+
+// Config is what a Tracer needs from the machine.
+type Config struct {
+	// FS is the machine's file system (the exported files go to Dir).
+	FS afero.Fs
+	// Now is the machine clock: the time since boot.
+	Now func() time.Duration
+	// Epoch is the wall-clock time at boot; span timestamps are
+	// Epoch+Now in Unix nanoseconds.
+	Epoch time.Time
+	// Rand is the seeded generator for trace and span ids.
+	Rand io.Reader
+	// HostName is the host.name resource attribute ("" leaves it out).
+	HostName string
+	// HTTP is the template for the exporter `otelctl init --endpoint`
+	// starts (its Endpoint is replaced).
+	HTTP HTTPConfig
+}
+
+// Tracer records spans while tracing is enabled and exports them in
+// batches. It is safe for concurrent use.
+type Tracer struct {
+	cfg      Config
+	resource *resourcepb.Resource
+	scope    *commonpb.InstrumentationScope
+
+	mu      sync.Mutex
+	enabled bool
+	pending []*tracepb.Span
+	file    fileExporter
+	http    *HTTPExporter
+	stats   Stats
+}
+
+// Stats are the tracer's counters.
+type Stats struct {
+	Recorded uint64 // spans ended while tracing was enabled
+	Batches  uint64 // batches exported (file exporter)
+	// Exported counts spans written to SpansFile.
+	Exported uint64
+	// FileErrors counts failed writes; FileDropped the spans they lost.
+	FileErrors, FileDropped uint64
+	// Rotations counts moves of SpansFile to OldSpansFile; RotatedOut the
+	// spans that left OldSpansFile because a later rotation replaced it.
+	Rotations, RotatedOut uint64
+	// Decisions counts lines appended to DecisionsFile; DecisionErrors
+	// the failed appends.
+	Decisions, DecisionErrors uint64
+	// LastError is the last file error ("" for none).
+	LastError string
+}
+
+// New returns a tracer with tracing disabled.
+func New(cfg Config) (*Tracer, error) {
+	if cfg.FS == nil || cfg.Now == nil || cfg.Rand == nil {
+		return nil, errors.New("otel: Config needs FS, Now and Rand")
+	}
+	res := &resourcepb.Resource{Attributes: []*commonpb.KeyValue{String("service.name", ServiceName).kv()}}
+	if cfg.HostName != "" {
+		res.Attributes = append(res.Attributes, String("host.name", cfg.HostName).kv())
+	}
+	t := &Tracer{
+		cfg:      cfg,
+		resource: res,
+		scope:    &commonpb.InstrumentationScope{Name: ScopeName},
+	}
+	t.file.fs = cfg.FS
+	return t, nil
+}
+
+// Init creates the export directory. It is idempotent.
+func (t *Tracer) Init() error {
+	if err := t.cfg.FS.MkdirAll(Dir, 0o755); err != nil {
+		return fmt.Errorf("otel: create %s: %w", Dir, err)
+	}
+	return nil
+}
+
+// Enable turns tracing on (creating the export directory).
+func (t *Tracer) Enable() error {
+	if err := t.Init(); err != nil {
+		return err
+	}
+	t.mu.Lock()
+	t.enabled = true
+	t.mu.Unlock()
+	return nil
+}
+
+// Disable turns tracing off. Spans recorded so far stay pending until the
+// next Flush.
+func (t *Tracer) Disable() {
+	t.mu.Lock()
+	t.enabled = false
+	t.mu.Unlock()
+}
+
+// Enabled reports whether tracing is on.
+func (t *Tracer) Enabled() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.enabled
+}
+
+// Stats returns the counters.
+func (t *Tracer) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}
+
+// Pending returns the number of spans waiting for the next batch.
+func (t *Tracer) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending)
+}
+
+// SetExporter sets the HTTP exporter that receives every batch after the
+// file (nil for none) and returns the previous one, which the caller
+// closes.
+func (t *Tracer) SetExporter(e *HTTPExporter) *HTTPExporter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.http
+	t.http = e
+	return old
+}
+
+// Exporter returns the HTTP exporter (nil for none).
+func (t *Tracer) Exporter() *HTTPExporter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.http
+}
+
+// Close stops the HTTP exporter, if any. Pending spans stay pending.
+func (t *Tracer) Close() {
+	if e := t.SetExporter(nil); e != nil {
+		e.Close()
+	}
+}
+
+// Flush exports the pending spans as one batch (nothing when none is
+// pending) and returns how many it exported. The pending batch is empty
+// afterwards, also when the file write failed (the failure is counted and
+// returned).
+func (t *Tracer) Flush() (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := len(t.pending)
+	return n, t.exportLocked()
+}
+
+// exportLocked exports and empties the pending batch.
+func (t *Tracer) exportLocked() error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	spans := t.pending
+	t.pending = nil
+	line, err := t.marshal(spans)
+	if err != nil {
+		t.stats.FileErrors++
+		t.stats.FileDropped += uint64(len(spans))
+		t.stats.LastError = err.Error()
+		return err
+	}
+	if t.http != nil {
+		t.http.Enqueue(line, len(spans))
+	}
+	rotated, out, rotErr, err := t.file.append(line, len(spans))
+	if rotated {
+		t.stats.Rotations++
+		t.stats.RotatedOut += uint64(out)
+	}
+	if rotErr != nil {
+		t.stats.FileErrors++
+		t.stats.LastError = rotErr.Error()
+	}
+	if err != nil {
+		t.stats.FileErrors++
+		t.stats.FileDropped += uint64(len(spans))
+		t.stats.LastError = err.Error()
+		return err
+	}
+	t.stats.Batches++
+	t.stats.Exported += uint64(len(spans))
+	return nil
+}
+
+// record queues a finished span, exporting a full batch.
+func (t *Tracer) record(s *tracepb.Span) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stats.Recorded++
+	t.pending = append(t.pending, s)
+	if len(t.pending) >= BatchSize {
+		_ = t.exportLocked() // counted in stats
+	}
+}
+
+// unixNano converts machine time to Unix nanoseconds.
+func (t *Tracer) unixNano(d time.Duration) uint64 {
+	return uint64(t.cfg.Epoch.Add(d).UnixNano())
+}
+
+// ids draws a trace id (when trace is non-nil) and a span id from the
+// seeded generator; neither is ever all zeros (invalid in OTLP).
+func (t *Tracer) ids(trace []byte, span []byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, b := range [][]byte{trace, span} {
+		if b == nil {
+			continue
+		}
+		for {
+			if _, err := io.ReadFull(t.cfg.Rand, b); err != nil {
+				// A generator that fails is a wiring bug; keep ids valid.
+				b[len(b)-1] = 1
+			}
+			if !allZero(b) {
+				break
+			}
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}
