@@ -95,6 +95,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
+	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
 		flags.PrintDefaults()
@@ -108,6 +109,11 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	mode, err := kernel.ParseClockMode(*clock)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
+	}
+	features, err := kernel.ParseFeatures(*featureList)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim run: --features:", err)
 		return 2
 	}
 	host, guestPath, data, err := guestProgram(flags.Args())
@@ -139,6 +145,9 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if err == nil {
 		err = mounts.apply(m.FS())
+	}
+	if err == nil {
+		_, err = m.StartServices(features, kernel.DefaultServices())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)

@@ -30,6 +30,19 @@ func TestRunWithoutGuestRunsTheBuiltInOne(t *testing.T) {
 	require.True(t, strings.HasPrefix(out, "Hello, world!\n"), out)
 }
 
+// run starts no SIS service unless --features names it.
+func TestRunFeaturesStartServices(t *testing.T) {
+	demo := "../../testdata/guests/agentctl-demo"
+	code, out, _ := run(t, "run", demo)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "No such file or directory")
+
+	code, out, errOut := run(t, "run", "--features", "agentsys", demo)
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "[FS] Wrote 25 bytes to /tmp/files/demo.txt\n")
+	require.True(t, strings.HasSuffix(out, "agentctl-demo: ok\n"), out)
+}
+
 func TestStraceIsDeterministic(t *testing.T) {
 	_, _, a := run(t, "run", "--strace", "--seed", "7", "../../testdata/guests/detprint")
 	_, _, b := run(t, "run", "--strace", "--seed", "7", "../../testdata/guests/detprint")
@@ -68,6 +81,7 @@ func TestBadInputGivesOneLineAndStatus2(t *testing.T) {
 		{[]string{"run", trunc}, "truncated or malformed ELF"},
 		{[]string{"run", dir}, "is a directory"},
 		{[]string{"run", "--clock", "sundial", "x"}, "unknown clock mode"},
+		{[]string{"run", "--features", "agentsys,warp", "x"}, `unknown feature "warp"`},
 	} {
 		code, _, errOut := run(t, tc.args...)
 		require.Equal(t, 2, code, tc.args)

@@ -99,6 +99,7 @@ type config struct {
 	busybox  string
 	fileN    int
 	forkN    int
+	framesN  int
 	pipeMiB  int
 }
 
@@ -115,6 +116,7 @@ func main() {
 	flag.StringVar(&c.busybox, "busybox", ".cache/busybox/bin/busybox", "arm64 busybox for the process benchmarks (empty: skip)")
 	flag.IntVar(&c.fileN, "files", 5000, "create/write/read/unlink rounds per fileloop run")
 	flag.IntVar(&c.forkN, "forks", 200, "fork+exit+wait rounds per shell run")
+	flag.IntVar(&c.framesN, "frames", 50_000, "AgentSys FS_STAT frames per agentsys-bench run")
 	flag.IntVar(&c.pipeMiB, "pipe-mib", 256, "MiB pushed through a pipe per run")
 	flag.Parse()
 	switch *metric {
@@ -149,7 +151,7 @@ func bench(c config, w io.Writer) error {
 		}
 	}
 	guest := func(name string) string { return filepath.Join(c.guests, name) }
-	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop"} {
+	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop", "agentsys-bench"} {
 		if _, err := os.Stat(guest(g)); err != nil {
 			return err
 		}
@@ -203,6 +205,9 @@ func bench(c config, w io.Writer) error {
 	}
 	// Boot to the sis> prompt and out again (stdin at EOF ends the shell).
 	bootJob := addPath(runner{"sissim", []string{c.sissim}}, "boot")
+	// AgentSys frames from a guest: one write and one read per FS_STAT.
+	agentsys := runner{"sissim deterministic", append(slices.Clone(det.argv), "--features", "agentsys")}
+	frames := loopJobs{add(agentsys, "agentsys-bench", strconv.Itoa(c.framesN)), add(agentsys, "agentsys-bench", "0")}
 	// Processes: fork+exit+wait and pipe throughput under busybox sh.
 	procs := map[string]loopJobs{}
 	pipes := map[string]loopJobs{}
@@ -337,7 +342,9 @@ func bench(c config, w io.Writer) error {
 		fmt.Fprintln(w)
 		printTable(w, pt)
 	}
-	fmt.Fprintf(w, "\nboot to the sis> prompt and exit (sissim boot, stdin at EOF), process start included: %s ms (goal < 50 ms)\n", ms(bootJob.median()))
+	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
+	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
+	fmt.Fprintf(w, "boot to the sis> prompt and exit (sissim boot, stdin at EOF), process start included: %s ms (goal < 50 ms)\n", ms(bootJob.median()))
 
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

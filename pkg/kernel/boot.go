@@ -129,21 +129,39 @@ func Boot(bc BootConfig) (*Machine, error) {
 	}
 	mark("VFS: READY")
 	mark("GIC: INIT")
-	for _, svc := range bc.Services {
-		if svc.Feature != "" && !m.Features().Enabled(svc.Feature) {
+	lines, err := m.StartServices(bc.Features, bc.Services)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	for _, line := range lines {
+		mark(line)
+	}
+	mark("LAUNCHING SHELL")
+	return m, nil
+}
+
+// StartServices starts, in order, the services of svcs whose feature is
+// in f (nil: all) and returns their boot markers. Boot calls it after
+// GIC: INIT; a machine made by New may call it once, before its first
+// process, to offer the SIS services (/dev/agentsys, /models, ...) to a
+// guest without booting.
+func (m *Machine) StartServices(f Features, svcs []Service) ([]string, error) {
+	m.sisState.features = f
+	var lines []string
+	for _, svc := range svcs {
+		if svc.Feature != "" && !f.Enabled(svc.Feature) {
 			continue
 		}
 		line, err := svc.Start(m)
 		if err != nil {
-			m.Close()
-			return nil, fmt.Errorf("boot: %s: %w", svc.Name, err)
+			return nil, fmt.Errorf("%s: %w", svc.Name, err)
 		}
 		if line != "" {
-			mark(line)
+			lines = append(lines, line)
 		}
 	}
-	mark("LAUNCHING SHELL")
-	return m, nil
+	return lines, nil
 }
 
 // mountName is the SIS name of a file system type.
