@@ -15,10 +15,11 @@ RUN=${SISSIM_RUN:-make run}
 TIMEOUT=${SISSIM_SMOKE_TIMEOUT:-180} # seconds for the boot (make run may build)
 SOCK=sissim-smoke-$$
 CONF=$(mktemp)
-trap 'tmux -L "$SOCK" kill-server 2>/dev/null || true; rm -f "$CONF"' EXIT
+STATUS=$(mktemp)
+trap 'tmux -L "$SOCK" kill-server 2>/dev/null || true; rm -f "$CONF" "$STATUS"' EXIT
 printf 'set -g history-limit 20000\nset -g remain-on-exit on\n' >"$CONF"
 
-tmux -L "$SOCK" -f "$CONF" new-session -d -s smoke -x 160 -y 50 "$RUN"
+tmux -L "$SOCK" -f "$CONF" new-session -d -s smoke -x 160 -y 50 "$RUN; echo \$? >'$STATUS'"
 
 screen() { tmux -L "$SOCK" capture-pane -p -J -S -20000 -t smoke; }
 fail() {
@@ -55,7 +56,7 @@ type_line() {
 wait_for 'LAUNCHING SHELL' "$TIMEOUT"
 wait_for 'sis> '
 for m in 'KERNEL(U)' 'STACK OK' 'VECTORS OK' 'MMU ON' 'UART: READY' 'METRIC cntfrq_hz=62500000' \
-	'HEAP: READY' 'VFS: MOUNT TMPFS AT /' 'VFS: READY' 'GIC: INIT' '=== SIS Kernel Shell ==='; do
+	'HEAP: READY' 'VFS: MOUNT TMPFS AT /' 'VFS: READY' 'GIC: INIT' '[AgentSys] Initialized (sync mode)' '=== SIS Kernel Shell ==='; do
 	screen | grep -qxF -- "$m" || screen | grep -qF -- "$m" || fail "boot marker '$m' missing"
 done
 
@@ -104,12 +105,15 @@ wait_for 'alive'
 tmux -L "$SOCK" send-keys -t smoke -l 'exit'
 tmux -L "$SOCK" send-keys -t smoke Enter
 wait_for 'Goodbye!'
+# The shell in the pane writes sissim's exit status to $STATUS (tmux's
+# own #{pane_dead_status} is unreliable: its server sometimes leaves the
+# exited child unreaped).
 n=100
-while [ "$(tmux -L "$SOCK" display -p -t smoke '#{pane_dead}')" != 1 ]; do
+while [ ! -s "$STATUS" ]; do
 	sleep 0.1
 	n=$((n - 1))
 	[ "$n" -gt 0 ] || fail "sissim did not exit after 'exit'"
 done
-status=$(tmux -L "$SOCK" display -p -t smoke '#{pane_dead_status}')
+status=$(cat "$STATUS")
 [ "$status" = 0 ] || fail "exit status $status"
 echo "tmux-smoke: ok"
