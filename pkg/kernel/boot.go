@@ -42,6 +42,9 @@ type Service struct {
 	Name    string
 	Feature string // the feature that enables it ("" for always)
 	Start   func(m *Machine) (marker string, err error)
+	// Commands are the shell commands Start registers; while the feature
+	// is off the shell answers them with the feature that enables them.
+	Commands []string
 }
 
 // BootMarkers are the SIS boot markers in order, as the original prints them
@@ -151,6 +154,7 @@ func (m *Machine) StartServices(f Features, svcs []Service) ([]string, error) {
 	var lines []string
 	for _, svc := range svcs {
 		if svc.Feature != "" && !f.Enabled(svc.Feature) {
+			m.Shell().disable(svc.Commands, svc.Feature)
 			continue
 		}
 		line, err := svc.Start(m)

@@ -44,10 +44,12 @@ func (m *Machine) onClose(f func()) {
 func DefaultServices() []Service {
 	return []Service{
 		// One entry per service (svc_*.go), in boot order.
-		{Name: "agentsys", Feature: FeatureAgentSys, Start: startAgentSys},
-		{Name: "models", Feature: FeatureModelLifecycle, Start: startModels},
-		{Name: "otel", Feature: FeatureOTel, Start: startOTel},
-		{Name: "llm", Feature: FeatureLLM, Start: startLLM},
-		{Name: "autonomy", Feature: FeatureDecisionTraces, Start: startAutonomy},
+		{Name: "agentsys", Feature: FeatureAgentSys, Start: startAgentSys, Commands: []string{"agentsys"}},
+		{Name: "models", Feature: FeatureModelLifecycle, Start: startModels,
+			Commands: []string{"modelctl", "llmctl", "llmctl register", "llmctl list", "llmctl query", "llmctl swap", "llmctl rollback"}},
+		{Name: "otel", Feature: FeatureOTel, Start: startOTel, Commands: []string{"otelctl"}},
+		{Name: "llm", Feature: FeatureLLM, Start: startLLM,
+			Commands: []string{"llminfer", "llmctl", "llmctl load", "llmctl budget", "llmctl status", "llmctl audit"}},
+		{Name: "autonomy", Feature: FeatureDecisionTraces, Start: startAutonomy, Commands: []string{"autoctl", "tracectl", "shadowctl"}},
 	}
 }

@@ -52,6 +52,7 @@ type Shell struct {
 	mu   sync.Mutex
 	cmds map[string]Command
 	subs map[string]map[string]Subcommand // command -> subcommand (RegisterSub)
+	off  map[string]string                // command ("cmd" or "cmd sub") of a service not started -> its feature
 	jobs map[int]*Process                 // background jobs by pid (shell_jobs.go)
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
@@ -148,9 +149,10 @@ func (s *Shell) runSub(name string, w io.Writer, args []string) error {
 	s.mu.Lock()
 	subs := s.subs[name]
 	var sub Subcommand
-	ok := false
+	ok, off := false, ""
 	if len(args) > 0 {
 		sub, ok = subs[args[0]]
+		off = s.off[name+" "+args[0]]
 	}
 	var names []string
 	for _, n := range sortedKeys(subs) {
@@ -159,8 +161,11 @@ func (s *Shell) runSub(name string, w io.Writer, args []string) error {
 		}
 	}
 	s.mu.Unlock()
+	if !ok && off != "" {
+		return disabledError(name+" "+args[0], off)
+	}
 	if ok && !s.m.Features().Enabled(sub.Feature) {
-		return fmt.Errorf("%s %s: disabled; the %s feature enables it (--features %s)", name, sub.Name, sub.Feature, sub.Feature)
+		return disabledError(name+" "+sub.Name, sub.Feature)
 	}
 	if ok {
 		return sub.Run(w, args[1:])
@@ -284,6 +289,26 @@ type unknownCommandError struct{ name string }
 func (e *unknownCommandError) Error() string   { return "Unknown command: " + e.name }
 func (e *unknownCommandError) Is(t error) bool { return t == errUnknownCommand }
 
+// disabledError says which feature enables command name.
+func disabledError(name, feature string) error {
+	return fmt.Errorf("%s: disabled; the %s feature enables it (--features %s)", name, feature, feature)
+}
+
+// disable records commands of a service that did not start because
+// feature is off (StartServices).
+func (s *Shell) disable(names []string, feature string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.off == nil {
+		s.off = map[string]string{}
+	}
+	for _, n := range names {
+		if _, ok := s.off[n]; !ok {
+			s.off[n] = feature
+		}
+	}
+}
+
 func (s *Shell) dispatch(w io.Writer, line string) error {
 	if len(line) > MaxShellLine {
 		return fmt.Errorf("line too long (%d bytes; the limit is %d)", len(line), MaxShellLine)
@@ -302,12 +327,16 @@ func (s *Shell) dispatch(w io.Writer, line string) error {
 	}
 	s.mu.Lock()
 	c, ok := s.cmds[words[0]]
+	off := s.off[words[0]]
 	s.mu.Unlock()
+	if !ok && off != "" {
+		return disabledError(words[0], off)
+	}
 	if !ok {
 		return &unknownCommandError{name: words[0]}
 	}
 	if c.Feature != "" && !s.m.Features().Enabled(c.Feature) {
-		return fmt.Errorf("%s: disabled; the %s feature enables it (--features %s)", c.Name, c.Feature, c.Feature)
+		return disabledError(c.Name, c.Feature)
 	}
 	err = c.Run(w, words[1:])
 	if errors.Is(err, ErrUsage) {

@@ -398,7 +398,7 @@ func TestBootServices(t *testing.T) {
 	var con bytes.Buffer
 	started := []string{}
 	svc := func(name, feature, marker string) kernel.Service {
-		return kernel.Service{Name: name, Feature: feature, Start: func(m *kernel.Machine) (string, error) {
+		return kernel.Service{Name: name, Feature: feature, Commands: []string{name + "ctl"}, Start: func(m *kernel.Machine) (string, error) {
 			started = append(started, name)
 			return marker, m.Shell().Register(kernel.Command{Name: name + "ctl", Usage: name + "ctl  " + name,
 				Run: func(w io.Writer, _ []string) error { _, err := io.WriteString(w, name+" up\n"); return err }})
@@ -422,6 +422,35 @@ func TestBootServices(t *testing.T) {
 	out, err := m.Shell().Exec("agentctl")
 	require.NoError(t, err)
 	require.Equal(t, "agent up\n", out)
+	// The command of a service whose feature is off names the feature.
+	_, err = m.Shell().Exec("llmctl")
+	require.EqualError(t, err, "llmctl: disabled; the llm feature enables it (--features llm)")
+	_, err = m.Shell().Exec("nosuchctl")
+	require.ErrorContains(t, err, "Unknown command: nosuchctl")
+}
+
+// The commands and subcommands of services whose feature is off say which
+// feature enables them.
+func TestDisabledServiceCommands(t *testing.T) {
+	features, err := kernel.ParseFeatures("model-lifecycle")
+	require.NoError(t, err)
+	m, err := kernel.Boot(kernel.BootConfig{Console: io.Discard, Features: features, Services: kernel.DefaultServices()})
+	require.NoError(t, err)
+	defer m.Close()
+	for _, tc := range []struct{ line, name, feature string }{
+		{"agentsys status", "agentsys", "agentsys"},
+		{"otelctl status", "otelctl", "otel"},
+		{"llminfer hi", "llminfer", "llm"},
+		{"llmctl status", "llmctl status", "llm"},
+		{"autoctl status", "autoctl", "decision-traces"},
+		{"tracectl list", "tracectl", "decision-traces"},
+	} {
+		_, err := m.Shell().Exec(tc.line)
+		require.EqualError(t, err, tc.name+": disabled; the "+tc.feature+" feature enables it (--features "+tc.feature+")", tc.line)
+	}
+	out, err := m.Shell().Exec("llmctl list")
+	require.NoError(t, err, "the model registry's llmctl subcommands run")
+	require.Contains(t, out, "Model Registry:")
 }
 
 func TestRegisterSub(t *testing.T) {
