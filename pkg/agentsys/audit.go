@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
 // logLine is one JSON line of the audit log.
@@ -73,4 +74,35 @@ func (s *Service) appendFile(name string, b []byte) error {
 		err = cerr
 	}
 	return err
+}
+
+// isAuditLog reports whether the clean absolute path p names the audit
+// log: the log's path itself, or (following symlinks, the last one only
+// when followLast) a path that leads to it, or another hard link to the
+// log's file. Operations that change such a path are refused, so agents
+// can neither overwrite, truncate, delete nor replace the log.
+func (s *Service) isAuditLog(p string, followLast bool) bool {
+	logPath := path.Clean(s.cfg.AuditLog)
+	logReal := s.resolve(logPath, true)
+	if p == logPath {
+		return true
+	}
+	r := s.resolve(p, followLast)
+	if r == logPath || r == logReal {
+		return true
+	}
+	if !followLast {
+		return false // unlinking another name of the file leaves the log alone
+	}
+	fi, err := s.env.FS.Stat(r)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	li, err := s.env.FS.Stat(logReal)
+	if err != nil {
+		return false
+	}
+	a, ok1 := fi.Sys().(*vfs.Attr)
+	b, ok2 := li.Sys().(*vfs.Attr)
+	return ok1 && ok2 && a.Dev == b.Dev && a.Ino == b.Ino
 }

@@ -37,6 +37,11 @@ Self-tests (real frames as test_agent through the dispatcher):
   test-fs-create    FS_CREATE /tmp/agentsys/test_created.txt
   test-fs-delete    FS_DELETE /tmp/agentsys/test_delete.txt
   test-audio-play   AUDIO_PLAY track 42 (checks the WAV)
+  test-audio-stop   AUDIO_STOP (plays track 42 first if nothing plays)
+  test-audio-volume AUDIO_VOLUME 50 (sets the device's volume to 50)
+  test-doc-new      DOC_NEW /tmp/docs/test_doc.md (made anew)
+  test-doc-edit     DOC_EDIT 2 ops on the test document (opened if needed)
+  test-doc-save     DOC_SAVE the test document (checks the file)
   test-screenshot   SCREENSHOT (checks the PNG against the framebuffer)
   test-record       RECORD 1000 ms (the GIF is written when machine time reaches the end)
 `
@@ -140,7 +145,7 @@ func limit(v int64, unit string) string {
 }
 
 func (s *Service) policy(b *strings.Builder) {
-	b.WriteString("[AgentSys] Policy (checked in order: registered, enabled, capability, scope, file size, rate):\n")
+	b.WriteString("[AgentSys] Policy (checked in order: registered, enabled, capability, scope, audit log, file size, rate):\n")
 	for _, a := range s.Agents() {
 		scope := a.Scope
 		if scope == "" {
@@ -176,7 +181,57 @@ const (
 	testContent = "Hello from AgentSys!\n"
 	testTrack   = 42
 	testRecMs   = 1000
+	testVolume  = 50
+	testDocName = "test_doc.md"
+	testDoc     = DocsDir + "/" + testDocName
+	testEditOps = 2
 )
+
+// testDocument returns a copy of the newest open document of the test
+// file (nil when none).
+func (s *Service) testDocument() *document {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var d *document
+	for _, x := range s.docs.m {
+		if x.path == testDoc && (d == nil || x.ref > d.ref) {
+			d = x
+		}
+	}
+	if d == nil {
+		return nil
+	}
+	c := *d
+	c.buf = append([]byte(nil), d.buf...)
+	return &c
+}
+
+// newTestDoc makes the test document anew and returns its DOC_NEW reply.
+func (s *Service) newTestDoc() (Reply, error) {
+	if err := s.env.FS.Remove(testDoc); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Reply{}, err
+	}
+	return s.Handle(EncodeFrame(OpDocNew, 0, Token(AgentTest), NamePayload(testDocName))), nil
+}
+
+// openTestDoc returns the test document, opening it with a DOC_NEW
+// frame as test_agent when none is open.
+func (s *Service) openTestDoc() (*document, error) {
+	if d := s.testDocument(); d != nil {
+		return d, nil
+	}
+	rep, err := s.newTestDoc()
+	if err != nil {
+		return nil, err
+	}
+	if rep.Err != OK {
+		return nil, fmt.Errorf("DOC_NEW %s: %s", testDoc, rep.Err)
+	}
+	if d := s.testDocument(); d != nil {
+		return d, nil
+	}
+	return nil, errors.New("DOC_NEW opened no document")
+}
 
 var selfTests = map[string]selfTest{
 	"test-fs-list": {"FS_LIST on /tmp/", OpFsList,
@@ -285,6 +340,98 @@ var selfTests = map[string]selfTest{
 				return err
 			}
 			return wantLine(rep, fmt.Sprintf("[Audio] Playing track %d -> %s", testTrack, name))
+		}},
+	"test-audio-stop": {"AUDIO_STOP", OpAudioStop,
+		func(s *Service) ([]byte, error) {
+			if !s.Audio().Playing {
+				if rep := s.Handle(EncodeFrame(OpAudioPlay, 0, Token(AgentTest), U32Payload(testTrack))); rep.Err != OK {
+					return nil, fmt.Errorf("AUDIO_PLAY: %s", rep.Err)
+				}
+			}
+			return nil, nil
+		},
+		func(s *Service, rep Reply) error {
+			a := s.Audio()
+			if a.Playing {
+				return errors.New("the audio device still plays")
+			}
+			return wantLine(rep, fmt.Sprintf("[Audio] Stopped track %d", a.Track))
+		}},
+	"test-audio-volume": {fmt.Sprintf("AUDIO_VOLUME level=%d", testVolume), OpAudioVolume,
+		func(*Service) ([]byte, error) { return VolumePayload(testVolume), nil },
+		func(s *Service, rep Reply) error {
+			if v := s.Audio().Volume; v != testVolume {
+				return fmt.Errorf("the device's volume is %d", v)
+			}
+			return wantLine(rep, fmt.Sprintf("[Audio] Volume: %d", testVolume))
+		}},
+	"test-doc-new": {"DOC_NEW on " + testDoc, OpDocNew,
+		func(s *Service) ([]byte, error) {
+			if err := s.env.FS.Remove(testDoc); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			return NamePayload(testDocName), nil
+		},
+		func(s *Service, rep Reply) error {
+			b, err := afero.ReadFile(s.env.FS, testDoc)
+			if err != nil {
+				return err
+			}
+			if want := "# " + testDocName + "\n"; string(b) != want {
+				return fmt.Errorf("%s holds %q, want %q", testDoc, b, want)
+			}
+			d := s.testDocument()
+			if d == nil {
+				return errors.New("no document is open")
+			}
+			return wantLine(rep, fmt.Sprintf("[Doc] Created: %s (ref=%d)", testDoc, d.ref))
+		}},
+	"test-doc-edit": {"DOC_EDIT on " + testDoc, OpDocEdit,
+		func(s *Service) ([]byte, error) {
+			d, err := s.openTestDoc()
+			if err != nil {
+				return nil, err
+			}
+			return EditPayload(d.ref, testEditOps), nil
+		},
+		func(s *Service, rep Reply) error {
+			d := s.testDocument()
+			if d == nil {
+				return errors.New("the document is gone")
+			}
+			ls := strings.Split(strings.TrimSuffix(string(d.buf), "\n"), "\n")
+			if d.edits < testEditOps || len(ls) < testEditOps {
+				return fmt.Errorf("the document holds %d edits", d.edits)
+			}
+			for i, l := range ls[len(ls)-testEditOps:] {
+				want := fmt.Sprintf("edit %d: agent %d at ", d.edits-testEditOps+1+uint64(i), AgentTest)
+				if !strings.HasPrefix(l, want) || !strings.HasSuffix(l, " ms") {
+					return fmt.Errorf("edit line %q, want %q...", l, want)
+				}
+			}
+			return wantLine(rep, fmt.Sprintf("[Doc] Edited: ref=%d (%d ops, %d bytes unsaved)", d.ref, testEditOps, len(d.buf)))
+		}},
+	"test-doc-save": {"DOC_SAVE on " + testDoc, OpDocSave,
+		func(s *Service) ([]byte, error) {
+			d, err := s.openTestDoc()
+			if err != nil {
+				return nil, err
+			}
+			return U32Payload(d.ref), nil
+		},
+		func(s *Service, rep Reply) error {
+			d := s.testDocument()
+			if d == nil {
+				return errors.New("the document is gone")
+			}
+			b, err := afero.ReadFile(s.env.FS, testDoc)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(b, d.buf) {
+				return fmt.Errorf("%s holds %q, the document %q", testDoc, b, d.buf)
+			}
+			return wantLine(rep, fmt.Sprintf("[Doc] Saved: %s (%d bytes)", testDoc, len(b)))
 		}},
 	"test-screenshot": {"SCREENSHOT", OpScreenshot,
 		func(*Service) ([]byte, error) { return nil, nil },

@@ -69,6 +69,11 @@ func TestCommandSelfTests(t *testing.T) {
 		{"test-fs-create", "[AgentSys] Testing FS_CREATE on /tmp/agentsys/test_created.txt"},
 		{"test-fs-delete", "[AgentSys] Testing FS_DELETE on /tmp/agentsys/test_delete.txt"},
 		{"test-audio-play", "[AgentSys] Testing AUDIO_PLAY track=42"},
+		{"test-audio-stop", "[AgentSys] Testing AUDIO_STOP"},
+		{"test-audio-volume", "[AgentSys] Testing AUDIO_VOLUME level=50"},
+		{"test-doc-new", "[AgentSys] Testing DOC_NEW on /tmp/docs/test_doc.md"},
+		{"test-doc-edit", "[AgentSys] Testing DOC_EDIT on /tmp/docs/test_doc.md"},
+		{"test-doc-save", "[AgentSys] Testing DOC_SAVE on /tmp/docs/test_doc.md"},
 		{"test-screenshot", "[AgentSys] Testing SCREENSHOT"},
 		{"test-record", "[AgentSys] Testing RECORD duration=1000ms"},
 	} {
@@ -79,18 +84,61 @@ func TestCommandSelfTests(t *testing.T) {
 		assert.Regexp(t, `^\[AUDIT\] agent=65535 op=0x3[0-9A-D] result=ALLOW$`, out[len(out)-2])
 	}
 	out := run(t, s, "test-fs-list")
-	assert.Contains(t, out, "[FS] Entries: agentsys/\n")
+	assert.Contains(t, out, "[FS] Entries: agentsys/, docs/\n")
 	// Every test went through the dispatcher as test_agent.
 	for _, r := range s.Audit() {
 		assert.Equal(t, AgentTest, r.Agent)
 		assert.True(t, r.Allowed)
 	}
-	assert.Len(t, s.Audit(), 12)
+	assert.Len(t, s.Audit(), 17)
+	assert.Equal(t, uint8(50), s.Audio().Volume)
+	b, err := afero.ReadFile(m.fs, "/tmp/docs/test_doc.md")
+	require.NoError(t, err)
+	assert.Equal(t, "# test_doc.md\nedit 1: agent 65535 at 3000 ms\nedit 2: agent 65535 at 3000 ms\n", string(b))
 	// The recording the test started finishes with machine time.
 	m.now += time.Second
 	s.Tick(m.now)
-	_, err := m.fs.Stat("/tmp/agentsys/recording_3000_1000.gif")
+	_, err = m.fs.Stat("/tmp/agentsys/recording_3000_1000.gif")
 	assert.NoError(t, err)
+}
+
+// TestCommandSelfTestsSetUpState: the audio and document self-tests make
+// what they need with real frames first, and print exact lines.
+func TestCommandSelfTestsSetUpState(t *testing.T) {
+	m := newMachine(t)
+	m.now = 2 * time.Second
+	s := newService(t, m, Config{})
+	assert.Equal(t, "[AgentSys] Testing AUDIO_STOP\n"+
+		"[Audio] Stopped track 42\n"+
+		"[AUDIT] agent=65535 op=0x37 result=ALLOW\n"+
+		"[AgentSys] Test PASSED\n", run(t, s, "test-audio-stop"))
+	assert.False(t, s.Audio().Playing)
+	assert.Equal(t, "[AgentSys] Testing DOC_SAVE on /tmp/docs/test_doc.md\n"+
+		"[Doc] Saved: /tmp/docs/test_doc.md (14 bytes)\n"+
+		"[AUDIT] agent=65535 op=0x3B result=ALLOW\n"+
+		"[AgentSys] Test PASSED\n", run(t, s, "test-doc-save"))
+	m.now += 5 * time.Millisecond
+	assert.Equal(t, "[AgentSys] Testing DOC_EDIT on /tmp/docs/test_doc.md\n"+
+		"[Doc] Edited: ref=1 (2 ops, 76 bytes unsaved)\n"+
+		"[AUDIT] agent=65535 op=0x3A result=ALLOW\n"+
+		"[AgentSys] Test PASSED\n", run(t, s, "test-doc-edit"))
+	// test-doc-new makes the file anew: a new document.
+	assert.Equal(t, "[AgentSys] Testing DOC_NEW on /tmp/docs/test_doc.md\n"+
+		"[Doc] Created: /tmp/docs/test_doc.md (ref=2)\n"+
+		"[AUDIT] agent=65535 op=0x39 result=ALLOW\n"+
+		"[AgentSys] Test PASSED\n", run(t, s, "test-doc-new"))
+	var ops []byte
+	for _, r := range s.Audit() {
+		ops = append(ops, r.Op)
+		assert.Equal(t, AgentTest, r.Agent)
+	}
+	assert.Equal(t, []byte{OpAudioPlay, OpAudioStop, OpDocNew, OpDocSave, OpDocEdit, OpDocNew}, ops)
+	// A self-test whose check fails says why.
+	require.NoError(t, m.fs.Remove("/tmp/docs/test_doc.md"))
+	require.NoError(t, m.fs.Mkdir("/tmp/docs/test_doc.md", 0o755))
+	out := lines(run(t, s, "test-doc-save"))
+	assert.Equal(t, "[Doc] Error: Is a directory", out[1])
+	assert.Equal(t, "[AgentSys] Test FAILED: IoError", out[3])
 }
 
 func TestCommandSelfTestsFail(t *testing.T) {

@@ -62,5 +62,9 @@
 // frames captured every Config.FrameInterval of machine time, audio a
 // one-second 16-bit PCM WAV tone whose pitch depends on the track.
 // Documents live under /tmp/docs. Every operation is kept in an audit
-// ring and appended as one JSON line to Config.AuditLog.
+// ring and appended as one JSON line to Config.AuditLog. The log is
+// append-only for agents: an operation that would change it (FS_WRITE,
+// FS_CREATE, FS_DELETE, DOC_NEW, DOC_SAVE on its path, a symlink to it or
+// another hard link of it) is denied whatever the agent's scope, and the
+// service writes no media file or document through such a link.
 package agentsys

@@ -220,8 +220,13 @@ func (s *Service) fsCreate(q *request, a args, target string) outcome {
 	return outcome{}
 }
 
-// writeFile writes a whole file, making its directory.
+// writeFile writes a whole file, making its directory. It refuses
+// (EPERM) a name that leads to the audit log, say through a symlink a
+// guest left where a media file or document goes.
 func (s *Service) writeFile(name string, b []byte) error {
+	if s.isAuditLog(name, true) {
+		return linux.EPERM
+	}
 	if err := s.env.FS.MkdirAll(name[:strings.LastIndexByte(name, '/')], 0o755); err != nil {
 		return err
 	}

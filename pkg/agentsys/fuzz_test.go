@@ -1,6 +1,8 @@
 package agentsys
 
 import (
+	"bytes"
+	"encoding/binary"
 	"image"
 	"image/color"
 	"strings"
@@ -13,8 +15,12 @@ import (
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
-// fuzzAgents are all confined to /tmp/files/.
+// fuzzBroad is the fuzz agent without a scope.
+const fuzzBroad = 3
+
+// fuzzAgents are confined to /tmp/files/, but for fuzzBroad.
 var fuzzAgents = []Agent{
+	{ID: fuzzBroad, Name: "broad", Enabled: true, Caps: CapAll},
 	{ID: 0, Name: "a0", Enabled: true, Caps: CapAll, Scope: "/tmp/files/"},
 	{ID: 1, Name: "a1", Enabled: true, Caps: CapFsBasic | CapDocBasic, Scope: "/tmp/files/", MaxFileSize: 4096, MaxOpsPerSec: 2},
 	{ID: 2, Name: "a2", Enabled: false, Caps: CapAll, Scope: "/tmp/files/"},
@@ -45,6 +51,12 @@ func fuzzSeeds() [][]byte {
 	seeds = append(seeds,
 		EncodeFrame(OpFsWrite, 0, Token(1), WritePayload("/tmp/files/b", 4000, []byte("0123456789"))),
 		EncodeFrame(OpFsStat, 0, Token(2), PathPayload("/tmp/files")),
+		EncodeFrame(OpFsWrite, 0, Token(fuzzBroad), WritePayload(DefaultAuditLog, 0, []byte("{}"))),
+		EncodeFrame(OpFsWrite, 0, Token(fuzzBroad), WritePayload("/tmp/files/hard", 0, []byte("{}"))),
+		EncodeFrame(OpFsWrite, 0, tok, WritePayload("/tmp/files/hard", 0, []byte("{}"))),
+		EncodeFrame(OpFsWrite, 0, Token(fuzzBroad), WritePayload("/tmp/files/log", 0, []byte("{}"))),
+		EncodeFrame(OpFsDelete, 0, Token(fuzzBroad), PathPayload("/var/log/agentsys-audit.jsonl")),
+		EncodeFrame(OpFsCreate, 0, Token(fuzzBroad), CreatePayload("/var/log/agentsys-audit.jsonl", true)),
 		EncodeFrame(OpFsStat, 0, Token(9), PathPayload("/tmp/files")),
 		EncodeFrame(OpFsStat, 0, 12345, PathPayload("/tmp/files")),
 		EncodeFrame(0x40, 0, tok, nil),
@@ -74,8 +86,15 @@ func FuzzHandle(f *testing.F) {
 		s, err := New(Config{Agents: fuzzAgents, MaxFrame: 4096}, Env{FS: fsys,
 			Now: func() time.Duration { return now }, Screen: func() image.Image { return scr }})
 		require.NoError(t, err)
+		// The audit log, with a symlink and a hard link to it in the scope.
+		require.Equal(t, OK, s.Handle(EncodeFrame(OpAudioStop, 0, Token(0), nil)).Err)
+		require.NoError(t, fsys.(afero.Symlinker).SymlinkIfPossible(DefaultAuditLog, "/tmp/files/log"))
+		require.NoError(t, v.LinkAt(nil, "/", DefaultAuditLog, "/", "/tmp/files/hard", false))
+		logBefore, err := afero.ReadFile(fsys, DefaultAuditLog)
+		require.NoError(t, err)
 		skip := []string{"/tmp/files", "/tmp/agentsys", "/var/log"}
 		before := snapshot(t, fsys, skip...)
+		broad := len(frame) >= 16 && TokenAgent(binary.LittleEndian.Uint64(frame[8:])) == fuzzBroad
 
 		for range 2 { // twice: state (documents, rate buckets) matters
 			rep := s.Handle(frame)
@@ -93,7 +112,13 @@ func FuzzHandle(f *testing.F) {
 			require.Greater(t, next, now)
 		}
 		require.Zero(t, s.Stats().InternalErrors)
-		require.Empty(t, diff(before, snapshot(t, fsys, skip...)), "wrote outside the scope")
+		if !broad {
+			require.Empty(t, diff(before, snapshot(t, fsys, skip...)), "wrote outside the scope")
+		}
+		logAfter, err := afero.ReadFile(fsys, DefaultAuditLog)
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(logAfter, logBefore), "the audit log was rewritten")
+		require.Equal(t, s.Stats().LogWritten, uint64(bytes.Count(logAfter, []byte("\n"))), "the log lost records")
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 // machine is a stand-in for the kernel side: a real VFS, a settable
 // clock and a 640x480 framebuffer.
 type machine struct {
+	vfs    *vfs.FS
 	fs     afero.Fs
 	now    time.Duration
 	screen *image.RGBA
@@ -30,7 +31,7 @@ func newMachine(t testing.TB) *machine {
 	v, err := vfs.NewDefaultRoot("sis")
 	require.NoError(t, err)
 	require.NoError(t, v.Mount("/dev", "devtmpfs", "devtmpfs", vfs.NewDevfs(devices{}, time.Unix(0, 0)), false))
-	m := &machine{fs: v.Afero(), screen: image.NewRGBA(image.Rect(0, 0, 640, 480))}
+	m := &machine{vfs: v, fs: v.Afero(), screen: image.NewRGBA(image.Rect(0, 0, 640, 480))}
 	m.paint(0)
 	return m
 }

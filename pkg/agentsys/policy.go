@@ -110,7 +110,20 @@ const (
 	ReasonTooLarge      = "File size exceeds limit"
 	ReasonRateLimit     = "Rate limit exceeded"
 	ReasonAuth          = "Invalid capability token"
+	// ReasonAuditLog refuses any agent, whatever its scope, an operation
+	// that would change the audit log (the log is append-only, and only
+	// the service appends to it).
+	ReasonAuditLog = "Audit log is append-only"
 )
+
+// modifies reports whether op changes the file its path names.
+func modifies(op byte) bool {
+	switch op {
+	case OpFsWrite, OpFsCreate, OpFsDelete, OpDocNew, OpDocSave:
+		return true
+	}
+	return false
+}
 
 // inScope reports whether the clean absolute path p lies in scope.
 func inScope(scope, p string) bool {

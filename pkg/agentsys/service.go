@@ -363,6 +363,9 @@ func (s *Service) run(q *request, token uint64, r *reader) outcome {
 			return s.deny(q, PermissionDenied, ReasonOutsideScope)
 		}
 	}
+	if ar.path != "" && modifies(q.op) && s.isAuditLog(ar.path, q.op != OpFsDelete) {
+		return s.deny(q, PermissionDenied, ReasonAuditLog)
+	}
 	if q.op == OpFsWrite && a.MaxFileSize > 0 {
 		end := ar.off + uint64(len(ar.data))
 		if end < ar.off || end > uint64(a.MaxFileSize) {

@@ -93,6 +93,10 @@ func startAgentSys(m *Machine) (string, error) {
 	return agentsysMarker, nil
 }
 
+// AgentSys returns the machine's AgentSys service; nil when the feature
+// is off.
+func (m *Machine) AgentSys() *agentsys.Service { return m.sis().svc.agentsys }
+
 // command runs the `agentsys` shell command. A recording that
 // `agentsys test-record` starts is completed before the command returns:
 // no guest runs while the shell waits, so the idle machine's clock moves

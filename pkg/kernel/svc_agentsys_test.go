@@ -3,6 +3,8 @@ package kernel_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -13,10 +15,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	sissim "github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/agentsys"
 	"github.com/sis-kernel/sissim/pkg/fb"
 	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -156,16 +160,22 @@ func TestAgentSysEachOpFromGuest(t *testing.T) {
 	require.Equal(t, "data", string(wav[36:40]))
 	require.Equal(t, uint32(len(wav)-44), binary.LittleEndian.Uint32(wav[40:]))
 	require.Greater(t, len(wav), 44)
+	require.NoError(t, agentsys.CheckWAV(wav))
+	require.True(t, m.AgentSys().Audio().Playing)
 	ok("volume 30", "[Audio] Volume: 30", "[AUDIT] agent=0 op=0x38 result=ALLOW")
+	require.Equal(t, uint8(30), m.AgentSys().Audio().Volume)
 	ok("stop", "[Audio] Stopped track 7", "[AUDIT] agent=0 op=0x37 result=ALLOW")
+	require.False(t, m.AgentSys().Audio().Playing)
 
 	out := ok("docnew notes", "[AUDIT] agent=0 op=0x39 result=ALLOW")
 	ref := regexp.MustCompile(`\[Doc\] Created: (\S+) \(ref=(\d+)\)`).FindStringSubmatch(out)
 	require.NotNil(t, ref, out)
 	ok("docedit "+ref[2]+" 3", "[AUDIT] agent=0 op=0x3A result=ALLOW")
 	ok("docsave "+ref[2], "[AUDIT] agent=0 op=0x3B result=ALLOW")
-	_, err = m.FS().StatAt(nil, "/", ref[1], true)
+	doc, err := m.FS().ReadFile(ref[1])
 	require.NoError(t, err, "saved document %s", ref[1])
+	require.Equal(t, "/tmp/docs/notes", ref[1])
+	require.Regexp(t, `^# notes\nedit 1: agent 0 at \d+ ms\nedit 2: agent 0 at \d+ ms\nedit 3: agent 0 at \d+ ms\n$`, string(doc))
 
 	ok("screenshot", "[AUDIT] agent=0 op=0x3C result=ALLOW")
 	ok("record 200", "[AUDIT] agent=0 op=0x3D result=ALLOW")
@@ -178,6 +188,28 @@ func TestAgentSysEachOpFromGuest(t *testing.T) {
 	require.Contains(t, out, "[AgentSys] FS_STAT denied: Capability not granted\n")
 	out = guestOp(t, m, "-a 77 stat /tmp")
 	require.Contains(t, out, "[AgentSys] FS_STAT denied: Agent not registered\n")
+	out = guestOp(t, m, "-a 2 list /tmp/files/../../etc")
+	require.Contains(t, out, "status=PermissionDenied\n[AgentSys] FS_LIST denied: Path outside allowed scope\n")
+
+	// The assistant may do 20 ops a second: guests starting one after the
+	// other within microseconds of machine time hit the limit, and the
+	// reply carries the retry-after.
+	limited := regexp.MustCompile(`(?s)^status=ResourceLimit\nretry_after_ms=(\d+)\n` +
+		`\[AgentSys\] FS_STAT denied: Rate limit exceeded \(retry after (\d+) ms\)\n` +
+		`\[AUDIT\] agent=5 op=0x33 result=DENY\n`)
+	for i := 0; ; i++ {
+		require.LessOrEqual(t, i, 20, "no rate limit after %d ops", i)
+		out = guestOp(t, m, "-a 5 stat /tmp")
+		if sm := limited.FindStringSubmatch(out); sm != nil {
+			require.Equal(t, 20, i, "limited after %d ops", i)
+			require.Equal(t, sm[1], sm[2])
+			require.NotEqual(t, "0", sm[1])
+			break
+		}
+		require.True(t, strings.HasPrefix(out, "status=OK\n"), "op %d:\n%s", i, out)
+	}
+	last := m.AgentSys().Audit()
+	require.Equal(t, "ResourceLimit: Rate limit exceeded", last[len(last)-1].Result)
 }
 
 // fbPattern is the colour fbdraw draws at (x, y) (guest/fbdraw.c).
@@ -271,13 +303,188 @@ func TestAgentSysRecordFromGuest(t *testing.T) {
 	}
 }
 
+// TestAgentSysShellSelfTests: every opcode runs from the shell as
+// test_agent through the dispatcher and passes its check.
 func TestAgentSysShellSelfTests(t *testing.T) {
 	m := bootAgentSys(t, nil)
-	for _, sub := range []string{"test-fs-list", "test-fs-read", "test-fs-write", "test-fs-stat", "test-fs-create",
-		"test-fs-delete", "test-audio-play", "test-screenshot", "test-record"} {
-		out := sh(t, m, "agentsys "+sub)
-		require.True(t, strings.HasPrefix(out, "[AgentSys] Testing "), "%s:\n%s", sub, out)
-		require.True(t, strings.HasSuffix(out, "[AgentSys] Test PASSED\n"), "%s:\n%s", sub, out)
+	sh(t, m, "run /bin/fbdraw")
+	covered := map[byte]bool{}
+	for _, c := range []struct {
+		sub, first string
+		op         byte
+	}{
+		{"test-fs-list", "Testing FS_LIST on /tmp/", agentsys.OpFsList},
+		{"test-fs-read", "Testing FS_READ on /tmp/agentsys/test.txt", agentsys.OpFsRead},
+		{"test-fs-write", "Testing FS_WRITE on /tmp/agentsys/test.txt", agentsys.OpFsWrite},
+		{"test-fs-stat", "Testing FS_STAT on /tmp/agentsys", agentsys.OpFsStat},
+		{"test-fs-create", "Testing FS_CREATE on /tmp/agentsys/test_created.txt", agentsys.OpFsCreate},
+		{"test-fs-delete", "Testing FS_DELETE on /tmp/agentsys/test_delete.txt", agentsys.OpFsDelete},
+		{"test-audio-play", "Testing AUDIO_PLAY track=42", agentsys.OpAudioPlay},
+		{"test-audio-stop", "Testing AUDIO_STOP", agentsys.OpAudioStop},
+		{"test-audio-volume", "Testing AUDIO_VOLUME level=50", agentsys.OpAudioVolume},
+		{"test-doc-new", "Testing DOC_NEW on /tmp/docs/test_doc.md", agentsys.OpDocNew},
+		{"test-doc-edit", "Testing DOC_EDIT on /tmp/docs/test_doc.md", agentsys.OpDocEdit},
+		{"test-doc-save", "Testing DOC_SAVE on /tmp/docs/test_doc.md", agentsys.OpDocSave},
+		{"test-screenshot", "Testing SCREENSHOT", agentsys.OpScreenshot},
+		{"test-record", "Testing RECORD duration=1000ms", agentsys.OpRecord},
+	} {
+		n := len(m.AgentSys().Audit())
+		out := sh(t, m, "agentsys "+c.sub)
+		l := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		require.GreaterOrEqual(t, len(l), 4, "%s:\n%s", c.sub, out)
+		require.Equal(t, "[AgentSys] "+c.first, l[0], c.sub)
+		require.Equal(t, fmt.Sprintf("[AUDIT] agent=65535 op=0x%02X result=ALLOW", c.op), l[len(l)-2], "%s:\n%s", c.sub, out)
+		require.Equal(t, "[AgentSys] Test PASSED", l[len(l)-1], "%s:\n%s", c.sub, out)
+		recs := m.AgentSys().Audit()[n:]
+		last := recs[len(recs)-1]
+		require.Equal(t, c.op, last.Op, c.sub)
+		require.Equal(t, uint16(0xFFFF), last.Agent, c.sub)
+		require.True(t, last.Allowed, c.sub)
+		require.Equal(t, "OK", last.Result, c.sub)
+		covered[c.op] = true
+	}
+	for op := agentsys.OpFsList; op <= agentsys.OpRecord; op++ {
+		require.True(t, covered[op], "op 0x%02X has no shell self-test", op)
+	}
+}
+
+// TestAgentSysShellLines: the spec's lines of agentsys status, audit and
+// the unknown subcommand, through the machine's shell; the audit shows
+// the guest's operations with the machine time the log records.
+func TestAgentSysShellLines(t *testing.T) {
+	m := bootAgentSys(t, nil)
+	guestOp(t, m, "-a 4 stat /tmp") // denied: music_agent has no FsBasic
+	guestOp(t, m, "stat /tmp")
+	out := sh(t, m, "agentsys status")
+	require.True(t, strings.HasPrefix(out, `[AgentSys] Status:
+  Registered agents: 7
+    - system (ID=0, enabled=yes)
+    - agentd (ID=1, enabled=yes)
+    - files_agent (ID=2, enabled=yes)
+    - docs_agent (ID=3, enabled=yes)
+    - music_agent (ID=4, enabled=yes)
+    - assistant (ID=5, enabled=yes)
+    - test_agent (ID=65535, enabled=yes)
+  Total operations: 2
+`), out)
+
+	logs := readAgentSysAuditLog(t, m)
+	require.Len(t, logs, 2)
+	require.Equal(t, asAuditKey{Agent: 4, Op: "0x33", Allowed: false, Result: "PermissionDenied: Capability not granted"}, logs[0].key())
+	require.Equal(t, asAuditKey{Agent: 0, Op: "0x33", Allowed: true, Result: "OK"}, logs[1].key())
+	require.Positive(t, logs[0].TimestampUs)
+	require.Greater(t, logs[1].TimestampUs, logs[0].TimestampUs)
+	require.Equal(t, fmt.Sprintf("[AgentSys] Recent audit records:\n"+
+		"  agent=4 op=0x33 ts=%d allowed=false\n  agent=0 op=0x33 ts=%d allowed=true\n",
+		logs[0].TimestampUs, logs[1].TimestampUs), sh(t, m, "agentsys audit"))
+
+	require.True(t, strings.HasPrefix(sh(t, m, "agentsys list"), "[AgentSys] Registered agents:\n"))
+	require.Contains(t, sh(t, m, "agentsys policy"),
+		"  files_agent (ID=2): enabled=yes caps=FsBasic scope=/tmp/files/ max_file_size=1048576 bytes max_ops_per_sec=100\n")
+	help := sh(t, m, "agentsys help")
+	for _, sub := range []string{"status", "list", "audit", "policy", "test-fs-list", "test-fs-read", "test-fs-write",
+		"test-fs-stat", "test-fs-create", "test-fs-delete", "test-audio-play", "test-screenshot", "test-record"} {
+		require.Contains(t, help, "  "+sub+" ", sub)
+	}
+	require.Equal(t, "Unknown agentsys subcommand. Use 'agentsys help' for usage.\n", sh(t, m, "agentsys bogus"))
+	_, err := m.Shell().Exec("agentsys audit x")
+	require.ErrorContains(t, err, "usage: agentsys ")
+}
+
+// asAuditKey is the part of an audit log line a test compares.
+type asAuditKey struct {
+	Agent   uint16
+	Op      string
+	Allowed bool
+	Result  string
+}
+
+type asAuditLogLine struct {
+	Seq         uint64 `json:"seq"`
+	Agent       uint16 `json:"agent"`
+	Op          string `json:"op"`
+	TimestampUs int64  `json:"timestamp_us"`
+	Allowed     bool   `json:"allowed"`
+	Result      string `json:"result"`
+}
+
+func (l asAuditLogLine) key() asAuditKey { return asAuditKey{l.Agent, l.Op, l.Allowed, l.Result} }
+
+// readAgentSysAuditLog parses /var/log/agentsys-audit.jsonl.
+func readAgentSysAuditLog(t *testing.T, m *kernel.Machine) []asAuditLogLine {
+	t.Helper()
+	b, err := m.FS().ReadFile("/var/log/agentsys-audit.jsonl")
+	require.NoError(t, err)
+	var out []asAuditLogLine
+	for _, l := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var a asAuditLogLine
+		require.NoError(t, json.Unmarshal([]byte(l), &a), l)
+		require.Equal(t, uint64(len(out)+1), a.Seq)
+		out = append(out, a)
+	}
+	return out
+}
+
+// TestAgentSysGuestBadPathsAndAuditLog: from a guest, empty and invalid
+// UTF-8 paths are InvalidFormat and write nothing; an agent with an
+// unrestricted scope cannot overwrite, truncate or delete the audit log;
+// every one of these is audited, in the ring and the log.
+func TestAgentSysGuestBadPathsAndAuditLog(t *testing.T) {
+	m := bootAgentSys(t, nil)
+	hexFrame := func(op byte, payload []byte) string {
+		return hex.EncodeToString(agentsys.EncodeFrame(op, 0, agentsys.Token(agentsys.AgentSystem), payload))
+	}
+	for _, c := range []struct{ name, frame string }{
+		{"empty path", hexFrame(agentsys.OpFsWrite, agentsys.WritePayload("", 0, []byte("x")))},
+		{"invalid UTF-8", hexFrame(agentsys.OpFsWrite, agentsys.WritePayload("/tmp/\xff\xfe", 0, []byte("x")))},
+		{"invalid UTF-8 create", hexFrame(agentsys.OpFsCreate, agentsys.CreatePayload("/tmp/\xc3", true))},
+	} {
+		out := guestOp(t, m, "raw "+c.frame)
+		require.True(t, strings.HasPrefix(out, "status=InvalidFormat\n"), "%s:\n%s", c.name, out)
+		require.Contains(t, out, "[AUDIT] agent=0 op=0x3", c.name)
+		require.Contains(t, out, " result=DENY\n", c.name)
+		require.Contains(t, out, "exit status 3\n", c.name)
+	}
+	ents, err := m.FS().ReadDir("/tmp")
+	require.NoError(t, err)
+	for _, e := range ents {
+		require.True(t, utf8.ValidString(e.Name), "a bad path made %q", e.Name)
+	}
+
+	before, err := m.FS().ReadFile("/var/log/agentsys-audit.jsonl")
+	require.NoError(t, err)
+	for _, c := range []string{
+		"write /var/log/agentsys-audit.jsonl 0 {}",
+		"-a 1 write /var/log/agentsys-audit.jsonl 0 {}",
+		"delete /var/log/agentsys-audit.jsonl",
+		"create /var/log/agentsys-audit.jsonl",
+	} {
+		out := guestOp(t, m, c)
+		require.True(t, strings.HasPrefix(out, "status=PermissionDenied\n"), "%s:\n%s", c, out)
+		require.Contains(t, out, " denied: Audit log is append-only\n", c)
+	}
+	out := guestOp(t, m, "read /var/log/agentsys-audit.jsonl 0 9")
+	require.Contains(t, out, "data={\"seq\":1,\n", out)
+
+	logs := readAgentSysAuditLog(t, m)
+	after, err := m.FS().ReadFile("/var/log/agentsys-audit.jsonl")
+	require.NoError(t, err)
+	require.True(t, bytes.HasPrefix(after, before), "the audit log was rewritten")
+	require.Len(t, logs, 3+4+1)
+	for i, l := range logs[:7] {
+		require.False(t, l.Allowed, i)
+		if i < 3 {
+			require.True(t, strings.HasPrefix(l.Result, "InvalidFormat: "), l.Result)
+		} else {
+			require.Equal(t, "PermissionDenied: Audit log is append-only", l.Result)
+		}
+	}
+	require.Equal(t, uint16(1), logs[4].Agent)
+	ring := m.AgentSys().Audit()
+	require.Len(t, ring, len(logs))
+	for i, r := range ring {
+		require.Equal(t, logs[i].key(), asAuditKey{r.Agent, fmt.Sprintf("0x%02X", r.Op), r.Allowed, r.Result}, i)
+		require.Equal(t, logs[i].TimestampUs, r.Time.Microseconds(), i)
 	}
 }
 
