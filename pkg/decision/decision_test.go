@@ -355,3 +355,40 @@ func TestDriftHysteresis(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out.String(), "[DRIFT WARNING]"))
 	assert.Equal(t, "[DRIFT WARNING] confidence: delta=-105.00\n", strings.SplitAfter(out.String(), "\n")[0])
 }
+
+// TestTraceJSONFields checks a decision log line against the field names
+// of SIS-SPEC.md section 7 (DecisionTrace, its telemetry, system state,
+// policy checks and alternatives).
+func TestTraceJSONFields(t *testing.T) {
+	tm := trainModel(t, "1.0.0", 1)
+	fs := afero.NewMemMapFs()
+	r := NewRecorder(Config{Fs: fs})
+	r.Record(decide(tm, DemoInputs(2)[1], time.Second, true))
+	require.NoError(t, r.Flush())
+	data, err := afero.ReadFile(fs, DefaultLogPath)
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(data), "\n"), "one line per decision")
+	var tr map[string]any
+	require.NoError(t, json.Unmarshal(data, &tr))
+	keys := func(m map[string]any) []string {
+		var out []string
+		for k := range m {
+			out = append(out, k)
+		}
+		return out
+	}
+	assert.ElementsMatch(t, []string{"trace_id", "timestamp_us", "model_version", "model_hash", "telemetry",
+		"features", "system_state", "hidden_activations", "policy_checks", "predictions", "chosen_action",
+		"confidence", "alternatives", "was_executed", "was_overridden", "override_reason"}, keys(tr))
+	assert.Subset(t, keys(tr["telemetry"].(map[string]any)), []string{"mem_pressure", "deadline_misses", "cpu_usage", "network_latency"})
+	assert.ElementsMatch(t, []string{"uptime_ms", "heap_used", "processes_running"}, keys(tr["system_state"].(map[string]any)))
+	check := tr["policy_checks"].([]any)[0].(map[string]any)
+	assert.ElementsMatch(t, []string{"check_name", "passed", "value", "threshold"}, keys(check))
+	alts := tr["alternatives"].([]any)
+	require.Len(t, alts, 3, "top-3 alternatives")
+	assert.ElementsMatch(t, []string{"action", "confidence"}, keys(alts[0].(map[string]any)))
+	assert.Equal(t, float64(1), tr["trace_id"])
+	assert.Equal(t, float64(1000000), tr["timestamp_us"])
+	assert.Len(t, tr["hidden_activations"], 1, "one hidden layer")
+	assert.Len(t, tr["predictions"], model.NumActions)
+}

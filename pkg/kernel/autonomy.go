@@ -205,16 +205,13 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	}
 	out := decision.Output(inf)
 	version, hash := l.Version, l.Hash
-	id := a.rec.Stats().Recorded + 1 // the id Record gives this trace
+	id := a.rec.NextID() // the id Record gives this trace
 	var routed bool
 	if live && a.shadow != nil {
 		res := a.shadow.Decide(id, features, out)
 		if res.UseShadow {
 			out, routed = res.Shadow, true
-			version = a.shadow.Stats().Version
-			if _, h, err := shadow.FromRegistry(a.models).Lookup(version); err == nil {
-				hash = h
-			}
+			version, hash = res.Version, res.Hash
 		}
 	}
 	if live {

@@ -18,6 +18,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/model"
 	"github.com/sis-kernel/sissim/pkg/sched"
+	"github.com/sis-kernel/sissim/pkg/shadow"
 )
 
 // bootAuto boots a deterministic machine with the default root image and
@@ -402,6 +403,10 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	prev := tickState{}
 	for i, tr := range traces {
 		require.Equal(t, uint64(i+1), tr.TraceID)
+		if i > 0 {
+			// One decision per 500 ms of machine time, none skipped.
+			require.Equal(t, uint64(AutonomyTick/time.Microsecond), tr.TimestampUs-traces[i-1].TimestampUs, "trace %d", tr.TraceID)
+		}
 		k := tr.TimestampUs * 1000 / uint64(AutonomyTick)
 		st, ok := states[k]
 		require.True(t, ok, "trace %d at %d us is at a tick", tr.TraceID, tr.TimestampUs)
@@ -439,6 +444,12 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 
 	out = sh(t, m, "autoctl audit last 1")
 	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 1 (memhog,")
+	require.Regexp(t, `\n  Input:   mem_pressure=0\.\d{3} deadline_misses=0\.000 cpu_usage=`, out)
+	require.Contains(t, out, "  Output:  reclaim_memory conf=")
+	out = sh(t, m, "autoctl audit stats")
+	require.Contains(t, out, fmt.Sprintf("Autonomy Audit Statistics:\n  Decisions: %d (executed 1, overridden 0)\n", len(traces)))
+	require.Contains(t, out, fmt.Sprintf("  none: %d\n  reclaim_memory: 1\n", len(traces)-1))
+	require.Contains(t, out, "  Average reward: ")
 
 	out = sh(t, m, "tracectl export --all")
 	require.Contains(t, out, "Incident bundle exported to: /incidents/INC-20260101-001.json")
@@ -446,11 +457,23 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	require.NoError(t, err)
 	var b decision.Bundle
 	require.NoError(t, json.Unmarshal(bundle, &b))
-	require.Len(t, b.Traces, len(traces))
-	require.Equal(t, "v1.0.0", b.ModelInfo.Version)
+	// The bundle's values are the machine's own.
+	require.Equal(t, "INC-20260101-001", b.IncidentID)
+	require.Equal(t, m.wallTime().UTC().Format(time.RFC3339Nano), b.ExportedAt)
+	require.Equal(t, traces, b.Traces, "the bundle holds the logged traces")
+	act := m.sis().svc.models.Active()
+	require.Equal(t, decision.ModelInfo{Version: "v1.0.0", Hash: act.Hash,
+		LoadedAt: m.epoch.Add(act.LoadedAt).UTC().Format(time.RFC3339Nano)}, b.ModelInfo)
 	require.Equal(t, last.ModelHash, b.ModelInfo.Hash)
-	require.Equal(t, uint64(budget), b.SystemSnapshot.HeapStats["budget_bytes"])
-	require.NotEmpty(t, b.SystemSnapshot.Logs)
+	require.Equal(t, uint64(m.Now()/time.Millisecond), b.SystemSnapshot.UptimeMs)
+	ms := m.MemStats()
+	require.Equal(t, map[string]uint64{"mapped_bytes": ms.Mapped, "peak_bytes": ms.Peak, "budget_bytes": budget,
+		"allocs": ms.Allocs, "frees": ms.Frees, "failures": ms.Failures}, b.SystemSnapshot.HeapStats)
+	require.GreaterOrEqual(t, ms.Peak, last.Telemetry.MemUsedBytes)
+	require.Len(t, b.SystemSnapshot.Logs, len(traces), "one loop log line per decision")
+	require.Contains(t, b.SystemSnapshot.Logs[len(traces)-1], fmt.Sprintf("id=%d reclaim_memory", last.TraceID))
+	require.Equal(t, strings.Split(m.Features().String(), ","), b.Config.Features)
+	require.Contains(t, b.Config.Features, FeatureDecisionTraces)
 
 	sh(t, m, "autoctl export-decisions --format json --output /tmp/decisions.json")
 	out = sh(t, m, "autoctl replay-decisions --input /tmp/decisions.json")
@@ -493,10 +516,17 @@ func TestAutonomyDriftAlertEntersSafeMode(t *testing.T) {
 	}
 	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
 	out := sh(t, m, "run memhog 60 1 250")
-	warn := strings.Index(out, "[DRIFT WARNING] confidence: delta=")
-	alert := strings.Index(out, "[DRIFT ALERT] confidence: baseline=800, current=")
-	safe := strings.Index(out, "[SAFE MODE] entered: drift alert")
-	require.True(t, warn >= 0 && alert > warn && safe > alert, "%s", out)
+	// v1.0.0's ten decisions average more than 100 above the baseline
+	// (|avg - baseline| > 100: a warning, see docs/decisions.md); the
+	// low-confidence model then drags the average down through the
+	// baseline (re-arming the monitor) to a warning below it, then to the
+	// alert, which enters safe mode.
+	drift := regexp.MustCompile(`(?m)^\[(DRIFT|SAFE MODE).*$`).FindAllString(out, -1)
+	require.Len(t, drift, 4, "%q", drift)
+	require.Regexp(t, `^\[DRIFT WARNING\] confidence: delta=1\d\d\.\d\d$`, drift[0])
+	require.Regexp(t, `^\[DRIFT WARNING\] confidence: delta=-1\d\d\.\d\d$`, drift[1])
+	require.Regexp(t, `^\[DRIFT ALERT\] confidence: baseline=800, current=5\d\d\.\d\d, delta=-2\d\d\.\d\d$`, drift[2])
+	require.True(t, strings.HasPrefix(drift[3], "[SAFE MODE] entered: drift alert (confidence 5"), drift[3])
 	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (drift alert")
 
 	traces, _ := readTraces(t, m)
@@ -568,16 +598,36 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 
 func TestAutonomyBadInput(t *testing.T) {
 	m := bootServices(t, Config{})
-	for _, line := range []string{
-		"autoctl", "autoctl on now", "autoctl frob", "autoctl safe-mode maybe", "autoctl audit last 0",
-		"autoctl audit last x", "autoctl audit", "autoctl export-decisions --format xml --output /tmp/x",
-		"autoctl export-decisions --output /tmp/x", "autoctl replay-decisions", "autoctl replay-decisions --input /nonexistent",
-		"shadowctl promote", "shadowctl threshold 0", "shadowctl threshold -5",
+	usage := "error: usage: autoctl on|off|status|safe-mode on|off|audit last N|"
+	for _, c := range []struct{ line, want string }{
+		{"autoctl", usage},
+		{"autoctl on now", usage},
+		{"autoctl frob", `error: autoctl: unknown subcommand "frob"`},
+		{"autoctl safe-mode maybe", usage},
+		{"autoctl audit last 0", `error: autoctl: audit last: N must be 1..1024, got "0"`},
+		{"autoctl audit last x", `got "x"`},
+		{"autoctl audit", usage},
+		{"autoctl export-decisions --format xml --output /tmp/x", `format "xml" is not supported (json)`},
+		{"autoctl export-decisions --output /tmp/x", usage},
+		{"autoctl replay-decisions", usage},
+		{"autoctl replay-decisions --input /nonexistent", "open /nonexistent: No such file or directory"},
+		// Promote without a shadow, thresholds out of range, unknown versions.
+		{"shadowctl promote", "error: shadow: promote: no shadow model is enabled (shadowctl enable <version>)"},
+		{"llmctl shadow-promote", "no shadow model is enabled"},
+		{"shadowctl threshold 0", "error: shadow: threshold 0 out of range 1..1000000"},
+		{"shadowctl threshold -5", "threshold -5 out of range 1..1000000"},
+		{"shadowctl threshold 1000001", "threshold 1000001 out of range 1..1000000"},
+		{"shadowctl threshold lots", `"lots" is not a number`},
+		{"shadowctl mode canary10", "no shadow model is enabled"},
+		{"shadowctl enable v9.9.9", "model v9.9.9: no package at /models/v9.9.9"},
+		{"llmctl shadow-deploy --id v9.9.9 --traffic 10", "model v9.9.9"},
+		{"llmctl shadow-traffic --percent 150", "traffic 150% out of range 0..100"},
 	} {
-		out, err := m.Shell().Exec(line)
-		require.Error(t, err, "%s: %s", line, out)
-		require.NotEmpty(t, out, line)
+		out, err := m.Shell().Exec(c.line)
+		require.Error(t, err, "%s: %s", c.line, out)
+		require.Contains(t, out, c.want, c.line)
 	}
+	require.Contains(t, sh(t, m, "shadowctl status"), "  Threshold: 50\n", "bad thresholds change nothing")
 	// A malformed file and one naming an unknown model version.
 	require.NoError(t, m.fs.WriteFile("/tmp/bad.json", []byte(`{"format": "sissim-decisions/1", "decisions": [`), 0o644))
 	out, err := m.Shell().Exec("autoctl replay-decisions --input /tmp/bad.json")
@@ -586,7 +636,7 @@ func TestAutonomyBadInput(t *testing.T) {
 	require.NoError(t, m.fs.WriteFile("/tmp/unknown.json", []byte(`{"format": "sissim-decisions/1", "decisions": [{"trace_id": 1, "model_version": "v9.9.9", "features": [0,0,0,0,0,0], "predictions": [1,0,0,0]}]}`), 0o644))
 	out, err = m.Shell().Exec("autoctl replay-decisions --input /tmp/unknown.json")
 	require.Error(t, err)
-	require.Contains(t, out, `"v9.9.9"`)
+	require.Contains(t, out, `error: autoctl: replay-decisions: replay: trace 1: model version "v9.9.9": `)
 	out, err = m.Shell().Exec("tracectl demo 3")
 	require.Error(t, err)
 	require.Contains(t, out, "no active model")
@@ -605,4 +655,195 @@ func TestAutonomyBadInput(t *testing.T) {
 		require.False(t, tr.WasExecuted)
 		require.Equal(t, "demo input: not executed", tr.OverrideReason)
 	}
+	// A recorded hash that is not the model's: replay names the decision
+	// and does not count it as reproduced.
+	sh(t, m, "autoctl export-decisions --format json --output /tmp/demo.json")
+	require.Equal(t, "Replay: 3/3 decisions reproduced\n", sh(t, m, "autoctl replay-decisions --input /tmp/demo.json"))
+	data, err := m.fs.ReadFile("/tmp/demo.json")
+	require.NoError(t, err)
+	require.NoError(t, m.fs.WriteFile("/tmp/tampered.json", bytes.Replace(data, []byte(traces[1].ModelHash), []byte("00ff"), 1), 0o644))
+	out, err = m.Shell().Exec("autoctl replay-decisions --input /tmp/tampered.json")
+	require.Error(t, err)
+	require.Contains(t, out, "Replay: 2/3 decisions reproduced\n  trace 1: model v1.0.0 hash ")
+}
+
+// loopTick is the machine's state right after a decision of the loop.
+type loopTick struct {
+	misses  uint64
+	live    int
+	budgets map[int]uint64 // pid -> CBS budget
+}
+
+// runLoop switches the loop on with model v1.0.0, runs the processes
+// argvs to their end, and returns the logged traces and the machine's
+// state after each decision, by tick (machine time / AutonomyTick). The
+// test's timer is registered after the loop's, so at each tick it runs
+// after the decision.
+func runLoop(t *testing.T, m *Machine, argvs ...[]string) ([]decision.DecisionTrace, map[uint64]loopTick, []*Process) {
+	t.Helper()
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	var procs []*Process
+	for _, argv := range argvs {
+		procs = append(procs, spawn(t, m, argv...))
+	}
+	ticks := map[uint64]loopTick{}
+	every(m, AutonomyTick, func() {
+		st := loopTick{misses: m.sched.Misses(), budgets: map[int]uint64{}}
+		for _, p := range procs {
+			if !p.exited {
+				st.live++
+				st.budgets[p.PID] = p.srv.BudgetNs
+			}
+		}
+		ticks[m.clock.Now()/uint64(AutonomyTick)] = st
+	})
+	for _, p := range procs {
+		st, err := p.Wait()
+		require.NoError(t, err)
+		require.Equal(t, 0, st.ShellCode(), "pid %d", p.PID)
+	}
+	traces, _ := readTraces(t, m)
+	require.NotEmpty(t, traces)
+	return traces, ticks, procs
+}
+
+// budgetPID parses the pid out of an executed throttle/boost outcome.
+func budgetPID(t *testing.T, m *Machine, id uint64) int {
+	t.Helper()
+	a := m.sis().svc.autonomy
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, e := range a.audit {
+		if e.id == id {
+			mm := regexp.MustCompile(`^executed: pid (\d+) `).FindStringSubmatch(e.outcome)
+			require.NotNil(t, mm, e.outcome)
+			pid, _ := strconv.Atoi(mm[1])
+			return pid
+		}
+	}
+	t.Fatalf("trace %d is not in the audit", id)
+	return 0
+}
+
+// TestAutonomyLoopBoostsMissedDeadlines: twelve periodic tasks overload
+// the processor; the loop's traces carry the scheduler's own deadline
+// miss counts, v1.0.0 chooses boost_deadline, and the executed boost
+// doubles the CBS budget of a task on the machine.
+func TestAutonomyLoopBoostsMissedDeadlines(t *testing.T) {
+	m := bootServices(t, Config{})
+	var argvs [][]string
+	for i := 0; i < 12; i++ {
+		argvs = append(argvs, []string{"deadline", "20", "10", "100"})
+	}
+	traces, ticks, _ := runLoop(t, m, argvs...)
+	compared, boosted := 0, 0
+	var prev loopTick
+	for i, tr := range traces {
+		k := tr.TimestampUs * 1000 / uint64(AutonomyTick)
+		st, ok := ticks[k]
+		require.True(t, ok, "trace %d at a tick", tr.TraceID)
+		if i == 0 {
+			prev = loopTick{live: st.live}
+		}
+		// The scheduler's total drops the misses of servers that leave:
+		// compare windows in which no task ended.
+		if st.live == prev.live && st.live == len(argvs) {
+			require.Equal(t, st.misses-prev.misses, tr.Telemetry.DeadlineMisses, "trace %d", tr.TraceID)
+			require.Equal(t, min(float32(tr.Telemetry.DeadlineMisses)/10, 1), tr.Features[model.FeatureDeadlineMisses])
+			if tr.Telemetry.DeadlineMisses > 0 {
+				compared++
+			}
+		}
+		prev = st
+		require.Equal(t, model.ReferencePolicy(tr.Features), tr.ChosenAction)
+		if tr.ChosenAction != model.ActionBoostDeadline || !tr.WasExecuted {
+			continue
+		}
+		boosted++
+		pid := budgetPID(t, m, tr.TraceID)
+		require.Equal(t, uint64(2*sched.DefaultProcessWCET), st.budgets[pid], "trace %d boosted pid %d", tr.TraceID, pid)
+		if next, ok := ticks[k+1]; ok && next.live > 0 {
+			if b, ok := next.budgets[pid]; ok {
+				require.Equal(t, uint64(2*sched.DefaultProcessWCET), b, "the boost lasts %s", ActionHold)
+			}
+		}
+	}
+	require.Positive(t, compared, "windows with deadline misses, matched against the scheduler")
+	require.Positive(t, boosted, "the loop executed a boost")
+	require.Contains(t, sh(t, m, "autoctl audit stats"), "boost_deadline: ")
+}
+
+// TestAutonomyLoopThrottlesCPUHogs: two CPU-bound processes saturate the
+// processor; v1.0.0 chooses throttle_cpu and the executed throttle halves
+// the CBS budget of a hog on the machine.
+func TestAutonomyLoopThrottlesCPUHogs(t *testing.T) {
+	m := bootServices(t, Config{})
+	traces, ticks, _ := runLoop(t, m, []string{"alu_loop", "100000000"}, []string{"alu_loop", "100000000"})
+	throttled := 0
+	for _, tr := range traces {
+		st := ticks[tr.TimestampUs*1000/uint64(AutonomyTick)]
+		require.Equal(t, model.ReferencePolicy(tr.Features), tr.ChosenAction)
+		if tr.ChosenAction != model.ActionThrottleCPU || !tr.WasExecuted {
+			continue
+		}
+		throttled++
+		require.Equal(t, float32(1), tr.Features[model.FeatureCPUUsage])
+		require.Equal(t, 2, tr.Telemetry.RunQueue)
+		pid := budgetPID(t, m, tr.TraceID)
+		require.Equal(t, uint64(sched.DefaultProcessWCET/2), st.budgets[pid], "trace %d throttled pid %d", tr.TraceID, pid)
+	}
+	require.Positive(t, throttled, "the loop executed a throttle")
+}
+
+// TestAutonomyCanaryThroughLLMCtl: llmctl shadow-* and shadowctl drive the
+// same agent; canary decisions are executed by the shadow and traced under
+// its version and hash, 10% of them chosen by shadow.Routed; replay
+// reproduces the decisions of both models.
+func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
+	m := bootServices(t, Config{})
+	reg := m.sis().svc.models
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+	require.Equal(t, "Shadow deployed: v1.1.0 (traffic 100%, mode CanaryFull)\n", sh(t, m, "llmctl shadow-deploy --id v1.1.0 --traffic 100"))
+	st := sh(t, m, "shadowctl status")
+	require.Contains(t, st, "Shadow Agent Status:\n  Mode: CanaryFull\n  Decisions: 0\n  Divergences: 0 (0.00%)\n  Shadow Model: v1.1.0\n")
+	require.Equal(t, st, sh(t, m, "llmctl shadow-status"), "one agent behind both commands")
+	shadowHash := reg.Shadow().Hash
+	activeHash := reg.Active().Hash
+	require.NotEqual(t, shadowHash, activeHash)
+
+	sh(t, m, "autoctl on; run memhog 8 1 250")
+	full, _ := readTraces(t, m)
+	require.NotEmpty(t, full)
+	for _, tr := range full {
+		require.Equal(t, "v1.1.0", tr.ModelVersion, "CanaryFull: the shadow decides")
+		require.Equal(t, shadowHash, tr.ModelHash)
+	}
+	require.Contains(t, sh(t, m, "llmctl shadow-status"), fmt.Sprintf("  Decisions: %d\n", len(full)))
+
+	require.Equal(t, "Shadow mode set to: CanaryPartial\n", sh(t, m, "shadowctl mode canary10"))
+	require.Contains(t, sh(t, m, "llmctl shadow-status"), "  Canary Traffic: 10%")
+	sh(t, m, "run memhog 60 1 250")
+	traces, _ := readTraces(t, m)
+	routed := 0
+	for _, tr := range traces[len(full):] {
+		want := "v1.0.0"
+		if shadow.Routed(tr.TraceID, 10) {
+			want = "v1.1.0"
+			routed++
+		}
+		require.Equal(t, want, tr.ModelVersion, "trace %d", tr.TraceID)
+	}
+	require.Positive(t, routed)
+	require.Less(t, routed, len(traces)-len(full))
+	cmp := sh(t, m, "llmctl shadow-compare")
+	require.Contains(t, cmp, "Shadow Comparison (v1.1.0 vs production, mode CanaryPartial):\n")
+	require.Contains(t, cmp, "(executed by shadow)")
+
+	sh(t, m, "autoctl off; autoctl export-decisions --format json --output /tmp/canary.json")
+	require.Equal(t, fmt.Sprintf("Replay: %d/%d decisions reproduced\n", len(traces), len(traces)),
+		sh(t, m, "autoctl replay-decisions --input /tmp/canary.json"))
+
+	require.Equal(t, "Shadow retired: v1.1.0\n", sh(t, m, "llmctl shadow-retire"))
+	require.Contains(t, sh(t, m, "shadowctl status"), "  Mode: Disabled\n")
+	require.Nil(t, reg.Shadow())
 }
