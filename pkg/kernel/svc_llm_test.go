@@ -54,8 +54,12 @@ func fileSpans(t testing.TB, m *kernel.Machine) []*tracepb.Span {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			var req coltracepb.ExportTraceServiceRequest
-			require.NoError(t, protojson.Unmarshal(sc.Bytes(), &req))
+			// protojson reads the line as the OTLP request type; the
+			// OTLP/JSON reading (hex ids) gives the spans.
+			var raw coltracepb.ExportTraceServiceRequest
+			require.NoError(t, protojson.Unmarshal(sc.Bytes(), &raw))
+			req, err := otel.DecodeRequest(sc.Bytes())
+			require.NoError(t, err)
 			for _, rs := range req.ResourceSpans {
 				for _, ss := range rs.ScopeSpans {
 					spans = append(spans, ss.Spans...)
@@ -191,17 +195,23 @@ func TestOTelBadEndpoint(t *testing.T) {
 // TestOTelDeterministic: two machines with the same seed and commands
 // write byte-identical span files.
 func TestOTelDeterministic(t *testing.T) {
-	run := func() []byte {
-		m := bootServices(t, 42)
+	run := func(seed uint64) []byte {
+		m := bootServices(t, seed)
 		exec(t, m, "otelctl enable-tracing; llmctl load; llmctl budget --wcet-cycles 500000 --period-ns 2000000")
 		exec(t, m, "llminfer 'test prompt'; llminfer the scheduler --max-tokens 12; otelctl export-traces")
 		data, err := afero.ReadFile(m.FS().Afero(), otel.SpansFile)
 		require.NoError(t, err)
 		return data
 	}
-	a, b := run(), run()
+	a, b := run(42), run(42)
 	require.NotEmpty(t, a)
 	require.Equal(t, a, b)
+	// The ids come from the seed: another seed gives other ids (and the
+	// same spans otherwise).
+	c := run(43)
+	require.NotEqual(t, a, c)
+	idRe := regexp.MustCompile(`"(trace|span|parentSpan)Id":"[0-9a-f]+"`)
+	require.Equal(t, idRe.ReplaceAll(a, nil), idRe.ReplaceAll(c, nil))
 	// Span ids are the seeded generator's, not zero.
 	require.NotContains(t, string(a), `"spanId":"`+hex.EncodeToString(make([]byte, 8))+`"`)
 	require.True(t, strings.HasSuffix(string(a), "\n"))

@@ -37,6 +37,7 @@ func startOTel(m *Machine) (string, error) {
 			s := t.Start("agentsys."+agentsys.OpName(r.Op), nil, r.Time,
 				otel.Int("agentsys.seq", int64(r.Seq)),
 				otel.Int("agentsys.agent", int64(r.Agent)),
+				otel.Int("agentsys.op", int64(r.Op)),
 				otel.Bool("agentsys.allowed", r.Allowed),
 				otel.String("agentsys.result", r.Result))
 			s.SetKind(otel.KindServer)

@@ -1,14 +1,16 @@
 package otel
 
 import (
-	"bytes"
-	"encoding/json"
+	"strings"
 	"time"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 )
+
+// text makes s valid UTF-8 (protobuf strings must be; names and values
+// may come from guests), replacing bad bytes with U+FFFD.
+func text(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
 
 // Attr is one span or event attribute.
 type Attr struct {
@@ -18,7 +20,7 @@ type Attr struct {
 
 // String returns a string attribute.
 func String(k, v string) Attr {
-	return Attr{k, &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
+	return Attr{k, &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: text(v)}}}
 }
 
 // Int returns an integer attribute.
@@ -36,7 +38,7 @@ func Bool(k string, v bool) Attr {
 	return Attr{k, &commonpb.AnyValue{Value: &commonpb.AnyValue_BoolValue{BoolValue: v}}}
 }
 
-func (a Attr) kv() *commonpb.KeyValue { return &commonpb.KeyValue{Key: a.Key, Value: a.value} }
+func (a Attr) kv() *commonpb.KeyValue { return &commonpb.KeyValue{Key: text(a.Key), Value: a.value} }
 
 func kvs(attrs []Attr) []*commonpb.KeyValue {
 	if len(attrs) == 0 {
@@ -73,7 +75,7 @@ func (t *Tracer) Start(name string, parent *Span, start time.Duration, attrs ...
 		return nil
 	}
 	s := &tracepb.Span{
-		Name:              name,
+		Name:              text(name),
 		Kind:              KindInternal,
 		StartTimeUnixNano: t.unixNano(start),
 		EndTimeUnixNano:   t.unixNano(start),
@@ -127,14 +129,14 @@ func (s *Span) AddEvent(name string, at time.Duration, attrs ...Attr) {
 		return
 	}
 	s.s.Events = append(s.s.Events, &tracepb.Span_Event{
-		Name: name, TimeUnixNano: s.t.unixNano(at), Attributes: kvs(attrs),
+		Name: text(name), TimeUnixNano: s.t.unixNano(at), Attributes: kvs(attrs),
 	})
 }
 
 // SetError marks the span failed with a message.
 func (s *Span) SetError(msg string) {
 	if s != nil {
-		s.s.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR, Message: msg}
+		s.s.Status = &tracepb.Status{Code: tracepb.Status_STATUS_CODE_ERROR, Message: text(msg)}
 	}
 }
 
@@ -151,26 +153,4 @@ func (s *Span) End(end time.Duration) {
 	t := s.t
 	s.t = nil
 	t.record(s.s)
-}
-
-// marshal encodes spans as one OTLP/JSON ExportTraceServiceRequest line
-// (TracesData, the OTLP file format, has the same fields and JSON).
-// protojson's output varies its whitespace on purpose; compacting it with
-// encoding/json keeps the bytes the same from build to build.
-func (t *Tracer) marshal(spans []*tracepb.Span) ([]byte, error) {
-	req := &tracepb.TracesData{ResourceSpans: []*tracepb.ResourceSpans{{
-		Resource:   t.resource,
-		ScopeSpans: []*tracepb.ScopeSpans{{Scope: t.scope, Spans: spans}},
-	}}}
-	raw, err := protojson.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	buf.Grow(len(raw) + 1)
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, err
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
 }

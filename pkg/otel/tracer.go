@@ -11,6 +11,7 @@
 package otel
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -67,25 +68,34 @@ type Config struct {
 // Tracer records spans while tracing is enabled and exports them in
 // batches. It is safe for concurrent use.
 type Tracer struct {
-	cfg      Config
-	resource *resourcepb.Resource
-	scope    *commonpb.InstrumentationScope
+	cfg Config
+	// prefix and suffix enclose a batch's spans in its request.
+	prefix, suffix []byte
 
 	mu      sync.Mutex
 	enabled bool
-	pending []*tracepb.Span
-	file    fileExporter
-	http    *HTTPExporter
-	stats   Stats
+	// pending holds the OTLP/JSON of the ended spans not yet exported,
+	// separated by commas; npending counts them.
+	pending  []byte
+	ends     []int // where each pending span's text ends
+	npending int
+	line     []byte // the request being written (reused)
+	scratch  []byte // protojson's output (reused)
+	file     fileExporter
+	http     *HTTPExporter
+	stats    Stats
 }
 
 // Stats are the tracer's counters.
 type Stats struct {
 	Recorded uint64 // spans ended while tracing was enabled
-	Batches  uint64 // batches exported (file exporter)
+	// Batches counts request lines written to SpansFile (a batch whose
+	// line would not fit in RotateBytes is split in several).
+	Batches uint64
 	// Exported counts spans written to SpansFile.
 	Exported uint64
-	// FileErrors counts failed writes; FileDropped the spans they lost.
+	// FileErrors counts failed writes and span encodings; FileDropped
+	// the spans they lost.
 	FileErrors, FileDropped uint64
 	// Rotations counts moves of SpansFile to OldSpansFile; RotatedOut the
 	// spans that left OldSpansFile because a later rotation replaced it.
@@ -106,11 +116,11 @@ func New(cfg Config) (*Tracer, error) {
 	if cfg.HostName != "" {
 		res.Attributes = append(res.Attributes, String("host.name", cfg.HostName).kv())
 	}
-	t := &Tracer{
-		cfg:      cfg,
-		resource: res,
-		scope:    &commonpb.InstrumentationScope{Name: ScopeName},
+	prefix, suffix, err := envelope(res, &commonpb.InstrumentationScope{Name: ScopeName})
+	if err != nil {
+		return nil, fmt.Errorf("otel: encode the resource: %w", err)
 	}
+	t := &Tracer{cfg: cfg, prefix: prefix, suffix: suffix}
 	t.file.fs = cfg.FS
 	return t, nil
 }
@@ -160,7 +170,7 @@ func (t *Tracer) Stats() Stats {
 func (t *Tracer) Pending() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return len(t.pending)
+	return t.npending
 }
 
 // SetExporter sets the HTTP exporter that receives every batch after the
@@ -195,28 +205,50 @@ func (t *Tracer) Close() {
 func (t *Tracer) Flush() (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := len(t.pending)
+	n := t.npending
 	return n, t.exportLocked()
 }
 
-// exportLocked exports and empties the pending batch.
+// exportLocked exports and empties the pending batch: request lines (the
+// envelope around encoded spans) to the file and, when set, to the HTTP
+// exporter. The batch is one line unless that line would be longer than
+// RotateBytes: it is then split so that every line fits in a file of that
+// size (a single span larger than that still gets a line of its own). It
+// returns the first error; every failure is counted.
 func (t *Tracer) exportLocked() error {
-	if len(t.pending) == 0 {
+	n := t.npending
+	if n == 0 {
 		return nil
 	}
-	spans := t.pending
-	t.pending = nil
-	line, err := t.marshal(spans)
-	if err != nil {
-		t.stats.FileErrors++
-		t.stats.FileDropped += uint64(len(spans))
-		t.stats.LastError = err.Error()
-		return err
+	var first error
+	over := len(t.prefix) + len(t.suffix)
+	for i := 0; i < n; {
+		off := 0
+		if i > 0 {
+			off = t.ends[i-1] + 1 // after the comma
+		}
+		j := i + 1
+		for j < n && over+t.ends[j]-off <= RotateBytes {
+			j++
+		}
+		if err := t.exportLine(t.pending[off:t.ends[j-1]], j-i); err != nil && first == nil {
+			first = err
+		}
+		i = j
 	}
+	t.pending, t.ends, t.npending = t.pending[:0], t.ends[:0], 0
+	return first
+}
+
+// exportLine writes one request of n encoded spans.
+func (t *Tracer) exportLine(spans []byte, n int) error {
+	line := append(append(append(t.line[:0], t.prefix...), spans...), t.suffix...)
+	t.line = line
 	if t.http != nil {
-		t.http.Enqueue(line, len(spans))
+		// The exporter keeps the payload: give it its own copy.
+		t.http.Enqueue(bytes.Clone(line[:len(line)-1]), n)
 	}
-	rotated, out, rotErr, err := t.file.append(line, len(spans))
+	rotated, out, rotErr, err := t.file.append(line, n)
 	if rotated {
 		t.stats.Rotations++
 		t.stats.RotatedOut += uint64(out)
@@ -227,22 +259,36 @@ func (t *Tracer) exportLocked() error {
 	}
 	if err != nil {
 		t.stats.FileErrors++
-		t.stats.FileDropped += uint64(len(spans))
+		t.stats.FileDropped += uint64(n)
 		t.stats.LastError = err.Error()
 		return err
 	}
 	t.stats.Batches++
-	t.stats.Exported += uint64(len(spans))
+	t.stats.Exported += uint64(n)
 	return nil
 }
 
-// record queues a finished span, exporting a full batch.
+// record encodes a finished span and queues it, exporting a full batch.
+// A span that cannot be encoded is dropped and counted.
 func (t *Tracer) record(s *tracepb.Span) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stats.Recorded++
-	t.pending = append(t.pending, s)
-	if len(t.pending) >= BatchSize {
+	mark := len(t.pending)
+	if t.npending > 0 {
+		t.pending = append(t.pending, ',')
+	}
+	var err error
+	if t.pending, err = t.encodeSpan(t.pending, s); err != nil {
+		t.pending = t.pending[:mark]
+		t.stats.FileErrors++
+		t.stats.FileDropped++
+		t.stats.LastError = fmt.Sprintf("otel: encode span %q: %v", s.Name, err)
+		return
+	}
+	t.ends = append(t.ends, len(t.pending))
+	t.npending++
+	if t.npending >= BatchSize {
 		_ = t.exportLocked() // counted in stats
 	}
 }
