@@ -19,6 +19,8 @@ import (
 
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -80,6 +82,10 @@ func decodeOTLP(t testing.TB, line []byte) *coltracepb.ExportTraceServiceRequest
 	require.NoError(t, protojson.Unmarshal(line, &raw), "%s", line)
 	req, err := otel.DecodeRequest(line)
 	require.NoError(t, err, "%s", line)
+	// The OpenTelemetry Collector's own reader accepts it too.
+	td, err := (&ptrace.JSONUnmarshaler{}).UnmarshalTraces(line)
+	require.NoError(t, err, "%s", line)
+	require.Equal(t, td.SpanCount(), countSpans(req))
 	// The OTLP/JSON rules protojson does not follow by itself.
 	require.Regexp(t, `^\{"resourceSpans":\[\{"resource":`, string(line))
 	require.NotRegexp(t, `"(traceId|spanId|parentSpanId)":"[^"]*[^0-9a-f"][^"]*"`, string(line))
@@ -97,6 +103,17 @@ func decodeOTLP(t testing.TB, line []byte) *coltracepb.ExportTraceServiceRequest
 		}
 	}
 	return req
+}
+
+// countSpans counts the spans of req.
+func countSpans(req *coltracepb.ExportTraceServiceRequest) int {
+	n := 0
+	for _, rs := range req.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			n += len(ss.Spans)
+		}
+	}
+	return n
 }
 
 func decision(id uint64, at time.Duration) otel.Decision {
@@ -379,8 +396,8 @@ func TestCommandBadInput(t *testing.T) {
 }
 
 // receiver is an in-test OTLP/HTTP collector: it decodes each request
-// with protojson into the collector's ExportTraceServiceRequest and
-// counts every span id.
+// with the OpenTelemetry Collector's OTLP/JSON reader (pdata ptraceotlp)
+// and counts every span id.
 type receiver struct {
 	// once skips the extra protojson check (benchmarks: one decoding per
 	// request, as a collector does).
@@ -406,17 +423,20 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			return
 		}
 	}
-	msg, err := otel.DecodeRequest(body)
-	if err != nil {
+	msg := ptraceotlp.NewExportRequest()
+	if err := msg.UnmarshalJSON(body); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	r.mu.Lock()
 	r.reqs++
-	for _, rs := range msg.ResourceSpans {
-		for _, ss := range rs.ScopeSpans {
-			for _, s := range ss.Spans {
-				r.spans[hex.EncodeToString(s.SpanId)]++
+	rss := msg.Traces().ResourceSpans()
+	for i := 0; i < rss.Len(); i++ {
+		sss := rss.At(i).ScopeSpans()
+		for j := 0; j < sss.Len(); j++ {
+			spans := sss.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				r.spans[spans.At(k).SpanID().String()]++
 			}
 		}
 	}
