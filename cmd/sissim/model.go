@@ -68,7 +68,7 @@ var errFlags = errors.New("bad flags")
 
 func parseModelFlags(fs *flag.FlagSet, argv []string, args string, nargs int) error {
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: sissim model %s [flags] %s\n\nFlags:\n", fs.Name(), args)
+		fmt.Fprintf(fs.Output(), "Usage: %s\n\nFlags:\n", strings.TrimSpace("sissim model "+fs.Name()+" [flags] "+args))
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(argv); err != nil {
@@ -218,6 +218,9 @@ func modelSign(argv []string, stdout, stderr io.Writer) error {
 	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
 		return err
 	}
+	if *keyFile == "" {
+		return errors.New("-key is required (a private key file from sissim model keygen)")
+	}
 	kb, err := os.ReadFile(*keyFile)
 	if err != nil {
 		return err
@@ -230,6 +233,22 @@ func modelSign(argv []string, stdout, stderr io.Writer) error {
 	bin, err := os.ReadFile(filepath.Join(dir, model.ModelFile))
 	if err != nil {
 		return err
+	}
+	if _, err := model.Decode(bin); err != nil {
+		return fmt.Errorf("refusing to sign %s: %v", dir, err)
+	}
+	// Signing a model.bin the manifest does not describe would give a
+	// package every machine refuses.
+	mb, err := os.ReadFile(filepath.Join(dir, model.ManifestFile))
+	if err != nil {
+		return fmt.Errorf("refusing to sign %s: %v (run sissim model pack first)", dir, err)
+	}
+	var man model.Manifest
+	if err := json.Unmarshal(mb, &man); err != nil {
+		return fmt.Errorf("refusing to sign %s: %s: %v", dir, model.ManifestFile, err)
+	}
+	if h := model.HashHex(bin); !strings.EqualFold(man.ModelSHA256, h) {
+		return fmt.Errorf("refusing to sign %s: %s names sha256 %q but model.bin has %s (run sissim model pack again)", dir, model.ManifestFile, man.ModelSHA256, h)
 	}
 	if err := os.WriteFile(filepath.Join(dir, model.SigFile), model.Sign(key, bin), 0o644); err != nil {
 		return err
@@ -244,6 +263,9 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 	pubFile := fs.String("pub", "", "trusted public key `file` (from keygen)")
 	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
 		return err
+	}
+	if *pubFile == "" {
+		return errors.New("-pub is required (the trusted public key file, from sissim model keygen)")
 	}
 	pb, err := os.ReadFile(*pubFile)
 	if err != nil {
@@ -266,7 +288,7 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: signature OK, sha256 %s, layers %v\n", p.Manifest.Version, p.Hash(), m.Sizes)
-	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, false)
+	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, model.VirtualClock())
 	for _, c := range rep.Checks {
 		mark := "PASS"
 		if !c.Passed {

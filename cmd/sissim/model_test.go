@@ -63,3 +63,64 @@ func TestCommittedModelPackagesVerify(t *testing.T) {
 		require.Equal(t, want, code, "%s: %s", v, errOut)
 	}
 }
+
+func TestModelCLIHelpAndErrors(t *testing.T) {
+	code, out, _ := run(t, "model", "--help")
+	require.Equal(t, 0, code)
+	for _, sub := range []string{"keygen", "train", "pack", "sign", "verify"} {
+		require.Contains(t, out, "  "+sub+" ")
+		code, _, errOut := run(t, "model", sub, "-h")
+		require.Equal(t, 0, code, sub)
+		require.Contains(t, errOut, "Usage: sissim model "+sub+" [flags]", sub)
+		require.Contains(t, errOut, "Flags:\n", sub)
+	}
+	code, _, errOut := run(t, "model")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "Usage: sissim model <command>")
+	code, _, errOut = run(t, "model", "nope")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, `unknown command "nope"`)
+
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	code, _, errOut = run(t, "model", "keygen", "-seed", "x", "-out", p("k"))
+	require.Equal(t, 0, code, errOut)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sign", dir}, "-key is required"},
+		{[]string{"verify", dir}, "-pub is required"},
+		{[]string{"keygen"}, "Usage: sissim model keygen"},
+		{[]string{"pack", "-version", "v1"}, "Usage: sissim model pack"},
+		{[]string{"sign", "-key", p("k.key")}, "Usage: sissim model sign [flags] DIR"},
+		{[]string{"train", "-hidden", "0"}, "-hidden"},
+		{[]string{"train", "-activation", "sigmoid"}, "unknown activation"},
+		{[]string{"train", "-samples", "0"}, "samples 0"},
+		{[]string{"pack", "-model", p("missing.bin"), "-version", "v1", "-out", p("v1")}, "missing.bin"},
+		{[]string{"pack", "-model", p("k.pub"), "-version", "v1", "-out", p("v1")}, "model.bin: "},
+	} {
+		code, _, errOut := run(t, append([]string{"model"}, c.args...)...)
+		require.Equal(t, 2, code, "%v", c.args)
+		require.Contains(t, errOut, c.want, "%v", c.args)
+	}
+
+	// sign refuses a package whose manifest does not describe model.bin.
+	code, _, errOut = run(t, "model", "train", "-samples", "100", "-epochs", "1", "-out", p("a.bin"))
+	require.Equal(t, 0, code, errOut)
+	code, _, errOut = run(t, "model", "pack", "-model", p("a.bin"), "-version", "../x", "-out", p("x"))
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "invalid model version")
+	code, _, errOut = run(t, "model", "pack", "-model", p("a.bin"), "-version", "v2", "-out", p("v2"))
+	require.Equal(t, 0, code, errOut)
+	bin, err := os.ReadFile(p("v2/model.bin"))
+	require.NoError(t, err)
+	bin[len(bin)-1] ^= 1
+	require.NoError(t, os.WriteFile(p("v2/model.bin"), bin, 0o644))
+	code, _, errOut = run(t, "model", "sign", "-key", p("k.key"), p("v2"))
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "refusing to sign")
+	require.Contains(t, errOut, "run sissim model pack again")
+	_, err = os.Stat(p("v2/model.sig"))
+	require.True(t, os.IsNotExist(err), "no signature written")
+}

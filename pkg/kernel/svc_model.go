@@ -43,8 +43,12 @@ func startModels(m *Machine) (string, error) {
 	}
 	cfg := model.Config{
 		FS: fsys, Dir: modelsDir, TrustedKeys: []ed25519.PublicKey{pub},
-		Now: m.Now, Realtime: m.cfg.Clock == Realtime, Log: m.log,
+		Now: m.Now, Realtime: m.clock.Realtime(), Log: m.log,
 	}
+	// No Advance: in deterministic mode health checks time their
+	// inferences on a virtual clock of their own (each charged its
+	// Model.Cost) and the machine's clock does not move, as for the
+	// rest of the registry's work (reading, verifying, writing files).
 	marker := ""
 	reg, err := model.Open(cfg)
 	if err != nil {

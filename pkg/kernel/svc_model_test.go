@@ -1,10 +1,12 @@
 package kernel_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -127,6 +129,22 @@ func TestLLMctlModelCommands(t *testing.T) {
 	out, err = modelSh(m, "llmctl list")
 	require.NoError(t, err)
 	require.Regexp(t, `v1\.0\.0 +Active`, out)
+	for line, want := range map[string]string{
+		"llmctl register --id v1.1.0":                    "missing --size (usage: llmctl register --id X --size KB --ctx N)",
+		"llmctl register --id v1.1.0 --size 4 --ctx":     "--ctx needs a value",
+		"llmctl register --id a --id b --size 4 --ctx 1": "--id given twice",
+		"llmctl register --id ../x --size 4 --ctx 1":     "invalid model version",
+		"llmctl register --id v1.1.0 --size x --ctx 1":   "--size and --ctx take positive numbers",
+		"llmctl query":                        "missing --id (usage: llmctl query --id X)",
+		"llmctl swap --from v1.1.0 --bogus 1": "unknown flag --bogus",
+		"llmctl rollback v1.0.0":              `unexpected argument "v1.0.0" (usage: llmctl rollback --to X)`,
+		"llmctl list x":                       "usage: llmctl list",
+		"llmctl register --id v1.4.0-badsig --size 9 --ctx 1": "signature verification failed",
+	} {
+		out, err := modelSh(m, line)
+		require.ErrorContains(t, err, want, line)
+		require.Contains(t, out, "error: ", line)
+	}
 	out, _ = modelSh(m, "llmctl help")
 	for _, sub := range []string{"register", "list", "query", "swap", "rollback"} {
 		require.Contains(t, out, "llmctl "+sub)
@@ -183,4 +201,22 @@ func BenchmarkModelctlSwap(b *testing.B) {
 			b.Fatal(err, out)
 		}
 	}
+}
+
+// TestModelHealthLatencyInVirtualTime: in deterministic mode a health
+// check times each test inference on a virtual clock charged the
+// model's cost (the slow package really takes over 1 ms per inference);
+// the machine's clock does not move.
+func TestModelHealthLatencyInVirtualTime(t *testing.T) {
+	m := bootModels(t, "")
+	l, err := m.Models().Get("v1.3.0-slow")
+	require.NoError(t, err)
+	cost := l.Model.Cost()
+	require.Greater(t, cost, time.Millisecond)
+	before := m.Now()
+	out, err := modelSh(m, "modelctl health v1.3.0-slow")
+	require.ErrorContains(t, err, "ETIMEDOUT")
+	require.Contains(t, out, fmt.Sprintf("[FAIL] latency: p99=%dus (limit 1000us)\n", (cost+time.Microsecond-1)/time.Microsecond))
+	require.Contains(t, out, "[HEALTH] latency check failed\n")
+	require.Equal(t, before, m.Now())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -45,7 +46,10 @@ type HealthReport struct {
 	Hash    string
 	Health
 	LatencyP99 time.Duration
-	Checks     []Check
+	// Elapsed is the clock time the latency runs took (the whole test
+	// set).
+	Elapsed time.Duration
+	Checks  []Check
 }
 
 // Passed reports whether every check passed.
@@ -88,34 +92,64 @@ func (e *HealthError) Is(target error) bool {
 	return false
 }
 
-// check runs the health checks of l: inference latency p99 over the test
-// set (machine-time cost in deterministic mode, host time in realtime
-// mode), memory footprint, accuracy on the test set.
-func (r *Registry) check(l *Loaded) *HealthReport {
-	return RunHealth(l, r.cfg.Limits, r.cfg.Realtime)
+// Clock times the inferences of a health check.
+type Clock struct {
+	// Now reads the clock.
+	Now func() time.Duration
+	// Advance, when not nil, makes the clock deterministic (virtual
+	// time): the check charges each inference's machine-time cost
+	// (Model.Cost) to the clock with Advance. When nil, Now is a real
+	// clock and an inference takes the host time it takes.
+	Advance func(time.Duration)
 }
 
-// RunHealth runs the health checks of l against lim.
-func RunHealth(l *Loaded, lim Limits, realtime bool) *HealthReport {
+// VirtualClock returns a private deterministic clock starting at 0, for
+// checks that run outside a machine (sissim model verify).
+func VirtualClock() Clock {
+	var now atomic.Int64
+	return Clock{
+		Now:     func() time.Duration { return time.Duration(now.Load()) },
+		Advance: func(d time.Duration) { now.Add(int64(d)) },
+	}
+}
+
+// HostClock returns a clock reading the host's monotonic clock.
+func HostClock() Clock {
+	start := time.Now()
+	return Clock{Now: func() time.Duration { return time.Since(start) }}
+}
+
+// check runs the health checks of l on the registry's clock, one check
+// at a time (so the latencies of one are not mixed with another's).
+func (r *Registry) check(l *Loaded) *HealthReport {
+	r.checkMu.Lock()
+	defer r.checkMu.Unlock()
+	return RunHealth(l, r.cfg.Limits, r.clock)
+}
+
+// RunHealth runs the health checks of l against lim: the p99 of the
+// inference latencies over the package's test set, read on clk around
+// each inference (on a deterministic clock the inference is charged its
+// Model.Cost, so the check takes that much virtual time per input), the
+// memory footprint, and the accuracy on the test set.
+func RunHealth(l *Loaded, lim Limits, clk Clock) *HealthReport {
 	m := l.Model
 	lat := make([]time.Duration, len(l.Health.Inputs))
 	correct := 0
+	cost := m.Cost()
+	begin := clk.Now()
 	for i, in := range l.Health.Inputs {
-		var start time.Time
-		if realtime {
-			start = time.Now()
-		}
+		start := clk.Now()
 		res := m.Infer(in)
-		if realtime {
-			lat[i] = time.Since(start)
-		} else {
-			lat[i] = m.Cost()
+		if clk.Advance != nil {
+			clk.Advance(cost)
 		}
+		lat[i] = clk.Now() - start
 		if res.Action == l.Health.Expected[i] {
 			correct++
 		}
 	}
-	rep := &HealthReport{Version: l.Version, Hash: l.Hash}
+	rep := &HealthReport{Version: l.Version, Hash: l.Hash, Elapsed: clk.Now() - begin}
 	rep.LatencyP99 = percentile(lat, 0.99)
 	rep.LatencyP99US = int64((rep.LatencyP99 + time.Microsecond - 1) / time.Microsecond)
 	rep.MemoryBytes = m.MemoryFootprint()

@@ -53,9 +53,16 @@ type Config struct {
 	TrustedKeys []ed25519.PublicKey
 	// Now is the machine clock (time since boot).
 	Now func() time.Duration
-	// Realtime measures inference latency with the host clock; otherwise
-	// latency is the model's machine-time cost (Model.Cost).
+	// Realtime says Now follows the host clock: health checks time each
+	// inference on it as it runs.
 	Realtime bool
+	// Advance moves the deterministic machine clock forward. Health
+	// checks charge each inference its machine-time cost (Model.Cost)
+	// with it and read the latency on Now, so a check takes virtual time
+	// as it would on the simulated core. When nil (and not Realtime),
+	// checks run on a private virtual clock and the machine's time does
+	// not move.
+	Advance func(time.Duration)
 	// Limits are the health-check thresholds (DefaultLimits when zero).
 	Limits Limits
 	// Log receives warnings (zap.NewNop when nil).
@@ -103,7 +110,10 @@ type State struct {
 // are serialized, and Active and Shadow are lock-free reads of atomically
 // published pointers (RCU: an inference in progress keeps its model).
 type Registry struct {
-	cfg Config
+	cfg   Config
+	clock Clock // what health checks time inferences with
+
+	checkMu sync.Mutex // one health check at a time (innermost lock)
 
 	mu     sync.Mutex
 	state  State              // as persisted
@@ -140,6 +150,14 @@ func Open(cfg Config) (*Registry, error) {
 		cfg.Limits = DefaultLimits
 	}
 	r := &Registry{cfg: cfg, loaded: map[string]*Loaded{}}
+	switch {
+	case cfg.Realtime:
+		r.clock = Clock{Now: cfg.Now}
+	case cfg.Advance != nil:
+		r.clock = Clock{Now: cfg.Now, Advance: cfg.Advance}
+	default:
+		r.clock = VirtualClock()
+	}
 	if err := cfg.FS.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("model registry: %w", err)
 	}

@@ -229,12 +229,110 @@ func TestFailingHealthIsNeverActivated(t *testing.T) {
 
 func TestRealtimeHealthMeasuresHostTime(t *testing.T) {
 	fsys := newFS(t)
-	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }, Realtime: true})
+	host := HostClock()
+	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: host.Now, Realtime: true,
+		Advance: func(time.Duration) { t.Fatal("a realtime registry advanced the clock") }})
 	require.NoError(t, err)
 	rep, err := r.Health("v1.0.0")
 	require.NoError(t, err)
 	require.Greater(t, rep.LatencyP99, time.Duration(0))
+	require.GreaterOrEqual(t, rep.Elapsed, rep.LatencyP99)
 	require.Equal(t, 1.0, rep.Accuracy)
+}
+
+// machineClock is a deterministic machine clock: Advance moves it, and
+// spike adds extra time to chosen inferences (another tenant of the
+// core), which the latency measurement has to see.
+type machineClock struct {
+	now   time.Duration
+	calls int
+	spike func(call int) time.Duration
+}
+
+func (c *machineClock) Now() time.Duration { return c.now }
+func (c *machineClock) Advance(d time.Duration) {
+	c.calls++
+	c.now += d
+	if c.spike != nil {
+		c.now += c.spike(c.calls)
+	}
+}
+
+// TestHealthLatencyIsMeasuredOnTheMachineClock: in deterministic mode
+// each test inference is charged its machine-time cost, so the check
+// moves the machine clock by (inputs x cost) and p99 is read on that
+// clock: time added to a few inferences shows up in p99.
+func TestHealthLatencyIsMeasuredOnTheMachineClock(t *testing.T) {
+	fsys := newFS(t)
+	clk := &machineClock{now: time.Second}
+	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: clk.Now, Advance: clk.Advance})
+	require.NoError(t, err)
+	l, err := r.Load("v1.0.0")
+	require.NoError(t, err)
+	n := len(l.Health.Inputs)
+	cost := l.Model.Cost()
+	require.Equal(t, time.Second, clk.now, "loading takes no machine time")
+
+	rep, err := r.Health("v1.0.0")
+	require.NoError(t, err)
+	require.True(t, rep.Passed(), rep.Failure())
+	require.Equal(t, n, clk.calls, "one charge per test inference")
+	require.Equal(t, time.Second+time.Duration(n)*cost, clk.now)
+	require.Equal(t, time.Duration(n)*cost, rep.Elapsed)
+	require.Equal(t, cost, rep.LatencyP99)
+	require.Equal(t, int64((cost+time.Microsecond-1)/time.Microsecond), rep.LatencyP99US)
+
+	// 1% of the inferences take 2 ms more: p99 (nearest rank) is still
+	// a normal one. 2% do: p99 is a slow one, and the check fails.
+	for every, fails := range map[int]bool{100: false, 50: true} {
+		clk.calls = 0
+		clk.spike = func(call int) time.Duration {
+			if call%every == 0 {
+				return 2 * time.Millisecond
+			}
+			return 0
+		}
+		rep, err = r.Health("v1.0.0")
+		require.NoError(t, err)
+		if !fails {
+			require.Equal(t, cost, rep.LatencyP99, "every %d", every)
+			require.True(t, rep.Passed())
+			continue
+		}
+		require.Equal(t, cost+2*time.Millisecond, rep.LatencyP99, "every %d", every)
+		require.False(t, rep.Passed())
+		require.ErrorIs(t, &HealthError{Report: rep}, linux.ETIMEDOUT)
+		// A swap under that load is refused; the model is not activated.
+		_, err = r.Swap("v1.0.0")
+		require.ErrorIs(t, err, linux.ETIMEDOUT)
+		require.Nil(t, r.Active())
+	}
+
+	// The slow package fails on its own cost: its inferences really take
+	// over 1 ms of machine time.
+	clk.spike = nil
+	before := clk.now
+	rep, err = r.Health("v1.3.0-slow")
+	require.NoError(t, err)
+	require.Greater(t, rep.LatencyP99, DefaultLimits.MaxLatencyP99)
+	require.Equal(t, rep.Elapsed, clk.now-before)
+	require.ErrorIs(t, &HealthError{Report: rep}, linux.ETIMEDOUT)
+}
+
+func TestVirtualClockWithoutMachineClock(t *testing.T) {
+	// Without Advance, checks run on a private virtual clock: the
+	// registry's clock does not move, the results are the same.
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	l, err := r.Load("v1.0.0")
+	require.NoError(t, err)
+	rep, err := r.Health("v1.0.0")
+	require.NoError(t, err)
+	require.Equal(t, l.Model.Cost(), rep.LatencyP99)
+	require.Equal(t, time.Duration(len(l.Health.Inputs))*l.Model.Cost(), rep.Elapsed)
+	rep2, err := r.Health("v1.0.0")
+	require.NoError(t, err)
+	require.Equal(t, rep, rep2, "deterministic")
 }
 
 func TestBadPackages(t *testing.T) {
@@ -268,8 +366,18 @@ func TestBadPackages(t *testing.T) {
 	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/badmanifest"))
 	require.NoError(t, afero.WriteFile(fsys, "/models/badmanifest/manifest.json", []byte(`{"version":`), 0o644))
 
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/nobin"))
+	require.NoError(t, fsys.Remove("/models/nobin/model.bin"))
+	fixManifestVersion(t, fsys, "nobin")
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/nomanifest"))
+	require.NoError(t, fsys.Remove("/models/nomanifest/manifest.json"))
+	require.NoError(t, fsys.MkdirAll("/models/notapackage", 0o755))
+
 	before := snapshot(t, fsys)
 	for v, want := range map[string]string{
+		"nobin":       "model.bin: missing",
+		"nomanifest":  "manifest.json: missing",
+		"notapackage": "missing",
 		"nan":         "NaN",
 		"huge":        "parameters",
 		"wrongio":     "5 inputs",
@@ -284,6 +392,23 @@ func TestBadPackages(t *testing.T) {
 		require.Nil(t, r.Active())
 	}
 	require.Equal(t, before, snapshot(t, fsys))
+
+	// Within the format's limits but over the 10 MiB memory limit: it
+	// loads, fails the memory check (and latency), is never activated.
+	big, err := New([]int{NumFeatures, 1700, 1700, NumActions}, ReLU)
+	require.NoError(t, err)
+	bb, err := big.MarshalBinary()
+	require.NoError(t, err)
+	mk("bigmem", bb)
+	require.NoError(t, afero.WriteFile(fsys, "/models/bigmem/health.json", []byte(`{"inputs":[[0,0,0,0,0,0],[1,0,0,0,0,0]],"expected":[0,1]}`), 0o644))
+	rep, err := r.Swap("bigmem")
+	require.Error(t, err)
+	require.Greater(t, rep.MemoryBytes, DefaultLimits.MaxMemory)
+	require.Contains(t, rep.Failure(), "memory")
+	require.Contains(t, err.Error(), "(ENOMEM)")
+	require.Nil(t, r.Active())
+	e, _ := r.Entry("bigmem")
+	require.Equal(t, StatusFailed, e.Status)
 }
 
 func TestMalformedRegistryIsRefused(t *testing.T) {
@@ -508,33 +633,65 @@ func (f *faultFile) Close() error {
 	return err
 }
 
-// TestFaultDuringSwap injects a fault at every mutating operation of a
-// swap (and of a rollback): the registry on disk stays parseable and is
-// either the old or the new state, the in-memory registry agrees with
-// what the call reported, and a reopened registry has symlinks matching
-// registry.json.
+// TestFaultDuringSwap injects a fault at every mutating operation (each
+// file creation, write, close, rename, remove and symlink) of a swap, and
+// likewise of a rollback, a shadow set, a promotion and a removal: the
+// registry.json left on disk parses and is byte for byte the old or the
+// new state, the in-memory registry agrees with what the call reported,
+// no temporary file is left, and a reopened registry has the active and
+// shadow symlinks registry.json names.
 func TestFaultDuringSwap(t *testing.T) {
-	ops := map[string]func(r *Registry) error{
-		"swap":     func(r *Registry) error { _, err := r.Swap("v1.1.0"); return err },
-		"rollback": func(r *Registry) error { _, _, err := r.Rollback(); return err },
+	type op struct {
+		setup func(r *Registry) error
+		run   func(r *Registry) error
 	}
-	for name, op := range ops {
-		for n := 1; ; n++ {
-			base := newFS(t)
-			r0 := openReg(t, base)
-			_, err := r0.Swap("v1.0.0")
-			require.NoError(t, err)
-			if name == "rollback" {
-				_, err = r0.Swap("v1.1.0")
-				require.NoError(t, err)
+	swap := func(v string) func(r *Registry) error {
+		return func(r *Registry) error { _, err := r.Swap(v); return err }
+	}
+	seq := func(fs ...func(r *Registry) error) func(r *Registry) error {
+		return func(r *Registry) error {
+			for _, f := range fs {
+				if err := f(r); err != nil {
+					return err
+				}
 			}
-			old, _, _ := r0.Status()
-			newActive := map[string]string{"swap": "v1.1.0", "rollback": "v1.0.0"}[name]
+			return nil
+		}
+	}
+	shadow := func(v string) func(r *Registry) error { return func(r *Registry) error { return r.SetShadow(v) } }
+	ops := map[string]op{
+		"swap":     {swap("v1.0.0"), swap("v1.1.0")},
+		"rollback": {seq(swap("v1.0.0"), swap("v1.1.0")), func(r *Registry) error { _, _, err := r.Rollback(); return err }},
+		"shadow":   {swap("v1.0.0"), shadow("v1.1.0")},
+		"promote":  {seq(swap("v1.0.0"), shadow("v1.1.0")), func(r *Registry) error { return r.Promote() }},
+		"remove":   {seq(swap("v1.0.0"), swap("v1.1.0")), func(r *Registry) error { return r.Remove("v1.0.0") }},
+	}
+	// prepare returns a file system after op's setup, and registry.json.
+	prepare := func(o op) (afero.Fs, []byte) {
+		base := newFS(t)
+		require.NoError(t, o.setup(openReg(t, base)))
+		b, err := afero.ReadFile(base, "/models/registry.json")
+		require.NoError(t, err)
+		return base, b
+	}
+	slots := func(r *Registry) [3]string { a, s, rb := r.Status(); return [3]string{a, s, rb} }
+	for name, o := range ops {
+		// The fault-free run gives the new state.
+		base, oldJSON := prepare(o)
+		r := openReg(t, base)
+		oldSlots := slots(r)
+		require.NoError(t, o.run(r))
+		newSlots := slots(r)
+		newJSON, err := afero.ReadFile(base, "/models/registry.json")
+		require.NoError(t, err)
+		require.NotEqual(t, string(oldJSON), string(newJSON), name)
 
+		for n := 1; ; n++ {
+			base, _ := prepare(o)
 			ff := &faultFS{Fs: base, n: n}
 			r := openReg(t, ff)
 			ff.count = 0 // count the operation's writes only
-			err = op(r)
+			err := o.run(r)
 			if !ff.hit {
 				require.NoError(t, err)
 				require.Greater(t, n, 3, "%s does a few writes", name)
@@ -542,26 +699,35 @@ func TestFaultDuringSwap(t *testing.T) {
 				break
 			}
 			// In memory: the change happened exactly when reported.
-			if err == nil || errors.Is(err, ErrCommitted) {
-				require.Equal(t, newActive, r.Active().Version, "%s fault %d: %v", name, n, err)
-			} else {
-				require.Equal(t, old, r.Active().Version, "%s fault %d: %v", name, n, err)
+			committed := err == nil || errors.Is(err, ErrCommitted)
+			want, wantJSON := oldSlots, oldJSON
+			if committed {
+				want, wantJSON = newSlots, newJSON
 			}
-			// On disk: registry.json parses and is the old or new state.
+			require.Equal(t, want, slots(r), "%s fault %d: %v", name, n, err)
+			// On disk: registry.json is the state the call reported.
 			b, rerr := afero.ReadFile(base, "/models/registry.json")
 			require.NoError(t, rerr)
 			var st State
 			require.NoError(t, json.Unmarshal(b, &st), "%s fault %d", name, n)
-			require.Contains(t, []string{old, newActive}, st.Active)
-			require.Equal(t, r.Active().Version, st.Active, "%s fault %d: memory and disk agree", name, n)
+			require.Equal(t, string(wantJSON), string(b), "%s fault %d: %v", name, n, err)
+			_, serr := base.Stat("/models/.registry.json.tmp")
+			require.ErrorIs(t, serr, fs.ErrNotExist, "%s fault %d", name, n)
 			// Reopened: the symlinks match registry.json.
 			r2 := openReg(t, base)
-			require.Equal(t, st.Active, r2.Active().Version)
-			target, lerr := base.(afero.Symlinker).ReadlinkIfPossible("/models/active")
-			require.NoError(t, lerr)
-			require.Equal(t, st.Active+"/", target, "%s fault %d", name, n)
-			_, err = base.Stat("/models/.registry.json.tmp")
-			require.ErrorIs(t, err, fs.ErrNotExist)
+			require.Equal(t, want, slots(r2), "%s fault %d", name, n)
+			for link, v := range map[string]string{"/models/active": st.Active, "/models/shadow": st.Shadow} {
+				target, lerr := base.(afero.Symlinker).ReadlinkIfPossible(link)
+				if v == "" {
+					require.Error(t, lerr, "%s fault %d: %s", name, n, link)
+					continue
+				}
+				require.NoError(t, lerr, "%s fault %d: %s", name, n, link)
+				require.Equal(t, v+"/", target, "%s fault %d", name, n)
+			}
+			if a := r2.Active(); st.Active != "" {
+				require.Equal(t, st.Active, a.Version)
+			}
 		}
 	}
 }
@@ -618,8 +784,23 @@ func BenchmarkHealthCheck(b *testing.B) {
 	_, err := r.Load("v1.0.0")
 	require.NoError(b, err)
 	b.ResetTimer()
+	var rep *HealthReport
 	for i := 0; i < b.N; i++ {
-		if rep, err := r.Health("v1.0.0"); err != nil || !rep.Passed() {
+		if rep, err = r.Health("v1.0.0"); err != nil || !rep.Passed() {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(rep.Elapsed)/1e3, "virtual-us/check")
+}
+
+// BenchmarkVerify is the part of a swap to a model not loaded yet that
+// BenchmarkSwap leaves out: reading the package, SHA-256, Ed25519,
+// decoding.
+func BenchmarkVerify(b *testing.B) {
+	r := openReg(b, newFS(b))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.verify("v1.1.0"); err != nil {
 			b.Fatal(err)
 		}
 	}

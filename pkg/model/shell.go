@@ -184,9 +184,13 @@ func (r *Registry) shList(w io.Writer) error {
 		fmt.Fprintln(w, "  (no models registered)")
 	}
 	known := map[string]bool{}
+	width := 16
+	for _, e := range entries {
+		width = max(width, len(e.Version))
+	}
 	for _, e := range entries {
 		known[e.Version] = true
-		line := fmt.Sprintf("  %-16s %-8s sha256=%.12s", e.Version, e.Status, e.Hash)
+		line := fmt.Sprintf("  %-*s %-8s sha256=%.12s", width, e.Version, e.Status, e.Hash)
 		if h := e.Health; h != nil {
 			line += fmt.Sprintf(" p99=%dus mem=%dB acc=%.2f%%", h.LatencyP99US, h.MemoryBytes, h.Accuracy*100)
 		}
@@ -276,8 +280,9 @@ type Subcommand struct {
 
 // LLMSubcommands returns the llmctl subcommands backed by the registry:
 // register, list, query, swap, rollback.
+// A usage error prints the subcommand's syntax and what was wrong.
 func (r *Registry) LLMSubcommands() []Subcommand {
-	return []Subcommand{
+	subs := []Subcommand{
 		{"register", "register --id X --size KB --ctx N  load and register model package X", r.llmRegister},
 		{"list", "list  list the registered models", func(w io.Writer, args []string) error {
 			if len(args) != 0 {
@@ -288,8 +293,8 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 		{"query", "query --id X  show a registered model", r.llmQuery},
 		{"swap", "swap --from A --to B  hot-swap the active model A for B", func(w io.Writer, args []string) error {
 			f, err := flags(args, "from", "to")
-			if err != nil || f["from"] == "" || f["to"] == "" {
-				return ErrUsage
+			if err != nil {
+				return err
 			}
 			var buf strings.Builder
 			if err := r.shSwap(&buf, f["to"], f["from"]); err != nil {
@@ -303,8 +308,8 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 		}},
 		{"rollback", "rollback --to X  return to the rollback model X", func(w io.Writer, args []string) error {
 			f, err := flags(args, "to")
-			if err != nil || f["to"] == "" {
-				return ErrUsage
+			if err != nil {
+				return err
 			}
 			from, to, err := r.RollbackTo(f["to"])
 			if err != nil && !errors.Is(err, ErrCommitted) {
@@ -314,12 +319,27 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 			return warn(w, err)
 		}},
 	}
+	for i := range subs {
+		run := subs[i].Run
+		syntax, _, _ := strings.Cut(subs[i].Usage, "  ")
+		subs[i].Run = func(w io.Writer, args []string) error {
+			err := run(w, args)
+			if !errors.Is(err, ErrUsage) {
+				return err
+			}
+			if detail, ok := strings.CutPrefix(err.Error(), ErrUsage.Error()+": "); ok {
+				return fmt.Errorf("%s (usage: llmctl %s)", detail, syntax)
+			}
+			return fmt.Errorf("usage: llmctl %s", syntax)
+		}
+	}
+	return subs
 }
 
 func (r *Registry) llmRegister(w io.Writer, args []string) error {
 	f, err := flags(args, "id", "size", "ctx")
-	if err != nil || f["id"] == "" || f["size"] == "" || f["ctx"] == "" {
-		return ErrUsage
+	if err != nil {
+		return err
 	}
 	size, err1 := strconv.Atoi(f["size"])
 	ctx, err2 := strconv.Atoi(f["ctx"])
@@ -344,8 +364,8 @@ func (r *Registry) llmRegister(w io.Writer, args []string) error {
 
 func (r *Registry) llmQuery(w io.Writer, args []string) error {
 	f, err := flags(args, "id")
-	if err != nil || f["id"] == "" {
-		return ErrUsage
+	if err != nil {
+		return err
 	}
 	e, ok := r.Entry(f["id"])
 	if !ok {
@@ -368,31 +388,45 @@ func (r *Registry) llmQuery(w io.Writer, args []string) error {
 	return nil
 }
 
-// flags parses --name value and --name=value arguments; only the given
-// names are accepted.
+// flags parses --name value and --name=value arguments: each of names
+// exactly once, with a value, and nothing else. Errors wrap ErrUsage.
 func flags(args []string, names ...string) (map[string]string, error) {
 	ok := map[string]bool{}
 	for _, n := range names {
 		ok[n] = true
 	}
+	bad := func(format string, a ...any) error {
+		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
+	}
 	out := map[string]string{}
 	for i := 0; i < len(args); i++ {
 		a, found := strings.CutPrefix(args[i], "--")
 		if !found {
-			return nil, fmt.Errorf("unexpected argument %q", args[i])
+			return nil, bad("unexpected argument %q", args[i])
 		}
 		name, val, hasVal := strings.Cut(a, "=")
 		if !ok[name] {
-			return nil, fmt.Errorf("unknown flag --%s", name)
+			return nil, bad("unknown flag --%s", name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, bad("--%s given twice", name)
 		}
 		if !hasVal {
 			if i+1 >= len(args) {
-				return nil, fmt.Errorf("--%s needs a value", name)
+				return nil, bad("--%s needs a value", name)
 			}
 			i++
 			val = args[i]
 		}
+		if val == "" {
+			return nil, bad("--%s needs a value", name)
+		}
 		out[name] = val
+	}
+	for _, n := range names {
+		if _, set := out[n]; !set {
+			return nil, bad("missing --%s", n)
+		}
 	}
 	return out, nil
 }
