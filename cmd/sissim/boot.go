@@ -28,6 +28,7 @@ type machineFlags struct {
 	features    *string
 	root        *string
 	mounts      *mountFlag
+	trustKeys   *keyFlag
 }
 
 func addMachineFlags(f *flag.FlagSet) machineFlags {
@@ -41,6 +42,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		features:    f.String("features", "", "enabled `features`: agentsys,llm,model-lifecycle,shadow-mode,otel,decision-traces, ai-ops, all or none\n(default: $SIS_FEATURES, else all)"),
 		root:        f.String("root", "", "fill the root file system from the host directory `DIR` (copied at boot; DIR is never changed)\ninstead of the built-in image"),
 		mounts:      mountVar(f),
+		trustKeys:   trustKeyVar(f),
 	}
 }
 
@@ -134,6 +136,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *mf.maxInsns,
 		Log:               newLogger(stderr, *mf.verbose),
+		TrustedModelKeys:  mf.trustKeys.keys,
 	}
 	if *mf.strace {
 		cfg.Strace = stderr

@@ -95,6 +95,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
+	trustKeys := trustKeyVar(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	flags.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
@@ -130,6 +131,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *maxInsns,
 		Log:               newLogger(stderr, *verbose),
+		TrustedModelKeys:  trustKeys.keys,
 	}
 	if *strace {
 		cfg.Strace = stderr

@@ -301,3 +301,33 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
+
+// keyFlag collects repeated --trust-key flags: Ed25519 public key files
+// (as `sissim model keygen` writes them).
+type keyFlag struct {
+	files []string
+	keys  []ed25519.PublicKey
+}
+
+func (f *keyFlag) String() string { return strings.Join(f.files, ",") }
+
+// Set reads and parses the key file v.
+func (f *keyFlag) Set(v string) error {
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return err
+	}
+	k, err := model.ParsePublicKey(b)
+	if err != nil {
+		return fmt.Errorf("%s: %w", v, err)
+	}
+	f.files, f.keys = append(f.files, v), append(f.keys, k)
+	return nil
+}
+
+// trustKeyVar adds the repeatable --trust-key flag to fs.
+func trustKeyVar(fs *flag.FlagSet) *keyFlag {
+	var k keyFlag
+	fs.Var(&k, "trust-key", "trust model packages signed with the Ed25519 public key in `FILE` (from 'sissim model keygen'; repeatable)\ninstead of the built-in test key")
+	return &k
+}

@@ -44,6 +44,22 @@ func TestModelToolingRoundTrip(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, errOut, "not signed by a trusted key")
 
+	// A machine trusts the built-in test key, or the keys of --trust-key.
+	load := "modelctl load v9.0.0; modelctl swap v9.0.0; modelctl status"
+	mount := pkg + ":/models/v9.0.0:ro"
+	code, out, _ = run(t, "shell", "--mount", mount, "-c", load)
+	require.Equal(t, 1, code)
+	require.Contains(t, out, "not signed by a trusted key")
+	code, out, errOut = run(t, "shell", "--mount", mount, "--trust-key", p("k.pub"), "-c", load)
+	require.Equal(t, 0, code, out+errOut)
+	require.Contains(t, out, "Active:   v9.0.0")
+	code, out, _ = run(t, "shell", "--trust-key", p("k.pub"), "-c", "modelctl load v1.0.0")
+	require.Equal(t, 1, code, "the test key is no longer trusted")
+	require.Contains(t, out, "not signed by a trusted key")
+	code, _, errOut = run(t, "shell", "--trust-key", p("a.json"), "-c", "version")
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "not a hex Ed25519 public key")
+
 	bin, _ := os.ReadFile(filepath.Join(pkg, "model.bin"))
 	bin[50] ^= 0xff
 	require.NoError(t, os.WriteFile(filepath.Join(pkg, "model.bin"), bin, 0o644))

@@ -54,7 +54,7 @@ type auditEntry struct {
 // autonomy is the kernel side of the autonomy loop.
 type autonomy struct {
 	m      *Machine
-	models *model.Registry // nil: no model lifecycle, no decisions
+	models *model.Registry // nil: no model lifecycle (active is the built-in model)
 	rec    *decision.Recorder
 	drift  *decision.DriftMonitor
 	shadow *shadow.Agent // nil when shadow mode is off

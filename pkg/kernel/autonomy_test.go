@@ -847,3 +847,34 @@ func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
 	require.Contains(t, sh(t, m, "shadowctl status"), "  Mode: Disabled\n")
 	require.Nil(t, reg.Shadow())
 }
+
+// With every SIS feature off the loop still runs: the built-in model
+// decides and acts on the machine, and the traces stay in memory (no log
+// file, no [DECISION] lines), from where they export and replay.
+func TestAutonomyWithEveryFeatureOff(t *testing.T) {
+	m, err := Boot(BootConfig{Config: Config{MemBudget: 48 << 20}, Image: sissim.RootImage(), Features: Features{}, Services: DefaultServices()})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.Contains(t, sh(t, m, "autoctl status"), "Active model: "+BuiltinModel+"\n")
+	sh(t, m, "autoctl on")
+	out, err := m.Shell().Exec("run memhog 24 2 200")
+	require.Error(t, err, "memhog is terminated by the reclaim action")
+	require.Contains(t, out, "[pid 1] killed by SIGTERM")
+	require.NotContains(t, out, "[DECISION]")
+	_, err = m.fs.Stat("/var/log/decisions.json")
+	require.ErrorIs(t, err, linux.ENOENT)
+
+	stats := sh(t, m, "autoctl audit stats")
+	require.Contains(t, stats, "reclaim_memory: 1\n")
+	sh(t, m, "autoctl export-decisions --format json --output /tmp/d.json")
+	replay := sh(t, m, "autoctl replay-decisions --input /tmp/d.json")
+	require.Regexp(t, `^Replay: (\d+)/(\d+) decisions reproduced\n$`, replay)
+	n := regexp.MustCompile(`\d+`).FindAllString(replay, 2)
+	require.Equal(t, n[0], n[1])
+	require.NotEqual(t, "0", n[0])
+
+	for line, feature := range map[string]string{"tracectl list": FeatureDecisionTraces, "shadowctl status": FeatureShadowMode, "modelctl status": FeatureModelLifecycle} {
+		_, err := m.Shell().Exec(line)
+		require.ErrorContains(t, err, "the "+feature+" feature enables it", line)
+	}
+}

@@ -7,6 +7,7 @@
 package kernel
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -82,6 +83,9 @@ type Config struct {
 	// which the autonomy loop measures memory pressure
 	// (DefaultMemBudget when zero; see Machine.MemBudget).
 	MemBudget uint64
+	// TrustedModelKeys are the Ed25519 keys model packages must be signed
+	// with (the built-in test key of testdata/models when empty).
+	TrustedModelKeys []ed25519.PublicKey
 }
 
 // Machine is one simulated SIS machine.

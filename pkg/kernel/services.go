@@ -50,6 +50,7 @@ func DefaultServices() []Service {
 		{Name: "otel", Feature: FeatureOTel, Start: startOTel, Commands: []string{"otelctl"}},
 		{Name: "llm", Feature: FeatureLLM, Start: startLLM,
 			Commands: []string{"llminfer", "llmctl", "llmctl load", "llmctl budget", "llmctl status", "llmctl audit"}},
-		{Name: "autonomy", Feature: FeatureDecisionTraces, Start: startAutonomy, Commands: []string{"autoctl", "tracectl", "shadowctl"}},
+		{Name: "autonomy", Start: startAutonomy},
+		{Name: "shadow", Feature: FeatureShadowMode, Start: startShadow, Commands: shadowCommands},
 	}
 }

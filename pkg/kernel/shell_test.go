@@ -442,7 +442,8 @@ func TestDisabledServiceCommands(t *testing.T) {
 		{"otelctl status", "otelctl", "otel"},
 		{"llminfer hi", "llminfer", "llm"},
 		{"llmctl status", "llmctl status", "llm"},
-		{"autoctl status", "autoctl", "decision-traces"},
+		{"shadowctl status", "shadowctl", "shadow-mode"},
+		{"llmctl shadow-status", "llmctl shadow-status", "shadow-mode"},
 		{"tracectl list", "tracectl", "decision-traces"},
 	} {
 		_, err := m.Shell().Exec(tc.line)

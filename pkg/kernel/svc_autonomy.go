@@ -23,36 +23,60 @@ import (
 // AutoctlUsage is the usage line of autoctl.
 const AutoctlUsage = "autoctl on|off|status|safe-mode on|off|audit last N|audit stats|export-decisions --format json --output F|replay-decisions --input F  autonomy loop"
 
-// startAutonomy starts the decision recorder, the shadow agent and the
-// autonomy loop (DefaultServices). The loop stays off until `autoctl on`.
+// startAutonomy starts the decision recorder and the autonomy loop
+// (DefaultServices); the loop stays off until `autoctl on`. It works with
+// every SIS feature off: without decision-traces the traces stay in
+// memory (no log file, no [DECISION] lines, no tracectl), and without the
+// model registry the loop runs the built-in model.
 func startAutonomy(m *Machine) (string, error) {
 	fsys := m.fs.Afero()
 	svc := &m.sis().svc
-	rec := decision.NewRecorder(decision.Config{Fs: fsys, Console: m.cfg.Stdout})
-	var ag *shadow.Agent
-	if svc.models != nil && m.Features().Enabled(FeatureShadowMode) {
-		ag = shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: fsys, Console: m.cfg.Stdout, Wall: m.wallTime})
+	var rec *decision.Recorder
+	if m.Features().Enabled(FeatureDecisionTraces) {
+		rec = decision.NewRecorder(decision.Config{Fs: fsys, Console: m.cfg.Stdout})
+	} else {
+		rec = decision.NewRecorder(decision.Config{})
 	}
-	a := newAutonomy(m, svc.models, rec, ag)
-	svc.traces, svc.shadow, svc.autonomy = rec, ag, a
+	a := newAutonomy(m, svc.models, rec, nil)
+	if svc.models == nil {
+		l, err := m.builtinModel()
+		if err != nil {
+			return "", fmt.Errorf("autonomy: %w", err)
+		}
+		a.active = func() *model.Loaded { return l }
+	}
+	svc.traces, svc.autonomy = rec, a
 	m.onClose(func() { _ = rec.Flush() }) // the last decisions reach the log
 
 	sh := m.Shell()
-	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Feature: FeatureDecisionTraces, Run: a.command}); err != nil {
+	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Run: a.command}); err != nil {
 		return "", err
 	}
 	tc := &decision.Tracectl{Rec: rec, Fs: fsys, Snapshot: a.snapshot, Decide: a.demoDecide}
-	if err := sh.Register(Command{Name: "tracectl", Usage: decision.TracectlUsage, Feature: FeatureDecisionTraces, Run: usageShown(tc.Command, decision.ErrUsage)}); err != nil {
+	return "", sh.Register(Command{Name: "tracectl", Usage: decision.TracectlUsage, Feature: FeatureDecisionTraces, Run: usageShown(tc.Command, decision.ErrUsage)})
+}
+
+// shadowCommands are the shell commands of the shadow agent.
+var shadowCommands = []string{"shadowctl", "llmctl shadow-deploy", "llmctl shadow-status", "llmctl shadow-traffic",
+	"llmctl shadow-compare", "llmctl shadow-promote", "llmctl shadow-retire"}
+
+// startShadow starts the shadow agent of the autonomy loop
+// (DefaultServices). It needs the model registry.
+func startShadow(m *Machine) (string, error) {
+	svc := &m.sis().svc
+	if svc.models == nil || svc.autonomy == nil {
+		m.Shell().disable(shadowCommands, FeatureModelLifecycle)
+		return "", nil
+	}
+	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.fs.Afero(), Console: m.cfg.Stdout, Wall: m.wallTime})
+	svc.shadow, svc.autonomy.shadow = ag, ag
+	sh := m.Shell()
+	if err := sh.Register(Command{Name: "shadowctl", Usage: shadow.Usage, Feature: FeatureShadowMode, Run: usageShown(ag.Command, shadow.ErrUsage)}); err != nil {
 		return "", err
 	}
-	if ag != nil {
-		if err := sh.Register(Command{Name: "shadowctl", Usage: shadow.Usage, Feature: FeatureShadowMode, Run: usageShown(ag.Command, shadow.ErrUsage)}); err != nil {
+	for _, s := range ag.LLMSubcommands() {
+		if err := sh.RegisterSub("llmctl", Subcommand{Name: s.Name, Usage: s.Usage, Feature: FeatureShadowMode, Run: usageShown(s.Run, shadow.ErrUsage)}); err != nil {
 			return "", err
-		}
-		for _, s := range ag.LLMSubcommands() {
-			if err := sh.RegisterSub("llmctl", Subcommand{Name: s.Name, Usage: s.Usage, Run: usageShown(s.Run, shadow.ErrUsage)}); err != nil {
-				return "", err
-			}
 		}
 	}
 	return "", nil
@@ -326,11 +350,12 @@ func (a *autonomy) replayCmd(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.models == nil {
-		return errors.New("autoctl: replay-decisions: no model registry (model-lifecycle feature)")
+	lookup := a.builtinLookup
+	if a.models != nil {
+		lookup = decision.RegistryLookup(a.models)
 	}
 	name := cleanPath(f["input"])
-	rep, err := decision.ReplayFile(a.m.fs.Afero(), name, decision.RegistryLookup(a.models))
+	rep, err := decision.ReplayFile(a.m.fs.Afero(), name, lookup)
 	if err != nil {
 		return fmt.Errorf("autoctl: replay-decisions: %w", err)
 	}
@@ -342,6 +367,16 @@ func (a *autonomy) replayCmd(w io.Writer, args []string) error {
 		return errShown
 	}
 	return nil
+}
+
+// builtinLookup finds the model of a recorded version on a machine
+// without the model registry: only its built-in model is known.
+func (a *autonomy) builtinLookup(version string) (decision.Predictor, string, error) {
+	l := a.active()
+	if l == nil || l.Version != version {
+		return nil, "", fmt.Errorf("model %s is unknown (no model registry; the built-in model is %s)", version, BuiltinModel)
+	}
+	return decision.ModelPredictor(l.Model), l.Hash, nil
 }
 
 // cleanPath makes p absolute (relative to /).

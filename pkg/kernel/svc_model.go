@@ -30,19 +30,15 @@ func (m *Machine) Models() *model.Registry { return m.sis().svc.models }
 func startModels(m *Machine) (string, error) {
 	fsys := m.fs.Afero()
 	builtin := sissim.Models()
-	key, err := fs.ReadFile(builtin, "trusted.pub")
+	keys, err := m.trustedModelKeys()
 	if err != nil {
-		return "", fmt.Errorf("models: built-in trusted key: %w", err)
-	}
-	pub, err := model.ParsePublicKey(key)
-	if err != nil {
-		return "", fmt.Errorf("models: built-in trusted key: %w", err)
+		return "", err
 	}
 	if err := installModels(fsys, builtin); err != nil {
 		return "", fmt.Errorf("models: installing built-in packages: %w", err)
 	}
 	cfg := model.Config{
-		FS: fsys, Dir: modelsDir, TrustedKeys: []ed25519.PublicKey{pub},
+		FS: fsys, Dir: modelsDir, TrustedKeys: keys,
 		Now: m.Now, Realtime: m.clock.Realtime(), Log: m.log,
 	}
 	// No Advance: in deterministic mode health checks time their
@@ -86,6 +82,44 @@ func startModels(m *Machine) (string, error) {
 	}
 	m.sis().svc.models = reg
 	return marker, nil
+}
+
+// trustedModelKeys returns the keys model packages must be signed with:
+// Config.TrustedModelKeys, else the built-in test key.
+func (m *Machine) trustedModelKeys() ([]ed25519.PublicKey, error) {
+	if len(m.cfg.TrustedModelKeys) > 0 {
+		return m.cfg.TrustedModelKeys, nil
+	}
+	b, err := fs.ReadFile(sissim.Models(), "trusted.pub")
+	if err == nil {
+		var key ed25519.PublicKey
+		if key, err = model.ParsePublicKey(b); err == nil {
+			return []ed25519.PublicKey{key}, nil
+		}
+	}
+	return nil, fmt.Errorf("models: built-in trusted key: %w", err)
+}
+
+// BuiltinModel is the built-in package the autonomy loop runs when the
+// machine has no model registry (model-lifecycle off).
+const BuiltinModel = "v1.0.0"
+
+// builtinModel reads and verifies the built-in package BuiltinModel
+// against the machine's trusted keys.
+func (m *Machine) builtinModel() (*model.Loaded, error) {
+	keys, err := m.trustedModelKeys()
+	if err != nil {
+		return nil, err
+	}
+	p, err := model.ReadPackage(afero.FromIOFS{FS: sissim.Models()}, path.Join("packages", BuiltinModel))
+	if err != nil {
+		return nil, fmt.Errorf("built-in model %s: %w", BuiltinModel, err)
+	}
+	mdl, err := p.Verify(BuiltinModel, keys)
+	if err != nil {
+		return nil, fmt.Errorf("built-in model %s: %w", BuiltinModel, err)
+	}
+	return &model.Loaded{Version: BuiltinModel, Hash: p.Hash(), LoadedAt: m.Now(), Model: mdl, Manifest: p.Manifest, Health: p.Health}, nil
 }
 
 // modelErr maps the registry's usage error to the shell's.
