@@ -56,9 +56,14 @@ func TestModelToolingRoundTrip(t *testing.T) {
 	code, out, _ = run(t, "shell", "--trust-key", p("k.pub"), "-c", "modelctl load v1.0.0")
 	require.Equal(t, 1, code, "the test key is no longer trusted")
 	require.Contains(t, out, "not signed by a trusted key")
-	code, _, errOut = run(t, "shell", "--trust-key", p("a.json"), "-c", "version")
+	for _, bad := range []string{p("a.json"), p("k.key")} {
+		code, _, errOut = run(t, "shell", "--trust-key", bad, "-c", "version")
+		require.Equal(t, 2, code)
+		require.Contains(t, errOut, "not a hex Ed25519 public key")
+	}
+	code, _, errOut = run(t, "model", "sign", "-key", p("k.pub"), pkg)
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, "not a hex Ed25519 public key")
+	require.Contains(t, errOut, "not a hex Ed25519 private key")
 
 	bin, _ := os.ReadFile(filepath.Join(pkg, "model.bin"))
 	bin[50] ^= 0xff

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"crypto/ed25519"
 	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"testing"
 
@@ -166,4 +168,19 @@ func FuzzDecode(f *testing.F) {
 		}
 		m.Infer(make([]float32, NumFeatures))
 	})
+}
+
+func TestKeyTextForms(t *testing.T) {
+	k := KeyFromSeed("key text forms")
+	priv, pub := EncodePrivateKey(k), EncodePublicKey(k.Public().(ed25519.PublicKey))
+	got, err := ParsePrivateKey(priv)
+	require.NoError(t, err)
+	require.True(t, got.Equal(k))
+	_, err = ParsePublicKey(priv)
+	require.ErrorContains(t, err, "not a hex Ed25519 public key", "a private key file is not a public key")
+	_, err = ParsePrivateKey(pub)
+	require.ErrorContains(t, err, "not a hex Ed25519 private key")
+	bad := []byte(hex.EncodeToString(append(k.Seed(), make([]byte, 32)...)))
+	_, err = ParsePrivateKey(bad)
+	require.ErrorContains(t, err, "public half does not match")
 }

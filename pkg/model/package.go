@@ -257,7 +257,8 @@ func EncodePublicKey(k ed25519.PublicKey) []byte {
 	return []byte(hex.EncodeToString(k) + "\n")
 }
 
-// ParsePublicKey parses the text form of a public key.
+// ParsePublicKey parses the text form of a public key (a private key file
+// is refused: it has twice the digits).
 func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil || len(k) != ed25519.PublicKeySize {
@@ -266,19 +267,25 @@ func ParsePublicKey(b []byte) (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(k), nil
 }
 
-// EncodePrivateKey returns the text form of a private key: the hex of its
-// 32-byte seed and a newline.
+// EncodePrivateKey returns the text form of a private key: the hex of
+// its 64 bytes (seed, then public key) and a newline, so that it cannot be
+// mistaken for a public key.
 func EncodePrivateKey(k ed25519.PrivateKey) []byte {
-	return []byte(hex.EncodeToString(k.Seed()) + "\n")
+	return []byte(hex.EncodeToString(k) + "\n")
 }
 
-// ParsePrivateKey parses the text form of a private key.
+// ParsePrivateKey parses the text form of a private key and checks that
+// its public half belongs to its seed.
 func ParsePrivateKey(b []byte) (ed25519.PrivateKey, error) {
 	s, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(s) != ed25519.SeedSize {
-		return nil, fmt.Errorf("not a hex Ed25519 private key seed (%d hex digits)", 2*ed25519.SeedSize)
+	if err != nil || len(s) != ed25519.PrivateKeySize {
+		return nil, fmt.Errorf("not a hex Ed25519 private key (%d hex digits)", 2*ed25519.PrivateKeySize)
 	}
-	return ed25519.NewKeyFromSeed(s), nil
+	k := ed25519.NewKeyFromSeed(s[:ed25519.SeedSize])
+	if !k.Equal(ed25519.PrivateKey(s)) {
+		return nil, errors.New("corrupt Ed25519 private key: its public half does not match its seed")
+	}
+	return k, nil
 }
 
 // WritePackage writes a package directory on the host: model.bin,
