@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/metrics"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
@@ -29,6 +30,14 @@ func (b *countingBackend) Open(name string, flags int, perm uint32) (vfs.Handle,
 	return ch, nil
 }
 
+// SetFlags passes inode flags (vfs.FS.SetAppendOnly) to the backend.
+func (b *countingBackend) SetFlags(name string, flags uint32) error {
+	if fb, ok := b.Backend.(interface{ SetFlags(string, uint32) error }); ok {
+		return fb.SetFlags(name, flags)
+	}
+	return linux.EOPNOTSUPP
+}
+
 // countingHandle counts ReadAt and WriteAt calls.
 type countingHandle struct {
 	vfs.Handle
@@ -43,6 +52,14 @@ func (h *countingHandle) ReadAt(p []byte, off int64) (int, error) {
 func (h *countingHandle) WriteAt(p []byte, off int64) (int, error) {
 	h.c.DiskWrites.Add(1)
 	return h.Handle.WriteAt(p, off)
+}
+
+// Ioctl passes the file's own ioctl requests (inode flags) through.
+func (h *countingHandle) Ioctl(req, arg uint64, mem vfs.UserMemory) (uint64, error) {
+	if d, ok := h.Handle.(vfs.Ioctler); ok {
+		return d.Ioctl(req, arg, mem)
+	}
+	return 0, linux.ENOTTY
 }
 
 // countingAttrHandle keeps a handle's own SetAttr (attributes of an open,

@@ -1,8 +1,12 @@
 package kernel
 
 import (
+	"errors"
+	"path"
+
 	"github.com/sis-kernel/sissim/pkg/agentsys"
 	"github.com/sis-kernel/sissim/pkg/decision"
+	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/llm"
 	"github.com/sis-kernel/sissim/pkg/model"
 	"github.com/sis-kernel/sissim/pkg/otel"
@@ -36,6 +40,26 @@ type services struct {
 func (m *Machine) onClose(f func()) {
 	st := m.sis()
 	st.svc.closers = append(st.svc.closers, f)
+}
+
+// appendOnlyLog creates the service log p when missing and makes it
+// append-only, so that guests can read it and never rewrite it. A log on
+// a backend without inode flags (a host mount) stays unprotected.
+func (m *Machine) appendOnlyLog(p string) error {
+	if err := m.fs.MkdirAll(path.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := m.fs.Open(p, linux.O_WRONLY|linux.O_CREAT|linux.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := m.fs.SetAppendOnly(p); err != nil && !errors.Is(err, linux.EOPNOTSUPP) {
+		return err
+	}
+	return nil
 }
 
 // DefaultServices returns the SIS services in boot order, for

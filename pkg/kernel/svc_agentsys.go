@@ -63,6 +63,9 @@ func startAgentSys(m *Machine) (string, error) {
 	if devfs == nil {
 		return "", fmt.Errorf("agentsys: no devfs mounted at /dev")
 	}
+	if err := m.appendOnlyLog(agentsys.DefaultAuditLog); err != nil {
+		return "", fmt.Errorf("agentsys: %w", err)
+	}
 	display := fb.New()
 	svc, err := agentsys.New(agentsys.Config{}, agentsys.Env{
 		FS:     m.fs.Afero(),

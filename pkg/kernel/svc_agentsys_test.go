@@ -613,3 +613,27 @@ func BenchmarkAgentSysFrames(b *testing.B) {
 	}
 	b.ReportMetric(float64(frames*b.N)/time.Since(start).Seconds(), "frames/s")
 }
+
+// The service logs are append-only for guests: the appendonly self-checks
+// pass on the AgentSys audit log, and AgentSys goes on appending to it.
+func TestServiceLogsAreAppendOnly(t *testing.T) {
+	m := bootAgentSys(t, nil)
+	_, err := m.Shell().Exec("agentsys test-fs-list")
+	require.NoError(t, err)
+	out, err := m.Shell().Exec("run /bin/appendonly " + agentsys.DefaultAuditLog)
+	require.NoError(t, err, out)
+	require.Contains(t, out, " passed, 0 failed\n")
+	before, err := m.FS().ReadFile(agentsys.DefaultAuditLog)
+	require.NoError(t, err)
+	_, err = m.Shell().Exec("agentsys test-fs-stat")
+	require.NoError(t, err)
+	after, err := m.FS().ReadFile(agentsys.DefaultAuditLog)
+	require.NoError(t, err)
+	require.Greater(t, len(after), len(before))
+	require.Equal(t, before, after[:len(before)])
+	for _, p := range []string{"/var/log/decisions.json", "/var/log/rollback.json"} {
+		a, err := m.FS().StatAt(nil, "/", p, true)
+		require.NoError(t, err)
+		require.NotZero(t, a.Flags&linux.FS_APPEND_FL, p)
+	}
+}

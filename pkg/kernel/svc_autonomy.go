@@ -33,6 +33,9 @@ func startAutonomy(m *Machine) (string, error) {
 	svc := &m.sis().svc
 	var rec *decision.Recorder
 	if m.Features().Enabled(FeatureDecisionTraces) {
+		if err := m.appendOnlyLog(decision.DefaultLogPath); err != nil {
+			return "", fmt.Errorf("autonomy: %w", err)
+		}
 		rec = decision.NewRecorder(decision.Config{Fs: fsys, Console: m.cfg.Stdout})
 	} else {
 		rec = decision.NewRecorder(decision.Config{})
@@ -67,6 +70,9 @@ func startShadow(m *Machine) (string, error) {
 	if svc.models == nil || svc.autonomy == nil {
 		m.Shell().disable(shadowCommands, FeatureModelLifecycle)
 		return "", nil
+	}
+	if err := m.appendOnlyLog(shadow.DefaultRollbackLog); err != nil {
+		return "", fmt.Errorf("shadow: %w", err)
 	}
 	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.fs.Afero(), Console: m.cfg.Stdout, Wall: m.wallTime})
 	svc.shadow, svc.autonomy.shadow = ag, ag

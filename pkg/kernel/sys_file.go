@@ -20,7 +20,7 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek, args: []argKind{argFD, argInt, argInt}})
 	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor",
 		args: []argKind{argFD, argFD, argHex, argUint}})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0; ENOTTY elsewhere",
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL); ENOTTY elsewhere",
 		args: []argKind{argFD, argHex, argHex}})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd, args: []argKind{argHex, argUint}})
 	reg(linux.SysDup, syscallEntry{fn: sysDup, args: []argKind{argFD}})
@@ -421,8 +421,14 @@ func sysFcntl(t *Task, a *args) (uint64, error) {
 		return uint64(e.of.flags), nil
 	case linux.F_SETFL:
 		const settable = linux.O_APPEND | linux.O_NONBLOCK | linux.O_NOATIME | linux.O_DIRECT
+		vf, isFile := e.of.f.(*vfs.File)
+		if isFile && e.of.flags&linux.O_APPEND != 0 && a.int32(2)&linux.O_APPEND == 0 {
+			if at, err := vf.Stat(); err == nil && at.Flags&linux.FS_APPEND_FL != 0 {
+				return 0, linux.EPERM // an append-only file keeps O_APPEND
+			}
+		}
 		e.of.flags = e.of.flags&^settable | a.int32(2)&settable
-		if vf, ok := e.of.f.(*vfs.File); ok {
+		if isFile {
 			vf.SetFlags(vf.Flags&^settable | a.int32(2)&settable)
 		}
 		return 0, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sis-kernel/sissim/internal/difftest"
 	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
 // TestDiffFstest runs the VFS self-checks on the tmpfs root under sissim and
@@ -180,4 +181,33 @@ func TestHostMountCannotEscape(t *testing.T) {
 	require.Contains(t, string(r.Stderr), "Read-only file system")
 	_, err = os.Stat(filepath.Join(mnt, "new"))
 	require.True(t, os.IsNotExist(err))
+}
+
+// TestAppendOnlyFile: a file the kernel made append-only only grows, for
+// guests (the appendonly self-checks) and for Go code; host mounts keep no
+// inode flags.
+func TestAppendOnlyFile(t *testing.T) {
+	host := t.TempDir()
+	sim := difftest.RunSim(t, difftest.Guest(t, "appendonly"), []string{"/var/log/audit.jsonl"}, difftest.Options{
+		Setup: func(m *kernel.Machine) error {
+			if err := m.FS().MkdirAll("/var/log", 0o755); err != nil {
+				return err
+			}
+			if err := m.FS().WriteFile("/var/log/audit.jsonl", []byte("{}\n"), 0o644); err != nil {
+				return err
+			}
+			if err := m.FS().SetAppendOnly("/var/log/audit.jsonl"); err != nil {
+				return err
+			}
+			require.ErrorIs(t, m.FS().WriteFile("/var/log/audit.jsonl", nil, 0o644), os.ErrPermission)
+			require.ErrorIs(t, m.FS().Remove("/var/log/audit.jsonl"), os.ErrPermission)
+			require.NoError(t, m.FS().MountHost(host, "/mnt", false))
+			require.NoError(t, m.FS().WriteFile("/mnt/f", nil, 0o644))
+			require.ErrorIs(t, m.FS().SetAppendOnly("/mnt/f"), linux.EOPNOTSUPP)
+			return nil
+		},
+	})
+	require.Equal(t, 0, sim.Exit, "%s", sim.Stdout)
+	require.Contains(t, string(sim.Stdout), "ok - pwrite at 0 appends too\n")
+	require.Contains(t, string(sim.Stdout), " passed, 0 failed\n")
 }

@@ -277,3 +277,10 @@ const (
 	PATH_MAX = 4096
 	NAME_MAX = 255
 )
+
+// Inode flags (ioctl FS_IOC_GETFLAGS/FS_IOC_SETFLAGS, chattr(1)).
+const (
+	FS_IOC_GETFLAGS = 0x80086601
+	FS_IOC_SETFLAGS = 0x40086602
+	FS_APPEND_FL    = 0x00000020 // writes only append; no unlink, rename, link, truncate or attribute change
+)

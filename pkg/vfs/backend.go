@@ -52,6 +52,7 @@ type Attr struct {
 	Atime   time.Time
 	Mtime   time.Time
 	Ctime   time.Time
+	Flags   uint32 // inode flags (linux.FS_APPEND_FL), where the backend keeps them
 }
 
 // IsDir reports whether a is a directory.

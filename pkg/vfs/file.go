@@ -94,13 +94,23 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.h.ReadAt(p, off)
 }
 
-// WriteAt writes at off without moving the offset (pwrite).
+// WriteAt writes at off without moving the offset (pwrite); with
+// O_APPEND it writes at the end, as Linux does.
 func (f *File) WriteAt(p []byte, off int64) (int, error) {
 	if !f.writable() {
 		return 0, linux.EBADF
 	}
 	if _, ok := f.h.(Stream); ok {
 		return 0, linux.ESPIPE
+	}
+	if f.Flags&linux.O_APPEND != 0 {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		a, err := f.h.Stat()
+		if err != nil {
+			return 0, err
+		}
+		off = a.Size
 	}
 	return f.h.WriteAt(p, off)
 }

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"encoding/binary"
 	"sort"
 	"strings"
 	"sync"
@@ -36,6 +37,7 @@ type tmpInode struct {
 	atime    time.Time
 	mtime    time.Time
 	ctime    time.Time
+	flags    uint32               // inode flags: linux.FS_APPEND_FL
 	data     []byte               // regular file
 	target   string               // symlink
 	children map[string]*tmpInode // directory
@@ -100,7 +102,7 @@ func (t *Tmpfs) parent(name string) (*tmpInode, string, error) {
 
 func (n *tmpInode) attr() Attr {
 	a := Attr{Ino: n.ino, Mode: n.mode, Nlink: n.nlink, UID: n.uid, GID: n.gid, Rdev: n.rdev,
-		Blksize: 4096, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime}
+		Blksize: 4096, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime, Flags: n.flags}
 	switch n.mode & ModeType {
 	case ModeRegular:
 		a.Size = int64(len(n.data))
@@ -113,6 +115,28 @@ func (n *tmpInode) attr() Attr {
 		a.Blocks = (a.Size + 4095) / 4096 * 8
 	}
 	return a
+}
+
+// appendOnly reports whether n has FS_APPEND_FL: writes may only append,
+// and it cannot be unlinked, renamed, replaced, linked, truncated or have
+// its attributes changed.
+func (n *tmpInode) appendOnly() bool { return n.flags&linux.FS_APPEND_FL != 0 }
+
+// SetFlags sets the inode flags of name: FS_APPEND_FL on a regular
+// file, or nothing (EOPNOTSUPP for other flags and file types).
+func (t *Tmpfs) SetFlags(name string, flags uint32) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, err := t.lookup(name)
+	if err != nil {
+		return err
+	}
+	if flags&^linux.FS_APPEND_FL != 0 || flags != 0 && n.mode&ModeType != ModeRegular {
+		return linux.EOPNOTSUPP
+	}
+	n.flags = flags
+	n.ctime = t.now()
+	return nil
 }
 
 // Lstat implements Backend.
@@ -213,7 +237,7 @@ func (t *Tmpfs) Link(oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	if n.children != nil {
+	if n.children != nil || n.appendOnly() {
 		return linux.EPERM
 	}
 	d, base, err := t.parent(newname)
@@ -255,6 +279,9 @@ func (t *Tmpfs) Unlink(name string) error {
 	}
 	if n.children != nil {
 		return linux.EISDIR
+	}
+	if n.appendOnly() {
+		return linux.EPERM
 	}
 	delete(d.children, base)
 	now := t.now()
@@ -311,6 +338,9 @@ func (t *Tmpfs) Rename(oldname, newname string, exchange bool) error {
 		return linux.EINVAL
 	}
 	victim, exists := nd.children[nbase]
+	if n.appendOnly() || exists && victim != n && victim.appendOnly() {
+		return linux.EPERM
+	}
 	now := t.now()
 	if exchange {
 		if !exists {
@@ -373,6 +403,9 @@ func (t *Tmpfs) SetAttr(name string, s SetAttr) error {
 }
 
 func (t *Tmpfs) setAttr(n *tmpInode, s SetAttr) error {
+	if n.appendOnly() {
+		return linux.EPERM
+	}
 	now := t.now()
 	if s.Size != nil {
 		switch {
@@ -491,6 +524,36 @@ func (h *tmpHandle) Truncate(size int64) error {
 		return linux.EFBIG
 	}
 	return h.fs.setAttr(h.n, SetAttr{Size: &size})
+}
+
+// Ioctl implements Ioctler: FS_IOC_GETFLAGS and FS_IOC_SETFLAGS (an int,
+// as Linux reads and writes it; changing FS_APPEND_FL is EPERM).
+func (h *tmpHandle) Ioctl(req, arg uint64, mem UserMemory) (uint64, error) {
+	var b [4]byte
+	switch req {
+	case linux.FS_IOC_GETFLAGS:
+		h.fs.mu.Lock()
+		binary.LittleEndian.PutUint32(b[:], h.n.flags)
+		h.fs.mu.Unlock()
+		return 0, mem.CopyOut(arg, b[:])
+	case linux.FS_IOC_SETFLAGS:
+		if err := mem.CopyIn(arg, b[:]); err != nil {
+			return 0, err
+		}
+		h.fs.mu.Lock()
+		defer h.fs.mu.Unlock()
+		flags := binary.LittleEndian.Uint32(b[:])
+		if flags&^linux.FS_APPEND_FL != 0 {
+			return 0, linux.EOPNOTSUPP
+		}
+		if flags != h.n.flags {
+			// Guests run without CAP_LINUX_IMMUTABLE: only the kernel
+			// (FS.SetAppendOnly) sets or clears the flag.
+			return 0, linux.EPERM
+		}
+		return 0, nil
+	}
+	return 0, linux.ENOTTY
 }
 
 func (h *tmpHandle) SetAttr(s SetAttr) error {

@@ -469,6 +469,8 @@ func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, err
 		return nil, linux.EROFS
 	case writes && r.attr.IsDir() && r.mount.ReadOnly:
 		return nil, linux.EROFS
+	case r.attr.Flags&linux.FS_APPEND_FL != 0 && (acc != linux.O_RDONLY && flags&linux.O_APPEND == 0 || flags&linux.O_TRUNC != 0):
+		return nil, linux.EPERM // append-only: writes must append
 	}
 	bflags := flags & (linux.O_ACCMODE | linux.O_TRUNC)
 	if r.attr.Mode&ModeType != ModeRegular {
@@ -888,6 +890,25 @@ func (v *FS) Rename(oldp, newp string) error {
 // SetAttr changes attributes of p, following symlinks.
 func (v *FS) SetAttr(p string, s SetAttr) error {
 	return pathErr("setattr", p, v.SetAttrAt(nil, "/", p, true, s))
+}
+
+// SetAppendOnly gives the regular file p the append-only inode flag
+// (chattr +a): writes only append; it cannot be truncated, unlinked,
+// renamed, replaced, linked or changed in its attributes, by guests or by
+// Go code. Backends without inode flags return EOPNOTSUPP.
+func (v *FS) SetAppendOnly(p string) error {
+	r, err := v.resolve(nil, "/", p, true)
+	if err == nil && !r.exists {
+		err = linux.ENOENT
+	}
+	if err == nil {
+		if fb, ok := r.mount.Backend.(interface{ SetFlags(string, uint32) error }); ok {
+			err = fb.SetFlags(r.rel, r.attr.Flags|linux.FS_APPEND_FL)
+		} else {
+			err = linux.EOPNOTSUPP
+		}
+	}
+	return pathErr("set append-only", p, err)
 }
 
 // WriteFile creates or replaces the file at p with data.
