@@ -111,6 +111,11 @@ static void test_open(void)
 	TRUE("read back", read(fd, buf, sizeof buf) == 11 && memcmp(buf, "hello world", 11) == 0);
 	FAILS("write on O_RDONLY EBADF", write(fd, "x", 1), EBADF);
 	close(fd);
+	fd = open("ap", O_WRONLY | O_CREAT | O_APPEND, 0644);
+	TRUE("pwrite with O_APPEND appends", fd >= 0 && write(fd, "ab", 2) == 2 &&
+	     pwrite(fd, "c", 1, 0) == 1 && size_of("ap") == 3);
+	close(fd);
+	OK("unlink ap", unlink("ap"));
 	fd = open("f", O_RDWR | O_TRUNC);
 	TRUE("O_TRUNC empties", fd >= 0 && size_of("f") == 0);
 	close(fd);
