@@ -878,3 +878,29 @@ func TestAutonomyWithEveryFeatureOff(t *testing.T) {
 		require.ErrorContains(t, err, "the "+feature+" feature enables it", line)
 	}
 }
+
+// An operator's safe mode stops the actions until it is cleared: the
+// memory reclaim that kills memhog is recorded as overridden instead.
+func TestAutonomyOperatorSafeMode(t *testing.T) {
+	m := bootServices(t, Config{MemBudget: 48 << 20})
+	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl safe-mode on; autoctl on")
+	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (operator)\n")
+	out := sh(t, m, "run memhog 24 2 200")
+	require.Contains(t, out, "[pid 1] exit status 0", "nothing reclaimed memhog's memory")
+	traces, _ := readTraces(t, m)
+	overridden := 0
+	for _, tr := range traces {
+		require.False(t, tr.WasExecuted, "trace %d", tr.TraceID)
+		if tr.ChosenAction == model.ActionReclaimMemory {
+			require.True(t, tr.WasOverridden)
+			require.Equal(t, "safe mode: operator", tr.OverrideReason)
+			overridden++
+		}
+	}
+	require.Positive(t, overridden)
+
+	sh(t, m, "autoctl safe-mode off")
+	out, err := m.Shell().Exec("run memhog 24 2 200")
+	require.Error(t, err)
+	require.Contains(t, out, "killed by SIGTERM", "the reclaim runs again")
+}
