@@ -70,8 +70,46 @@ func (t *Task) waitReady(d time.Duration, bounded bool, keys []any) (uint64, err
 	return 0, t.block(0, keys...)
 }
 
+// withWaitMask runs a ppoll or pselect6 under the signal mask at sigset
+// (size bytes; none when sigset is 0), as rt_sigsuspend does: the mask
+// holds while the call waits, a handler run meanwhile returns to the old
+// mask, and the call puts the old mask back when it returns.
+func (t *Task) withWaitMask(sigset, size uint64, call func() (uint64, error)) (uint64, error) {
+	if sigset != 0 {
+		if size != sigsetSize {
+			return 0, linux.EINVAL
+		}
+		var b [8]byte
+		if err := t.copyIn(sigset, b[:]); err != nil {
+			return 0, err
+		}
+		if !t.suspended {
+			t.savedMask, t.suspended = t.sigMask, true
+		}
+		t.sigMask = le64(b[:]) &^ unblockable
+	}
+	n, err := call()
+	if err == errRestart {
+		if t.sigPending&^t.sigMask != 0 {
+			t.wake() // a signal the wait mask lets through ends the wait
+		}
+		return n, err
+	}
+	if t.suspended {
+		t.sigMask, t.suspended = t.savedMask, false
+		if t.sigPending&^t.sigMask != 0 {
+			t.stop = true // a signal the old mask lets through is delivered now
+		}
+	}
+	return n, err
+}
+
 // Ppoll implements ppoll(2).
 func sysPpoll(t *Task, a *args) (uint64, error) {
+	return t.withWaitMask(a[3], a[4], func() (uint64, error) { return t.ppoll(a) })
+}
+
+func (t *Task) ppoll(a *args) (uint64, error) {
 	nfds := a[1]
 	if nfds > maxPollFDs {
 		return 0, linux.EINVAL
@@ -115,8 +153,21 @@ func sysPpoll(t *Task, a *args) (uint64, error) {
 	return ready, t.copyOut(a[0], buf)
 }
 
-// Pselect6 implements pselect6(2).
+// Pselect6 implements pselect6(2); its sixth argument points to
+// {const sigset_t *ss; size_t ss_len}.
 func sysPselect6(t *Task, a *args) (uint64, error) {
+	var sigset, size uint64
+	if a[5] != 0 {
+		var b [16]byte
+		if err := t.copyIn(a[5], b[:]); err != nil {
+			return 0, err
+		}
+		sigset, size = le64(b[:]), le64(b[8:])
+	}
+	return t.withWaitMask(sigset, size, func() (uint64, error) { return t.pselect6(a) })
+}
+
+func (t *Task) pselect6(a *args) (uint64, error) {
 	n := a.int32(0)
 	if n < 0 || n > maxFDs {
 		return 0, linux.EINVAL

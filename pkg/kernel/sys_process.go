@@ -24,9 +24,9 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysGetsid, syscallEntry{fn: sysGetsid, args: []argKind{argInt}})
 	reg(linux.SysGetrusage, syscallEntry{fn: sysGetrusage, support: Partial, note: "CPU times; the other fields are zero", args: []argKind{argInt, argHex}})
 	reg(linux.SysPipe2, syscallEntry{fn: sysPipe2, args: []argKind{argHex, argOpen}})
-	reg(linux.SysPpoll, syscallEntry{fn: sysPpoll, support: Partial, note: "pipes, the console and regular files; the signal mask argument is ignored",
+	reg(linux.SysPpoll, syscallEntry{fn: sysPpoll, support: Partial, note: "pipes, the console and regular files",
 		args: []argKind{argHex, argUint, argHex, argHex, argUint}})
-	reg(linux.SysPselect6, syscallEntry{fn: sysPselect6, support: Partial, note: "pipes, the console and regular files; the signal mask argument is ignored",
+	reg(linux.SysPselect6, syscallEntry{fn: sysPselect6, support: Partial, note: "pipes, the console and regular files",
 		args: []argKind{argInt, argHex, argHex, argHex, argHex, argHex}})
 	reg(linux.SysExitGroup, syscallEntry{fn: sysExit, args: []argKind{argInt}})
 	for _, nr := range []uint64{linux.SysGetpid, linux.SysGettid} {
