@@ -5,10 +5,12 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -293,4 +295,22 @@ func TestContextSwitchesAreMeasured(t *testing.T) {
 	count := lineOf(out, "METRIC ctx_switch_ns_count=")
 	require.NotEmpty(t, count)
 	require.NotEqual(t, "METRIC ctx_switch_ns_count=0", count)
+}
+
+// /proc/uptime counts as idle the machine time in which no guest ran: a
+// program that sleeps 4 x 400 ms leaves the machine idle for those 1.6 s.
+func TestProcUptimeIdle(t *testing.T) {
+	r := runGuest(t, "memhog", Config{}, []string{"4", "1", "400"})
+	require.Equal(t, 0, r.status.Code, r.stderr)
+	b, err := r.m.FS().ReadFile("/proc/uptime")
+	require.NoError(t, err)
+	f := strings.Fields(string(b))
+	require.Len(t, f, 2, "%q", b)
+	cs := func(d time.Duration) string {
+		return fmt.Sprintf("%d.%02d", d/time.Second, d%time.Second/(10*time.Millisecond))
+	}
+	up, idle := r.m.Now(), r.m.Now()-time.Duration(r.m.busy.Load())
+	require.Equal(t, []string{cs(up), cs(idle)}, f)
+	require.GreaterOrEqual(t, idle, 1600*time.Millisecond)
+	require.Less(t, idle, up)
 }

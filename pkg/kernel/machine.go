@@ -115,6 +115,7 @@ type Machine struct {
 	cur      *Process         // the process whose engine runs
 	lastProc *Process         // the process that ran last
 	lastStop uint64           // machine time when it stopped
+	busy     atomic.Uint64    // machine time spent running guest slices (/proc/uptime)
 	// interrupts counts Interrupt calls not yet delivered.
 	interrupts atomic.Int64
 	// timers are the machine-time callbacks (atTime), guarded by mu.

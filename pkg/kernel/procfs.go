@@ -84,9 +84,14 @@ func (s procSource) PIDs() []int {
 
 func (s procSource) Boot() time.Time { return s.m.epoch }
 
-// Uptime reports the machine time since boot; idle time is not accounted
-// separately yet, so it is reported as zero.
-func (s procSource) Uptime() (time.Duration, time.Duration) { return s.m.Now(), 0 }
+// Uptime reports the machine time since boot and, as idle, the part of it
+// during which no guest ran (the machine waited for a timer, a sleeper or
+// the console, or the kernel worked alone).
+func (s procSource) Uptime() (time.Duration, time.Duration) {
+	up := s.m.Now()
+	busy := time.Duration(s.m.busy.Load())
+	return up, max(up-busy, 0)
+}
 
 func (s procSource) MemInfo() vfs.MemInfo {
 	total, used := s.m.MemBudget(), s.m.MemStats().Mapped

@@ -327,6 +327,7 @@ func (m *Machine) runSlice(p *Process, slice uint64) {
 		ex, err = p.eng.Run(pc)
 	}
 	end := m.clock.Now()
+	m.busy.Add(end - start)
 	m.sched.Charge(p.srv, m.clock.Insns()-startInsns, end)
 	m.lastProc, m.lastStop = p, end
 	p.stop = false
