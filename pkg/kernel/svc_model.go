@@ -39,7 +39,7 @@ func startModels(m *Machine) (string, error) {
 	}
 	cfg := model.Config{
 		FS: fsys, Dir: modelsDir, TrustedKeys: keys,
-		Now: m.Now, Realtime: m.clock.Realtime(), Log: m.log,
+		Now: m.Now, Epoch: m.epoch, Realtime: m.clock.Realtime(), Log: m.log,
 	}
 	// No Advance: in deterministic mode health checks time their
 	// inferences on a virtual clock of their own (each charged its

@@ -53,6 +53,9 @@ type Config struct {
 	TrustedKeys []ed25519.PublicKey
 	// Now is the machine clock (time since boot).
 	Now func() time.Duration
+	// Epoch is the wall time of boot: registry.json records when a model
+	// was loaded as Epoch+Now (the Unix epoch when zero).
+	Epoch time.Time
 	// Realtime says Now follows the host clock: health checks time each
 	// inference on it as it runs.
 	Realtime bool
@@ -86,7 +89,7 @@ type Entry struct {
 	Hash      string  `json:"hash"`
 	Signature string  `json:"signature"`
 	Status    Status  `json:"status"`
-	LoadedAt  int64   `json:"loaded_at_ns"`
+	LoadedAt  string  `json:"loaded_at"` // wall time of the load (Config.Epoch + machine time), RFC 3339
 	Health    *Health `json:"health,omitempty"`
 	Reason    string  `json:"reason,omitempty"` // why it Failed
 	LLM       *LLM    `json:"llm,omitempty"`
@@ -192,7 +195,7 @@ func Open(cfg Config) (*Registry, error) {
 			continue
 		}
 		r.loaded[v] = l
-		next.entry(v).LoadedAt = int64(l.LoadedAt)
+		next.entry(v).LoadedAt = r.wall(l.LoadedAt)
 	}
 	if changed {
 		if err := r.writeState(next); err != nil {
@@ -206,6 +209,15 @@ func Open(cfg Config) (*Registry, error) {
 		cfg.Log.Warn("model symlinks not repaired", zap.Error(err))
 	}
 	return r, nil
+}
+
+// wall returns the wall time of machine time d, as registry.json records it.
+func (r *Registry) wall(d time.Duration) string {
+	epoch := r.cfg.Epoch
+	if epoch.IsZero() {
+		epoch = time.Unix(0, 0)
+	}
+	return epoch.Add(d).UTC().Format(time.RFC3339Nano)
 }
 
 func (r *Registry) file(name string) string { return path.Join(r.cfg.Dir, name) }
@@ -484,9 +496,9 @@ func (r *Registry) load(next *State, v string) (*Loaded, error) {
 		e.Status = StatusLoaded
 		e.Reason = ""
 		e.Signature = r.sigHex(v)
-		e.LoadedAt = int64(l.LoadedAt)
+		e.LoadedAt = r.wall(l.LoadedAt)
 	} else {
-		next.Models = append(next.Models, Entry{Version: v, Hash: l.Hash, Signature: r.sigHex(v), Status: StatusLoaded, LoadedAt: int64(l.LoadedAt)})
+		next.Models = append(next.Models, Entry{Version: v, Hash: l.Hash, Signature: r.sigHex(v), Status: StatusLoaded, LoadedAt: r.wall(l.LoadedAt)})
 	}
 	return l, nil
 }

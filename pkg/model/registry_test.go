@@ -67,7 +67,8 @@ func trustedKeys(t testing.TB) []ed25519.PublicKey {
 
 func openReg(t testing.TB, fsys afero.Fs) *Registry {
 	t.Helper()
-	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 42 * time.Millisecond }})
+	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 42 * time.Millisecond },
+		Epoch: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
 	require.NoError(t, err)
 	return r
 }
@@ -96,6 +97,8 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Nil(t, r.Active(), "load does not activate")
 	require.Equal(t, 42*time.Millisecond, l.LoadedAt)
+	e, _ := r.Entry("v1.0.0")
+	require.Equal(t, "2026-01-02T03:04:05.042Z", e.LoadedAt, "registry.json records the wall time of the load")
 	b, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.bin")
 	require.Equal(t, HashHex(b), l.Hash)
 

@@ -375,7 +375,7 @@ func (r *Registry) llmQuery(w io.Writer, args []string) error {
 	fmt.Fprintf(w, "  Status:    %s\n", e.Status)
 	fmt.Fprintf(w, "  SHA-256:   %s\n", e.Hash)
 	fmt.Fprintf(w, "  Signature: %s\n", e.Signature)
-	fmt.Fprintf(w, "  Loaded at: %s\n", fmtTime(e.LoadedAt))
+	fmt.Fprintf(w, "  Loaded at: %s\n", e.LoadedAt)
 	if e.LLM != nil {
 		fmt.Fprintf(w, "  Size:      %d KB\n  Context:   %d\n", e.LLM.SizeKB, e.LLM.Ctx)
 	}
