@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,38 +25,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-static int passed, failed;
-
-static void report(const char *name, int good, const char *fmt, ...)
-{
-	if (good) {
-		passed++;
-		printf("ok - %s\n", name);
-		return;
-	}
-	failed++;
-	printf("not ok - %s: ", name);
-	va_list ap;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-/* ok: the call succeeded (returned >= 0). */
-#define OK(name, call) do { \
-	errno = 0; long r_ = (long)(call); \
-	report(name, r_ >= 0, "returned %ld errno=%d (%s)", r_, errno, strerror(errno)); \
-} while (0)
-
-/* FAILS: the call returned -1 with errno e. */
-#define FAILS(name, call, e) do { \
-	errno = 0; long r_ = (long)(call); \
-	report(name, r_ == -1 && errno == (e), "returned %ld errno=%d (%s), want %s", \
-	       r_, errno, strerror(errno), #e); \
-} while (0)
-
-#define TRUE(name, cond) report(name, (cond), "%s is false", #cond)
+#include "check.h"
 
 static void write_file(const char *p, const char *s)
 {

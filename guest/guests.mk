@@ -53,7 +53,7 @@ guest-cmd = $(CC_AARCH64) $(GUEST_CFLAGS) \
 guests: $(GUESTS)
 
 define guest-rule
-$(GUEST_OUTDIR)/$(1): $(call guest-src,$(1)) $(GUEST_MK) | $(GUEST_OUTDIR)
+$(GUEST_OUTDIR)/$(1): $(call guest-src,$(1)) $(wildcard $(GUEST_SRCDIR)/*.h) $(GUEST_MK) | $(GUEST_OUTDIR)
 	$$(call guest-cmd,$(1),$$@)
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call guest-rule,$(g))))

@@ -13,12 +13,12 @@ import (
 	"github.com/sis-kernel/sissim/pkg/shadow"
 )
 
-// The SIS services (AgentSys, the model registry, the autonomy loop,
-// OpenTelemetry, the LLM service) live in their own packages and never
-// import the kernel. Each is wired into the machine by one svc_*.go file
-// of this package, which hands it the narrow interfaces it needs (the
-// machine clock, the VFS as an afero.Fs, a logger) and registers its shell
-// commands.
+// The SIS services (AgentSys, the model registry, OpenTelemetry, the LLM
+// service, the autonomy loop, the shadow agent) live in their own packages
+// and never import the kernel. Each is wired into the machine by one
+// svc_*.go file of this package, which hands it the narrow interfaces it
+// needs (the machine clock, the VFS as an afero.Fs, a logger) and
+// registers its shell commands.
 
 // services holds the started services of a machine; a field is nil while
 // its service is not started.
