@@ -289,13 +289,7 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: signature OK, sha256 %s, layers %v\n", p.Manifest.Version, p.Hash(), m.Sizes)
 	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, model.VirtualClock())
-	for _, c := range rep.Checks {
-		mark := "PASS"
-		if !c.Passed {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(stdout, "[%s] %s: %s\n", mark, c.Name, c.Text)
-	}
+	model.WriteChecks(stdout, rep)
 	if !rep.Passed() {
 		return &model.HealthError{Report: rep}
 	}

@@ -206,12 +206,12 @@ func (s *Service) testDocument() *document {
 	return &c
 }
 
-// newTestDoc makes the test document anew and returns its DOC_NEW reply.
-func (s *Service) newTestDoc() (Reply, error) {
-	if err := s.env.FS.Remove(testDoc); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return Reply{}, err
+// removeIfExists removes name; a missing file is no error.
+func (s *Service) removeIfExists(name string) error {
+	if err := s.env.FS.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
 	}
-	return s.Handle(EncodeFrame(OpDocNew, 0, Token(AgentTest), NamePayload(testDocName))), nil
+	return nil
 }
 
 // openTestDoc returns the test document, opening it with a DOC_NEW
@@ -220,10 +220,10 @@ func (s *Service) openTestDoc() (*document, error) {
 	if d := s.testDocument(); d != nil {
 		return d, nil
 	}
-	rep, err := s.newTestDoc()
-	if err != nil {
+	if err := s.removeIfExists(testDoc); err != nil {
 		return nil, err
 	}
+	rep := s.Handle(EncodeFrame(OpDocNew, 0, Token(AgentTest), NamePayload(testDocName)))
 	if rep.Err != OK {
 		return nil, fmt.Errorf("DOC_NEW %s: %s", testDoc, rep.Err)
 	}
@@ -241,19 +241,7 @@ var selfTests = map[string]selfTest{
 			if err != nil {
 				return err
 			}
-			var names []string
-			for _, e := range ents {
-				n := e.Name()
-				if e.IsDir() {
-					n += "/"
-				}
-				names = append(names, n)
-			}
-			want := "[FS] Entries: " + strings.Join(names, ", ")
-			if len(names) == 0 {
-				want = "[FS] Entries: (empty)"
-			}
-			return wantLine(rep, want)
+			return wantLine(rep, entriesLine(ents))
 		}},
 	"test-fs-read": {"FS_READ on " + testFile, OpFsRead,
 		func(s *Service) ([]byte, error) {
@@ -303,10 +291,7 @@ var selfTests = map[string]selfTest{
 			if err := s.env.FS.MkdirAll(MediaDir, 0o755); err != nil {
 				return nil, err
 			}
-			if err := s.env.FS.Remove(testCreated); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
-			}
-			return CreatePayload(testCreated, false), nil
+			return CreatePayload(testCreated, false), s.removeIfExists(testCreated)
 		},
 		func(s *Service, rep Reply) error {
 			fi, err := s.env.FS.Stat(testCreated)
@@ -367,10 +352,7 @@ var selfTests = map[string]selfTest{
 		}},
 	"test-doc-new": {"DOC_NEW on " + testDoc, OpDocNew,
 		func(s *Service) ([]byte, error) {
-			if err := s.env.FS.Remove(testDoc); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
-			}
-			return NamePayload(testDocName), nil
+			return NamePayload(testDocName), s.removeIfExists(testDoc)
 		},
 		func(s *Service, rep Reply) error {
 			b, err := afero.ReadFile(s.env.FS, testDoc)
@@ -440,7 +422,7 @@ var selfTests = map[string]selfTest{
 			if !ok {
 				return errors.New("no [Screenshot] Saved line")
 			}
-			name = name[:strings.LastIndex(name, " (")]
+			name, _, _ = strings.Cut(name, " (")
 			b, err := afero.ReadFile(s.env.FS, name)
 			if err != nil {
 				return err
@@ -536,14 +518,17 @@ func CheckWAV(b []byte) error {
 	case string(b[36:40]) != "data" || int(le.Uint32(b[40:])) != len(b)-44:
 		return fmt.Errorf("data chunk size %d, file holds %d", le.Uint32(b[40:]), len(b)-44)
 	}
-	ch, rate, bits := le.Uint16(b[22:]), le.Uint32(b[24:]), le.Uint16(b[34:])
+	// In int64: a 16-bit channel count times 16-bit sample bytes
+	// overflows uint16 (a zero frame size would divide by zero).
+	ch, rate, bits := int64(le.Uint16(b[22:])), int64(le.Uint32(b[24:])), int64(le.Uint16(b[34:]))
 	if ch == 0 || bits == 0 || bits%8 != 0 {
 		return fmt.Errorf("%d channels of %d bits", ch, bits)
 	}
-	if le.Uint32(b[28:]) != rate*uint32(ch)*uint32(bits/8) || le.Uint16(b[32:]) != ch*(bits/8) {
+	frame := ch * (bits / 8)
+	if int64(le.Uint32(b[28:])) != rate*frame || int64(le.Uint16(b[32:])) != frame {
 		return errors.New("byte rate or block align disagree with the format")
 	}
-	if (len(b)-44)%int(ch*(bits/8)) != 0 {
+	if int64(len(b)-44)%frame != 0 {
 		return errors.New("data is not a whole number of frames")
 	}
 	return nil

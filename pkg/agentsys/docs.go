@@ -9,10 +9,12 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
-// Document limits.
+// Document limits. Documents stay open for the service's life, so the
+// total bounds the host memory guests can fill with them.
 const (
-	maxDocs    = 1024    // open documents
-	maxDocSize = 1 << 20 // bytes of one document
+	maxDocs     = 1024     // open documents
+	maxDocSize  = 1 << 20  // bytes of one document
+	maxDocTotal = 64 << 20 // bytes of all open documents
 )
 
 // document is an open document: its file and its unsaved contents.
@@ -24,8 +26,9 @@ type document struct {
 }
 
 type docStore struct {
-	m    map[uint32]*document
-	next uint32
+	m     map[uint32]*document
+	next  uint32
+	bytes int // of all documents' contents
 }
 
 func (d *docStore) init() { d.m, d.next = map[uint32]*document{}, 1 }
@@ -49,17 +52,25 @@ func checkDocName(n string) string {
 	return ""
 }
 
+// docsFull prints the error for a store at its limits.
+func docsFull(q *request, e linux.Errno) outcome {
+	q.printf("[Doc] Error: %s", e.Error())
+	return outcome{err: ResourceLimit, detail: "documents: " + e.Error()}
+}
+
 // docNew creates /tmp/docs/<name> holding the title line "# <name>" and
 // opens it as a new document.
 func (s *Service) docNew(q *request, name, target string) outcome {
+	body := []byte("# " + name + "\n")
 	if len(s.docs.m) >= maxDocs {
-		q.printf("[Doc] Error: %s", linux.EMFILE.Error())
-		return outcome{err: ResourceLimit, detail: "documents: " + linux.EMFILE.Error()}
+		return docsFull(q, linux.EMFILE)
+	}
+	if s.docs.bytes+len(body) > maxDocTotal {
+		return docsFull(q, linux.ENOSPC)
 	}
 	if err := s.env.FS.MkdirAll(DocsDir, 0o755); err != nil {
 		return mediaErr(q, "Doc", err)
 	}
-	body := []byte("# " + name + "\n")
 	f, err := s.env.FS.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return mediaErr(q, "Doc", err)
@@ -74,6 +85,7 @@ func (s *Service) docNew(q *request, name, target string) outcome {
 	d := &document{ref: s.docs.next, path: DocsDir + "/" + name, buf: body}
 	s.docs.m[d.ref] = d
 	s.docs.next++
+	s.docs.bytes += len(body)
 	q.printf("[Doc] Created: %s (ref=%d)", d.path, d.ref)
 	return outcome{}
 }
@@ -86,12 +98,16 @@ func (s *Service) docEdit(q *request, ref uint32, ops uint16) outcome {
 	var add []byte
 	for i := range uint64(ops) {
 		add = fmt.Appendf(add, "edit %d: agent %d at %d ms\n", d.edits+i+1, q.agentID, q.now.Milliseconds())
+		if len(d.buf)+len(add) > maxDocSize {
+			return mediaErr(q, "Doc", linux.EFBIG)
+		}
 	}
-	if len(d.buf)+len(add) > maxDocSize {
-		return mediaErr(q, "Doc", linux.EFBIG)
+	if s.docs.bytes+len(add) > maxDocTotal {
+		return docsFull(q, linux.ENOSPC)
 	}
 	d.buf = append(d.buf, add...)
 	d.edits += uint64(ops)
+	s.docs.bytes += len(add)
 	q.printf("[Doc] Edited: ref=%d (%d ops, %d bytes unsaved)", ref, ops, len(d.buf))
 	return outcome{}
 }

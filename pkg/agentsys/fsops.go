@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -19,7 +20,7 @@ import (
 func (s *Service) execute(q *request, a args, target string) outcome {
 	switch q.op {
 	case OpFsList:
-		return s.fsList(q, a.path, target)
+		return s.fsList(q, target)
 	case OpFsRead:
 		return s.fsRead(q, a, target)
 	case OpFsWrite:
@@ -63,7 +64,7 @@ func fsErr(q *request, err error) outcome {
 	return outcome{err: IoError, detail: t}
 }
 
-func (s *Service) fsList(q *request, shown, target string) outcome {
+func (s *Service) fsList(q *request, target string) outcome {
 	fi, err := s.env.FS.Stat(target)
 	if err == nil && !fi.IsDir() {
 		err = linux.ENOTDIR
@@ -75,6 +76,17 @@ func (s *Service) fsList(q *request, shown, target string) outcome {
 	if err != nil {
 		return fsErr(q, err)
 	}
+	q.printf("%s", entriesLine(ents))
+	return outcome{}
+}
+
+// entriesLine is FS_LIST's line for a directory's entries (sorted by
+// afero.ReadDir): "[FS] Entries: a, b/" with directories ending in '/',
+// or "[FS] Entries: (empty)".
+func entriesLine(ents []fs.FileInfo) string {
+	if len(ents) == 0 {
+		return "[FS] Entries: (empty)"
+	}
 	names := make([]string, len(ents))
 	for i, e := range ents {
 		names[i] = e.Name()
@@ -82,12 +94,7 @@ func (s *Service) fsList(q *request, shown, target string) outcome {
 			names[i] += "/"
 		}
 	}
-	if len(names) == 0 {
-		q.printf("[FS] Entries: (empty)")
-	} else {
-		q.printf("[FS] Entries: %s", strings.Join(names, ", "))
-	}
-	return outcome{}
+	return "[FS] Entries: " + strings.Join(names, ", ")
 }
 
 // preview renders the first 64 bytes with non-printable bytes as '.'.
@@ -227,7 +234,7 @@ func (s *Service) writeFile(name string, b []byte) error {
 	if s.isAuditLog(name, true) {
 		return linux.EPERM
 	}
-	if err := s.env.FS.MkdirAll(name[:strings.LastIndexByte(name, '/')], 0o755); err != nil {
+	if err := s.env.FS.MkdirAll(path.Dir(name), 0o755); err != nil {
 		return err
 	}
 	return afero.WriteFile(s.env.FS, name, b, 0o644)

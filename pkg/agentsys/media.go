@@ -168,7 +168,6 @@ type recording struct {
 type recorder struct {
 	active       []*recording
 	done, failed uint64
-	lastFile     string
 	lastErr      string
 }
 
@@ -241,8 +240,9 @@ func toPaletted(img image.Image, rect image.Rectangle) *image.Paletted {
 	index := map[color.RGBA]uint8{}
 	var pal color.Palette
 	exact := true
+	rgba, isRGBA := img.(*image.RGBA)
 	at := func(x, y int) color.RGBA {
-		if rgba, ok := img.(*image.RGBA); ok {
+		if isRGBA {
 			i := rgba.PixOffset(x, y)
 			px := rgba.Pix[i : i+4 : i+4]
 			if px[3] == 0xff {
@@ -311,9 +311,9 @@ func (s *Service) tickLocked(now time.Duration) {
 			if img, err := s.screen(); err == nil {
 				r.capture(img, r.next)
 			}
-			for r.next <= now {
-				r.next += r.interval
-			}
+			// The first slot after now (a loop could spin for a
+			// long idle stretch).
+			r.next += ((now-r.next)/r.interval + 1) * r.interval
 		}
 		if now < r.end {
 			keep = append(keep, r)
@@ -328,7 +328,6 @@ func (s *Service) tickLocked(now time.Duration) {
 			s.rec.lastErr = r.path + ": " + errText(err)
 		} else {
 			s.rec.done++
-			s.rec.lastFile = r.path
 		}
 	}
 	clear(s.rec.active[len(keep):])

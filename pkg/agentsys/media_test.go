@@ -255,6 +255,16 @@ func TestCheckWAVRejects(t *testing.T) {
 		"not pcm":   func(b []byte) []byte { b[20] = 3; return b },
 		"channels0": func(b []byte) []byte { b[22] = 0; return b },
 		"byte rate": func(b []byte) []byte { b[28]++; return b },
+		// 256 channels of 2048 bits: a frame of 2^16 bytes, which must not
+		// wrap to 0 (and divide by zero) in 16-bit arithmetic.
+		"huge frame": func(b []byte) []byte {
+			binary.LittleEndian.PutUint16(b[22:], 256)
+			binary.LittleEndian.PutUint32(b[28:], 0)
+			binary.LittleEndian.PutUint16(b[32:], 0)
+			binary.LittleEndian.PutUint16(b[34:], 2048)
+			binary.LittleEndian.PutUint32(b[24:], 0)
+			return b
+		},
 	} {
 		assert.Error(t, CheckWAV(f(append([]byte(nil), good...))), name)
 	}
@@ -306,6 +316,33 @@ func TestDocuments(t *testing.T) {
 	assert.Contains(t, rep.Output, ReasonOutsideScope)
 	assert.True(t, strings.HasPrefix(statusOf(t, s), "[AgentSys] Status:\n"))
 	assert.Contains(t, statusOf(t, s), "  Documents open: 1\n")
+}
+
+// TestDocumentsTotalLimit: open documents stay in host memory, so their
+// total size is bounded; an edit past it fails and changes nothing.
+func TestDocumentsTotalLimit(t *testing.T) {
+	m := newMachine(t)
+	s := newService(t, m, Config{})
+	var rep Reply
+	var ref uint32
+	for i := 0; ; i++ {
+		require.Less(t, i, 2*maxDocTotal/maxDocSize, "no limit reached")
+		rep = do(s, AgentSystem, OpDocNew, NamePayload(fmt.Sprintf("d%d", i)))
+		require.Equal(t, OK, rep.Err, rep.Output)
+		ref = uint32(i + 1)
+		// About 900 KB: below the per-document limit.
+		rep = do(s, AgentSystem, OpDocEdit, EditPayload(ref, 30000))
+		if rep.Err != OK {
+			break
+		}
+	}
+	assert.Equal(t, ResourceLimit, rep.Err)
+	assert.Equal(t, "[Doc] Error: No space left on device", lines(rep.Output)[0])
+	rep = do(s, AgentSystem, OpDocSave, U32Payload(ref))
+	require.Equal(t, OK, rep.Err, rep.Output)
+	b, err := afero.ReadFile(m.fs, fmt.Sprintf("/tmp/docs/d%d", ref-1))
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("# d%d\n", ref-1), string(b))
 }
 
 func statusOf(t *testing.T, s *Service) string {

@@ -308,16 +308,15 @@ func (s *Service) checkHeader(f []byte) (CtrlError, string) {
 
 // args are an operation's decoded arguments.
 type args struct {
-	path     string // cleaned, for path operations and documents
-	off      uint64
-	n        uint32
-	data     []byte
-	kind     uint8
-	u32      uint32
-	u16      uint16
-	u8       uint8
-	name     string
-	hasRange bool
+	path string // cleaned, for path operations and documents
+	off  uint64
+	n    uint32
+	data []byte
+	kind uint8
+	u32  uint32
+	u16  uint16
+	u8   uint8
+	name string
 }
 
 // run authenticates, parses, checks the policy and runs the operation.
@@ -400,7 +399,7 @@ func (s *Service) parse(q *request, r *reader) (a args, bad string) {
 		needPath()
 		a.off, a.n = 0, DefaultReadLen
 		if !r.empty() && bad == "" {
-			a.off, a.n, a.hasRange = r.u64(), r.u32(), true
+			a.off, a.n = r.u64(), r.u32()
 		}
 	case OpFsWrite:
 		needPath()

@@ -2,9 +2,11 @@
 
 package cpu
 
-// With -tags unicorn_shared, libunicorn.so is linked (see link_static.go).
+// With -tags unicorn_shared, the system's libunicorn.so and headers are
+// used (pkg-config unicorn). They must be 2.1 or later: shim.h refuses
+// older headers at compile time.
 
 /*
-#cgo LDFLAGS: -lunicorn
+#cgo pkg-config: unicorn
 */
 import "C"

@@ -2,14 +2,15 @@
 
 package cpu
 
-// libunicorn is linked statically by default. The shared library exports
-// every symbol of all its targets, and the dynamic loader spent ~4 ms of
-// every sissim start resolving its ~29,000 symbol relocations (measured:
-// start-up of a trivial guest halves). Build with -tags unicorn_shared to
-// link libunicorn.so instead, e.g. for a libunicorn installed without its
-// static archive.
+// By default sissim links libunicorn 2.1.x statically from .cache/unicorn,
+// where scripts/fetch-unicorn.sh (run by `make deps`) puts Debian trixie's
+// libunicorn-dev; the system is not changed. A static link also saves the
+// ~4 ms per start that the dynamic loader spent resolving the shared
+// library's ~29,000 symbol relocations. Build with -tags unicorn_shared to
+// link a system libunicorn >= 2.1 instead (see link_shared.go).
 
 /*
-#cgo LDFLAGS: -l:libunicorn.a -lm
+#cgo CFLAGS: -I${SRCDIR}/../../.cache/unicorn/include
+#cgo LDFLAGS: ${SRCDIR}/../../.cache/unicorn/lib/libunicorn.a -lm -lpthread
 */
 import "C"

@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+#if UC_API_MAJOR < 2 || (UC_API_MAJOR == 2 && UC_API_MINOR < 1)
+#error "sissim needs libunicorn 2.1 or later (its virtual TLB); run `make deps` to fetch it into .cache/unicorn, or install a libunicorn >= 2.1 and build with -tags unicorn_shared"
+#endif
+
 // Why sis_run returned.
 enum {
 	SIS_STOP_NONE = 0,   // the guest code ran to the end address (never used)

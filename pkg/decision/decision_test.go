@@ -90,6 +90,7 @@ func TestTopAlternatives(t *testing.T) {
 	alts := TopAlternatives([]float32{0.1, 0.6, 0.1, 0.2}, 3)
 	assert.Equal(t, []Alternative{{1, 600}, {3, 200}, {0, 100}}, alts)
 	assert.Len(t, TopAlternatives([]float32{1}, 3), 1)
+	assert.Empty(t, TopAlternatives([]float32{1}, -1))
 }
 
 // scaled returns m with its output layer scaled by k: the same ranking,

@@ -159,7 +159,7 @@ func (r *Recorder) flushLocked() error {
 	clear(r.pending)
 	r.pending = r.pending[:0]
 	if err == nil {
-		err = appendFile(r.cfg.Fs, r.cfg.LogPath, r.logBuf.Bytes())
+		err = AppendFile(r.cfg.Fs, r.cfg.LogPath, r.logBuf.Bytes())
 	}
 	if err != nil {
 		r.errs += count
@@ -170,8 +170,9 @@ func (r *Recorder) flushLocked() error {
 	return nil
 }
 
-// appendFile appends data to name, creating it and its directory.
-func appendFile(fs afero.Fs, name string, data []byte) error {
+// AppendFile appends data to name with one write, creating the file and
+// its directory (the decision log; the shadow agent's rollback log).
+func AppendFile(fs afero.Fs, name string, data []byte) error {
 	if err := fs.MkdirAll(path.Dir(name), 0o755); err != nil {
 		return err
 	}

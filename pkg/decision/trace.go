@@ -93,9 +93,7 @@ type Lookup func(version string) (Predictor, string, error)
 // lower action first), with confidences score*1000 rounded as
 // model.Inference.Confidence is.
 func TopAlternatives(scores []float32, k int) []Alternative {
-	if k > len(scores) {
-		k = len(scores)
-	}
+	k = min(max(k, 0), len(scores))
 	out := make([]Alternative, 0, k)
 	used := uint64(0) // actions already taken (scores has few entries)
 	for len(out) < k {

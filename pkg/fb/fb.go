@@ -36,7 +36,6 @@ const (
 type Display struct {
 	mu  sync.RWMutex
 	mem []byte
-	gen uint64 // bumped by every write that changes memory
 }
 
 // New returns a black display.
@@ -69,21 +68,10 @@ func (d *Display) WriteAt(p []byte, off int64) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	n := copy(d.mem[off:], p)
-	if n > 0 {
-		d.gen++
-	}
 	if n < len(p) {
 		return n, ErrNoSpace
 	}
 	return n, nil
-}
-
-// Generation counts the writes so far; it changes whenever the content
-// may have.
-func (d *Display) Generation() uint64 {
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	return d.gen
 }
 
 // Image returns a snapshot of the display as an opaque RGBA image; later
@@ -97,17 +85,6 @@ func (d *Display) Image() image.Image {
 		dst[i], dst[i+1], dst[i+2], dst[i+3] = src[i+2], src[i+1], src[i], 0xff
 	}
 	return img
-}
-
-// Pixel returns the color at (x, y) (black outside the display).
-func (d *Display) Pixel(x, y int) color.RGBA {
-	if x < 0 || y < 0 || x >= Width || y >= Height {
-		return color.RGBA{A: 0xff}
-	}
-	d.mu.RLock()
-	defer d.mu.RUnlock()
-	s := d.mem[(y*Width+x)*4:]
-	return color.RGBA{R: s[2], G: s[1], B: s[0], A: 0xff}
 }
 
 // Encode returns the framebuffer bytes of color c (B, G, R, X).

@@ -70,10 +70,8 @@ type autonomy struct {
 	safe     bool
 	safeWhy  string
 	executed []time.Duration // machine times of executed actions, in RateWindow
-	audit    []auditEntry    // ring, oldest first once full
-	auditPos int
-	logs     []string // recent loop log lines (ring)
-	logPos   int
+	audit    ring[auditEntry]
+	logs     ring[string] // recent loop log lines
 
 	ticks, decisions, noModel, nExecuted, nOverridden uint64
 }
@@ -82,6 +80,7 @@ func newAutonomy(m *Machine, models *model.Registry, rec *decision.Recorder, ag 
 	a := &autonomy{
 		m: m, models: models, rec: rec, shadow: ag, act: newActuator(m),
 		drift: decision.NewDriftMonitor(m.cfg.Stdout),
+		audit: ring[auditEntry]{size: auditLen}, logs: ring[string]{size: logLen},
 	}
 	a.active = func() *model.Loaded {
 		if a.models == nil {
@@ -144,23 +143,48 @@ func (a *autonomy) setSafeLocked(on bool, why string, announce bool) {
 	if announce {
 		fmt.Fprintln(a.m.cfg.Stdout, line)
 	}
-	a.keepLog(line)
-}
-
-func (a *autonomy) keepLog(line string) {
-	if len(a.logs) < logLen {
-		a.logs = append(a.logs, line)
-		return
-	}
-	a.logs[a.logPos] = line
-	a.logPos = (a.logPos + 1) % logLen
+	a.logs.add(line)
 }
 
 // recentLogs returns the kept log lines, oldest first.
 func (a *autonomy) recentLogs() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return append(append([]string(nil), a.logs[a.logPos:]...), a.logs[:a.logPos]...)
+	return a.logs.last(logLen)
+}
+
+// ring keeps the last size values added.
+type ring[T any] struct {
+	items []T // up to size values; once full, items[pos] is the oldest
+	pos   int
+	size  int
+}
+
+func (r *ring[T]) add(v T) {
+	if len(r.items) < r.size {
+		r.items = append(r.items, v)
+		return
+	}
+	r.items[r.pos] = v
+	r.pos = (r.pos + 1) % r.size
+}
+
+// last returns the n most recent values (all when n exceeds them), oldest
+// first.
+func (r *ring[T]) last(n int) []T {
+	all := append(append([]T(nil), r.items[r.pos:]...), r.items[:r.pos]...)
+	if n < len(all) {
+		all = all[len(all)-n:]
+	}
+	return all
+}
+
+// newest returns the most recent value (nil when empty).
+func (r *ring[T]) newest() *T {
+	if len(r.items) == 0 {
+		return nil
+	}
+	return &r.items[(r.pos+len(r.items)-1)%len(r.items)]
 }
 
 // tick is the loop's machine timer: one window, one decision.
@@ -175,9 +199,8 @@ func (a *autonomy) tick() {
 	a.decideFeatures(tel, tel.Features(), true)
 	a.mark = a.m.markTelemetry()
 	// The next tick keeps the 500 ms grid even when this one ran late.
-	now := a.m.clock.Now()
-	for a.next <= now {
-		a.next += uint64(AutonomyTick)
+	if now := a.m.clock.Now(); a.next <= now {
+		a.next += ((now-a.next)/uint64(AutonomyTick) + 1) * uint64(AutonomyTick)
 	}
 	a.cancel = a.m.atTime(a.next, a.tick)
 }
@@ -279,8 +302,8 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	end := m.Now()
 	if live {
 		a.rewardPrevious(features)
-		a.addAudit(auditEntry{id: id, at: start, features: features, action: out.Action, conf: out.Confidence, outcome: outcome})
-		a.keepLog(fmt.Sprintf("t=%dms id=%d %s conf=%d: %s", start.Milliseconds(), id, model.ActionName(out.Action), out.Confidence, outcome))
+		a.audit.add(auditEntry{id: id, at: start, features: features, action: out.Action, conf: out.Confidence, outcome: outcome})
+		a.logs.add(fmt.Sprintf("t=%dms id=%d %s conf=%d: %s", start.Milliseconds(), id, model.ActionName(out.Action), out.Confidence, outcome))
 	}
 	a.exportOTel(id, tr, start, end)
 	return true
@@ -360,31 +383,9 @@ func stress(f []float32) float64 {
 // rewardPrevious sets the reward of the last decision: how much the stress
 // fell from its window to this one (features).
 func (a *autonomy) rewardPrevious(features []float32) {
-	if len(a.audit) == 0 {
-		return
-	}
-	last := &a.audit[(a.auditPos+len(a.audit)-1)%len(a.audit)]
-	if !last.rewarded {
+	if last := a.audit.newest(); last != nil && !last.rewarded {
 		last.reward, last.rewarded = stress(last.features)-stress(features), true
 	}
-}
-
-func (a *autonomy) addAudit(e auditEntry) {
-	if len(a.audit) < auditLen {
-		a.audit = append(a.audit, e)
-		return
-	}
-	a.audit[a.auditPos] = e
-	a.auditPos = (a.auditPos + 1) % auditLen
-}
-
-// recentAudit returns the last n audit entries, oldest first.
-func (a *autonomy) recentAudit(n int) []auditEntry {
-	all := append(append([]auditEntry(nil), a.audit[a.auditPos:]...), a.audit[:a.auditPos]...)
-	if n < len(all) {
-		all = all[len(all)-n:]
-	}
-	return all
 }
 
 // exportOTel hands the decision to the OpenTelemetry tracer, if started

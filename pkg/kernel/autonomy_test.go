@@ -713,7 +713,7 @@ func budgetPID(t *testing.T, m *Machine, id uint64) int {
 	a := m.sis().svc.autonomy
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, e := range a.audit {
+	for _, e := range a.audit.items {
 		if e.id == id {
 			mm := regexp.MustCompile(`^executed: pid (\d+) `).FindStringSubmatch(e.outcome)
 			require.NotNil(t, mm, e.outcome)

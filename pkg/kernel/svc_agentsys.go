@@ -38,8 +38,9 @@ const (
 // agentsysMarker is SIS's boot marker of the service.
 const agentsysMarker = "[AgentSys] Initialized (sync mode)"
 
-// maxIdleTicks bounds the recording ticks one idle wait runs (a 1-hour
-// recording at the default 10 frames per second needs 36000).
+// maxIdleTicks bounds the recording ticks one idle wait runs (a recording
+// needs about 100: the service captures at most 100 frames of one, and
+// runs at most 4 at once).
 const maxIdleTicks = 1 << 20
 
 // agentsysWiring is the kernel side of a started AgentSys service.
@@ -132,7 +133,8 @@ func recordingEnd(out string) (time.Duration, bool) {
 	if sm == nil {
 		return 0, false
 	}
-	start, err1 := strconv.ParseUint(sm[1], 10, 32)
+	// Milliseconds since boot pass 2^32 after 49.7 days of machine time.
+	start, err1 := strconv.ParseUint(sm[1], 10, 40)
 	dur, err2 := strconv.ParseUint(sm[2], 10, 32)
 	if err1 != nil || err2 != nil {
 		return 0, false
@@ -224,19 +226,18 @@ type agentsysFile struct {
 	queued  int      // bytes in replies
 }
 
+// Write holds the file's lock while the frame is handled, so writers
+// sharing the file cannot overfill its queue between check and append.
 func (f *agentsysFile) Write(p []byte) (int, error) {
 	f.mu.Lock()
-	full := len(f.replies) >= agentsysMaxReplies || f.queued >= agentsysMaxQueuedBytes
-	f.mu.Unlock()
-	if full {
+	defer f.mu.Unlock()
+	if len(f.replies) >= agentsysMaxReplies || f.queued >= agentsysMaxQueuedBytes {
 		return 0, linux.EAGAIN
 	}
 	rep := f.w.svc.Handle(p).Encode()
 	f.w.arm()
-	f.mu.Lock()
 	f.replies = append(f.replies, rep)
 	f.queued += len(rep)
-	f.mu.Unlock()
 	return len(p), nil
 }
 

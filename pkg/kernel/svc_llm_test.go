@@ -182,6 +182,15 @@ func TestLLMBadInput(t *testing.T) {
 	// (on, the) was followed by mat and log once each: the tie goes to
 	// the lower token id, and the vocabulary is sorted.
 	require.Contains(t, exec(t, m, "llminfer the cat"), "[LLM] output: sat on the log.\n")
+	// A period too long for machine time is refused (an inference that
+	// waited for it would never end), and a directory is no corpus.
+	out, err = m.Shell().Exec("llmctl budget --wcet-cycles 1 --period-ns 9223372036854775809")
+	require.Error(t, err)
+	require.Contains(t, out, "longer than 3600000000000 ns")
+	require.Contains(t, exec(t, m, "llminfer the cat"), "[LLM] output: ")
+	out, err = m.Shell().Exec("llmctl load /tmp")
+	require.Error(t, err)
+	require.Contains(t, out, "not a text file")
 }
 
 func TestOTelBadEndpoint(t *testing.T) {

@@ -32,14 +32,7 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	}
 	corpus, src := "", "built-in corpus"
 	if len(args) == 1 {
-		fi, err := fs.Stat(args[0])
-		if err != nil {
-			return fmt.Errorf("llmctl load: %w", err)
-		}
-		if fi.IsDir() || fi.Size() > MaxCorpusBytes {
-			return fmt.Errorf("llmctl load: %s: not a text file of at most %d bytes", args[0], MaxCorpusBytes)
-		}
-		b, err := afero.ReadFile(fs, args[0])
+		b, err := readCorpus(fs, args[0])
 		if err != nil {
 			return fmt.Errorf("llmctl load: %w", err)
 		}
@@ -54,6 +47,32 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	}
 	fmt.Fprintf(w, "[LLM] model loaded: %s bytes=%d vocab=%d bigrams=%d trigrams=%d\n", src, m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
 	return nil
+}
+
+// readCorpus reads text file name of fs, refusing one over
+// MaxCorpusBytes (also one that grows past it while it is read).
+func readCorpus(fs afero.Fs, name string) ([]byte, error) {
+	f, err := fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	tooBig := fmt.Errorf("%s: not a text file of at most %d bytes", name, MaxCorpusBytes)
+	if fi.IsDir() || fi.Size() > MaxCorpusBytes {
+		return nil, tooBig
+	}
+	b, err := io.ReadAll(io.LimitReader(f, MaxCorpusBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > MaxCorpusBytes {
+		return nil, tooBig
+	}
+	return b, nil
 }
 
 // CmdBudget implements `llmctl budget [--wcet-cycles N] [--period-ns N]
@@ -158,7 +177,7 @@ func (s *Service) CmdAudit(w io.Writer, args []string) error {
 // are not the flag form the prompt.
 func (s *Service) CmdInfer(w io.Writer, args []string) error {
 	var words []string
-	max := 0
+	maxTokens := 0
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		val, isFlag := "", false
@@ -182,13 +201,13 @@ func (s *Service) CmdInfer(w io.Writer, args []string) error {
 		if err != nil || n < 1 || n > MaxTokensLimit {
 			return fmt.Errorf("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
 		}
-		max = n
+		maxTokens = n
 	}
 	prompt := strings.TrimSpace(strings.Join(words, " "))
 	if prompt == "" {
 		return ErrUsage
 	}
-	r, err := s.Infer(prompt, max)
+	r, err := s.Infer(prompt, maxTokens)
 	if errors.Is(err, ErrRejected) {
 		fmt.Fprintf(w, "[LLM] rejected id=%d: %s\n", r.ID, r.Reason)
 		return ErrShown

@@ -85,3 +85,37 @@ func TestDeterministicOutput(t *testing.T) {
 	require.NotEmpty(t, ra.Tokens)
 	require.LessOrEqual(t, len(ra.Tokens), 24)
 }
+
+// TestBudgetRefusesHugeValues: a period past MaxPeriodNs (whose waits
+// would not fit a time.Duration, and whose utilisation would overflow)
+// is refused and the previous budget stays.
+func TestBudgetRefusesHugeValues(t *testing.T) {
+	s, mc, sc := newService(t)
+	require.NoError(t, s.SetBudget(llm.Budget{WCETCycles: 1000, PeriodNs: 1_000_000, MaxTokensPerPeriod: 40}))
+	for _, b := range []llm.Budget{
+		{WCETCycles: 1, PeriodNs: 1<<63 + 1, MaxTokensPerPeriod: 40},
+		{WCETCycles: 1 << 40, PeriodNs: 1<<64 - 1, MaxTokensPerPeriod: 40},
+		{WCETCycles: 1, PeriodNs: llm.MaxPeriodNs + 1, MaxTokensPerPeriod: 40},
+	} {
+		require.Error(t, s.SetBudget(b), "%+v", b)
+	}
+	got, _ := s.Budget()
+	require.EqualValues(t, 1_000_000, got.PeriodNs)
+	require.EqualValues(t, 1000, sc.UsedPPM())
+	r, err := s.Infer("the scheduler", 4)
+	require.NoError(t, err)
+	require.True(t, r.Budgeted)
+
+	// A job that would span more than MaxJobPeriods periods is rejected,
+	// and nothing runs.
+	require.NoError(t, s.SetBudget(llm.Budget{WCETCycles: 1, PeriodNs: 1000, MaxTokensPerPeriod: 40}))
+	before := mc.now
+	r, err = s.Infer("the scheduler", 4)
+	require.ErrorIs(t, err, llm.ErrRejected)
+	require.True(t, r.Rejected)
+	require.Contains(t, r.Reason, "budget too small")
+	require.Equal(t, before, mc.now)
+	require.EqualValues(t, 1, s.Counters().Rejected)
+	used, _ := s.Quota()
+	require.Zero(t, used)
+}

@@ -167,12 +167,12 @@ type Generation struct {
 	Scored int
 }
 
-// Generate continues prompt for at most max tokens: each step takes the
+// Generate continues prompt for at most maxTokens tokens: each step takes the
 // most frequent successor of the last two tokens (the last one, then a
 // sentence start, when the trigram context is unseen), skipping a token
 // that would repeat a trigram already written; it stops after a sentence
 // end or when no candidate is left.
-func (m *Model) Generate(prompt []string, max int) Generation {
+func (m *Model) Generate(prompt []string, maxTokens int) Generation {
 	var g Generation
 	a, b := bos, bos
 	for _, t := range prompt {
@@ -187,7 +187,7 @@ func (m *Model) Generate(prompt []string, max int) Generation {
 		}
 	}
 	seen := map[[3]int]bool{}
-	for len(g.Tokens) < max {
+	for len(g.Tokens) < maxTokens {
 		c := -1
 		for _, cands := range [][]succ{m.tri[[2]int{a, b}], m.bi[b], m.tri[[2]int{bos, bos}]} {
 			for _, s := range cands {

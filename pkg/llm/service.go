@@ -45,6 +45,13 @@ const (
 	DefaultMaxTokens          = 32
 	MaxTokensLimit            = 1024
 	AuditSize                 = 256 // audit records kept
+	// MaxPeriodNs is the longest budget period (an hour): the waits for
+	// a period stay within a time.Duration and wcet*1e6 (admission's
+	// utilisation) within a uint64.
+	MaxPeriodNs = uint64(time.Hour)
+	// MaxJobPeriods is the most budget periods one inference may span;
+	// one that would need more is rejected.
+	MaxJobPeriods = 100_000
 )
 
 // Budget is the service's CBS reservation and token quota.
@@ -179,6 +186,9 @@ func (s *Service) SetBudget(b Budget) error {
 	if b.WCETCycles == 0 || b.PeriodNs == 0 || b.MaxTokensPerPeriod == 0 {
 		return errors.New("llm: budget values must be positive")
 	}
+	if b.PeriodNs > MaxPeriodNs {
+		return fmt.Errorf("llm: period (%d ns) is longer than %d ns (an hour)", b.PeriodNs, MaxPeriodNs)
+	}
 	wcet := b.WCETCycles * NsPerCycle
 	if wcet > b.PeriodNs {
 		return fmt.Errorf("llm: wcet (%d ns) is longer than the period (%d ns)", wcet, b.PeriodNs)
@@ -305,16 +315,19 @@ func (s *Service) inferLocked(prompt string, maxTokens int) (Result, error) {
 	if s.budget != nil {
 		s.rollQuota(uint64(arrival))
 		if s.quotaUsed+uint64(maxTokens) > s.budget.MaxTokensPerPeriod {
-			r.Rejected = true
-			r.Reason = fmt.Sprintf("token quota exceeded: used=%d requested=%d quota=%d per period", s.quotaUsed, maxTokens, s.budget.MaxTokensPerPeriod)
-			s.counters.Rejected++
-			s.addAudit(Record{ID: r.ID, Time: arrival, PromptTokens: r.PromptTokens, MaxTokens: maxTokens, Outcome: "rejected", Reason: r.Reason})
-			return r, fmt.Errorf("%w: %s", ErrRejected, r.Reason)
+			return s.reject(r, fmt.Sprintf("token quota exceeded: used=%d requested=%d quota=%d per period", s.quotaUsed, maxTokens, s.budget.MaxTokensPerPeriod))
 		}
 	}
 	g := s.model.Generate(toks, maxTokens)
 	r.Tokens, r.Output, r.Cost = g.Tokens, Detokenize(g.Tokens), Cost(len(toks), g)
 	if s.budget != nil {
+		// The job runs one slice per period: bound the periods (and so
+		// the host work and the machine time) it may take.
+		wcet := s.budget.WCETCycles * NsPerCycle
+		if n := (uint64(r.Cost) + wcet - 1) / wcet; n > MaxJobPeriods {
+			r.Tokens, r.Output, r.Cost = nil, "", 0
+			return s.reject(r, fmt.Sprintf("budget too small: the inference needs %d periods (limit %d)", n, MaxJobPeriods))
+		}
 		s.quotaUsed += uint64(len(g.Tokens))
 		s.runBudgeted(&r)
 	} else {
@@ -343,6 +356,15 @@ func (s *Service) inferLocked(prompt string, maxTokens int) (Result, error) {
 	s.addAudit(Record{ID: r.ID, Time: arrival, PromptTokens: r.PromptTokens, MaxTokens: maxTokens,
 		Tokens: len(r.Tokens), Latency: r.Latency(), Cost: r.Cost, Outcome: outcome})
 	return r, nil
+}
+
+// reject records r as rejected for reason and returns it with an error
+// wrapping ErrRejected.
+func (s *Service) reject(r Result, reason string) (Result, error) {
+	r.Rejected, r.Reason = true, reason
+	s.counters.Rejected++
+	s.addAudit(Record{ID: r.ID, Time: r.Arrival, PromptTokens: r.PromptTokens, MaxTokens: r.MaxTokens, Outcome: "rejected", Reason: reason})
+	return r, fmt.Errorf("%w: %s", ErrRejected, reason)
 }
 
 // runBudgeted runs the job of r on the CBS server: slices of at most the

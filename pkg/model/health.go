@@ -113,12 +113,6 @@ func VirtualClock() Clock {
 	}
 }
 
-// HostClock returns a clock reading the host's monotonic clock.
-func HostClock() Clock {
-	start := time.Now()
-	return Clock{Now: func() time.Duration { return time.Since(start) }}
-}
-
 // check runs the health checks of l on the registry's clock, one check
 // at a time (so the latencies of one are not mixed with another's).
 func (r *Registry) check(l *Loaded) *HealthReport {

@@ -28,24 +28,16 @@ const maxHistoryRead = 4 << 20
 
 // history appends ev to the history log. Called with r.mu held.
 func (r *Registry) history(ev Event) error {
-	r.seq++
-	ev.Seq = r.seq
+	ev.Seq = r.seq + 1
 	ev.TimeNS = int64(r.cfg.Now())
 	b, err := json.Marshal(ev)
 	if err != nil {
 		return err
 	}
-	f, err := r.cfg.FS.OpenFile(r.file(HistoryFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
+	if err := writeFile(r.cfg.FS, r.file(HistoryFile), os.O_APPEND, append(b, '\n')); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
-	_, err = f.Write(append(b, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("history: %w", err)
-	}
+	r.seq = ev.Seq
 	return nil
 }
 

@@ -302,7 +302,7 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	if err := m.check(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, headerSize+4*len(m.Sizes), headerSize+4*len(m.Sizes)+4*m.Params())
+	b := make([]byte, headerSize+4*len(m.Sizes), m.binarySize())
 	copy(b, Magic)
 	binary.LittleEndian.PutUint16(b[4:], FormatVersion)
 	binary.LittleEndian.PutUint16(b[6:], uint16(m.Activation))
@@ -320,6 +320,9 @@ func (m *Model) MarshalBinary() ([]byte, error) {
 	}
 	return b, nil
 }
+
+// binarySize returns the size of the model's model.bin.
+func (m *Model) binarySize() int { return headerSize + 4*len(m.Sizes) + 4*m.Params() }
 
 // check checks the model's shape and that its parameters are finite.
 func (m *Model) check() error {
@@ -347,46 +350,60 @@ func (m *Model) check() error {
 	return nil
 }
 
-// Decode parses a model.bin, checking its header, its size against the
-// header and the limits (before allocating), and that every parameter is
-// finite.
-func Decode(b []byte) (*Model, error) {
+// decodeHeader parses the header and layer sizes at the start of a
+// model.bin and returns them with the file size they imply, checking the
+// limits before anything is allocated for the parameters.
+func decodeHeader(b []byte) (sizes []int, act Activation, size int, err error) {
 	if len(b) < headerSize {
-		return nil, fmt.Errorf("model.bin: %d bytes, shorter than the header", len(b))
+		return nil, 0, 0, fmt.Errorf("model.bin: %d bytes, shorter than the header", len(b))
 	}
 	if string(b[:4]) != Magic {
-		return nil, fmt.Errorf("model.bin: bad magic %q (want %q)", b[:4], Magic)
+		return nil, 0, 0, fmt.Errorf("model.bin: bad magic %q (want %q)", b[:4], Magic)
 	}
 	if v := binary.LittleEndian.Uint16(b[4:]); v != FormatVersion {
-		return nil, fmt.Errorf("model.bin: format version %d (this kernel reads %d)", v, FormatVersion)
+		return nil, 0, 0, fmt.Errorf("model.bin: format version %d (this kernel reads %d)", v, FormatVersion)
 	}
-	act := Activation(binary.LittleEndian.Uint16(b[6:]))
+	act = Activation(binary.LittleEndian.Uint16(b[6:]))
 	n := binary.LittleEndian.Uint32(b[8:])
 	if n < 2 || n > MaxLayers+1 {
-		return nil, fmt.Errorf("model.bin: %d layer sizes; want 2..%d", n, MaxLayers+1)
+		return nil, 0, 0, fmt.Errorf("model.bin: %d layer sizes; want 2..%d", n, MaxLayers+1)
 	}
 	if len(b) < headerSize+4*int(n) {
-		return nil, fmt.Errorf("model.bin: truncated layer sizes")
+		return nil, 0, 0, fmt.Errorf("model.bin: truncated layer sizes")
 	}
-	sizes := make([]int, n)
+	sizes = make([]int, n)
 	for i := range sizes {
 		s := binary.LittleEndian.Uint32(b[headerSize+4*i:])
 		if s > MaxWidth {
-			return nil, fmt.Errorf("model.bin: layer %d has %d neurons; the limit is %d", i, s, MaxWidth)
+			return nil, 0, 0, fmt.Errorf("model.bin: layer %d has %d neurons; the limit is %d", i, s, MaxWidth)
 		}
 		sizes[i] = int(s)
 	}
 	if err := checkShape(sizes, act); err != nil {
-		return nil, fmt.Errorf("model.bin: %w", err)
+		return nil, 0, 0, fmt.Errorf("model.bin: %w", err)
 	}
-	m := &Model{Sizes: sizes, Activation: act}
-	want := headerSize + 4*len(sizes)
+	size = headerSize + 4*len(sizes)
 	for l := 1; l < len(sizes); l++ {
-		want += 4 * (sizes[l]*sizes[l-1] + sizes[l])
+		size += 4 * (sizes[l]*sizes[l-1] + sizes[l])
+	}
+	return sizes, act, size, nil
+}
+
+// maxHeaderSize is the largest header with its layer sizes.
+const maxHeaderSize = headerSize + 4*(MaxLayers+1)
+
+// Decode parses a model.bin, checking its header, its size against the
+// header and the limits (before allocating), and that every parameter is
+// finite.
+func Decode(b []byte) (*Model, error) {
+	sizes, act, want, err := decodeHeader(b)
+	if err != nil {
+		return nil, err
 	}
 	if len(b) != want {
 		return nil, fmt.Errorf("model.bin: %d bytes; the layer sizes %v need %d", len(b), sizes, want)
 	}
+	m := &Model{Sizes: sizes, Activation: act}
 	off := headerSize + 4*len(sizes)
 	read := func(k int) []float32 {
 		v := make([]float32, k)

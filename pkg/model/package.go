@@ -27,7 +27,7 @@ const (
 
 // Limits on package files, checked before reading them whole.
 const (
-	MaxModelFile    = headerSize + 4*(MaxLayers+1) + 4*MaxParams
+	MaxModelFile    = maxHeaderSize + 4*MaxParams
 	MaxManifestFile = 64 << 10
 	MaxHealthFile   = 4 << 20
 	MaxSigFile      = 1 << 10
@@ -120,17 +120,53 @@ func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path.Base(name))
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
 	}
 	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes; the limit is %d", path.Base(name), fi.Size(), limit)
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%d bytes; the limit is %d", fi.Size(), limit)}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: over %d bytes", path.Base(name), limit)
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("over %d bytes", limit)}
+	}
+	return b, nil
+}
+
+// readModelBin reads a model.bin of fsys, checking its header and that
+// the file has the size the header's layer sizes imply before reading it
+// whole (a file of the wrong size is refused without reading it). Its
+// errors name model.bin.
+func readModelBin(fsys afero.Fs, name string) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, missing(ModelFile, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, missing(ModelFile, err)
+	}
+	if fi.IsDir() {
+		return nil, missing(ModelFile, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")})
+	}
+	head := make([]byte, min(fi.Size(), maxHeaderSize))
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, missing(ModelFile, err)
+	}
+	sizes, _, want, err := decodeHeader(head)
+	if err != nil {
+		return nil, err
+	}
+	if fi.Size() != int64(want) {
+		return nil, fmt.Errorf("model.bin: %d bytes; the layer sizes %v need %d", fi.Size(), sizes, want)
+	}
+	b := make([]byte, want)
+	copy(b, head)
+	if _, err := io.ReadFull(f, b[len(head):]); err != nil {
+		return nil, missing(ModelFile, err)
 	}
 	return b, nil
 }
@@ -140,20 +176,16 @@ func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	p := &Package{Dir: dir}
 	var err error
-	for _, f := range []struct {
-		name  string
-		limit int64
-		dst   *[]byte
-	}{{ModelFile, MaxModelFile, &p.Bin}, {SigFile, MaxSigFile, &p.Sig}} {
-		if *f.dst, err = readLimited(fsys, path.Join(dir, f.name), f.limit); err != nil {
-			return nil, missing(f.name, err)
-		}
+	if p.Bin, err = readModelBin(fsys, path.Join(dir, ModelFile)); err != nil {
+		return nil, err
 	}
-	sig, err := hex.DecodeString(strings.TrimSpace(string(p.Sig)))
-	if err != nil || len(sig) != ed25519.SignatureSize {
+	sb, err := readLimited(fsys, path.Join(dir, SigFile), MaxSigFile)
+	if err != nil {
+		return nil, missing(SigFile, err)
+	}
+	if p.Sig, err = hex.DecodeString(strings.TrimSpace(string(sb))); err != nil || len(p.Sig) != ed25519.SignatureSize {
 		return nil, fmt.Errorf("%s: not a hex Ed25519 signature (%d hex digits)", SigFile, 2*ed25519.SignatureSize)
 	}
-	p.Sig = sig
 	mb, err := readLimited(fsys, path.Join(dir, ManifestFile), MaxManifestFile)
 	if err != nil {
 		return nil, missing(ManifestFile, err)
@@ -315,12 +347,17 @@ func WritePackage(dir, version, description string, m *Model, train *TrainInfo, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	files := map[string][]byte{ModelFile: bin, ManifestFile: append(mj, '\n'), HealthFile: append(hj, '\n')}
-	if key != nil {
-		files[SigFile] = Sign(key, bin)
+	type file struct {
+		name string
+		b    []byte
 	}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+	// A fixed order: an error leaves the same files behind every time.
+	files := []file{{ModelFile, bin}, {ManifestFile, append(mj, '\n')}, {HealthFile, append(hj, '\n')}}
+	if key != nil {
+		files = append(files, file{SigFile, Sign(key, bin)})
+	}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f.name), f.b, 0o644); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,7 +202,9 @@ func Open(cfg Config) (*Registry, error) {
 		if err := r.writeState(next); err != nil {
 			return nil, fmt.Errorf("model registry: %w", err)
 		}
-		r.history(Event{Event: "reload-failed", Detail: "models failing verification were deactivated"})
+		if err := r.history(Event{Event: "reload-failed", Detail: "models failing verification were deactivated"}); err != nil {
+			cfg.Log.Warn("model registry", zap.Error(err))
+		}
 	}
 	r.state = next
 	r.publish()
@@ -242,9 +245,9 @@ func (s *State) check() error {
 			return fmt.Errorf("model %q has a malformed hash %q", e.Version, e.Hash)
 		}
 	}
-	for slot, v := range map[string]string{"active": s.Active, "shadow": s.Shadow, "rollback": s.Rollback} {
-		if v != "" && !seen[v] {
-			return fmt.Errorf("%s model %q is not registered", slot, v)
+	for _, slot := range []struct{ name, v string }{{"active", s.Active}, {"shadow", s.Shadow}, {"rollback", s.Rollback}} {
+		if slot.v != "" && !seen[slot.v] {
+			return fmt.Errorf("%s model %q is not registered", slot.name, slot.v)
 		}
 	}
 	if s.Active != "" && (s.Active == s.Shadow || s.Active == s.Rollback) {
@@ -340,7 +343,7 @@ func (r *Registry) writeState(next State) error {
 		return err
 	}
 	tmp := r.file("." + RegistryFile + ".tmp")
-	if err := writeFile(r.cfg.FS, tmp, append(b, '\n')); err != nil {
+	if err := writeFile(r.cfg.FS, tmp, os.O_TRUNC, append(b, '\n')); err != nil {
 		r.cfg.FS.Remove(tmp)
 		return fmt.Errorf("write %s: %w", RegistryFile, err)
 	}
@@ -351,8 +354,10 @@ func (r *Registry) writeState(next State) error {
 	return nil
 }
 
-func writeFile(fsys afero.Fs, name string, b []byte) error {
-	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+// writeFile writes b to file name, opened with os.O_WRONLY|os.O_CREATE
+// and flag (os.O_TRUNC or os.O_APPEND).
+func writeFile(fsys afero.Fs, name string, flag int, b []byte) error {
+	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|flag, 0o644)
 	if err != nil {
 		return err
 	}
@@ -398,7 +403,8 @@ func (r *Registry) syncLinks() error {
 		return errors.New("the file system has no symlinks")
 	}
 	var errs []error
-	for name, v := range map[string]string{ActiveLink: r.state.Active, ShadowLink: r.state.Shadow} {
+	for _, l := range []struct{ name, v string }{{ActiveLink, r.state.Active}, {ShadowLink, r.state.Shadow}} {
+		name, v := l.name, l.v
 		link := r.file(name)
 		cur, curErr := sl.ReadlinkIfPossible(link)
 		if v == "" {
@@ -462,18 +468,11 @@ func (r *Registry) sigHex(v string) string {
 	if err != nil {
 		return ""
 	}
-	s, err := hex.DecodeString(string(trimSpace(b)))
+	s, err := hex.DecodeString(strings.TrimSpace(string(b)))
 	if err != nil {
 		return ""
 	}
 	return hex.EncodeToString(s)
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ' || b[len(b)-1] == '\r') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
 
 // load returns the verified model v, loading it (and registering it as
@@ -503,7 +502,9 @@ func (r *Registry) load(next *State, v string) (*Loaded, error) {
 	return l, nil
 }
 
-// Load loads, verifies and registers model v without activating it.
+// Load loads, verifies and registers model v without activating it. A
+// failure after the registration was committed is returned, wrapping
+// ErrCommitted, with the model.
 func (r *Registry) Load(v string) (*Loaded, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -515,15 +516,23 @@ func (r *Registry) Load(v string) (*Loaded, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.commit(next, Event{Event: "load", Version: v, Hash: l.Hash}); err != nil && !errors.Is(err, ErrCommitted) {
+	err = r.commit(next, Event{Event: "load", Version: v, Hash: l.Hash})
+	if err != nil && !errors.Is(err, ErrCommitted) {
 		return nil, err
 	}
 	r.loaded[v] = l
-	return l, nil
+	return l, err
 }
 
-// Get returns model v, loading and registering it if needed.
-func (r *Registry) Get(v string) (*Loaded, error) { return r.Load(v) }
+// Get returns model v, loading and registering it if needed (a failure
+// after the registration was committed is only logged).
+func (r *Registry) Get(v string) (*Loaded, error) {
+	l, err := r.Load(v)
+	if errors.Is(err, ErrCommitted) {
+		err = nil
+	}
+	return l, err
+}
 
 // Active returns the active model (nil when none).
 func (r *Registry) Active() *Loaded { return r.active.Load() }
@@ -615,6 +624,25 @@ func (r *Registry) Swap(v string) (*HealthReport, error) {
 	return r.activate(v, "swap")
 }
 
+// healthGate runs the health checks of l, recording the result in next.
+// A failure marks the model Failed (clearing its slots), commits that and
+// returns a *HealthError with the report. Called with r.mu held.
+func (r *Registry) healthGate(next *State, l *Loaded) (*HealthReport, error) {
+	rep := r.check(l)
+	h := rep.Health
+	next.entry(l.Version).Health = &h
+	if rep.Passed() {
+		return rep, nil
+	}
+	delete(r.loaded, l.Version)
+	next.fail(l.Version, "health: "+rep.Failure())
+	herr := &HealthError{Report: rep}
+	if err := r.commit(*next, Event{Event: "health-failed", Version: l.Version, Hash: l.Hash, Detail: rep.Failure()}); err != nil && !errors.Is(err, ErrCommitted) {
+		return rep, errors.Join(herr, err)
+	}
+	return rep, herr
+}
+
 // activate is Swap with r.mu held.
 func (r *Registry) activate(v, event string) (*HealthReport, error) {
 	if v == r.state.Active && v != "" {
@@ -625,22 +653,13 @@ func (r *Registry) activate(v, event string) (*HealthReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := r.check(l)
-	h := rep.Health
-	next.entry(v).Health = &h
-	if !rep.Passed() {
-		delete(r.loaded, v)
-		next.fail(v, "health: "+rep.Failure())
-		if err := r.commit(next, Event{Event: "health-failed", Version: v, Hash: l.Hash, Detail: rep.Failure()}); err != nil && !errors.Is(err, ErrCommitted) {
-			return rep, errors.Join(&HealthError{Report: rep}, err)
-		}
-		return rep, &HealthError{Report: rep}
+	rep, err := r.healthGate(&next, l)
+	if err != nil {
+		return rep, err
 	}
 	from := next.Active
 	if from != "" {
 		next.Rollback = from
-	} else if next.Rollback == v {
-		next.Rollback = ""
 	}
 	next.Active = v
 	if next.Shadow == v {
@@ -693,12 +712,11 @@ func (r *Registry) rollback(want string) (from, to string, err error) {
 	if next.Shadow == to {
 		next.Shadow = ""
 	}
-	if err := r.commit(next, Event{Event: "rollback", Version: to, From: from, To: to}); err != nil && !errors.Is(err, ErrCommitted) {
+	err = r.commit(next, Event{Event: "rollback", Version: to, From: from, To: to})
+	if err != nil && !errors.Is(err, ErrCommitted) {
 		return "", "", err
-	} else if err != nil {
-		return from, to, err
 	}
-	return from, to, nil
+	return from, to, err
 }
 
 // SetShadow makes v the shadow model, after verification and health
@@ -714,16 +732,8 @@ func (r *Registry) SetShadow(v string) error {
 	if err != nil {
 		return err
 	}
-	rep := r.check(l)
-	h := rep.Health
-	next.entry(v).Health = &h
-	if !rep.Passed() {
-		delete(r.loaded, v)
-		next.fail(v, "health: "+rep.Failure())
-		if err := r.commit(next, Event{Event: "health-failed", Version: v, Hash: l.Hash, Detail: rep.Failure()}); err != nil && !errors.Is(err, ErrCommitted) {
-			return errors.Join(&HealthError{Report: rep}, err)
-		}
-		return &HealthError{Report: rep}
+	if _, err := r.healthGate(&next, l); err != nil {
+		return err
 	}
 	if next.Rollback == v {
 		next.Rollback = ""

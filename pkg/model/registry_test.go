@@ -232,7 +232,8 @@ func TestFailingHealthIsNeverActivated(t *testing.T) {
 
 func TestRealtimeHealthMeasuresHostTime(t *testing.T) {
 	fsys := newFS(t)
-	host := HostClock()
+	start := time.Now()
+	host := Clock{Now: func() time.Duration { return time.Since(start) }}
 	r, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: host.Now, Realtime: true,
 		Advance: func(time.Duration) { t.Fatal("a realtime registry advanced the clock") }})
 	require.NoError(t, err)
@@ -359,6 +360,13 @@ func TestBadPackages(t *testing.T) {
 	wb, _ := wrongIO.MarshalBinary()
 	mk("wrongio", wb)
 	mk("empty", nil)
+	// A header of a small model with a large file behind it: refused by
+	// its size before the file is read whole.
+	mk("padded", append(append([]byte(nil), good...), make([]byte, 1<<20)...))
+	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/bindir"))
+	require.NoError(t, fsys.Remove("/models/bindir/model.bin"))
+	require.NoError(t, fsys.Mkdir("/models/bindir/model.bin", 0o755))
+	fixManifestVersion(t, fsys, "bindir")
 
 	require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/nohealth"))
 	require.NoError(t, fsys.Remove("/models/nohealth/health.json"))
@@ -385,6 +393,8 @@ func TestBadPackages(t *testing.T) {
 		"huge":        "parameters",
 		"wrongio":     "5 inputs",
 		"empty":       "shorter than the header",
+		"padded":      "the layer sizes [6 16 16 4] need",
+		"bindir":      "model.bin: read /models/bindir/model.bin: is a directory",
 		"nohealth":    "health.json: missing",
 		"badhealth":   "input 0 has 2 features",
 		"badmanifest": "manifest.json",
@@ -817,5 +827,17 @@ func BenchmarkInfer(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		l.Model.Infer(in)
+	}
+}
+
+// TestMalformedRegistryErrorIsStable: with several bad slots the error
+// names the first (active, shadow, rollback order) every time.
+func TestMalformedRegistryErrorIsStable(t *testing.T) {
+	fsys := newFS(t)
+	content := `{"models":[],"active":"a1","shadow":"s1","rollback":"r1"}`
+	require.NoError(t, afero.WriteFile(fsys, "/models/registry.json", []byte(content), 0o644))
+	for i := 0; i < 20; i++ {
+		_, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }})
+		require.ErrorContains(t, err, `active model "a1" is not registered`)
 	}
 }

@@ -85,7 +85,8 @@ func (r *Registry) Modelctl(w io.Writer, args []string) error {
 			return err
 		}
 		fmt.Fprintf(w, "[PASS] signature: ed25519 verified, sha256 %s\n", rep.Hash)
-		printChecks(w, rep)
+		WriteChecks(w, rep)
+		printFailures(w, rep)
 		if !rep.Passed() {
 			return &HealthError{Report: rep}
 		}
@@ -215,9 +216,9 @@ func (r *Registry) shList(w io.Writer) error {
 	return nil
 }
 
-// printChecks prints a [PASS]/[FAIL] line per check and a [HEALTH] line
-// per failure.
-func printChecks(w io.Writer, rep *HealthReport) {
+// WriteChecks writes a `[PASS] <check>: <text>` or `[FAIL] ...` line per
+// check of rep.
+func WriteChecks(w io.Writer, rep *HealthReport) {
 	for _, c := range rep.Checks {
 		mark := "PASS"
 		if !c.Passed {
@@ -225,7 +226,6 @@ func printChecks(w io.Writer, rep *HealthReport) {
 		}
 		fmt.Fprintf(w, "[%s] %s: %s\n", mark, c.Name, c.Text)
 	}
-	printFailures(w, rep)
 }
 
 // printFailures prints `[HEALTH] <what> check failed` per failed check.
@@ -296,12 +296,9 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 			if err != nil {
 				return err
 			}
-			var buf strings.Builder
-			if err := r.shSwap(&buf, f["to"], f["from"]); err != nil {
-				io.WriteString(w, buf.String())
+			if err := r.shSwap(w, f["to"], f["from"]); err != nil {
 				return err
 			}
-			io.WriteString(w, buf.String())
 			// Readers switch with one atomic pointer store: none waits.
 			fmt.Fprintln(w, "Swap complete. Downtime: 0ms")
 			return nil
@@ -351,8 +348,7 @@ func (r *Registry) llmRegister(w io.Writer, args []string) error {
 	if err != nil && !errors.Is(err, ErrCommitted) {
 		return err
 	}
-	bin, _ := l.Model.MarshalBinary()
-	if kb := (len(bin) + 1023) / 1024; kb > size {
+	if kb := (l.Model.binarySize() + 1023) / 1024; kb > size {
 		return fmt.Errorf("model %s is %d KB, over --size %d", v, kb, size)
 	}
 	if err := r.SetLLM(v, LLM{SizeKB: size, Ctx: ctx}); err != nil && !errors.Is(err, ErrCommitted) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/spf13/afero"
@@ -103,6 +104,10 @@ func (t *Tracer) cmdExport(w io.Writer, args []string) error {
 	if set && out == "" {
 		return ErrUsage
 	}
+	if p := path.Clean("/" + out); set && (p == SpansFile || p == OldSpansFile) {
+		// The copy would put the old file's spans in the current one twice.
+		return fmt.Errorf("otelctl: export-traces: --output %s is one of the exported files", out)
+	}
 	n, ferr := t.Flush()
 	if ferr != nil {
 		fmt.Fprintf(w, "[OTEL] Export failed: %v (%d span(s) dropped, counted)\n", ferr, n)
@@ -120,8 +125,8 @@ func (t *Tracer) cmdExport(w io.Writer, args []string) error {
 }
 
 // copyFiles writes OldSpansFile then SpansFile (every exported span still
-// kept, oldest first) to path.
-func (t *Tracer) copyFiles(path string) (int, error) {
+// kept, oldest first) to name.
+func (t *Tracer) copyFiles(name string) (int, error) {
 	var data []byte
 	for _, p := range []string{OldSpansFile, SpansFile} {
 		b, err := afero.ReadFile(t.cfg.FS, p)
@@ -130,8 +135,8 @@ func (t *Tracer) copyFiles(path string) (int, error) {
 		}
 		data = append(data, b...)
 	}
-	if err := afero.WriteFile(t.cfg.FS, path, data, 0o644); err != nil {
-		return 0, fmt.Errorf("otelctl: write %s: %w", path, err)
+	if err := afero.WriteFile(t.cfg.FS, name, data, 0o644); err != nil {
+		return 0, fmt.Errorf("otelctl: write %s: %w", name, err)
 	}
 	return len(data), nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -81,11 +80,4 @@ func (t *Tracer) LogDecision(line []byte) error {
 	}
 	t.stats.Decisions++
 	return nil
-}
-
-// ensureDir creates Dir when it is missing.
-func ensureDir(fs interface {
-	MkdirAll(string, os.FileMode) error
-}) error {
-	return fs.MkdirAll(Dir, 0o755)
 }

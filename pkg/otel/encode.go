@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
@@ -158,11 +160,13 @@ func DecodeRequest(data []byte) (*coltracepb.ExportTraceServiceRequest, error) {
 }
 
 // hexIDsToBase64 rewrites the id fields of a decoded JSON value for
-// protojson.
+// protojson. Keys are visited in order, so that the error for a request
+// with several bad ids is always the same.
 func hexIDsToBase64(v any) error {
 	switch v := v.(type) {
 	case map[string]any:
-		for k, x := range v {
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			x := v[k]
 			if s, ok := x.(string); ok && (k == "traceId" || k == "spanId" || k == "parentSpanId") {
 				b, err := hex.DecodeString(s)
 				if err != nil {

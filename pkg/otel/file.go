@@ -77,7 +77,7 @@ func openAppend(fsys afero.Fs, path string) (afero.File, int64, error) {
 	const flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
 	f, err := fsys.OpenFile(path, flags, 0o644)
 	if err != nil && isNotExist(err) {
-		if err := ensureDir(fsys); err != nil {
+		if err := fsys.MkdirAll(Dir, 0o755); err != nil {
 			return nil, 0, fmt.Errorf("otel: create %s: %w", Dir, err)
 		}
 		f, err = fsys.OpenFile(path, flags, 0o644)

@@ -81,8 +81,8 @@ type HTTPStats struct {
 	Sent, SentBatches uint64
 	// Retried counts failed attempts that were retried.
 	Retried uint64
-	// Dropped counts spans given up: queue full, a response that forbids
-	// retrying (4xx other than 429, 500, 501), or the exporter closed.
+	// Dropped counts spans given up: queue full, a response status that is
+	// not retried (any but 2xx, 429, 502, 503, 504), or the exporter closed.
 	Dropped uint64
 	// Queued counts spans waiting or in flight.
 	Queued uint64
@@ -107,10 +107,9 @@ type HTTPExporter struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu       sync.Mutex
-	stats    HTTPStats
-	inflight int
-	closed   bool
+	mu     sync.Mutex
+	stats  HTTPStats
+	closed bool
 }
 
 // NewHTTPExporter validates the endpoint and starts the sender.
@@ -252,7 +251,7 @@ func (e *HTTPExporter) deliver(b batch) {
 		if err == nil || !retry || e.ctx.Err() != nil {
 			return
 		}
-		if wait <= 0 || wait > e.cfg.MaxBackoff {
+		if wait <= 0 { // no usable Retry-After
 			wait = backoff
 		}
 		timer := time.NewTimer(wait)
@@ -293,7 +292,9 @@ func (e *HTTPExporter) post(payload []byte) (wait time.Duration, retry bool, err
 	err = fmt.Errorf("post %s: %s: %s", e.url, resp.Status, strings.TrimSpace(string(body)))
 	switch resp.StatusCode {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+		// A Retry-After beyond MaxBackoff (or one that would overflow a
+		// Duration) is ignored: deliver waits its own backoff.
+		if s, perr := strconv.ParseInt(resp.Header.Get("Retry-After"), 10, 64); perr == nil && s > 0 && s <= int64(e.cfg.MaxBackoff/time.Second) {
 			wait = time.Duration(s) * time.Second
 		}
 		return wait, true, err

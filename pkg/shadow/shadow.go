@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path"
 	"sync"
 	"time"
 
@@ -422,18 +420,7 @@ func appendJSONLine(fs afero.Fs, name string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	if err := fs.MkdirAll(path.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(buf.Bytes())
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	return werr
+	return decision.AppendFile(fs, name, buf.Bytes())
 }
 
 // Promote makes the shadow the active model when its divergence rate is

@@ -21,15 +21,12 @@ func (e *usageError) Is(t error) bool { return t == ErrUsage }
 
 func usage(line string) error { return &usageError{line} }
 
-// modeArgs maps shadowctl mode arguments to modes (and canary shares).
-var modeArgs = map[string]struct {
-	mode    Mode
-	percent int
-}{
-	"log":       {LogOnly, 0},
-	"compare":   {Compare, 0},
-	"canary10":  {CanaryPartial, DefaultCanaryPercent},
-	"canary100": {CanaryFull, 100},
+// modeArgs maps shadowctl mode arguments to modes.
+var modeArgs = map[string]Mode{
+	"log":       LogOnly,
+	"compare":   Compare,
+	"canary10":  CanaryPartial,
+	"canary100": CanaryFull,
 }
 
 // Command runs `shadowctl args...`, printing to w.
@@ -89,27 +86,26 @@ func (a *Agent) Command(w io.Writer, args []string) error {
 		if !ok {
 			return fmt.Errorf("shadowctl: mode: unknown mode %q (log, compare, canary10, canary100)", args[1])
 		}
-		if err := a.setMode(m.mode, m.percent); err != nil {
+		if err := a.setModeArg(m); err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "Shadow mode set to: %s\n", m.mode)
+		fmt.Fprintf(w, "Shadow mode set to: %s\n", m)
 		return nil
 	}
 	return fmt.Errorf("shadowctl: unknown subcommand %q (%s)", args[0], Usage)
 }
 
-// setMode sets the mode and, for the canary modes, the canary share.
-func (a *Agent) setMode(m Mode, percent int) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.mode == Disabled {
-		return fmt.Errorf("shadow: %w", ErrNoShadow)
+// setModeArg sets a mode of shadowctl mode: the canary modes through
+// their traffic share (canary10 executes DefaultCanaryPercent), the others
+// keeping the share.
+func (a *Agent) setModeArg(m Mode) error {
+	switch m {
+	case CanaryPartial:
+		return a.SetTraffic(DefaultCanaryPercent)
+	case CanaryFull:
+		return a.SetTraffic(100)
 	}
-	a.mode = m
-	if m == CanaryPartial || m == CanaryFull {
-		a.percent = percent
-	}
-	return nil
+	return a.SetMode(m)
 }
 
 func (a *Agent) promote(w io.Writer) error {
