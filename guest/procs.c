@@ -55,6 +55,7 @@ static int fork_bomb(void) {
 	if (setrlimit(RLIMIT_NPROC, &rl) != 0)
 		return 2;
 	int n = 0, eagain = 0;
+	pid_t kids[64];
 	for (int i = 0; i < 64; i++) {
 		pid_t p = fork();
 		if (p == 0) {
@@ -65,9 +66,12 @@ static int fork_bomb(void) {
 			eagain = errno == EAGAIN;
 			break;
 		}
-		n++;
+		kids[n++] = p;
 	}
-	kill(0, SIGTERM) ; /* never reached by the parent: it ignores SIGTERM below */
+	for (int i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
 	return eagain && n > 0 && n < 64 ? 0 : 1;
 }
 

@@ -33,14 +33,14 @@ func TestBootToPromptPiped(t *testing.T) {
 		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\nVFS: MOUNT TMPFS AT /\n"
 		require.True(t, strings.HasPrefix(out, markers), out)
 		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+kernel.ShellBanner+"sis> Available commands:\n")
-		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 1] exit status 0\nsis> Goodbye!\n")
+		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\nsis> Goodbye!\n")
 	}
 }
 
 func TestShellScriptStatus(t *testing.T) {
 	out, _, code := runSissim(t, "", "shell", "-c", "echo a; run /bin/hello")
 	require.Equal(t, 0, code)
-	require.Equal(t, "a\nHello, world!\nargv[0]=/bin/hello\n[pid 1] exit status 0\n", out)
+	require.Equal(t, "a\nHello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\n", out)
 
 	out, _, code = runSissim(t, "", "shell", "-c", "bogus; echo after")
 	require.Equal(t, 1, code)
@@ -161,8 +161,8 @@ func TestRootAndMountFlags(t *testing.T) {
 	// --root replaces the built-in image: only the host tree's programs.
 	out, errOut, code := runSissim(t, "", "shell", "--root", dir, "-c", "ls /bin; cat /etc/link; run greet; run hello")
 	require.Equal(t, 1, code, errOut)
-	require.Equal(t, "Listing /bin:\nf greet\nfrom the host\nHello, world!\nargv[0]=greet\n[pid 1] exit status 0\n"+
-		"error: run hello: no such file\n", out)
+	require.Equal(t, "Listing /bin:\nf greet\nfrom the host\nHello, world!\nargv[0]=greet\n[pid 2] exit status 0\n"+
+		"error: run hello: No such file or directory\n", out)
 
 	// The copy is private: writes stay in the machine.
 	_, errOut, code = runSissim(t, "", "shell", "--root", dir, "-c", "run /bin/greet")
@@ -177,7 +177,7 @@ func TestRootAndMountFlags(t *testing.T) {
 	require.Contains(t, out, "VFS: MOUNT PROCFS AT /proc\nVFS: MOUNT HOSTFS AT /host\nVFS: READY\n")
 	out, _, code = runSissim(t, "", "shell", "--mount", dir+":/host:ro", "-c", "cat /host/etc/motd; run /host/bin/greet")
 	require.Equal(t, 0, code)
-	require.Equal(t, "from the host\nHello, world!\nargv[0]=/host/bin/greet\n[pid 1] exit status 0\n", out)
+	require.Equal(t, "from the host\nHello, world!\nargv[0]=/host/bin/greet\n[pid 2] exit status 0\n", out)
 
 	for _, args := range [][]string{
 		{"shell", "--root", filepath.Join(dir, "nope"), "-c", "ls"},

@@ -5,31 +5,43 @@ import (
 	"testing"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/mem"
 )
 
 // benchBase is where the benchmarks load their code.
 const benchBase = 0x10000
 
-// benchEngine maps code at benchBase in a fresh engine and returns it.
-func benchEngine(b *testing.B, realtime, count bool, h cpu.SyscallHandler, words ...uint32) *cpu.Unicorn {
+// benchEngine maps code at benchBase on a fresh CPU and returns it.
+func benchEngine(b *testing.B, realtime, count bool, h cpu.SyscallHandler, words ...uint32) *cpu.CPU {
 	b.Helper()
 	clk := cpu.NewClock(realtime)
 	b.Cleanup(clk.Close)
-	u, err := cpu.New(cpu.Options{Clock: clk, CountInsns: count, Syscall: h})
+	ram, err := mem.New(1 << 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ram.Close() })
+	refuse := func(uint64, cpu.Access) bool { return false }
+	u, err := cpu.New(cpu.Options{Clock: clk, CountInsns: count, RAM: ram.Arena(), Syscall: h, PageFault: refuse})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { u.Close() })
-	code := make([]byte, 4*len(words))
+	pt, err := cpu.NewPageTable(ram)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := ram.Alloc(mem.Anon)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for i, w := range words {
-		binary.LittleEndian.PutUint32(code[4*i:], w)
+		binary.LittleEndian.PutUint32(ram.Page(f)[4*i:], w)
 	}
-	if err := u.Map(benchBase, 0x1000, cpu.ProtRead|cpu.ProtExec); err != nil {
+	if err := pt.Set(benchBase, cpu.MakePTE(f, cpu.ProtRead|cpu.ProtExec, 0)); err != nil {
 		b.Fatal(err)
 	}
-	if err := u.WriteMem(benchBase, code); err != nil {
-		b.Fatal(err)
-	}
+	u.SetPageTable(pt.Root())
 	return u
 }
 
@@ -37,7 +49,7 @@ func benchEngine(b *testing.B, realtime, count bool, h cpu.SyscallHandler, words
 func stopOnSVC(uint64, *[6]uint64) (uint64, cpu.SyscallAction) { return 0, cpu.Stop }
 
 // runLoop runs the code with x9 = n and expects it to stop at its SVC.
-func runLoop(b *testing.B, u *cpu.Unicorn, n int) {
+func runLoop(b *testing.B, u *cpu.CPU, n int) {
 	b.Helper()
 	if err := u.SetReg(cpu.X9, uint64(n)); err != nil {
 		b.Fatal(err)

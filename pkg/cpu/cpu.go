@@ -1,10 +1,11 @@
-// Package cpu runs AArch64 guest code. It defines the Engine interface the
-// kernel programs against and implements it with Unicorn through cgo.
+// Package cpu runs AArch64 guest code on Unicorn through cgo: one CPU per
+// machine, whose memory is the machine's RAM (pkg/mem) seen through
+// kernel-owned page tables (PageTable) on Unicorn's virtual TLB.
 //
 // Hot paths stay in C: the per-block instruction counter, the generic-timer
-// register reads (CNTVCT_EL0, CNTFRQ_EL0) and the fault hooks. Go is entered
-// only for SVC (system calls); every other event stops the engine and is
-// reported by Run.
+// register reads (CNTVCT_EL0, CNTFRQ_EL0) and the TLB fill that walks the
+// page table. Go is entered only for SVC (system calls) and page faults;
+// every other event stops the CPU and is reported by Run.
 package cpu
 
 import "fmt"
@@ -63,35 +64,42 @@ func (r StopReason) String() string {
 	return fmt.Sprintf("StopReason(%d)", int(r))
 }
 
-// Access is the kind of a faulting memory access.
+// Access is the kind of a memory access.
 type Access int
 
-// Access kinds.
+// Access kinds (the values of Unicorn's UC_MEM_READ, UC_MEM_WRITE and
+// UC_MEM_FETCH).
 const (
-	AccessRead Access = iota
+	AccessRead Access = iota + 16
 	AccessWrite
 	AccessFetch
 )
 
 func (a Access) String() string {
-	return [...]string{"read", "write", "fetch"}[a]
+	switch a {
+	case AccessRead:
+		return "read"
+	case AccessWrite:
+		return "write"
+	case AccessFetch:
+		return "fetch"
+	}
+	return fmt.Sprintf("Access(%d)", int(a))
 }
 
-// Fault describes an invalid memory access.
+// Fault describes a memory access the kernel refused.
 type Fault struct {
-	Access   Access
-	Addr     uint64
-	Size     int
-	Unmapped bool // false: the page is mapped but the permission is missing
+	Access Access
+	// Page is the start of the 1 KiB page (Unicorn's AArch64 page size)
+	// of the access; the kernel knows the exact address (FaultHandler).
+	Page uint64
 }
 
 // AArch64 exception numbers that Unicorn reports (QEMU's EXCP_*).
 const (
-	ExcpUDEF          = 1 // undefined instruction
-	ExcpSWI           = 2 // SVC
-	ExcpPrefetchAbort = 3
-	ExcpDataAbort     = 4
-	ExcpBKPT          = 7 // BRK
+	ExcpUDEF = 1 // undefined instruction
+	ExcpSWI  = 2 // SVC
+	ExcpBKPT = 7 // BRK
 )
 
 // Exit describes why Run returned.
@@ -115,39 +123,9 @@ const (
 // already points past the SVC. args is valid only during the call.
 type SyscallHandler func(nr uint64, args *[6]uint64) (ret uint64, act SyscallAction)
 
-// Engine is one guest address space with one CPU.
-type Engine interface {
-	// Map maps [addr, addr+size) zero-filled; both must be 4 KiB aligned.
-	Map(addr, size uint64, prot Prot) error
-	Unmap(addr, size uint64) error
-	Protect(addr, size uint64, prot Prot) error
-	ReadMem(addr uint64, p []byte) error
-	WriteMem(addr uint64, p []byte) error
-
-	Reg(r Reg) (uint64, error)
-	SetReg(r Reg, v uint64) error
-	// ReadRegs and WriteRegs move several registers in one call.
-	ReadRegs(regs []Reg, vals []uint64) error
-	WriteRegs(regs []Reg, vals []uint64) error
-
-	// Run executes from pc until something stops it.
-	Run(pc uint64) (Exit, error)
-	// Stop asks a running engine to stop (safe from the syscall handler).
-	Stop()
-	// SetStopAt stops the engine once the machine's instruction count
-	// reaches n (only when instructions are counted).
-	SetStopAt(n uint64)
-	// Insns is the number of instructions this engine retired.
-	Insns() uint64
-
-	// SaveContext snapshots the CPU registers (not memory).
-	SaveContext() (Context, error)
-	RestoreContext(Context) error
-
-	Close() error
-}
-
-// Context is a saved CPU register state.
-type Context interface {
-	Free()
-}
+// FaultHandler is called during Run when the page table holds no entry for
+// the page of va that permits the access: it may install one (demand
+// paging, copy on write) and return true, or return false, and Run stops
+// with StopMemFault at the faulting instruction. va is the start of the
+// access's 1 KiB page.
+type FaultHandler func(va uint64, acc Access) bool

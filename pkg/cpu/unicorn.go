@@ -2,6 +2,7 @@ package cpu
 
 /*
 #include <stdlib.h>
+#include <string.h>
 #include "shim.h"
 */
 import "C"
@@ -30,6 +31,12 @@ var ucRegs = func() [numRegs]C.int {
 	return m
 }()
 
+func init() {
+	if AccessRead != C.UC_MEM_READ || AccessWrite != C.UC_MEM_WRITE || AccessFetch != C.UC_MEM_FETCH {
+		panic("cpu: Access values disagree with unicorn.h")
+	}
+}
+
 // Error is an error code returned by libunicorn.
 type Error struct {
 	Op   string
@@ -47,17 +54,17 @@ func ucErr(op string, e C.uc_err) error {
 	return &Error{Op: op, Code: int(e)}
 }
 
-// Version returns the version of the linked libunicorn, e.g. "2.0.1".
+// Version returns the version of the linked libunicorn, e.g. "2.1.1".
 func Version() string {
 	var major, minor C.uint
 	v := C.uc_version(&major, &minor)
 	return fmt.Sprintf("%d.%d.%d", major, minor, (v>>8)&0xff)
 }
 
-// Clock is the machine-wide time source shared by all engines of a machine.
-// In deterministic mode time is the count of retired instructions (times
-// NsPerInsn) plus the time skipped by sleeps; in realtime mode it is the host
-// monotonic clock since the clock was created.
+// Clock is the machine-wide time source. In deterministic mode time is the
+// count of retired instructions (times NsPerInsn) plus the time skipped by
+// sleeps; in realtime mode it is the host monotonic clock since the clock
+// was created.
 type Clock struct {
 	c *C.sis_clock
 }
@@ -90,7 +97,7 @@ func (k *Clock) Now() uint64 {
 }
 
 // Insns returns the number of instructions retired on the machine (counted
-// only when an engine counts instructions).
+// only when the CPU counts instructions).
 func (k *Clock) Insns() uint64 { return uint64(k.c.insns) }
 
 // Skip moves deterministic time forward by ns (a sleeping machine). It has no
@@ -101,7 +108,7 @@ func (k *Clock) Skip(ns uint64) {
 	}
 }
 
-// Close frees the clock; no engine may use it afterwards.
+// Close frees the clock; no CPU may use it afterwards.
 func (k *Clock) Close() {
 	if k.c != nil {
 		C.free(unsafe.Pointer(k.c))
@@ -109,112 +116,122 @@ func (k *Clock) Close() {
 	}
 }
 
-// Unicorn is an Engine backed by libunicorn.
-type Unicorn struct {
+// CPU is a machine's processor: a Unicorn AArch64 engine whose physical
+// memory is the machine's RAM. Tasks share it: the kernel switches page
+// tables (SetPageTable) and register contexts (Save, Load).
+type CPU struct {
 	s       *C.sis_cpu
-	handler SyscallHandler
-	// pin keeps the engine at a fixed address: the C side holds a pointer
-	// to it (sis_cpu.gou) to enter Go on SVC without a handle lookup.
+	syscall SyscallHandler
+	fault   FaultHandler
+	// pin keeps the CPU at a fixed address: the C side holds a pointer to
+	// it (sis_cpu.gou) to enter Go without a handle lookup.
 	pin runtime.Pinner
 }
 
-// Options configure a new engine.
+// Options configure a new CPU.
 type Options struct {
 	// Clock is the machine clock; required.
 	Clock *Clock
 	// CountInsns installs the block counter that drives deterministic time
-	// and instruction budgets. Without it the engine runs free.
+	// and instruction budgets. Without it the CPU runs free.
 	CountInsns bool
-	// Syscall handles SVC; required.
-	Syscall SyscallHandler
+	// RAM is the machine's physical memory (mem.RAM.Arena), mapped at
+	// physical address 0; required. It must stay mapped while the CPU is
+	// open.
+	RAM []byte
+	// Syscall handles SVC; PageFault resolves TLB misses the page table
+	// cannot serve. Both are required.
+	Syscall   SyscallHandler
+	PageFault FaultHandler
 }
 
-var _ Engine = (*Unicorn)(nil)
-
-// New opens a Unicorn AArch64 engine.
-func New(o Options) (*Unicorn, error) {
-	if o.Clock == nil || o.Syscall == nil {
-		return nil, errors.New("cpu: Clock and Syscall are required")
-	}
-	var uc *C.uc_engine
-	if err := ucErr("open", C.uc_open(C.UC_ARCH_ARM64, C.UC_MODE_ARM, &uc)); err != nil {
-		return nil, err
+// New opens a CPU.
+func New(o Options) (*CPU, error) {
+	if o.Clock == nil || o.Syscall == nil || o.PageFault == nil || len(o.RAM) == 0 {
+		return nil, errors.New("cpu: Clock, RAM, Syscall and PageFault are required")
 	}
 	s := (*C.sis_cpu)(C.calloc(1, C.sizeof_sis_cpu))
-	s.uc = uc
 	s.clock = o.Clock.c
 	s.stop_at = ^C.uint64_t(0)
-	u := &Unicorn{s: s, handler: o.Syscall}
-	u.pin.Pin(u)
-	s.gou = unsafe.Pointer(u)
+	s.ram = (*C.uint8_t)(unsafe.Pointer(&o.RAM[0]))
+	s.ram_size = C.uint64_t(len(o.RAM))
+	c := &CPU{s: s, syscall: o.Syscall, fault: o.PageFault}
+	c.pin.Pin(c)
+	s.gou = unsafe.Pointer(c)
 	count := C.int(0)
 	if o.CountInsns {
 		count = 1
 	}
-	if err := ucErr("hook_add", C.sis_attach(s, count)); err != nil {
-		u.Close()
+	if err := ucErr("open", C.sis_open(s, count)); err != nil {
+		c.Close()
 		return nil, err
 	}
-	return u, nil
+	return c, nil
 }
 
-// sisGoSyscall is called by the C SVC hook with the engine's pinned
-// pointer; the arguments stay in C memory (sis_cpu.sc) for the call.
+// sisGoSyscall is called by the C SVC hook with the CPU's pinned pointer;
+// the arguments stay in C memory (sis_cpu.sc) for the call.
 //
 //export sisGoSyscall
 func sisGoSyscall(p unsafe.Pointer) C.int {
-	u := (*Unicorn)(p)
-	args := (*[6]uint64)(unsafe.Pointer(&u.s.sc[0]))
-	ret, act := u.handler(uint64(u.s.sc[6]), args)
-	u.s.sc_ret = C.uint64_t(ret)
+	c := (*CPU)(p)
+	args := (*[6]uint64)(unsafe.Pointer(&c.s.sc[0]))
+	ret, act := c.syscall(uint64(c.s.sc[6]), args)
+	c.s.sc_ret = C.uint64_t(ret)
 	return C.int(act)
 }
 
-// Map implements Engine.
-func (u *Unicorn) Map(addr, size uint64, prot Prot) error {
-	return ucErr("mem_map", C.uc_mem_map(u.s.uc, C.uint64_t(addr), C.size_t(size), C.uint32_t(prot)))
-}
-
-// Unmap implements Engine.
-func (u *Unicorn) Unmap(addr, size uint64) error {
-	return ucErr("mem_unmap", C.uc_mem_unmap(u.s.uc, C.uint64_t(addr), C.size_t(size)))
-}
-
-// Protect implements Engine.
-func (u *Unicorn) Protect(addr, size uint64, prot Prot) error {
-	return ucErr("mem_protect", C.uc_mem_protect(u.s.uc, C.uint64_t(addr), C.size_t(size), C.uint32_t(prot)))
-}
-
-// ReadMem implements Engine.
-func (u *Unicorn) ReadMem(addr uint64, p []byte) error {
-	if len(p) == 0 {
-		return nil
+// sisGoPageFault is called by the C TLB-fill hook when the page table
+// cannot serve an access.
+//
+//export sisGoPageFault
+func sisGoPageFault(p unsafe.Pointer, va C.uint64_t, typ C.int) C.int {
+	c := (*CPU)(p)
+	if c.fault(uint64(va), Access(typ)) {
+		return 1
 	}
-	return ucErr("mem_read", C.uc_mem_read(u.s.uc, C.uint64_t(addr), unsafe.Pointer(&p[0]), C.size_t(len(p))))
+	return 0
 }
 
-// WriteMem implements Engine.
-func (u *Unicorn) WriteMem(addr uint64, p []byte) error {
-	if len(p) == 0 {
-		return nil
+// SetPageTable makes the table whose root frame is at physical address
+// root the CPU's address space, flushing the TLB when it changes.
+func (c *CPU) SetPageTable(root uint64) {
+	if uint64(c.s.pt_root) == root {
+		return
 	}
-	return ucErr("mem_write", C.uc_mem_write(u.s.uc, C.uint64_t(addr), unsafe.Pointer(&p[0]), C.size_t(len(p))))
+	c.s.pt_root = C.uint64_t(root)
+	c.FlushTLB()
 }
 
-// Reg implements Engine.
-func (u *Unicorn) Reg(r Reg) (uint64, error) {
+// PageTableRoot returns the current table's root.
+func (c *CPU) PageTableRoot() uint64 { return uint64(c.s.pt_root) }
+
+// FlushTLB drops every cached translation; call it after an entry of the
+// current table is removed, downgraded or pointed elsewhere.
+func (c *CPU) FlushTLB() { C.sis_flush_tlb(c.s.uc) }
+
+// Invalidate drops code translated from physical [pa, pa+n) (the RAM's
+// invalidator).
+func (c *CPU) Invalidate(pa, n uint64) { C.sis_invalidate(c.s, C.uint64_t(pa), C.uint64_t(n)) }
+
+// Lookup returns the current table's leaf entry for va (0 if none), as the
+// TLB fill sees it.
+func (c *CPU) Lookup(va uint64) uint64 { return uint64(C.sis_pt_lookup(c.s, C.uint64_t(va))) }
+
+// Reg returns one register of the loaded context.
+func (c *CPU) Reg(r Reg) (uint64, error) {
 	var v C.uint64_t
-	err := ucErr("reg_read", C.uc_reg_read(u.s.uc, ucRegs[r], unsafe.Pointer(&v)))
+	err := ucErr("reg_read", C.uc_reg_read(c.s.uc, ucRegs[r], unsafe.Pointer(&v)))
 	return uint64(v), err
 }
 
-// SetReg implements Engine.
-func (u *Unicorn) SetReg(r Reg, v uint64) error {
+// SetReg writes one register of the loaded context.
+func (c *CPU) SetReg(r Reg, v uint64) error {
 	cv := C.uint64_t(v)
-	return ucErr("reg_write", C.uc_reg_write(u.s.uc, ucRegs[r], unsafe.Pointer(&cv)))
+	return ucErr("reg_write", C.uc_reg_write(c.s.uc, ucRegs[r], unsafe.Pointer(&cv)))
 }
 
-func (u *Unicorn) regBatch(regs []Reg, vals []uint64, write bool) error {
+func (c *CPU) regBatch(regs []Reg, vals []uint64, write bool) error {
 	if len(regs) != len(vals) || len(regs) > 64 {
 		return errors.New("cpu: bad register batch")
 	}
@@ -227,22 +244,45 @@ func (u *Unicorn) regBatch(regs []Reg, vals []uint64, write bool) error {
 	}
 	vp := (*C.uint64_t)(unsafe.Pointer(&vals[0]))
 	if write {
-		return ucErr("reg_write_batch", C.sis_reg_write_batch(u.s.uc, &ids[0], vp, C.int(len(regs))))
+		return ucErr("reg_write_batch", C.sis_reg_write_batch(c.s.uc, &ids[0], vp, C.int(len(regs))))
 	}
-	return ucErr("reg_read_batch", C.sis_reg_read_batch(u.s.uc, &ids[0], vp, C.int(len(regs))))
+	return ucErr("reg_read_batch", C.sis_reg_read_batch(c.s.uc, &ids[0], vp, C.int(len(regs))))
 }
 
-// ReadRegs implements Engine.
-func (u *Unicorn) ReadRegs(regs []Reg, vals []uint64) error { return u.regBatch(regs, vals, false) }
+// ReadRegs reads several registers of the loaded context in one call.
+func (c *CPU) ReadRegs(regs []Reg, vals []uint64) error { return c.regBatch(regs, vals, false) }
 
-// WriteRegs implements Engine.
-func (u *Unicorn) WriteRegs(regs []Reg, vals []uint64) error { return u.regBatch(regs, vals, true) }
+// WriteRegs writes several registers of the loaded context in one call.
+func (c *CPU) WriteRegs(regs []Reg, vals []uint64) error { return c.regBatch(regs, vals, true) }
 
-// Run implements Engine.
-func (u *Unicorn) Run(pc uint64) (Exit, error) {
-	err := C.sis_run(u.s, C.uint64_t(pc))
-	ex := Exit{Intno: uint32(u.s.intno)}
-	switch u.s.stop {
+// VRegs holds the 32 128-bit SIMD&FP registers V0..V31 (little-endian).
+type VRegs [32][16]byte
+
+// ReadVRegs reads V0..V31 of the loaded context.
+func (c *CPU) ReadVRegs(v *VRegs) error {
+	for i := range v {
+		if err := ucErr("reg_read", C.uc_reg_read(c.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteVRegs writes V0..V31 of the loaded context.
+func (c *CPU) WriteVRegs(v *VRegs) error {
+	for i := range v {
+		if err := ucErr("reg_write", C.uc_reg_write(c.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run executes the loaded context from pc until something stops it.
+func (c *CPU) Run(pc uint64) (Exit, error) {
+	err := C.sis_run(c.s, C.uint64_t(pc))
+	ex := Exit{Intno: uint32(c.s.intno)}
+	switch c.s.stop {
 	case C.SIS_STOP_REQUEST:
 		ex.Reason = StopRequested
 	case C.SIS_STOP_BUDGET:
@@ -253,7 +293,7 @@ func (u *Unicorn) Run(pc uint64) (Exit, error) {
 		ex.Reason = StopInvalidInsn
 	case C.SIS_STOP_MEMFAULT:
 		ex.Reason = StopMemFault
-		ex.Fault = decodeFault(u.s.mem_type, uint64(u.s.mem_addr), int(u.s.mem_size))
+		ex.Fault = Fault{Access: Access(c.s.mem_type), Page: uint64(c.s.mem_addr)}
 	default:
 		if err == C.UC_ERR_OK {
 			// Reached the end address or Stop from outside a hook.
@@ -266,104 +306,102 @@ func (u *Unicorn) Run(pc uint64) (Exit, error) {
 	return ex, ucErr("emu_start", err)
 }
 
-func decodeFault(t C.uint32_t, addr uint64, size int) Fault {
-	f := Fault{Addr: addr, Size: size}
-	switch t {
-	case C.UC_MEM_READ_UNMAPPED:
-		f.Access, f.Unmapped = AccessRead, true
-	case C.UC_MEM_WRITE_UNMAPPED:
-		f.Access, f.Unmapped = AccessWrite, true
-	case C.UC_MEM_FETCH_UNMAPPED:
-		f.Access, f.Unmapped = AccessFetch, true
-	case C.UC_MEM_READ_PROT:
-		f.Access = AccessRead
-	case C.UC_MEM_WRITE_PROT:
-		f.Access = AccessWrite
-	case C.UC_MEM_FETCH_PROT:
-		f.Access = AccessFetch
-	}
-	return f
+// Stop asks a running CPU to stop (safe from the syscall handler).
+func (c *CPU) Stop() {
+	c.s.stop = C.SIS_STOP_REQUEST
+	C.uc_emu_stop(c.s.uc)
 }
 
-// Stop implements Engine.
-func (u *Unicorn) Stop() {
-	u.s.stop = C.SIS_STOP_REQUEST
-	C.uc_emu_stop(u.s.uc)
+// SetStopAt stops the CPU once the machine's instruction count reaches n
+// (only when instructions are counted).
+func (c *CPU) SetStopAt(n uint64) { c.s.stop_at = C.uint64_t(n) }
+
+// Insns is the number of instructions this CPU retired.
+func (c *CPU) Insns() uint64 { return uint64(c.s.insns) }
+
+// Stats are counters of the CPU's memory translation.
+type Stats struct {
+	Fills  uint64 // TLB misses served from the page table
+	Faults uint64 // TLB misses that went to the kernel
 }
 
-// SetStopAt implements Engine.
-func (u *Unicorn) SetStopAt(n uint64) { u.s.stop_at = C.uint64_t(n) }
+// Stats returns the translation counters.
+func (c *CPU) Stats() Stats { return Stats{Fills: uint64(c.s.fills), Faults: uint64(c.s.faults)} }
 
-// Insns implements Engine.
-func (u *Unicorn) Insns() uint64 { return uint64(u.s.insns) }
-
-// FlushTranslations drops translated code (needed after hooks change).
-func (u *Unicorn) FlushTranslations() error {
-	return ucErr("ctl_flush_tb", C.sis_flush_tb(u.s.uc))
+// FlushTranslations drops all translated code (needed after hooks change).
+func (c *CPU) FlushTranslations() error {
+	return ucErr("ctl_flush_tb", C.sis_flush_tb(c.s.uc))
 }
 
-type ucContext struct{ ctx *C.uc_context }
-
-func (c *ucContext) Free() {
-	if c.ctx != nil {
-		C.uc_context_free(c.ctx)
-		c.ctx = nil
-	}
+// Context is a saved register state of one task: general, SIMD&FP and
+// system registers. Allocate one per task (NewContext) and move it in and
+// out of the CPU with Load and Save, which do not allocate.
+type Context struct {
+	ctx *C.uc_context
+	uc  *C.uc_engine
 }
 
-// SaveContext implements Engine.
-func (u *Unicorn) SaveContext() (Context, error) {
-	c := &ucContext{}
-	if err := ucErr("context_alloc", C.uc_context_alloc(u.s.uc, &c.ctx)); err != nil {
+// NewContext allocates a context holding the CPU's current state.
+func (c *CPU) NewContext() (*Context, error) {
+	x := &Context{uc: c.s.uc}
+	if err := ucErr("context_alloc", C.uc_context_alloc(c.s.uc, &x.ctx)); err != nil {
 		return nil, err
 	}
-	if err := ucErr("context_save", C.uc_context_save(u.s.uc, c.ctx)); err != nil {
-		c.Free()
+	if err := c.Save(x); err != nil {
+		x.Free()
 		return nil, err
 	}
-	return c, nil
+	return x, nil
 }
 
-// RestoreContext implements Engine.
-func (u *Unicorn) RestoreContext(ctx Context) error {
-	c, ok := ctx.(*ucContext)
-	if !ok || c.ctx == nil {
-		return errors.New("cpu: foreign or freed context")
+// Save stores the CPU's registers in x.
+func (c *CPU) Save(x *Context) error {
+	return ucErr("context_save", C.uc_context_save(c.s.uc, x.ctx))
+}
+
+// Load makes x the CPU's registers.
+func (c *CPU) Load(x *Context) error {
+	return ucErr("context_restore", C.uc_context_restore(c.s.uc, x.ctx))
+}
+
+// CopyFrom makes x a copy of y (both of the same CPU).
+func (x *Context) CopyFrom(y *Context) {
+	n := C.uc_context_size(x.uc)
+	C.memcpy(unsafe.Pointer(x.ctx), unsafe.Pointer(y.ctx), n)
+}
+
+// Reg returns register r of a saved context.
+func (x *Context) Reg(r Reg) uint64 {
+	var v C.uint64_t
+	C.uc_context_reg_read(x.ctx, ucRegs[r], unsafe.Pointer(&v))
+	return uint64(v)
+}
+
+// SetReg sets register r of a saved context.
+func (x *Context) SetReg(r Reg, v uint64) {
+	cv := C.uint64_t(v)
+	C.uc_context_reg_write(x.ctx, ucRegs[r], unsafe.Pointer(&cv))
+}
+
+// Free releases the context.
+func (x *Context) Free() {
+	if x.ctx != nil {
+		C.uc_context_free(x.ctx)
+		x.ctx = nil
 	}
-	return ucErr("context_restore", C.uc_context_restore(u.s.uc, c.ctx))
 }
 
-// Close implements Engine.
-func (u *Unicorn) Close() error {
-	if u.s == nil {
+// Close releases the CPU.
+func (c *CPU) Close() error {
+	if c.s == nil {
 		return nil
 	}
-	err := ucErr("close", C.uc_close(u.s.uc))
-	C.free(unsafe.Pointer(u.s))
-	u.s = nil
-	u.pin.Unpin()
+	var err error
+	if c.s.uc != nil {
+		err = ucErr("close", C.uc_close(c.s.uc))
+	}
+	C.free(unsafe.Pointer(c.s))
+	c.s = nil
+	c.pin.Unpin()
 	return err
-}
-
-// VRegs holds the 32 128-bit SIMD&FP registers V0..V31 (little-endian).
-type VRegs [32][16]byte
-
-// ReadVRegs reads V0..V31 (fork and signal frames need the FP state).
-func (u *Unicorn) ReadVRegs(v *VRegs) error {
-	for i := range v {
-		if err := ucErr("reg_read", C.uc_reg_read(u.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// WriteVRegs writes V0..V31.
-func (u *Unicorn) WriteVRegs(v *VRegs) error {
-	for i := range v {
-		if err := ucErr("reg_write", C.uc_reg_write(u.s.uc, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -250,9 +250,9 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 		ModelVersion: version,
 		ModelHash:    hash,
 		Telemetry: decision.Telemetry{
-			MemPressure:    min(float64(tel.MemMapped)/float64(max(tel.MemBudget, 1)), 1),
-			MemUsedBytes:   tel.MemMapped,
-			MemBudgetBytes: tel.MemBudget,
+			MemPressure:    min(float64(tel.MemUsed)/float64(max(tel.MemSize, 1)), 1),
+			MemUsedBytes:   tel.MemUsed,
+			MemBudgetBytes: tel.MemSize,
 			DeadlineMisses: tel.DeadlineMisses,
 			CPUUsage:       float64(tel.CPUUsage()),
 			RunQueue:       tel.RunQueue,
@@ -260,7 +260,7 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 		Features: features,
 		SystemState: decision.SystemState{
 			UptimeMs:         uint64(start / time.Millisecond),
-			HeapUsed:         tel.MemMapped,
+			HeapUsed:         tel.MemUsed,
 			ProcessesRunning: tel.Processes,
 		},
 		HiddenActivations: out.Hidden,

@@ -60,7 +60,7 @@ func newActuator(m *Machine) *actuator {
 func (a *actuator) running() []*Process {
 	var out []*Process
 	for _, p := range a.m.liveProcs() {
-		if p.state != stateZombie && !p.exited {
+		if !p.zombie && !p.exiting {
 			out = append(out, p)
 		}
 	}
@@ -77,15 +77,15 @@ func (a *actuator) reclaimMemory() (string, error) {
 		if p.as == nil {
 			continue
 		}
-		if mapped := p.as.stats.Mapped; mapped > most {
+		if mapped := p.rss(); mapped > most {
 			victim, most = p, mapped
 		}
 	}
 	if victim == nil {
-		return "", fmt.Errorf("%w: no process maps memory", errNoTarget)
+		return "", fmt.Errorf("%w: no process uses memory", errNoTarget)
 	}
-	victim.sendSignal(linux.SIGTERM)
-	return fmt.Sprintf("SIGTERM to pid %d (%s, %d KiB mapped)", victim.PID, procName(victim), most/1024), nil
+	victim.sendSignal(linux.SIGTERM, siginfo{code: siKernel})
+	return fmt.Sprintf("SIGTERM to pid %d (%s, %d KiB resident)", victim.PID, procName(victim), most/1024), nil
 }
 
 // throttleCPU halves the budget of the process that ran the most guest code
@@ -94,7 +94,7 @@ func (a *actuator) throttleCPU(mk telemetryMark) (string, error) {
 	var top *Process
 	var most uint64
 	for _, p := range a.running() {
-		if a.adj[p] != nil || p.srv == nil {
+		if a.adj[p] != nil || p.server() == nil {
 			continue
 		}
 		used := p.cpuNs() - min(mk.cpuNs[p.PID], p.cpuNs())
@@ -105,7 +105,7 @@ func (a *actuator) throttleCPU(mk telemetryMark) (string, error) {
 	if top == nil {
 		return "", fmt.Errorf("%w: no process ran in the window", errNoTarget)
 	}
-	srv := top.srv
+	srv := top.server()
 	budget := max(srv.BudgetNs/2, minThrottledBudget)
 	if budget >= srv.BudgetNs {
 		return "", fmt.Errorf("pid %d: budget %d ns is at the minimum", top.PID, srv.BudgetNs)
@@ -120,21 +120,21 @@ func (a *actuator) boostDeadline(mk telemetryMark) (string, error) {
 	var top *Process
 	var most uint64
 	for _, p := range a.running() {
-		if a.adj[p] != nil || p.srv == nil {
+		if a.adj[p] != nil || p.server() == nil {
 			continue
 		}
-		before := mk.misses[p.srv]
-		if p.srv.Misses < before {
+		before := mk.misses[p.server()]
+		if p.server().Misses < before {
 			before = 0
 		}
-		if n := p.srv.Misses - before; n > most {
+		if n := p.server().Misses - before; n > most {
 			top, most = p, n
 		}
 	}
 	if top == nil {
 		return "", fmt.Errorf("%w: no process missed a deadline in the window", errNoTarget)
 	}
-	srv := top.srv
+	srv := top.server()
 	budget := min(2*srv.BudgetNs, srv.RelDeadlineNs)
 	if budget <= srv.BudgetNs {
 		return "", fmt.Errorf("pid %d: budget %d ns is already its deadline", top.PID, srv.BudgetNs)
@@ -149,7 +149,7 @@ func (a *actuator) boostDeadline(mk telemetryMark) (string, error) {
 
 // adjust sets p's budget for ActionHold and returns the old budget.
 func (a *actuator) adjust(p *Process, kind string, budget uint64) uint64 {
-	srv := p.srv
+	srv := p.server()
 	old := srv.BudgetNs
 	srv.BudgetNs = budget
 	if budget > old {
@@ -171,7 +171,7 @@ func (a *actuator) restore(p *Process) {
 	}
 	delete(a.adj, p)
 	adj.cancel()
-	if p.srv != adj.srv || p.state == stateZombie {
+	if p.server() != adj.srv || p.zombie {
 		return // the server is gone with the process
 	}
 	adj.srv.BudgetNs = adj.orig

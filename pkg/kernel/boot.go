@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/sis-kernel/sissim/pkg/metrics"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
@@ -74,12 +75,21 @@ func Boot(bc BootConfig) (*Machine, error) {
 
 	cfg := bc.Config
 	disk := &metrics.Counters{}
+	var ram *mem.RAM
 	if cfg.FS == nil {
-		root, err := vfs.NewDefaultRoot(hostname)
-		if err != nil {
-			return nil, fmt.Errorf("boot: root: %w", err)
+		if cfg.Mem == 0 {
+			cfg.Mem = DefaultMem
 		}
-		if err := countRootDisk(root, disk); err != nil {
+		var err error
+		if ram, err = mem.New(cfg.Mem); err != nil {
+			return nil, fmt.Errorf("boot: %w", err)
+		}
+		root, err := vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
+		if err == nil {
+			err = countRootDisk(root, disk)
+		}
+		if err != nil {
+			ram.Close()
 			return nil, fmt.Errorf("boot: root: %w", err)
 		}
 		cfg.FS = root
@@ -93,13 +103,18 @@ func Boot(bc BootConfig) (*Machine, error) {
 
 	m, err := New(cfg)
 	if err != nil {
+		if ram != nil {
+			ram.Close()
+		}
 		return nil, fmt.Errorf("boot: %w", err)
 	}
-	// A CPU with an address space is what a guest needs: check that one
-	// opens and maps memory before promising it.
-	if err := m.probeCPU(); err != nil {
+	m.ownRAM = ram != nil
+	// A page table the CPU translates through is what a guest needs:
+	// check that the machine's MMU maps, faults in and reads back memory
+	// before promising it.
+	if err := m.probeMMU(); err != nil {
 		m.Close()
-		return nil, fmt.Errorf("boot: cpu: %w", err)
+		return nil, fmt.Errorf("boot: mmu: %w", err)
 	}
 	mark("MMU ON")
 	mark("UART: READY")
@@ -179,17 +194,37 @@ func mountName(typ string) string {
 	return strings.ToUpper(typ)
 }
 
-// probeCPU opens an engine, maps and writes a page, and closes it.
-func (m *Machine) probeCPU() error {
-	eng, err := cpu.New(cpu.Options{Clock: m.clock, Syscall: func(uint64, *[6]uint64) (uint64, cpu.SyscallAction) { return 0, cpu.Stop }})
+// probeMMU builds an address space, maps a page, writes it through the
+// page table (a demand fault gives it a frame), checks that the CPU's
+// table walk finds that frame, reads the bytes back and frees it all.
+func (m *Machine) probeMMU() error {
+	as, err := m.newAddressSpace()
 	if err != nil {
 		return err
 	}
-	defer eng.Close()
-	if err := eng.Map(0x10000, pageSize, cpu.ProtRead|cpu.ProtWrite); err != nil {
+	defer as.release()
+	const va = 0x10000
+	if err := as.mapRange(va, pageSize, cpu.ProtRead|cpu.ProtWrite, cpu.ProtAll, 0, nil, 0, ""); err != nil {
 		return err
 	}
-	return eng.WriteMem(0x10000, []byte("SIS"))
+	if err := as.access(va, []byte("SIS"), cpu.AccessWrite); err != nil {
+		return err
+	}
+	old := m.cpu.PageTableRoot()
+	m.cpu.SetPageTable(as.pt.Root())
+	pte := m.cpu.Lookup(va)
+	m.cpu.SetPageTable(old)
+	if pte != as.pt.Lookup(va) || pte&cpu.PTEValid == 0 {
+		return fmt.Errorf("the CPU's table walk found %#x for %#x, the kernel mapped %#x", pte, va, as.pt.Lookup(va))
+	}
+	b := make([]byte, 3)
+	if err := as.access(va, b, cpu.AccessRead); err != nil {
+		return err
+	}
+	if string(b) != "SIS" {
+		return fmt.Errorf("read back %q", b)
+	}
+	return nil
 }
 
 // installImage copies each tree of img into its directory of v: files

@@ -187,13 +187,13 @@ func TestLargeAllocations(t *testing.T) {
 
 func TestStraceDecodesArguments(t *testing.T) {
 	r := runGuest(t, "hello", Config{}, nil)
-	require.Contains(t, r.strace, `[pid 1] write(1, "Hello, world!\nargv[0]=/bin/hello"..., 33) = 33`+"\n")
-	require.Contains(t, r.strace, `[pid 1] readlinkat(AT_FDCWD, "/proc/self/exe", `)
-	require.True(t, strings.HasSuffix(r.strace, "[pid 1] exit_group(0) = ?\n"), r.strace)
+	require.Contains(t, r.strace, `[pid 2] write(1, "Hello, world!\nargv[0]=/bin/hello"..., 33) = 33`+"\n")
+	require.Contains(t, r.strace, `[pid 2] readlinkat(AT_FDCWD, "/proc/self/exe", `)
+	require.True(t, strings.HasSuffix(r.strace, "[pid 2] exit_group(0) = ?\n"), r.strace)
 	r = runGuest(t, "syscalls", Config{}, nil)
 	require.Contains(t, r.strace, "= -1 EFAULT (Bad address)\n")
 	require.Contains(t, r.strace, "= -1 ENOSYS (Function not implemented)\n")
-	require.Regexp(t, `(?m)^\[pid 1\] syscall_4000\(.*\) = -1 ENOSYS \(Function not implemented\)$`, r.strace)
+	require.Regexp(t, `(?m)^\[pid 2\] syscall_4000\(.*\) = -1 ENOSYS \(Function not implemented\)$`, r.strace)
 }
 
 // Bad programs: each is refused before it runs with an ExecError naming
@@ -208,12 +208,13 @@ func TestBadProgramsAreRefusedWithClearErrors(t *testing.T) {
 		errno linux.Errno
 		want  string
 	}{
-		{"text", []byte("#!/bin/false\nnot a program\n"), linux.ENOEXEC, "not an ELF file"},
+		{"text", []byte("not a program\n"), linux.ENOEXEC, "not an ELF file"},
+		{"script", []byte("#!/bin/false\nnot a program\n"), linux.ENOENT, "interpreter /bin/false: No such file or directory"},
 		{"empty", nil, linux.ENOEXEC, "not an ELF file"},
 		{"truncated", hello[:100], linux.ENOEXEC, "truncated or malformed ELF"},
 		{"x86-64", x86, linux.ENOEXEC, "ELF for EM_X86_64; sissim runs AArch64"},
-		{"dynamic", withInterp(t, hello, "/lib/ld-linux-aarch64.so.1"), linux.ENOEXEC,
-			"dynamically linked (interpreter /lib/ld-linux-aarch64.so.1)"},
+		{"dynamic", withInterp(t, hello, "/lib/ld-linux-aarch64.so.1"), linux.ENOENT,
+			"interpreter /lib/ld-linux-aarch64.so.1: No such file or directory"},
 		{"oversize", make([]byte, MaxExecSize+1), linux.E2BIG, "the limit is"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,9 +37,11 @@ type fdEntry struct {
 	cloexec bool
 }
 
-// fdTable maps descriptor numbers to open file descriptions.
+// fdTable maps descriptor numbers to open file descriptions. Processes
+// created with CLONE_FILES share one (refs).
 type fdTable struct {
-	fds []*fdEntry
+	fds  []*fdEntry
+	refs int
 }
 
 // maxFDs is RLIMIT_NOFILE.
@@ -47,7 +49,7 @@ const maxFDs = 1024
 
 // newConsoleFDs returns a table with fds 0, 1 and 2 on the console.
 func newConsoleFDs(m *Machine) *fdTable {
-	t := &fdTable{}
+	t := &fdTable{refs: 1}
 	t.install(&console{r: m.cfg.Stdin, tty: m.cfg.ConsoleIsTerminal}, linux.O_RDONLY, 0, false)
 	t.install(&console{w: m.cfg.Stdout, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
 	t.install(&console{w: m.cfg.Stderr, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
@@ -115,14 +117,22 @@ func (t *fdTable) close(fd int) error {
 	return e.of.release()
 }
 
-// closeAll closes every descriptor.
-func (t *fdTable) closeAll() {
+// release drops a process's use of the table; the last one closes every
+// descriptor.
+func (t *fdTable) release() {
+	t.refs--
+	if t.refs > 0 {
+		return
+	}
 	for fd := range t.fds {
 		if t.fds[fd] != nil {
 			t.close(fd)
 		}
 	}
 }
+
+// name is what /proc/<pid>/fd/<n> shows for the description.
+func (of *openFile) name() string { return fdTarget(of.f) }
 
 // release drops one reference and closes the file with the last one.
 func (of *openFile) release() error {
@@ -177,7 +187,7 @@ func (consoleInfo) Sys() any           { return nil }
 // fork returns a copy of the table for a child process: the descriptors
 // refer to the same open file descriptions.
 func (t *fdTable) fork() *fdTable {
-	c := &fdTable{fds: make([]*fdEntry, len(t.fds))}
+	c := &fdTable{fds: make([]*fdEntry, len(t.fds)), refs: 1}
 	for fd, e := range t.fds {
 		if e != nil {
 			e.of.refs++

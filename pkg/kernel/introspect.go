@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"io"
-	"sort"
 	"sync"
 
 	"github.com/sis-kernel/sissim/pkg/metrics"
@@ -13,81 +12,85 @@ type ProcessInfo struct {
 	PID, PPID int
 	Exe       string   // program path
 	Argv      []string // command line
-	Mem       MemStats // guest memory of its address space
-	StartNs   uint64   // machine time at start, in ns
+	State     byte     // R running or runnable, S sleeping, T stopped, Z zombie
+	Threads   int
+	CPUNs     uint64 // CPU time used
+	VmSize    uint64 // bytes mapped
+	RSS       uint64 // bytes of machine RAM its pages use
+	StartNs   uint64 // machine time at start, in ns
 }
 
 // Processes returns the live processes, by PID.
 func (m *Machine) Processes() []ProcessInfo {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]ProcessInfo, 0, len(m.procs))
-	for _, p := range m.procs {
-		pi := ProcessInfo{PID: p.PID, PPID: p.PPID, Exe: p.exe, Argv: append([]string(nil), p.argv...), StartNs: p.startNs}
+	var out []ProcessInfo
+	for _, p := range m.liveProcs() {
+		pi := ProcessInfo{PID: p.PID, PPID: p.PPID, Exe: p.exe, Argv: append([]string(nil), p.argv...),
+			State: p.stateLetter(), Threads: len(p.tasks), CPUNs: p.cpuNs(), StartNs: p.startNs, RSS: p.rss()}
 		if p.as != nil {
-			pi.Mem = p.as.stats
+			pi.VmSize = p.as.mapped
 		}
 		out = append(out, pi)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
 }
 
-// MemStats returns the guest memory accounting of the whole machine: what
-// live address spaces map now plus the operations of exited ones. Peak is
-// the highest machine-wide total seen at a process exit or a call of
-// MemStats, and never less than the largest single address space's peak.
-// It reads process state: call it while no guest runs.
-func (m *Machine) MemStats() MemStats {
-	st := m.sis()
-	m.mu.Lock()
-	spaces := make([]*addressSpace, 0, len(m.procs))
-	for _, p := range m.procs {
-		if p.as != nil {
-			spaces = append(spaces, p.as)
+// stateLetter is the process state as ps and /proc/<pid>/stat show it.
+func (p *Process) stateLetter() byte {
+	switch {
+	case p.zombie:
+		return 'Z'
+	case p.stopped:
+		return 'T'
+	}
+	for _, t := range p.tasks {
+		if t.state == taskRunnable {
+			return 'R'
 		}
 	}
-	m.mu.Unlock()
+	return 'S'
+}
+
+// MemStats returns the machine's memory: the RAM in use now and at most,
+// what live address spaces map, and the mapping operations of live and
+// exited address spaces. It reads process state: call it while no guest
+// runs.
+func (m *Machine) MemStats() MemStats {
+	st := m.sis()
+	rs := m.ram.Stats()
+	spaces := map[*addressSpace]bool{}
+	for _, p := range m.liveProcs() {
+		if p.as != nil {
+			spaces[p.as] = true
+		}
+	}
 	st.memMu.Lock()
 	defer st.memMu.Unlock()
 	total := st.retired
-	total.Mapped = 0
-	seen := map[*addressSpace]bool{}
-	for _, as := range spaces {
-		if seen[as] || st.retiredAS[as] {
-			continue // threads share an address space; exited ones are counted
-		}
-		seen[as] = true
-		total.Mapped += as.stats.Mapped
-		total.Allocs += as.stats.Allocs
-		total.Frees += as.stats.Frees
-		total.Failures += as.stats.Failures
-		total.Peak = max(total.Peak, as.stats.Peak)
+	total.Used, total.Peak = rs.Total-rs.Free, rs.Peak
+	total.Failures += rs.Failures
+	for as := range spaces {
+		total.Mapped += as.mapped
+		total.Allocs += as.ops.Allocs
+		total.Frees += as.ops.Frees
+		total.Failures += as.ops.Failures
 	}
-	total.Peak = max(total.Peak, total.Mapped)
-	st.retired.Peak = total.Peak
 	return total
 }
 
-// accountExit adds the memory operations of an exited process's address
+// accountExit adds the mapping operations of an exited process's address
 // space to the machine's totals, once per address space.
 func (m *Machine) accountExit(p *Process) {
-	if p == nil || p.as == nil {
+	if p == nil || p.as == nil || p.as.users > 1 {
 		return
 	}
 	st := m.sis()
 	st.memMu.Lock()
 	defer st.memMu.Unlock()
-	if st.retiredAS[p.as] {
-		return
-	}
-	st.retiredAS[p.as] = true
-	s := p.as.stats
+	s := p.as.ops
 	st.retired.Allocs += s.Allocs
 	// The mappings left at exit are freed with the address space.
-	st.retired.Frees += s.Frees + uint64(len(p.as.vmas))
+	st.retired.Frees += s.Frees + uint64(p.as.vmas.Len())
 	st.retired.Failures += s.Failures
-	st.retired.Peak = max(st.retired.Peak, s.Peak)
 }
 
 // KernelErrors returns how many kernel failures guests caused.
@@ -104,7 +107,7 @@ func (m *Machine) Metrics() *metrics.Metrics { return m.sis().metrics }
 func (m *Machine) metricsSnapshot() metrics.Snapshot {
 	ms := m.MemStats()
 	return metrics.Snapshot{
-		HeapCurrent: ms.Mapped,
+		HeapCurrent: ms.Used,
 		HeapPeak:    ms.Peak,
 		Allocs:      ms.Allocs,
 		Deallocs:    ms.Frees,
@@ -131,16 +134,14 @@ type sisState struct {
 	stderr   *consoleSwitch
 	svc      services // started SIS services (services.go)
 
-	memMu     sync.Mutex
-	retired   MemStats
-	retiredAS map[*addressSpace]bool // exited address spaces already counted
+	memMu   sync.Mutex
+	retired MemStats // mapping operations of exited address spaces
 }
 
 // sis returns the machine's SIS state, creating it on first use.
 func (m *Machine) sis() *sisState {
 	st := &m.sisState
 	st.once.Do(func() {
-		st.retiredAS = map[*addressSpace]bool{}
 		st.metrics = metrics.New(m.metricsSnapshot, st.counters)
 		st.shell = newShell(m)
 	})

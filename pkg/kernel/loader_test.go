@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"os"
 	"testing"
 )
@@ -15,11 +16,11 @@ func FuzzParseELF(f *testing.F) {
 	}
 	f.Add([]byte("\x7fELF"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, segs, err := parseELF(data)
+		info, err := parseELF(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
 		}
-		for _, s := range segs {
+		for _, s := range info.segs {
 			if s.filesz > s.memsz || s.vaddr+s.memsz < s.vaddr || s.off+s.filesz > uint64(len(data)) {
 				t.Fatalf("accepted a bad segment %+v", s)
 			}

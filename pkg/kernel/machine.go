@@ -20,6 +20,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/sis-kernel/sissim/pkg/sched"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
@@ -79,10 +81,10 @@ type Config struct {
 	Log *zap.Logger
 	// FS is the machine's file system (a fresh tmpfs root when nil).
 	FS *vfs.FS
-	// MemBudget is the guest memory the machine has, in bytes, against
-	// which the autonomy loop measures memory pressure
-	// (DefaultMemBudget when zero; see Machine.MemBudget).
-	MemBudget uint64
+	// Mem is the machine's RAM in bytes (DefaultMem when zero): every
+	// guest page, page table, tmpfs file page and pipe buffer comes from
+	// it. Untouched RAM costs the host nothing.
+	Mem uint64
 	// TrustedModelKeys are the Ed25519 keys model packages must be signed
 	// with (the built-in test key of testdata/models when empty).
 	TrustedModelKeys []ed25519.PublicKey
@@ -98,9 +100,22 @@ type Machine struct {
 	fs       *vfs.FS
 	syscalls *syscallTable
 
+	ram     *mem.RAM
+	ownRAM  bool // the machine made ram (and closes it)
+	cpu     *cpu.CPU
+	initCtx *cpu.Context // the CPU's registers at reset, for new programs
+	// cpuTask is the thread whose registers are in the CPU.
+	cpuTask *Task
+	// hostObjects are the page caches of mapped host files.
+	hostObjects map[fileKey]*memObject
+	// futexes are the wait queues of futex words with waiters.
+	futexes map[futexKey]*waitQueue
+
 	mu           sync.Mutex
 	nextPID      int
-	procs        map[int]*Process
+	init         *Process                  // PID 1: adopts orphans and reaps them
+	procs        map[int]*Process          // thread groups by PID
+	tasks        map[int]*Task             // threads by TID
 	unknown      map[uint64]uint64         // unimplemented syscall number -> calls
 	counts       [maxSyscall]atomic.Uint64 // calls by syscall number
 	kernelErrors uint64                    // kernel failures caused by guests (panics, EIO)
@@ -111,15 +126,18 @@ type Machine struct {
 	runMu    sync.Mutex
 	sched    *sched.Scheduler
 	det      *sched.Det
-	bySrv    map[int]*Process // CBS server id -> process
-	cur      *Process         // the process whose engine runs
-	lastProc *Process         // the process that ran last
-	lastStop uint64           // machine time when it stopped
-	busy     atomic.Uint64    // machine time spent running guest slices (/proc/uptime)
+	bySrv    map[int]*Task // CBS server id -> thread
+	cur      *Task         // the thread on the CPU during a run
+	lastTask *Task         // the thread that ran last
+	lastStop uint64        // machine time when it stopped
+	busy     atomic.Uint64 // machine time spent running guest slices (/proc/uptime)
 	// interrupts counts Interrupt calls not yet delivered.
 	interrupts atomic.Int64
-	// timers are the machine-time callbacks (atTime), guarded by mu.
-	timers []*machineTimer
+	// oomKills counts processes the OOM killer ended.
+	oomKills atomic.Uint64
+	// timers are the threads' timeouts and the machine-time callbacks
+	// (atTime), guarded by mu.
+	timers timerHeap
 
 	sisState sisState // shell, metrics and console switch (introspect.go)
 }
@@ -138,12 +156,30 @@ func New(cfg Config) (*Machine, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
+	var ram *mem.RAM
+	ownRAM := cfg.FS == nil
 	if cfg.FS == nil {
-		root, err := vfs.NewDefaultRoot(hostname)
+		if cfg.Mem == 0 {
+			cfg.Mem = DefaultMem
+		}
+		var err error
+		if ram, err = mem.New(cfg.Mem); err != nil {
+			return nil, err
+		}
+		root, err := vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
 		if err != nil {
+			ram.Close()
 			return nil, err
 		}
 		cfg.FS = root
+	} else {
+		// The machine's RAM is the file system's, where its tmpfs files
+		// live (mmap maps their frames).
+		ram = cfg.FS.RAM()
+		if cfg.Mem != 0 && cfg.Mem != ram.Size() {
+			return nil, fmt.Errorf("kernel: Config.Mem (%d) differs from the RAM of Config.FS (%d)", cfg.Mem, ram.Size())
+		}
+		cfg.Mem = ram.Size()
 	}
 	epoch := cfg.Epoch
 	if epoch.IsZero() {
@@ -155,18 +191,30 @@ func New(cfg Config) (*Machine, error) {
 	var key [32]byte
 	binary.LittleEndian.PutUint64(key[:], cfg.Seed)
 	m := &Machine{
-		cfg:      cfg,
-		log:      cfg.Log,
-		clock:    cpu.NewClock(cfg.Clock == Realtime),
-		epoch:    epoch,
-		rng:      rand.NewChaCha8(key),
-		fs:       cfg.FS,
-		syscalls: newSyscallTable(),
-		nextPID:  1,
-		procs:    map[int]*Process{},
-		unknown:  map[uint64]uint64{},
-		sched:    sched.New(),
-		bySrv:    map[int]*Process{},
+		cfg:         cfg,
+		log:         cfg.Log,
+		clock:       cpu.NewClock(cfg.Clock == Realtime),
+		epoch:       epoch,
+		rng:         rand.NewChaCha8(key),
+		fs:          cfg.FS,
+		ram:         ram,
+		ownRAM:      ownRAM,
+		syscalls:    newSyscallTable(),
+		nextPID:     1,
+		procs:       map[int]*Process{},
+		tasks:       map[int]*Task{},
+		unknown:     map[uint64]uint64{},
+		sched:       sched.New(),
+		bySrv:       map[int]*Task{},
+		hostObjects: map[fileKey]*memObject{},
+		futexes:     map[futexKey]*waitQueue{},
+	}
+	if err := m.startCPU(); err != nil {
+		m.clock.Close()
+		if ownRAM {
+			ram.Close()
+		}
+		return nil, err
 	}
 	m.det = sched.NewDet(m.sched)
 	m.wrapConsole()
@@ -174,6 +222,48 @@ func New(cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// DefaultMem is the RAM of a machine whose Config.Mem is zero.
+const DefaultMem = 2 << 30
+
+// startCPU opens the machine's CPU over its RAM and creates PID 1, the
+// kernel's init: it runs no program, adopts orphans and reaps them.
+func (m *Machine) startCPU() error {
+	c, err := cpu.New(cpu.Options{Clock: m.clock, CountInsns: true, RAM: m.ram.Arena(),
+		Syscall: m.syscall, PageFault: m.pageFault})
+	if err != nil {
+		return err
+	}
+	m.cpu = c
+	m.ram.SetInvalidator(c.Invalidate)
+	if m.initCtx, err = c.NewContext(); err != nil {
+		c.Close()
+		return err
+	}
+	pid, _ := m.allocPID()
+	m.init = &Process{m: m, PID: pid, exe: "/sbin/init", argv: []string{"init"}, cwd: "/", pgid: pid, sid: pid,
+		rlimits: defaultRlimits()}
+	m.procs[pid] = m.init
+	return nil
+}
+
+// pageFault is the CPU's fault handler: the running thread's address
+// space resolves the access, or the fault is kept for its signal.
+func (m *Machine) pageFault(va uint64, acc cpu.Access) bool {
+	t := m.cur
+	if t == nil {
+		return false
+	}
+	r := t.as.fault(va, acc)
+	if r.sig == 0 {
+		return true
+	}
+	if r.sig == linux.SIGKILL && !t.dying {
+		t.kill(linux.SIGKILL, "out of memory")
+	}
+	t.fault = &faultInfo{acc: acc, page: va, res: r}
+	return false
 }
 
 // hostname is the node name of every machine (uname, /etc/hostname).
@@ -229,12 +319,23 @@ func (m *Machine) Close() error {
 	for i := len(closers) - 1; i >= 0; i-- {
 		closers[i]()
 	}
-	var errs []error
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
 	for _, p := range procs {
-		errs = append(errs, p.release())
+		if p.fds != nil {
+			p.fds.release()
+		}
+		for _, t := range p.tasks {
+			t.ctx.Free()
+		}
 	}
+	m.initCtx.Free()
+	err := m.cpu.Close()
 	m.clock.Close()
-	return errors.Join(errs...)
+	if m.ownRAM {
+		err = errors.Join(err, m.ram.Close())
+	}
+	return err
 }
 
 // wallTime returns the wall-clock time now.

@@ -3,7 +3,6 @@ package kernel
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"path"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
@@ -16,7 +15,7 @@ type ExitStatus struct {
 	Code   int          // exit code, when Signal is 0
 	Signal linux.Signal // the signal that killed it, or 0
 	// Report is a one-line explanation for a process killed by the kernel
-	// (a fault or an exhausted instruction budget).
+	// (a fault, the OOM killer, an exhausted instruction budget).
 	Report string
 }
 
@@ -44,36 +43,19 @@ func (s ExitStatus) String() string {
 	return fmt.Sprintf("exit status %d", s.Code)
 }
 
-// procState is where a process is in its life.
-type procState int
-
-const (
-	stateRunnable procState = iota // ready to run (or running)
-	stateBlocked                   // waiting in a system call
-	stateStopped                   // stopped by a signal
-	stateZombie                    // exited, not yet reaped
-)
-
-// Process is a guest process: an address space with one thread of
-// execution, a file-descriptor table and credentials.
+// Process is a thread group: an address space, a descriptor table, signal
+// dispositions, credentials and its threads (Task).
 type Process struct {
 	m    *Machine
-	PID  int
+	PID  int // the thread-group id: the leader's TID
 	PPID int
 
-	exe string // absolute path of the program
-	// comm is the name prctl(PR_SET_NAME) gave (commSet); else the
-	// program's base name is the name (commName).
-	comm       string
-	commSet    bool
-	undumpable bool // prctl(PR_SET_DUMPABLE, 0)
+	exe        string // absolute path of the program
+	undumpable bool   // prctl(PR_SET_DUMPABLE, 0)
 	noNewPrivs bool
 	argv       []string
 	envp       []string
 
-	task *Task // the running thread
-
-	eng   cpu.Engine
 	as    *addressSpace
 	fds   *fdTable
 	cwd   string
@@ -87,57 +69,101 @@ type Process struct {
 	// background processes (shell jobs started with &) do not get the
 	// console's Ctrl-C.
 	background bool
+	// subreaper: PR_SET_CHILD_SUBREAPER.
+	subreaper bool
 
-	startNs    uint64
-	tidAddr    uint64 // set_tid_address / CLONE_CHILD_CLEARTID
-	robustList uint64 // set_robust_list
-	rlimits    [16][2]uint64
+	startNs uint64
+	rlimits [16][2]uint64
+
+	sigacts    [65]sigaction
+	sigPending sigSet // process-directed signals not yet delivered
+	exitSignal linux.Signal
+
+	tasks []*Task // live threads, the leader first while it lives
+
+	// Group state: exiting is set when the group must end (exit_group, a
+	// fatal signal); zombie once every thread is gone.
+	exiting bool
+	zombie  bool
+	status  ExitStatus
+	// Job control: stopped by a signal (every thread waits).
+	stopped      bool
+	stopReported bool
+	stopSig      linux.Signal
+	contReported bool // a SIGCONT not yet reported by wait (WCONTINUED)
+
+	// vforkChild is the CLONE_VFORK child this process waits for.
+	vforkChild *Process
+	vforkDone  waitQueue // woken when vforkChild execs or exits
+	childWait  waitQueue // woken when a child changes state
+
+	deadNs  uint64 // CPU time of exited threads
+	childNs uint64 // CPU time of reaped children
+	pending []error
+	exitWq  waitQueue // woken when the process becomes a zombie (host waits)
+}
+
+// Task is a thread: system calls run on behalf of a task.
+type Task struct {
+	*Process
+	TID int
+
+	ctx   *cpu.Context // registers while not on the CPU
+	state taskState
+	srv   *sched.Server
+	comm  string // thread name (PR_SET_NAME), "" for the program's
 
 	sigMask    uint64
-	savedMask  uint64 // the mask before rt_sigsuspend, while suspended
+	sigPending sigSet // thread-directed signals
+	savedMask  uint64 // the mask before rt_sigsuspend/ppoll, while suspended
+	waitSet    uint64 // signals rt_sigtimedwait waits for
 	suspended  bool
-	sigPending uint64
-	sigacts    [65]sigaction
 	altStack   sigStack
-	exitSignal linux.Signal // sent to the parent at exit (SIGCHLD)
+	fault      *faultInfo // a synchronous fault to deliver as a signal
+	// lastFault and lastFaultPC describe the last fault or trap, for the
+	// report of a process it kills.
+	lastFault   string
+	lastFaultPC uint64
 
-	state procState
-	srv   *sched.Server
-	// blockKeys are the events that wake a blocked process; wakeAt is a
-	// timeout (machine ns, 0 for none).
-	blockKeys []any
-	wakeAt    uint64
+	// Blocking (wait.go).
+	waiters []*waiter
+	nwait   int
+	timer   timer
 	// deadline is the absolute timeout of a restarted blocking system call
 	// (nanosleep, ppoll), kept across restarts; 0 when none.
 	deadline uint64
 	// restart: the current system call blocked; its svc runs again when
-	// the process is woken.
+	// the task is woken.
 	restart bool
 	// rewound: the PC is at the svc of a blocked system call.
 	rewound bool
-	// stopReported: a stop not yet reported by wait4(WUNTRACED).
-	stopReported bool
-	stopSig      linux.Signal
-	// vforkChild is the CLONE_VFORK child this process waits for.
-	vforkChild *Process
-	// oldEng is an engine replaced by execve, closed once it stops.
-	oldEng cpu.Engine
+	// stop: the current system call asked the CPU to stop.
+	stop bool
+	// xferMark: see markTransfer.
+	xferMark uint64
+	// partial counts the bytes a blocked write already moved; its restart
+	// goes on from there, and a signal that interrupts it returns them.
+	partial uint64
+	// futexWoken: a futex wake (or PI hand-over) ended the wait; the
+	// restarted futex call returns 0.
+	futexWoken bool
 
-	xferMark  uint64 // see markTransfer
-	insnsBase uint64 // instructions of engines replaced by execve
-	childNs   uint64 // CPU time of reaped children
-
-	stop    bool // the current syscall asked the engine to stop
-	exited  bool
-	status  ExitStatus
-	pending []error // kernel errors to surface from Wait
+	clearTID   uint64 // set_tid_address / CLONE_CHILD_CLEARTID
+	robustList uint64 // set_robust_list
+	exitCode   int    // for a thread that exits alone
+	dying      bool   // the thread must end when it next stops
+	insns      uint64 // instructions retired
 }
 
-// Task is a thread of a process; system calls run on behalf of a task.
-type Task struct {
-	*Process
-	TID int
-}
+// taskState is where a thread is in its life.
+type taskState int
+
+const (
+	taskRunnable taskState = iota // ready to run (or running)
+	taskBlocked                   // waiting in a system call
+	taskStopped                   // stopped with its group
+	taskDead                      // exited
+)
 
 // ProcessSpec describes a program to start.
 type ProcessSpec struct {
@@ -147,41 +173,50 @@ type ProcessSpec struct {
 	Cwd  string   // working directory; defaults to "/"
 }
 
-// newProcess allocates a process with a fresh pid and engine.
-func (m *Machine) newProcess() (*Process, error) {
+// allocPID returns a fresh process or thread id.
+func (m *Machine) allocPID() (int, error) {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.closed {
-		m.mu.Unlock()
-		return nil, errors.New("machine is closed")
+		return 0, errors.New("machine is closed")
 	}
 	pid := m.nextPID
 	m.nextPID++
-	m.mu.Unlock()
+	return pid, nil
+}
+
+// newProcess allocates a process with a fresh pid and its first thread
+// (not yet scheduled), holding the CPU's initial register state.
+func (m *Machine) newProcess() (*Process, *Task, error) {
+	pid, err := m.allocPID()
+	if err != nil {
+		return nil, nil, err
+	}
 	p := &Process{m: m, PID: pid, umask: 0o022, rlimits: defaultRlimits(), exitSignal: linux.SIGCHLD}
-	eng, err := m.newEngine(p)
+	t, err := m.newTask(p, pid, m.initCtx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, t, nil
+}
+
+// newTask makes a thread of p with registers copied from ctx.
+func (m *Machine) newTask(p *Process, tid int, ctx *cpu.Context) (*Task, error) {
+	c, err := m.cpu.NewContext()
 	if err != nil {
 		return nil, err
 	}
-	p.eng = eng
-	p.task = &Task{Process: p, TID: pid}
-	p.as = newAddressSpace(eng)
-	return p, nil
-}
-
-// newEngine opens a CPU engine whose system calls go to p. Instructions are
-// always counted: they are the machine's time slices.
-func (m *Machine) newEngine(p *Process) (cpu.Engine, error) {
-	return cpu.New(cpu.Options{Clock: m.clock, CountInsns: true, Syscall: p.syscall})
+	c.CopyFrom(ctx)
+	t := &Task{Process: p, TID: tid, ctx: c}
+	t.timer.t, t.timer.index = t, -1
+	p.tasks = append(p.tasks, t)
+	return t, nil
 }
 
 // Spawn loads a program into a new process. The process runs when Wait is
 // called (or while any other process of the machine is waited for).
 func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	p := path.Clean("/" + spec.Path)
-	data, err := m.readExecutable(p)
-	if err != nil {
-		return nil, err
-	}
 	argv := spec.Argv
 	if len(argv) == 0 {
 		argv = []string{spec.Path}
@@ -190,96 +225,50 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	if cwd == "" {
 		cwd = "/"
 	}
-	proc, err := m.newProcess()
+	proc, t, err := m.newProcess()
 	if err != nil {
 		return nil, err
 	}
-	proc.exe, proc.argv, proc.envp, proc.cwd = p, argv, spec.Env, cwd
+	proc.cwd = cwd
 	proc.pgid, proc.sid, proc.hostOwned = proc.PID, proc.PID, true
 	proc.fds = newConsoleFDs(m)
-	if err := proc.load(data); err != nil {
-		proc.release()
+	proc.parent, proc.PPID = m.init, m.init.PID
+	if err := t.execProgram(p, argv, spec.Env); err != nil {
+		t.ctx.Free()
+		proc.fds.release()
+		if proc.as != nil {
+			proc.as.release()
+		}
 		var ee *ExecError
-		if errors.As(err, &ee) {
+		if errors.As(err, &ee) && ee.Path == "" {
 			ee.Path = spec.Path
 		}
 		return nil, err
 	}
 	proc.startNs = m.clock.Now()
+	m.init.children = append(m.init.children, proc)
 	m.addProcess(proc)
 	return proc, nil
 }
 
-// Run spawns a program and waits for it.
+// Run spawns a program and waits for it; then the machine runs on until
+// every other process has exited too (orphans finish their work). The
+// status is the program's.
 func (m *Machine) Run(spec ProcessSpec) (ExitStatus, error) {
 	p, err := m.Spawn(spec)
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	return p.Wait()
+	st, err := p.Wait()
+	if err != nil {
+		return st, err
+	}
+	return st, m.Drain()
 }
 
-// readExecutable reads a program file, refusing what execve refuses.
-func (m *Machine) readExecutable(p string) ([]byte, error) {
-	fi, err := m.fs.Stat(p)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, &ExecError{Path: p, Reason: "no such file", Errno: linux.ENOENT}
-		}
-		return nil, &ExecError{Path: p, Reason: err.Error(), Errno: linux.ErrnoFromError(err)}
-	}
-	if fi.IsDir() {
-		return nil, &ExecError{Path: p, Reason: "is a directory", Errno: linux.EACCES}
-	}
-	if fi.Size() > MaxExecSize {
-		return nil, &ExecError{Path: p, Reason: fmt.Sprintf("file is %d bytes; the limit is %d", fi.Size(), MaxExecSize), Errno: linux.E2BIG}
-	}
-	data, err := m.fs.ReadFile(p)
-	if err != nil {
-		return nil, &ExecError{Path: p, Reason: err.Error(), Errno: linux.ErrnoFromError(err)}
-	}
-	return data, nil
-}
-
-// HWCAP bits the emulated CPU (Unicorn's Cortex-A72) implements.
-const hwcap = 1<<0 | 1<<1 | 1<<3 | 1<<4 | 1<<5 | 1<<6 | 1<<7 // FP ASIMD AES PMULL SHA1 SHA2 CRC32
-
-// load maps the program and builds the initial stack and registers.
-func (p *Process) load(data []byte) error {
-	img, err := loadELF(p.as, p.exe, data)
-	if err != nil {
-		return err
-	}
-	p.as.brkBase, p.as.brk, p.as.brkMapped = img.end, img.end, img.end
-	if err := p.as.mapFixed(stackTop-stackSize, stackSize, cpu.ProtRead|cpu.ProtWrite, "[stack]", 0); err != nil {
-		return err
-	}
-	si := stackImage{argv: p.argv, envp: p.envp, execfn: p.exe}
-	p.m.randomBytes(si.random[:])
-	si.auxv = [][2]uint64{
-		{linux.AT_HWCAP, hwcap},
-		{linux.AT_PAGESZ, pageSize},
-		{linux.AT_CLKTCK, 100},
-		{linux.AT_PHDR, img.phdr},
-		{linux.AT_PHENT, img.phent},
-		{linux.AT_PHNUM, img.phnum},
-		{linux.AT_BASE, 0},
-		{linux.AT_FLAGS, 0},
-		{linux.AT_ENTRY, img.entry},
-		{linux.AT_UID, 0},
-		{linux.AT_EUID, 0},
-		{linux.AT_GID, 0},
-		{linux.AT_EGID, 0},
-		{linux.AT_SECURE, 0},
-	}
-	sp, err := si.build(p.as, stackTop)
-	if err != nil {
-		if errors.Is(err, errArgs) {
-			return execErr(linux.E2BIG, "argument list too long")
-		}
-		return err
-	}
-	return p.eng.WriteRegs([]cpu.Reg{cpu.SP, cpu.PC}, []uint64{sp, img.entry})
+// Drain runs the machine until no process is left.
+func (m *Machine) Drain() error {
+	return m.runUntil(func() bool { return len(m.init.children) == 0 })
 }
 
 // Wait runs the machine until the process exits and returns its status.
@@ -288,25 +277,38 @@ func (p *Process) load(data []byte) error {
 // is blocked for good.
 func (p *Process) Wait() (ExitStatus, error) {
 	m := p.m
-	err := m.runUntil(func() bool { return p.state == stateZombie })
+	err := m.runUntil(func() bool { return p.zombie })
 	errs := append(p.pending, err)
-	if p.state == stateZombie {
+	if p.zombie {
 		m.reap(p)
 	}
 	return p.status, errors.Join(errs...)
 }
 
-// commName is the process name of /proc/<pid>/comm and PR_GET_NAME: at
-// most 15 bytes.
-func (p *Process) commName() string {
-	name := p.comm
-	if !p.commSet {
-		name = path.Base(p.exe)
+// commName is the name of /proc/<pid>/comm and PR_GET_NAME: at most 15
+// bytes.
+func (t *Task) commName() string {
+	name := t.comm
+	if name == "" {
+		name = path.Base(t.exe)
 	}
 	if len(name) > commLen-1 {
 		name = name[:commLen-1]
 	}
 	return name
+}
+
+// leader returns the thread whose TID is the PID, or the first live one.
+func (p *Process) leader() *Task {
+	for _, t := range p.tasks {
+		if t.TID == p.PID {
+			return t
+		}
+	}
+	if len(p.tasks) > 0 {
+		return p.tasks[0]
+	}
+	return nil
 }
 
 // Signal sends sig to the process as kill(2) does; it acts when the
@@ -319,10 +321,10 @@ func (p *Process) Signal(sig linux.Signal) error {
 	if sig < 1 || sig > linux.SIGRTMAX {
 		return linux.EINVAL
 	}
-	if p.state == stateZombie || p.exited {
+	if p.zombie || p.exiting {
 		return linux.ESRCH
 	}
-	p.sendSignal(sig)
+	p.sendSignal(sig, siginfo{code: siUser})
 	return nil
 }
 
@@ -331,83 +333,67 @@ func (p *Process) Signal(sig linux.Signal) error {
 func (p *Process) Exited() bool {
 	p.m.runMu.Lock()
 	defer p.m.runMu.Unlock()
-	return p.state == stateZombie
+	return p.zombie
 }
 
-// fault kills the process for a CPU fault with a one-line report.
-func (p *Process) fault(sig linux.Signal, ex cpu.Exit) {
-	pc, _ := p.eng.Reg(cpu.PC)
-	var what string
-	switch ex.Reason {
-	case cpu.StopMemFault:
-		kind := "unmapped"
-		if !ex.Fault.Unmapped {
-			kind = "protected"
-		}
-		what = fmt.Sprintf("%s of %s address %#x", ex.Fault.Access, kind, ex.Fault.Addr)
-		// Unicorn 2.0 reports the PC of the faulting block, not always of
-		// the faulting instruction.
-		pcNote := "pc~"
-		if ex.Fault.Access == cpu.AccessFetch {
-			pcNote, pc = "pc=", ex.Fault.Addr
-		}
-		p.kill(sig, fmt.Sprintf("%s (%s) %s%#x: %s", sig, sig.Description(), pcNote, pc, what))
+// exitGroup ends every thread of the process with status s (exit_group, a
+// fatal signal). Threads that are not on the CPU end now; the running one
+// ends when the CPU stops.
+func (p *Process) exitGroup(s ExitStatus) {
+	if p.exiting || p.zombie {
 		return
-	default:
-		// PC points past the instruction for synchronous exceptions.
-		what = "undefined instruction"
-		if sig == linux.SIGTRAP {
-			what = "breakpoint"
-		}
-		pc -= 4
 	}
-	p.kill(sig, fmt.Sprintf("%s (%s) pc=%#x: %s", sig, sig.Description(), pc, what))
+	p.exiting = true
+	p.status = s
+	if s.Report != "" {
+		p.m.log.Sugar().Debugf("pid %d (%s): %s", p.PID, path.Base(p.exe), s.Report)
+	}
+	for _, t := range append([]*Task(nil), p.tasks...) {
+		t.dying = true
+		if t != p.m.cur {
+			p.m.exitTask(t)
+		} else {
+			t.stop = true
+		}
+	}
 }
 
 // kill ends the process by a signal.
-func (p *Process) kill(sig linux.Signal, report string) ExitStatus {
-	p.exit(ExitStatus{Signal: sig, Report: report})
-	if report != "" {
-		p.m.log.Sugar().Debugf("pid %d (%s): %s", p.PID, path.Base(p.exe), report)
-	}
-	return p.status
-}
-
-// exit records the status and stops the engine; the scheduler finishes the
-// exit (exitDone) once the engine has stopped.
-func (p *Process) exit(s ExitStatus) {
-	if p.exited {
-		return
-	}
-	p.exited = true
-	p.status = s
-	p.stop = true
-}
-
-// release frees the engines and closes every descriptor.
-func (p *Process) release() error {
-	var err error
-	if p.fds != nil {
-		p.fds.closeAll()
-		p.fds = nil
-	}
-	if p.oldEng != nil {
-		err = p.oldEng.Close()
-		p.oldEng = nil
-	}
-	if p.eng != nil {
-		p.insnsBase += p.eng.Insns()
-		err = errors.Join(err, p.eng.Close())
-		p.eng = nil
-	}
-	return err
+func (p *Process) kill(sig linux.Signal, report string) {
+	p.exitGroup(ExitStatus{Signal: sig, Report: report})
 }
 
 // cpuNs is the CPU time the process used, in ns.
 func (p *Process) cpuNs() uint64 {
-	n := p.insnsBase
-	if p.eng != nil {
-		n += p.eng.Insns()
+	n := p.deadNs
+	for _, t := range p.tasks {
+		n += t.insns * cpu.NsPerInsn
 	}
-	return n * cpu.NsPerInsn
+	return n
+}
+
+// cpuNs is the CPU time the thread used, in ns.
+func (t *Task) cpuNs() uint64 { return t.insns * cpu.NsPerInsn }
+
+// Zombie reports whether the process has exited and is not reaped yet.
+func (p *Process) Zombie() bool { return p.zombie }
+
+// Threads returns the number of live threads.
+func (p *Process) Threads() int { return len(p.tasks) }
+
+// server returns the CBS server of the process's main thread (nil once it
+// is gone): the SIS layer's budget actions act on it.
+func (p *Process) server() *sched.Server {
+	if t := p.leader(); t != nil {
+		return t.srv
+	}
+	return nil
+}
+
+// rss returns the bytes of machine RAM the process's pages use.
+func (p *Process) rss() uint64 {
+	if p.as == nil {
+		return 0
+	}
+	return p.as.rssBytes()
 }

@@ -3,11 +3,13 @@ package kernel
 import (
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
@@ -93,13 +95,17 @@ func (s procSource) Uptime() (time.Duration, time.Duration) {
 	return up, max(up-busy, 0)
 }
 
+// MemInfo reports the machine's RAM as Linux's /proc/meminfo does.
 func (s procSource) MemInfo() vfs.MemInfo {
-	total, used := s.m.MemBudget(), s.m.MemStats().Mapped
-	free := uint64(0)
-	if used < total {
-		free = total - used
+	rs := s.m.ram.Stats()
+	var mapped uint64
+	for _, p := range s.m.liveProcs() {
+		if p.as != nil {
+			mapped += uint64(p.as.rss[rssFile]+p.as.rss[rssShmem]) * pageSize
+		}
 	}
-	return vfs.MemInfo{Total: total, Free: free, Available: free, Mapped: used, Anon: used}
+	avail := rs.Free + rs.ByKind(mem.Cache)
+	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon)}
 }
 
 // CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's
@@ -112,31 +118,25 @@ func (s procSource) CPUInfo() string {
 
 func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	p := s.m.lookup(pid)
-	if p == nil {
+	if p == nil || p == s.m.init {
 		return vfs.ProcInfo{}, false
 	}
-	comm := p.commName()
+	comm := path.Base(p.exe)
+	var block uint64
+	if t := p.leader(); t != nil {
+		comm, block = t.commName(), t.sigMask
+	}
 	info := vfs.ProcInfo{
 		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd,
-		Cmdline: p.argv, Environ: p.envp, Threads: 1,
+		Cmdline: p.argv, Environ: p.envp, Threads: len(p.tasks), State: p.stateLetter(),
 		Start: time.Duration(p.startNs), UTime: time.Duration(p.cpuNs()),
-		SigPending: p.sigPending, SigBlock: p.sigMask,
-	}
-	switch p.state {
-	case stateBlocked:
-		info.State = 'S'
-	case stateStopped:
-		info.State = 'T'
-	case stateZombie:
-		info.State = 'Z'
-	default:
-		info.State = 'R'
+		SigPending: p.sigPending.mask, SigBlock: block,
 	}
 	if p.as != nil {
-		for _, v := range p.as.vmas {
+		info.VmRSS = p.as.rssBytes()
+		p.as.vmas.Ascend(func(v *vma) bool {
 			size := v.end - v.start
 			info.VmSize += size
-			info.VmRSS += size
 			switch {
 			case v.name == "[stack]":
 				info.VmStk += size
@@ -145,8 +145,9 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 			case v.prot&cpu.ProtWrite != 0:
 				info.VmData += size
 			}
-			info.Maps = append(info.Maps, s.procMap(v))
-		}
+			info.Maps = append(info.Maps, s.procMap(*v))
+			return true
+		})
 	}
 	if p.fds != nil {
 		for fd, e := range p.fds.fds {
@@ -170,7 +171,10 @@ func (s procSource) procMap(v vma) vfs.ProcMap {
 	if v.prot&cpu.ProtExec != 0 {
 		perms[2] = 'x'
 	}
-	pm := vfs.ProcMap{Start: v.start, End: v.end, Perms: string(perms), Offset: v.offset, Name: v.name}
+	if v.shared() {
+		perms[3] = 's'
+	}
+	pm := vfs.ProcMap{Start: v.start, End: v.end, Perms: string(perms), Offset: v.pgoff * pageSize, Name: v.name}
 	if strings.HasPrefix(v.name, "/") {
 		if a, err := s.m.fs.StatAt(nil, "/", v.name, true); err == nil {
 			pm.Dev, pm.Ino = a.Dev, a.Ino

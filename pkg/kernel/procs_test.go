@@ -132,7 +132,11 @@ func TestBackgroundJobsDeterministic(t *testing.T) {
 func TestInfiniteLoopDoesNotStopOthers(t *testing.T) {
 	var out bytes.Buffer
 	m := busyboxMachine(t, &out)
-	st, err := m.Run(kernel.ProcessSpec{Path: "/bin/busybox", Argv: []string{"sh", "-c", `(while :; do :; done) & echo "spinner started"; seq 1 3 | tail -1`}})
+	// Wait, not Run: Run would go on until every process ends, and the
+	// spinner never does.
+	p, err := m.Spawn(kernel.ProcessSpec{Path: "/bin/busybox", Argv: []string{"sh", "-c", `(while :; do :; done) & echo "spinner started"; seq 1 3 | tail -1`}})
+	require.NoError(t, err)
+	st, err := p.Wait()
 	require.NoError(t, err)
 	require.Equal(t, 0, st.Code)
 	require.Equal(t, "spinner started\n3\n", out.String())

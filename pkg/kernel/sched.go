@@ -12,12 +12,13 @@ import (
 	"github.com/sis-kernel/sissim/pkg/sched"
 )
 
-// Process scheduling. One goroutine runs every process of the machine in
-// turn: the CBS+EDF scheduler (pkg/sched) picks a process, its engine runs
-// until the slice (a count of instructions, never host time) is spent, a
-// system call blocks or the process exits. A blocking system call returns
-// errRestart after registering what would wake it; the engine stops with
-// the PC rewound to the svc, which runs again once the process is woken.
+// Scheduling. One goroutine runs every thread of the machine in turn on
+// the machine's CPU: the CBS+EDF scheduler (pkg/sched) picks a thread, the
+// CPU switches to its address space and registers, and runs it until the
+// slice (a count of instructions, never host time) is spent, a system call
+// blocks or the thread exits. A blocking system call returns errRestart
+// after registering what would wake it; the CPU stops with the PC rewound
+// to the svc, which runs again once the thread is woken.
 
 // errRestart is returned by a handler that blocked; the guest never sees it
 // (Linux's ERESTARTSYS).
@@ -30,28 +31,40 @@ func (m *Machine) Scheduler() *sched.Scheduler { return m.sched }
 // Det returns the `det` command controller.
 func (m *Machine) Det() *sched.Det { return m.det }
 
-// addProcess registers a new process with a default CBS server.
+// addProcess registers a new process and schedules its threads.
 func (m *Machine) addProcess(p *Process) {
+	m.mu.Lock()
+	m.procs[p.PID] = p
+	m.mu.Unlock()
+	for _, t := range p.tasks {
+		m.addTask(t)
+	}
+}
+
+// addTask gives a thread a default CBS server and makes it runnable.
+func (m *Machine) addTask(t *Task) {
 	now := m.clock.Now()
 	srv, err := m.sched.Add(sched.Process, sched.DefaultProcessWCET, sched.DefaultProcessPeriod, 0, now)
 	if err != nil { // constant, valid parameters
 		panic(err)
 	}
-	p.srv = srv
+	t.srv = srv
 	m.sched.SetRunnable(srv, true, now)
 	m.mu.Lock()
-	m.procs[p.PID] = p
-	m.bySrv[srv.ID] = p
+	m.tasks[t.TID] = t
+	m.bySrv[srv.ID] = t
 	m.mu.Unlock()
 }
 
-// liveProcs returns the processes in pid order.
+// liveProcs returns the processes in pid order (init excluded).
 func (m *Machine) liveProcs() []*Process {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make([]*Process, 0, len(m.procs))
 	for _, p := range m.procs {
-		out = append(out, p)
+		if p != m.init {
+			out = append(out, p)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
 	return out
@@ -64,99 +77,23 @@ func (m *Machine) lookup(pid int) *Process {
 	return m.procs[pid]
 }
 
-// setState moves p to state s and tells the scheduler.
-func (p *Process) setState(s procState) {
-	p.state = s
-	if p.srv != nil {
-		p.m.sched.SetRunnable(p.srv, s == stateRunnable, p.m.clock.Now())
+// lookupTask returns the thread with tid, or nil.
+func (m *Machine) lookupTask(tid int) *Task {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.tasks[tid]
+}
+
+// setState moves t to state s and tells the scheduler.
+func (t *Task) setState(s taskState) {
+	t.state = s
+	if t.srv != nil {
+		t.m.sched.SetRunnable(t.srv, s == taskRunnable, t.m.clock.Now())
 	}
 }
 
-// block makes the current system call wait for one of keys (notify) or
-// until the absolute machine time wakeAt (0: no timeout). The handler
-// returns errRestart right after.
-func (t *Task) block(wakeAt uint64, keys ...any) error {
-	p := t.Process
-	p.blockKeys = append(p.blockKeys[:0], keys...)
-	p.wakeAt = wakeAt
-	p.restart = true
-	p.stop = true
-	p.setState(stateBlocked)
-	return errRestart
-}
-
-// blockAfter makes the process wait for key once the current system call
-// has returned normally (vfork).
-func (t *Task) blockAfter(key any) {
-	p := t.Process
-	p.blockKeys = append(p.blockKeys[:0], key)
-	p.wakeAt = 0
-	p.stop = true
-	p.setState(stateBlocked)
-}
-
-// timeout returns the absolute deadline of a blocking call that waits for
-// d, fixed at its first attempt and kept across restarts.
-func (t *Task) timeout(d time.Duration) uint64 {
-	if t.deadline == 0 {
-		t.deadline = t.m.clock.Now() + uint64(d)
-		if t.deadline == 0 {
-			t.deadline = 1
-		}
-	}
-	return t.deadline
-}
-
-// expired reports whether the deadline set by timeout has passed, and
-// clears it when it has.
-func (t *Task) expired() bool {
-	if t.deadline != 0 && t.m.clock.Now() >= t.deadline {
-		t.deadline = 0
-		return true
-	}
-	return false
-}
-
-// sleep blocks the task for d (nanosleep): other processes run meanwhile;
-// when every process sleeps, deterministic time jumps to the first wake-up.
-func (t *Task) sleep(d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	at := t.timeout(d)
-	if t.expired() {
-		return nil
-	}
-	return t.block(at)
-}
-
-// notify wakes every process blocked on key.
-func (m *Machine) notify(key any) {
-	for _, p := range m.liveProcs() {
-		if p.state != stateBlocked {
-			continue
-		}
-		for _, k := range p.blockKeys {
-			if k == key {
-				p.wake()
-				break
-			}
-		}
-	}
-}
-
-// wake makes a blocked process runnable.
-func (p *Process) wake() {
-	if p.state != stateBlocked {
-		return
-	}
-	p.blockKeys = p.blockKeys[:0]
-	p.wakeAt = 0
-	p.setState(stateRunnable)
-}
-
-// runUntil runs processes until done reports true. It returns an error when
-// no process can ever run again before done.
+// runUntil runs threads until done reports true. It returns an error when
+// no thread can ever run again before done.
 func (m *Machine) runUntil(done func() bool) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -168,13 +105,12 @@ func (m *Machine) runUntil(done func() bool) error {
 		if m.fireTimers(now) {
 			continue // a timer may have ended what we wait for
 		}
-		next := m.wakeTimers(now)
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
+			next := m.timers.next()
 			if next == 0 {
 				return m.deadlock()
 			}
-			next = m.capAtTimer(now, next-now) + now
 			if m.clock.Realtime() {
 				time.Sleep(time.Duration(next - now))
 			} else {
@@ -182,109 +118,81 @@ func (m *Machine) runUntil(done func() bool) error {
 			}
 			continue
 		}
-		p := m.bySrv[srv.ID]
-		if p == nil {
-			// A server of a service (det, LLM) with no process: it has
+		t := m.bySrv[srv.ID]
+		if t == nil {
+			// A server of a service (det, LLM) with no thread: it has
 			// nothing to execute here.
 			m.sched.SetRunnable(srv, false, now)
 			continue
 		}
-		m.runSlice(p, m.capAtTimer(now, m.sched.Slice(srv, now)))
+		slice := m.sched.Slice(srv, now)
+		if next := m.timers.next(); next > now && next-now < slice {
+			slice = next - now
+		}
+		m.runSlice(t, slice)
 	}
 	return nil
 }
 
-// machineTimer is a callback due when machine time reaches at (atTime).
-type machineTimer struct {
-	at uint64
-	f  func()
-}
-
 // atTime arranges for f to run once machine time reaches at (ns since
-// boot). f runs on the goroutine that runs the processes, between two time
-// slices (no process runs; it may change process and scheduler state) and
-// only while processes run: in deterministic mode time passes only then.
+// boot). f runs on the goroutine that runs the threads, between two time
+// slices (no thread runs; it may change thread and scheduler state) and
+// only while threads run: in deterministic mode time passes only then.
 // Timers due at the same time run in the order they were set; f may set
 // new ones. The returned function cancels the timer.
 func (m *Machine) atTime(at uint64, f func()) (cancel func()) {
-	t := &machineTimer{at: at, f: f}
+	tm := &timer{f: f, index: -1}
 	m.mu.Lock()
-	m.timers = append(m.timers, t)
+	m.timers.add(tm, at)
 	m.mu.Unlock()
 	return func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		for i, x := range m.timers {
-			if x == t {
-				m.timers = append(m.timers[:i], m.timers[i+1:]...)
-				return
-			}
-		}
+		m.timers.cancel(tm)
 	}
 }
 
-// fireTimers runs the timers due at now, earliest first, and reports
-// whether any was.
+// fireTimers wakes the threads whose timeout passed and runs the callbacks
+// due at now, earliest first; it reports whether any callback ran.
 func (m *Machine) fireTimers(now uint64) (fired bool) {
-	for ; ; fired = true {
+	for {
 		m.mu.Lock()
-		due := -1
-		for i, t := range m.timers {
-			if t.at <= now && (due < 0 || t.at < m.timers[due].at) {
-				due = i
-			}
-		}
-		if due < 0 {
-			m.mu.Unlock()
+		tm := m.timers.popDue(now)
+		m.mu.Unlock()
+		if tm == nil {
 			return fired
 		}
-		f := m.timers[due].f
-		m.timers = append(m.timers[:due], m.timers[due+1:]...)
-		m.mu.Unlock()
-		f()
-	}
-}
-
-// capAtTimer shortens d, a time slice or an idle skip starting at now, so
-// that it ends when the next timer is due.
-func (m *Machine) capAtTimer(now, d uint64) uint64 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, t := range m.timers {
-		if t.at > now && t.at-now < d {
-			d = t.at - now
-		}
-	}
-	return d
-}
-
-// wakeTimers wakes the processes whose timeout passed and returns the
-// earliest pending timeout (0: none).
-func (m *Machine) wakeTimers(now uint64) uint64 {
-	var next uint64
-	for _, p := range m.liveProcs() {
-		if p.state != stateBlocked || p.wakeAt == 0 {
+		if tm.t != nil {
+			tm.t.wake()
 			continue
 		}
-		if p.wakeAt <= now {
-			p.wake()
-			continue
-		}
-		if next == 0 || p.wakeAt < next {
-			next = p.wakeAt
-		}
+		fired = true
+		tm.f()
 	}
-	return next
 }
 
 // deadlock describes why nothing can run.
 func (m *Machine) deadlock() error {
 	var b strings.Builder
 	for _, p := range m.liveProcs() {
-		st := [...]string{"runnable", "blocked", "stopped", "zombie"}[p.state]
-		fmt.Fprintf(&b, " pid %d (%s) %s;", p.PID, path0(p.exe), st)
+		for _, t := range p.tasks {
+			st := [...]string{"runnable", "blocked", "stopped", "dead"}[t.state]
+			fmt.Fprintf(&b, " pid %d", p.PID)
+			if t.TID != p.PID {
+				fmt.Fprintf(&b, " tid %d", t.TID)
+			}
+			fmt.Fprintf(&b, " (%s) %s;", path0(p.exe), st)
+		}
 	}
-	return fmt.Errorf("kernel: every process is blocked or stopped for good:%s", strings.TrimSuffix(b.String(), ";"))
+	return &DeadlockError{Detail: strings.TrimSuffix(b.String(), ";")}
+}
+
+// DeadlockError reports that every process is blocked or stopped for
+// good: nothing can wake any of them.
+type DeadlockError struct{ Detail string }
+
+func (e *DeadlockError) Error() string {
+	return "kernel: every process is blocked or stopped for good:" + e.Detail
 }
 
 func path0(p string) string {
@@ -294,24 +202,66 @@ func path0(p string) string {
 	return p
 }
 
-// runSlice runs p for at most slice instructions.
-func (m *Machine) runSlice(p *Process, slice uint64) {
+// load puts t on the CPU: its address space and its registers.
+func (m *Machine) load(t *Task) {
+	if m.cpuTask != t {
+		if o := m.cpuTask; o != nil && o.state != taskDead {
+			if err := m.cpu.Save(o.ctx); err != nil {
+				m.kernelError(fmt.Errorf("saving tid %d: %w", o.TID, err))
+			}
+		}
+		if err := m.cpu.Load(t.ctx); err != nil {
+			m.kernelError(fmt.Errorf("loading tid %d: %w", t.TID, err))
+		}
+		m.cpuTask = t
+	}
+	m.cpu.SetPageTable(t.as.pt.Root())
+}
+
+// unload takes t off the CPU (its context is saved): it is about to exit,
+// exec or be copied.
+func (m *Machine) unload(t *Task) {
+	if m.cpuTask == t {
+		if err := m.cpu.Save(t.ctx); err != nil {
+			m.kernelError(fmt.Errorf("saving tid %d: %w", t.TID, err))
+		}
+		m.cpuTask = nil
+	}
+}
+
+// flushTLB drops cached translations of as if it is on the CPU.
+func (m *Machine) flushTLB(as *addressSpace) {
+	if m.cpu.PageTableRoot() == as.pt.Root() {
+		m.cpu.FlushTLB()
+	}
+}
+
+// forgetAddressSpace is called when as is freed: its root frame may be
+// reused, so the CPU must not take a new table with that root for it.
+func (m *Machine) forgetAddressSpace(as *addressSpace) {
+	if m.cpu.PageTableRoot() == as.pt.Root() {
+		m.cpu.SetPageTable(0)
+	}
+}
+
+// runSlice runs t for at most slice instructions.
+func (m *Machine) runSlice(t *Task, slice uint64) {
 	if m.insnStop {
-		p.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
-		m.exitDone(p)
+		t.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
 		return
 	}
-	m.cur = p
+	m.cur = t
 	defer func() { m.cur = nil }()
-	if !p.deliverSignals() || p.state != stateRunnable {
-		if p.exited {
-			m.exitDone(p)
+	m.load(t)
+	if !t.deliverSignals() || t.state != taskRunnable {
+		if t.dying {
+			m.exitTask(t)
 		}
 		return
 	}
-	p.rewound = false
+	t.rewound = false
 	start := m.clock.Now()
-	if m.lastProc != nil && m.lastProc != p {
+	if m.lastTask != nil && m.lastTask != t {
 		m.sched.Switches.Record(start - m.lastStop)
 		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
@@ -320,100 +270,152 @@ func (m *Machine) runSlice(p *Process, slice uint64) {
 	if m.cfg.MaxInsns > 0 && m.cfg.MaxInsns < stopAt {
 		stopAt = m.cfg.MaxInsns
 	}
-	p.eng.SetStopAt(stopAt)
-	pc, err := p.eng.Reg(cpu.PC)
+	m.cpu.SetStopAt(stopAt)
+	pc, err := m.cpu.Reg(cpu.PC)
 	var ex cpu.Exit
 	if err == nil {
-		ex, err = p.eng.Run(pc)
+		ex, err = m.cpu.Run(pc)
 	}
 	end := m.clock.Now()
 	m.busy.Add(end - start)
-	m.sched.Charge(p.srv, m.clock.Insns()-startInsns, end)
-	m.lastProc, m.lastStop = p, end
-	p.stop = false
-	if p.oldEng != nil { // execve replaced the engine during the run
-		p.insnsBase += p.oldEng.Insns()
-		p.oldEng.Close()
-		p.oldEng = nil
-	}
+	ran := m.clock.Insns() - startInsns
+	t.insns += ran
+	m.sched.Charge(t.srv, ran, end)
+	m.lastTask, m.lastStop = t, end
+	t.stop = false
 	if err != nil {
-		p.pending = append(p.pending, err)
-		p.kill(linux.SIGSEGV, fmt.Sprintf("cpu error at pc=%#x: %v", pc, err))
-	} else if p.restart {
+		t.pending = append(t.pending, err)
+		t.kill(linux.SIGSEGV, fmt.Sprintf("cpu error at pc=%#x: %v", pc, err))
+	} else if t.restart {
 		// The system call blocked: run its svc again when woken.
-		p.restart = false
-		if pc, err := p.eng.Reg(cpu.PC); err == nil {
-			p.eng.SetReg(cpu.PC, pc-4)
-			p.rewound = true
+		t.restart = false
+		if pc, err := m.cpu.Reg(cpu.PC); err == nil {
+			m.cpu.SetReg(cpu.PC, pc-4)
+			t.rewound = true
 		}
 	}
-	if !p.exited {
+	if !t.dying {
 		switch ex.Reason {
 		case cpu.StopRequested:
 		case cpu.StopBudget:
 			if m.cfg.MaxInsns > 0 && m.clock.Insns() >= m.cfg.MaxInsns {
 				m.insnStop = true
-				p.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
+				t.kill(linux.SIGKILL, fmt.Sprintf("instruction budget of %d exhausted", m.cfg.MaxInsns))
 			}
-			// Otherwise the slice is over: p stays runnable.
+			// Otherwise the slice is over: t stays runnable.
 		case cpu.StopMemFault:
-			p.fault(linux.SIGSEGV, ex)
+			t.memFault(ex.Fault)
 		case cpu.StopInvalidInsn:
-			p.fault(linux.SIGILL, ex)
+			t.trap(linux.SIGILL, ex)
 		case cpu.StopException:
 			switch ex.Intno {
-			case cpu.ExcpUDEF:
-				p.fault(linux.SIGILL, ex)
 			case cpu.ExcpBKPT:
-				p.fault(linux.SIGTRAP, ex)
+				t.trap(linux.SIGTRAP, ex)
 			default:
-				p.fault(linux.SIGSEGV, ex)
+				t.trap(linux.SIGILL, ex)
 			}
 		}
 	}
-	if p.exited {
-		m.exitDone(p)
+	if t.dying {
+		m.exitTask(t)
 	}
 }
 
-// exitDone turns an exited process into a zombie: its descriptors close,
-// its engine is freed, its children go to the host, its parent gets
-// SIGCHLD and is woken.
-func (m *Machine) exitDone(p *Process) {
-	if p.state == stateZombie {
+// exitTask ends thread t: its child-tid word is cleared and woken, its
+// robust futexes released, and with the last thread the process exits.
+func (m *Machine) exitTask(t *Task) {
+	if t.state == taskDead {
 		return
 	}
-	if p.tidAddr != 0 && p.eng != nil {
+	p := t.Process
+	if t.clearTID != 0 && !p.exiting {
 		var zero [4]byte
-		p.copyOut(p.tidAddr, zero[:]) // CLONE_CHILD_CLEARTID; nobody waits on the futex
+		if t.copyOut(t.clearTID, zero[:]) == nil {
+			t.futexWake(t.clearTID, 1, ^uint32(0), false)
+		}
+	}
+	t.exitRobustList()
+	t.dropWaiters()
+	m.timers.cancel(&t.timer)
+	t.setState(taskDead)
+	m.sched.Remove(t.srv)
+	m.unload(t)
+	t.ctx.Free()
+	m.mu.Lock()
+	delete(m.tasks, t.TID)
+	delete(m.bySrv, t.srv.ID)
+	m.mu.Unlock()
+	for i, x := range p.tasks {
+		if x == t {
+			p.tasks = append(p.tasks[:i], p.tasks[i+1:]...)
+			break
+		}
+	}
+	p.deadNs += t.cpuNs()
+	if len(p.tasks) == 0 {
+		if !p.exiting {
+			p.exiting, p.status = true, ExitStatus{Code: t.exitCode}
+		}
+		m.exitProcess(p)
+	}
+}
+
+// exitProcess turns a process whose threads are gone into a zombie: its
+// descriptors close, its memory is freed, its children go to init (or the
+// nearest subreaper), its parent gets SIGCHLD and is woken.
+func (m *Machine) exitProcess(p *Process) {
+	if p.zombie {
+		return
 	}
 	m.accountExit(p)
-	if err := p.release(); err != nil {
-		p.pending = append(p.pending, err)
+	if p.fds != nil {
+		p.fds.release()
+		p.fds = nil
 	}
-	p.blockKeys = nil
-	p.wakeAt = 0
-	p.setState(stateZombie)
-	m.sched.Remove(p.srv)
+	if p.as != nil {
+		p.as.release()
+		p.as = nil
+	}
+	p.zombie = true
+	reaper := m.reaperFor(p)
 	for _, c := range p.children {
-		c.parent, c.PPID = nil, 0
-		if c.state == stateZombie {
-			m.reap(c)
+		c.parent, c.PPID = reaper, reaper.PID
+		reaper.children = append(reaper.children, c)
+		if c.zombie {
+			reaper.childWait.wakeAll()
+			if reaper == m.init {
+				m.reap(c)
+			}
 		}
 	}
 	p.children = nil
 	if v := p.vforkParent(); v != nil {
 		v.vforkChild = nil
-		m.notify(vforkKey{v})
+		v.vforkDone.wakeAll()
 	}
-	if par := p.parent; par != nil {
-		if p.exitSignal != 0 {
-			par.sendSignal(p.exitSignal)
+	p.exitWq.wakeAll()
+	par := p.parent
+	if par == nil || par == m.init {
+		if !p.hostOwned {
+			m.reap(p) // init reaps its children at once
 		}
-		m.notify(childKey{par})
-	} else if !p.hostOwned {
-		m.reap(p) // an orphan: nobody will wait for it
+		return
 	}
+	if p.exitSignal != 0 {
+		par.sendSignal(p.exitSignal, childInfo(p, p.exitSignal))
+	}
+	par.childWait.wakeAll()
+}
+
+// reaperFor returns the process that adopts p's children: the nearest
+// subreaper among its ancestors, else init.
+func (m *Machine) reaperFor(p *Process) *Process {
+	for a := p.parent; a != nil && a != m.init; a = a.parent {
+		if a.subreaper && !a.zombie {
+			return a
+		}
+	}
+	return m.init
 }
 
 // vforkParent returns the parent waiting for p in vfork, if any.
@@ -437,14 +439,16 @@ func (m *Machine) reap(p *Process) {
 	}
 	m.mu.Lock()
 	delete(m.procs, p.PID)
-	if p.srv != nil {
-		delete(m.bySrv, p.srv.ID)
-	}
 	m.mu.Unlock()
 }
 
-// Keys processes block on.
-type (
-	childKey struct{ p *Process } // a child of p changed state
-	vforkKey struct{ p *Process } // p's vfork child exec'd or exited
-)
+// capAtTimer shortens d, a time slice or an idle skip starting at now, so
+// that it ends when the next timer is due.
+func (m *Machine) capAtTimer(now, d uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if next := m.timers.next(); next > now && next-now < d {
+		return next - now
+	}
+	return d
+}

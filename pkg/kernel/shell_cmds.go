@@ -146,7 +146,7 @@ func (s *Shell) cmdCat(w io.Writer, args []string) error {
 func (s *Shell) cmdPs(w io.Writer, args []string) error {
 	fmt.Fprintf(w, "%5s %5s %10s %8s  %s\n", "PID", "PPID", "MEM(KiB)", "START", "COMMAND")
 	for _, p := range s.m.Processes() {
-		fmt.Fprintf(w, "%5d %5d %10d %7dms  %s\n", p.PID, p.PPID, p.Mem.Mapped/1024, p.StartNs/1e6, strings.Join(p.Argv, " "))
+		fmt.Fprintf(w, "%5d %5d %10d %7dms  %s\n", p.PID, p.PPID, p.RSS/1024, p.StartNs/1e6, strings.Join(p.Argv, " "))
 	}
 	return nil
 }

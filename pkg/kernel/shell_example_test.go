@@ -25,7 +25,7 @@ func ExampleShell_Exec() {
 	// Hello, world!
 	// argv[0]=/bin/hello
 	// argv[1]=0
-	// [pid 1] exit status 0
+	// [pid 2] exit status 0
 	// done
 	// error: <nil>
 }

@@ -92,7 +92,7 @@ func (s *Shell) cmdWait(w io.Writer, args []string) error {
 	s.guest(w, func() error {
 		return s.m.runUntil(func() bool {
 			for _, p := range procs {
-				if p.state != stateZombie {
+				if !p.zombie {
 					return false
 				}
 			}
@@ -146,7 +146,7 @@ func (s *Shell) cmdKill(w io.Writer, args []string) error {
 	s.guest(w, func() error {
 		return s.m.runUntil(func() bool {
 			for _, p := range sent {
-				if p.state != stateZombie && p.sigPending&bit != 0 && p.sigMask&bit == 0 {
+				if !p.zombie && p.signalPending(bit) {
 					return false
 				}
 			}

@@ -41,7 +41,7 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 		b.WriteString(t.formatArg(k, a, i, ret, err))
 	}
 	b.WriteString(") = ")
-	if t.exited {
+	if t.dying {
 		b.WriteString("?")
 	} else if err != nil {
 		errno := linux.ErrnoFromError(err)

@@ -110,7 +110,7 @@ func (a *autonomy) snapshot() decision.Snapshot {
 		System: decision.SystemSnapshot{
 			UptimeMs: uint64(m.Now() / time.Millisecond),
 			HeapStats: map[string]uint64{
-				"mapped_bytes": ms.Mapped, "peak_bytes": ms.Peak, "budget_bytes": m.MemBudget(),
+				"used_bytes": ms.Used, "peak_bytes": ms.Peak, "mapped_bytes": ms.Mapped, "ram_bytes": m.MemSize(),
 				"allocs": ms.Allocs, "frees": ms.Frees, "failures": ms.Failures,
 			},
 			Logs: a.recentLogs(),
@@ -227,8 +227,8 @@ func (a *autonomy) status(w io.Writer) {
 		adj := a.act.adj[p]
 		fmt.Fprintf(w, "  Adjusted: pid %d (%s) %s budget %d ns (was %d)\n", p.PID, procName(p), adj.kind, adj.srv.BudgetNs, adj.orig)
 	}
-	mem := a.m.MemStats().Mapped
-	fmt.Fprintf(w, "  Memory: %d of %d KiB (pressure %.3f)\n", mem/1024, a.m.MemBudget()/1024, ratio(mem, a.m.MemBudget()))
+	mem := a.m.MemStats().Used
+	fmt.Fprintf(w, "  Memory: %d of %d KiB (pressure %.3f)\n", mem/1024, a.m.MemSize()/1024, ratio(mem, a.m.MemSize()))
 }
 
 // auditCmd implements `autoctl audit last N|stats`.

@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"io/fs"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
@@ -711,8 +713,72 @@ func sysMount(t *Task, a *args) (uint64, error) {
 			return 0, err
 		}
 	}
-	perm := uint32(0o1777)
-	return 0, t.m.fs.Mount(dir, typ, source, vfs.NewTmpfs(t.m.fs.Now, perm), flags&msRdonly != 0)
+	perm, size := uint32(0o1777), uint64(0)
+	if a[4] != 0 {
+		data, err := t.readString(a[4], pageSize-1)
+		if err != nil {
+			return 0, err
+		}
+		if perm, size, err = tmpfsOptions(data, t.m.ram.Size()); err != nil {
+			return 0, err
+		}
+	}
+	return 0, t.m.fs.Mount(dir, typ, source, vfs.NewTmpfs(t.m.fs.Now, perm, t.m.ram, size), flags&msRdonly != 0)
+}
+
+// tmpfsOptions parses tmpfs's mount data: size=N[kmg%], mode=OCTAL (other
+// options, such as uid, gid and nr_inodes, are accepted and ignored).
+func tmpfsOptions(data string, ram uint64) (perm uint32, size uint64, err error) {
+	perm = 0o1777
+	for _, opt := range strings.Split(data, ",") {
+		k, v, _ := strings.Cut(opt, "=")
+		switch k {
+		case "size":
+			if size, err = parseSize(v, ram); err != nil || size < pageSize {
+				return 0, 0, linux.EINVAL
+			}
+		case "mode":
+			m, err := strconv.ParseUint(v, 8, 32)
+			if err != nil || m > 0o7777 {
+				return 0, 0, linux.EINVAL
+			}
+			perm = uint32(m)
+		}
+	}
+	return perm, size, nil
+}
+
+// parseSize parses a size as tmpfs's size= option does: bytes with an
+// optional k, m, g or t suffix, or a percentage of RAM.
+func parseSize(v string, ram uint64) (uint64, error) {
+	if strings.HasSuffix(v, "%") {
+		p, err := strconv.ParseUint(strings.TrimSuffix(v, "%"), 10, 64)
+		if err != nil || p == 0 || p > 100 {
+			return 0, linux.EINVAL
+		}
+		return ram / 100 * p, nil
+	}
+	mult := uint64(1)
+	if n := len(v); n > 0 {
+		switch v[n-1] | 0x20 {
+		case 'k':
+			mult = 1 << 10
+		case 'm':
+			mult = 1 << 20
+		case 'g':
+			mult = 1 << 30
+		case 't':
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			v = v[:n-1]
+		}
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > (1<<62)/mult {
+		return 0, linux.EINVAL
+	}
+	return n * mult, nil
 }
 
 // Umount2 implements umount2(2).

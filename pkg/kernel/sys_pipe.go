@@ -5,18 +5,28 @@ import (
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/mem"
 )
 
-// pipeBufSize is the capacity of a pipe (Linux's default 16 pages).
-const pipeBufSize = 64 << 10
+// Pipe geometry: a pipe holds up to 16 pages (Linux's default 64 KiB),
+// frames of machine RAM taken as data arrives and freed as it is read;
+// writes of at most pipeBuf bytes are atomic.
+const (
+	pipePages   = 16
+	pipeBufSize = pipePages * pageSize
+	pipeBuf     = pageSize // PIPE_BUF
+)
 
-// pipe is the shared buffer of a pipe's two ends. Readers and writers that
-// must wait block on the pipe itself (Machine.notify).
+// pipe is the shared buffer of a pipe's two ends: a ring of frames.
+// Readers, writers and pollers that must wait sleep on wq.
 type pipe struct {
 	m       *Machine
-	buf     []byte
-	readers int // open read ends
-	writers int // open write ends
+	pages   [pipePages]mem.Frame // 0: no frame
+	head    int                  // ring offset of the first unread byte
+	n       int                  // bytes buffered
+	readers int                  // open read ends
+	writers int                  // open write ends
+	wq      waitQueue
 }
 
 // pipeEnd is one end of a pipe, the file behind a descriptor.
@@ -31,7 +41,7 @@ func newPipe(m *Machine) (r, w *pipeEnd) {
 	return &pipeEnd{p: p}, &pipeEnd{p: p, write: true}
 }
 
-// Read reads what the pipe holds; an empty pipe blocks the calling task
+// Read reads what the pipe holds; an empty pipe blocks the calling thread
 // while a writer exists and gives end of file afterwards.
 func (e *pipeEnd) Read(b []byte) (int, error) {
 	p := e.p
@@ -41,67 +51,131 @@ func (e *pipeEnd) Read(b []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, nil
 	}
-	if len(p.buf) == 0 {
+	if p.n == 0 {
 		if p.writers == 0 {
 			return 0, nil
 		}
 		if e.nonblock() || p.m.transferred() {
 			return 0, linux.EAGAIN
 		}
-		return 0, p.m.blockCur(p)
+		return 0, p.m.blockCur(&p.wq)
 	}
-	n := copy(b, p.buf)
-	p.buf = append(p.buf[:0], p.buf[n:]...)
+	n := p.take(b)
 	p.m.markTransfer()
-	p.m.notify(p)
+	p.wq.wakeAll()
+	return n, nil
+}
+
+// take copies out up to len(b) buffered bytes, freeing the frames it
+// empties.
+func (p *pipe) take(b []byte) int {
+	ram := p.m.ram
+	n := 0
+	for n < len(b) && p.n > 0 {
+		i, off := p.head/pageSize, p.head%pageSize
+		k := min(len(b)-n, p.n, pageSize-off)
+		copy(b[n:n+k], ram.Page(p.pages[i])[off:])
+		n += k
+		p.n -= k
+		p.head = (p.head + k) % pipeBufSize
+		if off+k == pageSize || p.n == 0 {
+			ram.Unref(p.pages[i])
+			p.pages[i] = 0
+		}
+	}
+	if p.n == 0 {
+		p.head = 0
+	}
+	return n
+}
+
+// put appends up to len(b) bytes to the ring; it stops short when RAM is
+// out.
+func (p *pipe) put(b []byte) (int, error) {
+	ram := p.m.ram
+	n := 0
+	for n < len(b) && p.n < pipeBufSize {
+		tail := (p.head + p.n) % pipeBufSize
+		i, off := tail/pageSize, tail%pageSize
+		if p.pages[i] == 0 {
+			f, err := p.m.allocFrame(mem.Pipe, mem.ZeroFrame)
+			if err != nil {
+				return n, linux.ENOMEM
+			}
+			p.pages[i] = f
+		}
+		k := min(len(b)-n, pipeBufSize-p.n, pageSize-off)
+		copy(ram.Page(p.pages[i])[off:], b[n:n+k])
+		n += k
+		p.n += k
+	}
 	return n, nil
 }
 
 // Write appends to the pipe. Without readers it raises SIGPIPE and fails
-// with EPIPE; a full pipe blocks the calling task; a write larger than the
-// free space is short (the caller writes the rest).
+// with EPIPE. A full pipe blocks the calling thread until all is written
+// (the bytes already written are kept across the wait); a write of at
+// most PIPE_BUF bytes is never split.
 func (e *pipeEnd) Write(b []byte) (int, error) {
 	p := e.p
 	if !e.write {
 		return 0, linux.EBADF
 	}
+	cur := p.m.cur
 	if p.readers == 0 {
-		if cur := p.m.cur; cur != nil {
-			cur.sendSignal(linux.SIGPIPE)
+		if cur != nil {
+			cur.sendSignal(linux.SIGPIPE, siginfo{code: siKernel})
+			cur.partial = 0
 		}
 		return 0, linux.EPIPE
 	}
-	if len(b) == 0 {
-		return 0, nil
+	done := 0
+	if cur != nil {
+		done = min(int(cur.partial), len(b))
 	}
-	free := pipeBufSize - len(p.buf)
-	if free == 0 {
-		if e.nonblock() || p.m.transferred() {
-			return 0, linux.EAGAIN
+	for done < len(b) {
+		free := pipeBufSize - p.n
+		rest := len(b) - done
+		if free == 0 || rest <= pipeBuf && free < rest && done == 0 {
+			if e.nonblock() || cur == nil {
+				if done > 0 {
+					break
+				}
+				return 0, linux.EAGAIN
+			}
+			cur.partial = uint64(done)
+			return 0, cur.block(0, &p.wq)
 		}
-		return 0, p.m.blockCur(p)
+		k, err := p.put(b[done:])
+		done += k
+		p.wq.wakeAll()
+		if err != nil {
+			if done > 0 {
+				break
+			}
+			return 0, err
+		}
 	}
-	n := min(free, len(b))
-	p.buf = append(p.buf, b[:n]...)
-	p.m.markTransfer()
-	p.m.notify(p)
-	return n, nil
+	if cur != nil {
+		cur.partial = 0
+	}
+	return done, nil
 }
 
-// blockCur blocks the running process on key, or fails with EAGAIN when
-// no process runs (a kernel-side caller).
-func (m *Machine) blockCur(key any) error {
+// blockCur blocks the running thread on q, or fails with EAGAIN when no
+// thread runs (a kernel-side caller).
+func (m *Machine) blockCur(q *waitQueue) error {
 	if m.cur == nil {
 		return linux.EAGAIN
 	}
-	return m.cur.task.block(0, key)
+	return m.cur.block(0, q)
 }
 
-// markTransfer notes that the current system call moved data through a
-// pipe; transferred reports it. A call that already moved data must return
-// it rather than block, since a blocked call runs again from the start.
-// The machine's instruction count identifies the call: it does not change
-// while a handler runs and grows before the next svc.
+// markTransfer notes that the current system call moved data; transferred
+// reports it. A call that already moved data must return it rather than
+// block, since a blocked call runs again from the start. The machine's
+// instruction count identifies the call: it does not change while a
+// handler runs and grows before the next svc.
 func (m *Machine) markTransfer() {
 	if m.cur != nil {
 		m.cur.xferMark = m.clock.Insns() + 1
@@ -117,12 +191,22 @@ func (e *pipeEnd) nonblock() bool { return e.of != nil && e.of.flags&linux.O_NON
 // Close drops this end; the other side's waiters wake up to see EOF or
 // EPIPE.
 func (e *pipeEnd) Close() error {
+	p := e.p
 	if e.write {
-		e.p.writers--
+		p.writers--
 	} else {
-		e.p.readers--
+		p.readers--
 	}
-	e.p.m.notify(e.p)
+	if p.readers == 0 && p.writers == 0 {
+		for i, f := range p.pages {
+			if f != 0 {
+				p.m.ram.Unref(f)
+				p.pages[i] = 0
+			}
+		}
+		p.n = 0
+	}
+	p.wq.wakeAll()
 	return nil
 }
 
@@ -133,12 +217,12 @@ func (e *pipeEnd) poll() int16 {
 	if e.write {
 		if p.readers == 0 {
 			ev |= pollERR
-		} else if len(p.buf) < pipeBufSize {
+		} else if pipeBufSize-p.n >= pipeBuf {
 			ev |= pollOUT
 		}
 		return ev
 	}
-	if len(p.buf) > 0 {
+	if p.n > 0 {
 		ev |= pollIN
 	}
 	if p.writers == 0 {
@@ -147,11 +231,11 @@ func (e *pipeEnd) poll() int16 {
 	return ev
 }
 
-// waitKey is what a poller blocks on.
-func (e *pipeEnd) waitKey() any { return e.p }
+// waitQueue is what a poller waits on.
+func (e *pipeEnd) waitQueue() *waitQueue { return &e.p.wq }
 
 // Stat describes the pipe as a FIFO.
-func (e *pipeEnd) Stat() (fs.FileInfo, error) { return pipeInfo{n: len(e.p.buf)}, nil }
+func (e *pipeEnd) Stat() (fs.FileInfo, error) { return pipeInfo{n: e.p.n}, nil }
 
 type pipeInfo struct{ n int }
 

@@ -16,17 +16,18 @@ const (
 	pollNVAL = 0x020
 )
 
-// poller is a file whose readiness changes (a pipe end).
+// poller is a file whose readiness changes (a pipe end): poll returns its
+// ready events, and its wait queue is woken when they may have changed.
 type poller interface {
 	poll() int16
-	waitKey() any
+	waitQueue() *waitQueue
 }
 
 // readiness returns the ready events of an open file and what to wait on
 // when nothing is ready (nil: the file is always ready).
-func readiness(of *openFile) (int16, any) {
+func readiness(of *openFile) (int16, *waitQueue) {
 	if p, ok := of.f.(poller); ok {
-		return p.poll(), p.waitKey()
+		return p.poll(), p.waitQueue()
 	}
 	// Regular files and the console never block.
 	var ev int16
@@ -55,7 +56,7 @@ func (t *Task) pollTimeout(addr uint64) (time.Duration, bool, error) {
 
 // waitReady finishes a poll that found nothing ready: it times out (0) or
 // blocks on keys until a change or the deadline.
-func (t *Task) waitReady(d time.Duration, bounded bool, keys []any) (uint64, error) {
+func (t *Task) waitReady(d time.Duration, bounded bool, keys []*waitQueue) (uint64, error) {
 	if bounded {
 		if d == 0 {
 			return 0, nil
@@ -90,14 +91,14 @@ func (t *Task) withWaitMask(sigset, size uint64, call func() (uint64, error)) (u
 	}
 	n, err := call()
 	if err == errRestart {
-		if t.sigPending&^t.sigMask != 0 {
+		if t.hasPending() {
 			t.wake() // a signal the wait mask lets through ends the wait
 		}
 		return n, err
 	}
 	if t.suspended {
 		t.sigMask, t.suspended = t.savedMask, false
-		if t.sigPending&^t.sigMask != 0 {
+		if t.hasPending() {
 			t.stop = true // a signal the old mask lets through is delivered now
 		}
 	}
@@ -123,7 +124,7 @@ func (t *Task) ppoll(a *args) (uint64, error) {
 		return 0, err
 	}
 	var ready uint64
-	var keys []any
+	var keys []*waitQueue
 	for i := uint64(0); i < nfds; i++ {
 		e := buf[8*i:]
 		fd := int32(leU32(e[0:]))
@@ -198,7 +199,7 @@ func (t *Task) pselect6(a *args) (uint64, error) {
 		}
 	}
 	var ready uint64
-	var keys []any
+	var keys []*waitQueue
 	for fd := 0; fd < n; fd++ {
 		w, bit := fd/64, uint64(1)<<(fd%64)
 		want := [3]bool{}

@@ -1,10 +1,7 @@
 package kernel
 
 import (
-	"bytes"
 	"errors"
-	"path"
-	"strings"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
@@ -12,9 +9,11 @@ import (
 )
 
 func registerProcessSyscalls(reg registerFn) {
-	reg(linux.SysExit, syscallEntry{fn: sysExit, support: Partial, note: "ends the process (one thread per process)", args: []argKind{argInt}})
-	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "fork and vfork semantics; no threads (CLONE_THREAD is EINVAL)",
+	reg(linux.SysExit, syscallEntry{fn: sysExit, args: []argKind{argInt}})
+	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing",
 		args: []argKind{argHex, argHex, argHex, argHex, argHex}})
+	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused",
+		args: []argKind{argHex, argUint}})
 	reg(linux.SysExecve, syscallEntry{fn: sysExecve, args: []argKind{argPath, argHex, argHex}})
 	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported", args: []argKind{argInt, argHex, argHex, argHex}})
 	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED", args: []argKind{argInt, argInt, argHex, argHex, argHex}})
@@ -28,16 +27,14 @@ func registerProcessSyscalls(reg registerFn) {
 		args: []argKind{argHex, argUint, argHex, argHex, argUint}})
 	reg(linux.SysPselect6, syscallEntry{fn: sysPselect6, support: Partial, note: "pipes, the console and regular files",
 		args: []argKind{argInt, argHex, argHex, argHex, argHex, argHex}})
-	reg(linux.SysExitGroup, syscallEntry{fn: sysExit, args: []argKind{argInt}})
-	for _, nr := range []uint64{linux.SysGetpid, linux.SysGettid} {
-		reg(nr, syscallEntry{fn: sysGetpid})
-	}
+	reg(linux.SysExitGroup, syscallEntry{fn: sysExitGroup, args: []argKind{argInt}})
+	reg(linux.SysGetpid, syscallEntry{fn: sysGetpid})
+	reg(linux.SysGettid, syscallEntry{fn: sysGettid})
 	reg(linux.SysGetppid, syscallEntry{fn: sysGetppid})
 	for _, nr := range []uint64{linux.SysGetuid, linux.SysGeteuid, linux.SysGetgid, linux.SysGetegid} {
 		reg(nr, syscallEntry{fn: sysGetuid})
 	}
 	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress, args: []argKind{argHex}})
-	reg(linux.SysSetRobustList, syscallEntry{fn: sysSetRobustList, args: []argKind{argHex, argUint}})
 	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences",
 		args: []argKind{argHex, argUint, argInt, argHex}})
 	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process",
@@ -58,173 +55,217 @@ func sysNoSys(*Task, *args) (uint64, error) { return 0, linux.ENOSYS }
 // Clone flags (include/uapi/linux/sched.h).
 const (
 	cloneVM            = 0x00000100
+	cloneFS            = 0x00000200
+	cloneFiles         = 0x00000400
+	cloneSighand       = 0x00000800
+	clonePidfd         = 0x00001000
+	clonePtrace        = 0x00002000
 	cloneVfork         = 0x00004000
+	cloneParent        = 0x00008000
 	cloneThread        = 0x00010000
+	cloneNewNS         = 0x00020000
+	cloneSysvsem       = 0x00040000
 	cloneSettls        = 0x00080000
 	cloneParentSettid  = 0x00100000
 	cloneChildCleartid = 0x00200000
+	cloneDetached      = 0x00400000
+	cloneUntraced      = 0x00800000
 	cloneChildSettid   = 0x01000000
+	cloneNewCgroup     = 0x02000000
+	cloneNewUTS        = 0x04000000
+	cloneNewIPC        = 0x08000000
+	cloneNewUser       = 0x10000000
+	cloneNewPID        = 0x20000000
+	cloneNewNet        = 0x40000000
+	cloneIO            = 0x80000000
+	cloneNamespaces    = cloneNewNS | cloneNewCgroup | cloneNewUTS | cloneNewIPC | cloneNewUser | cloneNewPID | cloneNewNet
 )
 
-// Clone implements clone(2) with fork semantics: the child gets a copy of
-// the address space (also for CLONE_VM|CLONE_VFORK, where the parent then
-// waits until the child execs or exits).
+// cloneArgs are clone's arguments (clone(2) or struct clone_args).
+type cloneArgs struct {
+	flags      uint64
+	exitSignal uint64
+	stack      uint64 // new SP (0: the caller's)
+	tls        uint64
+	parentTID  uint64
+	childTID   uint64
+}
+
+// Clone implements clone(2).
 func sysClone(t *Task, a *args) (uint64, error) {
-	flags, newsp, ptid, tls, ctid := a[0], a[1], a[2], a[3], a[4]
-	if flags&cloneThread != 0 {
+	// arm64: clone(flags, newsp, parent_tidptr, tls, child_tidptr).
+	return t.clone(cloneArgs{flags: a[0] &^ 0xff, exitSignal: a[0] & 0xff, stack: a[1], parentTID: a[2], tls: a[3], childTID: a[4]})
+}
+
+// Clone3 implements clone3(2).
+func sysClone3(t *Task, a *args) (uint64, error) {
+	size := a[1]
+	if size < 64 || size > pageSize {
 		return 0, linux.EINVAL
 	}
-	if flags&cloneVM != 0 && flags&cloneVfork == 0 {
-		return 0, linux.EINVAL // a shared address space without vfork is a thread
+	b := make([]byte, size)
+	if err := t.copyIn(a[0], b); err != nil {
+		return 0, err
+	}
+	for _, c := range b[min(size, 88):] {
+		if c != 0 {
+			return 0, linux.E2BIG
+		}
+	}
+	ca := cloneArgs{flags: le64(b[0:]), childTID: le64(b[16:]), parentTID: le64(b[24:]), exitSignal: le64(b[32:]), tls: le64(b[56:])}
+	stack, stackSize := le64(b[40:]), le64(b[48:])
+	if size >= 80 && (le64(b[64:]) != 0 || le64(b[72:]) != 0) {
+		return 0, linux.EINVAL // set_tid needs CAP_SYS_ADMIN in the owning namespace
+	}
+	if ca.exitSignal > uint64(linux.SIGRTMAX) || (stack == 0) != (stackSize == 0) {
+		return 0, linux.EINVAL
+	}
+	if ca.flags&0xff != 0 {
+		return 0, linux.EINVAL
+	}
+	if stack != 0 {
+		ca.stack = stack + stackSize
+	}
+	if ca.flags&clonePidfd != 0 {
+		ca.parentTID = le64(b[8:])
+	}
+	return t.clone(ca)
+}
+
+// clone makes a thread (CLONE_THREAD), a process sharing memory
+// (CLONE_VM, vfork) or a copy-on-write child process (fork), failing with
+// EINVAL exactly where Linux's copy_process does.
+func (t *Task) clone(ca cloneArgs) (uint64, error) {
+	f := ca.flags
+	switch {
+	case f&(cloneNewNS|cloneFS) == cloneNewNS|cloneFS, f&(cloneNewUser|cloneFS) == cloneNewUser|cloneFS:
+		return 0, linux.EINVAL
+	case f&cloneThread != 0 && f&cloneSighand == 0:
+		return 0, linux.EINVAL
+	case f&cloneSighand != 0 && f&cloneVM == 0:
+		return 0, linux.EINVAL
+	case f&cloneParent != 0 && t.Process == t.m.init:
+		return 0, linux.EINVAL
+	case f&cloneThread != 0 && f&(cloneNewUser|cloneNewPID) != 0:
+		return 0, linux.EINVAL
+	case f&cloneNamespaces != 0:
+		return 0, linux.EPERM // namespaces are not supported
+	case f&clonePidfd != 0:
+		return 0, linux.EINVAL // pidfds are not supported
 	}
 	m := t.m
 	m.mu.Lock()
-	n := uint64(len(m.procs))
+	n := uint64(len(m.tasks))
 	m.mu.Unlock()
 	if n >= t.rlimits[linux.RLIMIT_NPROC][0] {
 		return 0, linux.EAGAIN
 	}
-	c, err := t.fork()
+	tid, err := m.allocPID()
 	if err != nil {
+		return 0, linux.EAGAIN
+	}
+	m.load(t) // the child starts from the caller's registers
+	if err := m.cpu.Save(t.ctx); err != nil {
 		return 0, err
 	}
-	c.exitSignal = linux.Signal(flags & 0xff)
-	if newsp != 0 {
-		c.eng.SetReg(cpu.SP, newsp)
+	var child *Task
+	if f&cloneThread != 0 {
+		if child, err = m.newTask(t.Process, tid, t.ctx); err != nil {
+			return 0, err
+		}
+		child.sigMask = t.sigMask
+		child.altStack = sigStack{flags: ssDisable}
+	} else {
+		c, err := t.forkProcess(tid, f)
+		if err != nil {
+			return 0, err
+		}
+		child = c.tasks[0]
+		c.exitSignal = linux.Signal(ca.exitSignal)
 	}
-	if flags&cloneSettls != 0 {
-		c.eng.SetReg(cpu.TPIDR, tls)
+	child.ctx.SetReg(cpu.X0, 0)
+	if ca.stack != 0 {
+		child.ctx.SetReg(cpu.SP, ca.stack)
 	}
-	var tid [4]byte
-	put32(tid[:], uint32(c.PID))
-	if flags&cloneParentSettid != 0 {
-		t.copyOut(ptid, tid[:])
+	if f&cloneSettls != 0 {
+		child.ctx.SetReg(cpu.TPIDR, ca.tls)
 	}
-	if flags&cloneChildSettid != 0 {
-		c.copyOut(ctid, tid[:])
+	var b [4]byte
+	put32(b[:], uint32(tid))
+	if f&cloneParentSettid != 0 {
+		t.copyOut(ca.parentTID, b[:])
 	}
-	if flags&cloneChildCleartid != 0 {
-		c.tidAddr = ctid
+	if f&cloneChildSettid != 0 {
+		child.copyOut(ca.childTID, b[:])
 	}
-	m.addProcess(c)
-	if flags&cloneVfork != 0 {
-		t.vforkChild = c
-		t.blockAfter(vforkKey{t.Process})
+	if f&cloneChildCleartid != 0 {
+		child.clearTID = ca.childTID
 	}
-	return uint64(c.PID), nil
+	if f&cloneThread != 0 {
+		m.addTask(child)
+	} else {
+		m.addProcess(child.Process)
+	}
+	if f&cloneVfork != 0 {
+		t.vforkChild = child.Process
+		t.addWaiterTo(&t.vforkDone)
+	}
+	return uint64(tid), nil
 }
 
-// fork makes a child process: a copy of the memory, registers, descriptor
-// table, working directory, umask, limits and signal dispositions.
-func (t *Task) fork() (*Process, error) {
+// addWaiterTo makes t wait on q once the current system call has returned
+// normally (vfork).
+func (t *Task) addWaiterTo(q *waitQueue) {
+	t.dropWaiters()
+	t.addWaiter(q)
+	t.blockOn(0)
+}
+
+// forkProcess makes a child process of t's process with a copy (or, with
+// CLONE_VM, a share) of its memory, its descriptors (shared with
+// CLONE_FILES), working directory, umask, limits and signal dispositions;
+// its one thread has t's registers.
+func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	p := t.Process
-	c, err := p.m.newProcess()
-	if err != nil {
+	c := &Process{m: p.m, PID: pid, umask: p.umask, rlimits: p.rlimits, exitSignal: linux.SIGCHLD}
+	if flags&cloneVM != 0 {
+		c.as = p.as
+		c.as.users++
+	} else {
+		as, err := p.as.fork()
+		if err != nil {
+			return nil, err
+		}
+		c.as = as
+	}
+	if _, err := p.m.newTask(c, pid, t.ctx); err != nil {
+		c.as.release()
 		return nil, err
 	}
-	if err := p.copyMemory(c); err != nil {
-		c.release()
-		return nil, err
+	ct := c.tasks[0]
+	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
+	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
+	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
+	if flags&cloneFiles != 0 {
+		c.fds = p.fds
+		c.fds.refs++
+	} else {
+		c.fds = p.fds.fork()
 	}
-	if err := p.copyRegs(c); err != nil {
-		c.release()
-		return nil, err
+	c.cwd, c.sigacts = p.cwd, p.sigacts
+	parent := p
+	if flags&cloneParent != 0 && p.parent != nil {
+		parent = p.parent
 	}
-	c.exe, c.argv, c.envp, c.comm = p.exe, p.argv, p.envp, p.comm
-	c.commSet, c.undumpable, c.noNewPrivs = p.commSet, p.undumpable, p.noNewPrivs
-	c.fds = p.fds.fork()
-	c.cwd, c.umask, c.rlimits = p.cwd, p.umask, p.rlimits
-	c.sigacts, c.sigMask, c.altStack = p.sigacts, p.sigMask, p.altStack
-	c.parent, c.PPID, c.pgid, c.sid = p, p.PID, p.pgid, p.sid
+	c.parent, c.PPID, c.pgid, c.sid = parent, parent.PID, p.pgid, p.sid
 	c.startNs = p.m.clock.Now()
-	p.children = append(p.children, c)
+	parent.children = append(parent.children, c)
 	return c, nil
 }
 
-// copyMemory maps every mapping of p into c with the same contents.
-// Pages that are all zero are not written: fresh mappings are zero-filled.
-func (p *Process) copyMemory(c *Process) error {
-	const chunk = 1 << 20
-	buf := make([]byte, chunk)
-	var zero [pageSize]byte
-	for _, v := range p.as.vmas {
-		if err := c.eng.Map(v.start, v.end-v.start, v.prot); err != nil {
-			return err
-		}
-		for a := v.start; a < v.end; a += chunk {
-			n := min(chunk, v.end-a)
-			b := buf[:n]
-			if err := p.eng.ReadMem(a, b); err != nil {
-				return err
-			}
-			// Write each run of non-zero pages with one call (the new
-			// mapping is zero already).
-			run := -1
-			for off := uint64(0); off <= n; off += pageSize {
-				if off < n && !bytes.Equal(b[off:off+pageSize], zero[:]) {
-					if run < 0 {
-						run = int(off)
-					}
-					continue
-				}
-				if run >= 0 {
-					if err := c.eng.WriteMem(a+uint64(run), b[run:off]); err != nil {
-						return err
-					}
-					run = -1
-				}
-			}
-		}
-	}
-	c.as.vmas = append([]vma(nil), p.as.vmas...)
-	c.as.brkBase, c.as.brk, c.as.brkMapped = p.as.brkBase, p.as.brk, p.as.brkMapped
-	c.as.stats = MemStats{Mapped: p.as.stats.Mapped, Peak: p.as.stats.Mapped, Allocs: uint64(len(c.as.vmas))}
-	return nil
-}
-
-// cpuRegs are the registers fork copies besides the SIMD&FP file.
-var cpuRegs = func() []cpu.Reg {
-	var r []cpu.Reg
-	for x := cpu.X0; x <= cpu.X30; x++ {
-		r = append(r, x)
-	}
-	return append(r, cpu.SP, cpu.PC, cpu.NZCV, cpu.TPIDR, cpu.FPCR, cpu.FPSR)
-}()
-
-// vregEngine is an engine with SIMD&FP register access (cpu.Unicorn).
-type vregEngine interface {
-	ReadVRegs(*cpu.VRegs) error
-	WriteVRegs(*cpu.VRegs) error
-}
-
-// copyRegs gives c p's registers, with x0 = 0 (the child's fork result).
-func (p *Process) copyRegs(c *Process) error {
-	vals := make([]uint64, len(cpuRegs))
-	if err := p.eng.ReadRegs(cpuRegs, vals); err != nil {
-		return err
-	}
-	vals[0] = 0
-	if err := c.eng.WriteRegs(cpuRegs, vals); err != nil {
-		return err
-	}
-	pv, ok1 := p.eng.(vregEngine)
-	cv, ok2 := c.eng.(vregEngine)
-	if ok1 && ok2 {
-		var v cpu.VRegs
-		if err := pv.ReadVRegs(&v); err != nil {
-			return err
-		}
-		return cv.WriteVRegs(&v)
-	}
-	return nil
-}
-
 // maxExecArgs bounds argv+envp of execve (Linux: a quarter of the stack
-// limit), and maxInterpDepth the #! nesting.
-const (
-	maxExecArgs    = maxArgBytes
-	maxInterpDepth = 4
-)
+// limit).
+const maxExecArgs = maxArgBytes
 
 // readStrings reads a NULL-terminated array of string pointers.
 func (t *Task) readStrings(addr uint64, total *int) ([]string, error) {
@@ -256,7 +297,8 @@ func (t *Task) readStrings(addr uint64, total *int) ([]string, error) {
 	}
 }
 
-// Execve implements execve(2): static ELF programs and #! scripts.
+// Execve implements execve(2): ELF programs (static or with an
+// interpreter) and #! scripts.
 func sysExecve(t *Task, a *args) (uint64, error) {
 	name, err := t.readPath(a[0])
 	if err != nil {
@@ -271,128 +313,34 @@ func sysExecve(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.exec(name, argv, envp)
+	err = t.execProgram(name, argv, envp)
+	var ee *ExecError
+	if errors.As(err, &ee) {
+		return 0, ee.Errno
+	}
+	return 0, err
 }
 
-// exec replaces the program of the process.
-func (t *Task) exec(name string, argv, envp []string) error {
-	p := t.Process
-	m := p.m
-	abs := name
-	if abs == "/proc/self/exe" {
-		abs = p.exe
-	}
-	if !path.IsAbs(abs) {
-		abs = path.Join(p.cwd, abs)
-	}
-	var data []byte
-	for depth := 0; ; depth++ {
-		if depth > maxInterpDepth {
-			return linux.ELOOP
-		}
-		var err error
-		data, err = m.readExecutable(abs)
-		if err != nil {
-			var ee *ExecError
-			if errors.As(err, &ee) {
-				return ee.Errno
-			}
-			return err
-		}
-		if fi, err := m.fs.Stat(abs); err == nil && fi.Mode().Perm()&0o111 == 0 {
-			return linux.EACCES
-		}
-		if !bytes.HasPrefix(data, []byte("#!")) {
-			break
-		}
-		interp, arg, ok := parseShebang(data)
-		if !ok {
-			return linux.ENOEXEC
-		}
-		nargv := []string{interp}
-		if arg != "" {
-			nargv = append(nargv, arg)
-		}
-		nargv = append(nargv, name)
-		if len(argv) > 1 {
-			nargv = append(nargv, argv[1:]...)
-		}
-		argv, name = nargv, interp
-		abs = interp
-		if !path.IsAbs(abs) {
-			abs = path.Join(p.cwd, abs)
-		}
-	}
-	if _, _, err := parseELF(data); err != nil {
-		var ee *ExecError
-		if errors.As(err, &ee) {
-			return ee.Errno
-		}
-		return err
-	}
-	eng, err := m.newEngine(p)
-	if err != nil {
-		return err
-	}
-	oldEng, oldAS, oldExe, oldArgv, oldEnvp := p.eng, p.as, p.exe, p.argv, p.envp
-	p.eng, p.as, p.exe, p.argv, p.envp = eng, newAddressSpace(eng), path.Clean(abs), argv, envp
-	oldCommSet, oldUndumpable := p.commSet, p.undumpable
-	p.commSet, p.undumpable = false, false // exec names the process after its program
-	if err := p.load(data); err != nil {
-		eng.Close()
-		p.eng, p.as, p.exe, p.argv, p.envp = oldEng, oldAS, oldExe, oldArgv, oldEnvp
-		p.commSet, p.undumpable = oldCommSet, oldUndumpable
-		var ee *ExecError
-		if errors.As(err, &ee) {
-			return ee.Errno
-		}
-		return err
-	}
-	// Point of no return: the old engine stops after this call and is
-	// closed by the scheduler.
-	p.oldEng = oldEng
-	p.stop = true
-	p.fds.closeOnExec()
-	for i := range p.sigacts {
-		if p.sigacts[i].handler > sigIGN {
-			p.sigacts[i] = sigaction{}
-		}
-	}
-	p.altStack = sigStack{flags: ssDisable}
-	p.tidAddr = 0
-	if v := p.vforkParent(); v != nil {
-		v.vforkChild = nil
-		m.notify(vforkKey{v})
-	}
-	return nil
-}
-
-// parseShebang parses a "#!interpreter [arg]" line (at most 256 bytes, as
-// Linux's BINPRM_BUF_SIZE).
-func parseShebang(data []byte) (interp, arg string, ok bool) {
-	line := data[2:]
-	if len(line) > 254 {
-		line = line[:254]
-	}
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	s := strings.TrimSpace(strings.ReplaceAll(string(line), "\t", " "))
-	if s == "" {
-		return "", "", false
-	}
-	interp, arg, _ = strings.Cut(s, " ")
-	return interp, strings.TrimSpace(arg), true
-}
-
-// Exit implements exit(2) and exit_group(2).
+// Exit implements exit(2): the calling thread ends; the process ends
+// with its last thread.
 func sysExit(t *Task, a *args) (uint64, error) {
-	t.exit(ExitStatus{Code: int(a[0] & 0xff)})
+	t.exitCode = int(a[0] & 0xff)
+	t.dying = true
+	t.stop = true
 	return 0, nil
 }
 
-// Getpid implements getpid(2) and gettid(2).
+// ExitGroup implements exit_group(2): every thread of the process ends.
+func sysExitGroup(t *Task, a *args) (uint64, error) {
+	t.exitGroup(ExitStatus{Code: int(a[0] & 0xff)})
+	return 0, nil
+}
+
+// Getpid implements getpid(2): the thread-group id.
 func sysGetpid(t *Task, _ *args) (uint64, error) { return uint64(t.PID), nil }
+
+// Gettid implements gettid(2).
+func sysGettid(t *Task, _ *args) (uint64, error) { return uint64(t.TID), nil }
 
 // Getppid implements getppid(2).
 func sysGetppid(t *Task, _ *args) (uint64, error) { return uint64(t.PPID), nil }
@@ -403,17 +351,8 @@ func sysGetuid(*Task, *args) (uint64, error) { return 0, nil }
 
 // SetTidAddress implements set_tid_address(2).
 func sysSetTidAddress(t *Task, a *args) (uint64, error) {
-	t.tidAddr = a[0]
+	t.clearTID = a[0]
 	return uint64(t.TID), nil
-}
-
-// SetRobustList implements set_robust_list(2).
-func sysSetRobustList(t *Task, a *args) (uint64, error) {
-	if a[1] != 24 { // sizeof(struct robust_list_head)
-		return 0, linux.EINVAL
-	}
-	t.robustList = a[0]
-	return 0, nil
 }
 
 // rlimits are the resource limits every process starts with.
@@ -435,8 +374,8 @@ func defaultRlimits() [16][2]uint64 {
 	return r
 }
 
-// maxProcs is RLIMIT_NPROC.
-const maxProcs = 256
+// maxProcs is RLIMIT_NPROC: threads of the machine.
+const maxProcs = 4096
 
 // Prlimit64 implements prlimit64(2) for the calling process.
 func sysPrlimit64(t *Task, a *args) (uint64, error) {
@@ -506,7 +445,6 @@ func sysPrctl(t *Task, a *args) (uint64, error) {
 			name = append(name, b[0])
 		}
 		t.comm = string(name)
-		t.commSet = true
 		return 0, nil
 	case prGetName:
 		var buf [commLen]byte
@@ -621,35 +559,50 @@ func (t *Task) waitMatch(c *Process, pid int) bool {
 	}
 }
 
-// waitChild finds a child to report. It returns the child and whether it
-// is a stop report, or ECHILD, or nil when the caller must wait.
-func (t *Task) waitChild(pid, options int) (*Process, bool, error) {
+// waitReport is what wait reports about a child.
+type waitReport int
+
+const (
+	waitExited waitReport = iota
+	waitStopped
+	waitContinued
+)
+
+// waitChild finds a child to report. It returns the child and what to
+// report, or ECHILD, or nil when the caller must wait.
+func (t *Task) waitChild(pid, options int) (*Process, waitReport, error) {
 	any := false
 	for _, c := range t.children {
 		if !t.waitMatch(c, pid) {
 			continue
 		}
 		any = true
-		if c.state == stateZombie && options&wEXITED != 0 {
-			return c, false, nil
-		}
-		if c.state == stateStopped && !c.stopReported && options&wUNTRACED != 0 {
-			return c, true, nil
+		switch {
+		case c.zombie && options&wEXITED != 0:
+			return c, waitExited, nil
+		case c.stopped && !c.stopReported && options&wUNTRACED != 0 && !c.zombie:
+			return c, waitStopped, nil
+		case c.contReported && options&wCONTINUED != 0 && !c.zombie:
+			return c, waitContinued, nil
 		}
 	}
 	if !any {
-		return nil, false, linux.ECHILD
+		return nil, 0, linux.ECHILD
 	}
-	return nil, false, nil
+	return nil, 0, nil
 }
+
+// waitFlags are the options wait4 and waitid accept besides their own:
+// __WNOTHREAD, __WALL, __WCLONE.
+const waitFlags = 0x20000000 | 0x40000000 | 0x80000000
 
 // Wait4 implements wait4(2).
 func sysWait4(t *Task, a *args) (uint64, error) {
 	pid, options := a.int32(0), a.int32(2)
-	if options&^(wNOHANG|wUNTRACED|wCONTINUED|0x20000000|0x40000000|0x80000000) != 0 {
+	if options&^(wNOHANG|wUNTRACED|wCONTINUED|waitFlags) != 0 {
 		return 0, linux.EINVAL
 	}
-	c, stopped, err := t.waitChild(pid, options|wEXITED)
+	c, what, err := t.waitChild(pid, options|wEXITED)
 	if err != nil {
 		return 0, err
 	}
@@ -657,11 +610,14 @@ func sysWait4(t *Task, a *args) (uint64, error) {
 		if options&wNOHANG != 0 {
 			return 0, nil
 		}
-		return 0, t.block(0, childKey{t.Process})
+		return 0, t.block(0, &t.childWait)
 	}
 	status := c.status.WaitStatus()
-	if stopped {
+	switch what {
+	case waitStopped:
 		status = uint32(c.stopSig)<<8 | 0x7f
+	case waitContinued:
+		status = 0xffff
 	}
 	if a[1] != 0 {
 		var b [4]byte
@@ -675,18 +631,27 @@ func sysWait4(t *Task, a *args) (uint64, error) {
 			return 0, err
 		}
 	}
-	if stopped {
+	t.consumeReport(c, what)
+	return uint64(c.PID), nil
+}
+
+// consumeReport marks a reported state change as seen (or reaps the
+// zombie).
+func (t *Task) consumeReport(c *Process, what waitReport) {
+	switch what {
+	case waitStopped:
 		c.stopReported = true
-	} else {
+	case waitContinued:
+		c.contReported = false
+	default:
 		t.m.reap(c)
 	}
-	return uint64(c.PID), nil
 }
 
 // Waitid implements waitid(2).
 func sysWaitid(t *Task, a *args) (uint64, error) {
 	idtype, id, options := a.int32(0), a.int32(1), a.int32(3)
-	if options&(wEXITED|wUNTRACED) == 0 || options&^(wNOHANG|wUNTRACED|wEXITED|wCONTINUED|wNOWAIT|0x20000000|0x40000000|0x80000000) != 0 {
+	if options&(wEXITED|wUNTRACED|wCONTINUED) == 0 || options&^(wNOHANG|wUNTRACED|wEXITED|wCONTINUED|wNOWAIT|waitFlags) != 0 {
 		return 0, linux.EINVAL
 	}
 	var pid int
@@ -709,27 +674,25 @@ func sysWaitid(t *Task, a *args) (uint64, error) {
 	default:
 		return 0, linux.EINVAL
 	}
-	c, stopped, err := t.waitChild(pid, options)
+	c, what, err := t.waitChild(pid, options)
 	if err != nil {
 		return 0, err
 	}
 	var info [128]byte
 	if c == nil {
 		if options&wNOHANG == 0 {
-			return 0, t.block(0, childKey{t.Process})
+			return 0, t.block(0, &t.childWait)
 		}
 	} else {
-		code, status := 1, c.status.Code // CLD_EXITED
-		switch {
-		case stopped:
-			code, status = 5, int(c.stopSig) // CLD_STOPPED
-		case c.status.Signal != 0:
-			code, status = 2, int(c.status.Signal) // CLD_KILLED
+		si := childInfo(c, linux.SIGCHLD)
+		switch what {
+		case waitStopped:
+			si.code, si.status = cldStopped, int32(c.stopSig)
+		case waitContinued:
+			si.code, si.status = cldCont, int32(linux.SIGCONT)
 		}
-		put32(info[0:], uint32(linux.SIGCHLD))
-		put32(info[8:], uint32(code))
-		put32(info[16:], uint32(c.PID))
-		put32(info[24:], uint32(status))
+		si.signo = linux.SIGCHLD
+		si.marshal(info[:])
 	}
 	if a[2] != 0 {
 		if err := t.copyOut(a[2], info[:]); err != nil {
@@ -742,11 +705,7 @@ func sysWaitid(t *Task, a *args) (uint64, error) {
 		}
 	}
 	if c != nil && options&wNOWAIT == 0 {
-		if stopped {
-			c.stopReported = true
-		} else {
-			t.m.reap(c)
-		}
+		t.consumeReport(c, what)
 	}
 	return 0, nil
 }

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"math/bits"
+
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
@@ -17,6 +19,9 @@ func registerSignalSyscalls(reg registerFn) {
 	reg(linux.SysTkill, syscallEntry{fn: sysTkill, args: []argKind{argInt, argSig}})
 	reg(linux.SysTgkill, syscallEntry{fn: sysTgkill, args: []argKind{argInt, argInt, argSig}})
 	reg(linux.SysRtSigprocmask, syscallEntry{fn: sysRtSigprocmask, args: []argKind{argInt, argHex, argHex, argUint}})
+	reg(linux.SysRtSigtimedwait, syscallEntry{fn: sysRtSigtimedwait, args: []argKind{argHex, argHex, argHex, argUint}})
+	reg(linux.SysRtSigqueueinfo, syscallEntry{fn: sysRtSigqueueinfo, args: []argKind{argInt, argSig, argHex}})
+	reg(linux.SysRtTgsigqueueinfo, syscallEntry{fn: sysRtTgsigqueueinfo, args: []argKind{argInt, argInt, argSig, argHex}})
 }
 
 // sigaction is struct sigaction as the arm64 kernel stores it.
@@ -57,7 +62,10 @@ func sysRtSigaction(t *Task, a *args) (uint64, error) {
 		// Setting SIG_IGN (or SIG_DFL for an ignored-by-default signal)
 		// discards a pending instance.
 		if t.ignored(linux.Signal(sig)) {
-			t.sigPending &^= sigBit(linux.Signal(sig))
+			t.Process.sigPending.discard(linux.Signal(sig))
+			for _, o := range t.tasks {
+				o.sigPending.discard(linux.Signal(sig))
+			}
 		}
 	}
 	return 0, nil
@@ -98,7 +106,7 @@ func sysRtSigprocmask(t *Task, a *args) (uint64, error) {
 		return 0, linux.EINVAL
 	}
 	t.sigMask &^= unblockable
-	if t.sigPending&^t.sigMask != 0 {
+	if t.hasPending() {
 		t.stop = true // a signal just unblocked is delivered now
 	}
 	return 0, nil
@@ -123,7 +131,7 @@ func sysRtSigsuspend(t *Task, a *args) (uint64, error) {
 	}
 	t.sigMask = le64(b[:]) &^ unblockable
 	err := t.block(0)
-	if t.sigPending&^t.sigMask != 0 {
+	if t.hasPending() {
 		t.wake()
 	}
 	return 0, err
@@ -135,13 +143,13 @@ func sysRtSigpending(t *Task, a *args) (uint64, error) {
 		return 0, linux.EINVAL
 	}
 	var b [8]byte
-	put64(b[:], t.sigPending&t.sigMask)
+	put64(b[:], (t.sigPending.mask|t.Process.sigPending.mask)&t.sigMask)
 	return 0, t.copyOut(a[0], b[:])
 }
 
 // Sigaltstack implements sigaltstack(2).
 func sysSigaltstack(t *Task, a *args) (uint64, error) {
-	sp, _ := t.eng.Reg(cpu.SP)
+	sp, _ := t.m.cpu.Reg(cpu.SP)
 	on := t.altStack.flags&ssDisable == 0 && t.altStack.size != 0 &&
 		sp > t.altStack.sp && sp <= t.altStack.sp+t.altStack.size
 	if a[1] != 0 {
@@ -197,6 +205,7 @@ func sysKill(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	info := siginfo{code: siUser, pid: int32(t.PID)}
 	var targets []*Process
 	switch {
 	case pid > 0:
@@ -209,7 +218,7 @@ func sysKill(t *Task, a *args) (uint64, error) {
 			pgid = t.pgid
 		}
 		for _, q := range t.m.liveProcs() {
-			if pid == -1 && q != t.Process && q.PID != 1 || pid != -1 && q.pgid == pgid {
+			if pid == -1 && q != t.Process || pid != -1 && q.pgid == pgid {
 				targets = append(targets, q)
 			}
 		}
@@ -217,21 +226,24 @@ func sysKill(t *Task, a *args) (uint64, error) {
 	if len(targets) == 0 {
 		return 0, linux.ESRCH
 	}
-	if sig != 0 {
-		for _, q := range targets {
-			q.sendSignal(sig)
+	if sig == 0 {
+		return 0, nil
+	}
+	for _, q := range targets {
+		if q != t.m.init { // init has no handlers: it takes no signal
+			q.sendSignal(sig, info)
 		}
 	}
 	return 0, nil
 }
 
-// Tkill implements tkill(2): one thread per process, so tid is a pid.
+// Tkill implements tkill(2).
 func sysTkill(t *Task, a *args) (uint64, error) {
 	tid := a.int32(0)
 	if tid <= 0 {
 		return 0, linux.EINVAL
 	}
-	return sysKill(t, &args{uint64(tid), a[1]})
+	return t.signalThread(0, tid, a.int32(1))
 }
 
 // Tgkill implements tgkill(2).
@@ -240,8 +252,123 @@ func sysTgkill(t *Task, a *args) (uint64, error) {
 	if tgid <= 0 || tid <= 0 {
 		return 0, linux.EINVAL
 	}
-	if tgid != tid {
+	return t.signalThread(tgid, tid, a.int32(2))
+}
+
+// signalThread sends a thread-directed signal to tid (of thread group
+// tgid, unless 0).
+func (t *Task) signalThread(tgid, tid, s int) (uint64, error) {
+	sig, err := signalArg(s)
+	if err != nil {
+		return 0, err
+	}
+	target := t.m.lookupTask(tid)
+	if target == nil || tgid != 0 && target.PID != tgid || target.state == taskDead {
 		return 0, linux.ESRCH
 	}
-	return sysKill(t, &args{uint64(tid), a[2]})
+	if sig != 0 {
+		target.sendSignal(sig, siginfo{code: siTkill, pid: int32(t.PID)})
+	}
+	return 0, nil
+}
+
+// RtSigqueueinfo implements rt_sigqueueinfo(2): a process-directed signal
+// with the caller's siginfo.
+func sysRtSigqueueinfo(t *Task, a *args) (uint64, error) {
+	return t.sigqueue(a.int32(0), 0, a.int32(1), a[2])
+}
+
+// RtTgsigqueueinfo implements rt_tgsigqueueinfo(2): the same, directed at
+// one thread.
+func sysRtTgsigqueueinfo(t *Task, a *args) (uint64, error) {
+	return t.sigqueue(a.int32(0), a.int32(1), a.int32(2), a[3])
+}
+
+// sigqueue sends signal s with the siginfo at infoAddr (whose si_code
+// must be negative, as for an unprivileged sender) to thread group tgid,
+// or to its thread tid.
+func (t *Task) sigqueue(tgid, tid, s int, infoAddr uint64) (uint64, error) {
+	sig, err := signalArg(s)
+	if err != nil {
+		return 0, err
+	}
+	var b [128]byte
+	if err := t.copyIn(infoAddr, b[:]); err != nil {
+		return 0, err
+	}
+	info := siginfo{code: int32(leU32(b[8:])), pid: int32(leU32(b[16:])), uid: int32(leU32(b[20:])), value: le64(b[24:])}
+	if info.code >= 0 || info.code == siTkill {
+		return 0, linux.EPERM
+	}
+	if tid != 0 {
+		target := t.m.lookupTask(tid)
+		if target == nil || target.PID != tgid || tid <= 0 {
+			return 0, linux.ESRCH
+		}
+		if sig != 0 {
+			target.sendSignal(sig, info)
+		}
+		return 0, nil
+	}
+	q := t.m.lookup(tgid)
+	if q == nil || q == t.m.init || tgid <= 0 {
+		return 0, linux.ESRCH
+	}
+	if sig != 0 {
+		q.sendSignal(sig, info)
+	}
+	return 0, nil
+}
+
+// RtSigtimedwait implements rt_sigtimedwait(2): it takes one of the
+// signals of set that is pending, or waits for one (they are normally
+// blocked), until the timeout.
+func sysRtSigtimedwait(t *Task, a *args) (uint64, error) {
+	if a[3] != sigsetSize {
+		return 0, linux.EINVAL
+	}
+	var b [8]byte
+	if err := t.copyIn(a[0], b[:]); err != nil {
+		return 0, err
+	}
+	set := le64(b[:]) &^ unblockable
+	var wakeAt uint64
+	if a[2] != 0 {
+		d, err := t.readTimespec(a[2])
+		if err != nil {
+			return 0, err
+		}
+		wakeAt = t.timeout(d)
+	}
+	pending := (t.sigPending.mask | t.Process.sigPending.mask) & set
+	if pending != 0 {
+		t.deadline = 0
+		sig := linux.Signal(bits.TrailingZeros64(pending) + 1)
+		var info siginfo
+		if t.sigPending.mask&sigBit(sig) != 0 {
+			info = t.sigPending.take(sig)
+		} else {
+			info = t.Process.sigPending.take(sig)
+		}
+		if a[1] != 0 {
+			var ib [128]byte
+			info.signo = sig
+			info.marshal(ib[:])
+			if err := t.copyOut(a[1], ib[:]); err != nil {
+				return 0, err
+			}
+		}
+		return uint64(sig), nil
+	}
+	if a[2] != 0 && t.expired() {
+		return 0, linux.EAGAIN
+	}
+	// A signal of the set wakes the thread (though it is blocked) and the
+	// restarted call takes it.
+	t.waitSet = set
+	err := t.block(wakeAt)
+	if t.hasPending() {
+		t.wake() // an unblocked signal interrupts the wait (EINTR)
+	}
+	return 0, err
 }

@@ -93,17 +93,20 @@ func newSyscallTable() *syscallTable {
 	registerTimeSyscalls(reg)
 	registerProcessSyscalls(reg)
 	registerSignalSyscalls(reg)
+	registerFutexSyscalls(reg)
 	return t
 }
 
 type registerFn func(nr uint64, e syscallEntry)
 
-// syscall is the engine's SVC handler: it dispatches one system call of the
-// process's current task.
-func (p *Process) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction) {
-	t := p.task
+// syscall is the CPU's SVC handler: it dispatches one system call of the
+// thread on the CPU.
+func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction) {
+	t := m.cur
+	if t == nil {
+		return 0, cpu.Stop
+	}
 	a := (*args)(raw)
-	m := p.m
 	var e *syscallEntry
 	if nr < maxSyscall {
 		e = m.syscalls[nr]
@@ -123,18 +126,21 @@ func (p *Process) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 			orig = *a
 		}
 		ret, err = t.call(e, a)
-		if m.cfg.Strace != nil && !p.restart {
+		if m.cfg.Strace != nil && !t.restart {
 			m.strace(t, e, &orig, ret, err)
 		}
 	}
 	if err != nil {
 		ret = uint64(-int64(toErrno(m, e, err)))
 	}
+	if !t.restart {
+		t.waitSet, t.partial = 0, 0
+	}
 	act := cpu.SetX0
-	if p.restart {
+	if t.restart {
 		act = 0 // blocked: the svc runs again with its arguments (sched.go)
 	}
-	if p.stop {
+	if t.stop || t.dying {
 		act |= cpu.Stop
 	}
 	return ret, act

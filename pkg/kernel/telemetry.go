@@ -8,12 +8,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/sched"
 )
 
-// DefaultMemBudget is the guest memory of a machine whose Config.MemBudget
-// is zero: 256 MiB. Guest memory counts whole mappings (MemStats.Mapped),
-// 8 MiB of stack per process included, so this leaves room for about 25
-// small processes.
-const DefaultMemBudget = 256 << 20
-
 // Telemetry normalisation, as the model's feature contract fixes it
 // (pkg/model/features.go).
 const (
@@ -22,23 +16,17 @@ const (
 	telemetryProcsScale    = 32 // live processes for 1.0
 )
 
-// MemBudget returns the guest memory the machine has, in bytes
-// (Config.MemBudget, or DefaultMemBudget).
-func (m *Machine) MemBudget() uint64 {
-	if m.cfg.MemBudget == 0 {
-		return DefaultMemBudget
-	}
-	return m.cfg.MemBudget
-}
+// MemSize returns the machine's RAM in bytes.
+func (m *Machine) MemSize() uint64 { return m.ram.Size() }
 
 // Telemetry is one window of the machine's own numbers, as the autonomy
 // loop reads them every 500 ms of machine time.
 type Telemetry struct {
 	// Start and End bound the window (machine time since boot).
 	Start, End time.Duration
-	// MemMapped is the guest memory mapped at End (MemStats().Mapped) and
-	// MemBudget the machine's budget (MemBudget()).
-	MemMapped, MemBudget uint64
+	// MemUsed is the machine RAM in use at End (MemStats().Used) and
+	// MemSize the machine's RAM (MemSize()).
+	MemUsed, MemSize uint64
 	// DeadlineMisses counts the CBS deadline misses in the window, of the
 	// scheduler's servers alive at End.
 	DeadlineMisses uint64
@@ -50,8 +38,8 @@ type Telemetry struct {
 	RunQueue, Processes int
 }
 
-// MemPressure is MemMapped/MemBudget, clipped to [0,1].
-func (t Telemetry) MemPressure() float32 { return ratio(t.MemMapped, t.MemBudget) }
+// MemPressure is MemUsed/MemSize, clipped to [0,1].
+func (t Telemetry) MemPressure() float32 { return ratio(t.MemUsed, t.MemSize) }
 
 // CPUUsage is the fraction of the window spent running guest code.
 func (t Telemetry) CPUUsage() float32 {
@@ -102,7 +90,7 @@ func (m *Machine) markTelemetry() telemetryMark {
 		mk.misses[srv] = srv.Misses
 	}
 	for _, p := range m.liveProcs() {
-		if p.state != stateZombie {
+		if !p.zombie {
 			mk.cpuNs[p.PID] = p.cpuNs()
 		}
 	}
@@ -130,22 +118,18 @@ func (m *Machine) readTelemetry(mk telemetryMark) Telemetry {
 	t := Telemetry{
 		Start:          time.Duration(mk.at),
 		End:            time.Duration(now),
-		MemMapped:      m.MemStats().Mapped,
-		MemBudget:      m.MemBudget(),
+		MemUsed:        m.MemStats().Used,
+		MemSize:        m.MemSize(),
 		DeadlineMisses: m.windowMisses(mk),
 		GuestNs:        (m.clock.Insns() - mk.insns) * cpu.NsPerInsn,
 	}
 	for _, p := range m.liveProcs() {
-		switch p.state {
-		case stateZombie:
+		if p.zombie || p.exiting {
 			continue
-		case stateRunnable:
-			if !p.exited {
-				t.RunQueue++
-			}
 		}
-		if !p.exited {
-			t.Processes++
+		t.Processes++
+		if p.stateLetter() == 'R' {
+			t.RunQueue++
 		}
 	}
 	return t

@@ -3,6 +3,8 @@ package vfs
 import (
 	"io"
 	"time"
+
+	"github.com/sis-kernel/sissim/pkg/mem"
 )
 
 // File type bits of Attr.Mode (st_mode).
@@ -164,4 +166,14 @@ type Contexter interface {
 // Ctx identifies who resolves a path: its process (for /proc/self).
 type Ctx struct {
 	PID int
+}
+
+// Pager is a Handle whose contents live in frames of the machine's RAM
+// (tmpfs): mmap maps those frames directly, so mappings, read and write
+// see one copy of the file.
+type Pager interface {
+	// Page returns the frame holding page i of the file with a reference
+	// for the caller, allocating a zeroed one for a hole; io.EOF when the
+	// page is past the end of the file.
+	Page(i uint64) (mem.Frame, error)
 }

@@ -58,6 +58,10 @@ type Ioctler interface {
 // does for a device without an mmap operation.
 type Unmappable interface{ NoMmap() }
 
+// AnonMapper is a device whose mapping is anonymous memory when
+// MapsAnonymous says so (/dev/zero), and refused (ENODEV) otherwise.
+type AnonMapper interface{ MapsAnonymous() bool }
+
 // UserMemory is the calling process's memory, as an ioctl sees it.
 type UserMemory interface {
 	CopyIn(addr uint64, b []byte) error
@@ -288,6 +292,10 @@ func (h *devHandle) WriteAt(p []byte, off int64) (int, error) {
 }
 
 func (h *devHandle) Stat() (Attr, error) { return h.d.Lstat(h.name) }
+
+// MapsAnonymous implements AnonMapper: mmap of /dev/zero is anonymous
+// memory; the other memory devices cannot be mapped.
+func (h *devHandle) MapsAnonymous() bool { return h.name == "/zero" }
 func (h *devHandle) Truncate(int64) error {
 	if h.name == "/" {
 		return linux.EISDIR

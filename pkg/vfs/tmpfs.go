@@ -2,31 +2,38 @@ package vfs
 
 import (
 	"encoding/binary"
+	"io"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/mem"
 )
 
 // Tmpfs is an in-memory file system with inodes: hard links, symlinks,
 // ownership, permissions and nanosecond times, all deterministic (times
-// come from the clock the VFS supplies, never from the host).
+// come from the clock the VFS supplies, never from the host). File
+// contents live in frames of the machine's RAM, which mmap maps directly
+// (Pager); the file system has a size in pages (ENOSPC beyond), half the
+// RAM by default as on Linux.
 type Tmpfs struct {
 	mu      sync.Mutex
 	now     func() time.Time
+	ram     *mem.RAM
 	root    *tmpInode
 	nextIno uint64
-	inodes  int // live inodes
-	bytes   int64
+	inodes  int    // live inodes
+	pages   uint64 // frames holding file contents
+	limit   uint64 // most frames the files may hold
 }
 
 // tmpfsMagic is TMPFS_MAGIC.
 const tmpfsMagic = 0x01021994
 
-// tmpfsBlocks is the size tmpfs reports, in 4 KiB blocks (256 MiB).
-const tmpfsBlocks = 65536
+// tmpfsMaxInodes bounds the inodes of one tmpfs (ENOSPC beyond).
+const tmpfsMaxInodes = 1 << 20
 
 type tmpInode struct {
 	ino      uint64
@@ -38,15 +45,21 @@ type tmpInode struct {
 	mtime    time.Time
 	ctime    time.Time
 	flags    uint32               // inode flags: linux.FS_APPEND_FL
-	data     []byte               // regular file
+	size     int64                // regular file: its length
+	pages    map[int64]mem.Frame  // regular file: its pages (absent: a hole)
+	opens    int                  // open handles: an unlinked file lives on while open
 	target   string               // symlink
 	children map[string]*tmpInode // directory
 }
 
-// NewTmpfs returns an empty tmpfs whose root has mode perm. now supplies
-// file times.
-func NewTmpfs(now func() time.Time, perm uint32) *Tmpfs {
-	t := &Tmpfs{now: now, nextIno: 1}
+// NewTmpfs returns an empty tmpfs whose root has mode perm, holding at
+// most size bytes of file contents in frames of ram (half of ram when
+// size is 0). now supplies file times.
+func NewTmpfs(now func() time.Time, perm uint32, ram *mem.RAM, size uint64) *Tmpfs {
+	if size == 0 {
+		size = ram.Size() / 2
+	}
+	t := &Tmpfs{now: now, ram: ram, nextIno: 1, limit: size / mem.PageSize}
 	t.root = t.newInode(ModeDir | perm&ModePerm)
 	t.root.nlink = 2
 	return t
@@ -105,14 +118,14 @@ func (n *tmpInode) attr() Attr {
 		Blksize: 4096, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime, Flags: n.flags}
 	switch n.mode & ModeType {
 	case ModeRegular:
-		a.Size = int64(len(n.data))
+		a.Size = n.size
 	case ModeSymlink:
 		a.Size = int64(len(n.target))
 	case ModeDir:
 		a.Size = int64(40 + 20*len(n.children)) // as Linux tmpfs: BOGO_DIRENT_SIZE
 	}
 	if n.mode&ModeType == ModeRegular {
-		a.Blocks = (a.Size + 4095) / 4096 * 8
+		a.Blocks = int64(len(n.pages)) * 8
 	}
 	return a
 }
@@ -174,6 +187,9 @@ func (t *Tmpfs) create(name string, mode uint32) (*tmpInode, error) {
 	if _, ok := d.children[base]; ok {
 		return nil, linux.EEXIST
 	}
+	if t.inodes >= tmpfsMaxInodes {
+		return nil, linux.ENOSPC
+	}
 	n := t.newInode(mode)
 	d.children[base] = n
 	if n.children != nil {
@@ -200,13 +216,11 @@ func (t *Tmpfs) Open(name string, flags int, perm uint32) (Handle, error) {
 	case flags&linux.O_CREAT != 0 && flags&linux.O_EXCL != 0:
 		return nil, linux.EEXIST
 	case flags&linux.O_TRUNC != 0 && n.mode&ModeType == ModeRegular && flags&linux.O_ACCMODE != linux.O_RDONLY:
-		if len(n.data) > 0 {
-			t.bytes -= int64(len(n.data))
-			n.data = nil
-		}
+		t.resize(n, 0)
 		now := t.now()
 		n.mtime, n.ctime = now, now
 	}
+	n.opens++
 	return &tmpHandle{fs: t, n: n}, nil
 }
 
@@ -261,7 +275,15 @@ func (t *Tmpfs) drop(n *tmpInode, now time.Time) {
 	if n.nlink == 0 || (n.children != nil && n.nlink <= 1) {
 		n.nlink = 0
 		t.inodes--
-		t.bytes -= int64(len(n.data))
+		t.release(n)
+	}
+}
+
+// release frees the contents of an inode that has no links and no open
+// handles (mappings keep their own references to its frames).
+func (t *Tmpfs) release(n *tmpInode) {
+	if n.nlink == 0 && n.opens == 0 {
+		t.resize(n, 0)
 	}
 }
 
@@ -414,7 +436,9 @@ func (t *Tmpfs) setAttr(n *tmpInode, s SetAttr) error {
 		case n.mode&ModeType != ModeRegular:
 			return linux.EINVAL
 		}
-		t.resize(n, *s.Size)
+		if err := t.resize(n, *s.Size); err != nil {
+			return err
+		}
 		n.mtime = now
 	}
 	if s.Mode != nil {
@@ -436,34 +460,61 @@ func (t *Tmpfs) setAttr(n *tmpInode, s SetAttr) error {
 	return nil
 }
 
-func (t *Tmpfs) resize(n *tmpInode, size int64) {
-	t.bytes += size - int64(len(n.data))
-	if size <= int64(cap(n.data)) {
-		old := len(n.data)
-		n.data = n.data[:size]
-		if int(size) > old {
-			clear(n.data[old:])
-		}
-		return
+// resize sets the length of a regular file: pages past the end are freed
+// and the rest of the last page is zeroed; growing leaves a hole.
+func (t *Tmpfs) resize(n *tmpInode, size int64) error {
+	if size > maxFileSize {
+		return linux.EFBIG
 	}
-	// Grow geometrically (as append does) so that a file written by many
-	// appends costs linear, not quadratic, copying.
-	nd := make([]byte, size, max(size, int64(cap(n.data))*5/4))
-	copy(nd, n.data)
-	n.data = nd
+	if size < n.size {
+		for i, f := range n.pages {
+			if i*mem.PageSize >= size {
+				t.ram.Unref(f)
+				delete(n.pages, i)
+				t.pages--
+			}
+		}
+		if off := size % mem.PageSize; off != 0 {
+			if f, ok := n.pages[size/mem.PageSize]; ok {
+				t.ram.Write(f, int(off), make([]byte, mem.PageSize-off))
+			}
+		}
+	}
+	n.size = size
+	return nil
+}
+
+// page returns the frame of page i of n, allocating a zeroed one when it
+// is a hole (ENOSPC when the file system or the RAM is full).
+func (t *Tmpfs) page(n *tmpInode, i int64) (mem.Frame, error) {
+	if f, ok := n.pages[i]; ok {
+		return f, nil
+	}
+	if t.pages >= t.limit {
+		return 0, linux.ENOSPC
+	}
+	f, err := t.ram.Alloc(mem.Shmem)
+	if err != nil {
+		return 0, linux.ENOSPC
+	}
+	if n.pages == nil {
+		n.pages = map[int64]mem.Frame{}
+	}
+	n.pages[i] = f
+	t.pages++
+	return f, nil
 }
 
 // Statfs implements Backend.
 func (t *Tmpfs) Statfs() (Statfs, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	used := uint64(t.bytes+4095) / 4096
 	free := uint64(0)
-	if used < tmpfsBlocks {
-		free = tmpfsBlocks - used
+	if t.pages < t.limit {
+		free = t.limit - t.pages
 	}
-	return Statfs{Type: tmpfsMagic, Bsize: 4096, Frsize: 4096, Blocks: tmpfsBlocks, Bfree: free, Bavail: free,
-		Files: 65536, Ffree: uint64(max(0, 65536-t.inodes)), Namelen: NameMax}, nil
+	return Statfs{Type: tmpfsMagic, Bsize: mem.PageSize, Frsize: mem.PageSize, Blocks: t.limit, Bfree: free, Bavail: free,
+		Files: tmpfsMaxInodes, Ffree: uint64(max(0, tmpfsMaxInodes-t.inodes)), Namelen: NameMax}, nil
 }
 
 // tmpHandle is an open tmpfs inode.
@@ -483,14 +534,26 @@ func (h *tmpHandle) ReadAt(p []byte, off int64) (int, error) {
 		return 0, linux.EINVAL
 	}
 	h.n.atime = h.fs.now()
-	if off >= int64(len(h.n.data)) {
-		return 0, nil
+	if off < 0 {
+		return 0, linux.EINVAL
 	}
-	return copy(p, h.n.data[off:]), nil
+	n := 0
+	for n < len(p) && off < h.n.size {
+		i, po := off/mem.PageSize, off%mem.PageSize
+		k := int(min(int64(len(p)-n), mem.PageSize-po, h.n.size-off))
+		if f, ok := h.n.pages[i]; ok {
+			copy(p[n:n+k], h.fs.ram.Page(f)[po:])
+		} else {
+			clear(p[n : n+k])
+		}
+		n += k
+		off += int64(k)
+	}
+	return n, nil
 }
 
 // maxFileSize bounds one tmpfs file (EFBIG beyond).
-const maxFileSize = 1 << 32
+const maxFileSize = 1 << 40
 
 func (h *tmpHandle) WriteAt(p []byte, off int64) (int, error) {
 	h.fs.mu.Lock()
@@ -499,16 +562,44 @@ func (h *tmpHandle) WriteAt(p []byte, off int64) (int, error) {
 		return 0, linux.EISDIR
 	}
 	end := off + int64(len(p))
-	if end > maxFileSize || end < off {
+	if off < 0 || end > maxFileSize || end < off {
 		return 0, linux.EFBIG
 	}
-	if end > int64(len(h.n.data)) {
-		h.fs.resize(h.n, end)
+	n := 0
+	for n < len(p) {
+		i, po := off/mem.PageSize, off%mem.PageSize
+		k := int(min(int64(len(p)-n), mem.PageSize-po))
+		f, err := h.fs.page(h.n, i)
+		if err != nil {
+			if n > 0 {
+				break // a short write; the next one reports the error
+			}
+			return 0, err
+		}
+		h.fs.ram.Write(f, int(po), p[n:n+k])
+		n += k
+		off += int64(k)
+		h.n.size = max(h.n.size, off)
 	}
-	copy(h.n.data[off:], p)
 	now := h.fs.now()
 	h.n.mtime, h.n.ctime = now, now
-	return len(p), nil
+	return n, nil
+}
+
+// Page implements Pager: the frame of page i with a reference for the
+// caller, allocated (zeroed) for a hole; io.EOF past the end of the file.
+func (h *tmpHandle) Page(i uint64) (mem.Frame, error) {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	if h.n.mode&ModeType != ModeRegular || int64(i) >= (h.n.size+mem.PageSize-1)/mem.PageSize {
+		return 0, io.EOF
+	}
+	f, err := h.fs.page(h.n, int64(i))
+	if err != nil {
+		return 0, err
+	}
+	h.fs.ram.Ref(f)
+	return f, nil
 }
 
 func (h *tmpHandle) Stat() (Attr, error) {
@@ -520,9 +611,6 @@ func (h *tmpHandle) Stat() (Attr, error) {
 func (h *tmpHandle) Truncate(size int64) error {
 	h.fs.mu.Lock()
 	defer h.fs.mu.Unlock()
-	if size > maxFileSize {
-		return linux.EFBIG
-	}
 	return h.fs.setAttr(h.n, SetAttr{Size: &size})
 }
 
@@ -562,8 +650,15 @@ func (h *tmpHandle) SetAttr(s SetAttr) error {
 	return h.fs.setAttr(h.n, s)
 }
 
-func (h *tmpHandle) Sync() error  { return nil }
-func (h *tmpHandle) Close() error { return nil }
+func (h *tmpHandle) Sync() error { return nil }
+
+func (h *tmpHandle) Close() error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	h.n.opens--
+	h.fs.release(h.n)
+	return nil
+}
 
 func (h *tmpHandle) ReadDir() ([]Dirent, error) {
 	h.fs.mu.Lock()

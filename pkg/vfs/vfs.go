@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -21,7 +22,11 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/mem"
 )
+
+// RAM returns the RAM tmpfs file contents live in.
+func (v *FS) RAM() *mem.RAM { return v.ram }
 
 // Mount is one file system attached at a path.
 type Mount struct {
@@ -39,17 +44,39 @@ type FS struct {
 	mounts  []*Mount // sorted by descending path length
 	nextDev uint64
 	now     func() time.Time
+	ram     *mem.RAM
 }
+
+// Option configures a new FS.
+type Option func(*FS)
+
+// WithRAM makes the FS keep tmpfs file contents in ram, a machine's RAM.
+// Without it the FS has RAM of its own (DefaultRAM bytes).
+func WithRAM(ram *mem.RAM) Option { return func(v *FS) { v.ram = ram } }
+
+// DefaultRAM is the RAM of an FS made without WithRAM.
+const DefaultRAM = 1 << 30
 
 // New returns a VFS with root mounted at "/" (an empty tmpfs when root is
 // nil).
-func New(root afero.Fs) *FS {
+func New(root afero.Fs, opts ...Option) *FS {
 	v := &FS{nextDev: 1}
+	for _, o := range opts {
+		o(v)
+	}
+	if v.ram == nil {
+		ram, err := mem.New(DefaultRAM)
+		if err != nil {
+			panic(fmt.Sprintf("vfs: %v", err)) // reserving address space only
+		}
+		runtime.SetFinalizer(ram, (*mem.RAM).Close)
+		v.ram = ram
+	}
 	v.now = func() time.Time { return time.Unix(0, 0).UTC() }
 	var b Backend
 	typ := "rootfs"
 	if root == nil {
-		b, typ = NewTmpfs(v.Now, 0o755), "tmpfs"
+		b, typ = NewTmpfs(v.Now, 0o755, v.ram, 0), "tmpfs"
 	} else {
 		b = NewAferofs(root)
 	}
@@ -60,8 +87,8 @@ func New(root afero.Fs) *FS {
 // NewDefaultRoot returns a tmpfs root with the SIS layout: /bin, /dev,
 // /proc, /tmp, /etc (passwd, group, hostname), /models, /otel,
 // /incidents, /var/log and /tmp/agentsys.
-func NewDefaultRoot(hostname string) (*FS, error) {
-	v := New(nil)
+func NewDefaultRoot(hostname string, opts ...Option) (*FS, error) {
+	v := New(nil, opts...)
 	for _, d := range []string{"/bin", "/dev", "/etc", "/proc", "/tmp", "/models", "/otel", "/incidents", "/var/log", "/tmp/agentsys", "/root"} {
 		if err := v.MkdirAll(d, 0o755); err != nil {
 			return nil, err

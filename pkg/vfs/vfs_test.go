@@ -169,8 +169,8 @@ func TestOpenFlags(t *testing.T) {
 
 func TestNamespaceOps(t *testing.T) {
 	v := newTestFS(t)
-	require.NoError(t, v.Mount("/dev", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755), false))
-	require.NoError(t, v.Mount("/proc", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755), false))
+	require.NoError(t, v.Mount("/dev", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	require.NoError(t, v.Mount("/proc", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
 	require.NoError(t, v.MkdirAt(nil, "/", "/tmp/d", 0o755))
 	require.Equal(t, linux.EEXIST, v.MkdirAt(nil, "/", "/tmp/d", 0o755))
 	require.Equal(t, linux.ENOENT, v.MkdirAt(nil, "/", "/tmp/x/y", 0o755))
@@ -413,7 +413,7 @@ func TestMountCrossingAndUnmount(t *testing.T) {
 	v := newTestFS(t)
 	require.NoError(t, v.MkdirAll("/mnt/t", 0o755))
 	require.NoError(t, v.WriteFile("/mnt/t/under", nil, 0o644))
-	require.NoError(t, v.Mount("/mnt/t", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o1777), false))
+	require.NoError(t, v.Mount("/mnt/t", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o1777, v.RAM(), 0), false))
 	_, err := v.StatAt(nil, "/", "/mnt/t/under", true)
 	require.Equal(t, linux.ENOENT, err, "the mount hides what is below")
 	require.NoError(t, v.WriteFile("/mnt/t/over", nil, 0o644))
