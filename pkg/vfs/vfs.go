@@ -149,7 +149,7 @@ func (v *FS) MountHost(dir, p string, readOnly bool) error {
 	if err := v.MkdirAll(p, 0o755); err != nil {
 		return err
 	}
-	return v.Mount(p, "hostfs", b.base, b, readOnly)
+	return v.Mount(p, "hostfs", b.Dir(), b, readOnly)
 }
 
 // MountAfero attaches an afero file system at p.
