@@ -31,12 +31,19 @@ type Mount struct {
 	ReadOnly bool
 	Backend  Backend
 	Dev      uint64 // minor of the anonymous device of the mount's files (unless the backend reports its own)
+
+	parent *Mount // the mount it is attached to; nil for the first root
 }
 
 // FS is a mount table. Create one with New or NewDefaultRoot.
+//
+// Mounts stack as Linux's do: a mount attaches to the mount that is
+// visible at its path (the one holding the directory, or the top of the
+// mounts already there), hides it and what is mounted below it, and
+// unmounting it reveals them again.
 type FS struct {
 	mu      sync.RWMutex
-	mounts  []*Mount // sorted by descending path length
+	mounts  []*Mount // in mount order: a mount comes after its parent
 	nextDev uint64
 	now     func() time.Time
 }
@@ -109,7 +116,8 @@ func (v *FS) allocDev() uint64 {
 }
 
 // Mount attaches backend b of type typ at the directory p (which must
-// exist), replacing an earlier mount at p.
+// exist). A mount already at p is covered, not replaced: Unmount reveals
+// it again.
 func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
 	if !path.IsAbs(p) {
 		return &fs.PathError{Op: "mount", Path: p, Err: linux.EINVAL}
@@ -126,16 +134,23 @@ func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m := &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev()}
-	out := make([]*Mount, 0, len(v.mounts)+1)
-	for _, old := range v.mounts {
-		if old.Path != p {
-			out = append(out, old)
-		}
+	parent, _ := v.mountOfLocked(p)
+	v.mounts = append(v.mounts, &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev(), parent: parent})
+	return nil
+}
+
+// ReplaceBackend gives the mount visible at p the backend b in place of
+// its own (a wrapper of it, say), keeping everything else: its device
+// number, flags and the mounts on it. EINVAL if nothing is mounted at p.
+func (v *FS) ReplaceBackend(p string, b Backend) error {
+	p = path.Clean(p)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	m, _ := v.mountOfLocked(p)
+	if m.Path != p {
+		return linux.EINVAL
 	}
-	out = append(out, m)
-	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Path) > len(out[j].Path) })
-	v.mounts = out
+	m.Backend = b
 	return nil
 }
 
@@ -160,71 +175,92 @@ func (v *FS) MountAfero(p string, afs afero.Fs, readOnly bool) error {
 	return v.Mount(p, "afero", afs.Name(), NewAferofs(afs), readOnly)
 }
 
-// Unmount detaches the file system mounted at p (EINVAL if none, EBUSY
-// for the root or a mount with mounts below it).
+// Unmount detaches the file system visible at p, revealing what it
+// covered (EINVAL if nothing is mounted at p; EBUSY for the first root or
+// a mount that others are attached to).
 func (v *FS) Unmount(p string) error {
 	p = path.Clean(p)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	idx := -1
-	for i, m := range v.mounts {
-		if m.Path == p {
-			idx = i
-		} else if strings.HasPrefix(m.Path, p+"/") {
-			return linux.EBUSY
-		}
-	}
-	if idx < 0 {
+	m, _ := v.mountOfLocked(p)
+	if m.Path != p {
 		return linux.EINVAL
 	}
-	if p == "/" {
+	if m.parent == nil {
 		return linux.EBUSY
+	}
+	idx := -1
+	for i, x := range v.mounts {
+		if x.parent == m {
+			return linux.EBUSY
+		}
+		if x == m {
+			idx = i
+		}
 	}
 	v.mounts = append(v.mounts[:idx:idx], v.mounts[idx+1:]...)
 	return nil
 }
 
-// Mounts returns the mount table in mount order of depth, root first.
+// Mounts returns every mount, covered ones included, in mount order (as
+// /proc/mounts lists them).
 func (v *FS) Mounts() []Mount {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := make([]Mount, len(v.mounts))
 	for i, m := range v.mounts {
-		out[len(out)-1-i] = *m
+		out[i] = *m
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Dev < out[j].Dev })
 	return out
 }
 
-// mountOf returns the mount holding the canonical path p and p relative to
-// the mount's root.
+// mountOf returns the mount visible at the canonical path p and p
+// relative to the mount's root.
 func (v *FS) mountOf(p string) (*Mount, string) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	for _, m := range v.mounts {
-		if m.Path == "/" {
-			return m, p
-		}
-		if p == m.Path {
-			return m, "/"
-		}
-		if strings.HasPrefix(p, m.Path) && p[len(m.Path)] == '/' {
-			return m, p[len(m.Path):]
-		}
-	}
-	panic("vfs: no root mount")
+	return v.mountOfLocked(p)
 }
 
-// isMountPoint reports whether something is mounted at p.
-func (v *FS) isMountPoint(p string) bool {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	for _, m := range v.mounts {
-		if m.Path == p {
-			return true
+// mountOfLocked walks the mounts whose path leads to p, shortest path
+// first and in mount order: each one attached to the mount visible so far
+// covers it.
+func (v *FS) mountOfLocked(p string) (*Mount, string) {
+	var cur *Mount
+	for {
+		var next *Mount
+		for _, m := range v.mounts {
+			if m.parent == cur && covers(m.Path, p) && (next == nil || len(m.Path) < len(next.Path)) {
+				next = m
+			}
 		}
+		if next == nil {
+			break
+		}
+		cur = next
 	}
-	return false
+	if cur == nil {
+		panic("vfs: no root mount")
+	}
+	switch {
+	case cur.Path == "/":
+		return cur, p
+	case p == cur.Path:
+		return cur, "/"
+	}
+	return cur, p[len(cur.Path):]
+}
+
+// covers reports whether a mount at mp holds the canonical path p.
+func covers(mp, p string) bool {
+	return mp == "/" || p == mp || strings.HasPrefix(p, mp) && p[len(mp)] == '/'
+}
+
+// isMountPoint reports whether a mount is visible at p.
+func (v *FS) isMountPoint(p string) bool {
+	m, _ := v.mountOf(p)
+	return m.Path == p
 }
 
 // lstat describes the canonical path p without following a final symlink.
