@@ -152,12 +152,12 @@ func testHostMountSwapRace(t *testing.T, walk bool) {
 			}
 		}
 	}()
-	st := raceVictim(t, victim, 100_000, 1000, 1_000_000)
+	st := raceVictim(t, victim, 100_000, 500, 1_000_000)
 	stop.Store(true)
 	wg.Wait()
 	t.Logf("walk=%v: %d operations, %d decoy reads, %d swaps", walk, st.ops, st.decoyReads, swaps.Load())
 	require.Zero(t, st.escapes, "reads of a canary outside the mount")
-	require.GreaterOrEqual(t, st.decoyReads, 1000, "the decoy inside the mount was read")
+	require.GreaterOrEqual(t, st.decoyReads, 500, "the decoy inside the mount was read")
 	require.GreaterOrEqual(t, st.ops, 100_000)
 	require.NotZero(t, swaps.Load())
 	rt.checkOutside(t)

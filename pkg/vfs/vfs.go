@@ -42,10 +42,13 @@ type Mount struct {
 // mounts already there), hides it and what is mounted below it, and
 // unmounting it reveals them again.
 type FS struct {
-	mu      sync.RWMutex
-	mounts  []*Mount // in mount order: a mount comes after its parent
-	nextDev uint64
-	now     func() time.Time
+	mu     sync.RWMutex
+	mounts []*Mount // in mount order: a mount comes after its parent
+	// protected are the directories that cannot be mounted on,
+	// unmounted, renamed or removed (Protect).
+	protected map[string]bool
+	nextDev   uint64
+	now       func() time.Time
 }
 
 // New returns a VFS with root mounted at "/" (an empty tmpfs when root is
@@ -134,6 +137,9 @@ func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if v.protected[p] {
+		return &fs.PathError{Op: "mount", Path: p, Err: linux.EBUSY}
+	}
 	parent, _ := v.mountOfLocked(p)
 	v.mounts = append(v.mounts, &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev(), parent: parent})
 	return nil
@@ -186,7 +192,7 @@ func (v *FS) Unmount(p string) error {
 	if m.Path != p {
 		return linux.EINVAL
 	}
-	if m.parent == nil {
+	if m.parent == nil || v.protected[p] {
 		return linux.EBUSY
 	}
 	idx := -1
@@ -335,6 +341,13 @@ func checkPath(p string) error {
 // result always exists and is a directory; the last component is followed
 // when it is a symlink and follow is set (or the path ends in "/").
 func (v *FS) resolve(c *Ctx, start, p string, follow bool) (*resolved, error) {
+	return v.walk(c, start, p, follow, false)
+}
+
+// walk is resolve; with missingOK a missing directory ends the walk
+// without an error: the rest of the path is taken as it is (cleaned), and
+// the result does not exist.
+func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, error) {
 	if err := checkPath(p); err != nil {
 		return nil, err
 	}
@@ -379,6 +392,10 @@ func (v *FS) resolve(c *Ctx, start, p string, follow bool) (*resolved, error) {
 		a, m, rel, err := v.lstat(next)
 		if err == linux.ENOENT && last {
 			return &resolved{path: next, dir: cur, name: comp, mount: m, rel: rel, slash: slash}, nil
+		}
+		if err == linux.ENOENT && missingOK {
+			full := path.Clean(next + "/" + strings.Join(todo, "/"))
+			return &resolved{path: full, dir: parentOf(full), name: path.Base(full), slash: slash}, nil
 		}
 		if err != nil {
 			return nil, err
@@ -430,6 +447,19 @@ func (v *FS) Resolve(c *Ctx, start, p string) (string, Attr, error) {
 		return "", Attr{}, linux.ENOENT
 	}
 	return r.path, r.attr, nil
+}
+
+// Realpath returns the canonical path that p, walked from "/", leads to,
+// following every symlink (the last one only when followLast), as the
+// VFS itself resolves it. Missing files and directories are no error:
+// from the first one on, the rest of the path is taken as it is, as
+// `realpath -m` does. More than MaxSymlinks links fail with ELOOP.
+func (v *FS) Realpath(c *Ctx, p string, followLast bool) (string, error) {
+	r, err := v.walk(c, "/", p, followLast, true)
+	if err != nil {
+		return "", err
+	}
+	return r.path, nil
 }
 
 // StatAt describes p walked from start; follow says whether a final
@@ -621,7 +651,7 @@ func (v *FS) UnlinkAt(c *Ctx, start, p string, dir bool) error {
 			return linux.ENOTEMPTY
 		case !r.attr.IsDir():
 			return linux.ENOTDIR
-		case r.path == "/" || v.isMountPoint(r.path):
+		case r.path == "/" || v.isMountPoint(r.path) || v.isProtected(r.path):
 			return linux.EBUSY
 		}
 		if err := checkWritable(r.mount); err != nil {
@@ -675,7 +705,7 @@ func (v *FS) RenameAt(c *Ctx, oldStart, oldp, newStart, newp string, flags uint)
 		return linux.ENOTDIR
 	case v.parentMount(o) != v.parentMount(n):
 		return linux.EXDEV
-	case v.isMountPoint(o.path) || v.isMountPoint(n.path):
+	case v.isMountPoint(o.path) || v.isMountPoint(n.path) || v.isProtected(o.path) || v.isProtected(n.path):
 		return linux.EBUSY
 	case flags&RenameNoreplace != 0 && n.exists:
 		return linux.EEXIST
@@ -933,18 +963,62 @@ func (v *FS) SetAttr(p string, s SetAttr) error {
 // renamed, replaced, linked or changed in its attributes, by guests or by
 // Go code. Backends without inode flags return EOPNOTSUPP.
 func (v *FS) SetAppendOnly(p string) error {
+	return pathErr("set append-only", p, v.setAppendOnly(p, true))
+}
+
+// ClearAppendOnly takes the append-only flag off the file p (chattr -a;
+// for the service that owns a log, to rotate it: guests cannot).
+func (v *FS) ClearAppendOnly(p string) error {
+	return pathErr("clear append-only", p, v.setAppendOnly(p, false))
+}
+
+func (v *FS) setAppendOnly(p string, on bool) error {
 	r, err := v.resolve(nil, "/", p, true)
-	if err == nil && !r.exists {
-		err = linux.ENOENT
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		if fb, ok := r.mount.Backend.(interface{ SetFlags(string, uint32) error }); ok {
-			err = fb.SetFlags(r.rel, r.attr.Flags|linux.FS_APPEND_FL)
-		} else {
-			err = linux.EOPNOTSUPP
+	if !r.exists {
+		return linux.ENOENT
+	}
+	fb, ok := r.mount.Backend.(interface{ SetFlags(string, uint32) error })
+	if !ok {
+		return linux.EOPNOTSUPP
+	}
+	flags := r.attr.Flags &^ linux.FS_APPEND_FL
+	if on {
+		flags |= linux.FS_APPEND_FL
+	}
+	return fb.SetFlags(r.rel, flags)
+}
+
+// Protect fixes the directory p and every directory above it in the
+// namespace, for good: mounting on one of them, unmounting one, renaming
+// one (from or to) or removing one fails with EBUSY. A service that keeps
+// a file at a fixed path (an audit log) protects its directory so that no
+// guest can make the path lead elsewhere.
+func (v *FS) Protect(p string) error {
+	if !path.IsAbs(p) {
+		return pathErr("protect", p, linux.EINVAL)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.protected == nil {
+		v.protected = map[string]bool{}
+	}
+	for q := path.Clean(p); ; q = parentOf(q) {
+		v.protected[q] = true
+		if q == "/" {
+			return nil
 		}
 	}
-	return pathErr("set append-only", p, err)
+}
+
+// isProtected reports whether the canonical path p is a protected
+// directory.
+func (v *FS) isProtected(p string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.protected[p]
 }
 
 // WriteFile creates or replaces the file at p with data.

@@ -480,3 +480,27 @@ func TestMountsStack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, linux.EBUSY, v.Unmount("/"), "the first root stays")
 }
+
+// TestProtect: a protected directory and those above it cannot be
+// mounted on, unmounted, renamed or removed; the files in it can.
+func TestProtect(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.MkdirAll("/var/log/sub", 0o755))
+	require.NoError(t, v.MkdirAll("/tmp/d", 0o755))
+	require.NoError(t, v.WriteFile("/var/log/a", []byte("a"), 0o644))
+	require.NoError(t, v.Protect("/var/log"))
+	for _, p := range []string{"/var/log", "/var", "/"} {
+		require.ErrorIs(t, v.Mount(p, "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755), false), linux.EBUSY, p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", p, "/", "/tmp/x", 0), p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/tmp/d", "/", p, 0), p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/tmp/d", "/", p, RenameExchange), p)
+		require.Equal(t, linux.EBUSY, v.UnlinkAt(nil, "/", p, true), p)
+	}
+	require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/var/log/../log", "/", "/tmp/x", 0), "canonical paths are checked")
+	// Below it and in it, everything goes.
+	require.NoError(t, v.Mount("/var/log/sub", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755), false))
+	require.NoError(t, v.Unmount("/var/log/sub"))
+	require.NoError(t, v.RenameAt(nil, "/", "/var/log/a", "/", "/var/log/a.1", 0))
+	require.NoError(t, v.RenameAt(nil, "/", "/var/log/sub", "/", "/var/log/sub2", 0))
+	require.NoError(t, v.Remove("/var/log/a.1"))
+}
