@@ -40,7 +40,7 @@ type Hostfs struct {
 	root int    // O_PATH|O_DIRECTORY descriptor of dir
 	ro   bool
 
-	// noOpenat2 is set once openat2 fails with ENOSYS (and by tests):
+	// noOpenat2 is set when openat2 does not work here (and by tests):
 	// parents are then found by an O_NOFOLLOW walk.
 	noOpenat2 atomic.Bool
 }
@@ -58,6 +58,15 @@ func NewHostfs(dir string, readOnly bool) (*Hostfs, error) {
 	}
 	h := &Hostfs{dir: abs, root: fd, ro: readOnly}
 	runtime.AddCleanup(h, func(fd int) { unix.Close(fd) }, fd)
+	// Opening the root itself always works where openat2 does; anything
+	// else (ENOSYS before Linux 5.6, EPERM from a seccomp filter, EINVAL
+	// for unknown resolve flags) means the walk.
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveFlags}
+	if pfd, err := unix.Openat2(fd, ".", how); err == nil {
+		unix.Close(pfd)
+	} else {
+		h.noOpenat2.Store(true)
+	}
 	return h, nil
 }
 
