@@ -142,7 +142,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
-	if err := m.FS().MkdirAll(path.Dir(guestPath), 0o755); err == nil {
+	err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
+	if err == nil {
 		err = m.FS().WriteFile(guestPath, data, 0o755)
 	}
 	if err == nil {

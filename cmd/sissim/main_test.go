@@ -91,3 +91,26 @@ func TestBadInputGivesOneLineAndStatus2(t *testing.T) {
 	code, _, _ := run(t, "run", "--no-such-flag")
 	require.Equal(t, 2, code)
 }
+
+// TestRunGuestPathNotPlaceable: a guest whose host path cannot exist in
+// the guest (under /dev, devfs there) fails with the real error, not a
+// later "no such file".
+func TestRunGuestPathNotPlaceable(t *testing.T) {
+	if fi, err := os.Stat("/dev/shm"); err != nil || !fi.IsDir() {
+		t.Skip("no /dev/shm on this host")
+	}
+	dir, err := os.MkdirTemp("/dev/shm", "sissim-test-")
+	if err != nil {
+		t.Skip(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	hello, err := os.ReadFile("../../testdata/guests/hello")
+	require.NoError(t, err)
+	guest := filepath.Join(dir, "hello")
+	require.NoError(t, os.WriteFile(guest, hello, 0o755))
+	code, _, errOut := run(t, "run", guest)
+	require.Equal(t, 2, code)
+	require.Contains(t, errOut, "sissim: mkdir /dev/shm: ")
+	require.NotContains(t, errOut, "no such file")
+	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
+}

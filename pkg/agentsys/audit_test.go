@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
 func readLog(t *testing.T, fs afero.Fs, name string) []logLine {
@@ -99,9 +102,12 @@ func TestAuditLogFailureKeepsTheRing(t *testing.T) {
 	assert.Contains(t, statusOf(t, s),
 		"  Audit log: /var/log/blocked/audit.jsonl (0 records written, 3 write errors; last: Not a directory)\n")
 
-	// A log whose directory was removed is made again.
+	// The log's directory cannot be removed; a log file that was (it is
+	// not append-only here) is made again.
 	s2 := newService(t, m, Config{AuditLog: "/var/audit2/a.jsonl"})
-	require.NoError(t, m.fs.RemoveAll("/var/audit2"))
+	require.ErrorIs(t, m.fs.RemoveAll("/var/audit2"), linux.EBUSY)
+	_, err := m.fs.Stat("/var/audit2/a.jsonl")
+	require.ErrorIs(t, err, fs.ErrNotExist)
 	do(s2, AgentSystem, OpFsStat, PathPayload("/tmp"))
 	assert.Len(t, readLog(t, m.fs, "/var/audit2/a.jsonl"), 1)
 }

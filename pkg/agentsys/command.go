@@ -388,7 +388,7 @@ var selfTests = map[string]selfTest{
 			for i, l := range ls[len(ls)-testEditOps:] {
 				want := fmt.Sprintf("edit %d: agent %d at ", d.edits-testEditOps+1+uint64(i), AgentTest)
 				if !strings.HasPrefix(l, want) || !strings.HasSuffix(l, " ms") {
-					return fmt.Errorf("edit line %q, want %q...", l, want)
+					return fmt.Errorf("edit line %q, want %q<n> ms", l, want)
 				}
 			}
 			return wantLine(rep, fmt.Sprintf("[Doc] Edited: ref=%d (%d ops, %d bytes unsaved)", d.ref, testEditOps, len(d.buf)))

@@ -66,5 +66,8 @@
 // append-only for agents: an operation that would change it (FS_WRITE,
 // FS_CREATE, FS_DELETE, DOC_NEW, DOC_SAVE on its path, a symlink to it or
 // another hard link of it) is denied whatever the agent's scope, and the
-// service writes no media file or document through such a link.
+// service writes no media file or document through such a link. The
+// service keeps the log open from its start and fixes its directory in
+// the namespace, so a mount or a rename cannot take the records; it
+// rotates the log at Config.MaxLogBytes to AuditLog+".1".
 package agentsys

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"io/fs"
 	"path"
 	"strings"
 	"sync"
@@ -16,7 +15,13 @@ import (
 
 // Env is what the machine hands the service.
 type Env struct {
-	FS     afero.Fs             // the machine's VFS; paths are absolute guest paths
+	// FS is the machine's VFS (vfs.FS.Afero); paths are absolute guest
+	// paths. A file system with symlinks must resolve paths itself
+	// (Resolver), so scope checks see what the operation will act on.
+	// Where it can (vfs.FS.Afero can), the service protects its log's
+	// directory (Protect) and keeps a rotated log append-only if the
+	// log was (SetAppendOnly).
+	FS     afero.Fs
 	Now    func() time.Duration // machine time since boot
 	Epoch  time.Time            // wall time at boot, for the audit log's "time"
 	Screen func() image.Image   // the framebuffer's contents; nil: no display
@@ -33,6 +38,18 @@ type Config struct {
 	// (EFBIG beyond), so a frame cannot make the host allocate gigabytes;
 	// DefaultMaxWriteEnd when 0.
 	MaxWriteEnd int64
+	// MaxLogBytes bounds the audit log: a record that would take it past
+	// this size first rotates it to AuditLog+".1" (replacing the previous
+	// one); DefaultMaxLogBytes when 0, at least 4 KiB.
+	MaxLogBytes int64
+}
+
+// Resolver is a file system that resolves paths itself: Realpath returns
+// the canonical path name leads to, following every symlink (the last
+// one only when followLast), failing with ELOOP past 40 links; missing
+// components are taken as they are (vfs.FS.Realpath).
+type Resolver interface {
+	Realpath(name string, followLast bool) (string, error)
 }
 
 // Defaults.
@@ -41,6 +58,7 @@ const (
 	DefaultAuditLog      = "/var/log/agentsys-audit.jsonl"
 	DefaultFrameInterval = 100 * time.Millisecond
 	DefaultMaxWriteEnd   = 64 << 20
+	DefaultMaxLogBytes   = 4 << 20
 	DefaultReadLen       = 512
 	DefaultRecordMs      = 5000
 	MediaDir             = "/tmp/agentsys"
@@ -77,6 +95,7 @@ type Service struct {
 	seq      uint64
 
 	total, denied, rejected, internal uint64
+	log                               auditLog
 	logWritten, logErrors             uint64
 	logLastErr                        string
 
@@ -108,6 +127,9 @@ func New(cfg Config, env Env) (*Service, error) {
 	if cfg.MaxWriteEnd == 0 {
 		cfg.MaxWriteEnd = DefaultMaxWriteEnd
 	}
+	if cfg.MaxLogBytes == 0 {
+		cfg.MaxLogBytes = DefaultMaxLogBytes
+	}
 	switch {
 	case cfg.MaxFrame < 16:
 		return nil, fmt.Errorf("agentsys: MaxFrame %d is below 16 bytes", cfg.MaxFrame)
@@ -119,6 +141,13 @@ func New(cfg Config, env Env) (*Service, error) {
 		return nil, fmt.Errorf("agentsys: FrameInterval %v is below 1ms", cfg.FrameInterval)
 	case cfg.MaxWriteEnd < 0:
 		return nil, errors.New("agentsys: negative MaxWriteEnd")
+	case cfg.MaxLogBytes < 4<<10:
+		return nil, fmt.Errorf("agentsys: MaxLogBytes %d is below 4 KiB", cfg.MaxLogBytes)
+	}
+	if _, links := env.FS.(afero.LinkReader); links {
+		if _, ok := env.FS.(Resolver); !ok {
+			return nil, errors.New("agentsys: Env.FS has symlinks but does not resolve paths (Resolver)")
+		}
 	}
 	s := &Service{cfg: cfg, env: env, agents: map[uint16]*agentState{}, ring: make([]Record, 0, cfg.RingSize)}
 	for _, a := range cfg.Agents {
@@ -137,9 +166,10 @@ func New(cfg Config, env Env) (*Service, error) {
 	}
 	s.audio.volume = 80
 	s.docs.init()
-	// The log's directory is made here if it can be; a failure shows up
-	// as a counted log write error.
-	_ = env.FS.MkdirAll(path.Dir(cfg.AuditLog), 0o755)
+	s.log = auditLog{fs: env.FS, path: path.Clean(cfg.AuditLog), max: cfg.MaxLogBytes}
+	// The log is opened here if it can be; a failure shows up as a
+	// counted log write error.
+	_ = s.log.open()
 	return s, nil
 }
 
@@ -356,9 +386,19 @@ func (s *Service) run(q *request, token uint64, r *reader) outcome {
 	}
 	target := ar.path
 	if ar.path != "" && a.Scope != "" {
+		if !inScope(a.Scope, ar.path) {
+			return s.deny(q, PermissionDenied, ReasonOutsideScope)
+		}
 		follow := q.op != OpFsStat && q.op != OpFsDelete
-		target = s.resolve(ar.path, follow)
-		if !inScope(a.Scope, ar.path) || !inScope(a.Scope, target) {
+		var err error
+		if target, err = s.realpath(ar.path, follow); err != nil {
+			// Where the path leads cannot be known (too many links,
+			// a file used as a directory): nothing runs.
+			t := errText(err)
+			q.printf("[AgentSys] %s denied: %s", name, t)
+			return outcome{err: IoError, detail: t}
+		}
+		if !inScope(a.Scope, target) {
 			return s.deny(q, PermissionDenied, ReasonOutsideScope)
 		}
 	}
@@ -467,44 +507,14 @@ func cleanPath(p string) (string, string) {
 	return path.Clean(p), ""
 }
 
-// resolve follows the symlinks of the clean absolute path p (the last
-// component only when followLast) the way the VFS will, so scope checks
-// see where an operation really lands. ".." is taken lexically, as in
-// the cleaned request path. File systems without symlinks return p.
-func (s *Service) resolve(p string, followLast bool) string {
-	ls, ok1 := s.env.FS.(afero.Lstater)
-	lr, ok2 := s.env.FS.(afero.LinkReader)
-	if !ok1 || !ok2 {
-		return p
+// realpath returns the canonical path the clean absolute path p leads to,
+// as the file system resolves it (following the last symlink only when
+// followLast): the one place symlinks are resolved, so an operation acts
+// on exactly the path its checks saw. A file system without symlinks
+// returns p.
+func (s *Service) realpath(p string, followLast bool) (string, error) {
+	if r, ok := s.env.FS.(Resolver); ok {
+		return r.Realpath(p, followLast)
 	}
-	parts := strings.Split(p, "/")[1:]
-	cur := "/"
-	for i, hops := 0, 0; i < len(parts); {
-		if parts[i] == "" {
-			i++
-			continue
-		}
-		next := path.Join(cur, parts[i])
-		last := i == len(parts)-1
-		if last && !followLast {
-			return next
-		}
-		fi, _, err := ls.LstatIfPossible(next)
-		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			i++
-			continue
-		}
-		target, err := lr.ReadlinkIfPossible(next)
-		if hops++; err != nil || hops > 40 {
-			return path.Join(append([]string{next}, parts[i+1:]...)...)
-		}
-		if !path.IsAbs(target) {
-			target = path.Join(cur, target)
-		}
-		p = path.Clean(target + "/" + strings.Join(parts[i+1:], "/"))
-		parts = strings.Split(p, "/")[1:]
-		cur, i = "/", 0
-	}
-	return cur
+	return p, nil
 }

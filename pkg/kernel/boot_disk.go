@@ -71,13 +71,14 @@ type countingAttrHandle struct {
 
 func (h *countingAttrHandle) SetAttr(s vfs.SetAttr) error { return h.sa.SetAttr(s) }
 
-// countRootDisk replaces the root mount of v by the same backend wrapped to
-// count disk operations in c.
+// countRootDisk wraps the backend of v's root mount to count disk
+// operations in c.
 func countRootDisk(v *vfs.FS, c *metrics.Counters) error {
+	var root vfs.Backend
 	for _, mt := range v.Mounts() {
 		if mt.Path == "/" {
-			return v.Mount("/", mt.Type, mt.Source, &countingBackend{Backend: mt.Backend, c: c}, mt.ReadOnly)
+			root = mt.Backend // the last one is visible
 		}
 	}
-	return nil
+	return v.ReplaceBackend("/", &countingBackend{Backend: root, c: c})
 }

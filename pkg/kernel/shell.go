@@ -281,7 +281,7 @@ func (s *Shell) runLine(w io.Writer, line string) error {
 	return err
 }
 
-var errUnknownCommand = errors.New("Unknown command")
+var errUnknownCommand = errors.New("unknown command")
 
 // unknownCommandError names the command; it prints as SIS prints it.
 type unknownCommandError struct{ name string }

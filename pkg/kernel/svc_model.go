@@ -45,20 +45,15 @@ func startModels(m *Machine) (string, error) {
 	// inferences on a virtual clock of their own (each charged its
 	// Model.Cost) and the machine's clock does not move, as for the
 	// rest of the registry's work (reading, verifying, writing files).
-	marker := ""
-	reg, err := model.Open(cfg)
+	// A registry.json that cannot be read is kept for inspection under
+	// another name, and the machine starts with an empty registry.
+	reg, warning, err := model.OpenOrReset(cfg)
 	if err != nil {
-		// A registry.json that cannot be read is kept for inspection
-		// under another name, and the machine starts with an empty
-		// registry.
-		bad := path.Join(modelsDir, model.RegistryFile+".bad")
-		if rerr := fsys.Rename(path.Join(modelsDir, model.RegistryFile), bad); rerr != nil {
-			return "", err
-		}
-		marker = fmt.Sprintf("[MODEL] %v; moved to %s, starting with an empty registry", err, bad)
-		if reg, err = model.Open(cfg); err != nil {
-			return "", err
-		}
+		return "", err
+	}
+	marker := ""
+	if warning != "" {
+		marker = "[MODEL] " + warning
 	}
 	err = m.Shell().Register(Command{
 		Name:    "modelctl",

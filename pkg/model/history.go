@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 )
@@ -26,7 +27,9 @@ type Event struct {
 // maxHistoryRead is the most of the history log History reads (its tail).
 const maxHistoryRead = 4 << 20
 
-// history appends ev to the history log. Called with r.mu held.
+// history appends ev to the history log. Called with r.mu held. A log
+// whose last line is torn (no final newline: a write cut short) gets the
+// newline first, so the torn line cannot swallow this event.
 func (r *Registry) history(ev Event) error {
 	ev.Seq = r.seq + 1
 	ev.TimeNS = int64(r.cfg.Now())
@@ -34,33 +37,66 @@ func (r *Registry) history(ev Event) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(r.cfg.FS, r.file(HistoryFile), os.O_APPEND, append(b, '\n')); err != nil {
+	line := append(b, '\n')
+	if torn, err := r.tornTail(); err != nil {
+		return fmt.Errorf("history: %w", err)
+	} else if torn {
+		line = append([]byte{'\n'}, line...)
+	}
+	if err := writeFile(r.cfg.FS, r.file(HistoryFile), os.O_APPEND, line); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	r.seq = ev.Seq
 	return nil
 }
 
-// readHistory returns the events of the log's last maxHistoryRead bytes;
-// lines that do not parse (a torn write) are skipped.
-func (r *Registry) readHistory() ([]Event, error) {
+// tornTail reports whether the history log is non-empty and does not end
+// in a newline.
+func (r *Registry) tornTail() (bool, error) {
 	f, err := r.cfg.FS.Open(r.file(HistoryFile))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return false, nil
 	}
 	if err != nil {
-		return nil, err
+		return false, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return false, err
 	}
+	last := make([]byte, 1)
+	if _, err := f.ReadAt(last, fi.Size()-1); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	return last[0] != '\n', nil
+}
+
+// readHistory returns the events of the log's last maxHistoryRead bytes;
+// lines that do not parse (a torn write) are skipped.
+func (r *Registry) readHistory() ([]Event, error) {
+	evs, _, err := r.scanHistory()
+	return evs, err
+}
+
+// scanHistory returns the events of the log's last maxHistoryRead bytes
+// and the last sequence number used there. A line that does not parse (a
+// torn event) used the number after the one before it: that number is
+// never given again.
+func (r *Registry) scanHistory() ([]Event, uint64, error) {
+	f, fi, err := openRegular(r.cfg.FS, r.file(HistoryFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
 	off := max(fi.Size()-maxHistoryRead, 0)
 	buf := make([]byte, fi.Size()-off)
 	n, err := f.ReadAt(buf, off)
 	if err != nil && n != len(buf) {
-		return nil, err
+		return nil, 0, err
 	}
 	if off > 0 {
 		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
@@ -68,24 +104,26 @@ func (r *Registry) readHistory() ([]Event, error) {
 		}
 	}
 	var evs []Event
+	var last uint64
 	sc := bufio.NewScanner(bytes.NewReader(buf))
 	sc.Buffer(make([]byte, 0, 4096), maxHistoryRead)
 	for sc.Scan() {
 		var ev Event
 		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Event != "" {
 			evs = append(evs, ev)
+			last = max(last, ev.Seq)
+		} else if len(bytes.TrimSpace(sc.Bytes())) > 0 {
+			last++
 		}
 	}
-	return evs, nil
+	return evs, last, nil
 }
 
-// lastSeq returns the sequence number of the log's last event.
+// lastSeq returns the highest sequence number in the log, a torn last
+// event's included.
 func (r *Registry) lastSeq() uint64 {
-	evs, _ := r.readHistory()
-	if len(evs) == 0 {
-		return 0
-	}
-	return evs[len(evs)-1].Seq
+	_, last, _ := r.scanHistory()
+	return last
 }
 
 // History returns the last n events of the history log (all when n <= 0),

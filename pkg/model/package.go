@@ -108,20 +108,67 @@ func ValidVersion(v string) error {
 	return nil
 }
 
-// readLimited reads file name of fsys, refusing files over limit bytes.
-func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
+// openRegular opens file name of fsys for reading, refusing anything but
+// a regular file before opening it (opening a FIFO can block for good, a
+// device can be read forever) and again after (in case it was replaced).
+func openRegular(fsys afero.Fs, name string) (afero.File, fs.FileInfo, error) {
+	fi, err := fsys.Stat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := regular(name, fi); err != nil {
+		return nil, nil, err
+	}
 	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fi, err = f.Stat(); err == nil {
+		err = regular(name, fi)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// regular fails unless fi describes a regular file.
+func regular(name string, fi fs.FileInfo) error {
+	switch {
+	case fi.IsDir():
+		return &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	case !fi.Mode().IsRegular():
+		return &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))}
+	}
+	return nil
+}
+
+// fileKind names a file type for errors.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	}
+	return "irregular file"
+}
+
+// readLimited reads the regular file name of fsys, refusing files over
+// limit bytes (and reading at most limit+1 bytes whatever the file says).
+func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
+	f, fi, err := openRegular(fsys, name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
-	}
 	if fi.Size() > limit {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%d bytes; the limit is %d", fi.Size(), limit)}
 	}
@@ -140,18 +187,11 @@ func readLimited(fsys afero.Fs, name string, limit int64) ([]byte, error) {
 // whole (a file of the wrong size is refused without reading it). Its
 // errors name model.bin.
 func readModelBin(fsys afero.Fs, name string) ([]byte, error) {
-	f, err := fsys.Open(name)
+	f, fi, err := openRegular(fsys, name)
 	if err != nil {
 		return nil, missing(ModelFile, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, missing(ModelFile, err)
-	}
-	if fi.IsDir() {
-		return nil, missing(ModelFile, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")})
-	}
 	head := make([]byte, min(fi.Size(), maxHeaderSize))
 	if _, err := io.ReadFull(f, head); err != nil {
 		return nil, missing(ModelFile, err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,7 +138,60 @@ var ErrCommitted = errors.New("change committed")
 // loads and verifies the models in the active, shadow and rollback slots
 // (one that fails verification is marked Failed and its slot cleared) and
 // makes the symlinks match the registry.
-func Open(cfg Config) (*Registry, error) {
+func Open(cfg Config) (*Registry, error) { return open(cfg, false) }
+
+// stateError is a registry.json that cannot be read or is malformed.
+type stateError struct{ error }
+
+func (e stateError) Unwrap() error { return e.error }
+
+// badNames is how many names OpenOrReset tries for a bad registry.json.
+const badNames = 10
+
+// OpenOrReset opens the registry as Open does. When registry.json cannot
+// be read or is malformed, it keeps the file for inspection under the
+// first free name of registry.json.bad, registry.json.bad.1, ...,
+// registry.json.bad.9 and opens an empty registry; when it cannot move
+// the file, the empty registry replaces it at its first change. The
+// warning says what happened ("" when all was well).
+func OpenOrReset(cfg Config) (r *Registry, warning string, err error) {
+	r, err = Open(cfg)
+	var bad stateError
+	if err == nil || !errors.As(err, &bad) {
+		return r, "", err
+	}
+	src := r0file(cfg, RegistryFile)
+	moveErr := errors.New("every name is taken")
+	for i := range badNames {
+		name := src + ".bad"
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		if exists(cfg.FS, name) {
+			continue
+		}
+		if moveErr = cfg.FS.Rename(src, name); moveErr == nil {
+			r, err := Open(cfg)
+			return r, fmt.Sprintf("%v; moved to %s, starting with an empty registry", bad, name), err
+		}
+		break
+	}
+	r, err = open(cfg, true)
+	return r, fmt.Sprintf("%v; it could not be moved aside (%v): starting with an empty registry, which replaces it at the first change", bad, moveErr), err
+}
+
+// r0file is Registry.file before there is a registry.
+func r0file(cfg Config, name string) string {
+	dir := cfg.Dir
+	if dir == "" {
+		dir = "/models"
+	}
+	return path.Join(dir, name)
+}
+
+// open is Open; ignoreState starts with an empty registry whatever
+// registry.json holds.
+func open(cfg Config, ignoreState bool) (*Registry, error) {
 	if cfg.FS == nil {
 		return nil, errors.New("model registry: no file system")
 	}
@@ -167,15 +221,15 @@ func Open(cfg Config) (*Registry, error) {
 	}
 	b, err := readLimited(cfg.FS, r.file(RegistryFile), 16<<20)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case ignoreState, errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, fmt.Errorf("model registry: %w", err)
+		return nil, stateError{fmt.Errorf("model registry: %w", err)}
 	default:
 		if err := json.Unmarshal(b, &r.state); err != nil {
-			return nil, fmt.Errorf("model registry: %s is malformed: %v", r.file(RegistryFile), err)
+			return nil, stateError{fmt.Errorf("model registry: %s is malformed: %v", r.file(RegistryFile), err)}
 		}
 		if err := r.state.check(); err != nil {
-			return nil, fmt.Errorf("model registry: %s: %w", r.file(RegistryFile), err)
+			return nil, stateError{fmt.Errorf("model registry: %s: %w", r.file(RegistryFile), err)}
 		}
 	}
 	r.seq = r.lastSeq()

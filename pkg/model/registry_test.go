@@ -208,7 +208,7 @@ func TestFailingHealthIsNeverActivated(t *testing.T) {
 		rep, err := r.DrySwap(v)
 		require.ErrorIs(t, err, c.errno)
 		require.False(t, rep.Passed())
-		rep, err = r.Swap(v)
+		_, err = r.Swap(v)
 		require.ErrorIs(t, err, c.errno, v)
 		var he *HealthError
 		require.ErrorAs(t, err, &he)

@@ -158,10 +158,9 @@ func Train(cfg TrainConfig) (*Model, *TrainInfo, error) {
 
 // trainer holds the buffers of one SGD step.
 type trainer struct {
-	m      *Model
-	act    [][]float32 // activations per layer (act[0] = input)
-	delta  [][]float32 // error per non-input layer
-	scores []float32
+	m     *Model
+	act   [][]float32 // activations per layer (act[0] = input)
+	delta [][]float32 // error per non-input layer
 }
 
 func newTrainer(m *Model) *trainer {

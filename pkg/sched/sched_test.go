@@ -109,11 +109,9 @@ func TestReplenishment(t *testing.T) {
 func TestDeadlineMissesUnderOverload(t *testing.T) {
 	s := New()
 	// Three best-effort servers asking 50% each: 150% load.
-	var srvs []*Server
 	for i := 0; i < 3; i++ {
 		srv, _ := s.Add(Process, 50*ms, 100*ms, 0, 0)
 		s.SetRunnable(srv, true, 0)
-		srvs = append(srvs, srv)
 	}
 	now := uint64(0)
 	for now < 1000*ms {

@@ -18,7 +18,8 @@ import (
 // to its services: absolute paths through the mount table, symlinks
 // followed, errors as *fs.PathError wrapping a linux.Errno (so
 // errors.Is(err, fs.ErrNotExist) works). It also implements
-// afero.Lstater, afero.Symlinker.
+// afero.Lstater, afero.Symlinker, and the FS methods Realpath,
+// SetAppendOnly and Protect.
 func (v *FS) Afero() afero.Fs { return aferoFS{v} }
 
 type aferoFS struct{ v *FS }
@@ -114,6 +115,24 @@ func (a aferoFS) SymlinkIfPossible(oldname, newname string) error {
 }
 
 func (a aferoFS) ReadlinkIfPossible(name string) (string, error) { return a.v.Readlink(name) }
+
+// SetAppendOnly sets or clears the append-only flag of the file name
+// (FS.SetAppendOnly, FS.ClearAppendOnly).
+func (a aferoFS) SetAppendOnly(name string, on bool) error {
+	if on {
+		return a.v.SetAppendOnly(name)
+	}
+	return a.v.ClearAppendOnly(name)
+}
+
+// Protect fixes the directory name and those above it (FS.Protect).
+func (a aferoFS) Protect(name string) error { return a.v.Protect(name) }
+
+// Realpath returns the canonical path name leads to (FS.Realpath).
+func (a aferoFS) Realpath(name string, followLast bool) (string, error) {
+	p, err := a.v.Realpath(nil, name, followLast)
+	return p, pathErr("realpath", name, err)
+}
 
 func (a aferoFS) Chmod(name string, mode os.FileMode) error {
 	m := uint32(mode.Perm())

@@ -1,353 +1,422 @@
 package vfs
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
-	"io"
 	"io/fs"
-	"os"
-	"path"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
-	"github.com/spf13/afero"
 	"golang.org/x/sys/unix"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
-// Aferofs is a Backend over an afero.Fs. Over a host directory
-// (NewHostfs: afero BasePathFs, wrapped in ReadOnlyFs for a read-only
-// mount) it reports the host's inode numbers, links, owners and times; it
-// never lets the host follow a symlink (the VFS resolves every link in the
-// guest's namespace, and the last component is opened with O_NOFOLLOW).
-type Aferofs struct {
-	fs   afero.Fs
-	base string // host directory for a host mount, "" otherwise
+// Hostfs is a Backend over a host directory (--mount). It never lets the
+// host follow a symlink or a joined host path: it holds an O_PATH handle
+// of the directory and resolves every name relative to it, opening the
+// parent directory with openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+// RESOLVE_NO_MAGICLINKS) (or, on kernels without openat2, a walk of
+// O_NOFOLLOW opens, one component at a time), then acting on the last
+// component with a *at system call that does not follow it. A symlink
+// that another host process swaps into place meanwhile makes the
+// operation fail (ELOOP or ENOTDIR); it is never followed.
+//
+// Files are opened with O_NONBLOCK: a FIFO is a non-blocking stream
+// (reads with no data fail with EAGAIN, opening it for writing with no
+// reader fails with ENXIO), so no host file can block the machine.
+// Device nodes cannot be opened (EACCES, as on a nodev mount). It reports
+// the host's inode numbers, links, owners and times.
+type Hostfs struct {
+	dir  string // absolute host path of the mount root (for /proc/mounts)
+	root int    // O_PATH|O_DIRECTORY descriptor of dir
 	ro   bool
 
-	mu   sync.Mutex
-	inos map[string]uint64 // synthesized inode numbers when the Fs has none
+	// noOpenat2 is set when openat2 does not work here (and by tests):
+	// parents are then found by an O_NOFOLLOW walk.
+	noOpenat2 atomic.Bool
 }
 
-// NewHostfs returns a backend for the host directory dir.
-func NewHostfs(dir string, readOnly bool) (*Aferofs, error) {
+// NewHostfs returns a backend for the host directory dir; readOnly
+// refuses every change with EROFS.
+func NewHostfs(dir string, readOnly bool) (*Hostfs, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := os.Stat(abs)
+	fd, err := unix.Open(abs, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "mount", Path: dir, Err: err}
 	}
-	if !fi.IsDir() {
-		return nil, &fs.PathError{Op: "mount", Path: dir, Err: syscall.ENOTDIR}
+	h := &Hostfs{dir: abs, root: fd, ro: readOnly}
+	runtime.AddCleanup(h, func(fd int) { unix.Close(fd) }, fd)
+	// Opening the root itself always works where openat2 does; anything
+	// else (ENOSYS before Linux 5.6, EPERM from a seccomp filter, EINVAL
+	// for unknown resolve flags) means the walk.
+	how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveFlags}
+	if pfd, err := unix.Openat2(fd, ".", how); err == nil {
+		unix.Close(pfd)
+	} else {
+		h.noOpenat2.Store(true)
 	}
-	var afs afero.Fs = afero.NewBasePathFs(afero.NewOsFs(), abs)
-	if readOnly {
-		afs = afero.NewReadOnlyFs(afs)
-	}
-	return &Aferofs{fs: afs, base: abs, ro: readOnly}, nil
+	return h, nil
 }
 
-// NewAferofs returns a backend for any afero.Fs (symlinks and hard links
-// only where the Fs supports them).
-func NewAferofs(afs afero.Fs) *Aferofs {
-	_, ro := afs.(*afero.ReadOnlyFs)
-	return &Aferofs{fs: afs, ro: ro}
-}
+// Dir returns the host directory's absolute path.
+func (h *Hostfs) Dir() string { return h.dir }
 
-// real returns the host path of name for a host mount.
-func (a *Aferofs) real(name string) (string, error) {
-	if a.base == "" {
-		return "", linux.EPERM
-	}
-	return filepath.Join(a.base, filepath.FromSlash(path.Clean("/"+name))), nil
-}
-
-func (a *Aferofs) lstatInfo(name string) (fs.FileInfo, error) {
-	if l, ok := a.fs.(afero.Lstater); ok {
-		fi, _, err := l.LstatIfPossible(name)
-		return fi, hostErr(err)
-	}
-	fi, err := a.fs.Stat(name)
-	return fi, hostErr(err)
-}
-
-// attr converts a FileInfo, preferring the host's stat data.
-func (a *Aferofs) attr(name string, fi fs.FileInfo) Attr {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return Attr{Ino: st.Ino, Dev: uint64(st.Dev), Mode: st.Mode, Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid,
-			Rdev: uint64(st.Rdev), Size: st.Size, Blocks: st.Blocks, Blksize: int32(st.Blksize),
-			Atime: time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}
-	}
-	at := Attr{Ino: a.ino(name), Mode: goMode(fi.Mode()), Nlink: 1, Size: fi.Size(), Blksize: 4096,
-		Atime: fi.ModTime(), Mtime: fi.ModTime(), Ctime: fi.ModTime()}
-	if fi.IsDir() {
-		at.Nlink = 2
-	}
-	at.Blocks = (at.Size + 511) / 512
-	return at
-}
-
-// ino returns a stable synthesized inode number for name.
-func (a *Aferofs) ino(name string) uint64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.inos == nil {
-		a.inos = map[string]uint64{"/": 1}
-	}
-	n, ok := a.inos[name]
-	if !ok {
-		n = uint64(len(a.inos) + 1)
-		a.inos[name] = n
-	}
-	return n
-}
-
-// goMode converts an fs.FileMode to st_mode.
-func goMode(m fs.FileMode) uint32 {
-	mode := uint32(m.Perm())
-	switch {
-	case m.IsDir():
-		mode |= ModeDir
-	case m&fs.ModeSymlink != 0:
-		mode |= ModeSymlink
-	case m&fs.ModeCharDevice != 0:
-		mode |= ModeChar
-	case m&fs.ModeDevice != 0:
-		mode |= ModeBlock
-	case m&fs.ModeNamedPipe != 0:
-		mode |= ModeFIFO
-	case m&fs.ModeSocket != 0:
-		mode |= ModeSocket
-	default:
-		mode |= ModeRegular
-	}
-	if m&fs.ModeSetuid != 0 {
-		mode |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		mode |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		mode |= 0o1000
-	}
-	return mode
-}
-
-// hostErr maps afero and host errors to errno.
+// hostErr maps a host error to errno.
 func hostErr(err error) error {
 	var errno syscall.Errno
 	switch {
 	case err == nil:
 		return nil
-	case err == syscall.EPERM:
-		return linux.EROFS // afero.ReadOnlyFs refuses with a bare EPERM
 	case errors.As(err, &errno):
-		// Before the sentinel checks: Go's Errno.Is calls ENOTEMPTY
-		// fs.ErrExist.
 		return linux.Errno(errno)
-	case errors.Is(err, afero.ErrFileNotFound):
-		return linux.ENOENT
-	case errors.Is(err, afero.ErrFileExists):
-		return linux.EEXIST
-	case errors.Is(err, afero.ErrNoSymlink), errors.Is(err, afero.ErrNoReadlink):
-		return linux.EPERM
 	}
 	return linux.ErrnoFromError(err)
 }
 
+// resolveFlags are the openat2 resolve flags of every parent lookup.
+const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// openDir opens the directory rel (relative to the root, "" for the root
+// itself, no symlinks expected) as an O_PATH descriptor; release closes
+// it.
+func (h *Hostfs) openDir(rel string) (fd int, release func(), err error) {
+	if rel == "" {
+		return h.root, func() { runtime.KeepAlive(h) }, nil
+	}
+	if !h.noOpenat2.Load() {
+		how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveFlags}
+		for range 8 {
+			fd, err = unix.Openat2(h.root, rel, how)
+			if err != unix.EAGAIN && err != unix.EINTR {
+				break
+			}
+		}
+		switch err {
+		case nil:
+			return fd, func() { unix.Close(fd) }, nil
+		case unix.ENOSYS:
+			h.noOpenat2.Store(true)
+		case unix.EXDEV:
+			return -1, nil, linux.ELOOP // an escape attempt
+		default:
+			return -1, nil, hostErr(err)
+		}
+	}
+	return h.walk(rel)
+}
+
+// walk opens the directory rel one component at a time, refusing
+// symlinks (O_PATH|O_DIRECTORY|O_NOFOLLOW fails with ENOTDIR on one).
+func (h *Hostfs) walk(rel string) (int, func(), error) {
+	cur := h.root
+	for _, c := range strings.Split(rel, "/") {
+		if c == "" || c == "." || c == ".." {
+			if cur != h.root {
+				unix.Close(cur)
+			}
+			return -1, nil, linux.EINVAL
+		}
+		next, err := unix.Openat(cur, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if cur != h.root {
+			unix.Close(cur)
+		}
+		if err != nil {
+			return -1, nil, hostErr(err)
+		}
+		cur = next
+	}
+	runtime.KeepAlive(h)
+	return cur, func() { unix.Close(cur) }, nil
+}
+
+// at is a name split for a *at call: the parent directory's descriptor
+// and the last component ("." for the root).
+type at struct {
+	dir     int
+	name    string
+	release func()
+}
+
+// parent opens the parent directory of the backend name (clean, absolute,
+// symlink-free but for its last component).
+func (h *Hostfs) parent(name string) (at, error) {
+	defer runtime.KeepAlive(h)
+	rel := strings.Trim(name, "/")
+	if rel == "" {
+		return at{dir: h.root, name: ".", release: func() { runtime.KeepAlive(h) }}, nil
+	}
+	dir, last := "", rel
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		dir, last = rel[:i], rel[i+1:]
+	}
+	if last == "." || last == ".." || strings.Contains(rel, "//") {
+		return at{}, linux.EINVAL
+	}
+	fd, release, err := h.openDir(dir)
+	if err != nil {
+		return at{}, err
+	}
+	return at{dir: fd, name: last, release: release}, nil
+}
+
+// unixAttr converts host stat data.
+func unixAttr(st *unix.Stat_t) Attr {
+	return Attr{Ino: st.Ino, Dev: st.Dev, Mode: st.Mode, Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid,
+		Rdev: st.Rdev, Size: st.Size, Blocks: st.Blocks, Blksize: int32(st.Blksize),
+		Atime: time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}
+}
+
 // Lstat implements Backend.
-func (a *Aferofs) Lstat(name string) (Attr, error) {
-	fi, err := a.lstatInfo(name)
+func (h *Hostfs) Lstat(name string) (Attr, error) {
+	p, err := h.parent(name)
 	if err != nil {
 		return Attr{}, err
 	}
-	return a.attr(name, fi), nil
+	defer p.release()
+	var st unix.Stat_t
+	if err := unix.Fstatat(p.dir, p.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return Attr{}, hostErr(err)
+	}
+	return unixAttr(&st), nil
 }
 
-// Readlink implements Backend.
-func (a *Aferofs) Readlink(name string) (string, error) {
-	if a.base != "" {
-		p, err := a.real(name)
-		if err != nil {
-			return "", err
-		}
-		t, err := os.Readlink(p)
-		return t, hostErr(err)
+// Readlink implements Backend. The target is returned as stored: the VFS
+// resolves it in the guest's namespace.
+func (h *Hostfs) Readlink(name string) (string, error) {
+	p, err := h.parent(name)
+	if err != nil {
+		return "", err
 	}
-	if r, ok := a.fs.(afero.LinkReader); ok {
-		t, err := r.ReadlinkIfPossible(name)
+	defer p.release()
+	for size := 256; size <= PathMax; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(p.dir, p.name, buf)
 		if err != nil {
-			return "", linux.EINVAL
+			return "", hostErr(err)
 		}
-		return t, nil
+		if n < size {
+			return string(buf[:n]), nil
+		}
 	}
-	return "", linux.EINVAL
+	return "", linux.ENAMETOOLONG
 }
 
-// osFlags converts Linux open flags to os flags.
-func osFlags(f int) int {
-	o := os.O_RDONLY
+// hostOpenFlags converts the Linux open flags a backend receives (access
+// mode, O_CREAT, O_EXCL, O_TRUNC) to the host's, adding O_NOFOLLOW,
+// O_NONBLOCK, O_NOCTTY and O_CLOEXEC.
+func hostOpenFlags(f int) int {
+	o := unix.O_RDONLY
 	switch f & linux.O_ACCMODE {
 	case linux.O_WRONLY:
-		o = os.O_WRONLY
+		o = unix.O_WRONLY
 	case linux.O_RDWR:
-		o = os.O_RDWR
+		o = unix.O_RDWR
 	}
 	for _, c := range [...][2]int{
-		{linux.O_CREAT, os.O_CREATE}, {linux.O_EXCL, os.O_EXCL}, {linux.O_TRUNC, os.O_TRUNC},
+		{linux.O_CREAT, unix.O_CREAT}, {linux.O_EXCL, unix.O_EXCL}, {linux.O_TRUNC, unix.O_TRUNC},
 	} {
 		if f&c[0] != 0 {
 			o |= c[1]
 		}
 	}
-	return o
+	return o | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC | unix.O_LARGEFILE
 }
 
-// Open implements Backend.
-func (a *Aferofs) Open(name string, flags int, perm uint32) (Handle, error) {
-	o := osFlags(flags)
-	if a.base != "" {
-		o |= syscall.O_NOFOLLOW
-	}
-	f, err := a.fs.OpenFile(name, o, fs.FileMode(perm&0o777))
+// writes reports whether Linux open flags ask to change a file.
+func writes(flags int) bool {
+	return flags&linux.O_ACCMODE != linux.O_RDONLY || flags&(linux.O_CREAT|linux.O_TRUNC) != 0
+}
+
+// Open implements Backend. Regular files and directories get a handle
+// with offsets; a FIFO is a non-blocking stream; device nodes are
+// refused with EACCES and sockets with ENXIO.
+func (h *Hostfs) Open(name string, flags int, perm uint32) (Handle, error) {
+	p, err := h.parent(name)
 	if err != nil {
-		if errors.Is(err, syscall.ELOOP) {
-			return nil, linux.ELOOP
+		return nil, err
+	}
+	defer p.release()
+	var st unix.Stat_t
+	exists := unix.Fstatat(p.dir, p.name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil
+	if exists {
+		if err := openable(st.Mode); err != nil {
+			return nil, err
 		}
+	}
+	if h.ro && writes(flags) && !(exists && st.Mode&unix.S_IFMT == unix.S_IFIFO && flags&(linux.O_CREAT|linux.O_TRUNC) == 0) {
+		return nil, linux.EROFS
+	}
+	fd, err := unix.Openat(p.dir, p.name, hostOpenFlags(flags), perm&0o7777)
+	if err != nil {
 		return nil, hostErr(err)
 	}
-	return &aferoHandle{a: a, name: name, f: f}, nil
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, hostErr(err)
+	}
+	if err := openable(st.Mode); err != nil {
+		unix.Close(fd) // a device swapped in after the check
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		return &hostFIFO{hostFD: hostFD{fd: fd}}, nil
+	}
+	// Regular files and directories never block: drop O_NONBLOCK so the
+	// description behaves as an ordinary one.
+	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil {
+		unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl&^unix.O_NONBLOCK)
+	}
+	return &hostFile{hostFD: hostFD{fd: fd}, ro: h.ro}, nil
+}
+
+// openable refuses to open host device nodes (EACCES, as a nodev mount
+// does) and sockets (ENXIO, as Linux does).
+func openable(mode uint32) error {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return linux.EACCES
+	case unix.S_IFSOCK:
+		return linux.ENXIO
+	}
+	return nil
 }
 
 // Mkdir implements Backend.
-func (a *Aferofs) Mkdir(name string, perm uint32) error {
-	return hostErr(a.fs.Mkdir(name, fs.FileMode(perm&0o777)))
+func (h *Hostfs) Mkdir(name string, perm uint32) error {
+	if h.ro {
+		return linux.EROFS
+	}
+	p, err := h.parent(name)
+	if err != nil {
+		return err
+	}
+	defer p.release()
+	return hostErr(unix.Mkdirat(p.dir, p.name, perm&0o7777))
 }
 
 // Symlink implements Backend. The target is stored as given: it is
 // resolved in the guest's namespace, never by the host.
-func (a *Aferofs) Symlink(target, name string) error {
-	if a.ro {
+func (h *Hostfs) Symlink(target, name string) error {
+	if h.ro {
 		return linux.EROFS
 	}
-	if a.base != "" {
-		p, err := a.real(name)
-		if err != nil {
-			return err
-		}
-		return hostErr(os.Symlink(target, p))
+	p, err := h.parent(name)
+	if err != nil {
+		return err
 	}
-	if l, ok := a.fs.(afero.Linker); ok {
-		return hostErr(l.SymlinkIfPossible(target, name))
-	}
-	return linux.EPERM
+	defer p.release()
+	return hostErr(unix.Symlinkat(target, p.dir, p.name))
 }
 
-// Link implements Backend.
-func (a *Aferofs) Link(oldname, newname string) error {
-	if a.ro {
+// Link implements Backend (linkat without AT_SYMLINK_FOLLOW: the host
+// never follows oldname).
+func (h *Hostfs) Link(oldname, newname string) error {
+	if h.ro {
 		return linux.EROFS
 	}
-	o, err := a.real(oldname)
+	o, err := h.parent(oldname)
 	if err != nil {
 		return err
 	}
-	n, err := a.real(newname)
+	defer o.release()
+	n, err := h.parent(newname)
 	if err != nil {
 		return err
 	}
-	// linkat(2) without AT_SYMLINK_FOLLOW: the host never follows oldname.
-	return hostErr(unix.Linkat(unix.AT_FDCWD, o, unix.AT_FDCWD, n, 0))
+	defer n.release()
+	return hostErr(unix.Linkat(o.dir, o.name, n.dir, n.name, 0))
 }
 
 // Unlink implements Backend.
-func (a *Aferofs) Unlink(name string) error {
-	if a.ro {
-		return linux.EROFS
-	}
-	if a.base != "" {
-		p, err := a.real(name)
-		if err != nil {
-			return err
-		}
-		return hostErr(unix.Unlink(p))
-	}
-	fi, err := a.lstatInfo(name)
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
-		return linux.EISDIR
-	}
-	return hostErr(a.fs.Remove(name))
-}
+func (h *Hostfs) Unlink(name string) error { return h.unlink(name, 0) }
 
 // Rmdir implements Backend.
-func (a *Aferofs) Rmdir(name string) error {
-	if a.ro {
+func (h *Hostfs) Rmdir(name string) error { return h.unlink(name, unix.AT_REMOVEDIR) }
+
+func (h *Hostfs) unlink(name string, flags int) error {
+	if h.ro {
 		return linux.EROFS
 	}
-	if a.base != "" {
-		p, err := a.real(name)
-		if err != nil {
-			return err
-		}
-		return hostErr(unix.Rmdir(p))
-	}
-	fi, err := a.lstatInfo(name)
+	p, err := h.parent(name)
 	if err != nil {
 		return err
 	}
-	if !fi.IsDir() {
-		return linux.ENOTDIR
-	}
-	if ents, err := afero.ReadDir(a.fs, name); err == nil && len(ents) > 0 {
-		return linux.ENOTEMPTY
-	}
-	return hostErr(a.fs.Remove(name))
+	defer p.release()
+	return hostErr(unix.Unlinkat(p.dir, p.name, flags))
 }
 
-// Rename implements Backend.
-func (a *Aferofs) Rename(oldname, newname string, exchange bool) error {
-	if a.ro {
+// Rename implements Backend with renameat2 (renameat where the host has
+// no renameat2 and exchange is not asked for).
+func (h *Hostfs) Rename(oldname, newname string, exchange bool) error {
+	if h.ro {
 		return linux.EROFS
 	}
+	o, err := h.parent(oldname)
+	if err != nil {
+		return err
+	}
+	defer o.release()
+	n, err := h.parent(newname)
+	if err != nil {
+		return err
+	}
+	defer n.release()
+	var flags uint
 	if exchange {
-		o, err := a.real(oldname)
-		if err != nil {
-			return linux.EINVAL
-		}
-		n, err := a.real(newname)
-		if err != nil {
-			return linux.EINVAL
-		}
-		return hostErr(unix.Renameat2(unix.AT_FDCWD, o, unix.AT_FDCWD, n, unix.RENAME_EXCHANGE))
+		flags = unix.RENAME_EXCHANGE
 	}
-	if a.base != "" {
-		// rename(2) itself: os.Rename refuses to replace a directory.
-		o, _ := a.real(oldname)
-		n, _ := a.real(newname)
-		return hostErr(unix.Rename(o, n))
+	err = unix.Renameat2(o.dir, o.name, n.dir, n.name, flags)
+	if err == unix.ENOSYS && !exchange {
+		err = unix.Renameat(o.dir, o.name, n.dir, n.name)
 	}
-	return hostErr(a.fs.Rename(oldname, newname))
+	return hostErr(err)
 }
 
-// SetAttr implements Backend.
-func (a *Aferofs) SetAttr(name string, s SetAttr) error {
-	if a.ro {
+// SetAttr implements Backend. Nothing follows a symlink in the last
+// component: the size is changed through an O_NOFOLLOW open, the mode by
+// fchmodat2(AT_SYMLINK_NOFOLLOW) (or, without it, through an O_PATH
+// handle), owners and times with AT_SYMLINK_NOFOLLOW.
+func (h *Hostfs) SetAttr(name string, s SetAttr) error {
+	if h.ro {
 		return linux.EROFS
 	}
+	p, err := h.parent(name)
+	if err != nil {
+		return err
+	}
+	defer p.release()
 	if s.Size != nil {
-		if err := hostErr(a.truncate(name, *s.Size)); err != nil {
-			return err
+		fd, err := unix.Openat(p.dir, p.name, unix.O_WRONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return hostErr(err)
+		}
+		var st unix.Stat_t
+		err = unix.Fstat(fd, &st)
+		if err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			err = unix.EINVAL
+		}
+		if err == nil {
+			err = unix.Ftruncate(fd, *s.Size)
+		}
+		unix.Close(fd)
+		if err != nil {
+			return hostErr(err)
 		}
 	}
 	if s.Mode != nil {
-		if err := hostErr(a.fs.Chmod(name, unixPerm(*s.Mode))); err != nil {
+		if err := chmodNofollow(p.dir, p.name, *s.Mode&0o7777); err != nil {
 			return err
 		}
 	}
@@ -359,136 +428,292 @@ func (a *Aferofs) SetAttr(name string, s SetAttr) error {
 		if s.GID != nil {
 			gid = int(*s.GID)
 		}
-		if p, err := a.real(name); err == nil {
-			if err := hostErr(os.Lchown(p, uid, gid)); err != nil {
-				return err
-			}
-		} else if err := hostErr(a.fs.Chown(name, uid, gid)); err != nil {
-			return err
+		if err := unix.Fchownat(p.dir, p.name, uid, gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return hostErr(err)
 		}
 	}
 	if s.Atime != nil || s.Mtime != nil {
-		if p, err := a.real(name); err == nil {
-			ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Nsec: unix.UTIME_OMIT}}
-			if s.Atime != nil {
-				ts[0] = unix.NsecToTimespec(s.Atime.UnixNano())
-			}
-			if s.Mtime != nil {
-				ts[1] = unix.NsecToTimespec(s.Mtime.UnixNano())
-			}
-			return hostErr(unix.UtimesNanoAt(unix.AT_FDCWD, p, ts, unix.AT_SYMLINK_NOFOLLOW))
-		}
-		cur, err := a.Lstat(name)
-		if err != nil {
-			return err
-		}
-		at, mt := cur.Atime, cur.Mtime
-		if s.Atime != nil {
-			at = *s.Atime
-		}
-		if s.Mtime != nil {
-			mt = *s.Mtime
-		}
-		return hostErr(a.fs.Chtimes(name, at, mt))
+		return hostErr(unix.UtimesNanoAt(p.dir, p.name, utimes(s), unix.AT_SYMLINK_NOFOLLOW))
 	}
 	return nil
 }
 
-// unixPerm converts permission bits (with setuid, setgid, sticky) to an
-// fs.FileMode.
-func unixPerm(m uint32) fs.FileMode {
-	fm := fs.FileMode(m & 0o777)
-	if m&0o4000 != 0 {
-		fm |= fs.ModeSetuid
+// chmodNofollow changes the mode of dir/name without following a symlink
+// there (EOPNOTSUPP on a symlink, as Linux).
+func chmodNofollow(dir int, name string, mode uint32) error {
+	err := unix.Fchmodat(dir, name, mode, unix.AT_SYMLINK_NOFOLLOW)
+	if err != unix.EOPNOTSUPP {
+		return hostErr(err)
 	}
-	if m&0o2000 != 0 {
-		fm |= fs.ModeSetgid
+	// No fchmodat2 (before Linux 6.6), or a symlink: what glibc does,
+	// through our own O_PATH descriptor of the file.
+	fd, err := unix.Openat(dir, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return hostErr(err)
 	}
-	if m&0o1000 != 0 {
-		fm |= fs.ModeSticky
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return hostErr(err)
 	}
-	return fm
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return linux.EOPNOTSUPP
+	}
+	return hostErr(unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), mode))
 }
 
-func (a *Aferofs) truncate(name string, size int64) error {
-	f, err := a.fs.OpenFile(name, os.O_WRONLY, 0)
-	if err != nil {
-		return err
+// utimes returns utimensat's times for s (UTIME_OMIT for a time not set).
+func utimes(s SetAttr) []unix.Timespec {
+	ts := []unix.Timespec{{Nsec: unix.UTIME_OMIT}, {Nsec: unix.UTIME_OMIT}}
+	if s.Atime != nil {
+		ts[0] = unix.NsecToTimespec(s.Atime.UnixNano())
 	}
-	defer f.Close()
-	return f.Truncate(size)
+	if s.Mtime != nil {
+		ts[1] = unix.NsecToTimespec(s.Mtime.UnixNano())
+	}
+	return ts
 }
 
 // Statfs implements Backend.
-func (a *Aferofs) Statfs() (Statfs, error) {
-	if a.base == "" {
-		return Statfs{Type: tmpfsMagic, Bsize: 4096, Frsize: 4096, Namelen: NameMax}, nil
-	}
+func (h *Hostfs) Statfs() (Statfs, error) {
 	var st unix.Statfs_t
-	if err := unix.Statfs(a.base, &st); err != nil {
+	err := unix.Fstatfs(h.root, &st)
+	runtime.KeepAlive(h)
+	if err != nil {
 		return Statfs{}, hostErr(err)
 	}
 	out := Statfs{Type: int64(st.Type), Bsize: int64(st.Bsize), Blocks: st.Blocks, Bfree: st.Bfree, Bavail: st.Bavail,
 		Files: st.Files, Ffree: st.Ffree, Namelen: int64(st.Namelen), Frsize: int64(st.Frsize), Flags: int64(st.Flags)}
-	if a.ro {
+	if h.ro {
 		out.Flags |= stRdonly
 	}
 	return out, nil
 }
 
-// stRdonly is ST_RDONLY.
-const stRdonly = 1
-
-// aferoHandle is an open afero file.
-type aferoHandle struct {
-	a    *Aferofs
-	name string
-	f    afero.File
+// hostFD is an open host descriptor that is never used after Close (a
+// closed number could name another file by then).
+type hostFD struct {
+	mu sync.RWMutex
+	fd int // -1 once closed
 }
 
-func (h *aferoHandle) ReadAt(p []byte, off int64) (int, error) {
-	n, err := h.f.ReadAt(p, off)
-	if err == io.EOF {
-		err = nil
+// use runs fn with the descriptor, or fails with EBADF after Close.
+func (f *hostFD) use(fn func(fd int) error) error {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.fd < 0 {
+		return linux.EBADF
 	}
-	return n, hostErr(err)
+	return fn(f.fd)
 }
 
-func (h *aferoHandle) WriteAt(p []byte, off int64) (int, error) {
-	n, err := h.f.WriteAt(p, off)
-	return n, hostErr(err)
-}
-
-func (h *aferoHandle) Stat() (Attr, error) {
-	fi, err := h.f.Stat()
+func (f *hostFD) Stat() (Attr, error) {
+	var st unix.Stat_t
+	err := f.use(func(fd int) error { return unix.Fstat(fd, &st) })
 	if err != nil {
 		return Attr{}, hostErr(err)
 	}
-	return h.a.attr(h.name, fi), nil
+	return unixAttr(&st), nil
 }
 
-func (h *aferoHandle) Truncate(size int64) error {
-	if h.a.ro {
+func (f *hostFD) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fd < 0 {
+		return linux.EBADF
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	return hostErr(err)
+}
+
+// hostFile is an open host regular file or directory.
+type hostFile struct {
+	hostFD
+	ro bool
+}
+
+func (f *hostFile) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	err := f.use(func(fd int) error {
+		for n < len(p) {
+			m, err := unix.Pread(fd, p[n:], off+int64(n))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if m == 0 {
+				break
+			}
+			n += m
+		}
+		return nil
+	})
+	return n, hostErr(err)
+}
+
+func (f *hostFile) WriteAt(p []byte, off int64) (int, error) {
+	n := 0
+	err := f.use(func(fd int) error {
+		for n < len(p) {
+			m, err := unix.Pwrite(fd, p[n:], off+int64(n))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			n += m
+		}
+		return nil
+	})
+	return n, hostErr(err)
+}
+
+func (f *hostFile) Truncate(size int64) error {
+	if f.ro {
 		return linux.EROFS
 	}
-	return hostErr(h.f.Truncate(size))
+	return hostErr(f.use(func(fd int) error { return unix.Ftruncate(fd, size) }))
 }
-func (h *aferoHandle) Sync() error  { return hostErr(h.f.Sync()) }
-func (h *aferoHandle) Close() error { return hostErr(h.f.Close()) }
 
-// ReadDir lists the directory in the host's order.
-func (h *aferoHandle) ReadDir() ([]Dirent, error) {
-	if _, err := h.f.Seek(0, io.SeekStart); err != nil {
-		return nil, hostErr(err)
-	}
-	fis, err := h.f.Readdir(-1)
-	if err != nil {
-		return nil, hostErr(err)
-	}
-	out := make([]Dirent, 0, len(fis))
-	for _, fi := range fis {
-		at := h.a.attr(path.Join(h.name, fi.Name()), fi)
-		out = append(out, Dirent{Name: fi.Name(), Ino: at.Ino, Type: DirentType(at.Mode)})
-	}
-	return out, nil
+func (f *hostFile) Sync() error {
+	return hostErr(f.use(func(fd int) error { return unix.Fsync(fd) }))
 }
+
+// SetAttr changes the open file's attributes through its descriptor
+// (fchmod, fchown, futimens, ftruncate).
+func (f *hostFile) SetAttr(s SetAttr) error {
+	if f.ro {
+		return linux.EROFS
+	}
+	return hostErr(f.use(func(fd int) error {
+		if s.Size != nil {
+			if err := unix.Ftruncate(fd, *s.Size); err != nil {
+				return err
+			}
+		}
+		if s.Mode != nil {
+			if err := unix.Fchmod(fd, *s.Mode&0o7777); err != nil {
+				return err
+			}
+		}
+		if s.UID != nil || s.GID != nil {
+			uid, gid := -1, -1
+			if s.UID != nil {
+				uid = int(*s.UID)
+			}
+			if s.GID != nil {
+				gid = int(*s.GID)
+			}
+			if err := unix.Fchown(fd, uid, gid); err != nil {
+				return err
+			}
+		}
+		if s.Atime != nil || s.Mtime != nil {
+			ts := utimes(s)
+			// futimens(fd, ts): utimensat with a NULL path.
+			_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
+			if e != 0 {
+				return e
+			}
+		}
+		return nil
+	}))
+}
+
+// ReadDir lists the directory in the host's order (getdents64 on the
+// descriptor; no path is looked up).
+func (f *hostFile) ReadDir() ([]Dirent, error) {
+	var out []Dirent
+	err := f.use(func(fd int) error {
+		if _, err := unix.Seek(fd, 0, 0); err != nil {
+			return err
+		}
+		buf := make([]byte, 16<<10)
+		for {
+			n, err := unix.Getdents(fd, buf)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if n <= 0 {
+				return nil
+			}
+			for b := buf[:n]; len(b) >= direntHeader; {
+				ino := binary.NativeEndian.Uint64(b[0:])
+				reclen := int(binary.NativeEndian.Uint16(b[16:]))
+				if reclen < direntHeader || reclen > len(b) {
+					return unix.EIO
+				}
+				typ := b[18]
+				name := b[direntHeader:reclen]
+				if i := bytes.IndexByte(name, 0); i >= 0 {
+					name = name[:i]
+				}
+				b = b[reclen:]
+				if s := string(name); s != "." && s != ".." {
+					if typ == DTUnknown {
+						var st unix.Stat_t
+						if unix.Fstatat(fd, s, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+							typ = DirentType(st.Mode)
+						}
+					}
+					out = append(out, Dirent{Name: s, Ino: ino, Type: typ})
+				}
+			}
+		}
+	})
+	return out, hostErr(err)
+}
+
+// hostFIFO is an open host FIFO: a stream that never blocks. A read with
+// no data fails with EAGAIN (0 is the end: no writer); a write with a
+// full pipe fails with EAGAIN.
+type hostFIFO struct{ hostFD }
+
+func (f *hostFIFO) Read(p []byte) (int, error) {
+	n := 0
+	err := f.use(func(fd int) error {
+		var err error
+		for {
+			n, err = unix.Read(fd, p)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		return err
+	})
+	return max(n, 0), hostErr(err)
+}
+
+func (f *hostFIFO) Write(p []byte) (int, error) {
+	n := 0
+	err := f.use(func(fd int) error {
+		var err error
+		for {
+			n, err = unix.Write(fd, p)
+			if err != unix.EINTR {
+				break
+			}
+		}
+		return err
+	})
+	return max(n, 0), hostErr(err)
+}
+
+func (f *hostFIFO) ReadAt([]byte, int64) (int, error)  { return 0, linux.ESPIPE }
+func (f *hostFIFO) WriteAt([]byte, int64) (int, error) { return 0, linux.ESPIPE }
+func (f *hostFIFO) Truncate(int64) error               { return linux.EINVAL }
+func (f *hostFIFO) Sync() error                        { return linux.EINVAL }
+func (f *hostFIFO) ReadDir() ([]Dirent, error)         { return nil, linux.ENOTDIR }
+
+var (
+	_ Backend = (*Hostfs)(nil)
+	_ Handle  = (*hostFile)(nil)
+	_ Stream  = (*hostFIFO)(nil)
+)

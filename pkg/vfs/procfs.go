@@ -97,7 +97,7 @@ type procNode struct {
 // gives each a stable inode number.
 const (
 	procTopNames = "cpuinfo meminfo mounts self uptime version"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts stat status"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -142,7 +142,9 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 	case "meminfo":
 		n.data = p.meminfo
 	case "mounts":
-		n.data = p.mounts
+		// As on Linux, a link to the caller's own mounts.
+		n.mode = ModeSymlink | 0o777
+		n.link = func(*Ctx) (string, error) { return "self/mounts", nil }
 	case "uptime":
 		n.data = func() []byte {
 			up, idle := p.src.Uptime()
@@ -192,10 +194,13 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 	}
 	n := &procNode{mode: ModeRegular | 0o444, ino: procIno(pid, i), pid: pid, kind: parts[0]}
 	switch parts[0] {
-	case "exe", "cwd":
+	case "exe", "cwd", "root":
 		target := info.Exe
-		if parts[0] == "cwd" {
+		switch parts[0] {
+		case "cwd":
 			target = info.Cwd
+		case "root":
+			target = "/" // every process has the machine's root
 		}
 		n.mode = ModeSymlink | 0o777
 		n.link = func(*Ctx) (string, error) { return target, nil }
@@ -321,7 +326,7 @@ func (p *Procfs) listTop() []Dirent {
 	sort.Ints(pids)
 	for i, name := range strings.Fields(procTopNames) {
 		t := uint8(DTReg)
-		if name == "self" {
+		if name == "self" || name == "mounts" {
 			t = DTLink
 		}
 		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})

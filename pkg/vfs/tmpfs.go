@@ -394,7 +394,7 @@ func (t *Tmpfs) Rename(oldname, newname string, exchange bool) error {
 			return linux.ENOTDIR
 		case n.children == nil && victim.children != nil:
 			return linux.EISDIR
-		case victim.children != nil && len(victim.children) > 0:
+		case len(victim.children) > 0:
 			return linux.ENOTEMPTY
 		}
 		if victim.children != nil {

@@ -36,15 +36,25 @@ type Mount struct {
 	ReadOnly bool
 	Backend  Backend
 	Dev      uint64 // minor of the anonymous device of the mount's files (unless the backend reports its own)
+
+	parent *Mount // the mount it is attached to; nil for the first root
 }
 
 // FS is a mount table. Create one with New or NewDefaultRoot.
+//
+// Mounts stack as Linux's do: a mount attaches to the mount that is
+// visible at its path (the one holding the directory, or the top of the
+// mounts already there), hides it and what is mounted below it, and
+// unmounting it reveals them again.
 type FS struct {
-	mu      sync.RWMutex
-	mounts  []*Mount // sorted by descending path length
-	nextDev uint64
-	now     func() time.Time
-	ram     *mem.RAM
+	mu     sync.RWMutex
+	mounts []*Mount // in mount order: a mount comes after its parent
+	// protected are the directories that cannot be mounted on,
+	// unmounted, renamed or removed (Protect).
+	protected map[string]bool
+	nextDev   uint64
+	now       func() time.Time
+	ram       *mem.RAM
 }
 
 // Option configures a new FS.
@@ -136,7 +146,8 @@ func (v *FS) allocDev() uint64 {
 }
 
 // Mount attaches backend b of type typ at the directory p (which must
-// exist), replacing an earlier mount at p.
+// exist). A mount already at p is covered, not replaced: Unmount reveals
+// it again.
 func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
 	if !path.IsAbs(p) {
 		return &fs.PathError{Op: "mount", Path: p, Err: linux.EINVAL}
@@ -153,16 +164,26 @@ func (v *FS) Mount(p, typ, source string, b Backend, readOnly bool) error {
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	m := &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev()}
-	out := make([]*Mount, 0, len(v.mounts)+1)
-	for _, old := range v.mounts {
-		if old.Path != p {
-			out = append(out, old)
-		}
+	if v.protected[p] {
+		return &fs.PathError{Op: "mount", Path: p, Err: linux.EBUSY}
 	}
-	out = append(out, m)
-	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Path) > len(out[j].Path) })
-	v.mounts = out
+	parent, _ := v.mountOfLocked(p)
+	v.mounts = append(v.mounts, &Mount{Path: p, Type: typ, Source: source, ReadOnly: readOnly, Backend: b, Dev: v.allocDev(), parent: parent})
+	return nil
+}
+
+// ReplaceBackend gives the mount visible at p the backend b in place of
+// its own (a wrapper of it, say), keeping everything else: its device
+// number, flags and the mounts on it. EINVAL if nothing is mounted at p.
+func (v *FS) ReplaceBackend(p string, b Backend) error {
+	p = path.Clean(p)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	m, _ := v.mountOfLocked(p)
+	if m.Path != p {
+		return linux.EINVAL
+	}
+	m.Backend = b
 	return nil
 }
 
@@ -176,7 +197,7 @@ func (v *FS) MountHost(dir, p string, readOnly bool) error {
 	if err := v.MkdirAll(p, 0o755); err != nil {
 		return err
 	}
-	return v.Mount(p, "hostfs", b.base, b, readOnly)
+	return v.Mount(p, "hostfs", b.Dir(), b, readOnly)
 }
 
 // MountAfero attaches an afero file system at p.
@@ -187,71 +208,92 @@ func (v *FS) MountAfero(p string, afs afero.Fs, readOnly bool) error {
 	return v.Mount(p, "afero", afs.Name(), NewAferofs(afs), readOnly)
 }
 
-// Unmount detaches the file system mounted at p (EINVAL if none, EBUSY
-// for the root or a mount with mounts below it).
+// Unmount detaches the file system visible at p, revealing what it
+// covered (EINVAL if nothing is mounted at p; EBUSY for the first root or
+// a mount that others are attached to).
 func (v *FS) Unmount(p string) error {
 	p = path.Clean(p)
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	idx := -1
-	for i, m := range v.mounts {
-		if m.Path == p {
-			idx = i
-		} else if strings.HasPrefix(m.Path, p+"/") {
-			return linux.EBUSY
-		}
-	}
-	if idx < 0 {
+	m, _ := v.mountOfLocked(p)
+	if m.Path != p {
 		return linux.EINVAL
 	}
-	if p == "/" {
+	if m.parent == nil || v.protected[p] {
 		return linux.EBUSY
+	}
+	idx := -1
+	for i, x := range v.mounts {
+		if x.parent == m {
+			return linux.EBUSY
+		}
+		if x == m {
+			idx = i
+		}
 	}
 	v.mounts = append(v.mounts[:idx:idx], v.mounts[idx+1:]...)
 	return nil
 }
 
-// Mounts returns the mount table in mount order of depth, root first.
+// Mounts returns every mount, covered ones included, in mount order (as
+// /proc/mounts lists them).
 func (v *FS) Mounts() []Mount {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	out := make([]Mount, len(v.mounts))
 	for i, m := range v.mounts {
-		out[len(out)-1-i] = *m
+		out[i] = *m
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Dev < out[j].Dev })
 	return out
 }
 
-// mountOf returns the mount holding the canonical path p and p relative to
-// the mount's root.
+// mountOf returns the mount visible at the canonical path p and p
+// relative to the mount's root.
 func (v *FS) mountOf(p string) (*Mount, string) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	for _, m := range v.mounts {
-		if m.Path == "/" {
-			return m, p
-		}
-		if p == m.Path {
-			return m, "/"
-		}
-		if strings.HasPrefix(p, m.Path) && p[len(m.Path)] == '/' {
-			return m, p[len(m.Path):]
-		}
-	}
-	panic("vfs: no root mount")
+	return v.mountOfLocked(p)
 }
 
-// isMountPoint reports whether something is mounted at p.
-func (v *FS) isMountPoint(p string) bool {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	for _, m := range v.mounts {
-		if m.Path == p {
-			return true
+// mountOfLocked walks the mounts whose path leads to p, shortest path
+// first and in mount order: each one attached to the mount visible so far
+// covers it.
+func (v *FS) mountOfLocked(p string) (*Mount, string) {
+	var cur *Mount
+	for {
+		var next *Mount
+		for _, m := range v.mounts {
+			if m.parent == cur && covers(m.Path, p) && (next == nil || len(m.Path) < len(next.Path)) {
+				next = m
+			}
 		}
+		if next == nil {
+			break
+		}
+		cur = next
 	}
-	return false
+	if cur == nil {
+		panic("vfs: no root mount")
+	}
+	switch {
+	case cur.Path == "/":
+		return cur, p
+	case p == cur.Path:
+		return cur, "/"
+	}
+	return cur, p[len(cur.Path):]
+}
+
+// covers reports whether a mount at mp holds the canonical path p.
+func covers(mp, p string) bool {
+	return mp == "/" || p == mp || strings.HasPrefix(p, mp) && p[len(mp)] == '/'
+}
+
+// isMountPoint reports whether a mount is visible at p.
+func (v *FS) isMountPoint(p string) bool {
+	m, _ := v.mountOf(p)
+	return m.Path == p
 }
 
 // lstat describes the canonical path p without following a final symlink.
@@ -326,6 +368,13 @@ func checkPath(p string) error {
 // result always exists and is a directory; the last component is followed
 // when it is a symlink and follow is set (or the path ends in "/").
 func (v *FS) resolve(c *Ctx, start, p string, follow bool) (*resolved, error) {
+	return v.walk(c, start, p, follow, false)
+}
+
+// walk is resolve; with missingOK a missing directory ends the walk
+// without an error: the rest of the path is taken as it is (cleaned), and
+// the result does not exist.
+func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, error) {
 	if err := checkPath(p); err != nil {
 		return nil, err
 	}
@@ -370,6 +419,10 @@ func (v *FS) resolve(c *Ctx, start, p string, follow bool) (*resolved, error) {
 		a, m, rel, err := v.lstat(next)
 		if err == linux.ENOENT && last {
 			return &resolved{path: next, dir: cur, name: comp, mount: m, rel: rel, slash: slash}, nil
+		}
+		if err == linux.ENOENT && missingOK {
+			full := path.Clean(next + "/" + strings.Join(todo, "/"))
+			return &resolved{path: full, dir: parentOf(full), name: path.Base(full), slash: slash}, nil
 		}
 		if err != nil {
 			return nil, err
@@ -421,6 +474,19 @@ func (v *FS) Resolve(c *Ctx, start, p string) (string, Attr, error) {
 		return "", Attr{}, linux.ENOENT
 	}
 	return r.path, r.attr, nil
+}
+
+// Realpath returns the canonical path that p, walked from "/", leads to,
+// following every symlink (the last one only when followLast), as the
+// VFS itself resolves it. Missing files and directories are no error:
+// from the first one on, the rest of the path is taken as it is, as
+// `realpath -m` does. More than MaxSymlinks links fail with ELOOP.
+func (v *FS) Realpath(c *Ctx, p string, followLast bool) (string, error) {
+	r, err := v.walk(c, "/", p, followLast, true)
+	if err != nil {
+		return "", err
+	}
+	return r.path, nil
 }
 
 // StatAt describes p walked from start; follow says whether a final
@@ -612,7 +678,7 @@ func (v *FS) UnlinkAt(c *Ctx, start, p string, dir bool) error {
 			return linux.ENOTEMPTY
 		case !r.attr.IsDir():
 			return linux.ENOTDIR
-		case r.path == "/" || v.isMountPoint(r.path):
+		case r.path == "/" || v.isMountPoint(r.path) || v.isProtected(r.path):
 			return linux.EBUSY
 		}
 		if err := checkWritable(r.mount); err != nil {
@@ -666,7 +732,7 @@ func (v *FS) RenameAt(c *Ctx, oldStart, oldp, newStart, newp string, flags uint)
 		return linux.ENOTDIR
 	case v.parentMount(o) != v.parentMount(n):
 		return linux.EXDEV
-	case v.isMountPoint(o.path) || v.isMountPoint(n.path):
+	case v.isMountPoint(o.path) || v.isMountPoint(n.path) || v.isProtected(o.path) || v.isProtected(n.path):
 		return linux.EBUSY
 	case flags&RenameNoreplace != 0 && n.exists:
 		return linux.EEXIST
@@ -924,18 +990,62 @@ func (v *FS) SetAttr(p string, s SetAttr) error {
 // renamed, replaced, linked or changed in its attributes, by guests or by
 // Go code. Backends without inode flags return EOPNOTSUPP.
 func (v *FS) SetAppendOnly(p string) error {
+	return pathErr("set append-only", p, v.setAppendOnly(p, true))
+}
+
+// ClearAppendOnly takes the append-only flag off the file p (chattr -a;
+// for the service that owns a log, to rotate it: guests cannot).
+func (v *FS) ClearAppendOnly(p string) error {
+	return pathErr("clear append-only", p, v.setAppendOnly(p, false))
+}
+
+func (v *FS) setAppendOnly(p string, on bool) error {
 	r, err := v.resolve(nil, "/", p, true)
-	if err == nil && !r.exists {
-		err = linux.ENOENT
+	if err != nil {
+		return err
 	}
-	if err == nil {
-		if fb, ok := r.mount.Backend.(interface{ SetFlags(string, uint32) error }); ok {
-			err = fb.SetFlags(r.rel, r.attr.Flags|linux.FS_APPEND_FL)
-		} else {
-			err = linux.EOPNOTSUPP
+	if !r.exists {
+		return linux.ENOENT
+	}
+	fb, ok := r.mount.Backend.(interface{ SetFlags(string, uint32) error })
+	if !ok {
+		return linux.EOPNOTSUPP
+	}
+	flags := r.attr.Flags &^ linux.FS_APPEND_FL
+	if on {
+		flags |= linux.FS_APPEND_FL
+	}
+	return fb.SetFlags(r.rel, flags)
+}
+
+// Protect fixes the directory p and every directory above it in the
+// namespace, for good: mounting on one of them, unmounting one, renaming
+// one (from or to) or removing one fails with EBUSY. A service that keeps
+// a file at a fixed path (an audit log) protects its directory so that no
+// guest can make the path lead elsewhere.
+func (v *FS) Protect(p string) error {
+	if !path.IsAbs(p) {
+		return pathErr("protect", p, linux.EINVAL)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.protected == nil {
+		v.protected = map[string]bool{}
+	}
+	for q := path.Clean(p); ; q = parentOf(q) {
+		v.protected[q] = true
+		if q == "/" {
+			return nil
 		}
 	}
-	return pathErr("set append-only", p, err)
+}
+
+// isProtected reports whether the canonical path p is a protected
+// directory.
+func (v *FS) isProtected(p string) bool {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.protected[p]
 }
 
 // WriteFile creates or replaces the file at p with data.

@@ -422,9 +422,85 @@ func TestMountCrossingAndUnmount(t *testing.T) {
 	require.NotEqual(t, ra.Dev, ta.Dev)
 	require.Equal(t, linux.EBUSY, v.UnlinkAt(nil, "/", "/mnt/t", true))
 	require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/mnt/t", "/", "/mnt/u", 0))
-	require.Equal(t, linux.EBUSY, v.Unmount("/mnt"))
+	require.Equal(t, linux.EINVAL, v.Unmount("/mnt"), "not a mount point")
 	require.Equal(t, linux.EINVAL, v.Unmount("/mnt"+"/x"))
 	require.NoError(t, v.Unmount("/mnt/t"))
 	_, err = v.StatAt(nil, "/", "/mnt/t/under", true)
 	require.NoError(t, err)
+}
+
+// TestMountsStack: mount(2) over a mount covers it, as Linux does; the
+// mounts attached to the covered one are hidden with it, and unmounting
+// the top reveals them all again.
+func TestMountsStack(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.MkdirAll("/mnt", 0o755))
+	require.NoError(t, v.Mount("/mnt", "tmpfs", "first", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	require.NoError(t, v.WriteFile("/mnt/one", []byte("1"), 0o644))
+	require.NoError(t, v.MkdirAll("/mnt/sub", 0o755))
+	require.NoError(t, v.Mount("/mnt/sub", "tmpfs", "sub", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	require.NoError(t, v.WriteFile("/mnt/sub/inner", nil, 0o644))
+	require.Equal(t, linux.EBUSY, v.Unmount("/mnt"), "a mount is attached to it")
+
+	require.NoError(t, v.Mount("/mnt", "tmpfs", "second", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	_, err := v.StatAt(nil, "/", "/mnt/one", true)
+	require.Equal(t, linux.ENOENT, err, "the first mount is covered")
+	_, err = v.StatAt(nil, "/", "/mnt/sub", true)
+	require.Equal(t, linux.ENOENT, err, "and the mount on it")
+	require.NoError(t, v.MkdirAll("/mnt/sub", 0o755))
+	_, err = v.StatAt(nil, "/", "/mnt/sub/inner", true)
+	require.Equal(t, linux.ENOENT, err)
+	require.Len(t, v.Mounts(), 4, "/proc/mounts lists covered mounts too")
+
+	require.NoError(t, v.Unmount("/mnt"))
+	b, err := v.ReadFile("/mnt/one")
+	require.NoError(t, err)
+	require.Equal(t, "1", string(b))
+	_, err = v.StatAt(nil, "/", "/mnt/sub/inner", true)
+	require.NoError(t, err, "the sub mount is back")
+	require.NoError(t, v.Unmount("/mnt/sub"))
+	require.NoError(t, v.Unmount("/mnt"))
+	require.Equal(t, linux.EINVAL, v.Unmount("/mnt"))
+
+	// Over the root and over a host mount.
+	mnt, _ := hostTree(t)
+	require.NoError(t, v.MountHost(mnt, "/h", false))
+	require.NoError(t, v.Mount("/h", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	_, err = v.StatAt(nil, "/", "/h/file", true)
+	require.Equal(t, linux.ENOENT, err)
+	require.NoError(t, v.Unmount("/h"))
+	b, err = v.ReadFile("/h/file")
+	require.NoError(t, err)
+	require.Equal(t, "inside", string(b))
+	require.NoError(t, v.Mount("/", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	_, err = v.StatAt(nil, "/", "/etc/passwd", true)
+	require.Equal(t, linux.ENOENT, err)
+	require.NoError(t, v.Unmount("/"))
+	_, err = v.StatAt(nil, "/", "/etc/passwd", true)
+	require.NoError(t, err)
+	require.Equal(t, linux.EBUSY, v.Unmount("/"), "the first root stays")
+}
+
+// TestProtect: a protected directory and those above it cannot be
+// mounted on, unmounted, renamed or removed; the files in it can.
+func TestProtect(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.MkdirAll("/var/log/sub", 0o755))
+	require.NoError(t, v.MkdirAll("/tmp/d", 0o755))
+	require.NoError(t, v.WriteFile("/var/log/a", []byte("a"), 0o644))
+	require.NoError(t, v.Protect("/var/log"))
+	for _, p := range []string{"/var/log", "/var", "/"} {
+		require.ErrorIs(t, v.Mount(p, "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false), linux.EBUSY, p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", p, "/", "/tmp/x", 0), p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/tmp/d", "/", p, 0), p)
+		require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/tmp/d", "/", p, RenameExchange), p)
+		require.Equal(t, linux.EBUSY, v.UnlinkAt(nil, "/", p, true), p)
+	}
+	require.Equal(t, linux.EBUSY, v.RenameAt(nil, "/", "/var/log/../log", "/", "/tmp/x", 0), "canonical paths are checked")
+	// Below it and in it, everything goes.
+	require.NoError(t, v.Mount("/var/log/sub", "tmpfs", "tmpfs", NewTmpfs(v.Now, 0o755, v.RAM(), 0), false))
+	require.NoError(t, v.Unmount("/var/log/sub"))
+	require.NoError(t, v.RenameAt(nil, "/", "/var/log/a", "/", "/var/log/a.1", 0))
+	require.NoError(t, v.RenameAt(nil, "/", "/var/log/sub", "/", "/var/log/sub2", 0))
+	require.NoError(t, v.Remove("/var/log/a.1"))
 }

@@ -1,0 +1,52 @@
+package vfs
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// oneProc is a ProcSource with one process, pid 1.
+type oneProc struct{}
+
+func (oneProc) PIDs() []int { return []int{1} }
+func (oneProc) Process(pid int) (ProcInfo, bool) {
+	return ProcInfo{PID: 1, Comm: "init", State: 'R', Exe: "/bin/init", Cwd: "/tmp"}, pid == 1
+}
+func (oneProc) MemInfo() MemInfo                 { return MemInfo{} }
+func (oneProc) Uptime() (up, idle time.Duration) { return 0, 0 }
+func (oneProc) CPUInfo() string                  { return "" }
+func (oneProc) Boot() time.Time                  { return time.Unix(0, 0) }
+
+// TestProcLinks: /proc/<pid>/root is "/" and /proc/mounts is a link to
+// self/mounts, as on Linux.
+func TestProcLinks(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.Mount("/proc", "proc", "proc", NewProcfs(oneProc{}, v), false))
+	c := &Ctx{PID: 1}
+	for p, want := range map[string]string{"/proc/self/root": "/", "/proc/1/root": "/", "/proc/1/cwd": "/tmp", "/proc/mounts": "self/mounts"} {
+		got, err := v.ReadlinkAt(c, "/", p)
+		require.NoError(t, err, p)
+		require.Equal(t, want, got, p)
+	}
+	p, _, err := v.Resolve(c, "/", "/proc/self/root/etc/passwd")
+	require.NoError(t, err)
+	require.Equal(t, "/etc/passwd", p)
+	f, err := v.OpenAt(c, "/", "/proc/mounts", linux.O_RDONLY, 0)
+	require.NoError(t, err)
+	buf := make([]byte, 4096)
+	n, err := f.Read(buf)
+	require.NoError(t, err)
+	require.Contains(t, string(buf[:n]), "proc /proc proc rw 0 0\n")
+	require.NoError(t, f.Close())
+	ents, err := v.ReadDir("/proc/1")
+	require.NoError(t, err)
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name)
+	}
+	require.Contains(t, names, "root")
+}
