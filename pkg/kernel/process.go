@@ -96,6 +96,7 @@ type Process struct {
 	vforkChild *Process
 	vforkDone  waitQueue // woken when vforkChild execs or exits
 	childWait  waitQueue // woken when a child changes state
+	sigWq      waitQueue // woken when a signal is generated for it (signalfd)
 
 	deadNs  uint64 // CPU time of exited threads
 	childNs uint64 // CPU time of reaped children

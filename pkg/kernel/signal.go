@@ -193,6 +193,7 @@ func (p *Process) sendSignal(sig linux.Signal, info siginfo) {
 		return
 	}
 	p.sigPending.add(sig, info)
+	p.sigWq.wakeAll()
 	// Wake a thread that can take it: the current one if it can, else the
 	// first that does not block it or waits for it (sigtimedwait).
 	if c := p.m.cur; c != nil && c.Process == p && c.takes(sig) {
@@ -220,6 +221,7 @@ func (t *Task) sendSignal(sig linux.Signal, info siginfo) {
 		return
 	}
 	t.sigPending.add(sig, info)
+	t.sigWq.wakeAll()
 	if t.takes(sig) {
 		t.interrupt()
 	}

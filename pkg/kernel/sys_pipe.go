@@ -210,10 +210,10 @@ func (e *pipeEnd) Close() error {
 	return nil
 }
 
-// poll returns the ready events of this end.
-func (e *pipeEnd) poll() int16 {
+// readiness returns the ready events of this end.
+func (e *pipeEnd) readiness() uint32 {
 	p := e.p
-	var ev int16
+	var ev uint32
 	if e.write {
 		if p.readers == 0 {
 			ev |= pollERR

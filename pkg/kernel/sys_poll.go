@@ -6,31 +6,36 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
-// poll(2) events.
+// poll(2) and epoll(7) events (the same bits).
 const (
-	pollIN   = 0x001
-	pollPRI  = 0x002
-	pollOUT  = 0x004
-	pollERR  = 0x008
-	pollHUP  = 0x010
-	pollNVAL = 0x020
+	pollIN     = 0x001
+	pollPRI    = 0x002
+	pollOUT    = 0x004
+	pollERR    = 0x008
+	pollHUP    = 0x010
+	pollNVAL   = 0x020
+	pollRDNORM = 0x040
+	pollWRNORM = 0x100
+	pollRDHUP  = 0x2000
 )
 
-// poller is a file whose readiness changes (a pipe end): poll returns its
-// ready events, and its wait queue is woken when they may have changed.
-type poller interface {
-	poll() int16
+// waitable is a file whose readiness changes: pipes, FIFOs, eventfd,
+// timerfd, signalfd, epoll, sockets. readiness returns its ready events;
+// its wait queue is woken whenever they may have changed. This one
+// mechanism serves poll, select and epoll.
+type waitable interface {
+	readiness() uint32
 	waitQueue() *waitQueue
 }
 
 // readiness returns the ready events of an open file and what to wait on
 // when nothing is ready (nil: the file is always ready).
-func readiness(of *openFile) (int16, *waitQueue) {
-	if p, ok := of.f.(poller); ok {
-		return p.poll(), p.waitQueue()
+func readiness(of *openFile) (uint32, *waitQueue) {
+	if w, ok := of.f.(waitable); ok {
+		return w.readiness(), w.waitQueue()
 	}
 	// Regular files and the console never block.
-	var ev int16
+	var ev uint32
 	switch of.flags & linux.O_ACCMODE {
 	case linux.O_RDONLY:
 		ev = pollIN
@@ -128,8 +133,8 @@ func (t *Task) ppoll(a *args) (uint64, error) {
 	for i := uint64(0); i < nfds; i++ {
 		e := buf[8*i:]
 		fd := int32(leU32(e[0:]))
-		events := int16(uint16(e[4]) | uint16(e[5])<<8)
-		var rev int16
+		events := uint32(uint16(e[4]) | uint16(e[5])<<8)
+		var rev uint32
 		if fd >= 0 {
 			of, err := t.fds.get(int(fd))
 			if err != nil {

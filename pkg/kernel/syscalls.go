@@ -94,6 +94,8 @@ func newSyscallTable() *syscallTable {
 	registerProcessSyscalls(reg)
 	registerSignalSyscalls(reg)
 	registerFutexSyscalls(reg)
+	registerEpollSyscalls(reg)
+	registerEventSyscalls(reg)
 	return t
 }
 

@@ -12,9 +12,12 @@ import (
 // waiters cost; no operation scans the machine's tasks, and the pipe
 // ping-pong path does not allocate.
 
-// waitQueue is a list of tasks waiting for one event.
+// waitQueue is a list of tasks waiting for one event. gen counts the
+// events (wakeAll calls): edge-triggered epoll reports a file again only
+// after its queue saw a new one.
 type waitQueue struct {
 	head, tail *waiter
+	gen        uint64
 }
 
 // waiter links a task into one wait queue.
@@ -53,6 +56,7 @@ func (q *waitQueue) remove(w *waiter) {
 
 // wakeAll wakes every task waiting on q.
 func (q *waitQueue) wakeAll() {
+	q.gen++
 	for q.head != nil {
 		q.head.t.wake() // unlinks all of the task's waiters
 	}
