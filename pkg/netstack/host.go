@@ -29,6 +29,7 @@ const (
 	udpFlowIdle     = 60 * time.Second
 	maxUDPFlows     = 256
 	maxForwardSYNs  = 256
+	maxHostOps      = 1024 // open relays and dials, all kinds together
 	maxDatagram     = 65535
 )
 
@@ -143,11 +144,11 @@ func (h *hostSide) untrack(c io.Closer) {
 }
 
 // begin counts a host operation in and reports false if the network is
-// closing; end counts it out.
+// closing or maxHostOps are open; end counts it out.
 func (h *hostSide) begin() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed {
+	if h.closed || h.open >= maxHostOps {
 		return false
 	}
 	h.open++
@@ -273,7 +274,7 @@ func (h *hostSide) forwardIn(c *net.TCPConn, guestPort uint16) {
 	}
 	defer h.untrack(c)
 	ctx, cancel := context.WithTimeout(h.ctx, hostDialTimeout)
-	gc, err := gonet.DialContextTCP(ctx, h.n.gw, tcpip.FullAddress{NIC: gatewayNIC, Addr: addrOf(GuestIPv4), Port: guestPort}, ipv4.ProtocolNumber)
+	gc, err := gonet.DialContextTCP(ctx, h.n.gw, tcpip.FullAddress{NIC: gatewayNIC, Addr: addrOf(guestIPv4), Port: guestPort}, ipv4.ProtocolNumber)
 	cancel()
 	if err != nil {
 		return // refused or timed out: the host client sees the connection close
@@ -323,7 +324,7 @@ func (h *hostSide) serveUDP(pc *net.UDPConn, guestPort uint16) {
 // openInFlow opens the gateway socket of a published UDP flow and starts
 // the goroutine that returns the guest's replies to the host client.
 func (h *hostSide) openInFlow(pc *net.UDPConn, from netip.AddrPort, guestPort uint16, done func()) *gonet.UDPConn {
-	raddr := tcpip.FullAddress{NIC: gatewayNIC, Addr: addrOf(GuestIPv4), Port: guestPort}
+	raddr := tcpip.FullAddress{NIC: gatewayNIC, Addr: addrOf(guestIPv4), Port: guestPort}
 	gc, err := gonet.DialUDP(h.n.gw, nil, &raddr, ipv4.ProtocolNumber)
 	if err != nil {
 		return nil
@@ -387,13 +388,13 @@ func (h *hostSide) natTarget(a tcpip.Address, port uint16) (netip.AddrPort, bool
 		return netip.AddrPort{}, false
 	}
 	switch {
-	case ip == GatewayIPv4:
+	case ip == gatewayIPv4:
 		ip = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-	case ip == GatewayIPv6:
+	case ip == gatewayIPv6:
 		ip = netip.IPv6Loopback()
 	case h.n.cfg.NAT != NATFull:
 		return netip.AddrPort{}, false
-	case ip == GuestIPv4 || ip == GuestIPv6 || ip.IsLoopback() || ip.IsUnspecified() || ip.IsMulticast():
+	case ip == guestIPv4 || ip == guestIPv6 || ip.IsLoopback() || ip.IsUnspecified() || ip.IsMulticast():
 		return netip.AddrPort{}, false
 	}
 	return netip.AddrPortFrom(ip, port), true

@@ -19,17 +19,23 @@ import (
 )
 
 // The machine's addresses: those of qemu's user network.
+const (
+	GuestIPv4   = "10.0.2.15"
+	GatewayIPv4 = "10.0.2.2"
+	GuestIPv6   = "fec0::15"
+	GatewayIPv6 = "fec0::2"
+	// GuestMAC is eth0's hardware address (qemu's default).
+	GuestMAC = "52:54:00:12:34:56"
+)
+
 var (
-	GuestIPv4   = netip.MustParseAddr("10.0.2.15")
-	GatewayIPv4 = netip.MustParseAddr("10.0.2.2")
-	GuestIPv6   = netip.MustParseAddr("fec0::15")
-	GatewayIPv6 = netip.MustParseAddr("fec0::2")
+	guestIPv4   = netip.MustParseAddr(GuestIPv4)
+	gatewayIPv4 = netip.MustParseAddr(GatewayIPv4)
+	guestIPv6   = netip.MustParseAddr(GuestIPv6)
+	gatewayIPv6 = netip.MustParseAddr(GatewayIPv6)
 	subnetIPv4  = netip.MustParsePrefix("10.0.2.0/24")
 	subnetIPv6  = netip.MustParsePrefix("fec0::/64")
 )
-
-// GuestMAC is eth0's hardware address (qemu's default).
-var GuestMAC = net.HardwareAddr{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
 
 // Interface indexes, as Linux numbers them.
 const (
@@ -106,10 +112,10 @@ func New(cfg Config) (*Network, error) {
 
 	n.lo = &link{w: n.w, name: "lo", mtu: loopbackMTU, loopback: true, owner: n.guest, nic: LoopbackIndex}
 	n.lo.peer = n.lo
-	n.eth0 = &link{w: n.w, name: "eth0", mtu: ethernetMTU, hwaddr: tcpip.LinkAddress(GuestMAC), owner: n.guest, nic: EthernetIndex}
+	n.eth0 = &link{w: n.w, name: "eth0", mtu: ethernetMTU, hwaddr: tcpip.LinkAddress(mustMAC(GuestMAC)), owner: n.guest, nic: EthernetIndex}
 	n.gwLink = &link{w: n.w, name: "gw0", mtu: ethernetMTU, hwaddr: tcpip.LinkAddress([]byte{0x52, 0x55, 0x0a, 0x00, 0x02, 0x02}), owner: n.gw, nic: gatewayNIC}
 	n.eth0.peer, n.gwLink.peer = n.gwLink, n.eth0
-	n.eth0.own = []tcpip.Address{addrOf(GuestIPv4), addrOf(GuestIPv6)}
+	n.eth0.own = []tcpip.Address{addrOf(guestIPv4), addrOf(guestIPv6)}
 	n.eth0.hairpin = &n.lo.count
 
 	if err := n.setupGuest(); err != nil {
@@ -183,8 +189,8 @@ func (n *Network) setupGuest() error {
 	}{
 		{LoopbackIndex, netip.MustParsePrefix("127.0.0.1/8")},
 		{LoopbackIndex, netip.MustParsePrefix("::1/128")},
-		{EthernetIndex, netip.PrefixFrom(GuestIPv4, 24)},
-		{EthernetIndex, netip.PrefixFrom(GuestIPv6, 64)},
+		{EthernetIndex, netip.PrefixFrom(guestIPv4, 24)},
+		{EthernetIndex, netip.PrefixFrom(guestIPv6, 64)},
 	}
 	for _, a := range addrs {
 		if err := addAddress(s, a.nic, a.prefix); err != nil {
@@ -196,8 +202,8 @@ func (n *Network) setupGuest() error {
 		{Destination: subnetOf(netip.MustParsePrefix("::1/128")), NIC: LoopbackIndex},
 		{Destination: subnetOf(subnetIPv4), NIC: EthernetIndex},
 		{Destination: subnetOf(subnetIPv6), NIC: EthernetIndex},
-		{Destination: subnetOf(netip.MustParsePrefix("0.0.0.0/0")), Gateway: addrOf(GatewayIPv4), NIC: EthernetIndex},
-		{Destination: subnetOf(netip.MustParsePrefix("::/0")), Gateway: addrOf(GatewayIPv6), NIC: EthernetIndex},
+		{Destination: subnetOf(netip.MustParsePrefix("0.0.0.0/0")), Gateway: addrOf(gatewayIPv4), NIC: EthernetIndex},
+		{Destination: subnetOf(netip.MustParsePrefix("::/0")), Gateway: addrOf(gatewayIPv6), NIC: EthernetIndex},
 	})
 	return n.tuneTCP(s)
 }
@@ -207,7 +213,7 @@ func (n *Network) setupGateway() error {
 	if err := createNIC(s, n.gwLink); err != nil {
 		return err
 	}
-	for _, p := range []netip.Prefix{netip.PrefixFrom(GatewayIPv4, 24), netip.PrefixFrom(GatewayIPv6, 64)} {
+	for _, p := range []netip.Prefix{netip.PrefixFrom(gatewayIPv4, 24), netip.PrefixFrom(gatewayIPv6, 64)} {
 		if err := addAddress(s, gatewayNIC, p); err != nil {
 			return err
 		}
@@ -401,3 +407,11 @@ func (n *Network) destroyStacks() {
 
 // errClosed is returned by host operations on a closed network.
 var errClosed = errors.New("netstack: network closed")
+
+func mustMAC(s string) net.HardwareAddr {
+	m, err := net.ParseMAC(s)
+	if err != nil {
+		panic(fmt.Sprintf("netstack: MAC %q: %s", s, err))
+	}
+	return m
+}

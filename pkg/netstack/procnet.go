@@ -27,7 +27,7 @@ const (
 type endpointRow struct {
 	local, remote netip.AddrPort
 	state         int
-	txq, rxq      int
+	rxq           int
 	uid           uint32
 	inode         uint64
 }
@@ -79,9 +79,6 @@ func (n *Network) rows(proto tcpip.TransportProtocolNumber, family int) []endpoi
 		if v, err := ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption); err == nil {
 			r.rxq = v
 		}
-		if v, err := ep.GetSockOptInt(tcpip.SendQueueSizeOption); err == nil {
-			r.txq = v
-		}
 		if s != nil {
 			r.uid, r.inode = s.uid, s.inode
 		}
@@ -131,8 +128,8 @@ func procAddr(ap netip.AddrPort) string {
 }
 
 // ProcNetTCP returns the content of /proc/net/tcp (family AF_INET) or
-// /proc/net/tcp6 (AF_INET6). Timer, retransmit and congestion columns are
-// zero: gVisor does not expose them per endpoint.
+// /proc/net/tcp6 (AF_INET6). The tx_queue, timer, retransmit and congestion
+// columns are zero: gVisor does not expose them per endpoint.
 func (n *Network) ProcNetTCP(family int) []byte {
 	var b bytes.Buffer
 	v6 := family == AF_INET6
@@ -143,7 +140,7 @@ func (n *Network) ProcNetTCP(family int) []byte {
 	}
 	for i, r := range n.rows(tcp.ProtocolNumber, family) {
 		line := fmt.Sprintf("%4d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d %d %d %d %d",
-			i, procAddr(r.local), procAddr(r.remote), r.state, r.txq, r.rxq, 0, 0, 0, r.uid, 0, r.inode, 1, 0, 0, 0, 0, 0, -1)
+			i, procAddr(r.local), procAddr(r.remote), r.state, 0, r.rxq, 0, 0, 0, r.uid, 0, r.inode, 1, 0, 0, 0, 0, 0, -1)
 		if v6 {
 			b.WriteString(line + "\n")
 		} else {
@@ -154,7 +151,7 @@ func (n *Network) ProcNetTCP(family int) []byte {
 }
 
 // ProcNetUDP returns the content of /proc/net/udp (family AF_INET) or
-// /proc/net/udp6 (AF_INET6).
+// /proc/net/udp6 (AF_INET6); tx_queue is zero, as for TCP.
 func (n *Network) ProcNetUDP(family int) []byte {
 	var b bytes.Buffer
 	v6 := family == AF_INET6
@@ -165,7 +162,7 @@ func (n *Network) ProcNetUDP(family int) []byte {
 	}
 	for i, r := range n.rows(udp.ProtocolNumber, family) {
 		line := fmt.Sprintf("%5d: %s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d",
-			i, procAddr(r.local), procAddr(r.remote), r.state, r.txq, r.rxq, 0, 0, 0, r.uid, 0, r.inode, 2, 0, 0)
+			i, procAddr(r.local), procAddr(r.remote), r.state, 0, r.rxq, 0, 0, 0, r.uid, 0, r.inode, 2, 0, 0)
 		if v6 {
 			b.WriteString(line + "\n")
 		} else {

@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"time"
 
@@ -275,7 +276,7 @@ func (s *Socket) Recv(dst []byte, flags int) (RecvResult, linux.Errno) {
 			return 0
 		}
 		if trunc {
-			r, err = s.ep.Read(&tcpip.LimitedWriter{W: discard{}, N: int64(len(dst))}, opts)
+			r, err = s.ep.Read(&tcpip.LimitedWriter{W: io.Discard, N: int64(len(dst))}, opts)
 		} else {
 			w := tcpip.SliceWriter(dst)
 			r, err = s.ep.Read(&w, opts)
@@ -397,17 +398,6 @@ func (s *Socket) InQueue() (int, linux.Errno) {
 	return v, e
 }
 
-// OutQueue returns the bytes sent but not yet acknowledged (TIOCOUTQ).
-func (s *Socket) OutQueue() (int, linux.Errno) {
-	var v int
-	e := s.op(func() linux.Errno {
-		var err tcpip.Error
-		v, err = s.ep.GetSockOptInt(tcpip.SendQueueSizeOption)
-		return errno(err)
-	})
-	return v, e
-}
-
 // RecvTimeout and SendTimeout return SO_RCVTIMEO and SO_SNDTIMEO (0: none),
 // which the kernel applies to blocking calls.
 func (s *Socket) RecvTimeout() time.Duration { return s.rcvTimeo }
@@ -505,8 +495,3 @@ func (w *truncWriter) Write(p []byte) (int, error) {
 	w.n += copy(w.buf[w.n:], p)
 	return len(p), nil
 }
-
-// discard is io.Discard without the package-level variable.
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -310,3 +310,35 @@ func TestPingSocket(t *testing.T) {
 		s.Close()
 	}
 }
+
+func TestTCPRecvFlags(t *testing.T) {
+	n := newNet(t, Config{Seed: 14})
+	l := listenTCP(t, n, "127.0.0.1:80")
+	c := connectTCP(t, n, "127.0.0.1:80")
+	s, _ := accept(t, l)
+	sendAll(t, c, []byte("0123456789"))
+	q, e := s.InQueue()
+	requireOK(t, e)
+	require.Equal(t, 10, q)
+
+	buf := make([]byte, 4)
+	r, e := s.Recv(buf, MSG_PEEK)
+	requireOK(t, e)
+	require.Equal(t, "0123", string(buf[:r.N]))
+	r, e = s.Recv(make([]byte, 100), MSG_PEEK|MSG_TRUNC)
+	requireOK(t, e)
+	require.Equal(t, 10, r.N, "MSG_PEEK|MSG_TRUNC: what could be read")
+	r, e = s.Recv(buf, MSG_TRUNC)
+	requireOK(t, e)
+	require.Equal(t, 4, r.N, "MSG_TRUNC discards up to the length")
+	require.Equal(t, "0123", string(buf[:r.N]), "the buffer is left alone")
+	r, e = s.Recv(nil, 0)
+	requireOK(t, e)
+	require.Zero(t, r.N, "an empty read returns at once")
+	r, e = s.Recv(buf, 0)
+	requireOK(t, e)
+	require.Equal(t, "4567", string(buf[:r.N]))
+	q, e = s.InQueue()
+	requireOK(t, e)
+	require.Equal(t, 2, q)
+}

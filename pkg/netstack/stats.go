@@ -31,8 +31,8 @@ func (n *Network) Interfaces() []Interface {
 		},
 		{
 			Index: EthernetIndex, Name: "eth0", Flags: IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST, MTU: ethernetMTU,
-			HWAddr: GuestMAC,
-			Addrs:  []netip.Prefix{netip.PrefixFrom(GuestIPv4, 24), netip.PrefixFrom(GuestIPv6, 64)},
+			HWAddr: mustMAC(GuestMAC),
+			Addrs:  []netip.Prefix{netip.PrefixFrom(guestIPv4, 24), netip.PrefixFrom(guestIPv6, 64)},
 		},
 	}
 }
