@@ -195,6 +195,9 @@ func (s *Socket) Connect(addr netip.AddrPort) linux.Errno {
 		if e != 0 {
 			return e
 		}
+		if s.typ == SOCK_STREAM && tcp.EndpointState(s.ep.State()) == tcp.StateListen {
+			return linux.EISCONN // as Linux answers for a listening socket
+		}
 		err := s.ep.Connect(full)
 		switch err.(type) {
 		case nil, *tcpip.ErrConnectStarted, *tcpip.ErrAlreadyConnecting, *tcpip.ErrAlreadyConnected:
@@ -261,8 +264,14 @@ func (s *Socket) Recv(dst []byte, flags int) (RecvResult, linux.Errno) {
 			return 0
 		}
 		if len(dst) == 0 {
-			// Linux returns 0 at once for an empty stream read.
-			return 0
+			// Linux returns 0 for an empty read when data or the end of
+			// stream is there, and otherwise what a read would return.
+			var w tcpip.SliceWriter
+			_, err := s.ep.Read(&w, tcpip.ReadOptions{Peek: true})
+			if _, ok := err.(*tcpip.ErrBadBuffer); ok {
+				return 0 // data waits: nothing fit
+			}
+			return errno(err)
 		}
 		var r tcpip.ReadResult
 		var err tcpip.Error

@@ -334,7 +334,7 @@ func TestTCPRecvFlags(t *testing.T) {
 	require.Equal(t, "0123", string(buf[:r.N]), "the buffer is left alone")
 	r, e = s.Recv(nil, 0)
 	requireOK(t, e)
-	require.Zero(t, r.N, "an empty read returns at once")
+	require.Zero(t, r.N, "an empty read returns 0 when data waits")
 	r, e = s.Recv(buf, 0)
 	requireOK(t, e)
 	require.Equal(t, "4567", string(buf[:r.N]))
