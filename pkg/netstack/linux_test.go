@@ -183,7 +183,7 @@ func (s *stackAPI) localAddr(fd int) netip.AddrPort {
 	return a
 }
 func (s *stackAPI) peer(fd int) (netip.AddrPort, linux.Errno) { return s.get(fd).PeerAddr() }
-func (s *stackAPI) close(fd int)                               { s.get(fd).Close() }
+func (s *stackAPI) close(fd int)                              { s.get(fd).Close() }
 
 // scenario records the results of a sequence of calls; addresses and
 // ports that differ between the host and the machine are not recorded.
