@@ -52,8 +52,10 @@
 // included) is in progress, on the caller's goroutine or on a stack
 // goroutine while the caller waits; in realtime mode timers may also run
 // them on their own goroutines. They must only record the news and wake
-// waiters, never call back into the Network, and should treat the events
-// as a hint and ask Readiness.
+// waiters: never call back into the Network, and never wait for a lock the
+// caller of a Network method may hold (the caller waits for the callback).
+// Treat the events as a hint and ask Readiness. Traffic inside the machine
+// never raises Wake.
 // All Network and Socket methods may be called from any goroutine; they
 // serialize on the network.
 //
@@ -64,8 +66,9 @@
 // inside Advance at their own deadlines, in deadline order, and the network
 // settles after each. The kernel:
 //
-//   - calls Advance(now) as machine time passes (cheap when nothing is due:
-//     at each scheduling decision or before tasks block is enough);
+//   - calls Advance(now) as machine time passes: before each socket call
+//     (so that timers the call arms count from the right instant) and at
+//     each scheduling decision; it is cheap when nothing is due;
 //   - when every task sleeps, jumps its clock to the earlier of its own next
 //     event and NextDeadline() and calls Advance there;
 //   - when Wake() fires (host traffic), calls Settle; while HostActive()

@@ -140,59 +140,146 @@ func TestPublishUDP(t *testing.T) {
 }
 
 func TestNATToHostLoopback(t *testing.T) {
-	// A host server on 127.0.0.1.
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	for _, tc := range []struct{ name, hostLoopback, gateway string }{
+		{"ipv4", "127.0.0.1", GatewayIPv4},
+		{"ipv6", "::1", GatewayIPv6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hl, err := net.Listen("tcp", net.JoinHostPort(tc.hostLoopback, "0"))
+			if err != nil {
+				t.Skipf("host loopback %s: %v", tc.hostLoopback, err)
+			}
+			defer hl.Close()
+			port := uint16(hl.Addr().(*net.TCPAddr).Port)
+			served := make(chan []byte, 1)
+			go func() {
+				c, err := hl.Accept()
+				if err != nil {
+					served <- nil
+					return
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(hangGuard))
+				req := make([]byte, 5)
+				io.ReadFull(c, req)
+				c.Write(append([]byte("echo:"), req...))
+				c.(*net.TCPConn).CloseWrite()
+				rest, _ := io.ReadAll(c)
+				served <- append(req, rest...)
+			}()
+
+			n := newNet(t, Config{Seed: 32, NAT: NATGateway})
+			drive(t, n)
+			gw := netip.MustParseAddr(tc.gateway)
+			fam := AF_INET
+			if gw.Is6() {
+				fam = AF_INET6
+			}
+			c := newSocket(t, n, fam, SOCK_STREAM)
+			dst := netip.AddrPortFrom(gw, port)
+			requireErrno(t, linux.EINPROGRESS, c.Connect(dst))
+			require.True(t, n.HostActive(), "the kernel must not jump time while the host dials")
+			waitEvents(t, c, EventOut|EventErr|EventHup)
+			requireOK(t, c.Connect(dst))
+			guestWrite(t, c, []byte("hello"))
+			got := guestRead(t, c, 11)
+			require.Equal(t, "echo:hello", string(got[:10]), "%q", got)
+			guestWrite(t, c, []byte(" world"))
+			requireOK(t, c.Shutdown(SHUT_WR))
+			select {
+			case req := <-served:
+				require.Equal(t, "hello world", string(req))
+			case <-time.After(hangGuard):
+				t.Fatal("host server never finished")
+			}
+
+			// A host port nobody listens on: the guest gets ECONNREFUSED.
+			hl2, err := net.Listen("tcp", net.JoinHostPort(tc.hostLoopback, "0"))
+			require.NoError(t, err)
+			closedPort := uint16(hl2.Addr().(*net.TCPAddr).Port)
+			hl2.Close()
+			r := newSocket(t, n, fam, SOCK_STREAM)
+			dst = netip.AddrPortFrom(gw, closedPort)
+			requireErrno(t, linux.EINPROGRESS, r.Connect(dst))
+			waitEvents(t, r, EventOut|EventErr|EventHup)
+			requireErrno(t, linux.ECONNREFUSED, r.Connect(dst))
+		})
+	}
+}
+
+// TestNATFull reaches a host server through one of the host's own
+// non-loopback addresses, which only NATFull dials.
+func TestNATFull(t *testing.T) {
+	var hostIP netip.Addr
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Is4() && !p.Addr().IsLoopback() {
+			hostIP = p.Addr()
+			break
+		}
+	}
+	if !hostIP.IsValid() {
+		t.Skip("the host has no non-loopback IPv4 address")
+	}
+	hl, err := net.Listen("tcp", net.JoinHostPort(hostIP.String(), "0"))
 	require.NoError(t, err)
 	defer hl.Close()
-	port := uint16(hl.Addr().(*net.TCPAddr).Port)
-	served := make(chan []byte, 1)
 	go func() {
 		c, err := hl.Accept()
-		if err != nil {
-			served <- nil
-			return
+		if err == nil {
+			c.Write([]byte("from the host"))
+			c.Close()
 		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(hangGuard))
-		req := make([]byte, 5)
-		io.ReadFull(c, req)
-		c.Write(append([]byte("echo:"), req...))
-		c.(*net.TCPConn).CloseWrite()
-		rest, _ := io.ReadAll(c)
-		served <- append(req, rest...)
 	}()
+	dst := netip.AddrPortFrom(hostIP, uint16(hl.Addr().(*net.TCPAddr).Port))
 
-	n := newNet(t, Config{Seed: 32, NAT: NATGateway})
-	drive(t, n)
-	c := newSocket(t, n, AF_INET, SOCK_STREAM)
-	dst := netip.AddrPortFrom(netip.MustParseAddr(GatewayIPv4), port)
+	gwOnly := newNet(t, Config{Seed: 34, NAT: NATGateway})
+	c := newSocket(t, gwOnly, AF_INET, SOCK_STREAM)
 	requireErrno(t, linux.EINPROGRESS, c.Connect(dst))
-	require.True(t, n.HostActive(), "the kernel must not jump time while the host dials")
+	require.False(t, gwOnly.HostActive(), "NATGateway does not dial other addresses")
+	require.Zero(t, c.Readiness(EventOut|EventErr|EventHup), "nobody answers: the SYN waits for its retransmission")
+
+	n := newNet(t, Config{Seed: 34, NAT: NATFull})
+	drive(t, n)
+	c = newSocket(t, n, AF_INET, SOCK_STREAM)
+	requireErrno(t, linux.EINPROGRESS, c.Connect(dst))
 	waitEvents(t, c, EventOut|EventErr|EventHup)
 	requireOK(t, c.Connect(dst))
-	guestWrite(t, c, []byte("hello"))
-	got := guestRead(t, c, 11)
-	require.Equal(t, "echo:hello", string(got[:10]), "%q", got)
-	guestWrite(t, c, []byte(" world"))
-	requireOK(t, c.Shutdown(SHUT_WR))
-	select {
-	case req := <-served:
-		require.Equal(t, "hello world", string(req))
-	case <-time.After(hangGuard):
-		t.Fatal("host server never finished")
-	}
+	require.Equal(t, "from the host", string(guestRead(t, c, 100)))
+}
 
-	// A host port nobody listens on: the guest gets ECONNREFUSED.
-	hl2, err := net.Listen("tcp", "127.0.0.1:0")
+// TestCloseWithHostConnectionsOpen checks that Close ends relays that are
+// still open, and that the host side is idle afterwards.
+func TestCloseWithHostConnectionsOpen(t *testing.T) {
+	n, err := New(Config{Seed: 35})
 	require.NoError(t, err)
-	closedPort := uint16(hl2.Addr().(*net.TCPAddr).Port)
-	hl2.Close()
-	r := newSocket(t, n, AF_INET, SOCK_STREAM)
-	dst = netip.AddrPortFrom(netip.MustParseAddr(GatewayIPv4), closedPort)
-	requireErrno(t, linux.EINPROGRESS, r.Connect(dst))
-	waitEvents(t, r, EventOut|EventErr|EventHup)
-	requireErrno(t, linux.ECONNREFUSED, r.Connect(dst))
+	drive(t, n)
+	l := listenTCP(t, n, "0.0.0.0:80")
+	addr, err := n.Publish(Port{GuestPort: 80})
+	require.NoError(t, err)
+	_, err = n.Publish(Port{HostPort: uint16(addr.(*net.TCPAddr).Port), GuestPort: 81})
+	require.Error(t, err, "the host port is taken")
+	hc, err := net.Dial("tcp", addr.String())
+	require.NoError(t, err)
+	defer hc.Close()
+	s, _ := guestAccept(t, l)
+	guestWrite(t, s, []byte("open"))
+	buf := make([]byte, 4)
+	hc.SetDeadline(time.Now().Add(hangGuard))
+	_, err = io.ReadFull(hc, buf)
+	require.NoError(t, err)
+	require.True(t, n.HostActive())
 
+	require.NoError(t, n.Close())
+	require.False(t, n.HostActive(), "Close waited for every relay")
+	_, err = hc.Read(buf)
+	require.Error(t, err, "the host client sees the connection end")
+	require.False(t, isTimeout(err), "%v", err)
+	_, err = n.Publish(Port{GuestPort: 80})
+	require.Error(t, err)
+	_, e := n.Socket(AF_INET, SOCK_STREAM, 0)
+	requireErrno(t, linux.ENETDOWN, e)
+	require.NoError(t, n.Close(), "closing twice")
 }
 
 func TestNATUDP(t *testing.T) {

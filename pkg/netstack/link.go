@@ -31,7 +31,7 @@ type wire struct {
 	head     int
 	bytes    int64
 	closed   bool
-	settling bool // a Settle loop is running and will see new frames
+	settling bool // a call holds the network and will settle new frames
 	wake     chan struct{}
 	tap      func(f frame) // tests: sees every frame as it is delivered
 }
@@ -77,8 +77,8 @@ func (w *wire) pop() (frame, bool) {
 	return f, true
 }
 
-// setSettling marks the start or end of a Settle loop. At the end, frames
-// that arrived too late for the loop raise the wake signal.
+// setSettling marks the start or end of a call that settles the network.
+// At the end, frames that arrived too late for it raise the wake signal.
 func (w *wire) setSettling(on bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

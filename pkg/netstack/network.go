@@ -127,9 +127,9 @@ func New(cfg Config) (*Network, error) {
 		return nil, err
 	}
 	n.host = newHostSide(n)
-	n.mu.Lock()
+	n.hold()
 	n.settleLocked()
-	n.mu.Unlock()
+	n.release()
 	return n, nil
 }
 
@@ -289,9 +289,23 @@ func subnetOf(p netip.Prefix) tcpip.Subnet {
 // is empty and the stacks are idle. Every socket operation settles before it
 // returns; the kernel calls Settle itself when Wake fires.
 func (n *Network) Settle() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hold()
+	defer n.release()
 	n.settleLocked()
+}
+
+// hold takes the network for a call. Frames sent until release are the
+// call's to settle, so they do not raise Wake.
+func (n *Network) hold() {
+	n.mu.Lock()
+	n.w.setSettling(true)
+}
+
+// release ends a call; frames that arrived too late for its settling raise
+// Wake.
+func (n *Network) release() {
+	n.w.setSettling(false)
+	n.mu.Unlock()
 }
 
 // maxSettleSteps bounds the packets and timers one Settle handles, so that
@@ -304,8 +318,6 @@ func (n *Network) settleLocked() {
 	if n.closed {
 		return
 	}
-	n.w.setSettling(true)
-	defer n.w.setSettling(false)
 	quiesce(n.guest)
 	for steps := 0; steps < maxSettleSteps; steps++ {
 		if n.clock != nil && n.clock.fireNext(n.clock.Elapsed()) {
@@ -337,8 +349,8 @@ func quiesce(s *stack.Stack) {
 // deadline, and the network settles after each. Time never moves backwards.
 // In realtime mode Advance only settles.
 func (n *Network) Advance(now time.Duration) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hold()
+	defer n.release()
 	if n.closed {
 		return
 	}

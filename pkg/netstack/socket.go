@@ -80,8 +80,8 @@ func (n *Network) Socket(family, typ, protocol int) (*Socket, linux.Errno) {
 	default:
 		return nil, linux.EPROTONOSUPPORT
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hold()
+	defer n.release()
 	if n.closed {
 		return nil, linux.ENETDOWN
 	}
@@ -120,8 +120,8 @@ func (s *Socket) SetOwner(uid uint32, inode uint64) {
 // op runs f with the network held and settles it afterwards.
 func (s *Socket) op(f func() linux.Errno) linux.Errno {
 	n := s.n
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hold()
+	defer n.release()
 	if s.closed {
 		return linux.EBADF
 	}
@@ -420,8 +420,8 @@ func (s *Socket) SendTimeout() time.Duration { return s.sndTimeo }
 // SO_LINGER timeout does not delay it.
 func (s *Socket) Close() {
 	n := s.n
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	n.hold()
+	defer n.release()
 	if s.closed {
 		return
 	}

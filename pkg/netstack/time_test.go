@@ -30,7 +30,15 @@ func TestIdleNetworkHasNoTimers(t *testing.T) {
 	requireOK(t, u.Bind(netip.MustParseAddrPort("127.0.0.1:53")))
 	_, ok = n.NextDeadline()
 	require.False(t, ok, "listening and bound sockets arm no timers")
-	_ = l
+	c := connectTCP(t, n, "127.0.0.1:80")
+	s, _ := accept(t, l)
+	sendAll(t, c, []byte("x"))
+	readAvailable(t, s)
+	select {
+	case <-n.Wake():
+		t.Fatal("traffic inside the machine never raises Wake")
+	default:
+	}
 }
 
 func TestSYNRetransmitsFollowMachineTime(t *testing.T) {
