@@ -136,6 +136,24 @@ func (h *hostSide) track(c io.Closer) bool {
 	return true
 }
 
+// serve registers listener c like track and runs f on its own goroutine,
+// which Close waits for.
+func (h *hostSide) serve(c io.Closer, f func()) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		c.Close()
+		return false
+	}
+	h.closers[c] = struct{}{}
+	h.wg.Add(1)
+	go func() {
+		defer h.wg.Done()
+		f()
+	}()
+	return true
+}
+
 func (h *hostSide) untrack(c io.Closer) {
 	h.mu.Lock()
 	delete(h.closers, c)
@@ -227,27 +245,22 @@ func (n *Network) Publish(p Port) (net.Addr, error) {
 		if err != nil {
 			return nil, fmt.Errorf("netstack: publish %s: %w", p, err)
 		}
-		if !h.track(pc) {
+		if !h.serve(pc, func() { h.serveUDP(pc, p.GuestPort) }) {
 			return nil, errClosed
 		}
-		h.wg.Add(1)
-		go h.serveUDP(pc, p.GuestPort)
 		return pc.LocalAddr(), nil
 	}
 	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(hostAddr))
 	if err != nil {
 		return nil, fmt.Errorf("netstack: publish %s: %w", p, err)
 	}
-	if !h.track(ln) {
+	if !h.serve(ln, func() { h.serveTCP(ln, p.GuestPort) }) {
 		return nil, errClosed
 	}
-	h.wg.Add(1)
-	go h.serveTCP(ln, p.GuestPort)
 	return ln.Addr(), nil
 }
 
 func (h *hostSide) serveTCP(ln *net.TCPListener, guestPort uint16) {
-	defer h.wg.Done()
 	for {
 		c, err := ln.AcceptTCP()
 		if err != nil {
@@ -257,8 +270,8 @@ func (h *hostSide) serveTCP(ln *net.TCPListener, guestPort uint16) {
 			return
 		}
 		if !h.begin() {
-			c.Close()
-			return
+			c.Close() // closing, or too many host connections
+			continue
 		}
 		go func() {
 			defer h.end()
@@ -290,7 +303,6 @@ func (h *hostSide) forwardIn(c *net.TCPConn, guestPort uint16) {
 // gateway socket per client (at most maxUDPFlows, each closed after
 // udpFlowIdle without replies), and the guest's replies back.
 func (h *hostSide) serveUDP(pc *net.UDPConn, guestPort uint16) {
-	defer h.wg.Done()
 	var mu sync.Mutex
 	flows := make(map[netip.AddrPort]*gonet.UDPConn)
 	buf := make([]byte, maxDatagram)

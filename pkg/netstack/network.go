@@ -147,6 +147,8 @@ func newStacks(clk tcpip.Clock, seed uint64) (guest, gw *stack.Stack) {
 	prev := runtime.GOMAXPROCS(1)
 	guest = stack.New(stackOptions(clk, seed, "guest"))
 	gw = stack.New(stackOptions(clk, seed, "gateway"))
+	// Restore the value, and the runtime's automatic updates if the value
+	// was the default (setting GOMAXPROCS turns them off).
 	runtime.SetDefaultGOMAXPROCS()
 	if runtime.GOMAXPROCS(0) != prev {
 		runtime.GOMAXPROCS(prev)

@@ -264,22 +264,15 @@ func (s *Socket) Recv(dst []byte, flags int) (RecvResult, linux.Errno) {
 			return 0
 		}
 		if len(dst) == 0 {
-			// Linux returns 0 for an empty read when data or the end of
-			// stream is there, and otherwise what a read would return.
-			var w tcpip.SliceWriter
-			_, err := s.ep.Read(&w, tcpip.ReadOptions{Peek: true})
-			if _, ok := err.(*tcpip.ErrBadBuffer); ok {
-				return 0 // data waits: nothing fit
-			}
-			return errno(err)
+			return s.emptyRead()
 		}
 		var r tcpip.ReadResult
 		var err tcpip.Error
 		if trunc && peek {
 			// The bytes that could be read, without copying them.
 			q, err := s.ep.GetSockOptInt(tcpip.ReceiveQueueSizeOption)
-			if err != nil {
-				return errno(err)
+			if err != nil || q == 0 {
+				return s.emptyRead()
 			}
 			res.N = min(q, len(dst))
 			return 0
@@ -300,6 +293,18 @@ func (s *Socket) Recv(dst []byte, flags int) (RecvResult, linux.Errno) {
 		return 0
 	})
 	return res, e
+}
+
+// emptyRead answers a stream read that copies nothing as Linux does: 0 when
+// data or the end of stream is there, otherwise the error a read returns
+// (EAGAIN, ENOTCONN, ECONNRESET...).
+func (s *Socket) emptyRead() linux.Errno {
+	var w tcpip.SliceWriter
+	_, err := s.ep.Read(&w, tcpip.ReadOptions{Peek: true})
+	if _, ok := err.(*tcpip.ErrBadBuffer); ok {
+		return 0 // data waits; none fit
+	}
+	return errno(err)
 }
 
 // Send implements sendmsg(2) without blocking: it queues what fits of src
