@@ -186,5 +186,12 @@
 // bytes that it exposes). A positive SO_LINGER does not make Close block.
 // The tx_queue, timer, retransmit and congestion columns of /proc/net/tcp
 // are zero for the same reason, and /proc/net/route lists the IPv4 main
-// table only.
+// table only. Two Linux side effects of failing calls are not reproduced:
+// shutdown(2) on an unconnected socket returns ENOTCONN but Linux still
+// records the shutdown (a later send fails with EPIPE), and a failed UDP
+// sendto or connect may leave a Linux socket bound to a port.
+//
+// TestErrnosMatchLinux runs the same call sequences on the host's kernel
+// (which is what qemu-user hands guest socket calls to) and on a Network
+// and compares every result.
 package netstack
