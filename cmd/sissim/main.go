@@ -68,7 +68,8 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sissim version: unexpected argument %q\n", argv[1])
 			return 2
 		}
-		writeVersion(stdout)
+		bi, _ := debug.ReadBuildInfo()
+		writeVersion(stdout, bi)
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
@@ -78,12 +79,12 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// writeVersion prints sissim's module version and VCS commit (from the
-// build information the go command stamps into the binary), and the
-// versions of the kernel, Unicorn and Go.
-func writeVersion(w io.Writer) {
+// writeVersion prints sissim's module version and VCS commit from the
+// build information the go command stamps into the binary (bi; nil when
+// there is none), and the versions of the kernel, Unicorn and Go.
+func writeVersion(w io.Writer, bi *debug.BuildInfo) {
 	version, commit, when, modified := "(unknown)", "", "", false
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	if bi != nil {
 		version = bi.Main.Version
 		for _, s := range bi.Settings {
 			switch s.Key {

@@ -601,15 +601,15 @@ func TestAutonomyBadInput(t *testing.T) {
 	usage := "\nusage: autoctl on|off|status|safe-mode|audit|export-decisions|replay-decisions\n"
 	for _, c := range []struct{ line, want string }{
 		{"autoctl", "error: autoctl: missing subcommand" + usage},
-		{"autoctl on now", "error: unexpected argument \"now\"\nusage: autoctl on\n"},
+		{"autoctl on now", "error: autoctl on: unexpected argument \"now\"\nusage: autoctl on\n"},
 		{"autoctl frob", `error: autoctl: unknown subcommand "frob"` + usage},
 		{"autoctl safe-mode maybe", "error: autoctl safe-mode: want on or off, got \"maybe\"\nusage: autoctl safe-mode on|off\n"},
 		{"autoctl audit last 0", `error: autoctl audit last: N must be 1..1024, got "0"`},
 		{"autoctl audit last x", `got "x"`},
 		{"autoctl audit", "error: autoctl audit: want 'last N' or 'stats'\nusage: autoctl audit last N|stats\n"},
 		{"autoctl export-decisions --format xml --output /tmp/x", `format "xml" is not supported (json is)`},
-		{"autoctl export-decisions --format json", "error: missing --output\nusage: autoctl export-decisions [--format json] --output <file>\n"},
-		{"autoctl replay-decisions", "error: missing --input\nusage: autoctl replay-decisions --input <file>\n"},
+		{"autoctl export-decisions --format json", "error: autoctl export-decisions: missing --output\nusage: autoctl export-decisions [--format json] --output <file>\n"},
+		{"autoctl replay-decisions", "error: autoctl replay-decisions: missing --input\nusage: autoctl replay-decisions --input <file>\n"},
 		{"autoctl replay-decisions --input /nonexistent", "open /nonexistent: No such file or directory"},
 		// Promote without a shadow, thresholds out of range, unknown versions.
 		{"shadowctl promote", "error: shadow: promote: no shadow model is enabled (shadowctl enable <version>)"},

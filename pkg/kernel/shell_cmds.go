@@ -82,7 +82,9 @@ func (s *Shell) cmdVersion(w io.Writer, args []string) error {
 }
 
 func cmdEcho(w io.Writer, args []string) error {
-	fmt.Fprintln(w, strings.Join(args, " "))
+	if _, err := fmt.Fprintln(w, strings.Join(args, " ")); err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
 	return nil
 }
 

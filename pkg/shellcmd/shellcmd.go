@@ -103,8 +103,9 @@ func BadArgs(format string, a ...any) error {
 
 // AsUsage returns err's usage error with an empty detail replaced by a
 // default ("NAME: invalid arguments", or "missing arguments" when there
-// were none) and an empty synopsis by syntax. It returns nil for errors
-// that are not usage errors.
+// were none), a detail that does not name the command prefixed with
+// "NAME: ", and an empty synopsis replaced by syntax. It returns nil for
+// errors that are not usage errors.
 func AsUsage(err error, name, syntax string, args []string) *UsageError {
 	if !errors.Is(err, ErrUsage) {
 		return nil
@@ -114,14 +115,18 @@ func AsUsage(err error, name, syntax string, args []string) *UsageError {
 	if errors.As(err, &ue) {
 		u = *ue
 	} else if msg := err.Error(); msg != ErrUsage.Error() {
-		// A wrapped ErrUsage ("...: usage") says something of its own.
-		u.Detail = strings.TrimSuffix(strings.TrimSuffix(msg, ErrUsage.Error()), ": ")
+		// A wrapped ErrUsage ("usage: ..." or "...: usage") says
+		// something of its own.
+		msg = strings.TrimPrefix(msg, ErrUsage.Error()+": ")
+		u.Detail = strings.TrimSuffix(msg, ": "+ErrUsage.Error())
 	}
-	if u.Detail == "" {
+	switch cmd, _, _ := strings.Cut(name, " "); {
+	case u.Detail == "" && len(args) == 0:
+		u.Detail = name + ": missing arguments"
+	case u.Detail == "":
 		u.Detail = name + ": invalid arguments"
-		if len(args) == 0 {
-			u.Detail = name + ": missing arguments"
-		}
+	case !strings.Contains(u.Detail, cmd):
+		u.Detail = name + ": " + u.Detail
 	}
 	if u.Syntax == "" {
 		u.Syntax = syntax

@@ -58,6 +58,10 @@ func parseWord(t string, depth *int) (w Word, closed bool) {
 		return w, closed
 	}
 	for _, alt := range strings.Split(t, "|") {
+		if strings.HasSuffix(alt, "...") {
+			w.Repeat = true
+			alt = strings.TrimSuffix(alt, "...")
+		}
 		switch {
 		case alt == "":
 		case isPlaceholder(alt):
