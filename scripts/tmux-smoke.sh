@@ -15,12 +15,14 @@ cd "$(dirname "$0")/.."
 
 RUN=${SISSIM_RUN:-make run}
 TIMEOUT=${SISSIM_SMOKE_TIMEOUT:-180} # seconds for the boot (make run may build)
+# The binary make run builds, for a session with flags.
+BIN=${SISSIM_RUN:-bin/sissim}
 SOCK1=sissim-smoke-$$
 SOCK=$SOCK1
 CONF=$(mktemp)
 STATUS=$(mktemp)
 HOMEDIR=$(mktemp -d)
-trap 'for s in "$SOCK1" "$SOCK1-2"; do tmux -L "$s" kill-server 2>/dev/null || true; done; rm -rf "$CONF" "$STATUS" "$HOMEDIR"' EXIT
+trap 'for s in "$SOCK1" "$SOCK1-2" "$SOCK1-3"; do tmux -L "$s" kill-server 2>/dev/null || true; done; rm -rf "$CONF" "$STATUS" "$HOMEDIR"' EXIT
 printf 'set -g history-limit 20000\nset -g remain-on-exit on\n' >"$CONF"
 # The private HOME must not cost make run its Go caches.
 GOENV=""
@@ -28,12 +30,13 @@ if command -v go >/dev/null 2>&1; then
 	GOENV="GOCACHE='$(go env GOCACHE)' GOMODCACHE='$(go env GOMODCACHE)' GOPATH='$(go env GOPATH)'"
 fi
 
-# start: a session running sissim in a UTF-8 terminal; "[host]" marks the
-# line after sissim exits, and its status goes to $STATUS.
+# start [CMD]: a session running sissim ($RUN) in a UTF-8 terminal;
+# "[host]" marks the line after sissim exits, and its status goes to
+# $STATUS.
 start() {
 	: >"$STATUS"
 	tmux -u -L "$SOCK" -f "$CONF" new-session -d -s smoke -x 160 -y 50 \
-		"env LC_ALL=C.UTF-8 HOME='$HOMEDIR' $GOENV $RUN; echo \$? >'$STATUS'; echo '[host]'"
+		"env LC_ALL=C.UTF-8 HOME='$HOMEDIR' $GOENV ${1:-$RUN}; echo \$? >'$STATUS'; echo '[host]'"
 }
 keys() { tmux -u -L "$SOCK" send-keys -t smoke "$@"; }
 text() { tmux -u -L "$SOCK" send-keys -t smoke -l -- "$1"; }
@@ -251,4 +254,18 @@ wait_line 'from-session-one'
 keys C-d
 wait_exit 0
 wait_line '[host]'
+
+# --clock deterministic: machine time moves only while guests run, so the
+# output does not depend on how fast a person types.
+SOCK=$SOCK1-3
+start "$BIN --clock deterministic"
+wait_for 'sis> ' "$TIMEOUT"
+type_line 'run /bin/spin'
+type_line 'uptime'
+sleep 1 # a person pausing
+type_line 'uptime'
+up=$(screen | grep '^up ' | sort -u)
+[ "$(echo "$up" | wc -l)" = 1 ] || fail "uptime moved at the prompt: $up"
+type_line 'version'
+wait_for 'deterministic clock'
 echo "tmux-smoke: ok"
