@@ -55,12 +55,12 @@ var ErrUsage = shellcmd.ErrUsage
 type Shell struct {
 	m *Machine
 
-	mu   sync.Mutex
-	cmds map[string]Command
-	off  map[string]string   // command ("cmd" or "cmd sub") of a service not started -> its feature
-	jobs map[int]*Process    // background jobs by pid (shell_jobs.go)
-	term bool                // output goes to a terminal (SetTerminal)
-	subs map[string]struct{} // commands made by RegisterSub
+	mu     sync.Mutex
+	cmds   map[string]Command
+	off    map[string]string // command ("cmd" or "cmd sub") of a service not started -> its feature
+	jobs   map[int]*Process  // background jobs by pid (shell_jobs.go)
+	term   bool              // output goes to a terminal (SetTerminal)
+	shared map[string]bool   // commands made by RegisterSub
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
 	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
@@ -136,7 +136,7 @@ func (s *Shell) RegisterSub(name string, sub Subcommand) error {
 	s.mu.Lock()
 	c, ok := s.cmds[name]
 	if ok {
-		if _, shared := s.subs[name]; !shared {
+		if !s.shared[name] {
 			s.mu.Unlock()
 			return fmt.Errorf("shell: command %q already registered", name)
 		}
@@ -150,10 +150,10 @@ func (s *Shell) RegisterSub(name string, sub Subcommand) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if s.subs == nil {
-		s.subs = map[string]struct{}{}
+	if s.shared == nil {
+		s.shared = map[string]bool{}
 	}
-	s.subs[name] = struct{}{}
+	s.shared[name] = true
 	s.mu.Unlock()
 	summary := sharedSummaries[name]
 	if summary == "" {
