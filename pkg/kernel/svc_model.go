@@ -58,7 +58,7 @@ func startModels(m *Machine) (string, error) {
 			return "", err
 		}
 	}
-	cmd := reg.Command()
+	cmd := reg.ShellCommand()
 	cmd.Feature = FeatureModelLifecycle
 	if err := m.Shell().Register(cmd); err != nil {
 		return "", err

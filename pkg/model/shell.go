@@ -18,8 +18,8 @@ var ErrUsage = shellcmd.ErrUsage
 // ModelctlUsage is the usage line of modelctl.
 const ModelctlUsage = "modelctl  model registry: load, verify, swap and roll back signed model packages"
 
-// Command returns the modelctl shell command over the registry.
-func (r *Registry) Command() shellcmd.Command {
+// ShellCommand returns the modelctl shell command over the registry.
+func (r *Registry) ShellCommand() shellcmd.Command {
 	return shellcmd.Command{Name: "modelctl", Usage: ModelctlUsage, Subs: r.modelctlSubs(), Run: r.Modelctl, Values: r.completionValues}
 }
 
