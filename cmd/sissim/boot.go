@@ -33,7 +33,7 @@ type machineFlags struct {
 
 func addMachineFlags(f *flag.FlagSet) machineFlags {
 	return machineFlags{
-		clock:       f.String("clock", "auto", "clock `mode`: deterministic, realtime, or auto (realtime on a terminal)"),
+		clock:       f.String("clock", "auto", "clock `mode`: deterministic, realtime, or auto (realtime when the shell reads a terminal, else deterministic)"),
 		seed:        f.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom"),
 		maxInsns:    f.Uint64("max-insns", 0, "stop a guest after `N` instructions (0: no limit)"),
 		strace:      f.Bool("strace", false, "print one line per system call to stderr"),
@@ -88,28 +88,26 @@ func parseFeatures(flags *flag.FlagSet, value string) (kernel.Features, error) {
 // unless interactive; script: the commands of -c).
 func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet(name, flag.ContinueOnError)
-	flags.SetOutput(stderr)
 	mf := addMachineFlags(flags)
 	var script *string
+	synopsis := "sissim " + name + " [flags]"
 	if name == "shell" {
-		script = flags.String("c", "", "run the `commands` (separated by ';') and exit")
+		script = flags.String("c", "", "run the `commands` (separated by ';' or newlines) and exit")
+		synopsis = "sissim shell [-c 'commands'] [flags]"
 	}
-	flags.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: sissim %s [flags]\n\nFlags:\n", name)
-		flags.PrintDefaults()
-	}
-	if err := flags.Parse(argv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(flags, argv, synopsis, stdout, stderr); !ok {
+		return code
 	}
 	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "sissim %s: unexpected argument %q\n", name, flags.Arg(0))
+		fmt.Fprintf(stderr, "sissim %s: unexpected argument %q (see 'sissim %s -h')\n", name, flags.Arg(0), name)
 		return 2
 	}
 	inFile, _ := stdin.(*os.File)
+	outFile, _ := stdout.(*os.File)
+	// The line editor needs a terminal on both sides; with only the input
+	// on one, lines are read as the terminal's own line discipline gives them.
 	interactive := inFile != nil && term.IsTerminal(int(inFile.Fd())) && (script == nil || *script == "")
+	editor := interactive && outFile != nil && term.IsTerminal(int(outFile.Fd()))
 	clockName := *mf.clock
 	if clockName == "auto" {
 		clockName = "deterministic"
@@ -132,7 +130,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		Seed:              *mf.seed,
 		Stdin:             stdin,
 		Stdout:            stdout,
-		Stderr:            stdout,
+		Stderr:            stderr,
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *mf.maxInsns,
 		Log:               newLogger(stderr, *mf.verbose),
@@ -158,6 +156,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	}
 	defer m.Close()
 	sh := m.Shell()
+	sh.SetTerminal(isTerminal(stdout))
 
 	if *mf.metricsAddr != "" {
 		ln, err := net.Listen("tcp", *mf.metricsAddr)
@@ -174,25 +173,16 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	}
 
 	if script != nil && *script != "" {
-		if err := sh.ExecTo(stdout, *script); err != nil && err != kernel.ErrExit {
-			return 1
-		}
-		return 0
+		return scriptStatus(sh.ExecStreams(stdout, stderr, *script), 0)
 	}
 
-	opts := kernel.ReplOptions{Prompt: name != "shell" || interactive}
-	out := stdout
+	opts := kernel.ReplOptions{Prompt: name != "shell" || interactive, Stderr: stderr}
 	if interactive {
 		fd := int(inFile.Fd())
 		defer takeForeground(fd)()
-		old, err := term.MakeRaw(fd)
-		if err != nil {
-			fmt.Fprintln(stderr, "sissim:", err)
-			return 2
-		}
-		defer term.Restore(fd, old)
-		// Guests get the terminal in its normal mode, where Ctrl-C raises
-		// SIGINT: it interrupts the guest, not sissim.
+		// At the prompt the editor reads keys in raw mode; a command runs
+		// with the terminal in its normal mode, where Ctrl-C raises SIGINT:
+		// it interrupts the guest, never sissim.
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, os.Interrupt)
 		defer signal.Stop(sigs)
@@ -201,39 +191,37 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 				m.Interrupt()
 			}
 		}()
-		opts.Echo = true
-		opts.BeforeGuest = func() { term.Restore(fd, old) }
-		opts.AfterGuest = func() { term.MakeRaw(fd) }
-		out = &crlfWriter{w: stdout}
+		if editor {
+			opts.Lines = newLineEditor(sh, stderr)
+		}
 	}
-	failures, err := sh.Serve(stdin, out, opts)
+	failures, err := sh.Serve(stdin, stdout, opts)
 	if err != nil && !errors.Is(err, kernel.ErrExit) {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
-	if failures > 0 && !interactive {
+	if interactive {
+		// A person saw each error: only `exit N` sets the status.
+		var ee *kernel.ExitError
+		if errors.As(err, &ee) {
+			return ee.Code
+		}
+		return 0
+	}
+	return scriptStatus(err, failures)
+}
+
+// scriptStatus is sissim's exit status after the shell ended with err
+// (nil, or ErrExit possibly joined with the first failure) and failures
+// failed commands: the status of `exit N`, else 1 when a command failed,
+// else 0.
+func scriptStatus(err error, failures int) int {
+	var ee *kernel.ExitError
+	switch {
+	case errors.As(err, &ee):
+		return ee.Code
+	case err != nil && err != kernel.ErrExit, failures > 0:
 		return 1
 	}
 	return 0
-}
-
-// crlfWriter turns "\n" into "\r\n" for a terminal in raw mode.
-type crlfWriter struct {
-	w      io.Writer
-	lastCR bool
-}
-
-func (c *crlfWriter) Write(p []byte) (int, error) {
-	out := make([]byte, 0, len(p)+8)
-	for _, b := range p {
-		if b == '\n' && !c.lastCR {
-			out = append(out, '\r')
-		}
-		out = append(out, b)
-		c.lastCR = b == '\r'
-	}
-	if _, err := c.w.Write(out); err != nil {
-		return 0, err
-	}
-	return len(p), nil
 }

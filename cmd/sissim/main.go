@@ -17,6 +17,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"go.uber.org/zap"
@@ -62,14 +64,75 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "model":
 		return cmdModel(argv[1:], stdout, stderr)
 	case "version":
-		fmt.Fprintf(stdout, "sissim (SIS Kernel simulator), libunicorn %s\n", cpu.Version())
+		if len(argv) > 1 {
+			fmt.Fprintf(stderr, "sissim version: unexpected argument %q\n", argv[1])
+			return 2
+		}
+		bi, _ := debug.ReadBuildInfo()
+		writeVersion(stdout, bi)
 		return 0
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "sissim: unknown command %q\n\n%s", argv[0], usage)
+	fmt.Fprintf(stderr, "sissim: unknown command %q (see 'sissim help')\n", argv[0])
 	return 2
+}
+
+// writeVersion prints sissim's module version and VCS commit from the
+// build information the go command stamps into the binary (bi; nil when
+// there is none), and the versions of the kernel, Unicorn and Go.
+func writeVersion(w io.Writer, bi *debug.BuildInfo) {
+	version, commit, when, modified := "(unknown)", "", "", false
+	if bi != nil {
+		version = bi.Main.Version
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	fmt.Fprintf(w, "sissim %s\n", version)
+	switch {
+	case commit == "":
+		fmt.Fprintln(w, "commit: unknown (built without VCS information; go build -buildvcs=true stamps it)")
+	case modified:
+		fmt.Fprintf(w, "commit: %s (%s, with uncommitted changes)\n", commit, when)
+	default:
+		fmt.Fprintf(w, "commit: %s (%s)\n", commit, when)
+	}
+	fmt.Fprintf(w, "SIS Kernel %s, libunicorn %s, %s %s/%s\n", kernel.Version, cpu.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// parseFlags parses argv into fs. -h prints the synopsis and the flags on
+// stdout; a bad flag prints one line on stderr. When ok is false the
+// caller returns code (0 after -h, 2 after a bad flag).
+func parseFlags(fs *flag.FlagSet, argv []string, synopsis string, stdout, stderr io.Writer) (ok bool, code int) {
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	err := fs.Parse(argv)
+	switch {
+	case err == nil:
+		return true, 0
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n", synopsis)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+		return false, 0
+	}
+	cmd := strings.Fields(synopsis)
+	name := strings.Join(cmd[:min(len(cmd), 2)], " ")
+	if len(cmd) > 2 && cmd[1] == "model" {
+		name = strings.Join(cmd[:3], " ")
+	}
+	fmt.Fprintf(stderr, "%s: %v (see '%s -h')\n", name, err, name)
+	return false, 2
 }
 
 // envFlag collects repeated --env K=V flags.
@@ -86,7 +149,6 @@ func (e *envFlag) Set(v string) error {
 
 func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("run", flag.ContinueOnError)
-	flags.SetOutput(stderr)
 	var env envFlag
 	flags.Var(&env, "env", "set a guest environment variable `K=V` (repeatable)")
 	clock := flags.String("clock", "deterministic", "clock `mode`: deterministic or realtime")
@@ -97,15 +159,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	mounts := mountVar(flags)
 	trustKeys := trustKeyVar(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sissim run [flags] guest.elf [args...]\n\nFlags:")
-		flags.PrintDefaults()
-	}
-	if err := flags.Parse(argv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
+		return code
 	}
 	mode, err := kernel.ParseClockMode(*clock)
 	if err != nil {
@@ -219,17 +274,63 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// newLogger logs kernel messages to w as "LEVEL message" lines, without
-// timestamps so that deterministic runs stay byte-identical.
+// newLogger logs kernel messages to w as one human-readable line each,
+// "sissim: warning: message (key value, ...): error", without timestamps
+// so that deterministic runs stay byte-identical.
 func newLogger(w io.Writer, verbose bool) *zap.Logger {
-	enc := zapcore.NewConsoleEncoder(zapcore.EncoderConfig{
-		LevelKey:    "level",
-		MessageKey:  "msg",
-		EncodeLevel: func(l zapcore.Level, e zapcore.PrimitiveArrayEncoder) { e.AppendString("sissim: " + l.String() + ":") },
-	})
 	level := zapcore.WarnLevel
 	if verbose {
 		level = zapcore.DebugLevel
 	}
-	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level))
+	return zap.New(&lineCore{LevelEnabler: level, w: zapcore.AddSync(w)})
 }
+
+// lineCore is a zapcore.Core writing an entry and its fields as one line.
+type lineCore struct {
+	zapcore.LevelEnabler
+	w      zapcore.WriteSyncer
+	fields []zapcore.Field
+}
+
+func (c *lineCore) With(fields []zapcore.Field) zapcore.Core {
+	return &lineCore{LevelEnabler: c.LevelEnabler, w: c.w, fields: append(append([]zapcore.Field(nil), c.fields...), fields...)}
+}
+
+func (c *lineCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
+	if c.Enabled(e.Level) {
+		return ce.AddCore(e, c)
+	}
+	return ce
+}
+
+func (c *lineCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
+	enc := zapcore.NewMapObjectEncoder()
+	all := append(append([]zapcore.Field(nil), c.fields...), fields...)
+	var errText string
+	var pairs []string
+	for _, f := range all {
+		if f.Type == zapcore.ErrorType {
+			if err, ok := f.Interface.(error); ok {
+				errText = err.Error()
+				continue
+			}
+		}
+		f.AddTo(enc)
+		pairs = append(pairs, fmt.Sprintf("%s %v", f.Key, enc.Fields[f.Key]))
+	}
+	level := e.Level.String()
+	if e.Level == zapcore.WarnLevel {
+		level = "warning"
+	}
+	line := "sissim: " + level + ": " + e.Message
+	if len(pairs) > 0 {
+		line += " (" + strings.Join(pairs, ", ") + ")"
+	}
+	if errText != "" {
+		line += ": " + errText
+	}
+	_, err := io.WriteString(c.w, strings.ReplaceAll(line, "\n", " ")+"\n")
+	return err
+}
+
+func (c *lineCore) Sync() error { return c.w.Sync() }

@@ -21,7 +21,8 @@ import (
 const modelUsage = `Usage: sissim model <command> [flags]
 
 Host tooling for SIS model packages (docs/model.md):
-  keygen  -out PREFIX [-seed PHRASE]     write an Ed25519 key pair PREFIX.key, PREFIX.pub
+  keygen  -out PREFIX [-seed PHRASE] [-force]
+                                         write an Ed25519 key pair PREFIX.key, PREFIX.pub
   train   -out model.bin [-info F] [flags] train an MLP on synthetic telemetry
   pack    -model model.bin -version V -out DIR [-info F] [-test-seed N] [-test-size N]
                                          write a package: model.bin, manifest.json, health.json
@@ -34,7 +35,7 @@ Run 'sissim model <command> -h' for the flags.
 // cmdModel runs `sissim model ...`.
 func cmdModel(argv []string, stdout, stderr io.Writer) int {
 	if len(argv) == 0 {
-		fmt.Fprint(stderr, modelUsage)
+		fmt.Fprintln(stderr, "sissim model: missing command: keygen, train, pack, sign or verify (see 'sissim model help')")
 		return 2
 	}
 	cmds := map[string]func([]string, io.Writer, io.Writer) error{
@@ -48,53 +49,63 @@ func cmdModel(argv []string, stdout, stderr io.Writer) int {
 	}
 	run, ok := cmds[argv[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "sissim model: unknown command %q\n\n%s", argv[0], modelUsage)
+		fmt.Fprintf(stderr, "sissim model: unknown command %q (see 'sissim model help')\n", argv[0])
 		return 2
 	}
 	if err := run(argv[1:], stdout, stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+		var done flagsDone
+		if errors.As(err, &done) {
+			return done.code
 		}
-		if !errors.Is(err, errFlags) {
-			fmt.Fprintf(stderr, "sissim model %s: %v\n", argv[0], err)
-		}
+		fmt.Fprintf(stderr, "sissim model %s: %v\n", argv[0], strings.ReplaceAll(err.Error(), "\n", " "))
 		return 2
 	}
 	return 0
 }
 
-// errFlags is a flag parse error (already printed).
-var errFlags = errors.New("bad flags")
+// flagsDone ends a model command after parseModelFlags printed the help
+// (code 0) or a one-line error (code 2).
+type flagsDone struct{ code int }
 
-func parseModelFlags(fs *flag.FlagSet, argv []string, args string, nargs int) error {
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: %s\n\nFlags:\n", strings.TrimSpace("sissim model "+fs.Name()+" [flags] "+args))
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(argv); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errFlags
+func (f flagsDone) Error() string { return "flags" }
+
+// parseModelFlags parses the flags of `sissim model NAME` and checks that
+// nargs arguments (named args in the synopsis) follow them.
+func parseModelFlags(fs *flag.FlagSet, argv []string, args string, nargs int, stdout, stderr io.Writer) error {
+	name := "sissim model " + fs.Name()
+	if ok, code := parseFlags(fs, argv, strings.TrimSpace(name+" [flags] "+args), stdout, stderr); !ok {
+		return flagsDone{code}
 	}
 	if fs.NArg() != nargs {
-		fs.Usage()
-		return errFlags
+		want := "no arguments"
+		if nargs > 0 {
+			want = args
+		}
+		return fmt.Errorf("want %s after the flags, got %d argument(s) (see '%s -h')", want, fs.NArg(), name)
 	}
 	return nil
 }
 
 func modelKeygen(argv []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	out := fs.String("out", "", "write the key pair to `PREFIX`.key and PREFIX.pub")
 	seed := fs.String("seed", "", "derive the key from this `phrase` (reproducible test keys; anyone knowing the phrase can sign)")
-	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+	force := fs.Bool("force", false, "overwrite existing key files")
+	if err := parseModelFlags(fs, argv, "", 0, stdout, stderr); err != nil {
 		return err
 	}
 	if *out == "" {
-		fs.Usage()
-		return errFlags
+		return errors.New("-out PREFIX is required (see 'sissim model keygen -h')")
+	}
+	files := []string{*out + ".key", *out + ".pub"}
+	if !*force {
+		for _, f := range files {
+			if _, err := os.Lstat(f); err == nil {
+				return fmt.Errorf("%s exists; refusing to overwrite a key (-force overwrites it)", f)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
 	}
 	var key ed25519.PrivateKey
 	if *seed != "" {
@@ -105,19 +116,39 @@ func modelKeygen(argv []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := os.WriteFile(*out+".key", model.EncodePrivateKey(key), 0o600); err != nil {
+	if err := writeKeyFile(files[0], model.EncodePrivateKey(key), 0o600, *force); err != nil {
 		return err
 	}
-	if err := os.WriteFile(*out+".pub", model.EncodePublicKey(key.Public().(ed25519.PublicKey)), 0o644); err != nil {
+	if err := writeKeyFile(files[1], model.EncodePublicKey(key.Public().(ed25519.PublicKey)), 0o644, *force); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s.key and %s.pub\n", *out, *out)
 	return nil
 }
 
+// writeKeyFile writes a key file, refusing to replace an existing file
+// unless force.
+func writeKeyFile(name string, data []byte, perm os.FileMode, force bool) error {
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(name, flags, perm)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s exists; refusing to overwrite a key (-force overwrites it)", name)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 func modelTrain(argv []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	d := model.DefaultTrainConfig
 	out := fs.String("out", "model.bin", "write the model to `file`")
 	info := fs.String("info", "", "write the training record (JSON, for pack -info) to `file`")
@@ -128,7 +159,7 @@ func modelTrain(argv []string, stdout, stderr io.Writer) error {
 	act := fs.String("activation", d.Activation.String(), "hidden activation: relu or tanh")
 	lr := fs.Float64("lr", float64(d.LearningRate), "initial learning `rate`")
 	widen := fs.Int("widen", 0, "pad hidden layers to `N` zero-weight neurons after training (a slower, equivalent model)")
-	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+	if err := parseModelFlags(fs, argv, "", 0, stdout, stderr); err != nil {
 		return err
 	}
 	cfg := model.TrainConfig{Seed: *seed, Samples: *samples, Epochs: *epochs, LearningRate: float32(*lr), Widen: *widen}
@@ -167,7 +198,6 @@ func modelTrain(argv []string, stdout, stderr io.Writer) error {
 
 func modelPack(argv []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pack", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	bin := fs.String("model", "model.bin", "the model `file`")
 	info := fs.String("info", "", "training record `file` (from train -info) for the manifest")
 	version := fs.String("version", "", "package `version` (v1.0.0)")
@@ -175,12 +205,11 @@ func modelPack(argv []string, stdout, stderr io.Writer) error {
 	desc := fs.String("desc", "", "manifest `description`")
 	testSeed := fs.Uint64("test-seed", 1000, "`seed` of the health test set (keep it apart from training seeds)")
 	testSize := fs.Int("test-size", 200, "`number` of health test inputs")
-	if err := parseModelFlags(fs, argv, "", 0); err != nil {
+	if err := parseModelFlags(fs, argv, "", 0, stdout, stderr); err != nil {
 		return err
 	}
 	if *version == "" || *out == "" {
-		fs.Usage()
-		return errFlags
+		return errors.New("-version and -out are required (see 'sissim model pack -h')")
 	}
 	if *testSize < 1 || *testSize > model.MaxHealthCases {
 		return fmt.Errorf("-test-size %d: want 1..%d", *testSize, model.MaxHealthCases)
@@ -213,9 +242,8 @@ func modelPack(argv []string, stdout, stderr io.Writer) error {
 
 func modelSign(argv []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("sign", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	keyFile := fs.String("key", "", "private key `file` (from keygen)")
-	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
+	if err := parseModelFlags(fs, argv, "DIR", 1, stdout, stderr); err != nil {
 		return err
 	}
 	if *keyFile == "" {
@@ -259,9 +287,8 @@ func modelSign(argv []string, stdout, stderr io.Writer) error {
 
 func modelVerify(argv []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	pubFile := fs.String("pub", "", "trusted public key `file` (from keygen)")
-	if err := parseModelFlags(fs, argv, "DIR", 1); err != nil {
+	if err := parseModelFlags(fs, argv, "DIR", 1, stdout, stderr); err != nil {
 		return err
 	}
 	if *pubFile == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,15 +48,15 @@ func TestModelToolingRoundTrip(t *testing.T) {
 	// A machine trusts the built-in test key, or the keys of --trust-key.
 	load := "modelctl load v9.0.0; modelctl swap v9.0.0; modelctl status"
 	mount := pkg + ":/models/v9.0.0:ro"
-	code, out, _ = run(t, "shell", "--mount", mount, "-c", load)
+	code, _, errOut = run(t, "shell", "--mount", mount, "-c", load)
 	require.Equal(t, 1, code)
-	require.Contains(t, out, "not signed by a trusted key")
+	require.Contains(t, errOut, "not signed by a trusted key")
 	code, out, errOut = run(t, "shell", "--mount", mount, "--trust-key", p("k.pub"), "-c", load)
 	require.Equal(t, 0, code, out+errOut)
 	require.Contains(t, out, "Active:   v9.0.0")
-	code, out, _ = run(t, "shell", "--trust-key", p("k.pub"), "-c", "modelctl load v1.0.0")
+	code, _, errOut = run(t, "shell", "--trust-key", p("k.pub"), "-c", "modelctl load v1.0.0")
 	require.Equal(t, 1, code, "the test key is no longer trusted")
-	require.Contains(t, out, "not signed by a trusted key")
+	require.Contains(t, errOut, "not signed by a trusted key")
 	for _, bad := range []string{p("a.json"), p("k.key")} {
 		code, _, errOut = run(t, "shell", "--trust-key", bad, "-c", "version")
 		require.Equal(t, 2, code)
@@ -90,17 +91,20 @@ func TestModelCLIHelpAndErrors(t *testing.T) {
 	require.Equal(t, 0, code)
 	for _, sub := range []string{"keygen", "train", "pack", "sign", "verify"} {
 		require.Contains(t, out, "  "+sub+" ")
-		code, _, errOut := run(t, "model", sub, "-h")
+		code, out, _ := run(t, "model", sub, "-h")
 		require.Equal(t, 0, code, sub)
-		require.Contains(t, errOut, "Usage: sissim model "+sub+" [flags]", sub)
-		require.Contains(t, errOut, "Flags:\n", sub)
+		require.Contains(t, out, "Usage: sissim model "+sub+" [flags]", sub)
+		require.Contains(t, out, "Flags:\n", sub)
 	}
 	code, _, errOut := run(t, "model")
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, "Usage: sissim model <command>")
+	require.Equal(t, "sissim model: missing command: keygen, train, pack, sign or verify (see 'sissim model help')\n", errOut)
 	code, _, errOut = run(t, "model", "nope")
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, `unknown command "nope"`)
+	require.Equal(t, "sissim model: unknown command \"nope\" (see 'sissim model help')\n", errOut)
+	code, _, errOut = run(t, "model", "keygen", "-bogus")
+	require.Equal(t, 2, code)
+	require.Equal(t, "sissim model keygen: flag provided but not defined: -bogus (see 'sissim model keygen -h')\n", errOut)
 
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
@@ -112,9 +116,10 @@ func TestModelCLIHelpAndErrors(t *testing.T) {
 	}{
 		{[]string{"sign", dir}, "-key is required"},
 		{[]string{"verify", dir}, "-pub is required"},
-		{[]string{"keygen"}, "Usage: sissim model keygen"},
-		{[]string{"pack", "-version", "v1"}, "Usage: sissim model pack"},
-		{[]string{"sign", "-key", p("k.key")}, "Usage: sissim model sign [flags] DIR"},
+		{[]string{"keygen"}, "-out PREFIX is required"},
+		{[]string{"keygen", "-seed", "y", "-out", p("k")}, "k.key exists; refusing to overwrite a key (-force overwrites it)"},
+		{[]string{"pack", "-version", "v1"}, "-version and -out are required"},
+		{[]string{"sign", "-key", p("k.key")}, "want DIR after the flags, got 0 argument(s) (see 'sissim model sign -h')"},
 		{[]string{"train", "-hidden", "0"}, "-hidden"},
 		{[]string{"train", "-activation", "sigmoid"}, "unknown activation"},
 		{[]string{"train", "-samples", "0"}, "samples 0"},
@@ -124,7 +129,26 @@ func TestModelCLIHelpAndErrors(t *testing.T) {
 		code, _, errOut := run(t, append([]string{"model"}, c.args...)...)
 		require.Equal(t, 2, code, "%v", c.args)
 		require.Contains(t, errOut, c.want, "%v", c.args)
+		require.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %q", errOut)
 	}
+	// keygen keeps an existing key unless -force.
+	key, err := os.ReadFile(p("k.key"))
+	require.NoError(t, err)
+	code, _, _ = run(t, "model", "keygen", "-seed", "y", "-out", p("k"))
+	require.Equal(t, 2, code)
+	after, err := os.ReadFile(p("k.key"))
+	require.NoError(t, err)
+	require.Equal(t, key, after, "the key is unchanged")
+	require.NoError(t, os.Remove(p("k.pub")))
+	code, _, _ = run(t, "model", "keygen", "-seed", "y", "-out", p("k"))
+	require.Equal(t, 2, code, "one existing file of the pair is enough to refuse")
+	_, err = os.Stat(p("k.pub"))
+	require.ErrorIs(t, err, os.ErrNotExist, "nothing is written")
+	code, _, errOut = run(t, "model", "keygen", "-seed", "y", "-out", p("k"), "-force")
+	require.Equal(t, 0, code, errOut)
+	after, err = os.ReadFile(p("k.key"))
+	require.NoError(t, err)
+	require.NotEqual(t, key, after, "-force writes the new key")
 
 	// sign refuses a package whose manifest does not describe model.bin.
 	code, _, errOut = run(t, "model", "train", "-samples", "100", "-epochs", "1", "-out", p("a.bin"))

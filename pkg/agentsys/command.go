@@ -14,80 +14,107 @@ import (
 	"strings"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage is returned by Command for malformed arguments (the shell
-// prints the usage).
-var ErrUsage = errors.New("agentsys: usage")
+// ErrUsage matches Command's usage errors (shellcmd.ErrUsage).
+var ErrUsage = shellcmd.ErrUsage
 
-// Usage is the one-line synopsis of the agentsys command.
-const Usage = "agentsys status|list|audit [N]|policy|help|test-<op>"
+// Usage is the usage line of the agentsys command.
+const Usage = "agentsys  the agent control plane: state, agents, audit, policy and self-tests"
 
-const helpText = `Usage: agentsys <subcommand>
-  status            service state, agents and counters
-  list              registered agents
-  audit [N]         the last N audit records (default 20)
-  policy            each agent's capabilities, scope and limits
-  help              this text
-Self-tests (real frames as test_agent through the dispatcher):
-  test-fs-list      FS_LIST /tmp/
-  test-fs-read      FS_READ /tmp/agentsys/test.txt
-  test-fs-write     FS_WRITE /tmp/agentsys/test.txt
-  test-fs-stat      FS_STAT /tmp/agentsys
-  test-fs-create    FS_CREATE /tmp/agentsys/test_created.txt
-  test-fs-delete    FS_DELETE /tmp/agentsys/test_delete.txt
-  test-audio-play   AUDIO_PLAY track 42 (checks the WAV)
-  test-audio-stop   AUDIO_STOP (plays track 42 first if nothing plays)
-  test-audio-volume AUDIO_VOLUME 50 (sets the device's volume to 50)
-  test-doc-new      DOC_NEW /tmp/docs/test_doc.md (made anew)
-  test-doc-edit     DOC_EDIT 2 ops on the test document (opened if needed)
-  test-doc-save     DOC_SAVE the test document (checks the file)
-  test-screenshot   SCREENSHOT (checks the PNG against the framebuffer)
-  test-record       RECORD 1000 ms (the GIF is written when machine time reaches the end)
-`
+// selfTestHelp says what each self-test does, in the order help lists them.
+var selfTestHelp = []struct{ name, help string }{
+	{"test-fs-list", "FS_LIST /tmp/"},
+	{"test-fs-read", "FS_READ /tmp/agentsys/test.txt"},
+	{"test-fs-write", "FS_WRITE /tmp/agentsys/test.txt"},
+	{"test-fs-stat", "FS_STAT /tmp/agentsys"},
+	{"test-fs-create", "FS_CREATE /tmp/agentsys/test_created.txt"},
+	{"test-fs-delete", "FS_DELETE /tmp/agentsys/test_delete.txt"},
+	{"test-audio-play", "AUDIO_PLAY track 42 (checks the WAV)"},
+	{"test-audio-stop", "AUDIO_STOP (plays track 42 first if nothing plays)"},
+	{"test-audio-volume", "AUDIO_VOLUME 50 (sets the device's volume to 50)"},
+	{"test-doc-new", "DOC_NEW /tmp/docs/test_doc.md (made anew)"},
+	{"test-doc-edit", "DOC_EDIT 2 ops on the test document (opened if needed)"},
+	{"test-doc-save", "DOC_SAVE the test document (checks the file)"},
+	{"test-screenshot", "SCREENSHOT (checks the PNG against the framebuffer)"},
+	{"test-record", "RECORD 1000 ms (the GIF is written when machine time reaches the end)"},
+}
 
-// Command runs the agentsys shell command.
+// ShellCommand returns the agentsys shell command over the service.
+func (s *Service) ShellCommand() shellcmd.Command {
+	return shellcmd.Command{Name: "agentsys", Usage: Usage, Subs: s.subs(), Run: s.Command}
+}
+
+// Command runs the agentsys shell command; without a subcommand it
+// prints the help, as SIS does.
 func (s *Service) Command(w io.Writer, args []string) error {
+	subs := s.subs()
 	if len(args) == 0 {
-		_, err := io.WriteString(w, helpText)
+		args = []string{"help"}
+	}
+	if _, ok := shellcmd.Find(subs, args[0]); !ok && !shellcmd.IsHelp(args[0]) {
+		// SIS's line for an unknown subcommand.
+		return &shellcmd.UsageError{Detail: "Unknown agentsys subcommand. Use 'agentsys help' for usage.", Syntax: shellcmd.SubsSyntax("agentsys", subs)}
+	}
+	return shellcmd.Dispatch("agentsys", subs, w, args)
+}
+
+// report runs f with a buffer and writes what it printed to w.
+func report(f func(b *strings.Builder)) shellcmd.Func {
+	return func(w io.Writer, args []string) error {
+		if len(args) != 0 {
+			return shellcmd.BadArgs("unexpected argument %q", args[0])
+		}
+		var b strings.Builder
+		f(&b)
+		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	var b strings.Builder
-	sub, rest := args[0], args[1:]
-	if t, ok := selfTests[sub]; ok {
-		if len(rest) != 0 {
-			return ErrUsage
-		}
-		s.selfTest(&b, t)
-	} else {
-		switch sub {
-		case "status":
-			s.status(&b)
-		case "list":
-			s.list(&b)
-		case "policy":
-			s.policy(&b)
-		case "help":
-			b.WriteString(helpText)
-		case "audit":
+}
+
+func (s *Service) subs() []shellcmd.Sub {
+	subs := []shellcmd.Sub{
+		{Name: "status", Usage: "status  service state, agents and counters", Run: report(s.status)},
+		{Name: "list", Usage: "list  registered agents", Run: report(s.list)},
+		{Name: "audit", Usage: "audit [N]  the last N audit records (default 20)", Run: func(w io.Writer, args []string) error {
 			n := 20
-			if len(rest) > 1 {
-				return ErrUsage
+			if len(args) > 1 {
+				return shellcmd.BadArgs("agentsys audit: more than one count")
 			}
-			if len(rest) == 1 {
-				v, err := strconv.Atoi(rest[0])
+			if len(args) == 1 {
+				v, err := strconv.Atoi(args[0])
 				if err != nil || v < 1 {
-					return ErrUsage
+					return shellcmd.BadArgs("agentsys audit: N %q is not a positive number", args[0])
 				}
 				n = v
 			}
+			var b strings.Builder
 			s.auditCmd(&b, n)
-		default:
-			b.WriteString("Unknown agentsys subcommand. Use 'agentsys help' for usage.\n")
-		}
+			_, err := io.WriteString(w, b.String())
+			return err
+		}},
+		{Name: "policy", Usage: "policy  each agent's capabilities, scope and limits", Run: report(s.policy)},
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	for _, t := range selfTestHelp {
+		name := t.name
+		subs = append(subs, shellcmd.Sub{Name: name, Usage: name + "  self-test: " + t.help, Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return shellcmd.BadArgs("unexpected argument %q", args[0])
+			}
+			var b strings.Builder
+			err := s.selfTest(&b, selfTests[name])
+			if _, werr := io.WriteString(w, b.String()); werr != nil {
+				return werr
+			}
+			if err != nil {
+				return fmt.Errorf("agentsys %s: %w", name, err)
+			}
+			return nil
+		}})
+	}
+	return subs
 }
 
 func yesNo(v bool) string {
@@ -450,24 +477,27 @@ var selfTests = map[string]selfTest{
 		}},
 }
 
-func (s *Service) selfTest(b *strings.Builder, t selfTest) {
+// selfTest runs a self-test, printing SIS's lines; a failure is also
+// returned.
+func (s *Service) selfTest(b *strings.Builder, t selfTest) error {
 	fmt.Fprintf(b, "[AgentSys] Testing %s\n", t.title)
 	payload, err := t.setup(s)
 	if err != nil {
 		fmt.Fprintf(b, "[AgentSys] Test FAILED: setup: %s\n", errText(err))
-		return
+		return fmt.Errorf("test failed: setup: %s", errText(err))
 	}
 	rep := s.Handle(EncodeFrame(t.op, 0, Token(AgentTest), payload))
 	b.WriteString(rep.Output)
 	if rep.Err != OK {
 		fmt.Fprintf(b, "[AgentSys] Test FAILED: %s\n", rep.Err)
-		return
+		return fmt.Errorf("test failed: %s", rep.Err)
 	}
 	if err := t.check(s, rep); err != nil {
 		fmt.Fprintf(b, "[AgentSys] Test FAILED: %v\n", err)
-		return
+		return fmt.Errorf("test failed: %w", err)
 	}
 	b.WriteString("[AgentSys] Test PASSED\n")
+	return nil
 }
 
 func firstLine(s string) string {

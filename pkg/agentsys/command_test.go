@@ -17,6 +17,13 @@ func run(t *testing.T, s *Service, args ...string) string {
 	return b.String()
 }
 
+// runFailing runs a command that must fail and returns what it printed.
+func runFailing(t *testing.T, s *Service, args ...string) string {
+	var b strings.Builder
+	require.ErrorContains(t, s.Command(&b, args), "test failed", "a failed self-test fails the command")
+	return b.String()
+}
+
 func TestCommandStatusListPolicy(t *testing.T) {
 	m := newMachine(t)
 	s := newService(t, m, Config{})
@@ -47,9 +54,16 @@ func TestCommandStatusListPolicy(t *testing.T) {
 	assert.Contains(t, pol, "  files_agent (ID=2): enabled=yes caps=FsBasic scope=/tmp/files/ max_file_size=1048576 bytes max_ops_per_sec=100\n")
 	assert.Contains(t, pol, "  system (ID=0): enabled=yes caps=FsBasic,AudioControl,DocBasic,Screenshot,Capture,Admin scope=unrestricted max_file_size=unlimited max_ops_per_sec=unlimited\n")
 	assert.Contains(t, pol, "test_agent (ID=65535): enabled=yes caps=FsBasic,AudioControl,DocBasic,Screenshot,Capture scope")
-	assert.Equal(t, helpText, run(t, s, "help"))
-	assert.Equal(t, helpText, run(t, s))
-	assert.Equal(t, "Unknown agentsys subcommand. Use 'agentsys help' for usage.\n", run(t, s, "bogus"))
+	help := run(t, s, "help")
+	assert.Equal(t, help, run(t, s), "agentsys alone prints the help")
+	assert.True(t, strings.HasPrefix(help, "usage: agentsys <subcommand> [args...]\n"), help)
+	for name := range selfTests {
+		assert.Contains(t, help, "  agentsys "+name+" ", "help lists every self-test")
+	}
+	assert.Len(t, selfTestHelp, len(selfTests))
+	err := s.Command(&strings.Builder{}, []string{"bogus"})
+	assert.ErrorIs(t, err, ErrUsage)
+	assert.ErrorContains(t, err, "Unknown agentsys subcommand. Use 'agentsys help' for usage.")
 	for _, bad := range [][]string{{"audit", "x"}, {"audit", "0"}, {"audit", "1", "2"}, {"test-fs-list", "x"}} {
 		assert.ErrorIs(t, s.Command(&strings.Builder{}, bad), ErrUsage, "%v", bad)
 	}
@@ -136,7 +150,7 @@ func TestCommandSelfTestsSetUpState(t *testing.T) {
 	// A self-test whose check fails says why.
 	require.NoError(t, m.fs.Remove("/tmp/docs/test_doc.md"))
 	require.NoError(t, m.fs.Mkdir("/tmp/docs/test_doc.md", 0o755))
-	out := lines(run(t, s, "test-doc-save"))
+	out := lines(runFailing(t, s, "test-doc-save"))
 	assert.Equal(t, "[Doc] Error: Is a directory", out[1])
 	assert.Equal(t, "[AgentSys] Test FAILED: IoError", out[3])
 }
@@ -147,12 +161,12 @@ func TestCommandSelfTestsFail(t *testing.T) {
 	env.Screen = func() image.Image { return nil }
 	s, err := New(Config{}, env)
 	require.NoError(t, err)
-	out := lines(run(t, s, "test-screenshot"))
+	out := lines(runFailing(t, s, "test-screenshot"))
 	assert.Equal(t, []string{"[AgentSys] Testing SCREENSHOT", "[Screenshot] Error: No such device",
 		"[AUDIT] agent=65535 op=0x3C result=ALLOW", "[AgentSys] Test FAILED: IoError"}, out)
 	// Without test_agent the tests are denied and fail.
 	s2 := newService(t, m, Config{Agents: []Agent{{ID: 0, Name: "system", Enabled: true, Caps: CapAll}}, AuditLog: "/var/log/b.jsonl"})
-	out = lines(run(t, s2, "test-fs-stat"))
+	out = lines(runFailing(t, s2, "test-fs-stat"))
 	assert.Equal(t, "[AgentSys] FS_STAT denied: Agent not registered", out[1])
 	assert.Equal(t, "[AgentSys] Test FAILED: PermissionDenied", out[3])
 	// test-fs-read reads whatever the file holds.

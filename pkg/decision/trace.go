@@ -1,8 +1,9 @@
 package decision
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // HighConfidence is the confidence (0-1000) from which a decision counts
@@ -128,12 +129,9 @@ func confidenceOf(s float32) int {
 	return c
 }
 
-// ErrUsage matches (errors.Is) the usage errors of the package's commands.
-var ErrUsage = errors.New("usage")
+// ErrUsage matches (errors.Is) the usage errors of the package's commands
+// (shellcmd.ErrUsage).
+var ErrUsage = shellcmd.ErrUsage
 
-// usageError prints as "usage: <line>" and matches ErrUsage.
-type usageError struct{ line string }
-
-func (e *usageError) Error() string        { return "usage: " + e.line }
-func (e *usageError) Is(t error) bool      { return t == ErrUsage }
-func usagef(format string, a ...any) error { return &usageError{line: fmt.Sprintf(format, a...)} }
+// usagef is a usage error showing a synopsis.
+func usagef(format string, a ...any) error { return shellcmd.Usage(fmt.Sprintf(format, a...)) }

@@ -8,10 +8,12 @@ import (
 	"strings"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // TracectlUsage is the usage line of tracectl.
-const TracectlUsage = "tracectl list [N]|show <id>|export <id...>|export --all|export --recent N [--path f]|clear|stats|demo [N]  decision traces"
+const TracectlUsage = "tracectl  decision traces: list, show, export incident bundles"
 
 // Defaults and limits of tracectl.
 const (
@@ -36,44 +38,47 @@ type Tracectl struct {
 	Decide func(features []float32) error
 }
 
+// ShellCommand returns the tracectl shell command.
+func (t *Tracectl) ShellCommand() shellcmd.Command {
+	return shellcmd.Command{Name: "tracectl", Usage: TracectlUsage, Subs: t.subs(), Run: t.Command}
+}
+
 // Command runs `tracectl args...`, printing to w.
 func (t *Tracectl) Command(w io.Writer, args []string) error {
-	if len(args) == 0 {
-		return usagef("%s", TracectlUsage)
+	return shellcmd.Dispatch("tracectl", t.subs(), w, args)
+}
+
+func (t *Tracectl) subs() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "list", Usage: "list [N]  the last N traces (default 10)", Run: t.list},
+		{Name: "show", Usage: "show <id>  one trace in full", Run: t.show},
+		{Name: "export", Usage: "export <id>...|--all|--recent N [--path <file>]  write an incident bundle", Run: t.export},
+		{Name: "clear", Usage: "clear  empty the trace buffer", Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return usagef("tracectl clear")
+			}
+			fmt.Fprintf(w, "Cleared %d trace(s) from buffer\n", t.Rec.Clear())
+			return nil
+		}},
+		{Name: "stats", Usage: "stats  buffer and log counters", Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return usagef("tracectl stats")
+			}
+			t.stats(w)
+			return nil
+		}},
+		{Name: "demo", Usage: "demo [N]  make N decisions with the active model on synthetic inputs (default 10)", Run: t.demo},
 	}
-	switch args[0] {
-	case "list":
-		return t.list(w, args[1:])
-	case "show":
-		return t.show(w, args[1:])
-	case "export":
-		return t.export(w, args[1:])
-	case "clear":
-		if len(args) != 1 {
-			return usagef("tracectl clear")
-		}
-		fmt.Fprintf(w, "Cleared %d trace(s) from buffer\n", t.Rec.Clear())
-		return nil
-	case "stats":
-		if len(args) != 1 {
-			return usagef("tracectl stats")
-		}
-		t.stats(w)
-		return nil
-	case "demo":
-		return t.demo(w, args[1:])
-	}
-	return fmt.Errorf("tracectl: unknown subcommand %q (%s)", args[0], TracectlUsage)
 }
 
 // count parses a positive count argument.
 func count(what, s string, max int) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("tracectl: %s: %q is not a positive number", what, s)
+		return 0, shellcmd.BadArgs("tracectl: %s: %q is not a positive number", what, s)
 	}
 	if n > max {
-		return 0, fmt.Errorf("tracectl: %s: %d is more than %d", what, n, max)
+		return 0, shellcmd.BadArgs("tracectl: %s: %d is more than %d", what, n, max)
 	}
 	return n, nil
 }
@@ -123,7 +128,7 @@ func (t *Tracectl) show(w io.Writer, args []string) error {
 	}
 	id, err := strconv.ParseUint(args[0], 10, 64)
 	if err != nil {
-		return fmt.Errorf("tracectl: show: %q is not a trace id", args[0])
+		return shellcmd.BadArgs("tracectl: show: %q is not a trace id", args[0])
 	}
 	tr, ok := t.Rec.Get(id)
 	if !ok {
@@ -177,7 +182,7 @@ func floats(v []float32) string {
 }
 
 func (t *Tracectl) export(w io.Writer, args []string) error {
-	const use = "tracectl export <id...>|--all|--recent N [--path f]"
+	const use = "tracectl export <id>...|--all|--recent N [--path <file>]"
 	var (
 		ids     []uint64
 		all     bool
@@ -210,11 +215,11 @@ func (t *Tracectl) export(w io.Writer, args []string) error {
 			haveSel++
 		default:
 			if strings.HasPrefix(a, "-") {
-				return fmt.Errorf("tracectl: export: unknown option %q (%s)", a, use)
+				return shellcmd.BadArgs("tracectl: export: unknown option %q", a)
 			}
 			id, err := strconv.ParseUint(a, 10, 64)
 			if err != nil {
-				return fmt.Errorf("tracectl: export: %q is not a trace id", a)
+				return shellcmd.BadArgs("tracectl: export: %q is not a trace id", a)
 			}
 			if len(ids) == 0 {
 				haveSel++

@@ -605,18 +605,18 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 
 func TestAutonomyBadInput(t *testing.T) {
 	m := bootServices(t, Config{})
-	usage := "error: usage: autoctl on|off|status|safe-mode on|off|audit last N|"
+	usage := "\nusage: autoctl on|off|status|safe-mode|audit|export-decisions|replay-decisions\n"
 	for _, c := range []struct{ line, want string }{
-		{"autoctl", usage},
-		{"autoctl on now", usage},
-		{"autoctl frob", `error: autoctl: unknown subcommand "frob"`},
-		{"autoctl safe-mode maybe", usage},
-		{"autoctl audit last 0", `error: autoctl: audit last: N must be 1..1024, got "0"`},
+		{"autoctl", "error: autoctl: missing subcommand" + usage},
+		{"autoctl on now", "error: autoctl on: unexpected argument \"now\"\nusage: autoctl on\n"},
+		{"autoctl frob", `error: autoctl: unknown subcommand "frob"` + usage},
+		{"autoctl safe-mode maybe", "error: autoctl safe-mode: want on or off, got \"maybe\"\nusage: autoctl safe-mode on|off\n"},
+		{"autoctl audit last 0", `error: autoctl audit last: N must be 1..1024, got "0"`},
 		{"autoctl audit last x", `got "x"`},
-		{"autoctl audit", usage},
-		{"autoctl export-decisions --format xml --output /tmp/x", `format "xml" is not supported (json)`},
-		{"autoctl export-decisions --output /tmp/x", usage},
-		{"autoctl replay-decisions", usage},
+		{"autoctl audit", "error: autoctl audit: want 'last N' or 'stats'\nusage: autoctl audit last N|stats\n"},
+		{"autoctl export-decisions --format xml --output /tmp/x", `format "xml" is not supported (json is)`},
+		{"autoctl export-decisions --format json", "error: autoctl export-decisions: missing --output\nusage: autoctl export-decisions [--format json] --output <file>\n"},
+		{"autoctl replay-decisions", "error: autoctl replay-decisions: missing --input\nusage: autoctl replay-decisions --input <file>\n"},
 		{"autoctl replay-decisions --input /nonexistent", "open /nonexistent: No such file or directory"},
 		// Promote without a shadow, thresholds out of range, unknown versions.
 		{"shadowctl promote", "error: shadow: promote: no shadow model is enabled (shadowctl enable <version>)"},

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // ShellBanner is printed when the interactive shell starts.
@@ -17,50 +19,53 @@ const ShellBanner = "\n=== SIS Kernel Shell ===\nType 'help' for available comma
 // ShellPrompt is the shell's prompt.
 const ShellPrompt = "sis> "
 
-// MaxShellLine is the longest command line the shell accepts, in bytes.
+// MaxShellLine is the longest command the shell accepts, in bytes.
 const MaxShellLine = 256
 
 // CommandFunc runs a shell command: args are the words after the command
-// name, output goes to w. A returned error is printed as one line and makes
-// the command count as failed.
-type CommandFunc func(w io.Writer, args []string) error
+// name, output goes to w. A returned error makes the command fail; the
+// shell prints it on its error stream.
+type CommandFunc = shellcmd.Func
 
-// Command is a shell command a service registers.
-type Command struct {
-	Name  string
-	Usage string // one line: arguments and what it does ("ls <path>  list a directory")
-	Run   CommandFunc
-	// Feature is the feature that enables the command ("" for the core).
-	Feature string
-}
+// Command is a shell command the kernel or a service registers.
+type Command = shellcmd.Command
 
-// ErrExit is returned by the exit command: the shell stops.
+// Subcommand is one subcommand of a command that several services share
+// (llmctl: the LLM service, the model registry and the shadow agent each
+// add theirs).
+type Subcommand = shellcmd.Sub
+
+// ErrExit is returned by the exit command: the shell stops. `exit N`
+// returns an *ExitError, which matches it.
 var ErrExit = errors.New("exit")
 
-// ErrUsage is returned by a command given bad arguments; the shell prints
-// the command's usage line.
-var ErrUsage = errors.New("usage")
+// ExitError is returned by `exit N`: the shell stops with status Code.
+type ExitError struct{ Code int }
 
-// errShown is a failure whose message the command has printed already.
-var errShown = errors.New("command failed")
+func (e *ExitError) Error() string   { return fmt.Sprintf("exit %d", e.Code) }
+func (e *ExitError) Is(t error) bool { return t == ErrExit }
+
+// ErrUsage is returned by a command given bad arguments; the shell prints
+// what was wrong and the command's synopsis. It is shellcmd.ErrUsage, so a
+// service's usage errors match it.
+var ErrUsage = shellcmd.ErrUsage
 
 // Shell is the machine's `sis>` kernel shell: a thin dispatcher over the
 // commands the kernel and its services register.
 type Shell struct {
 	m *Machine
 
-	mu   sync.Mutex
-	cmds map[string]Command
-	subs map[string]map[string]Subcommand // command -> subcommand (RegisterSub)
-	off  map[string]string                // command ("cmd" or "cmd sub") of a service not started -> its feature
-	jobs map[int]*Process                 // background jobs by pid (shell_jobs.go)
+	mu     sync.Mutex
+	cmds   map[string]Command
+	off    map[string]string // command ("cmd" or "cmd sub") of a service not started -> its feature
+	jobs   map[int]*Process  // background jobs by pid (shell_jobs.go)
+	term   bool              // output goes to a terminal (SetTerminal)
+	shared map[string]bool   // commands made by RegisterSub
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
 	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
 	streamOn bool       // metricsctl on: print changed METRIC lines after commands
 	lastLine map[string]string
-	// guestHooks run around guest execution (the terminal leaves raw mode).
-	beforeGuest, afterGuest func()
 }
 
 // Shell returns the machine's shell.
@@ -72,13 +77,32 @@ func newShell(m *Machine) *Shell {
 	return s
 }
 
+// SetTerminal says whether the shell's output goes to a terminal: then
+// cat refuses to print binary files and clear clears the screen.
+func (s *Shell) SetTerminal(on bool) {
+	s.mu.Lock()
+	s.term = on
+	s.mu.Unlock()
+}
+
+func (s *Shell) terminal() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.term
+}
+
 // Register adds a command; a name may be registered once.
 func (s *Shell) Register(c Command) error {
-	if c.Name == "" || strings.ContainsAny(c.Name, " \t;") || c.Run == nil {
+	if c.Name == "" || strings.ContainsAny(c.Name, " \t;#") || c.Run == nil {
 		return fmt.Errorf("shell: invalid command %q", c.Name)
 	}
 	if strings.Contains(c.Usage, "\n") {
 		return fmt.Errorf("shell: usage of %q must be one line", c.Name)
+	}
+	for _, sub := range c.Subs {
+		if err := checkSub(c.Name, sub); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,107 +113,99 @@ func (s *Shell) Register(c Command) error {
 	return nil
 }
 
-// Subcommand is one subcommand of a command that several services share
-// (llmctl: the LLM service, the model registry and the shadow agent each
-// add theirs).
-type Subcommand struct {
-	Name  string
-	Usage string // one line: arguments and what it does ("status  show the counters")
-	Run   CommandFunc
-	// Feature is the feature that enables the subcommand ("" for always).
-	Feature string
+func checkSub(name string, sub Subcommand) error {
+	if sub.Name == "" || strings.ContainsAny(sub.Name, " \t;#") || shellcmd.IsHelp(sub.Name) || strings.Contains(sub.Usage, "\n") {
+		return fmt.Errorf("shell: invalid subcommand %q of %q", sub.Name, name)
+	}
+	return nil
+}
+
+// sharedSummaries say what the commands that several services build with
+// RegisterSub do.
+var sharedSummaries = map[string]string{
+	"llmctl": "the LLM service, its models and their shadow deployment",
 }
 
 // RegisterSub adds subcommand sub to command name, creating the command
-// (with feature "" and a usage line listing its subcommands) on first use.
-// The command runs `name sub args...` as sub.Run(w, args) and answers
-// `name help` with the subcommands' usage lines.
+// (with feature "") on first use. The command runs `name sub args...` as
+// sub.Run(w, args) and answers `name help` with the enabled subcommands.
 func (s *Shell) RegisterSub(name string, sub Subcommand) error {
-	if sub.Name == "" || strings.ContainsAny(sub.Name, " \t;") || sub.Run == nil || sub.Name == "help" {
+	if err := checkSub(name, sub); err != nil || sub.Run == nil {
 		return fmt.Errorf("shell: invalid subcommand %q of %q", sub.Name, name)
 	}
 	s.mu.Lock()
-	if s.subs == nil {
-		s.subs = map[string]map[string]Subcommand{}
-	}
-	subs, ok := s.subs[name]
-	if !ok {
-		subs = map[string]Subcommand{}
-		s.subs[name] = subs
-	}
-	if _, dup := subs[sub.Name]; dup {
-		s.mu.Unlock()
-		return fmt.Errorf("shell: subcommand %q of %q already registered", sub.Name, name)
-	}
-	subs[sub.Name] = sub
-	s.mu.Unlock()
+	c, ok := s.cmds[name]
 	if ok {
-		s.updateSubUsage(name)
+		if !s.shared[name] {
+			s.mu.Unlock()
+			return fmt.Errorf("shell: command %q already registered", name)
+		}
+		if _, dup := shellcmd.Find(c.Subs, sub.Name); dup {
+			s.mu.Unlock()
+			return fmt.Errorf("shell: subcommand %q of %q already registered", sub.Name, name)
+		}
+		c.Subs = append(c.Subs, sub)
+		sort.Slice(c.Subs, func(i, j int) bool { return c.Subs[i].Name < c.Subs[j].Name })
+		s.cmds[name] = c
+		s.mu.Unlock()
 		return nil
 	}
-	err := s.Register(Command{Name: name, Run: func(w io.Writer, args []string) error {
-		return s.runSub(name, w, args)
-	}})
-	s.updateSubUsage(name)
-	return err
+	if s.shared == nil {
+		s.shared = map[string]bool{}
+	}
+	s.shared[name] = true
+	s.mu.Unlock()
+	summary := sharedSummaries[name]
+	if summary == "" {
+		summary = "subcommands of the SIS services"
+	}
+	return s.Register(Command{Name: name, Usage: name + "  " + summary, Subs: []Subcommand{sub},
+		Run: func(w io.Writer, args []string) error { return s.runSub(name, w, args) }})
 }
 
-// updateSubUsage sets the usage line of a shared command to the list of
-// its subcommands.
-func (s *Shell) updateSubUsage(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.cmds[name]
-	c.Usage = fmt.Sprintf("%s %s  ('%s help' lists the subcommands)", name, strings.Join(sortedKeys(s.subs[name]), "|"), name)
-	s.cmds[name] = c
-}
-
-// runSub dispatches `name sub args...`.
+// runSub dispatches `name sub args...` of a RegisterSub command.
 func (s *Shell) runSub(name string, w io.Writer, args []string) error {
 	s.mu.Lock()
-	subs := s.subs[name]
-	var sub Subcommand
-	ok, off := false, ""
+	c := s.cmds[name]
+	off := ""
 	if len(args) > 0 {
-		sub, ok = subs[args[0]]
 		off = s.off[name+" "+args[0]]
 	}
-	var names []string
-	for _, n := range sortedKeys(subs) {
-		if s.m.Features().Enabled(subs[n].Feature) {
-			names = append(names, n)
+	s.mu.Unlock()
+	if len(args) > 0 {
+		sub, ok := shellcmd.Find(c.Subs, args[0])
+		if !ok && off != "" {
+			return disabledError(name+" "+args[0], off)
+		}
+		if ok && !s.m.Features().Enabled(sub.Feature) {
+			return disabledError(name+" "+sub.Name, sub.Feature)
 		}
 	}
-	s.mu.Unlock()
-	if !ok && off != "" {
-		return disabledError(name+" "+args[0], off)
-	}
-	if ok && !s.m.Features().Enabled(sub.Feature) {
-		return disabledError(name+" "+sub.Name, sub.Feature)
-	}
-	if ok {
-		return sub.Run(w, args[1:])
-	}
-	if len(args) > 0 && args[0] != "help" {
-		fmt.Fprintf(w, "Unknown %s subcommand: %s\n", name, args[0])
-	}
-	fmt.Fprintf(w, "Usage: %s <subcommand>\n", name)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %s %s\n", name, subs[n].Usage)
-	}
-	if len(args) > 0 && args[0] == "help" {
-		return nil
-	}
-	return errShown
+	return shellcmd.Dispatch(name, s.enabledSubs(c), w, args)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// enabledSubs returns the subcommands of c whose feature is enabled.
+func (s *Shell) enabledSubs(c Command) []Subcommand {
+	var out []Subcommand
+	for _, sub := range c.Subs {
+		if s.m.Features().Enabled(sub.Feature) {
+			out = append(out, sub)
+		}
 	}
-	sort.Strings(keys)
-	return keys
+	return out
+}
+
+// usageOf is c's usage line as help shows it: a command with
+// subcommands lists them (when they fit on a line).
+func (s *Shell) usageOf(c Command) string {
+	if len(c.Subs) == 0 {
+		return c.Usage
+	}
+	syntax := shellcmd.SubsSyntax(c.Name, s.enabledSubs(c))
+	if len(syntax) > 60 {
+		syntax = c.Name + " <subcommand>"
+	}
+	return syntax + "  " + shellcmd.Summary(c.Usage)
 }
 
 // Commands returns the enabled commands sorted by name.
@@ -206,31 +222,58 @@ func (s *Shell) Commands() []Command {
 	return out
 }
 
-// Exec runs a command line (commands separated by ';') and returns
-// everything it printed, guest output included. The error is the first
-// failure; later commands still run, except after exit.
-func (s *Shell) Exec(line string) (string, error) {
+// command returns the enabled command name, or why there is none.
+func (s *Shell) command(name string) (Command, error) {
+	s.mu.Lock()
+	c, ok := s.cmds[name]
+	off := s.off[name]
+	s.mu.Unlock()
+	switch {
+	case !ok && off != "":
+		return c, disabledError(name, off)
+	case !ok:
+		return c, &unknownCommandError{name: name}
+	case c.Feature != "" && !s.m.Features().Enabled(c.Feature):
+		return c, disabledError(c.Name, c.Feature)
+	}
+	return c, nil
+}
+
+// Exec runs a script (commands separated by ';' or newlines) and returns
+// everything it printed, errors and guest output included. The error is
+// the first failure; later commands still run, except after exit.
+func (s *Shell) Exec(script string) (string, error) {
 	var buf bytes.Buffer
-	err := s.ExecTo(&buf, line)
+	err := s.ExecTo(&buf, script)
 	return buf.String(), err
 }
 
-// ExecTo is Exec writing to w. Guest output is redirected to w while the
-// commands run.
-func (s *Shell) ExecTo(w io.Writer, line string) error {
+// ExecTo is Exec writing output and errors to w.
+func (s *Shell) ExecTo(w io.Writer, script string) error {
+	return s.ExecStreams(w, w, script)
+}
+
+// ExecStreams runs a script, writing output (guests' standard output
+// included) to out and errors (and guests' standard error) to errOut.
+// Commands are separated by ';' and newlines; '#' starts a comment; single
+// and double quotes group words. A failed command prints "error: ..." on
+// errOut (and "usage: ..." for bad arguments); the error returned is the
+// first failure. `exit` stops the script: the error then matches ErrExit
+// (joined with the first failure, if any).
+func (s *Shell) ExecStreams(out, errOut io.Writer, script string) error {
 	s.lineMu.Lock()
 	defer s.lineMu.Unlock()
 	st := s.m.sis()
-	defer st.stdout.redirect(w)()
-	defer st.stderr.redirect(w)()
+	defer st.stdout.redirect(out)()
+	defer st.stderr.redirect(errOut)()
 	var first error
-	for _, part := range splitCommands(line) {
-		err := s.runLine(w, part)
+	for _, c := range parseScript(script) {
+		err := s.runCommand(out, errOut, c)
 		if errors.Is(err, ErrExit) {
 			if first == nil {
-				return ErrExit
+				return err
 			}
-			return errors.Join(first, ErrExit)
+			return errors.Join(first, err)
 		}
 		if err != nil && first == nil {
 			first = err
@@ -239,49 +282,40 @@ func (s *Shell) ExecTo(w io.Writer, line string) error {
 	return first
 }
 
-// splitCommands splits a line at ';' outside quotes.
-func splitCommands(line string) []string {
-	var parts []string
-	var quote rune
-	start := 0
-	for i, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			}
-		case r == '\'' || r == '"':
-			quote = r
-		case r == ';':
-			parts = append(parts, line[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, line[start:])
-}
-
-// runLine runs one command and prints its error, if any, as one line.
-// Empty lines do nothing.
-func (s *Shell) runLine(w io.Writer, line string) error {
+// runCommand runs one command and prints its error, if any.
+func (s *Shell) runCommand(out, errOut io.Writer, c scriptCommand) error {
 	s.execMu.Lock()
 	defer s.execMu.Unlock()
-	err := s.dispatch(w, line)
-	s.reportJobs(w)
-	if err != nil && !errors.Is(err, ErrExit) && !errors.Is(err, errShown) {
-		msg := strings.ReplaceAll(err.Error(), "\n", " ")
-		if errors.Is(err, errUnknownCommand) {
-			fmt.Fprintf(w, "%s\nType 'help' for available commands\n", msg)
-		} else {
-			fmt.Fprintf(w, "error: %s\n", msg)
-		}
+	err := c.err
+	if err == nil {
+		err = s.dispatch(out, c.words)
+	}
+	s.reportJobs(out, errOut)
+	if err != nil && !errors.Is(err, ErrExit) {
+		s.printError(errOut, c.words, err)
 	}
 	if s.streamOn {
-		s.streamMetrics(w)
+		s.streamMetrics(out, errOut)
 	}
 	return err
 }
 
-var errUnknownCommand = errors.New("unknown command")
+// printError prints a failure: "error: ...", then the synopsis of a
+// usage error or the hint of an unknown command.
+func (s *Shell) printError(w io.Writer, words []string, err error) {
+	oneLine := func(e error) string { return strings.ReplaceAll(e.Error(), "\n", " ") }
+	var u *shellcmd.UsageError
+	if errors.As(err, &u) {
+		fmt.Fprintf(w, "error: %s\nusage: %s\n", strings.ReplaceAll(u.Detail, "\n", " "), u.Syntax)
+		return
+	}
+	fmt.Fprintf(w, "error: %s\n", oneLine(err))
+	if errors.Is(err, errUnknownCommand) {
+		fmt.Fprintln(w, "Type 'help' for available commands")
+	}
+}
+
+var errUnknownCommand = errors.New("Unknown command")
 
 // unknownCommandError names the command; it prints as SIS prints it.
 type unknownCommandError struct{ name string }
@@ -309,77 +343,45 @@ func (s *Shell) disable(names []string, feature string) {
 	}
 }
 
-func (s *Shell) dispatch(w io.Writer, line string) error {
-	if len(line) > MaxShellLine {
-		return fmt.Errorf("line too long (%d bytes; the limit is %d)", len(line), MaxShellLine)
-	}
-	for _, r := range line {
-		if r == 0xfffd || (r < 0x20 && r != '\t') || r == 0x7f {
-			return fmt.Errorf("line contains a control or invalid byte")
-		}
-	}
-	words, err := splitWords(line)
-	if err != nil {
-		return err
-	}
+// dispatch runs the command of words: `CMD help|-h|--help [SUB]` and
+// `CMD SUB help` print the help; a usage error gets the synopsis.
+func (s *Shell) dispatch(w io.Writer, words []string) error {
 	if len(words) == 0 {
 		return nil
 	}
-	s.mu.Lock()
-	c, ok := s.cmds[words[0]]
-	off := s.off[words[0]]
-	s.mu.Unlock()
-	if !ok && off != "" {
-		return disabledError(words[0], off)
+	c, err := s.command(words[0])
+	if err != nil {
+		return err
 	}
-	if !ok {
-		return &unknownCommandError{name: words[0]}
+	args := words[1:]
+	if !c.Text {
+		switch {
+		case len(args) >= 1 && len(args) <= 2 && shellcmd.IsHelp(args[0]):
+			return s.writeHelp(w, c, args[1:])
+		case len(args) == 2 && shellcmd.IsHelp(args[1]):
+			if _, ok := shellcmd.Find(c.Subs, args[0]); ok {
+				return s.writeHelp(w, c, args[:1])
+			}
+		}
 	}
-	if c.Feature != "" && !s.m.Features().Enabled(c.Feature) {
-		return disabledError(c.Name, c.Feature)
+	err = c.Run(w, args)
+	syntax := shellcmd.Syntax(c.Usage)
+	if len(c.Subs) > 0 {
+		syntax = shellcmd.SubsSyntax(c.Name, s.enabledSubs(c))
 	}
-	err = c.Run(w, words[1:])
-	if errors.Is(err, ErrUsage) {
-		return fmt.Errorf("usage: %s", c.Usage)
+	if u := shellcmd.AsUsage(err, c.Name, syntax, args); u != nil {
+		return u
 	}
 	return err
 }
 
-// splitWords splits a command line into words; single and double quotes
-// group words (no escapes inside).
-func splitWords(line string) ([]string, error) {
-	var words []string
-	var cur strings.Builder
-	inWord := false
-	var quote rune
-	for _, r := range line {
-		switch {
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
+// writeHelp writes the help of c, or of its subcommand topic[0].
+func (s *Shell) writeHelp(w io.Writer, c Command, topic []string) error {
+	c.Subs = s.enabledSubs(c)
+	if len(c.Subs) == 0 {
+		c.Usage = s.usageOf(c)
 	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unterminated %c quote", quote)
-	}
-	if inWord {
-		words = append(words, cur.String())
-	}
-	return words, nil
+	return shellcmd.WriteHelp(w, c, topic)
 }
 
 // MetricsHandler serves the machine's metrics over HTTP. A scrape while a
@@ -390,10 +392,10 @@ func (s *Shell) MetricsHandler() http.Handler {
 
 // streamMetrics prints the METRIC lines whose value changed since the last
 // time (metricsctl on).
-func (s *Shell) streamMetrics(w io.Writer) {
+func (s *Shell) streamMetrics(w, errOut io.Writer) {
 	var buf bytes.Buffer
 	if err := s.m.Metrics().WriteLines(&buf); err != nil {
-		fmt.Fprintf(w, "error: metrics: %v\n", err)
+		fmt.Fprintf(errOut, "error: metrics: %v\n", err)
 		return
 	}
 	if s.lastLine == nil {

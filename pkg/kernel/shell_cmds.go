@@ -6,39 +6,42 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
-	"github.com/sis-kernel/sissim/pkg/vfs"
+	"github.com/sis-kernel/sissim/pkg/sched"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // Version is the kernel version the shell reports.
 const Version = "0.1.0"
 
-// maxCat is how much of a file cat prints.
-const maxCat = 4096
-
 // registerBuiltins registers the kernel's own commands.
 func (s *Shell) registerBuiltins() {
 	for _, c := range []Command{
-		{Name: "help", Usage: "help  list the available commands", Run: s.cmdHelp},
+		{Name: "help", Usage: "help [<command> [<subcommand>]]  list the commands, or describe one", Run: s.cmdHelp},
 		{Name: "version", Usage: "version  print the kernel version", Run: s.cmdVersion},
-		{Name: "echo", Usage: "echo [text...]  print the text", Run: cmdEcho},
+		{Name: "echo", Usage: "echo [<text>...]  print the text", Run: cmdEcho, Text: true},
 		{Name: "uptime", Usage: "uptime  time since boot", Run: s.cmdUptime},
-		{Name: "ls", Usage: "ls [path]  list a directory", Run: s.cmdLs},
-		{Name: "cat", Usage: "cat <file>  print a file (up to 4 KiB)", Run: s.cmdCat},
-		{Name: "ps", Usage: "ps  list the processes", Run: s.cmdPs},
-		{Name: "run", Usage: "run <path> [args...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
-		{Name: "kill", Usage: "kill [-SIGNAL] <pid...>  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
-		{Name: "wait", Usage: "wait [pid...]  run the machine until background jobs exit", Run: s.cmdWait},
+		{Name: "ls", Usage: "ls [-l] [<path>]  list a directory (-l: type, mode, links, size, symlink targets)", Run: s.cmdLs},
+		{Name: "cat", Usage: "cat [-x] <file>  print a file, up to 4 KiB (-x: as a hex dump)", Run: s.cmdCat},
+		{Name: "ps", Usage: "ps  list the processes: state, CPU time, threads", Run: s.cmdPs},
+		{Name: "run", Usage: "run <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
+		{Name: "kill", Usage: "kill [-SIGNAL] <pid>...  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
+		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit", Run: s.cmdWait},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
 		{Name: "metrics", Usage: "metrics [prometheus|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
-		{Name: "metricsctl", Usage: "metricsctl on|off|status  print changed METRIC lines after each command", Run: s.cmdMetricsctl},
-		{Name: "det", Usage: "det on <wcet_ns> <period_ns> <deadline_ns>|off|status|reset  deterministic CBS+EDF scheduling", Run: s.cmdDet},
-		{Name: "exit", Usage: "exit  leave the shell", Run: cmdExit},
+		{Name: "metricsctl", Usage: "metricsctl  print changed METRIC lines after each command", Subs: s.metricsctlSubs(), Run: func(w io.Writer, args []string) error {
+			return shellcmd.Dispatch("metricsctl", s.metricsctlSubs(), w, args)
+		}},
+		{Name: "det", Usage: "det  deterministic CBS+EDF scheduling", Subs: s.detSubs(), Run: func(w io.Writer, args []string) error {
+			return shellcmd.Dispatch("det", s.detSubs(), w, args)
+		}},
+		{Name: "clear", Usage: "clear  clear the terminal screen", Run: cmdClear},
+		{Name: "exit", Usage: "exit [<status>]  leave the shell (status 0-255; by default 0, or 1 after a failed command of a script)", Run: cmdExit},
 	} {
 		if err := s.Register(c); err != nil {
 			panic(err) // the built-in names are distinct constants
@@ -46,107 +49,192 @@ func (s *Shell) registerBuiltins() {
 	}
 }
 
+// errStream is where commands write notes that are not their output
+// (the console's standard error, redirected by ExecStreams).
+func (s *Shell) errStream() io.Writer { return s.m.sis().stderr }
+
 func (s *Shell) cmdHelp(w io.Writer, args []string) error {
+	if len(args) > 0 {
+		if len(args) > 2 {
+			return ErrUsage
+		}
+		c, err := s.command(args[0])
+		if err != nil {
+			return err
+		}
+		return s.writeHelp(w, c, args[1:])
+	}
 	fmt.Fprintln(w, "Available commands:")
 	for _, c := range s.Commands() {
-		fmt.Fprintf(w, "  %s\n", c.Usage)
+		fmt.Fprintf(w, "  %s\n", s.usageOf(c))
 	}
+	fmt.Fprintln(w, "'help <command>' or '<command> help' describes a command and its subcommands.")
 	return nil
 }
 
 func (s *Shell) cmdVersion(w io.Writer, args []string) error {
+	if len(args) != 0 {
+		return ErrUsage
+	}
 	fmt.Fprintf(w, "SIS Kernel %s (sissim, AArch64 on Unicorn %s, %s clock)\n", Version, cpu.Version(), s.m.cfg.Clock)
 	fmt.Fprintf(w, "features: %s\n", s.m.Features())
 	return nil
 }
 
 func cmdEcho(w io.Writer, args []string) error {
-	fmt.Fprintln(w, strings.Join(args, " "))
+	if _, err := fmt.Fprintln(w, strings.Join(args, " ")); err != nil {
+		return fmt.Errorf("echo: %w", err)
+	}
 	return nil
 }
 
+// clearScreen moves the cursor home and erases the screen and its
+// scroll-back (ECMA-48, as clear(1) does on xterm-like terminals).
+const clearScreen = "\x1b[H\x1b[2J\x1b[3J"
+
+func cmdClear(w io.Writer, args []string) error {
+	if len(args) != 0 {
+		return ErrUsage
+	}
+	_, err := io.WriteString(w, clearScreen)
+	return err
+}
+
 func cmdExit(w io.Writer, args []string) error {
-	fmt.Fprintln(w, "Goodbye!")
-	return ErrExit
+	switch len(args) {
+	case 0:
+		fmt.Fprintln(w, "Goodbye!")
+		return ErrExit
+	case 1:
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 0 || n > 255 {
+			return shellcmd.BadArgs("exit: status %q is not a number from 0 to 255", args[0])
+		}
+		fmt.Fprintln(w, "Goodbye!")
+		return &ExitError{Code: n}
+	}
+	return shellcmd.BadArgs("exit: too many arguments")
 }
 
 func (s *Shell) cmdUptime(w io.Writer, args []string) error {
+	if len(args) != 0 {
+		return ErrUsage
+	}
 	d := s.m.Now()
 	fmt.Fprintf(w, "up %s (%d ms, %d instructions)\n", d.Truncate(time.Microsecond), d.Milliseconds(), s.m.Insns())
 	return nil
 }
 
-func (s *Shell) cmdLs(w io.Writer, args []string) error {
-	p := "/"
-	switch len(args) {
-	case 0:
-	case 1:
-		p = path.Clean("/" + args[0])
-	default:
+func (s *Shell) cmdMemstats(w io.Writer, args []string) error {
+	if len(args) != 0 {
 		return ErrUsage
 	}
-	fi, err := s.m.fs.Stat(p)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "Listing %s:\n", p)
-	if !fi.IsDir() {
-		fmt.Fprintf(w, "f %s\n", fi.Name())
-		return nil
-	}
-	ents, err := s.m.fs.ReadDir(p)
-	if err != nil {
-		return err
-	}
-	sort.Slice(ents, func(i, j int) bool { return ents[i].Name < ents[j].Name })
-	for _, e := range ents {
-		kind := "f"
-		if e.Type == vfs.DTDir {
-			kind = "d"
-		}
-		fmt.Fprintf(w, "%s %s\n", kind, e.Name)
-	}
+	ms := s.m.MemStats()
+	fmt.Fprintf(w, "mapped: %d bytes (%d KiB)\n", ms.Mapped, ms.Mapped/1024)
+	fmt.Fprintf(w, "peak:   %d bytes (%d KiB)\n", ms.Peak, ms.Peak/1024)
+	fmt.Fprintf(w, "allocs: %d  frees: %d  failures: %d\n", ms.Allocs, ms.Frees, ms.Failures)
+	fmt.Fprintf(w, "processes: %d\n", len(s.m.Processes()))
 	return nil
 }
 
-func (s *Shell) cmdCat(w io.Writer, args []string) error {
-	if len(args) != 1 {
-		return ErrUsage
+func (s *Shell) cmdMetrics(w io.Writer, args []string) error {
+	format := "prometheus"
+	if len(args) > 1 {
+		return shellcmd.BadArgs("metrics: too many arguments")
 	}
-	p := path.Clean("/" + args[0])
-	if fi, err := s.m.fs.Stat(p); err != nil {
-		return err
-	} else if fi.IsDir() {
-		return &fs.PathError{Op: "cat", Path: p, Err: errors.New("is a directory")}
+	if len(args) == 1 {
+		format = args[0]
 	}
-	f, err := s.m.fs.Open(p, linux.O_RDONLY, 0)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	buf := make([]byte, maxCat)
-	n := 0
-	for n < len(buf) { // VFS reads return 0 at end of file, as read(2)
-		k, err := f.Read(buf[n:])
-		n += k
-		if errors.Is(err, io.EOF) || (err == nil && k == 0) {
-			break
-		}
-		if err != nil {
+	mt := s.m.Metrics()
+	switch format {
+	case "prometheus":
+		return mt.WritePrometheus(w)
+	case "json":
+		return mt.WriteJSON(w)
+	case "lines":
+		if err := mt.WriteLines(w); err != nil {
 			return err
 		}
+		fmt.Fprintln(w, "CMD_DONE")
+		return nil
 	}
-	w.Write(buf[:n])
-	if n > 0 && buf[n-1] != '\n' {
-		fmt.Fprintln(w)
-	}
-	return nil
+	return shellcmd.BadArgs("metrics: unknown format %q", format)
 }
 
-func (s *Shell) cmdPs(w io.Writer, args []string) error {
-	fmt.Fprintf(w, "%5s %5s %10s %8s  %s\n", "PID", "PPID", "MEM(KiB)", "START", "COMMAND")
-	for _, p := range s.m.Processes() {
-		fmt.Fprintf(w, "%5d %5d %10d %7dms  %s\n", p.PID, p.PPID, p.RSS/1024, p.StartNs/1e6, strings.Join(p.Argv, " "))
+func (s *Shell) metricsctlSubs() []Subcommand {
+	state := func(w io.Writer) {
+		fmt.Fprintf(w, "metrics streaming: %s\n", onOff(s.streamOn))
+	}
+	return []Subcommand{
+		{Name: "on", Usage: "on  print the METRIC lines that changed after each command", Run: noArgs(func(w io.Writer) error {
+			s.streamOn = true
+			s.lastLine = nil
+			state(w)
+			return nil
+		})},
+		{Name: "off", Usage: "off  stop printing METRIC lines", Run: noArgs(func(w io.Writer) error {
+			s.streamOn = false
+			state(w)
+			return nil
+		})},
+		{Name: "status", Usage: "status  whether METRIC lines are printed", Run: noArgs(func(w io.Writer) error {
+			state(w)
+			return nil
+		})},
+	}
+}
+
+// noArgs is a subcommand that takes no arguments.
+func noArgs(f func(w io.Writer) error) CommandFunc {
+	return func(w io.Writer, args []string) error {
+		if len(args) != 0 {
+			return shellcmd.BadArgs("unexpected argument %q", args[0])
+		}
+		return f(w)
+	}
+}
+
+func (s *Shell) detSubs() []Subcommand {
+	return []Subcommand{
+		{Name: "on", Usage: "on <wcet_ns> <period_ns> <deadline_ns>  admit a CBS+EDF server with this budget, period and deadline", Run: s.detOn},
+		{Name: "off", Usage: "off  remove the server", Run: noArgs(func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, s.m.Det().Off())
+			return err
+		})},
+		{Name: "status", Usage: "status  the server's budget and deadline misses", Run: noArgs(func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, s.m.Det().Status())
+			return err
+		})},
+		{Name: "reset", Usage: "reset  set the miss counters to zero", Run: noArgs(func(w io.Writer) error {
+			_, err := fmt.Fprintln(w, s.m.Det().Reset())
+			return err
+		})},
+	}
+}
+
+// detOn implements `det on <wcet_ns> <period_ns> <deadline_ns>`: bad
+// numbers are usage errors; a server that admission control refuses
+// prints SIS's "[DET] rejected" and fails.
+func (s *Shell) detOn(w io.Writer, args []string) error {
+	if len(args) != 3 {
+		return shellcmd.BadArgs("det on: want 3 numbers, got %d argument(s)", len(args))
+	}
+	var v [3]uint64
+	for i, name := range []string{"wcet_ns", "period_ns", "deadline_ns"} {
+		n, err := strconv.ParseUint(args[i], 10, 64)
+		if err != nil || n == 0 {
+			return shellcmd.BadArgs("det on: %s %q is not a positive number of nanoseconds", name, args[i])
+		}
+		v[i] = n
+	}
+	if v[0] > v[1] || v[2] > v[1] {
+		return shellcmd.BadArgs("det on: need wcet_ns <= period_ns and deadline_ns <= period_ns")
+	}
+	line := s.m.Det().On(v[0], v[1], v[2], s.m.clock.Now())
+	fmt.Fprintln(w, line)
+	if line != "[DET] admitted" {
+		return fmt.Errorf("det on: rejected by admission control: a utilization of %d ppm would take the admitted servers over %d ppm",
+			sched.UtilPPM(v[0], v[1]), sched.MaxUtilPPM)
 	}
 	return nil
 }
@@ -159,7 +247,7 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 	if background {
 		args = args[:len(args)-1]
 		if len(args) == 0 {
-			return ErrUsage
+			return shellcmd.BadArgs("run: no program before &")
 		}
 	}
 	p := args[0]
@@ -178,13 +266,7 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 		s.startJob(w, proc)
 		return nil
 	}
-	if s.beforeGuest != nil {
-		s.beforeGuest()
-	}
 	status, err := proc.Wait()
-	if s.afterGuest != nil {
-		s.afterGuest()
-	}
 	s.m.accountExit(proc)
 	if status.Signal == linux.SIGINT {
 		fmt.Fprintln(w) // after the terminal's ^C
@@ -197,76 +279,38 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 		return fmt.Errorf("run %s: kernel error: %w", args[0], err)
 	}
 	if status.ShellCode() != 0 {
-		return errShown // the status line says it
+		return fmt.Errorf("run %s: %s", args[0], status)
 	}
 	return nil
 }
 
-func (s *Shell) cmdMemstats(w io.Writer, args []string) error {
-	ms := s.m.MemStats()
-	fmt.Fprintf(w, "mapped: %d bytes (%d KiB)\n", ms.Mapped, ms.Mapped/1024)
-	fmt.Fprintf(w, "peak:   %d bytes (%d KiB)\n", ms.Peak, ms.Peak/1024)
-	fmt.Fprintf(w, "allocs: %d  frees: %d  failures: %d\n", ms.Allocs, ms.Frees, ms.Failures)
-	fmt.Fprintf(w, "processes: %d\n", len(s.m.Processes()))
-	return nil
-}
+// pathArg makes a shell path argument absolute (relative to /).
+func pathArg(p string) string { return path.Clean("/" + p) }
 
-func (s *Shell) cmdMetrics(w io.Writer, args []string) error {
-	format := "prometheus"
-	if len(args) > 1 {
-		return ErrUsage
-	}
-	if len(args) == 1 {
-		format = args[0]
-	}
-	mt := s.m.Metrics()
-	switch format {
-	case "prometheus":
-		return mt.WritePrometheus(w)
-	case "json":
-		return mt.WriteJSON(w)
-	case "lines":
-		if err := mt.WriteLines(w); err != nil {
-			return err
+// shortFlags splits leading single-letter flags (of allowed) off args.
+func shortFlags(cmd string, args []string, allowed string) (flags map[rune]bool, rest []string, err error) {
+	flags = map[rune]bool{}
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && len(args[0]) > 1 {
+		if args[0] == "--" {
+			return flags, args[1:], nil
 		}
-		fmt.Fprintln(w, "CMD_DONE")
-		return nil
-	}
-	return ErrUsage
-}
-
-func (s *Shell) cmdMetricsctl(w io.Writer, args []string) error {
-	if len(args) != 1 {
-		return ErrUsage
-	}
-	switch args[0] {
-	case "on":
-		s.streamOn = true
-		s.lastLine = nil
-		fmt.Fprintln(w, "metrics streaming: on")
-	case "off":
-		s.streamOn = false
-		fmt.Fprintln(w, "metrics streaming: off")
-	case "status":
-		state := "off"
-		if s.streamOn {
-			state = "on"
+		for _, r := range args[0][1:] {
+			if !strings.ContainsRune(allowed, r) {
+				return nil, nil, shellcmd.BadArgs("%s: unknown option -%c", cmd, r)
+			}
+			flags[r] = true
 		}
-		fmt.Fprintf(w, "metrics streaming: %s\n", state)
-	default:
-		return ErrUsage
+		args = args[1:]
 	}
-	return nil
+	return flags, args, nil
 }
 
-func (s *Shell) cmdDet(w io.Writer, args []string) error {
-	out := s.m.Det().Command(args, s.m.clock.Now())
-	if strings.HasPrefix(out, "Usage:") {
-		return ErrUsage
+// fileError says which command failed on which file: "ls: /x: No such
+// file or directory" rather than the VFS's "lstat /x: ...".
+func fileError(cmd string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %s: %w", cmd, pe.Path, pe.Err)
 	}
-	fmt.Fprintln(w, out)
-	if out == "[DET] rejected" {
-		return errShown
-	}
-	return nil
+	return fmt.Errorf("%s: %w", cmd, err)
 }

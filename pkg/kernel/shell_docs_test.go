@@ -3,12 +3,14 @@ package kernel_test
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
@@ -17,7 +19,10 @@ var updateDocs = flag.Bool("update", false, "rewrite the generated files in docs
 // TestDocsUpToDate fails when docs/shell.md or docs/syscalls.md differ from
 // what the registered commands and the syscall table generate.
 func TestDocsUpToDate(t *testing.T) {
-	m := boot(t, nil)
+	// Every service, so that the reference lists every command.
+	m, err := kernel.Boot(kernel.BootConfig{Image: sissim.RootImage(), Console: io.Discard, Services: kernel.DefaultServices()})
+	require.NoError(t, err)
+	defer m.Close()
 	var shell, abi bytes.Buffer
 	require.NoError(t, m.Shell().WriteShellReference(&shell))
 	require.NoError(t, kernel.WriteSyscallReference(&abi))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // Background jobs: `run prog &` starts a guest and returns to the prompt.
@@ -36,7 +37,7 @@ func (s *Shell) job(pid int) *Process {
 }
 
 // reportJobs prints the status of the jobs that have exited and reaps them.
-func (s *Shell) reportJobs(w io.Writer) {
+func (s *Shell) reportJobs(w, errOut io.Writer) {
 	s.mu.Lock()
 	pids := make([]int, 0, len(s.jobs))
 	for pid := range s.jobs {
@@ -59,7 +60,7 @@ func (s *Shell) reportJobs(w io.Writer) {
 		}
 		fmt.Fprintf(w, "[pid %d] done: %s\n", pid, status)
 		if err != nil {
-			fmt.Fprintf(w, "error: pid %d: kernel error: %s\n", pid, err)
+			fmt.Fprintf(errOut, "error: pid %d: kernel error: %s\n", pid, err)
 		}
 	}
 }
@@ -71,7 +72,7 @@ func (s *Shell) cmdWait(w io.Writer, args []string) error {
 	for _, a := range args {
 		pid, err := strconv.Atoi(a)
 		if err != nil {
-			return ErrUsage
+			return shellcmd.BadArgs("wait: %q is not a pid", a)
 		}
 		p := s.job(pid)
 		if p == nil {
@@ -89,17 +90,14 @@ func (s *Shell) cmdWait(w io.Writer, args []string) error {
 	if len(procs) == 0 {
 		return nil
 	}
-	s.guest(w, func() error {
-		return s.m.runUntil(func() bool {
-			for _, p := range procs {
-				if !p.zombie {
-					return false
-				}
+	return s.m.runUntil(func() bool {
+		for _, p := range procs {
+			if !p.zombie {
+				return false
 			}
-			return true
-		})
+		}
+		return true
 	})
-	return nil
 }
 
 // cmdKill sends a signal (SIGTERM by default) to processes and runs the
@@ -111,17 +109,17 @@ func (s *Shell) cmdKill(w io.Writer, args []string) error {
 		args = args[1:]
 		if name == "s" {
 			if len(args) == 0 {
-				return ErrUsage
+				return shellcmd.BadArgs("kill: -s needs a signal")
 			}
 			name, args = args[0], args[1:]
 		}
 		var err error
 		if sig, err = linux.ParseSignal(name); err != nil {
-			return fmt.Errorf("kill: %v", err)
+			return shellcmd.BadArgs("kill: %v", err)
 		}
 	}
 	if len(args) == 0 {
-		return ErrUsage
+		return shellcmd.BadArgs("kill: no pid")
 	}
 	var sent []*Process
 	var errs []error
@@ -143,30 +141,13 @@ func (s *Shell) cmdKill(w io.Writer, args []string) error {
 		sent = append(sent, p)
 	}
 	bit := sigBit(sig)
-	s.guest(w, func() error {
-		return s.m.runUntil(func() bool {
-			for _, p := range sent {
-				if !p.zombie && p.signalPending(bit) {
-					return false
-				}
+	err := s.m.runUntil(func() bool {
+		for _, p := range sent {
+			if !p.zombie && p.signalPending(bit) {
+				return false
 			}
-			return true
-		})
+		}
+		return true
 	})
-	return errors.Join(errs...)
-}
-
-// guest runs the machine with the terminal set for guests and prints a
-// kernel error (a deadlock of every process) as one line.
-func (s *Shell) guest(w io.Writer, run func() error) {
-	if s.beforeGuest != nil {
-		s.beforeGuest()
-	}
-	err := run()
-	if s.afterGuest != nil {
-		s.afterGuest()
-	}
-	if err != nil {
-		fmt.Fprintf(w, "error: %s\n", err)
-	}
+	return errors.Join(append(errs, err)...)
 }

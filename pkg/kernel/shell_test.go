@@ -58,45 +58,64 @@ func TestBootMarkers(t *testing.T) {
 	require.Equal(t, "VFS: MOUNT TMPFS AT /", lines[7])
 }
 
-// serve runs the interactive shell with echo on input and returns what it
-// printed.
+// serve runs the shell with a prompt on input and returns its output and
+// errors (in one stream, as a terminal shows them).
 func serve(t *testing.T, m *kernel.Machine, input string) (string, int, error) {
 	t.Helper()
 	var out bytes.Buffer
-	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{Echo: true, Prompt: true})
+	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{Prompt: true})
 	return out.String(), failures, err
 }
 
-func TestShellBannerPromptEcho(t *testing.T) {
+func TestShellBannerPrompt(t *testing.T) {
 	m := boot(t, nil)
-	out, failures, err := serve(t, m, "echo hi\rexit\r")
+	out, failures, err := serve(t, m, "echo hi\rbogus\r\nexit\r")
 	require.ErrorIs(t, err, kernel.ErrExit)
-	require.Zero(t, failures)
-	require.Equal(t, "\n=== SIS Kernel Shell ===\nType 'help' for available commands\n\nsis> echo hi\r\nhi\nsis> exit\r\nGoodbye!\n", out)
+	require.Equal(t, 1, failures)
+	require.Equal(t, "\n=== SIS Kernel Shell ===\nType 'help' for available commands\n\nsis> hi\n"+
+		"sis> error: Unknown command: bogus\nType 'help' for available commands\nsis> Goodbye!\n", out)
 }
 
-func TestShellLineEditing(t *testing.T) {
-	m := boot(t, nil)
-	// Two DELs erase "xy"; backspace on an empty line does nothing; Ctrl-C
-	// drops the line; CR LF is one line end.
-	out, _, err := serve(t, m, "\becxy\x7f\x7fho a\r\nab\x03echo b\n")
-	require.NoError(t, err)
-	require.Equal(t, kernel.ShellBanner+"sis> ecxy\b \b\b \bho a\r\na\nsis> ab^C\r\nsis> echo b\r\nb\nsis> ", out)
+// lines is a LineReader over a list of lines, as a line editor returns them.
+type lines []string
+
+func (l *lines) ReadLine() (string, error) {
+	if len(*l) == 0 {
+		return "", io.EOF
+	}
+	s := (*l)[0]
+	*l = (*l)[1:]
+	if s == "^C" {
+		return "", kernel.ErrInterrupted
+	}
+	return s, nil
 }
 
-func TestShellHistory(t *testing.T) {
+// An editor's lines: no prompt from the shell, Ctrl-C drops a line, the end
+// of input ends the shell, exit N gives its status.
+func TestShellServeEditor(t *testing.T) {
 	m := boot(t, nil)
-	out, _, err := serve(t, m, "echo one\recho two\r\x1b[A\x1b[A\x1b[B\r")
+	var out, errOut bytes.Buffer
+	ed := &lines{"echo a", "^C", "cat", "echo b"}
+	failures, err := m.Shell().Serve(nil, &out, kernel.ReplOptions{Prompt: true, Lines: ed, Stderr: &errOut})
 	require.NoError(t, err)
-	require.True(t, strings.HasSuffix(out, "sis> echo two\b \b\b \b\b \b\b \b\b \b\b \b\b \b\b \becho one"+
-		strings.Repeat("\b \b", 8)+"echo two\r\ntwo\nsis> "), "%q", out)
+	require.Equal(t, 1, failures)
+	require.Equal(t, kernel.ShellBanner+"a\nb\n", out.String())
+	require.Equal(t, "error: cat: missing arguments\nusage: cat [-x] <file>\n", errOut.String())
+
+	ed = &lines{"exit 3", "echo never"}
+	_, err = m.Shell().Serve(nil, &out, kernel.ReplOptions{Lines: ed})
+	var ee *kernel.ExitError
+	require.ErrorAs(t, err, &ee)
+	require.Equal(t, 3, ee.Code)
+	require.Len(t, *ed, 1, "nothing is read after exit")
 }
 
 func TestShellUnknownCommand(t *testing.T) {
 	m := boot(t, nil)
 	out, err := m.Shell().Exec("frobnicate now")
 	require.Error(t, err)
-	require.Equal(t, "Unknown command: frobnicate\nType 'help' for available commands\n", out)
+	require.Equal(t, "error: Unknown command: frobnicate\nType 'help' for available commands\n", out)
 }
 
 func TestShellBadInputGoesOn(t *testing.T) {
@@ -112,18 +131,18 @@ func TestShellBadInputGoesOn(t *testing.T) {
 		"run /bin/nothere",       // missing program
 		"echo still here",
 	}, "\n") + "\n"
-	var out bytes.Buffer
-	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{})
+	var out, errOut bytes.Buffer
+	failures, err := m.Shell().Serve(strings.NewReader(input), &out, kernel.ReplOptions{Stderr: &errOut})
 	require.NoError(t, err)
 	require.Equal(t, 7, failures)
-	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
-	require.Len(t, lines, 8, "%q", out.String())
-	for _, l := range lines[:7] {
-		require.True(t, strings.HasPrefix(l, "error: "), "%q", l)
-	}
-	require.Contains(t, lines[0], "line too long")
-	require.Equal(t, "error: usage: cat <file>  print a file (up to 4 KiB)", lines[2])
-	require.Equal(t, "still here", lines[7])
+	require.Equal(t, "still here\n", out.String(), "errors go to the error stream")
+	require.Equal(t, "error: line too long (more than 256 bytes)\n"+
+		"error: line contains a control character (0x00)\n"+
+		"error: cat: missing arguments\nusage: cat [-x] <file>\n"+
+		"error: run: missing arguments\nusage: run <prog> [<arg>...] [&]\n"+
+		"error: ls: /nonexistent: No such file or directory\n"+
+		"error: unterminated ' quote\n"+
+		"error: run /bin/nothere: No such file or directory\n", errOut.String())
 
 	// Exactly 256 bytes is accepted.
 	ok := "echo " + strings.Repeat("y", kernel.MaxShellLine-5)
@@ -138,8 +157,16 @@ func TestShellHelpListsEveryCommand(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(out, "Available commands"))
 	for _, c := range m.Shell().Commands() {
-		require.Contains(t, out, "  "+c.Usage+"\n")
 		require.True(t, strings.HasPrefix(c.Usage, c.Name), c.Usage)
+		if len(c.Subs) == 0 {
+			require.Contains(t, out, "  "+c.Usage+"\n")
+			continue
+		}
+		subs := make([]string, len(c.Subs))
+		for i, s := range c.Subs {
+			subs[i] = s.Name
+		}
+		require.Contains(t, out, "  "+c.Name+" "+strings.Join(subs, "|")+"  ")
 	}
 	for _, name := range []string{"help", "version", "echo", "uptime", "ls", "cat", "ps", "run", "memstats", "metrics", "metricsctl", "det", "exit"} {
 		require.Contains(t, out, "  "+name)
@@ -188,10 +215,23 @@ func TestShellDet(t *testing.T) {
 	require.Equal(t, "[DET] admitted\n[DET] enabled=1 wcet_ns=10000000 misses=0\n[DET] disabled\n", out)
 	out, err = m.Shell().Exec("det on 90000000 100000000 100000000")
 	require.Error(t, err)
-	require.Equal(t, "[DET] rejected\n", out)
+	require.Equal(t, "[DET] rejected\nerror: det on: rejected by admission control: a utilization of 900000 ppm would take the admitted servers over 850000 ppm\n", out)
 	out, err = m.Shell().Exec("det bogus")
-	require.Error(t, err)
-	require.True(t, strings.HasPrefix(out, "error: usage: det "), out)
+	require.ErrorIs(t, err, kernel.ErrUsage)
+	require.Equal(t, "error: det: unknown subcommand \"bogus\"\nusage: det on|off|status|reset\n", out)
+	// Malformed numbers are usage errors, not rejections.
+	on := "\nusage: det on <wcet_ns> <period_ns> <deadline_ns>\n"
+	for line, want := range map[string]string{
+		"det on a b c":    `error: det on: wcet_ns "a" is not a positive number of nanoseconds` + on,
+		"det on 1 2":      "error: det on: want 3 numbers, got 2 argument(s)" + on,
+		"det on 5 2 2":    "error: det on: need wcet_ns <= period_ns and deadline_ns <= period_ns" + on,
+		"det on 1 100 -5": `error: det on: deadline_ns "-5" is not a positive number of nanoseconds` + on,
+		"det status now":  "error: det status: unexpected argument \"now\"\nusage: det status\n",
+	} {
+		out, err = m.Shell().Exec(line)
+		require.ErrorIs(t, err, kernel.ErrUsage, line)
+		require.Equal(t, want, out, line)
+	}
 }
 
 // parseMetrics parses Prometheus text with the official parser.
@@ -311,7 +351,7 @@ func TestShellMetricsctl(t *testing.T) {
 	require.Contains(t, out, "METRIC syscalls_total.exit_group=1\n")
 	out, err = m.Shell().Exec("metricsctl off; metricsctl bogus")
 	require.Error(t, err)
-	require.Equal(t, "metrics streaming: off\nerror: usage: metricsctl on|off|status  print changed METRIC lines after each command\n", out)
+	require.Equal(t, "metrics streaming: off\nerror: metricsctl: unknown subcommand \"bogus\"\nusage: metricsctl on|off|status\n", out)
 }
 
 func TestMetricsHTTP(t *testing.T) {
@@ -474,17 +514,26 @@ func TestRegisterSub(t *testing.T) {
 	require.Equal(t, "load a,b\n", out)
 	out, err = sh.Exec("svcctl help")
 	require.NoError(t, err)
-	require.Equal(t, "Usage: svcctl <subcommand>\n  svcctl load <x>  load x\n  svcctl status  show\n", out)
+	require.Equal(t, "usage: svcctl <subcommand> [args...]\n  subcommands of the SIS services\nsubcommands:\n"+
+		"  svcctl load <x>  load x\n  svcctl status    show\n", out)
+	for _, line := range []string{"help svcctl load", "svcctl help load", "svcctl load help", "svcctl load --help"} {
+		out, err = sh.Exec(line)
+		require.NoError(t, err, line)
+		require.Equal(t, "usage: svcctl load <x>\n  load x\n", out, line)
+	}
 	out, err = sh.Exec("svcctl nope")
-	require.Error(t, err)
-	require.True(t, strings.HasPrefix(out, "Unknown svcctl subcommand: nope\nUsage: svcctl <subcommand>\n"), out)
+	require.ErrorIs(t, err, kernel.ErrUsage)
+	require.Equal(t, "error: svcctl: unknown subcommand \"nope\"\nusage: svcctl load|status\n", out)
+	out, err = sh.Exec("svcctl")
+	require.ErrorIs(t, err, kernel.ErrUsage)
+	require.Equal(t, "error: svcctl: missing subcommand\nusage: svcctl load|status\n", out)
 	var usage string
 	for _, c := range sh.Commands() {
 		if c.Name == "svcctl" {
 			usage = c.Usage
 		}
 	}
-	require.Equal(t, "svcctl load|status  ('svcctl help' lists the subcommands)", usage)
+	require.Equal(t, "svcctl  subcommands of the SIS services", usage)
 }
 
 func TestShellBackgroundJobs(t *testing.T) {
@@ -514,11 +563,11 @@ func TestShellBackgroundJobs(t *testing.T) {
 
 	for cmd, want := range map[string]string{
 		"kill 99":      "error: kill: (99) - No such process\n",
-		"kill -NOPE 1": "error: kill: unknown signal \"NOPE\"\n",
+		"kill -NOPE 1": "error: kill: unknown signal \"NOPE\"\nusage: kill [-SIGNAL] <pid>...\n",
 		"kill x":       "error: kill: \"x\" is not a pid\n",
 		"wait 7":       "error: wait: pid 7 is not a background job of this shell\n",
-		"run &":        "error: usage: run <path> [args...] [&]  run a program from the file system and print its exit status (& runs it in the background)\n",
-		"kill -s KILL": "error: usage: kill [-SIGNAL] <pid...>  send a signal (SIGTERM by default) to processes\n",
+		"run &":        "error: run: no program before &\nusage: run <prog> [<arg>...] [&]\n",
+		"kill -s KILL": "error: kill: no pid\nusage: kill [-SIGNAL] <pid>...\n",
 	} {
 		out, err := sh.Exec(cmd)
 		require.Error(t, err, cmd)

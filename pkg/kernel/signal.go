@@ -231,8 +231,8 @@ func (t *Task) sendSignal(sig linux.Signal, info siginfo) {
 // kills, SIGCONT resumes, stop signals cancel a pending SIGCONT and vice
 // versa. It reports whether sig must be queued.
 func (p *Process) prepareSignal(sig linux.Signal) bool {
-	if p.zombie || p.exiting || sig < 1 || sig > linux.SIGRTMAX {
-		return false
+	if p.zombie || p.exiting || sig < 1 || sig > linux.SIGRTMAX || p == p.m.init {
+		return false // init has no handlers: it takes no signal
 	}
 	switch {
 	case sig == linux.SIGKILL:

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -84,13 +83,9 @@ func startAgentSys(m *Machine) (string, error) {
 	if err := devfs.AddDevice(vfs.Device{Name: "agentsys", Major: agentsysMajor, Minor: agentsysMinor, Perm: 0o666, Open: w.open}); err != nil {
 		return "", err
 	}
-	err = m.Shell().Register(Command{
-		Name:    "agentsys",
-		Usage:   agentsys.Usage + "  the agent control plane ('agentsys help' lists the subcommands)",
-		Feature: FeatureAgentSys,
-		Run:     w.command,
-	})
-	if err != nil {
+	cmd := svc.ShellCommand()
+	cmd.Feature, cmd.Run = FeatureAgentSys, w.command
+	if err := m.Shell().Register(cmd); err != nil {
 		return "", err
 	}
 	m.sis().svc.agentsys = svc
@@ -108,9 +103,6 @@ func (m *Machine) AgentSys() *agentsys.Service { return m.sis().svc.agentsys }
 func (w *agentsysWiring) command(out io.Writer, args []string) error {
 	var buf bytes.Buffer
 	err := w.svc.Command(io.MultiWriter(out, &buf), args)
-	if errors.Is(err, agentsys.ErrUsage) {
-		err = ErrUsage
-	}
 	w.arm()
 	if len(args) > 0 && args[0] == "test-record" {
 		if end, ok := recordingEnd(buf.String()); ok {

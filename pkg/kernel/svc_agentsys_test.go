@@ -384,11 +384,14 @@ func TestAgentSysShellLines(t *testing.T) {
 	help := sh(t, m, "agentsys help")
 	for _, sub := range []string{"status", "list", "audit", "policy", "test-fs-list", "test-fs-read", "test-fs-write",
 		"test-fs-stat", "test-fs-create", "test-fs-delete", "test-audio-play", "test-screenshot", "test-record"} {
-		require.Contains(t, help, "  "+sub+" ", sub)
+		require.Contains(t, help, "  agentsys "+sub+" ", sub)
 	}
-	require.Equal(t, "Unknown agentsys subcommand. Use 'agentsys help' for usage.\n", sh(t, m, "agentsys bogus"))
-	_, err := m.Shell().Exec("agentsys audit x")
-	require.ErrorContains(t, err, "usage: agentsys ")
+	out, err := m.Shell().Exec("agentsys bogus")
+	require.ErrorIs(t, err, kernel.ErrUsage)
+	require.True(t, strings.HasPrefix(out, "error: Unknown agentsys subcommand. Use 'agentsys help' for usage.\nusage: agentsys status|list|"), out)
+	out, err = m.Shell().Exec("agentsys audit x")
+	require.ErrorIs(t, err, kernel.ErrUsage)
+	require.Equal(t, "error: agentsys audit: N \"x\" is not a positive number\nusage: agentsys audit [N]\n", out)
 }
 
 // asAuditKey is the part of an audit log line a test compares.

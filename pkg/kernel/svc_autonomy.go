@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/decision"
 	"github.com/sis-kernel/sissim/pkg/model"
 	"github.com/sis-kernel/sissim/pkg/shadow"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // Autonomy wiring: the decision recorder over the machine's VFS and
@@ -21,7 +23,7 @@ import (
 // commands and `llmctl shadow-*` subcommands.
 
 // AutoctlUsage is the usage line of autoctl.
-const AutoctlUsage = "autoctl on|off|status|safe-mode on|off|audit last N|audit stats|export-decisions --format json --output F|replay-decisions --input F  autonomy loop"
+const AutoctlUsage = "autoctl  the autonomy loop: a decision of the active model every 500 ms of machine time"
 
 // startAutonomy starts the decision recorder and the autonomy loop
 // (DefaultServices); the loop stays off until `autoctl on`. It works with
@@ -52,11 +54,13 @@ func startAutonomy(m *Machine) (string, error) {
 	m.onClose(func() { _ = rec.Flush() }) // the last decisions reach the log
 
 	sh := m.Shell()
-	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Run: a.command}); err != nil {
+	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Subs: a.subs(), Run: a.command}); err != nil {
 		return "", err
 	}
 	tc := &decision.Tracectl{Rec: rec, Fs: fsys, Snapshot: a.snapshot, Decide: a.demoDecide}
-	return "", sh.Register(Command{Name: "tracectl", Usage: decision.TracectlUsage, Feature: FeatureDecisionTraces, Run: usageShown(tc.Command, decision.ErrUsage)})
+	cmd := tc.ShellCommand()
+	cmd.Feature = FeatureDecisionTraces
+	return "", sh.Register(cmd)
 }
 
 // shadowCommands are the shell commands of the shadow agent.
@@ -77,28 +81,18 @@ func startShadow(m *Machine) (string, error) {
 	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.fs.Afero(), Console: m.cfg.Stdout, Wall: m.wallTime})
 	svc.shadow, svc.autonomy.shadow = ag, ag
 	sh := m.Shell()
-	if err := sh.Register(Command{Name: "shadowctl", Usage: shadow.Usage, Feature: FeatureShadowMode, Run: usageShown(ag.Command, shadow.ErrUsage)}); err != nil {
+	cmd := ag.ShellCommand()
+	cmd.Feature = FeatureShadowMode
+	if err := sh.Register(cmd); err != nil {
 		return "", err
 	}
 	for _, s := range ag.LLMSubcommands() {
-		if err := sh.RegisterSub("llmctl", Subcommand{Name: s.Name, Usage: s.Usage, Feature: FeatureShadowMode, Run: usageShown(s.Run, shadow.ErrUsage)}); err != nil {
+		s.Feature = FeatureShadowMode
+		if err := sh.RegisterSub("llmctl", s); err != nil {
 			return "", err
 		}
 	}
 	return "", nil
-}
-
-// usageShown runs f and prints a usage error of its package (matching
-// usageErr) as its own line.
-func usageShown(f CommandFunc, usageErr error) CommandFunc {
-	return func(w io.Writer, args []string) error {
-		err := f(w, args)
-		if err != nil && errors.Is(err, usageErr) {
-			fmt.Fprintln(w, err.Error())
-			return errShown
-		}
-		return err
-	}
 }
 
 // snapshot is the machine's state for an incident bundle.
@@ -137,57 +131,59 @@ func (a *autonomy) demoDecide(features []float32) error {
 
 // command runs `autoctl args...`.
 func (a *autonomy) command(w io.Writer, args []string) error {
-	if len(args) == 0 {
-		return ErrUsage
-	}
-	switch args[0] {
-	case "on", "off", "status", "audit":
-		if args[0] != "audit" && len(args) != 1 {
-			return ErrUsage
-		}
-	}
-	switch args[0] {
-	case "on":
-		if !a.start() {
-			fmt.Fprintln(w, "Autonomy already on")
+	return shellcmd.Dispatch("autoctl", a.subs(), w, args)
+}
+
+// subs are the subcommands of autoctl.
+func (a *autonomy) subs() []Subcommand {
+	noArgs := func(f func(w io.Writer)) CommandFunc {
+		return func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return shellcmd.BadArgs("unexpected argument %q", args[0])
+			}
+			f(w)
 			return nil
 		}
-		fmt.Fprintf(w, "Autonomy ON: a decision every %s of machine time\n", AutonomyTick)
-		if a.active() == nil {
-			fmt.Fprintln(w, "  (no active model: no decisions until 'modelctl swap <version>')")
-		}
-	case "off":
-		if !a.stop() {
-			fmt.Fprintln(w, "Autonomy already off")
-			return nil
-		}
-		fmt.Fprintln(w, "Autonomy OFF")
-	case "status":
-		a.status(w)
-	case "safe-mode":
-		if len(args) != 2 {
-			return ErrUsage
-		}
-		switch args[1] {
-		case "on":
-			a.setSafe(true)
-			fmt.Fprintln(w, "Safe mode ON: actions are recorded, not executed")
-		case "off":
-			a.setSafe(false)
-			fmt.Fprintln(w, "Safe mode OFF: actions execute again")
-		default:
-			return ErrUsage
-		}
-	case "audit":
-		return a.auditCmd(w, args[1:])
-	case "export-decisions":
-		return a.exportCmd(w, args[1:])
-	case "replay-decisions":
-		return a.replayCmd(w, args[1:])
-	default:
-		return fmt.Errorf("autoctl: unknown subcommand %q", args[0])
 	}
-	return nil
+	return []Subcommand{
+		{Name: "on", Usage: "on  start the loop", Run: noArgs(func(w io.Writer) {
+			if !a.start() {
+				fmt.Fprintln(w, "Autonomy already on")
+				return
+			}
+			fmt.Fprintf(w, "Autonomy ON: a decision every %s of machine time\n", AutonomyTick)
+			if a.active() == nil {
+				fmt.Fprintln(w, "  (no active model: no decisions until 'modelctl swap <version>')")
+			}
+		})},
+		{Name: "off", Usage: "off  stop the loop", Run: noArgs(func(w io.Writer) {
+			if !a.stop() {
+				fmt.Fprintln(w, "Autonomy already off")
+				return
+			}
+			fmt.Fprintln(w, "Autonomy OFF")
+		})},
+		{Name: "status", Usage: "status  mode, model, counters, drift and adjusted processes", Run: noArgs(a.status)},
+		{Name: "safe-mode", Usage: "safe-mode on|off  record actions without executing them", Run: func(w io.Writer, args []string) error {
+			if len(args) != 1 {
+				return shellcmd.BadArgs("autoctl safe-mode: want on or off")
+			}
+			switch args[0] {
+			case "on":
+				a.setSafe(true)
+				fmt.Fprintln(w, "Safe mode ON: actions are recorded, not executed")
+			case "off":
+				a.setSafe(false)
+				fmt.Fprintln(w, "Safe mode OFF: actions execute again")
+			default:
+				return shellcmd.BadArgs("autoctl safe-mode: want on or off, got %q", args[0])
+			}
+			return nil
+		}},
+		{Name: "audit", Usage: "audit last N|stats  the last N decisions, or statistics", Run: a.auditCmd},
+		{Name: "export-decisions", Usage: "export-decisions [--format json] --output <file>  write every decision trace (JSON)", Run: a.exportCmd},
+		{Name: "replay-decisions", Usage: "replay-decisions --input <file>  re-run exported decisions and compare", Run: a.replayCmd},
+	}
 }
 
 func onOff(b bool) string {
@@ -213,7 +209,7 @@ func (a *autonomy) status(w io.Writer) {
 		fmt.Fprintln(w, "  Active model: none (no decisions)")
 	}
 	if a.on {
-		fmt.Fprintf(w, "  Next tick: %d ms\n", a.next/uint64(time.Millisecond))
+		fmt.Fprintf(w, "  Next tick: in %d ms\n", (a.next-min(a.next, a.m.clock.Now()))/uint64(time.Millisecond))
 	}
 	fmt.Fprintf(w, "  Ticks: %d  Decisions: %d  Executed: %d  Overridden: %d  Without model: %d\n",
 		a.ticks, a.decisions, a.nExecuted, a.nOverridden, a.noModel)
@@ -239,7 +235,7 @@ func (a *autonomy) auditCmd(w io.Writer, args []string) error {
 	case len(args) == 2 && args[0] == "last":
 		n, err := strconv.Atoi(args[1])
 		if err != nil || n < 1 || n > auditLen {
-			return fmt.Errorf("autoctl: audit last: N must be 1..%d, got %q", auditLen, args[1])
+			return shellcmd.BadArgs("autoctl audit last: N must be 1..%d, got %q", auditLen, args[1])
 		}
 		entries := a.audit.last(n)
 		fmt.Fprintf(w, "Autonomy Audit (last %d of %d):\n", len(entries), len(a.audit.items))
@@ -284,7 +280,7 @@ func (a *autonomy) auditCmd(w io.Writer, args []string) error {
 		fmt.Fprintf(w, "  Safe mode: %s\n", onOff(a.safe))
 		return nil
 	}
-	return ErrUsage
+	return shellcmd.BadArgs("autoctl audit: want 'last N' or 'stats'")
 }
 
 func featureLine(f []float32) string {
@@ -302,39 +298,41 @@ func featureLine(f []float32) string {
 	return b.String()
 }
 
-// flagArgs parses --name value pairs, each name once and all required.
-func flagArgs(args []string, names ...string) (map[string]string, error) {
+// longFlags parses --name value pairs: each name at most once, from
+// names, with a value; required ones must be there.
+func longFlags(args []string, names, required []string) (map[string]string, error) {
 	out := map[string]string{}
 	for i := 0; i < len(args); i += 2 {
 		name, ok := strings.CutPrefix(args[i], "--")
-		if !ok || i+1 >= len(args) || !contains(names, name) || out[name] != "" || args[i+1] == "" {
-			return nil, ErrUsage
+		switch {
+		case !ok:
+			return nil, shellcmd.BadArgs("unexpected argument %q", args[i])
+		case !slices.Contains(names, name):
+			return nil, shellcmd.BadArgs("unknown option --%s", name)
+		case out[name] != "":
+			return nil, shellcmd.BadArgs("--%s given twice", name)
+		case i+1 >= len(args) || args[i+1] == "":
+			return nil, shellcmd.BadArgs("--%s needs a value", name)
 		}
 		out[name] = args[i+1]
 	}
-	if len(out) != len(names) {
-		return nil, ErrUsage
+	for _, n := range required {
+		if out[n] == "" {
+			return nil, shellcmd.BadArgs("missing --%s", n)
+		}
 	}
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// exportCmd implements `autoctl export-decisions --format json --output F`.
+// exportCmd implements `autoctl export-decisions [--format json] --output
+// F`; JSON is the only format.
 func (a *autonomy) exportCmd(w io.Writer, args []string) error {
-	f, err := flagArgs(args, "format", "output")
+	f, err := longFlags(args, []string{"format", "output"}, []string{"output"})
 	if err != nil {
 		return err
 	}
-	if f["format"] != "json" {
-		return fmt.Errorf("autoctl: export-decisions: format %q is not supported (json)", f["format"])
+	if format := f["format"]; format != "" && format != "json" {
+		return shellcmd.BadArgs("autoctl export-decisions: format %q is not supported (json is)", format)
 	}
 	_ = a.rec.Flush()
 	traces := a.rec.All()
@@ -352,7 +350,7 @@ func (a *autonomy) exportCmd(w io.Writer, args []string) error {
 
 // replayCmd implements `autoctl replay-decisions --input F`.
 func (a *autonomy) replayCmd(w io.Writer, args []string) error {
-	f, err := flagArgs(args, "input")
+	f, err := longFlags(args, []string{"input"}, []string{"input"})
 	if err != nil {
 		return err
 	}
@@ -370,7 +368,7 @@ func (a *autonomy) replayCmd(w io.Writer, args []string) error {
 		fmt.Fprintf(w, "  trace %d: %s\n", mm.TraceID, mm.Reason)
 	}
 	if !rep.OK() {
-		return errShown
+		return fmt.Errorf("autoctl: replay-decisions: %d of %d decisions not reproduced", rep.Total-rep.Reproduced, rep.Total)
 	}
 	return nil
 }

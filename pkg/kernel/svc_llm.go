@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"errors"
 	"io"
 	"time"
 
@@ -36,15 +35,8 @@ func startLLM(m *Machine) (string, error) {
 	locked := func(run func(io.Writer, []string) error) CommandFunc {
 		return func(w io.Writer, args []string) error {
 			m.runMu.Lock()
-			err := run(w, args)
-			m.runMu.Unlock()
-			switch {
-			case errors.Is(err, llm.ErrUsage):
-				return ErrUsage
-			case errors.Is(err, llm.ErrShown):
-				return errShown
-			}
-			return err
+			defer m.runMu.Unlock()
+			return run(w, args)
 		}
 	}
 	fs := m.fs.Afero()

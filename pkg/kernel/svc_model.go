@@ -2,9 +2,7 @@ package kernel
 
 import (
 	"crypto/ed25519"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 
@@ -55,23 +53,14 @@ func startModels(m *Machine) (string, error) {
 	if warning != "" {
 		marker = "[MODEL] " + warning
 	}
-	err = m.Shell().Register(Command{
-		Name:    "modelctl",
-		Usage:   model.ModelctlUsage,
-		Feature: FeatureModelLifecycle,
-		Run: func(w io.Writer, args []string) error {
-			return modelErr(reg.Modelctl(w, args))
-		},
-	})
-	if err != nil {
+	cmd := reg.ShellCommand()
+	cmd.Feature = FeatureModelLifecycle
+	if err := m.Shell().Register(cmd); err != nil {
 		return "", err
 	}
 	for _, sub := range reg.LLMSubcommands() {
-		run := sub.Run
-		err := m.Shell().RegisterSub("llmctl", Subcommand{Name: sub.Name, Usage: sub.Usage, Feature: FeatureModelLifecycle, Run: func(w io.Writer, args []string) error {
-			return modelErr(run(w, args))
-		}})
-		if err != nil {
+		sub.Feature = FeatureModelLifecycle
+		if err := m.Shell().RegisterSub("llmctl", sub); err != nil {
 			return "", err
 		}
 	}
@@ -115,14 +104,6 @@ func (m *Machine) builtinModel() (*model.Loaded, error) {
 		return nil, fmt.Errorf("built-in model %s: %w", BuiltinModel, err)
 	}
 	return &model.Loaded{Version: BuiltinModel, Hash: p.Hash(), LoadedAt: m.Now(), Model: mdl, Manifest: p.Manifest, Health: p.Health}, nil
-}
-
-// modelErr maps the registry's usage error to the shell's.
-func modelErr(err error) error {
-	if errors.Is(err, model.ErrUsage) {
-		return ErrUsage
-	}
-	return err
 }
 
 // installModels copies the built-in packages (packages/<version>/ of

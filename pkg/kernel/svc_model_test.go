@@ -130,14 +130,14 @@ func TestLLMctlModelCommands(t *testing.T) {
 	require.NoError(t, err)
 	require.Regexp(t, `v1\.0\.0 +Active`, out)
 	for line, want := range map[string]string{
-		"llmctl register --id v1.1.0":                    "missing --size (usage: llmctl register --id X --size KB --ctx N)",
+		"llmctl register --id v1.1.0":                    "missing --size (usage: llmctl register --id <version> --size KB --ctx N)",
 		"llmctl register --id v1.1.0 --size 4 --ctx":     "--ctx needs a value",
 		"llmctl register --id a --id b --size 4 --ctx 1": "--id given twice",
 		"llmctl register --id ../x --size 4 --ctx 1":     "invalid model version",
 		"llmctl register --id v1.1.0 --size x --ctx 1":   "--size and --ctx take positive numbers",
-		"llmctl query":                        "missing --id (usage: llmctl query --id X)",
+		"llmctl query":                        "missing --id (usage: llmctl query --id <version>)",
 		"llmctl swap --from v1.1.0 --bogus 1": "unknown flag --bogus",
-		"llmctl rollback v1.0.0":              `unexpected argument "v1.0.0" (usage: llmctl rollback --to X)`,
+		"llmctl rollback v1.0.0":              `unexpected argument "v1.0.0" (usage: llmctl rollback --to <version>)`,
 		"llmctl list x":                       "usage: llmctl list",
 		"llmctl register --id v1.4.0-badsig --size 9 --ctx 1": "signature verification failed",
 	} {

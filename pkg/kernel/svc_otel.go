@@ -3,7 +3,6 @@ package kernel
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"errors"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -47,19 +46,9 @@ func startOTel(m *Machine) (string, error) {
 			s.End(r.Time)
 		})
 	}
-	err = m.Shell().Register(Command{
-		Name:    "otelctl",
-		Usage:   otel.Usage,
-		Feature: FeatureOTel,
-		Run: func(w io.Writer, args []string) error {
-			err := t.Command(w, args)
-			if errors.Is(err, otel.ErrUsage) {
-				return ErrUsage
-			}
-			return err
-		},
-	})
-	return "", err
+	cmd := t.ShellCommand()
+	cmd.Feature = FeatureOTel
+	return "", m.Shell().Register(cmd)
 }
 
 // Tracer returns the machine's tracer (nil when the otel feature is off).

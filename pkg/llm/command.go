@@ -8,27 +8,26 @@ import (
 	"strings"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage is returned by the commands for malformed arguments.
-var ErrUsage = errors.New("usage")
-
-// ErrShown is returned by a command that failed and printed why.
-var ErrShown = errors.New("command failed")
+// ErrUsage matches the commands' usage errors (shellcmd.ErrUsage).
+var ErrUsage = shellcmd.ErrUsage
 
 // Usage lines of the commands (llmctl subcommands, then llminfer).
 const (
-	UsageLoad   = "load [PATH]  build the model from the built-in corpus or a text file"
+	UsageLoad   = "load [<file>]  build the model from the built-in corpus or a text file"
 	UsageBudget = "budget [--wcet-cycles N] [--period-ns N] [--max-tokens-per-period N]  admit the inference server"
 	UsageStatus = "status  model, budget and counters"
 	UsageAudit  = "audit [N]  the last N inference records (all kept when N is absent)"
-	UsageInfer  = "llminfer <text> [--max-tokens N]  run one inference"
+	UsageInfer  = "llminfer <text>... [--max-tokens N]  run one inference"
 )
 
 // CmdLoad implements `llmctl load [PATH]`; PATH is read from fs.
 func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	if len(args) > 1 {
-		return ErrUsage
+		return shellcmd.BadArgs("llmctl load: more than one file")
 	}
 	corpus, src := "", "built-in corpus"
 	if len(args) == 1 {
@@ -88,24 +87,24 @@ func (s *Service) CmdBudget(w io.Writer, args []string) error {
 		name, val, ok := strings.Cut(strings.TrimPrefix(args[i], "--"), "=")
 		p := fields[name]
 		if !strings.HasPrefix(args[i], "--") || p == nil {
-			return ErrUsage
+			return shellcmd.BadArgs("llmctl budget: unknown option %q", args[i])
 		}
 		if !ok {
 			if i+1 >= len(args) {
-				return ErrUsage
+				return shellcmd.BadArgs("llmctl budget: --%s needs a value", name)
 			}
 			i++
 			val = args[i]
 		}
 		n, err := strconv.ParseUint(val, 10, 64)
 		if err != nil || n == 0 {
-			return fmt.Errorf("llmctl budget: --%s wants a positive integer, got %q", name, val)
+			return shellcmd.BadArgs("llmctl budget: --%s wants a positive integer, got %q", name, val)
 		}
 		*p = n
 	}
 	if err := s.SetBudget(b); err != nil {
 		fmt.Fprintf(w, "[LLM] budget rejected: %v\n", err)
-		return ErrShown
+		return fmt.Errorf("llmctl budget: rejected: %w", err)
 	}
 	_, srv := s.Budget()
 	fmt.Fprintln(w, "[LLM] budget configured")
@@ -124,7 +123,7 @@ func (s *Service) DetLine() string {
 // CmdStatus implements `llmctl status`.
 func (s *Service) CmdStatus(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.BadArgs("llmctl status: unexpected argument %q", args[0])
 	}
 	if m := s.Model(); m != nil {
 		fmt.Fprintf(w, "[LLM] model: loaded bytes=%d vocab=%d bigrams=%d trigrams=%d\n", m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
@@ -153,13 +152,13 @@ func (s *Service) CmdAudit(w io.Writer, args []string) error {
 	case 1:
 		n, err := strconv.Atoi(args[0])
 		if err != nil || n < 1 {
-			return ErrUsage
+			return shellcmd.BadArgs("llmctl audit: N %q is not a positive number", args[0])
 		}
 		if n < len(recs) {
 			recs = recs[len(recs)-n:]
 		}
 	default:
-		return ErrUsage
+		return shellcmd.BadArgs("llmctl audit: more than one count")
 	}
 	fmt.Fprintf(w, "[LLM] audit: %d record(s)\n", len(recs))
 	for _, r := range recs {
@@ -184,14 +183,14 @@ func (s *Service) CmdInfer(w io.Writer, args []string) error {
 		switch {
 		case a == "--max-tokens":
 			if i+1 >= len(args) {
-				return ErrUsage
+				return shellcmd.BadArgs("llminfer: --max-tokens needs a value")
 			}
 			i++
 			val, isFlag = args[i], true
 		case strings.HasPrefix(a, "--max-tokens="):
 			val, isFlag = strings.TrimPrefix(a, "--max-tokens="), true
 		case strings.HasPrefix(a, "--"):
-			return ErrUsage
+			return shellcmd.BadArgs("llminfer: unknown option %q", a)
 		}
 		if !isFlag {
 			words = append(words, a)
@@ -199,18 +198,18 @@ func (s *Service) CmdInfer(w io.Writer, args []string) error {
 		}
 		n, err := strconv.Atoi(val)
 		if err != nil || n < 1 || n > MaxTokensLimit {
-			return fmt.Errorf("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
+			return shellcmd.BadArgs("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
 		}
 		maxTokens = n
 	}
 	prompt := strings.TrimSpace(strings.Join(words, " "))
 	if prompt == "" {
-		return ErrUsage
+		return shellcmd.BadArgs("llminfer: no prompt")
 	}
 	r, err := s.Infer(prompt, maxTokens)
 	if errors.Is(err, ErrRejected) {
 		fmt.Fprintf(w, "[LLM] rejected id=%d: %s\n", r.ID, r.Reason)
-		return ErrShown
+		return fmt.Errorf("llminfer: request %d rejected: %s", r.ID, r.Reason)
 	}
 	if err != nil {
 		return err

@@ -7,153 +7,199 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage is returned by the shell commands for bad arguments (the
-// kernel prints the command's usage line).
-var ErrUsage = errors.New("usage")
+// ErrUsage matches the shell commands' usage errors (shellcmd.ErrUsage:
+// the shell prints what was wrong and the synopsis).
+var ErrUsage = shellcmd.ErrUsage
 
 // ModelctlUsage is the usage line of modelctl.
-const ModelctlUsage = "modelctl list|load <v>|swap <v>|rollback|health [v]|status|remove <v>|dry-swap <v>|history [N]  model registry"
+const ModelctlUsage = "modelctl  model registry: load, verify, swap and roll back signed model packages"
+
+// ShellCommand returns the modelctl shell command over the registry.
+func (r *Registry) ShellCommand() shellcmd.Command {
+	return shellcmd.Command{Name: "modelctl", Usage: ModelctlUsage, Subs: r.modelctlSubs(), Run: r.Modelctl, Values: r.completionValues}
+}
+
+// completionValues returns the model versions (kind "version"): the
+// registered ones and the packages in the registry directory.
+func (r *Registry) completionValues(kind string) []string {
+	if kind != "version" {
+		return nil
+	}
+	var out []string
+	for _, e := range r.List() {
+		out = append(out, e.Version)
+	}
+	pkgs, _ := r.Packages()
+	return append(out, pkgs...)
+}
 
 // Modelctl runs `modelctl args...`, writing its lines to w.
 func (r *Registry) Modelctl(w io.Writer, args []string) error {
-	if len(args) == 0 {
-		return ErrUsage
+	return shellcmd.Dispatch("modelctl", r.modelctlSubs(), w, args)
+}
+
+// one returns the single argument of a subcommand.
+func one(args []string) (string, error) {
+	if len(args) != 1 {
+		return "", shellcmd.BadArgs("want one version, got %d argument(s)", len(args))
 	}
-	one := func() (string, error) {
-		if len(args) != 2 {
-			return "", ErrUsage
-		}
-		return args[1], nil
+	return args[0], nil
+}
+
+// none checks that a subcommand got no arguments.
+func none(args []string) error {
+	if len(args) != 0 {
+		return shellcmd.BadArgs("unexpected argument %q", args[0])
 	}
-	switch args[0] {
-	case "list":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		return r.shList(w)
-	case "load":
-		v, err := one()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "Loading model: %s\n", v)
-		l, err := r.Load(v)
-		if err != nil && !errors.Is(err, ErrCommitted) {
-			return err
-		}
-		fmt.Fprintf(w, "  sha256: %s (signature verified)\n", l.Hash)
-		fmt.Fprintln(w, "Model loaded (not activated)")
-		return warn(w, err)
-	case "swap":
-		v, err := one()
-		if err != nil {
-			return err
-		}
-		return r.shSwap(w, v, "")
-	case "rollback":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		fmt.Fprintln(w, "Rolling back to last known good model...")
-		from, to, err := r.Rollback()
-		if err != nil && !errors.Is(err, ErrCommitted) {
-			return err
-		}
-		fmt.Fprintf(w, "  %s -> %s\n", orNone(from), to)
-		fmt.Fprintln(w, "Rollback complete")
-		return warn(w, err)
-	case "health":
-		var v string
-		switch len(args) {
-		case 1:
-			a, _, _ := r.Status()
-			if a == "" {
-				return errors.New("no active model (modelctl health <v> checks a package)")
+	return nil
+}
+
+func (r *Registry) modelctlSubs() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "list", Usage: "list  the registered models and the packages not registered", Run: func(w io.Writer, args []string) error {
+			if err := none(args); err != nil {
+				return err
 			}
-			v = a
-		case 2:
-			v = args[1]
-		default:
-			return ErrUsage
-		}
-		fmt.Fprintf(w, "Running health checks on: %s\n", v)
-		rep, err := r.Health(v)
-		if err != nil {
-			fmt.Fprintf(w, "[FAIL] signature: %v\n", err)
-			return err
-		}
-		fmt.Fprintf(w, "[PASS] signature: ed25519 verified, sha256 %s\n", rep.Hash)
-		WriteChecks(w, rep)
-		printFailures(w, rep)
-		if !rep.Passed() {
-			return &HealthError{Report: rep}
-		}
-		fmt.Fprintln(w, "All health checks passed")
-		return nil
-	case "status":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		a, s, rb := r.Status()
-		fmt.Fprintln(w, "Model Status:")
-		fmt.Fprintf(w, "  Active:   %s\n", orNone(a))
-		fmt.Fprintf(w, "  Shadow:   %s\n", orNone(s))
-		fmt.Fprintf(w, "  Rollback: %s\n", orNone(rb))
-		return nil
-	case "remove":
-		v, err := one()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "Removing model: %s\n", v)
-		err = r.Remove(v)
-		if err != nil && !errors.Is(err, ErrCommitted) {
-			return err
-		}
-		fmt.Fprintf(w, "Model removed: %s\n", v)
-		return warn(w, err)
-	case "dry-swap":
-		v, err := one()
-		if err != nil {
-			return err
-		}
-		rep, err := r.DrySwap(v)
-		if err != nil {
-			if rep != nil {
-				printFailures(w, rep)
+			return r.shList(w)
+		}},
+		{Name: "load", Usage: "load <version>  verify and register a package (not activated)", Run: func(w io.Writer, args []string) error {
+			v, err := one(args)
+			if err != nil {
+				return err
 			}
-			return fmt.Errorf("dry-swap %s: %w", v, err)
-		}
-		fmt.Fprintf(w, "Dry-swap OK: version=%s p99=%dus mem=%dB acc=%d%%\n", v, rep.LatencyP99US, rep.MemoryBytes, int(rep.Accuracy*100))
-		return nil
-	case "history":
-		n := 10
-		switch len(args) {
-		case 1:
-		case 2:
-			var err error
-			if n, err = strconv.Atoi(args[1]); err != nil || n < 1 {
-				return ErrUsage
+			fmt.Fprintf(w, "Loading model: %s\n", v)
+			l, err := r.Load(v)
+			if err != nil && !errors.Is(err, ErrCommitted) {
+				return err
 			}
-		default:
-			return ErrUsage
-		}
-		evs, err := r.History(n)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "Model History (last %d):\n", n)
-		if len(evs) == 0 {
-			fmt.Fprintln(w, "  (no history)")
-		}
-		for _, ev := range evs {
-			fmt.Fprintf(w, "  #%d t=%s %s\n", ev.Seq, fmtTime(ev.TimeNS), describe(ev))
-		}
-		return nil
+			fmt.Fprintf(w, "  sha256: %s (signature verified)\n", l.Hash)
+			fmt.Fprintln(w, "Model loaded (not activated)")
+			return warn(w, err)
+		}},
+		{Name: "swap", Usage: "swap <version>  health-check a package and make it the active model", Run: func(w io.Writer, args []string) error {
+			v, err := one(args)
+			if err != nil {
+				return err
+			}
+			return r.shSwap(w, v, "")
+		}},
+		{Name: "rollback", Usage: "rollback  return to the last known good model", Run: func(w io.Writer, args []string) error {
+			if err := none(args); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "Rolling back to last known good model...")
+			from, to, err := r.Rollback()
+			if err != nil && !errors.Is(err, ErrCommitted) {
+				return err
+			}
+			fmt.Fprintf(w, "  %s -> %s\n", orNone(from), to)
+			fmt.Fprintln(w, "Rollback complete")
+			return warn(w, err)
+		}},
+		{Name: "health", Usage: "health [<version>]  run the health checks (the active model by default)", Run: r.shHealth},
+		{Name: "status", Usage: "status  the active, shadow and rollback models", Run: func(w io.Writer, args []string) error {
+			if err := none(args); err != nil {
+				return err
+			}
+			a, s, rb := r.Status()
+			fmt.Fprintln(w, "Model Status:")
+			fmt.Fprintf(w, "  Active:   %s\n", orNone(a))
+			fmt.Fprintf(w, "  Shadow:   %s\n", orNone(s))
+			fmt.Fprintf(w, "  Rollback: %s\n", orNone(rb))
+			return nil
+		}},
+		{Name: "remove", Usage: "remove <version>  unregister a model that is not in use", Run: func(w io.Writer, args []string) error {
+			v, err := one(args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "Removing model: %s\n", v)
+			err = r.Remove(v)
+			if err != nil && !errors.Is(err, ErrCommitted) {
+				return err
+			}
+			fmt.Fprintf(w, "Model removed: %s\n", v)
+			return warn(w, err)
+		}},
+		{Name: "dry-swap", Usage: "dry-swap <version>  every check of a swap, without swapping", Run: func(w io.Writer, args []string) error {
+			v, err := one(args)
+			if err != nil {
+				return err
+			}
+			rep, err := r.DrySwap(v)
+			if err != nil {
+				if rep != nil {
+					printFailures(w, rep)
+				}
+				return fmt.Errorf("dry-swap %s: %w", v, err)
+			}
+			fmt.Fprintf(w, "Dry-swap OK: version=%s p99=%dus mem=%dB acc=%d%%\n", v, rep.LatencyP99US, rep.MemoryBytes, int(rep.Accuracy*100))
+			return nil
+		}},
+		{Name: "history", Usage: "history [N]  the last N registry events (default 10)", Run: r.shHistory},
 	}
-	return ErrUsage
+}
+
+// shHealth implements `modelctl health [<version>]`.
+func (r *Registry) shHealth(w io.Writer, args []string) error {
+	var v string
+	switch len(args) {
+	case 0:
+		a, _, _ := r.Status()
+		if a == "" {
+			return errors.New("no active model (modelctl health <version> checks a package)")
+		}
+		v = a
+	case 1:
+		v = args[0]
+	default:
+		return shellcmd.BadArgs("want at most one version")
+	}
+	fmt.Fprintf(w, "Running health checks on: %s\n", v)
+	rep, err := r.Health(v)
+	if err != nil {
+		fmt.Fprintf(w, "[FAIL] signature: %v\n", err)
+		return err
+	}
+	fmt.Fprintf(w, "[PASS] signature: ed25519 verified, sha256 %s\n", rep.Hash)
+	WriteChecks(w, rep)
+	printFailures(w, rep)
+	if !rep.Passed() {
+		return &HealthError{Report: rep}
+	}
+	fmt.Fprintln(w, "All health checks passed")
+	return nil
+}
+
+// shHistory implements `modelctl history [N]`.
+func (r *Registry) shHistory(w io.Writer, args []string) error {
+	n := 10
+	switch len(args) {
+	case 0:
+	case 1:
+		var err error
+		if n, err = strconv.Atoi(args[0]); err != nil || n < 1 {
+			return shellcmd.BadArgs("history: N %q is not a positive number", args[0])
+		}
+	default:
+		return shellcmd.BadArgs("want at most one count")
+	}
+	evs, err := r.History(n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Model History (last %d):\n", n)
+	if len(evs) == 0 {
+		fmt.Fprintln(w, "  (no history)")
+	}
+	for _, ev := range evs {
+		fmt.Fprintf(w, "  #%d t=%s %s\n", ev.Seq, fmtTime(ev.TimeNS), describe(ev))
+	}
+	return nil
 }
 
 // shSwap swaps to v, printing the spec's lines; from, when not "", must
@@ -271,27 +317,19 @@ func describe(ev Event) string {
 	return s
 }
 
-// Subcommand is one llmctl subcommand the registry provides.
-type Subcommand struct {
-	Name  string
-	Usage string
-	Run   func(w io.Writer, args []string) error
-}
-
 // LLMSubcommands returns the llmctl subcommands backed by the registry:
 // register, list, query, swap, rollback.
-// A usage error prints the subcommand's syntax and what was wrong.
-func (r *Registry) LLMSubcommands() []Subcommand {
-	subs := []Subcommand{
-		{"register", "register --id X --size KB --ctx N  load and register model package X", r.llmRegister},
-		{"list", "list  list the registered models", func(w io.Writer, args []string) error {
-			if len(args) != 0 {
-				return ErrUsage
+func (r *Registry) LLMSubcommands() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "register", Usage: "register --id <version> --size KB --ctx N  verify a model package and register it as a language model of that size and context", Run: r.llmRegister},
+		{Name: "list", Usage: "list  list the registered models", Run: func(w io.Writer, args []string) error {
+			if err := none(args); err != nil {
+				return err
 			}
 			return r.shList(w)
 		}},
-		{"query", "query --id X  show a registered model", r.llmQuery},
-		{"swap", "swap --from A --to B  hot-swap the active model A for B", func(w io.Writer, args []string) error {
+		{Name: "query", Usage: "query --id <version>  show a registered model", Run: r.llmQuery},
+		{Name: "swap", Usage: "swap --from <version> --to <version>  hot-swap the active model for another", Run: func(w io.Writer, args []string) error {
 			f, err := flags(args, "from", "to")
 			if err != nil {
 				return err
@@ -303,7 +341,7 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 			fmt.Fprintln(w, "Swap complete. Downtime: 0ms")
 			return nil
 		}},
-		{"rollback", "rollback --to X  return to the rollback model X", func(w io.Writer, args []string) error {
+		{Name: "rollback", Usage: "rollback --to <version>  return to the rollback model", Run: func(w io.Writer, args []string) error {
 			f, err := flags(args, "to")
 			if err != nil {
 				return err
@@ -316,21 +354,6 @@ func (r *Registry) LLMSubcommands() []Subcommand {
 			return warn(w, err)
 		}},
 	}
-	for i := range subs {
-		run := subs[i].Run
-		syntax, _, _ := strings.Cut(subs[i].Usage, "  ")
-		subs[i].Run = func(w io.Writer, args []string) error {
-			err := run(w, args)
-			if !errors.Is(err, ErrUsage) {
-				return err
-			}
-			if detail, ok := strings.CutPrefix(err.Error(), ErrUsage.Error()+": "); ok {
-				return fmt.Errorf("%s (usage: llmctl %s)", detail, syntax)
-			}
-			return fmt.Errorf("usage: llmctl %s", syntax)
-		}
-	}
-	return subs
 }
 
 func (r *Registry) llmRegister(w io.Writer, args []string) error {
@@ -385,15 +408,13 @@ func (r *Registry) llmQuery(w io.Writer, args []string) error {
 }
 
 // flags parses --name value and --name=value arguments: each of names
-// exactly once, with a value, and nothing else. Errors wrap ErrUsage.
+// exactly once, with a value, and nothing else. Errors are usage errors.
 func flags(args []string, names ...string) (map[string]string, error) {
 	ok := map[string]bool{}
 	for _, n := range names {
 		ok[n] = true
 	}
-	bad := func(format string, a ...any) error {
-		return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, a...))
-	}
+	bad := shellcmd.BadArgs
 	out := map[string]string{}
 	for i := 0; i < len(args); i++ {
 		a, found := strings.CutPrefix(args[i], "--")

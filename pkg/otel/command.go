@@ -8,48 +8,57 @@ import (
 	"strings"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage is returned by Command for malformed arguments.
-var ErrUsage = errors.New("usage")
+// ErrUsage matches the command's usage errors (shellcmd.ErrUsage).
+var ErrUsage = shellcmd.ErrUsage
 
 // Usage is the otelctl usage line.
-const Usage = "otelctl init [--endpoint URL]|enable-tracing|disable-tracing|export-traces [--output F]|status  OpenTelemetry span export"
+const Usage = "otelctl  OpenTelemetry span export"
+
+// ShellCommand returns the otelctl shell command over the tracer.
+func (t *Tracer) ShellCommand() shellcmd.Command {
+	return shellcmd.Command{Name: "otelctl", Usage: Usage, Subs: t.subs(), Run: t.Command}
+}
 
 // Command runs `otelctl args...`, writing its output to w.
 func (t *Tracer) Command(w io.Writer, args []string) error {
-	if len(args) == 0 {
-		return ErrUsage
+	return shellcmd.Dispatch("otelctl", t.subs(), w, args)
+}
+
+// noArgs is a subcommand without arguments.
+func noArgs(f func(w io.Writer) error) shellcmd.Func {
+	return func(w io.Writer, args []string) error {
+		if len(args) != 0 {
+			return shellcmd.BadArgs("unexpected argument %q", args[0])
+		}
+		return f(w)
 	}
-	switch args[0] {
-	case "init":
-		return t.cmdInit(w, args[1:])
-	case "enable-tracing":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		if err := t.Enable(); err != nil {
-			return err
-		}
-		fmt.Fprintln(w, "[OTEL] Tracing enabled")
-		return nil
-	case "disable-tracing":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		t.Disable()
-		fmt.Fprintln(w, "[OTEL] Tracing disabled")
-		return nil
-	case "export-traces":
-		return t.cmdExport(w, args[1:])
-	case "status":
-		if len(args) != 1 {
-			return ErrUsage
-		}
-		t.WriteStatus(w)
-		return nil
+}
+
+func (t *Tracer) subs() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "init", Usage: "init [--endpoint URL]  start the span log, and OTLP/HTTP export to URL", Run: t.cmdInit},
+		{Name: "enable-tracing", Usage: "enable-tracing  record spans", Run: noArgs(func(w io.Writer) error {
+			if err := t.Enable(); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "[OTEL] Tracing enabled")
+			return nil
+		})},
+		{Name: "disable-tracing", Usage: "disable-tracing  stop recording spans", Run: noArgs(func(w io.Writer) error {
+			t.Disable()
+			fmt.Fprintln(w, "[OTEL] Tracing disabled")
+			return nil
+		})},
+		{Name: "export-traces", Usage: "export-traces [--output <file>]  flush the spans, and copy the span files to a file", Run: t.cmdExport},
+		{Name: "status", Usage: "status  span counters and the exporter's state", Run: noArgs(func(w io.Writer) error {
+			t.WriteStatus(w)
+			return nil
+		})},
 	}
-	return ErrUsage
 }
 
 // flagValue parses `--name VALUE` or `--name=VALUE` as the only argument.
@@ -62,7 +71,7 @@ func flagValue(args []string, name string) (string, bool, error) {
 	case len(args) == 2 && args[0] == "--"+name:
 		return args[1], true, nil
 	}
-	return "", false, ErrUsage
+	return "", false, shellcmd.BadArgs("want only --%s VALUE", name)
 }
 
 func (t *Tracer) cmdInit(w io.Writer, args []string) error {
@@ -102,11 +111,11 @@ func (t *Tracer) cmdExport(w io.Writer, args []string) error {
 		return err
 	}
 	if set && out == "" {
-		return ErrUsage
+		return shellcmd.BadArgs("--output needs a file name")
 	}
 	if p := path.Clean("/" + out); set && (p == SpansFile || p == OldSpansFile) {
 		// The copy would put the old file's spans in the current one twice.
-		return fmt.Errorf("otelctl: export-traces: --output %s is one of the exported files", out)
+		return shellcmd.BadArgs("otelctl: export-traces: --output %s is one of the exported files", out)
 	}
 	n, ferr := t.Flush()
 	if ferr != nil {

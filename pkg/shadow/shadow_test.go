@@ -12,6 +12,7 @@ import (
 
 	"github.com/sis-kernel/sissim/pkg/decision"
 	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 var epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -205,7 +206,7 @@ func TestBadInput(t *testing.T) {
 
 func TestLLMSubcommands(t *testing.T) {
 	e := newEnv(t, testRegistry(t))
-	subs := map[string]Subcommand{}
+	subs := map[string]shellcmd.Sub{}
 	for _, s := range e.ag.LLMSubcommands() {
 		subs[s.Name] = s
 	}

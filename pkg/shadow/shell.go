@@ -6,20 +6,18 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // Usage is the usage line of shadowctl.
-const Usage = "shadowctl enable <v>|disable|promote|status|threshold N|mode log|compare|canary10|canary100  shadow model"
+const Usage = "shadowctl  shadow model: compare a candidate with the active model, canary it, promote it"
 
-// ErrUsage matches (errors.Is) the usage errors of the commands.
-var ErrUsage = errors.New("usage")
+// ErrUsage matches (errors.Is) the usage errors of the commands
+// (shellcmd.ErrUsage).
+var ErrUsage = shellcmd.ErrUsage
 
-type usageError struct{ line string }
-
-func (e *usageError) Error() string   { return "usage: " + e.line }
-func (e *usageError) Is(t error) bool { return t == ErrUsage }
-
-func usage(line string) error { return &usageError{line} }
+func usage(line string) error { return shellcmd.Usage(line) }
 
 // modeArgs maps shadowctl mode arguments to modes.
 var modeArgs = map[string]Mode{
@@ -29,70 +27,81 @@ var modeArgs = map[string]Mode{
 	"canary100": CanaryFull,
 }
 
+// ShellCommand returns the shadowctl shell command over the agent.
+func (a *Agent) ShellCommand() shellcmd.Command {
+	return shellcmd.Command{Name: "shadowctl", Usage: Usage, Subs: a.subs(), Run: a.Command}
+}
+
 // Command runs `shadowctl args...`, printing to w.
 func (a *Agent) Command(w io.Writer, args []string) error {
-	if len(args) == 0 {
-		return usage(Usage)
-	}
-	switch args[0] {
-	case "enable":
-		if len(args) != 2 {
-			return usage("shadowctl enable <version>")
-		}
-		if err := a.Enable(args[1]); err != nil {
-			return err
-		}
-		fmt.Fprintln(w, "Shadow agent enabled (LogOnly mode)")
-		return nil
-	case "disable":
-		if len(args) != 1 {
-			return usage("shadowctl disable")
-		}
-		if !a.Disable() {
-			fmt.Fprintln(w, "Shadow agent disabled (it was not enabled)")
+	return shellcmd.Dispatch("shadowctl", a.subs(), w, args)
+}
+
+func (a *Agent) subs() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "enable", Usage: "enable <version>  run the model as the shadow (log-only mode)", Run: func(w io.Writer, args []string) error {
+			if len(args) != 1 {
+				return usage("shadowctl enable <version>")
+			}
+			if err := a.Enable(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "Shadow agent enabled (LogOnly mode)")
 			return nil
-		}
-		fmt.Fprintln(w, "Shadow agent disabled")
-		return nil
-	case "promote":
-		if len(args) != 1 {
-			return usage("shadowctl promote")
-		}
-		return a.promote(w)
-	case "status":
-		if len(args) != 1 {
-			return usage("shadowctl status")
-		}
-		a.status(w)
-		return nil
-	case "threshold":
-		if len(args) != 2 {
-			return usage("shadowctl threshold N")
-		}
-		n, err := strconv.Atoi(args[1])
-		if err != nil {
-			return fmt.Errorf("shadowctl: threshold: %q is not a number", args[1])
-		}
-		if err := a.SetThreshold(n); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "Divergence threshold set to: %d\n", n)
-		return nil
-	case "mode":
-		if len(args) != 2 {
-			return usage("shadowctl mode log|compare|canary10|canary100")
-		}
-		m, ok := modeArgs[args[1]]
-		if !ok {
-			return fmt.Errorf("shadowctl: mode: unknown mode %q (log, compare, canary10, canary100)", args[1])
-		}
-		if err := a.setModeArg(m); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "Shadow mode set to: %s\n", m)
-		return nil
+		}},
+		{Name: "disable", Usage: "disable  stop the shadow", Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return usage("shadowctl disable")
+			}
+			if !a.Disable() {
+				fmt.Fprintln(w, "Shadow agent disabled (it was not enabled)")
+				return nil
+			}
+			fmt.Fprintln(w, "Shadow agent disabled")
+			return nil
+		}},
+		{Name: "promote", Usage: "promote  make the shadow the active model (divergence rate <= 10%)", Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return usage("shadowctl promote")
+			}
+			return a.promote(w)
+		}},
+		{Name: "status", Usage: "status  mode, decisions, divergences, canary traffic", Run: func(w io.Writer, args []string) error {
+			if len(args) != 0 {
+				return usage("shadowctl status")
+			}
+			a.status(w)
+			return nil
+		}},
+		{Name: "threshold", Usage: "threshold N  divergences that roll a canary back", Run: func(w io.Writer, args []string) error {
+			if len(args) != 1 {
+				return usage("shadowctl threshold N")
+			}
+			n, err := strconv.Atoi(args[0])
+			if err != nil {
+				return shellcmd.BadArgs("shadowctl: threshold: %q is not a number", args[0])
+			}
+			if err := a.SetThreshold(n); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "Divergence threshold set to: %d\n", n)
+			return nil
+		}},
+		{Name: "mode", Usage: "mode log|compare|canary10|canary100  what the shadow does with its decisions", Run: func(w io.Writer, args []string) error {
+			if len(args) != 1 {
+				return usage("shadowctl mode log|compare|canary10|canary100")
+			}
+			m, ok := modeArgs[args[0]]
+			if !ok {
+				return shellcmd.BadArgs("shadowctl: mode: unknown mode %q (log, compare, canary10, canary100)", args[0])
+			}
+			if err := a.setModeArg(m); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "Shadow mode set to: %s\n", m)
+			return nil
+		}},
 	}
-	return fmt.Errorf("shadowctl: unknown subcommand %q (%s)", args[0], Usage)
 }
 
 // setModeArg sets a mode of shadowctl mode: the canary modes through
@@ -152,34 +161,26 @@ func orNone(s string) string {
 	return s
 }
 
-// Subcommand is one llmctl subcommand the agent provides (the kernel
-// registers it with Shell.RegisterSub("llmctl", ...)).
-type Subcommand struct {
-	Name  string
-	Usage string
-	Run   func(w io.Writer, args []string) error
-}
-
 // LLMSubcommands returns the llmctl shadow subcommands over the agent.
-func (a *Agent) LLMSubcommands() []Subcommand {
-	return []Subcommand{
-		{"shadow-deploy", "shadow-deploy --id X --traffic P  run model X as the shadow, executing P% of decisions (0: compare only)", a.llmDeploy},
-		{"shadow-status", "shadow-status  shadow agent status", func(w io.Writer, args []string) error {
+func (a *Agent) LLMSubcommands() []shellcmd.Sub {
+	return []shellcmd.Sub{
+		{Name: "shadow-deploy", Usage: "shadow-deploy --id <version> --traffic P  run the model as the shadow, executing P% of decisions (0: compare only)", Run: a.llmDeploy},
+		{Name: "shadow-status", Usage: "shadow-status  shadow agent status", Run: func(w io.Writer, args []string) error {
 			if len(args) != 0 {
 				return usage("llmctl shadow-status")
 			}
 			a.status(w)
 			return nil
 		}},
-		{"shadow-traffic", "shadow-traffic --percent P  share of decisions the shadow executes (0-100)", a.llmTraffic},
-		{"shadow-compare", "shadow-compare  recent production/shadow comparisons", a.llmCompare},
-		{"shadow-promote", "shadow-promote  make the shadow the active model (divergence rate <= 10%)", func(w io.Writer, args []string) error {
+		{Name: "shadow-traffic", Usage: "shadow-traffic --percent P  share of decisions the shadow executes (0-100)", Run: a.llmTraffic},
+		{Name: "shadow-compare", Usage: "shadow-compare  recent production/shadow comparisons", Run: a.llmCompare},
+		{Name: "shadow-promote", Usage: "shadow-promote  make the shadow the active model (divergence rate <= 10%)", Run: func(w io.Writer, args []string) error {
 			if len(args) != 0 {
 				return usage("llmctl shadow-promote")
 			}
 			return a.promote(w)
 		}},
-		{"shadow-retire", "shadow-retire  stop and clear the shadow model", func(w io.Writer, args []string) error {
+		{Name: "shadow-retire", Usage: "shadow-retire  stop and clear the shadow model", Run: func(w io.Writer, args []string) error {
 			if len(args) != 0 {
 				return usage("llmctl shadow-retire")
 			}
@@ -198,18 +199,21 @@ func flags(args []string, names ...string) (map[string]string, error) {
 	out := map[string]string{}
 	for i := 0; i < len(args); i += 2 {
 		name, ok := strings.CutPrefix(args[i], "--")
-		if !ok || i+1 >= len(args) {
-			return nil, ErrUsage
+		if !ok {
+			return nil, shellcmd.BadArgs("unexpected argument %q", args[i])
+		}
+		if i+1 >= len(args) {
+			return nil, shellcmd.BadArgs("--%s needs a value", name)
 		}
 		known := false
 		for _, n := range names {
 			known = known || n == name
 		}
 		if !known {
-			return nil, fmt.Errorf("unknown option --%s", name)
+			return nil, shellcmd.BadArgs("unknown option --%s", name)
 		}
 		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("option --%s given twice", name)
+			return nil, shellcmd.BadArgs("option --%s given twice", name)
 		}
 		out[name] = args[i+1]
 	}
@@ -220,27 +224,26 @@ func flags(args []string, names ...string) (map[string]string, error) {
 func percentArg(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a percentage", s)
+		return 0, shellcmd.BadArgs("%q is not a percentage", s)
 	}
 	if n < 0 || n > 100 {
-		return 0, fmt.Errorf("traffic %d%% out of range 0..100", n)
+		return 0, shellcmd.BadArgs("traffic %d%% out of range 0..100", n)
 	}
 	return n, nil
 }
 
 func (a *Agent) llmDeploy(w io.Writer, args []string) error {
-	const use = "llmctl shadow-deploy --id X --traffic P"
 	f, err := flags(args, "id", "traffic")
-	if errors.Is(err, ErrUsage) || (err == nil && f["id"] == "") {
-		return usage(use)
-	}
 	if err != nil {
-		return fmt.Errorf("llmctl: shadow-deploy: %w", err)
+		return err
+	}
+	if f["id"] == "" {
+		return shellcmd.BadArgs("missing --id")
 	}
 	p := 0
 	if t, ok := f["traffic"]; ok {
 		if p, err = percentArg(t); err != nil {
-			return fmt.Errorf("llmctl: shadow-deploy: %w", err)
+			return err
 		}
 	}
 	if err := a.Enable(f["id"]); err != nil {
@@ -255,15 +258,15 @@ func (a *Agent) llmDeploy(w io.Writer, args []string) error {
 
 func (a *Agent) llmTraffic(w io.Writer, args []string) error {
 	f, err := flags(args, "percent")
-	if errors.Is(err, ErrUsage) || (err == nil && f["percent"] == "") {
-		return usage("llmctl shadow-traffic --percent P")
-	}
 	if err != nil {
-		return fmt.Errorf("llmctl: shadow-traffic: %w", err)
+		return err
+	}
+	if f["percent"] == "" {
+		return shellcmd.BadArgs("missing --percent")
 	}
 	p, err := percentArg(f["percent"])
 	if err != nil {
-		return fmt.Errorf("llmctl: shadow-traffic: %w", err)
+		return err
 	}
 	if err := a.SetTraffic(p); err != nil {
 		return err
