@@ -18,12 +18,11 @@ type dec struct {
 	sys  *sysent
 	spec []arg
 
-	b          strings.Builder
-	n          int  // arguments printed
-	next       int  // index into spec of the first argument printed on exit
-	more       bool // arguments remain after entry
-	exiting    bool
-	printedEnd bool
+	b       strings.Builder
+	n       int  // arguments printed
+	next    int  // index into spec of the first argument printed on exit
+	more    bool // arguments remain after entry
+	exiting bool
 
 	ret   uint64
 	errno linux.Errno

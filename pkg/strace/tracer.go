@@ -215,6 +215,7 @@ func (c *Call) Exit(mem Memory, ret uint64) {
 		d.errno = linux.Errno(errno)
 	}
 	if d.sys.flags.has(noReturn) && d.errno == 0 {
+		c.done = false
 		c.Unfinished()
 		return
 	}
@@ -236,13 +237,14 @@ func (c *Call) Exit(mem Memory, ret uint64) {
 // entry arguments and "= ?", as strace prints exit_group or a call cut short
 // by a fatal signal.
 func (c *Call) Unfinished() {
-	if c == nil || !c.show || c.d.printedEnd {
-		c.markDone()
+	if c == nil || c.done {
 		return
 	}
-	c.markDone()
+	c.done = true
+	if !c.show {
+		return
+	}
 	d := &c.d
-	d.printedEnd = true
 	s := d.b.String()
 	if d.more {
 		s += ", "
@@ -251,12 +253,6 @@ func (c *Call) Unfinished() {
 		s += " <unfinished ...>"
 	}
 	c.t.finish(c.prefix, s+")", "?")
-}
-
-func (c *Call) markDone() {
-	if c != nil {
-		c.done = true
-	}
 }
 
 // finish writes "call) = result" aligned to the result column.
