@@ -66,6 +66,9 @@ func lookup(nr uint64) *sysent {
 	if s, ok := sysents[nr]; ok {
 		return s
 	}
+	if name := linux.SyscallName(nr); name != "" {
+		return &sysent{name: name, nargs: 6}
+	}
 	return &sysent{name: "syscall_" + hex(nr), nargs: 6}
 }
 
@@ -94,6 +97,11 @@ func cutPrefix(s, p string) (string, bool) {
 
 var sysnums = func() map[string]uint64 {
 	m := make(map[string]uint64, len(sysents))
+	for nr := uint64(0); nr < 1024; nr++ {
+		if name := linux.SyscallName(nr); name != "" {
+			m[name] = nr
+		}
+	}
 	for nr, s := range sysents {
 		m[s.name] = nr
 	}

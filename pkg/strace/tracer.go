@@ -233,24 +233,25 @@ func (c *Call) Exit(mem Memory, ret uint64) {
 	c.t.finish(c.prefix, d.b.String(), d.result())
 }
 
-// Unfinished prints the call's line for a task that ended inside it: the
-// entry arguments and "= ?", as strace prints exit_group or a call cut short
-// by a fatal signal.
+// Unfinished prints the call's line for a task that ended inside it, as
+// strace prints exit_group ("exit_group(0) = ?"), a call whose arguments
+// were all printed ("kill(2, SIGKILL) = ?") and a call cut short before
+// its output ("read(0,  <unfinished ...>) = ?").
 func (c *Call) Unfinished() {
 	if c == nil || c.done {
 		return
 	}
 	c.done = true
+	if c.d.sys.flags.has(noReturn) {
+		c.t.forget(c.tid) // the task ends; its +++ line comes from Exited
+	}
 	if !c.show {
 		return
 	}
 	d := &c.d
 	s := d.b.String()
 	if d.more {
-		s += ", "
-	}
-	if !d.sys.flags.has(noReturn) {
-		s += " <unfinished ...>"
+		s += ",  <unfinished ...>"
 	}
 	c.t.finish(c.prefix, s+")", "?")
 }
