@@ -14,6 +14,8 @@ import (
 //   - straceEnter before a handler runs and straceLeave after it returns
 //     (syscalls.go still calls strace, which does both after the handler:
 //     see its comment);
+//   - straceInterrupted when a signal handler interrupts a blocked call
+//     (setupFrame with p.rewound), before straceSignal;
 //   - straceSignal when a signal is delivered to a task, or discarded
 //     because the task ignores it (strace shows both);
 //   - straceExit when a task has ended (exit, exit_group, or a signal).
@@ -107,6 +109,16 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 	}
 	c := m.tracer().Enter(t.TID, taskMem{t}, nr, *a)
 	m.straceLeave(t, c, ret, err)
+}
+
+// straceInterrupted prints the line of system call nr that t was blocked
+// in when a signal interrupted it: "read(0, 0x..., 16) = ? ERESTARTSYS
+// (To be restarted if SA_RESTART is set)". It prints only a call entered
+// with straceEnter and not yet left.
+func (m *Machine) straceInterrupted(t *Task, nr uint64) {
+	if m.cfg.Strace != nil {
+		m.tracer().Interrupted(t.TID, strace.RestartOf(nr))
+	}
 }
 
 // straceSignal prints "--- SIG {siginfo} ---" for a signal delivered to t.

@@ -58,11 +58,14 @@ func TestStraceHooks(t *testing.T) {
 	m.straceLeave(task, c, uint64(task.TID), nil)
 	c = m.straceEnter(task, linux.SysOpenat, &args{uint64(0xffffffffffffff9c), 0x1000, 0})
 	m.straceLeave(task, c, 0, linux.EFAULT)
+	m.straceEnter(task, linux.SysRtSigsuspend, &args{0, 8}) // blocks
+	m.straceInterrupted(task, linux.SysRtSigsuspend)
 	m.straceSignal(task, strace.Siginfo{Signo: int32(linux.SIGCHLD), Code: 1, Pid: 2})
 	m.straceExit(task, ExitStatus{Code: 3})
 	m.straceExit(&Task{Process: p, TID: 9}, ExitStatus{Signal: linux.SIGSEGV})
 	require.Equal(t, `getpid()                                = 1
 openat(AT_FDCWD, 0x1000, O_RDONLY)      = -1 EFAULT (Bad address)
+rt_sigsuspend(NULL, 8)                  = ? ERESTARTNOHAND (To be restarted if no handler)
 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=2, si_uid=0, si_status=0, si_utime=0, si_stime=0} ---
 +++ exited with 3 +++
 +++ killed by SIGSEGV +++

@@ -28,6 +28,9 @@ type dec struct {
 	errno linux.Errno
 	tail  string // after the result, e.g. " (flags O_RDONLY)"
 	rv    rvKind
+	// restart is the ERESTART* result of a call a signal interrupted,
+	// e.g. "ERESTARTSYS (To be restarted if SA_RESTART is set)".
+	restart string
 
 	// saved holds what an in/out argument read at entry (accept's
 	// address length, say) for printing at exit.
@@ -96,6 +99,9 @@ func (d *dec) exit() {
 
 // result is the text after "= ".
 func (d *dec) result() string {
+	if d.restart != "" {
+		return "? " + d.restart
+	}
 	if d.errno != 0 {
 		return "-1 " + d.errno.Name() + " (" + d.errno.Error() + ")" + d.tail
 	}

@@ -258,7 +258,7 @@ func decoders() map[uint64]sysent {
 		linux.SysFutex:           {spec: futexSpec},
 		linux.SysSetRobustList:   {spec: fixed(ptr, ulong)},
 		linux.SysGetRobustList:   {spec: fixed(pid, out(aPtrPtr), out(aUlongPtr))},
-		linux.SysNanosleep:       {spec: fixed(in(aTimespec), out(aTimespec))},
+		linux.SysNanosleep:       {spec: fixed(in(aTimespec), inout(aRemaining))},
 		linux.SysGetitimer:       {spec: fixed(in(xArg(itimerWhich, "ITIMER_???")), out(aItimerval))},
 		linux.SysSetitimer:       {spec: fixed(in(xArg(itimerWhich, "ITIMER_???")), in(aItimerval), out(aItimerval))},
 		linux.SysTimerCreate:     {spec: fixed(in(aClock), in(aStruct(64, sigevent)), out(aIntPtr))},
@@ -269,7 +269,7 @@ func decoders() map[uint64]sysent {
 		linux.SysClockSettime:    {spec: fixed(in(aClock), in(aTimespec))},
 		linux.SysClockGettime:    {spec: fixed(in(aClock), out(aTimespec))},
 		linux.SysClockGetres:     {spec: fixed(in(aClock), out(aTimespec))},
-		linux.SysClockNanosleep:  {spec: fixed(in(aClock), in(fArg(timerFlags, "TIMER_???")), in(aTimespec), out(aTimespec))},
+		linux.SysClockNanosleep:  {spec: fixed(in(aClock), in(fArg(timerFlags, "TIMER_???")), in(aTimespec), inout(aRemaining))},
 		linux.SysSyslog:          {spec: fixed(in(xArg(syslogCmds, "SYSLOG_ACTION_???")), ptr, i32)},
 		linux.SysPtrace:          {spec: fixed(in(xArg(ptraceRequests, "PTRACE_???")), pid, ptr, ptr)},
 		linux.SysSchedSetparam:   {spec: fixed(pid, in(aSchedParam))},
@@ -477,6 +477,17 @@ func aUtimes(d *dec, i int) {
 		return
 	}
 	d.w("[" + utimeTimespec(b) + ", " + utimeTimespec(b[16:]) + "]")
+}
+
+// aRemaining prints nanosleep's remaining time: written only when a signal
+// interrupted a relative sleep; otherwise strace shows the address.
+func aRemaining(d *dec, i int) {
+	abs := d.nr == linux.SysClockNanosleep && d.a[1]&1 != 0
+	if !abs && (d.restart != "" || d.errno == linux.EINTR) {
+		d.timespecAt(d.a[i])
+		return
+	}
+	d.addr(d.a[i])
 }
 
 func aTimezone(d *dec, i int) {

@@ -59,10 +59,11 @@ type Options struct {
 // Tracer writes strace lines for the tasks of one machine. It is not safe
 // for concurrent use; the kernel calls it from its scheduler goroutine.
 type Tracer struct {
-	w    io.Writer
-	opt  Options
-	live map[int]bool // tasks alive (strace's nprocs)
-	err  error        // first write error; later lines are dropped
+	w       io.Writer
+	opt     Options
+	live    map[int]bool  // tasks alive (strace's nprocs)
+	pending map[int]*Call // each task's call entered but not yet printed
+	err     error         // first write error; later lines are dropped
 }
 
 // New returns a Tracer writing to w.
@@ -73,7 +74,7 @@ func New(w io.Writer, opt Options) *Tracer {
 	if opt.Column <= 0 {
 		opt.Column = 40
 	}
-	return &Tracer{w: w, opt: opt, live: map[int]bool{}}
+	return &Tracer{w: w, opt: opt, live: map[int]bool{}, pending: map[int]*Call{}}
 }
 
 // Err returns the first error writing the output, if any.
@@ -131,7 +132,10 @@ func (t *Tracer) end(tid int, s string) {
 	t.forget(tid)
 }
 
-func (t *Tracer) forget(tid int) { delete(t.live, tid) }
+func (t *Tracer) forget(tid int) {
+	delete(t.live, tid)
+	delete(t.pending, tid)
+}
 
 func (t *Tracer) seen(tid int) {
 	if !t.live[tid] {
@@ -182,7 +186,61 @@ func (t *Tracer) Enter(tid int, mem Memory, nr uint64, args [6]uint64) *Call {
 		c.d.b.WriteByte('(')
 		c.d.enter()
 	}
+	t.pending[tid] = c
 	return c
+}
+
+// Restart is how Linux ends a system call that a signal interrupts.
+type Restart int
+
+// The kernel's restart codes, as strace prints them.
+const (
+	// ERESTARTSYS: restarted if the handler has SA_RESTART, else EINTR
+	// (read, write, wait4, ...).
+	ERESTARTSYS Restart = iota
+	// ERESTARTNOINTR: always restarted (fork).
+	ERESTARTNOINTR
+	// ERESTARTNOHAND: restarted only if no handler ran (pause,
+	// rt_sigsuspend, ppoll, pselect6).
+	ERESTARTNOHAND
+	// ERESTART_RESTARTBLOCK: restarted as restart_syscall with the time
+	// left (nanosleep, clock_nanosleep).
+	ERESTART_RESTARTBLOCK
+)
+
+var restartTexts = [...]string{
+	ERESTARTSYS:           "ERESTARTSYS (To be restarted if SA_RESTART is set)",
+	ERESTARTNOINTR:        "ERESTARTNOINTR (To be restarted)",
+	ERESTARTNOHAND:        "ERESTARTNOHAND (To be restarted if no handler)",
+	ERESTART_RESTARTBLOCK: "ERESTART_RESTARTBLOCK (Interrupted by signal)",
+}
+
+// RestartOf returns the code Linux returns when a signal interrupts system
+// call nr while it blocks.
+func RestartOf(nr uint64) Restart {
+	switch nr {
+	case linux.SysRtSigsuspend, linux.SysPpoll, linux.SysPselect6, linux.SysEpollPwait, linux.SysEpollPwait2:
+		return ERESTARTNOHAND
+	case linux.SysNanosleep, linux.SysClockNanosleep:
+		return ERESTART_RESTARTBLOCK
+	case linux.SysClone, linux.SysClone3:
+		return ERESTARTNOINTR
+	}
+	return ERESTARTSYS
+}
+
+// Interrupted prints the line of the call task tid was blocked in when a
+// signal interrupted it, as strace does before the signal's "---" line:
+// "read(0, 0xffffe000, 16) = ? ERESTARTSYS (To be restarted if SA_RESTART
+// is set)". It does nothing if the task has no call pending.
+func (t *Tracer) Interrupted(tid int, r Restart) {
+	c := t.pending[tid]
+	if c == nil || c.done {
+		return
+	}
+	c.d.restart = restartTexts[r]
+	c.d.errno = linux.EINTR // output arguments print as addresses
+	c.finishExit(c.d.mem)
 }
 
 // Call is a system call between Enter and Exit.
@@ -205,25 +263,33 @@ func (c *Call) Exit(mem Memory, ret uint64) {
 	if c == nil || c.done {
 		return
 	}
-	c.done = true
 	d := &c.d
-	if mem != nil {
-		d.mem = mem
-	}
 	d.ret = ret
 	if errno := -int64(ret); errno > 0 && errno < 4096 && !d.sys.flags.has(neverFails) {
 		d.errno = linux.Errno(errno)
 	}
 	if d.sys.flags.has(noReturn) && d.errno == 0 {
-		c.done = false
 		c.Unfinished()
 		return
 	}
 	if d.sys.flags.has(newTask) && d.errno == 0 && ret != 0 && int64(ret) > 0 {
 		c.t.live[int(ret)] = true // the child is traced from its creation
 	}
+	c.finishExit(mem)
+}
+
+// finishExit decodes the rest of the call and prints its line.
+func (c *Call) finishExit(mem Memory) {
+	c.done = true
+	if c.t.pending[c.tid] == c {
+		delete(c.t.pending, c.tid)
+	}
 	if !c.show {
 		return
+	}
+	d := &c.d
+	if mem != nil {
+		d.mem = mem
 	}
 	d.exit()
 	if d.errno == 0 && d.sys.done != nil {
@@ -242,6 +308,9 @@ func (c *Call) Unfinished() {
 		return
 	}
 	c.done = true
+	if c.t.pending[c.tid] == c {
+		delete(c.t.pending, c.tid)
+	}
 	if c.d.sys.flags.has(noReturn) {
 		c.t.forget(c.tid) // the task ends; its +++ line comes from Exited
 	}

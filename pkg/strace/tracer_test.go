@@ -231,3 +231,31 @@ func TestEverySyscallDecodes(t *testing.T) {
 		}
 	}
 }
+
+// A blocked call interrupted by a signal, then the signal and the
+// handler's return, as strace prints them.
+func TestInterrupted(t *testing.T) {
+	m := newMem()
+	var out strings.Builder
+	tr := New(&out, Options{})
+	buf := m.put(zeros(16))
+	tr.Enter(1, m, linux.SysRead, a(0, buf, 16)) // blocks
+	tr.Interrupted(1, RestartOf(linux.SysRead))
+	tr.Interrupted(1, ERESTARTSYS) // nothing pending any more
+	tr.Signal(1, Siginfo{Signo: 2, Code: 0x80})
+	req := m.put(timespecB(5, 0))
+	rem := m.put(timespecB(3, 250))
+	tr.Enter(1, m, linux.SysNanosleep, a(req, rem))
+	tr.Interrupted(1, RestartOf(linux.SysNanosleep))
+	call(tr, 1, m, linux.SysNanosleep, a(req, rem), neg(4))
+	call(tr, 1, m, linux.SysNanosleep, a(req, rem), 0)
+	tr.Enter(1, m, linux.SysRtSigsuspend, a(m.put(u64s(0)), 8))
+	tr.Interrupted(1, RestartOf(linux.SysRtSigsuspend))
+	require.Equal(t, `read(0, `+hex(buf)+`, 16)                    = ? ERESTARTSYS (To be restarted if SA_RESTART is set)
+--- SIGINT {si_signo=SIGINT, si_code=SI_KERNEL, si_pid=0, si_uid=0} ---
+nanosleep({tv_sec=5, tv_nsec=0}, {tv_sec=3, tv_nsec=250}) = ? ERESTART_RESTARTBLOCK (Interrupted by signal)
+nanosleep({tv_sec=5, tv_nsec=0}, {tv_sec=3, tv_nsec=250}) = -1 EINTR (Interrupted system call)
+nanosleep({tv_sec=5, tv_nsec=0}, `+hex(rem)+`) = 0
+rt_sigsuspend([], 8)                    = ? ERESTARTNOHAND (To be restarted if no handler)
+`, out.String())
+}
