@@ -402,9 +402,55 @@ func decoders() map[uint64]sysent {
 		linux.SysOpenByHandleAt:  {spec: fixed(fd, ptr, aOpenArg)},
 		linux.SysKeyctl:          {spec: fixed(in(xArg(keyctlCmds, "KEYCTL_???")), hx, hx, hx, hx)},
 		linux.SysMqUnlink:        {spec: fixed(path)},
+		linux.SysMqOpen:          {spec: mqOpenSpec},
+		linux.SysShmget:          {spec: fixed(in(aIPCKey), ulong, in(aIPCFlags))},
+		linux.SysShmat:           {spec: fixed(i32, ptr, in(fArg(shmatFlags, "SHM_???"))), done: rv(rvHex)},
+		linux.SysShmdt:           {spec: fixed(ptr)},
+		linux.SysSemget:          {spec: fixed(in(aIPCKey), i32, in(aIPCFlags))},
+		linux.SysMsgget:          {spec: fixed(in(aIPCKey), in(aIPCFlags))},
 		linux.SysFinitModule:     {spec: fixed(fd, in(aStr), u32)},
 		linux.SysDeleteModule:    {spec: fixed(in(aStr), hx)},
 	}
+}
+
+// Decodes reports whether strace decodes the arguments of system call nr
+// (rather than printing them in hex).
+func Decodes(nr uint64) bool {
+	s, ok := sysents[nr]
+	return ok && (s.spec != nil || s.nargs == 0)
+}
+
+var shmatFlags = xlat{{0o10000, "SHM_RDONLY"}, {0o20000, "SHM_RND"}, {0o40000, "SHM_REMAP"}, {0o100000, "SHM_EXEC"}}
+
+var ipcFlags = xlat{{0o1000, "IPC_CREAT"}, {0o2000, "IPC_EXCL"}, {0o4000, "IPC_NOWAIT"}}
+
+// aIPCKey prints a System V IPC key: IPC_PRIVATE or 0x...
+func aIPCKey(d *dec, i int) {
+	if uint32(d.a[i]) == 0 {
+		d.w("IPC_PRIVATE")
+		return
+	}
+	d.w(hex(uint64(uint32(d.a[i]))))
+}
+
+// aIPCFlags prints IPC_CREAT|IPC_EXCL|0600.
+func aIPCFlags(d *dec, i int) {
+	v := uint64(uint32(d.a[i]))
+	s := ""
+	if f := v &^ 0o777; f != 0 {
+		s = flags(ipcFlags, f, "IPC_???") + "|"
+	}
+	d.w(s + octal(v&0o777))
+}
+
+func mqOpenSpec(d *dec) []arg {
+	a := []arg{in(aStr), in(aOpen)}
+	if uint32(d.a[1])&0o100 != 0 { // O_CREAT
+		a = append(a, in(aMode), in(aStruct(64, func(b []byte) string {
+			return "{mq_flags=" + openMode(le64(b)&0o4000) + ", mq_maxmsg=" + itoa(i64(b[8:])) + ", mq_msgsize=" + itoa(i64(b[16:])) + ", mq_curmsgs=" + itoa(i64(b[24:])) + "}"
+		})))
+	}
+	return a
 }
 
 // aOpenArg prints open flags as an input argument.

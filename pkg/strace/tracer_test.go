@@ -259,3 +259,25 @@ nanosleep({tv_sec=5, tv_nsec=0}, `+hex(rem)+`) = 0
 rt_sigsuspend([], 8)                    = ? ERESTARTNOHAND (To be restarted if no handler)
 `, out.String())
 }
+
+// The calls the kernel gains this round are decoded, not printed in hex.
+func TestNewCallsDecode(t *testing.T) {
+	for _, nr := range []uint64{
+		linux.SysClone3, linux.SysFutex, linux.SysEpollCreate1, linux.SysEpollCtl, linux.SysEpollPwait,
+		linux.SysEpollPwait2, linux.SysEventfd2, linux.SysTimerfdCreate, linux.SysTimerfdSettime,
+		linux.SysTimerfdGettime, linux.SysSignalfd4, linux.SysSocket, linux.SysSocketpair, linux.SysBind,
+		linux.SysListen, linux.SysAccept, linux.SysAccept4, linux.SysConnect, linux.SysGetsockname,
+		linux.SysGetpeername, linux.SysSendto, linux.SysRecvfrom, linux.SysSetsockopt, linux.SysGetsockopt,
+		linux.SysShutdown, linux.SysSendmsg, linux.SysRecvmsg, linux.SysSetitimer, linux.SysGetitimer,
+		linux.SysTimerCreate, linux.SysTimerSettime, linux.SysTimerGettime, linux.SysTimerGetoverrun,
+		linux.SysTimerDelete, linux.SysMknodat, linux.SysGetgroups, linux.SysSetgroups, linux.SysGetpriority,
+		linux.SysSetpriority, linux.SysGetresuid, linux.SysGetresgid, linux.SysSetresuid, linux.SysSetresgid,
+		linux.SysRtSigtimedwait, linux.SysPersonality, linux.SysSchedSetaffinity, linux.SysSchedGetaffinity,
+		linux.SysFallocate, linux.SysSetxattr, linux.SysGetxattr, linux.SysListxattr, linux.SysRemovexattr,
+		linux.SysLsetxattr, linux.SysFsetxattr, linux.SysFgetxattr, linux.SysStatx, linux.SysFlock,
+		linux.SysIoprioSet, linux.SysRtSigqueueinfo, linux.SysCopyFileRange, linux.SysFadvise64,
+		linux.SysMremap, linux.SysPidfdOpen, linux.SysWaitid, linux.SysShmget,
+	} {
+		require.True(t, Decodes(nr), Name(nr))
+	}
+}
