@@ -24,6 +24,7 @@ type dec struct {
 	more    bool // arguments remain after entry
 	exiting bool
 
+	raw   bool // decoding failed: the arguments are printed in hex
 	ret   uint64
 	errno linux.Errno
 	tail  string // after the result, e.g. " (flags O_RDONLY)"
@@ -84,6 +85,9 @@ func (d *dec) enter() {
 }
 
 func (d *dec) exit() {
+	if d.raw {
+		return
+	}
 	d.exiting = true
 	d.more = false
 	for i := d.next; i < len(d.spec); i++ {
@@ -160,7 +164,7 @@ func addrStr(v uint64) string {
 
 // read reads n bytes at addr; on failure it returns nil.
 func (d *dec) read(addr uint64, n int) []byte {
-	if addr == 0 || n < 0 || d.mem == nil {
+	if addr == 0 || n < 0 || d.mem == nil || addr+uint64(n) < addr {
 		return nil
 	}
 	b := make([]byte, n)
@@ -184,7 +188,7 @@ func (d *dec) fetch(addr uint64, n int) []byte {
 // returns the bytes before the NUL, whether the NUL was found, and whether
 // anything could be read.
 func (d *dec) readStr(addr uint64, max int) (s []byte, term, ok bool) {
-	if addr == 0 || d.mem == nil {
+	if addr == 0 || d.mem == nil || addr+uint64(max) < addr {
 		return nil, false, false
 	}
 	const page = 4096

@@ -25,7 +25,8 @@ func (m *fakeMem) ReadMem(addr uint64, b []byte) error {
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
 		r := m.regions[k]
-		if addr >= k && addr+uint64(len(b)) <= k+uint64(len(r)) {
+		end := addr + uint64(len(b))
+		if addr >= k && end >= addr && end <= k+uint64(len(r)) {
 			copy(b, r[addr-k:])
 			return nil
 		}

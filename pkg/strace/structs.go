@@ -1,6 +1,7 @@
 package strace
 
 import (
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -64,8 +65,8 @@ func utimeTimespec(b []byte) string {
 func dateComment(sec, nsec int64) string {
 	t := time.Unix(sec, 0).UTC()
 	s := t.Format("2006-01-02T15:04:05")
-	if nsec != 0 {
-		s += "." + strings.Repeat("0", 9-len(itoa(nsec))) + itoa(nsec)
+	if nsec > 0 && nsec < 1e9 {
+		s += fmt.Sprintf(".%09d", nsec)
 	}
 	return s + "+0000"
 }
@@ -336,7 +337,7 @@ func sockaddr(b []byte) string {
 		}
 	case fam == 16 && len(b) >= 12: // AF_NETLINK
 		f.add("nl_pid", utoa(le32(b[4:])))
-		f.add("nl_groups", strings.Repeat("0", 8-len(strconv.FormatUint(le32(b[8:]), 16)))+strconv.FormatUint(le32(b[8:]), 16))
+		f.add("nl_groups", fmt.Sprintf("%08x", le32(b[8:])))
 	default:
 		f.add("sa_data", quote(b[2:]))
 	}

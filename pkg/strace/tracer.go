@@ -184,7 +184,7 @@ func (t *Tracer) Enter(tid int, mem Memory, nr uint64, args [6]uint64) *Call {
 	if c.show {
 		c.d.b.WriteString(c.d.sys.name)
 		c.d.b.WriteByte('(')
-		c.d.enter()
+		c.safe(c.d.enter)
 	}
 	t.pending[tid] = c
 	return c
@@ -291,10 +291,15 @@ func (c *Call) finishExit(mem Memory) {
 	if mem != nil {
 		d.mem = mem
 	}
-	d.exit()
-	if d.errno == 0 && d.sys.done != nil {
-		d.sys.done(d)
-	}
+	c.safe(func() {
+		if d.raw {
+			return
+		}
+		d.exit()
+		if d.errno == 0 && d.sys.done != nil {
+			d.sys.done(d)
+		}
+	})
 	d.b.WriteByte(')')
 	c.t.finish(c.prefix, d.b.String(), d.result())
 }
@@ -340,4 +345,27 @@ func spaces(n int) string {
 		b[i] = ' '
 	}
 	return string(b)
+}
+
+// safe runs a decoding step. A decoder that fails (a bug, never a guest's
+// doing) leaves the call printed with raw arguments, as strace prints
+// calls it does not decode, and a comment saying why, instead of stopping
+// the kernel.
+func (c *Call) safe(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			d := &c.d
+			d.b.Reset()
+			d.b.WriteString(d.sys.name + "(")
+			for i := 0; i < d.sys.nargs && i < len(d.a); i++ {
+				if i > 0 {
+					d.b.WriteString(", ")
+				}
+				d.b.WriteString(hex0(d.a[i]))
+			}
+			d.b.WriteString(fmt.Sprintf(" /* decoding failed: %v */", r))
+			d.raw, d.more, d.tail, d.rv = true, false, "", rvHex
+		}
+	}()
+	f()
 }

@@ -204,15 +204,23 @@ func (failWriter) Write([]byte) (int, error) { return 0, errFault }
 // Guest pointers that make no sense never panic and never read without
 // bound.
 func FuzzDecode(f *testing.F) {
-	f.Add(uint64(linux.SysOpenat), uint64(0x10000), uint64(1<<40), uint64(0xffffffff), uint64(4096))
-	f.Add(uint64(linux.SysPpoll), uint64(0x10000), uint64(1<<20), uint64(0), uint64(8))
-	f.Fuzz(func(t *testing.T, nr, a0, a1, a2, a3 uint64) {
+	f.Add(uint64(linux.SysOpenat), uint64(0x10000), uint64(1<<40), uint64(0xffffffff), uint64(4096), []byte("/etc/passwd\x00"))
+	f.Add(uint64(linux.SysPpoll), uint64(0x10000), uint64(1<<20), uint64(0), uint64(8), []byte{1, 0, 0, 0, 1, 0, 1, 0})
+	f.Add(uint64(linux.SysUtimensat), uint64(0xffffff9c), uint64(0x10000), uint64(0x10010), uint64(0), []byte("f\x00"))
+	f.Fuzz(func(t *testing.T, nr, a0, a1, a2, a3 uint64, mem []byte) {
 		m := newMem()
-		m.at(0x10000, zeros(8192))
+		page := zeros(8192) // the fuzzed bytes, repeated
+		for i := range page {
+			if len(mem) > 0 {
+				page[i] = mem[i%len(mem)]
+			}
+		}
+		m.at(0x10000, page)
 		var out strings.Builder
 		tr := New(&out, Options{})
 		call(tr, 1, m, nr%512, a(a0, a1, a2, a3, a0, a1), a2)
 		require.True(t, strings.HasSuffix(out.String(), "\n"))
+		require.NotContains(t, out.String(), "decoding failed")
 	})
 }
 
@@ -280,4 +288,24 @@ func TestNewCallsDecode(t *testing.T) {
 	} {
 		require.True(t, Decodes(nr), Name(nr))
 	}
+}
+
+// A decoder that fails leaves a raw line, never a panic.
+func TestDecoderFailureIsContained(t *testing.T) {
+	var out strings.Builder
+	tr := New(&out, Options{})
+	c := tr.Enter(1, newMem(), linux.SysGetpid, a())
+	c.safe(func() { panic("boom") })
+	c.Exit(nil, 5)
+	require.Equal(t, "getpid( /* decoding failed: boom */)    = 0x5\n", out.String())
+}
+
+// utimensat with nanoseconds out of range (the kernel refuses them) and
+// negative seconds.
+func TestOddTimes(t *testing.T) {
+	m := newMem()
+	var out strings.Builder
+	tr := New(&out, Options{})
+	call(tr, 1, m, linux.SysUtimensat, a(atFDCWD, m.str("f"), m.put(cat(timespecB(-1, 5e9), timespecB(1<<40, -3))), 0), neg(22))
+	require.Equal(t, `utimensat(AT_FDCWD, "f", [{tv_sec=-1, tv_nsec=5000000000} /* 1969-12-31T23:59:59+0000 */, {tv_sec=1099511627776, tv_nsec=-3} /* 36812-02-20T00:36:16+0000 */], 0) = -1 EINVAL (Invalid argument)`+"\n", out.String())
 }
