@@ -44,8 +44,8 @@ const (
 // unknownArgs is the argument list of a call the table does not have.
 var unknownArgs = []argKind{argHex, argHex, argHex, argHex, argHex, argHex}
 
-// tracer returns the machine's strace writer, made on first use.
-func (m *Machine) tracer() *strace.Tracer {
+// straceWriter returns the machine's strace writer, made on first use.
+func (m *Machine) straceWriter() *strace.Tracer {
 	if m.straceTracer == nil {
 		m.straceTracer = strace.New(m.cfg.Strace, m.cfg.StraceOptions)
 	}
@@ -81,7 +81,7 @@ func (tm taskMemSP) SP() uint64 {
 // result goes to straceLeave; a call that blocks and is restarted is
 // entered again and the old result dropped.
 func (m *Machine) straceEnter(t *Task, nr uint64, a *args) *strace.Call {
-	return m.tracer().Enter(t.TID, taskMemSP{taskMem{t}}, nr, *a)
+	return m.straceWriter().Enter(t.TID, taskMemSP{taskMem{t}}, nr, *a)
 }
 
 // straceLeave prints the line of a call that returned ret or err.
@@ -107,7 +107,7 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 	if !ok {
 		return
 	}
-	c := m.tracer().Enter(t.TID, taskMem{t}, nr, *a)
+	c := m.straceWriter().Enter(t.TID, taskMem{t}, nr, *a)
 	m.straceLeave(t, c, ret, err)
 }
 
@@ -117,14 +117,14 @@ func (m *Machine) strace(t *Task, e *syscallEntry, a *args, ret uint64, err erro
 // with straceEnter and not yet left.
 func (m *Machine) straceInterrupted(t *Task, nr uint64) {
 	if m.cfg.Strace != nil {
-		m.tracer().Interrupted(t.TID, strace.RestartOf(nr))
+		m.straceWriter().Interrupted(t.TID, strace.RestartOf(nr))
 	}
 }
 
 // straceSignal prints "--- SIG {siginfo} ---" for a signal delivered to t.
 func (m *Machine) straceSignal(t *Task, info strace.Siginfo) {
 	if m.cfg.Strace != nil {
-		m.tracer().Signal(t.TID, info)
+		m.straceWriter().Signal(t.TID, info)
 	}
 }
 
@@ -135,8 +135,8 @@ func (m *Machine) straceExit(t *Task, s ExitStatus) {
 		return
 	}
 	if s.Signal != 0 {
-		m.tracer().Killed(t.TID, s.Signal, false)
+		m.straceWriter().Killed(t.TID, s.Signal, false)
 		return
 	}
-	m.tracer().Exited(t.TID, s.Code)
+	m.straceWriter().Exited(t.TID, s.Code)
 }

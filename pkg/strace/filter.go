@@ -26,6 +26,12 @@ var classes = map[string]sysFlags{
 	"statfs": trStatfs, "fstatfs": trFstatfs, "%statfs": trStatfsLike,
 }
 
+// bareClasses are the classes strace still accepts without the % (a
+// deprecated form).
+var bareClasses = map[string]bool{
+	"file": true, "process": true, "network": true, "signal": true, "ipc": true, "desc": true, "memory": true,
+}
+
 // ParseFilter parses strace -e expressions:
 //
 //	[trace=][!]VALUE[,VALUE]...   VALUE: a system call name, ?NAME (no
@@ -130,7 +136,7 @@ func addCalls(set map[uint64]bool, tok string) (int, error) {
 		return n, nil
 	}
 	class := strings.TrimPrefix(tok, "%")
-	if fl, ok := classes[class]; ok && (tok[0] == '%' || !strings.HasPrefix(class, "%")) {
+	if fl, ok := classes[class]; ok && (tok[0] == '%' || bareClasses[tok]) {
 		for nr, s := range sysents {
 			if s.flags.has(fl) {
 				set[nr] = true

@@ -1,6 +1,7 @@
 package strace
 
 import (
+	"io"
 	"strings"
 	"testing"
 
@@ -308,4 +309,13 @@ func TestOddTimes(t *testing.T) {
 	tr := New(&out, Options{})
 	call(tr, 1, m, linux.SysUtimensat, a(atFDCWD, m.str("f"), m.put(cat(timespecB(-1, 5e9), timespecB(1<<40, -3))), 0), neg(22))
 	require.Equal(t, `utimensat(AT_FDCWD, "f", [{tv_sec=-1, tv_nsec=5000000000} /* 1969-12-31T23:59:59+0000 */, {tv_sec=1099511627776, tv_nsec=-3} /* 36812-02-20T00:36:16+0000 */], 0) = -1 EINVAL (Invalid argument)`+"\n", out.String())
+}
+
+func BenchmarkReadLine(b *testing.B) {
+	m := newMem()
+	buf := m.put([]byte("hello, world, this is a line of text\n"))
+	tr := New(io.Discard, Options{})
+	for b.Loop() {
+		tr.Enter(1, m, linux.SysRead, a(3, buf, 4096)).Exit(m, 37)
+	}
 }
