@@ -62,9 +62,6 @@ func ioctlRequest(v uint64) string {
 		return s
 	}
 	dir, size := v>>30, v>>16&0x3fff
-	if dir == 0 && size == 0 {
-		return hex(v)
-	}
 	return "_IOC(" + xval(iocDirs, dir, "_IOC_???") + ", " + hex0(v>>8&0xff) + ", " + hex0(v&0xff) + ", " + hex0(size) + ")"
 }
 

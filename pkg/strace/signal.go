@@ -21,8 +21,7 @@ func signalName(s linux.Signal) string {
 	return ""
 }
 
-// sigArg prints a signal number argument: SIGTERM, 0, or
-// 0x64 /* SIG_??? */.
+// sigArg prints a signal number argument: SIGTERM, or the number (0, 100).
 func sigArg(v uint64) string {
 	s := int64(int32(v))
 	if s == 0 {
@@ -31,7 +30,7 @@ func sigArg(v uint64) string {
 	if n := signalName(linux.Signal(s)); n != "" && s > 0 {
 		return n
 	}
-	return hex(uint64(uint32(v))) + " /* SIG_??? */"
+	return itoa(s)
 }
 
 // sigset prints a signal mask of n bytes: [INT RT_3], or ~[...] for the

@@ -100,15 +100,16 @@ func futexSpec(d *dec) []arg {
 	return append(a, in(aHex), in(aHex), in(aHex), in(aHex))
 }
 
+// aWakeOp prints FUTEX_WAKE_OP's operation as strace does:
+// FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1.
 func aWakeOp(d *dec, i int) {
 	v := uint32(d.a[i])
-	op := uint64(v >> 28 & 7)
-	s := "{"
+	s := ""
 	if v>>28&8 != 0 {
-		s += "FUTEX_OP_OPARG_SHIFT<<28|"
+		s = "FUTEX_OP_OPARG_SHIFT<<28|"
 	}
-	s += xval(futexWakeOps, op, "FUTEX_OP_???") + "<<28, " + utoa(uint64(v>>12&0xfff)) + ", " +
-		xval(futexWakeCmps, uint64(v>>24&0xf), "FUTEX_OP_CMP_???") + "<<24, " + utoa(uint64(v&0xfff)) + "}"
+	s += xval(futexWakeOps, uint64(v>>28&7), "FUTEX_OP_???") + "<<28|" + utoa(uint64(v>>12&0xfff)) + "<<12|" +
+		xval(futexWakeCmps, uint64(v>>24&0xf), "FUTEX_OP_CMP_???") + "<<24|" + hex0(uint64(v&0xfff))
 	d.w(s)
 }
 
