@@ -16,9 +16,11 @@
 //
 // A system call that blocks is printed once, when it completes, with its
 // entry-time arguments: the kernel restarts blocked calls, so there are no
-// "<unfinished ...>" / "<... resumed>" pairs. A task that ends inside a
-// call (exit_group, or killed while blocked) is printed as strace prints it:
-// "exit_group(0) = ?" and "read(0,  <unfinished ...>) = ?".
+// "<unfinished ...>" / "<... resumed>" pairs, and lines appear in the order
+// the calls complete. A call a signal handler interrupts is printed by
+// Interrupted ("= ? ERESTARTSYS (To be restarted if SA_RESTART is set)"),
+// and a task that ends inside a call by Call.Unfinished, as strace prints
+// them: "exit_group(0) = ?", "read(0,  <unfinished ...>) = ?".
 package strace
 
 import (
@@ -137,11 +139,7 @@ func (t *Tracer) forget(tid int) {
 	delete(t.pending, tid)
 }
 
-func (t *Tracer) seen(tid int) {
-	if !t.live[tid] {
-		t.live[tid] = true
-	}
-}
+func (t *Tracer) seen(tid int) { t.live[tid] = true }
 
 // prefix is the line's leader: the pid column or "[pid N] ".
 func (t *Tracer) prefix(tid int) string {
