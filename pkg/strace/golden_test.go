@@ -613,6 +613,64 @@ var goldens = []golden{
 		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(atFDCWD, m.str("/tmp"), 0o20040002, 0o600), 6 }},
 	{name: "close EBADF", nr: linux.SysClose, want: `close(-1)                               = -1 EBADF (Bad file descriptor)`,
 		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0xffffffff), neg(9) }},
+	// calls5.c
+	{name: "pselect6 sigmask", nr: linux.SysPselect6, want: `pselect6(4, [3], NULL, NULL, NULL, {sigmask=[INT], sigsetsize=8}) = 1 (in [3])`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(4, m.put(u64s(8)), 0, 0, 0, m.put(u64s(m.put(sigmask(2)), 8))), 1
+		}},
+	{name: "epoll_ctl data", nr: linux.SysEpollCtl, want: `epoll_ctl(4, EPOLL_CTL_ADD, 3, {events=EPOLLIN, data={u32=7, u64=4294967303}}) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(4, 1, 3, m.put(cat(u32s(1, 0), u64s(0x100000007)))), 0 }},
+	{name: "epoll_pwait events", nr: linux.SysEpollPwait, want: `epoll_pwait(4, [{events=EPOLLIN, data={u32=7, u64=4294967303}}], 2, -1, [INT], 8) = 1`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(4, m.put(cat(u32s(1, 0), u64s(0x100000007), zeros(16))), 2, 0xffffffff, m.put(sigmask(2)), 8), 1
+		}},
+	{name: "waitid", nr: linux.SysWaitid, want: `waitid(P_PID, 12788, {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=12788, si_uid=0, si_status=7, si_utime=0, si_stime=0}, WEXITED, NULL) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			si := zeros(128)
+			copy(si, u32s(17, 0, 1))
+			copy(si[16:], u32s(12788, 0, 7))
+			return a(1, 12788, m.put(si), 4, 0), 0
+		}},
+	{name: "utimensat omit", nr: linux.SysUtimensat, want: `utimensat(AT_FDCWD, "/tmp/sg/a.c", [UTIME_OMIT, {tv_sec=5, tv_nsec=6} /* 1970-01-01T00:00:05.000000006+0000 */], AT_SYMLINK_NOFOLLOW) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(atFDCWD, m.str("/tmp/sg/a.c"), m.put(cat(timespecB(0, 1<<30-2), timespecB(5, 6))), 0x100), 0
+		}},
+	{name: "sched_setscheduler", nr: linux.SysSchedSetscheduler, want: `sched_setscheduler(0, SCHED_BATCH, [0]) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 3, m.put(u32s(0))), 0 }},
+	{name: "statx device", nr: linux.SysStatx, want: `statx(AT_FDCWD, "/dev/null", AT_STATX_DONT_SYNC|AT_SYMLINK_NOFOLLOW, STATX_TYPE|STATX_SIZE, {stx_mask=STATX_BASIC_STATS|STATX_MNT_ID, stx_attributes=0, stx_mode=S_IFCHR|0666, stx_size=0, ...}) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			b := zeros(256)
+			copy(b, u32s(0x17ff))
+			copy(b[28:], u16s(0o20666))
+			return a(atFDCWD, m.str("/dev/null"), 0x4100, 0x201, m.put(b)), 0
+		}},
+	{name: "newfstatat device", nr: linux.SysNewfstatat, want: `newfstatat(AT_FDCWD, "/dev/null", {st_mode=S_IFCHR|0666, st_rdev=makedev(0x1, 0x3), ...}, 0) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(atFDCWD, m.str("/dev/null"), m.put(stat128(0o20666, 0, 0x103)), 0), 0
+		}},
+	{name: "socket netlink", nr: linux.SysSocket, want: `socket(AF_NETLINK, SOCK_RAW|SOCK_CLOEXEC, NETLINK_ROUTE) = 5`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(16, 0o2000003, 0), 5 }},
+	{name: "bind netlink", nr: linux.SysBind, want: `bind(5, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}, 12) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(5, m.put(cat(u16s(16, 0), u32s(0, 0))), 12), 0 }},
+	{name: "bind abstract", nr: linux.SysBind, want: `bind(6, {sa_family=AF_UNIX, sun_path=@"abs"}, 6) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(6, m.put(cat(u16s(1), []byte("\x00abs"))), 6), 0 }},
+	{name: "accept4", nr: linux.SysAccept4, want: `accept4(6, {sa_family=AF_UNIX}, [110 => 2], SOCK_CLOEXEC) = 8`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(6, m.put(cat(u16s(1), zeros(108))), m.at(0x30000, u32s(110)), 0o2000000), 8
+		},
+		after: func(m *fakeMem) { m.regions[0x30000] = u32s(2) }},
+	{name: "sendto address", nr: linux.SysSendto, want: `sendto(9, "x", 1, 0, {sa_family=AF_INET, sin_port=htons(9), sin_addr=inet_addr("127.0.0.1")}, 16) = 1`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(9, m.put([]byte("x")), 1, 0, m.put(cat(u16s(2), []byte{0, 9, 127, 0, 0, 1}, zeros(8))), 16), 1
+		}},
+	{name: "rt_sigtimedwait NULL info", nr: linux.SysRtSigtimedwait, want: `rt_sigtimedwait([INT], NULL, {tv_sec=0, tv_nsec=0}, 8) = -1 EAGAIN (Resource temporarily unavailable)`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(m.put(sigmask(2)), 0, m.put(timespecB(0, 0)), 8), neg(11)
+		}},
+	{name: "ppoll timeout", nr: linux.SysPpoll, want: `ppoll(NULL, 0, {tv_sec=0, tv_nsec=0}, [INT], 8) = 0 (Timeout)`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 0, m.put(timespecB(0, 0)), m.put(sigmask(2)), 8), 0 }},
+	{name: "dup EBADF", nr: linux.SysDup, want: `dup(1000)                               = -1 EBADF (Bad file descriptor)`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(1000), neg(9) }},
 }
 
 func TestGolden(t *testing.T) {

@@ -200,9 +200,9 @@ func aPselectMask(d *dec, i int) {
 	if b == nil {
 		return
 	}
-	d.w("{")
+	d.w("{sigmask=")
 	d.sigsetAt(le64(b), le64(b[8:]))
-	d.w(", " + utoa(le64(b[8:])) + "}")
+	d.w(", sigsetsize=" + utoa(le64(b[8:])) + "}")
 }
 
 func pselectDone(d *dec) {
