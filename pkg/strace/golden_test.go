@@ -671,6 +671,33 @@ var goldens = []golden{
 		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 0, m.put(timespecB(0, 0)), m.put(sigmask(2)), 8), 0 }},
 	{name: "dup EBADF", nr: linux.SysDup, want: `dup(1000)                               = -1 EBADF (Bad file descriptor)`,
 		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(1000), neg(9) }},
+	// calls6.c
+	{name: "semget", nr: linux.SysSemget, want: `semget(IPC_PRIVATE, 1, IPC_CREAT|0600)  = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 1, 0o1600), 0 }},
+	{name: "semop", nr: linux.SysSemop, want: `semop(0, [{sem_num=0, sem_op=1, sem_flg=SEM_UNDO}, {sem_num=0, sem_op=-1, sem_flg=IPC_NOWAIT}], 2) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, m.put(u16s(0, 1, 0x1000, 0, 0xffff, 0o4000)), 2), 0 }},
+	{name: "semctl", nr: linux.SysSemctl, want: `semctl(0, 0, IPC_RMID, NULL)            = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 0, 0, 0), 0 }},
+	{name: "shmctl", nr: linux.SysShmctl, want: `shmctl(1, IPC_RMID, NULL)               = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(1, 0, 0), 0 }},
+	{name: "msgget", nr: linux.SysMsgget, want: `msgget(IPC_PRIVATE, IPC_CREAT|0600)     = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 0o1600), 0 }},
+	{name: "msgsnd", nr: linux.SysMsgsnd, want: `msgsnd(0, {mtype=1, mtext="hello"}, 5, 0) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(0, m.put(cat(u64s(1), []byte("hello"), zeros(11))), 5, 0), 0
+		}},
+	{name: "msgrcv", nr: linux.SysMsgrcv, want: `msgrcv(0, {mtype=1, mtext="hello\0\0\0\0\0\0\0\0\0\0\0"}, 16, 0, IPC_NOWAIT) = 5`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(0, m.put(cat(u64s(1), []byte("hello"), zeros(11))), 16, 0, 0o4000), 5
+		}},
+	{name: "msgctl", nr: linux.SysMsgctl, want: `msgctl(0, IPC_RMID, NULL)               = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0, 0, 0), 0 }},
+	{name: "sched_getattr", nr: linux.SysSchedGetattr, want: `sched_getattr(0, {size=56, sched_policy=SCHED_OTHER, sched_flags=0, sched_nice=0, sched_priority=0, sched_runtime=1400000, sched_deadline=0, sched_period=0, sched_util_min=0, sched_util_max=0}, 56, 0) = 0`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			return a(0, m.put(cat(u32s(56, 0), u64s(0), u32s(0, 0), u64s(1400000, 0, 0), u32s(0, 0))), 56, 0), 0
+		}},
+	{name: "userfaultfd", nr: linux.SysUserfaultfd, want: `userfaultfd(O_CLOEXEC)                  = 3`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) { return a(0o2000000), 3 }},
 }
 
 func TestGolden(t *testing.T) {

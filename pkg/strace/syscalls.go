@@ -408,6 +408,17 @@ func decoders() map[uint64]sysent {
 		linux.SysShmdt:           {spec: fixed(ptr)},
 		linux.SysSemget:          {spec: fixed(in(aIPCKey), i32, in(aIPCFlags))},
 		linux.SysMsgget:          {spec: fixed(in(aIPCKey), in(aIPCFlags))},
+		linux.SysShmctl:          {spec: fixed(i32, in(aIPCCmd(shmctlCmds, "SHM_???")), ptr)},
+		linux.SysSemctl:          {spec: fixed(i32, i32, in(aIPCCmd(semctlCmds, "SEM_???")), ptr)},
+		linux.SysMsgctl:          {spec: fixed(i32, in(aIPCCmd(msgctlCmds, "MSG_???")), ptr)},
+		linux.SysSemop:           {spec: fixed(i32, in(aSembufs), ulong)},
+		linux.SysSemtimedop:      {spec: fixed(i32, in(aSembufs), ulong, in(aTimespec))},
+		linux.SysMsgsnd:          {spec: fixed(i32, in(aMsgbuf(2)), ulong, in(fArg(ipcFlags, "IPC_???")))},
+		linux.SysMsgrcv:          {spec: fixed(i32, out(aMsgbuf(2)), ulong, long, in(fArg(msgrcvFlags, "MSG_???")))},
+		linux.SysSchedSetattr:    {spec: fixed(pid, in(aSchedAttr), u32)},
+		linux.SysSchedGetattr:    {spec: fixed(pid, out(aSchedAttr), u32, u32)},
+		linux.SysUserfaultfd:     {spec: fixed(in(fArg(userfaultfdFlags, "O_???")))},
+		linux.SysMemfdSecret:     {spec: fixed(in(fArg(dup3Flags, "O_???")))},
 		linux.SysFinitModule:     {spec: fixed(fd, in(aStr), u32)},
 		linux.SysDeleteModule:    {spec: fixed(in(aStr), hx)},
 	}
@@ -423,6 +434,93 @@ func Decodes(nr uint64) bool {
 var shmatFlags = xlat{{0o10000, "SHM_RDONLY"}, {0o20000, "SHM_RND"}, {0o40000, "SHM_REMAP"}, {0o100000, "SHM_EXEC"}}
 
 var ipcFlags = xlat{{0o1000, "IPC_CREAT"}, {0o2000, "IPC_EXCL"}, {0o4000, "IPC_NOWAIT"}}
+
+var ipcCmds = xlat{{0, "IPC_RMID"}, {1, "IPC_SET"}, {2, "IPC_STAT"}, {3, "IPC_INFO"}}
+
+var shmctlCmds = append(xlat{{11, "SHM_LOCK"}, {12, "SHM_UNLOCK"}, {13, "SHM_STAT"}, {14, "SHM_INFO"}, {15, "SHM_STAT_ANY"}}, ipcCmds...)
+
+var semctlCmds = append(xlat{{11, "GETPID"}, {12, "GETVAL"}, {13, "GETALL"}, {14, "GETNCNT"}, {15, "GETZCNT"}, {16, "SETVAL"}, {17, "SETALL"}, {18, "SEM_STAT"}, {19, "SEM_INFO"}, {20, "SEM_STAT_ANY"}}, ipcCmds...)
+
+var msgctlCmds = append(xlat{{11, "MSG_STAT"}, {12, "MSG_INFO"}, {13, "MSG_STAT_ANY"}}, ipcCmds...)
+
+var msgrcvFlags = xlat{{0o4000, "IPC_NOWAIT"}, {0o10000, "MSG_NOERROR"}, {0o20000, "MSG_EXCEPT"}, {0o40000, "MSG_COPY"}}
+
+var semFlags = xlat{{0o4000, "IPC_NOWAIT"}, {0x1000, "SEM_UNDO"}}
+
+var userfaultfdFlags = xlat{{0o2000000, "O_CLOEXEC"}, {0o4000, "O_NONBLOCK"}, {1, "UFFD_USER_MODE_ONLY"}}
+
+// aIPCCmd prints a System V IPC command, with IPC_64 when it is set.
+func aIPCCmd(x xlat, unknown string) func(d *dec, i int) {
+	return func(d *dec, i int) {
+		v := uint64(uint32(d.a[i]))
+		if v&0x100 != 0 {
+			d.w("IPC_64|")
+			v &^= 0x100
+		}
+		d.w(xval(x, v, unknown))
+	}
+}
+
+// aSembufs prints semop's operations: [{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}].
+func aSembufs(d *dec, i int) {
+	n := d.a[i+1]
+	if n > 1024 {
+		d.addr(d.a[i])
+		return
+	}
+	b := d.fetch(d.a[i], int(n)*6)
+	if b == nil {
+		return
+	}
+	var parts []string
+	for k := 0; k < int(n); k++ {
+		if k >= d.tr.opt.StringLimit {
+			parts = append(parts, "...")
+			break
+		}
+		e := b[6*k:]
+		parts = append(parts, "{sem_num="+utoa(le16(e))+", sem_op="+itoa(int64(int16(le16(e[2:]))))+", sem_flg="+flags(semFlags, le16(e[4:]), "SEM_???")+"}")
+	}
+	d.w("[" + join(parts, ", ") + "]")
+}
+
+// aMsgbuf prints a message {mtype=1, mtext="..."} whose text length is
+// argument j.
+func aMsgbuf(j int) func(d *dec, i int) {
+	return func(d *dec, i int) {
+		b := d.fetch(d.a[i], 8)
+		if b == nil {
+			return
+		}
+		d.w("{mtype=" + itoa(i64(b)) + ", mtext=")
+		d.strn(d.a[i]+8, d.a[j])
+		d.w("}")
+	}
+}
+
+// aSchedAttr prints struct sched_attr.
+func aSchedAttr(d *dec, i int) {
+	b := d.fetch(d.a[i], 56)
+	if b == nil {
+		if b = d.fetch(d.a[i], 48); b == nil {
+			return
+		}
+	}
+	var f fields
+	f.add("size", utoa(le32(b)))
+	f.add("sched_policy", xval(schedPolicies, le32(b[4:]), "SCHED_???"))
+	f.add("sched_flags", hex0(le64(b[8:])))
+	f.add("sched_nice", itoa(i32(b[16:])))
+	f.add("sched_priority", utoa(le32(b[20:])))
+	f.add("sched_runtime", utoa(le64(b[24:])))
+	f.add("sched_deadline", utoa(le64(b[32:])))
+	f.add("sched_period", utoa(le64(b[40:])))
+	if len(b) >= 56 && le32(b) >= 56 {
+		f.add("sched_util_min", utoa(le32(b[48:])))
+		f.add("sched_util_max", utoa(le32(b[52:])))
+	}
+	d.w(f.String())
+}
 
 // aIPCKey prints a System V IPC key: IPC_PRIVATE or 0x...
 func aIPCKey(d *dec, i int) {
