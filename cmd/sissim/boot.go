@@ -22,7 +22,7 @@ type machineFlags struct {
 	clock       *string
 	seed        *uint64
 	maxInsns    *uint64
-	strace      *bool
+	strace      straceFlags
 	verbose     *bool
 	metricsAddr *string
 	features    *string
@@ -36,7 +36,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		clock:       f.String("clock", "auto", "clock `mode`: deterministic, realtime, or auto (realtime when the shell reads a terminal, else deterministic)"),
 		seed:        f.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom"),
 		maxInsns:    f.Uint64("max-insns", 0, "stop a guest after `N` instructions (0: no limit)"),
-		strace:      f.Bool("strace", false, "print one line per system call to stderr"),
+		strace:      addStraceFlags(f),
 		verbose:     f.Bool("v", false, "log kernel debug messages"),
 		metricsAddr: f.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9100)"),
 		features:    f.String("features", "", "enabled `features`: agentsys,llm,model-lifecycle,shadow-mode,otel,decision-traces, ai-ops, all or none\n(default: $SIS_FEATURES, else all)"),
@@ -136,9 +136,16 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		Log:               newLogger(stderr, *mf.verbose),
 		TrustedModelKeys:  mf.trustKeys.keys,
 	}
-	if *mf.strace {
-		cfg.Strace = stderr
+	closeStrace, err := mf.strace.apply(&cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
+		return 2
 	}
+	defer func() {
+		if err := closeStrace(); err != nil {
+			fmt.Fprintf(stderr, "sissim %s: --strace-file: %v\n", name, err)
+		}
+	}()
 	image, err := rootImage(*mf.root)
 	if err != nil {
 		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)

@@ -153,7 +153,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags.Var(&env, "env", "set a guest environment variable `K=V` (repeatable)")
 	clock := flags.String("clock", "deterministic", "clock `mode`: deterministic or realtime")
 	seed := flags.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom")
-	strace := flags.Bool("strace", false, "print one line per system call to stderr")
+	straceOpts := addStraceFlags(flags)
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
@@ -188,9 +188,16 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Log:               newLogger(stderr, *verbose),
 		TrustedModelKeys:  trustKeys.keys,
 	}
-	if *strace {
-		cfg.Strace = stderr
+	closeStrace, err := straceOpts.apply(&cfg, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
 	}
+	defer func() {
+		if err := closeStrace(); err != nil {
+			fmt.Fprintln(stderr, "sissim run: --strace-file:", err)
+		}
+	}()
 	m, err := kernel.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)

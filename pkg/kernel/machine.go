@@ -23,6 +23,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/sis-kernel/sissim/pkg/sched"
+	"github.com/sis-kernel/sissim/pkg/strace"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
@@ -75,8 +76,10 @@ type Config struct {
 	ConsoleIsTerminal bool
 	// MaxInsns stops the machine after this many instructions (0: none).
 	MaxInsns uint64
-	// Strace receives one line per system call when set.
-	Strace io.Writer
+	// Strace receives one line per system call when set, as strace(1)
+	// prints them; StraceOptions filters and formats them.
+	Strace        io.Writer
+	StraceOptions strace.Options
 	// Log receives kernel messages (zap.NewNop when nil).
 	Log *zap.Logger
 	// FS is the machine's file system (a fresh tmpfs root when nil).
@@ -140,6 +143,8 @@ type Machine struct {
 	timers timerHeap
 
 	sisState sisState // shell, metrics and console switch (introspect.go)
+
+	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
 }
 
 // New creates a machine.

@@ -352,10 +352,16 @@ func (m *Machine) exitTask(t *Task) {
 		}
 	}
 	p.deadNs += t.cpuNs()
-	if len(p.tasks) == 0 {
-		if !p.exiting {
-			p.exiting, p.status = true, ExitStatus{Code: t.exitCode}
-		}
+	last := len(p.tasks) == 0
+	if last && !p.exiting {
+		p.exiting, p.status = true, ExitStatus{Code: t.exitCode}
+	}
+	if p.exiting {
+		m.straceExit(t, p.status)
+	} else {
+		m.straceExit(t, ExitStatus{Code: t.exitCode})
+	}
+	if last {
 		m.exitProcess(p)
 	}
 }

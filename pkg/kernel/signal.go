@@ -341,6 +341,7 @@ func (t *Task) deliverSignals() bool {
 			info = p.sigPending.take(sig)
 		}
 		act := p.sigacts[sig]
+		t.m.straceSignal(t, sig, info)
 		switch {
 		case act.handler == sigIGN && sig != linux.SIGKILL && sig != linux.SIGSTOP:
 			continue

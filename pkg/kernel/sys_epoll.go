@@ -8,11 +8,10 @@ import (
 )
 
 func registerEpollSyscalls(reg registerFn) {
-	reg(linux.SysEpollCreate1, syscallEntry{fn: sysEpollCreate1, args: []argKind{argOpen}})
-	reg(linux.SysEpollCtl, syscallEntry{fn: sysEpollCtl, support: Partial, note: "EPOLLEXCLUSIVE wakes every waiter",
-		args: []argKind{argFD, argInt, argFD, argHex}})
-	reg(linux.SysEpollPwait, syscallEntry{fn: sysEpollPwait, args: []argKind{argFD, argHex, argInt, argInt, argHex, argUint}})
-	reg(linux.SysEpollPwait2, syscallEntry{fn: sysEpollPwait2, args: []argKind{argFD, argHex, argInt, argHex, argHex, argUint}})
+	reg(linux.SysEpollCreate1, syscallEntry{fn: sysEpollCreate1})
+	reg(linux.SysEpollCtl, syscallEntry{fn: sysEpollCtl, support: Partial, note: "EPOLLEXCLUSIVE wakes every waiter"})
+	reg(linux.SysEpollPwait, syscallEntry{fn: sysEpollPwait})
+	reg(linux.SysEpollPwait2, syscallEntry{fn: sysEpollPwait2})
 }
 
 // epoll flags and operations.

@@ -9,12 +9,11 @@ import (
 )
 
 func registerEventSyscalls(reg registerFn) {
-	reg(linux.SysEventfd2, syscallEntry{fn: sysEventfd2, args: []argKind{argUint, argOpen}})
-	reg(linux.SysTimerfdCreate, syscallEntry{fn: sysTimerfdCreate, support: Partial, note: "TFD_TIMER_CANCEL_ON_SET is accepted and never cancels (the wall clock is never set)",
-		args: []argKind{argClock, argOpen}})
-	reg(linux.SysTimerfdSettime, syscallEntry{fn: sysTimerfdSettime, args: []argKind{argFD, argInt, argHex, argHex}})
-	reg(linux.SysTimerfdGettime, syscallEntry{fn: sysTimerfdGettime, args: []argKind{argFD, argHex}})
-	reg(linux.SysSignalfd4, syscallEntry{fn: sysSignalfd4, args: []argKind{argFD, argHex, argUint, argOpen}})
+	reg(linux.SysEventfd2, syscallEntry{fn: sysEventfd2})
+	reg(linux.SysTimerfdCreate, syscallEntry{fn: sysTimerfdCreate, support: Partial, note: "TFD_TIMER_CANCEL_ON_SET is accepted and never cancels (the wall clock is never set)"})
+	reg(linux.SysTimerfdSettime, syscallEntry{fn: sysTimerfdSettime})
+	reg(linux.SysTimerfdGettime, syscallEntry{fn: sysTimerfdGettime})
+	reg(linux.SysSignalfd4, syscallEntry{fn: sysSignalfd4})
 }
 
 // nonblocker is a file with a back pointer to its open file description,

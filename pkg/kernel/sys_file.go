@@ -10,23 +10,20 @@ import (
 
 func registerFileSyscalls(reg registerFn) {
 	registerFSSyscalls(reg)
-	reg(linux.SysClose, syscallEntry{fn: sysClose, args: []argKind{argFD}})
-	reg(linux.SysRead, syscallEntry{fn: sysRead, args: []argKind{argFD, argBufOut, argUint}})
-	reg(linux.SysWrite, syscallEntry{fn: sysWrite, args: []argKind{argFD, argBufIn, argUint}})
-	reg(linux.SysReadv, syscallEntry{fn: sysReadv, args: []argKind{argFD, argHex, argInt}})
-	reg(linux.SysWritev, syscallEntry{fn: sysWritev, args: []argKind{argFD, argHex, argInt}})
-	reg(linux.SysPread64, syscallEntry{fn: sysPread64, args: []argKind{argFD, argBufOut, argUint, argInt}})
-	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64, args: []argKind{argFD, argBufIn, argUint, argInt}})
-	reg(linux.SysLseek, syscallEntry{fn: sysLseek, args: []argKind{argFD, argInt, argInt}})
-	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor",
-		args: []argKind{argFD, argFD, argHex, argUint}})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL); ENOTTY elsewhere",
-		args: []argKind{argFD, argHex, argHex}})
-	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd, args: []argKind{argHex, argUint}})
-	reg(linux.SysDup, syscallEntry{fn: sysDup, args: []argKind{argFD}})
-	reg(linux.SysDup3, syscallEntry{fn: sysDup3, args: []argKind{argFD, argFD, argOpen}})
-	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL",
-		args: []argKind{argFD, argInt, argHex}})
+	reg(linux.SysClose, syscallEntry{fn: sysClose})
+	reg(linux.SysRead, syscallEntry{fn: sysRead})
+	reg(linux.SysWrite, syscallEntry{fn: sysWrite})
+	reg(linux.SysReadv, syscallEntry{fn: sysReadv})
+	reg(linux.SysWritev, syscallEntry{fn: sysWritev})
+	reg(linux.SysPread64, syscallEntry{fn: sysPread64})
+	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64})
+	reg(linux.SysLseek, syscallEntry{fn: sysLseek})
+	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor"})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL); ENOTTY elsewhere"})
+	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd})
+	reg(linux.SysDup, syscallEntry{fn: sysDup})
+	reg(linux.SysDup3, syscallEntry{fn: sysDup3})
+	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"})
 }
 
 // Close implements close(2).

@@ -9,10 +9,9 @@ import (
 
 func registerFutexSyscalls(reg registerFn) {
 	reg(linux.SysFutex, syscallEntry{fn: sysFutex, support: Partial,
-		note: "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP, LOCK_PI, LOCK_PI2, UNLOCK_PI, TRYLOCK_PI; the requeue-PI operations are ENOSYS",
-		args: []argKind{argHex, argInt, argInt, argHex, argHex, argInt}})
-	reg(linux.SysSetRobustList, syscallEntry{fn: sysSetRobustList, args: []argKind{argHex, argUint}})
-	reg(linux.SysGetRobustList, syscallEntry{fn: sysGetRobustList, args: []argKind{argInt, argHex, argHex}})
+		note: "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP, LOCK_PI, LOCK_PI2, UNLOCK_PI, TRYLOCK_PI; the requeue-PI operations are ENOSYS"})
+	reg(linux.SysSetRobustList, syscallEntry{fn: sysSetRobustList})
+	reg(linux.SysGetRobustList, syscallEntry{fn: sysGetRobustList})
 }
 
 // Futex operations and flags (linux/futex.h).

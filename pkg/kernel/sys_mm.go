@@ -7,26 +7,21 @@ import (
 )
 
 func registerMemSyscalls(reg registerFn) {
-	reg(linux.SysBrk, syscallEntry{fn: sysBrk, args: []argKind{argHex}})
+	reg(linux.SysBrk, syscallEntry{fn: sysBrk})
 	reg(linux.SysMmap, syscallEntry{fn: sysMmap, support: Partial,
-		note: "W+X is refused (EACCES); MAP_HUGETLB is EINVAL",
-		args: []argKind{argHex, argUint, argProt, argMap, argFD, argHex}})
-	reg(linux.SysMunmap, syscallEntry{fn: sysMunmap, args: []argKind{argHex, argUint}})
-	reg(linux.SysMprotect, syscallEntry{fn: sysMprotect, support: Partial, note: "W+X is refused (EACCES)",
-		args: []argKind{argHex, argUint, argProt}})
+		note: "W+X is refused (EACCES); MAP_HUGETLB is EINVAL"})
+	reg(linux.SysMunmap, syscallEntry{fn: sysMunmap})
+	reg(linux.SysMprotect, syscallEntry{fn: sysMprotect, support: Partial, note: "W+X is refused (EACCES)"})
 	reg(linux.SysMadvise, syscallEntry{fn: sysMadvise, support: Partial,
-		note: "MADV_DONTNEED, MADV_FREE and MADV_REMOVE drop pages; other advice is accepted and has no effect",
-		args: []argKind{argHex, argUint, argInt}})
-	reg(linux.SysMremap, syscallEntry{fn: sysMremap, support: Partial, note: "MREMAP_DONTUNMAP is EINVAL",
-		args: []argKind{argHex, argUint, argUint, argHex, argHex}})
-	reg(linux.SysMsync, syscallEntry{fn: sysMsync, args: []argKind{argHex, argUint, argInt}})
-	reg(linux.SysMincore, syscallEntry{fn: sysMincore, args: []argKind{argHex, argUint, argHex}})
+		note: "MADV_DONTNEED, MADV_FREE and MADV_REMOVE drop pages; other advice is accepted and has no effect"})
+	reg(linux.SysMremap, syscallEntry{fn: sysMremap, support: Partial, note: "MREMAP_DONTUNMAP is EINVAL"})
+	reg(linux.SysMsync, syscallEntry{fn: sysMsync})
+	reg(linux.SysMincore, syscallEntry{fn: sysMincore})
 	for _, nr := range []uint64{linux.SysMlock, linux.SysMunlock, linux.SysMlock2} {
-		reg(nr, syscallEntry{fn: sysMlock, support: Partial, note: "memory is never swapped: locking only checks the range",
-			args: []argKind{argHex, argUint, argHex}})
+		reg(nr, syscallEntry{fn: sysMlock, support: Partial, note: "memory is never swapped: locking only checks the range"})
 	}
 	for _, nr := range []uint64{linux.SysMlockall, linux.SysMunlockall} {
-		reg(nr, syscallEntry{fn: sysMlockall, args: []argKind{argHex}})
+		reg(nr, syscallEntry{fn: sysMlockall})
 	}
 }
 

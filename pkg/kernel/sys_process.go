@@ -9,45 +9,38 @@ import (
 )
 
 func registerProcessSyscalls(reg registerFn) {
-	reg(linux.SysExit, syscallEntry{fn: sysExit, args: []argKind{argInt}})
-	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing",
-		args: []argKind{argHex, argHex, argHex, argHex, argHex}})
-	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused",
-		args: []argKind{argHex, argUint}})
-	reg(linux.SysExecve, syscallEntry{fn: sysExecve, args: []argKind{argPath, argHex, argHex}})
-	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported", args: []argKind{argInt, argHex, argHex, argHex}})
-	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED", args: []argKind{argInt, argInt, argHex, argHex, argHex}})
-	reg(linux.SysSetpgid, syscallEntry{fn: sysSetpgid, args: []argKind{argInt, argInt}})
-	reg(linux.SysGetpgid, syscallEntry{fn: sysGetpgid, args: []argKind{argInt}})
+	reg(linux.SysExit, syscallEntry{fn: sysExit})
+	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing"})
+	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused"})
+	reg(linux.SysExecve, syscallEntry{fn: sysExecve})
+	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported"})
+	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED"})
+	reg(linux.SysSetpgid, syscallEntry{fn: sysSetpgid})
+	reg(linux.SysGetpgid, syscallEntry{fn: sysGetpgid})
 	reg(linux.SysSetsid, syscallEntry{fn: sysSetsid})
-	reg(linux.SysGetsid, syscallEntry{fn: sysGetsid, args: []argKind{argInt}})
-	reg(linux.SysGetrusage, syscallEntry{fn: sysGetrusage, support: Partial, note: "CPU times; the other fields are zero", args: []argKind{argInt, argHex}})
-	reg(linux.SysPipe2, syscallEntry{fn: sysPipe2, args: []argKind{argHex, argOpen}})
-	reg(linux.SysPpoll, syscallEntry{fn: sysPpoll, support: Partial, note: "pipes, the console and regular files",
-		args: []argKind{argHex, argUint, argHex, argHex, argUint}})
-	reg(linux.SysPselect6, syscallEntry{fn: sysPselect6, support: Partial, note: "pipes, the console and regular files",
-		args: []argKind{argInt, argHex, argHex, argHex, argHex, argHex}})
-	reg(linux.SysExitGroup, syscallEntry{fn: sysExitGroup, args: []argKind{argInt}})
+	reg(linux.SysGetsid, syscallEntry{fn: sysGetsid})
+	reg(linux.SysGetrusage, syscallEntry{fn: sysGetrusage, support: Partial, note: "CPU times; the other fields are zero"})
+	reg(linux.SysPipe2, syscallEntry{fn: sysPipe2})
+	reg(linux.SysPpoll, syscallEntry{fn: sysPpoll, support: Partial, note: "pipes, the console and regular files"})
+	reg(linux.SysPselect6, syscallEntry{fn: sysPselect6, support: Partial, note: "pipes, the console and regular files"})
+	reg(linux.SysExitGroup, syscallEntry{fn: sysExitGroup})
 	reg(linux.SysGetpid, syscallEntry{fn: sysGetpid})
 	reg(linux.SysGettid, syscallEntry{fn: sysGettid})
 	reg(linux.SysGetppid, syscallEntry{fn: sysGetppid})
 	for _, nr := range []uint64{linux.SysGetuid, linux.SysGeteuid, linux.SysGetgid, linux.SysGetegid} {
 		reg(nr, syscallEntry{fn: sysGetuid})
 	}
-	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress, args: []argKind{argHex}})
-	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences",
-		args: []argKind{argHex, argUint, argInt, argHex}})
-	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process",
-		args: []argKind{argInt, argInt, argHex, argHex}})
-	reg(linux.SysUname, syscallEntry{fn: sysUname, args: []argKind{argHex}})
-	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo, args: []argKind{argHex}})
+	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress})
+	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences"})
+	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process"})
+	reg(linux.SysUname, syscallEntry{fn: sysUname})
+	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo})
 	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
-		note: "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are EINVAL",
-		args: []argKind{argInt, argHex, argHex, argHex, argHex}})
-	reg(linux.SysGetrandom, syscallEntry{fn: sysGetrandom, args: []argKind{argHex, argUint, argHex}})
-	reg(linux.SysUmask, syscallEntry{fn: sysUmask, args: []argKind{argOct}})
+		note: "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are EINVAL"})
+	reg(linux.SysGetrandom, syscallEntry{fn: sysGetrandom})
+	reg(linux.SysUmask, syscallEntry{fn: sysUmask})
 	reg(linux.SysSchedYield, syscallEntry{fn: sysSchedYield})
-	reg(linux.SysSchedGetaffinity, syscallEntry{fn: sysSchedGetaffinity, args: []argKind{argInt, argUint, argHex}})
+	reg(linux.SysSchedGetaffinity, syscallEntry{fn: sysSchedGetaffinity})
 }
 
 func sysNoSys(*Task, *args) (uint64, error) { return 0, linux.ENOSYS }

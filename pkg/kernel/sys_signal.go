@@ -9,19 +9,18 @@ import (
 
 func registerSignalSyscalls(reg registerFn) {
 	reg(linux.SysRtSigaction, syscallEntry{fn: sysRtSigaction, support: Partial,
-		note: "handlers need SA_RESTORER (there is no vDSO trampoline); siginfo carries signo and SI_USER",
-		args: []argKind{argSig, argHex, argHex, argUint}})
+		note: "handlers need SA_RESTORER (there is no vDSO trampoline); siginfo carries signo and SI_USER"})
 	reg(linux.SysRtSigreturn, syscallEntry{fn: sysRtSigreturn})
-	reg(linux.SysRtSigsuspend, syscallEntry{fn: sysRtSigsuspend, args: []argKind{argHex, argUint}})
-	reg(linux.SysSigaltstack, syscallEntry{fn: sysSigaltstack, args: []argKind{argHex, argHex}})
-	reg(linux.SysRtSigpending, syscallEntry{fn: sysRtSigpending, args: []argKind{argHex, argUint}})
-	reg(linux.SysKill, syscallEntry{fn: sysKill, args: []argKind{argInt, argSig}})
-	reg(linux.SysTkill, syscallEntry{fn: sysTkill, args: []argKind{argInt, argSig}})
-	reg(linux.SysTgkill, syscallEntry{fn: sysTgkill, args: []argKind{argInt, argInt, argSig}})
-	reg(linux.SysRtSigprocmask, syscallEntry{fn: sysRtSigprocmask, args: []argKind{argInt, argHex, argHex, argUint}})
-	reg(linux.SysRtSigtimedwait, syscallEntry{fn: sysRtSigtimedwait, args: []argKind{argHex, argHex, argHex, argUint}})
-	reg(linux.SysRtSigqueueinfo, syscallEntry{fn: sysRtSigqueueinfo, args: []argKind{argInt, argSig, argHex}})
-	reg(linux.SysRtTgsigqueueinfo, syscallEntry{fn: sysRtTgsigqueueinfo, args: []argKind{argInt, argInt, argSig, argHex}})
+	reg(linux.SysRtSigsuspend, syscallEntry{fn: sysRtSigsuspend})
+	reg(linux.SysSigaltstack, syscallEntry{fn: sysSigaltstack})
+	reg(linux.SysRtSigpending, syscallEntry{fn: sysRtSigpending})
+	reg(linux.SysKill, syscallEntry{fn: sysKill})
+	reg(linux.SysTkill, syscallEntry{fn: sysTkill})
+	reg(linux.SysTgkill, syscallEntry{fn: sysTgkill})
+	reg(linux.SysRtSigprocmask, syscallEntry{fn: sysRtSigprocmask})
+	reg(linux.SysRtSigtimedwait, syscallEntry{fn: sysRtSigtimedwait})
+	reg(linux.SysRtSigqueueinfo, syscallEntry{fn: sysRtSigqueueinfo})
+	reg(linux.SysRtTgsigqueueinfo, syscallEntry{fn: sysRtTgsigqueueinfo})
 }
 
 // sigaction is struct sigaction as the arm64 kernel stores it.

@@ -7,11 +7,11 @@ import (
 )
 
 func registerTimeSyscalls(reg registerFn) {
-	reg(linux.SysClockGettime, syscallEntry{fn: sysClockGettime, args: []argKind{argClock, argHex}})
-	reg(linux.SysClockGetres, syscallEntry{fn: sysClockGetres, args: []argKind{argClock, argHex}})
-	reg(linux.SysGettimeofday, syscallEntry{fn: sysGettimeofday, args: []argKind{argHex, argHex}})
-	reg(linux.SysNanosleep, syscallEntry{fn: sysNanosleep, args: []argKind{argHex, argHex}})
-	reg(linux.SysClockNanosleep, syscallEntry{fn: sysClockNanosleep, args: []argKind{argClock, argInt, argHex, argHex}})
+	reg(linux.SysClockGettime, syscallEntry{fn: sysClockGettime})
+	reg(linux.SysClockGetres, syscallEntry{fn: sysClockGetres})
+	reg(linux.SysGettimeofday, syscallEntry{fn: sysGettimeofday})
+	reg(linux.SysNanosleep, syscallEntry{fn: sysNanosleep})
+	reg(linux.SysClockNanosleep, syscallEntry{fn: sysClockNanosleep})
 }
 
 // clockNow returns the time of a clock, in nanoseconds.

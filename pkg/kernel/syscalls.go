@@ -6,6 +6,7 @@ import (
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/strace"
 )
 
 // Support says how completely a system call is implemented.
@@ -42,7 +43,6 @@ type syscallEntry struct {
 	fn      syscallFn
 	support Support
 	note    string
-	args    []argKind // how strace prints the arguments
 }
 
 // maxSyscall bounds the AArch64 syscall numbers the table covers.
@@ -114,23 +114,20 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 		e = m.syscalls[nr]
 		m.countSyscall(nr)
 	}
+	var sc *strace.Call
+	if m.cfg.Strace != nil {
+		sc = m.straceEnter(t, nr, a)
+	}
 	var ret uint64
 	var err error
 	if e == nil {
 		m.unimplemented(nr)
 		err = linux.ENOSYS
-		if m.cfg.Strace != nil {
-			m.strace(t, &syscallEntry{name: syscallName(nr), args: unknownArgs}, a, 0, err)
-		}
 	} else {
-		var orig args
-		if m.cfg.Strace != nil {
-			orig = *a
-		}
 		ret, err = t.call(e, a)
-		if m.cfg.Strace != nil && !t.restart {
-			m.strace(t, e, &orig, ret, err)
-		}
+	}
+	if sc != nil && !t.restart {
+		m.straceLeave(t, sc, ret, err)
 	}
 	if err != nil {
 		ret = uint64(-int64(toErrno(m, e, err)))
