@@ -52,7 +52,7 @@ func coreutilsCases() []Case {
 		cu("dirname", "dirname", "/a/b/c", "d/e", "f"),
 		cu("du", "du", "-b", "data.txt"),
 		cu("echo", "echo", "-e", `one\ttwo\nthree\x21\c never`),
-		cu("env", "env", "-i", "ONE=1", "printenv"),
+		cu("env", "env", "-i", "ONE=1", "printenv").qemuWrong(qemuHostExec, Want{Stdout: "ONE=1\n"}),
 		cu("expand", "expand", "-t", "2,6").in("\ta\tb\tc\n"),
 		cu("expr", "expr", "index", "sissim", "m", "+", "length", "abc"),
 		cu("factor", "factor", "4294967297", "1099511627791"),

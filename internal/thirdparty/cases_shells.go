@@ -43,7 +43,7 @@ func shellCases() []Case {
 		bash("not-found", `nosuchcommand; echo "status=$?"`),
 		bash("set-e", `set -e; f() { echo in f; false; echo never; }; f; echo never either`),
 		bash("subshells", `x=1; (x=2; echo $x; (echo $BASH_SUBSHELL)); echo $x $BASH_SUBSHELL; echo $(echo $(echo nested))`),
-		Case{Suite: "bash", Name: "script-file", Prog: "bash-static", Args: []string{"t.sh", "x", "y"}}.file("t.sh", "#!/bin/bash\nfib() { if (( $1 < 2 )); then echo $1; else echo $(( $(fib $(($1-1))) + $(fib $(($1-2))) )); fi; }\nfib 7\necho \"$0 $# $*\"\nbadsyntax (\n"),
+		Case{Suite: "bash", Name: "script-file", Prog: "bash-static", Args: []string{"t.sh", "x", "y"}}.file("t.sh", "#!/bin/bash\nfib() { if (( $1 < 2 )); then echo $1; else echo $(( $(fib $(($1-1))) + $(fib $(($1-2))) )); fi; }\nfib 6\necho \"$0 $# $*\"\nbadsyntax (\n"),
 		// zsh-static
 		zsh("procsub", `cat <(print one) =(print two)`),
 		zsh("procsub-read", `while read -r l; do print "[$l]"; done < <(print -l a b c)`),

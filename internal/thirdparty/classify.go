@@ -21,7 +21,8 @@ type Diagnosis struct {
 	// qemu-user is wrong).
 	Traced bool
 	// HostFiles are paths that qemu-user found on the host because the
-	// guest root lacks them (-L falls back to the host's file).
+	// guest root lacks them (-L falls back to the host's file; an execve
+	// runs the host's program).
 	HostFiles []string
 	// inRoot reports whether a guest path exists in the guest root.
 	inRoot func(string) bool
@@ -95,6 +96,12 @@ func Diagnose(o Outcome, simTrace, qemuTrace []byte, qemuTraced bool, inRoot fun
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		m := qemuPathOK.FindStringSubmatch(sc.Text())
+		if m == nil {
+			// A successful execve has no result line: the image is gone.
+			if e := qemuExec.FindStringSubmatch(sc.Text()); e != nil && !strings.Contains(sc.Text(), " = -1 ") {
+				m = []string{"", "execve", e[1]}
+			}
+		}
 		if m == nil || seen[m[2]] || !d.hostOnly(m[2]) {
 			continue
 		}
@@ -163,6 +170,7 @@ var (
 	qemuUnknown = regexp.MustCompile(`^\d+ Unknown syscall (\d+)`)
 	// 1234 openat(AT_FDCWD,"/x",O_RDONLY) = 3: a call on a path that worked
 	qemuPathOK = regexp.MustCompile(`^\d+ (openat|newfstatat|faccessat|faccessat2|statx|readlinkat|execve)\([^"]*"([^"]*)".*\) = \d+$`)
+	qemuExec   = regexp.MustCompile(`^\d+ execve\("([^"]*)"`)
 	quoted     = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"`)
 )
 
