@@ -155,7 +155,7 @@ const expectationsHeader = `# Known mismatches of the third-party suite (interna
 # here and reports the listed cases that now match, so that the list only
 # shrinks. Regenerate it from a run with
 #   go test ./internal/thirdparty -run TestThirdParty -update
-# (a case that still fails keeps its cause as written here).
+# which reruns every mismatch with system-call traces and writes its cause.
 `
 
 // Format writes the expectations sorted by ID, under the explanatory

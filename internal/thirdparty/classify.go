@@ -24,8 +24,9 @@ type Diagnosis struct {
 	// guest root lacks them (-L falls back to the host's file; an execve
 	// runs the host's program).
 	HostFiles []string
-	// inRoot reports whether a guest path exists in the guest root.
-	inRoot func(string) bool
+	// inRoot reports whether a guest path exists in the guest root;
+	// dynamic whether a guest path is a dynamically linked program.
+	inRoot, dynamic func(string) bool
 }
 
 // Classify names the cause of a mismatch, as precisely as the outcome and
@@ -63,6 +64,9 @@ func Classify(o Outcome, d *Diagnosis, coped map[string]bool) string {
 	if d != nil {
 		for _, f := range d.SimFailed {
 			if f.name == "execve" && f.errno != "ENOENT" {
+				if d.dynamic != nil && d.dynamic(f.path) {
+					return fmt.Sprintf("nested execve of a dynamically linked program fails with %s", f.errno)
+				}
 				return fmt.Sprintf("nested execve fails with %s", f.errno)
 			}
 		}
@@ -82,14 +86,16 @@ func Classify(o Outcome, d *Diagnosis, coped map[string]bool) string {
 }
 
 // Diagnose parses the traces of a rerun (either may be empty); inRoot
-// tells whether a guest path exists in the guest root.
-func Diagnose(o Outcome, simTrace, qemuTrace []byte, qemuTraced bool, inRoot func(string) bool) *Diagnosis {
+// tells whether a guest path exists in the guest root, dynamic whether it
+// is a dynamically linked program.
+func Diagnose(o Outcome, simTrace, qemuTrace []byte, qemuTraced bool, inRoot, dynamic func(string) bool) *Diagnosis {
 	work := o.Work
 	d := &Diagnosis{
 		SimFailed:  failedCalls(simTrace, simLine, work),
 		QemuFailed: failedCalls(qemuTrace, qemuLine, work),
 		Traced:     qemuTraced,
 		inRoot:     inRoot,
+		dynamic:    dynamic,
 	}
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(qemuTrace))

@@ -185,6 +185,20 @@ func (r *Runner) inRoot(p string) bool {
 	return err == nil
 }
 
+// dynamic reports whether the guest path p (a program of the PATH
+// directory or of the root) has a PT_INTERP.
+func (r *Runner) dynamic(p string) bool {
+	host, ok := r.hosts[path.Base(p)]
+	if !ok || path.Dir(p) != filepath.ToSlash(r.xbin) {
+		h, err := resolveInRoot(r.Root, p)
+		if err != nil {
+			return false
+		}
+		host = h
+	}
+	return interpreter(host) != ""
+}
+
 // Programs returns the root's programs by name, with their guest paths.
 func (r *Runner) Programs() map[string]string { return r.programs }
 
@@ -318,7 +332,7 @@ func (r *Runner) Diagnose(o Outcome) *Diagnosis {
 			traced = true
 		}
 	}
-	return Diagnose(o, simTrace, qemuTrace, traced, r.inRoot)
+	return Diagnose(o, simTrace, qemuTrace, traced, r.inRoot, r.dynamic)
 }
 
 // prepareWork makes a fresh working directory holding the case's files.
