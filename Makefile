@@ -12,7 +12,7 @@ GOFLAGS_TEST ?=
 # Debian's arm64 busybox-static, fetched by 'make busybox' for the differential tests.
 BUSYBOX := .cache/busybox/bin/busybox
 
-.PHONY: all deps build run test vet bench busybox clean
+.PHONY: all deps build run test vet bench busybox arm64-root thirdparty clean
 
 all: build
 
@@ -35,7 +35,16 @@ busybox: deps
 	@scripts/fetch-busybox.sh
 	@qemu-aarch64-static $(BUSYBOX) true || { echo "busybox: $(BUSYBOX) does not run under qemu-aarch64-static" >&2; exit 1; }
 
-test: deps guests-check busybox vet
+# The Debian arm64 programs of the third-party suite (internal/thirdparty)
+# and their dependencies, unpacked into .cache/arm64-root.
+arm64-root: deps
+	@scripts/arm64-root.sh $$(sed 's/#.*//' internal/thirdparty/testdata/packages.txt)
+
+# The third-party suite alone, then its summary (matches per suite, causes).
+thirdparty: busybox arm64-root
+	@$(GO) test -count=1 -run TestThirdParty ./internal/thirdparty; s=$$?; cat .cache/thirdparty/summary.txt; exit $$s
+
+test: deps guests-check busybox arm64-root vet
 	$(GO) test $(GOFLAGS_TEST) -count=1 ./...
 
 # One table from one run: sissim (both clock modes) vs qemu-aarch64-static,

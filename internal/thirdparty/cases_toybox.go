@@ -1,0 +1,148 @@
+package thirdparty
+
+// tb is a toybox case: `toybox APPLET ARGS...` (dynamically linked) in a
+// directory holding data.txt.
+func tb(name string, args ...string) Case {
+	return Case{Suite: "toybox", Name: name, Prog: "toybox", Args: args, Fixtures: []string{"data.txt"}}
+}
+
+// qemuSlashFd is why qemu-user is wrong for programs that walk a path from
+// a descriptor of "/": with -L, qemu opens the guest root tree for "/", so
+// the relative lookups that follow stay inside the tree.
+const qemuSlashFd = "qemu-user's -L opens the guest root tree for \"/\", so lookups relative to that descriptor miss the host's files"
+
+// qemuHostExec is why qemu-user is wrong for `env -i A=1 PROG`: without
+// PATH, execvp tries /bin/PROG, and qemu-user hands that execve to the host
+// kernel, which runs the host's program.
+const qemuHostExec = "without PATH, execvp tries /bin/PROG; qemu-user hands that execve to the host kernel, which runs the host's program"
+
+// toyboxCases exercise the applets of Debian's toybox that run without
+// devices, network or other users, one real invocation each. Applets that
+// run other programs run toybox applets (toybox runs them in process) or
+// bash-static.
+func toyboxCases() []Case {
+	return []Case{
+		tb("test-bracket", "[", "-r", "data.txt", "]"),
+		tb("arch", "arch"),
+		tb("ascii", "ascii"),
+		tb("base32", "base32", "data.txt"),
+		tb("base64", "base64", "-w", "20", "data.txt"),
+		tb("basename", "basename", "-s", ".txt", "/a/b.txt", "/c/d.txt"),
+		tb("bunzip2", "bunzip2", "-c", "data.txt.bz2").with("data.txt.bz2"),
+		tb("bzcat", "bzcat", "data.txt.bz2").with("data.txt.bz2"),
+		tb("cal", "cal", "9", "1752"),
+		tb("cat", "cat", "-v", "bin").file("bin", binaryStrings),
+		tb("chgrp", "chgrp", "-v", "100", "data.txt"),
+		tb("chmod", "chmod", "-v", "640", "data.txt"),
+		tb("chown", "chown", "-v", "3:4", "data.txt"),
+		tb("chrt", "chrt", "-p", "0"),
+		tb("cksum", "cksum", "data.txt"),
+		tb("cmp", "cmp", "-l", "data.txt", "other.txt").file("other.txt", "bAnana\napple\n"),
+		tb("comm", "comm", "-3", "a.txt", "b.txt").file("a.txt", "apple\nbanana\ncherry\n").file("b.txt", "banana\ndate\n"),
+		tb("cp", "cp", "-v", "-p", "data.txt", "copy.txt"),
+		tb("cpio", "cpio", "-t", "-F", "data.cpio").with("data.cpio"),
+		tb("crc32", "crc32", "data.txt"),
+		tb("cut", "cut", "-c", "2-4,6").in(dataText),
+		tb("date", "date", "-u", "-d", "@1000000000", "+%F %T %Z %u"),
+		tb("dirname", "dirname", "/usr/lib/x", "rel"),
+		tb("dos2unix", "dos2unix").in("a\r\nb\r\n"),
+		tb("du", "du", "-b", "data.txt"),
+		tb("echo", "echo", "-e", `a\tb\\c`),
+		tb("egrep", "egrep", "-o", "[a-z]+an[a-z]*", "data.txt"),
+		tb("env", "env", "-i", "A=1", "B=two", "env").qemuWrong(qemuHostExec, Want{Stdout: "A=1\nB=two\n"}),
+		tb("expand", "expand", "-t", "3").in("\ta\tbc\td\n"),
+		tb("factor", "factor", "360", "1000000007"),
+		tb("fallocate", "fallocate", "-l", "4096", "big"),
+		tb("false", "false"),
+		tb("fgrep", "fgrep", "-x", "apple", "data.txt"),
+		tb("file", "file", "data.txt", "data.txt.gz", "data.zip", "data.tar", "sis-hello.deb", "bin", "dir").
+			with("data.txt.gz", "data.zip", "data.tar", "sis-hello.deb").file("bin", binaryStrings).file("dir/x", ""),
+		tb("find", "find", "sub", "-name", "*.txt", "-o", "-type", "d", "-print").file("sub/a/b.txt", ""),
+		{Suite: "toybox", Name: "flock", Prog: "bash-static", Args: []string{"-c", "exec 3>lock; toybox flock -x 3 && echo locked; toybox flock -u 3 && echo unlocked"}},
+		tb("fmt", "fmt", "-w", "20", "data.txt"),
+		tb("fsync", "fsync", "data.txt"),
+		tb("getconf", "getconf", "NAME_MAX", "."),
+		tb("grep", "grep", "-c", "-v", "an", "data.txt"),
+		tb("groups", "groups"),
+		tb("gunzip", "gunzip", "-c", "data.txt.gz").with("data.txt.gz"),
+		tb("head", "head", "-c", "12", "data.txt"),
+		tb("help", "help", "sed"),
+		tb("iconv", "iconv", "-f", "utf8", "-t", "utf16").in("h\u00e9llo\n"),
+		tb("id", "id"),
+		tb("install", "install", "-v", "-m", "600", "-D", "data.txt", "dest/sub/data.txt"),
+		tb("ionice", "ionice", "-c", "3", "toybox", "echo", "idle"),
+		tb("kill-l", "kill", "-l"),
+		tb("link", "link", "data.txt", "hard"),
+		tb("ln", "ln", "-sv", "data.txt", "link"),
+		tb("ls", "ls", "-ln", "data.txt"),
+		tb("md5sum", "md5sum", "data.txt"),
+		tb("mkdir", "mkdir", "-pv", "-m", "750", "a/b"),
+		tb("mkfifo", "mkfifo", "fifo"),
+		tb("mknod", "mknod", "pipe", "p"),
+		tb("mkpasswd", "mkpasswd", "-m", "sha256", "-S", "sissimsalt", "secret"),
+		tb("mountpoint", "mountpoint", "."),
+		tb("mv", "mv", "-v", "data.txt", "moved.txt"),
+		tb("nice", "nice", "-n", "7", "bash-static", "-c", "echo niced"),
+		tb("nl", "nl", "-v", "10", "-s", ": ", "data.txt"),
+		tb("nohup", "nohup", "bash-static", "-c", "echo not hung up"),
+		tb("od", "od", "-t", "x2", "-A", "d", "data.txt"),
+		tb("paste", "paste", "-s", "-d", ",", "data.txt"),
+		tb("patch", "patch", "-p0", "-i", "fix.diff").file("fix.diff", patchText),
+		tb("printenv", "printenv", "LC_ALL", "TZ"),
+		tb("printf", "printf", `%5s|%-5d|%x|%e\n`, "ab", "42", "255", "1234.5"),
+		tb("pwd", "pwd", "-P"),
+		tb("readelf", "readelf", "-h", "-l", "/bin/toybox"),
+		tb("readlink", "readlink", "-f", "sub/../data.txt").file("sub/", "").
+			qemuWrong(qemuSlashFd, Want{Stdout: "$WORK/data.txt\n"}),
+		tb("realpath", "realpath", "data.txt").qemuWrong(qemuSlashFd, Want{Stdout: "$WORK/data.txt\n"}),
+		tb("renice", "renice", "-n", "2", "-p", "0"),
+		tb("rev", "rev", "data.txt"),
+		tb("rm", "rm", "-v", "data.txt"),
+		tb("rmdir", "rmdir", "-p", "a/b").file("a/b/", ""),
+		tb("sed", "sed", "-E", "s/(an)+/[&]/g;2q", "data.txt"),
+		tb("seq", "seq", "-f", "%04.1f", "1", "0.5", "3"),
+		tb("setsid", "setsid", "-w", "bash-static", "-c", "echo from a new session"),
+		tb("sha1sum", "sha1sum", "data.txt"),
+		tb("sha224sum", "sha224sum", "data.txt"),
+		tb("sha256sum", "sha256sum", "-b", "data.txt"),
+		tb("sha384sum", "sha384sum", "data.txt"),
+		tb("sha512sum", "sha512sum", "data.txt"),
+		tb("sha3sum", "sha3sum", "data.txt"),
+		tb("shred", "shred", "-n", "1", "-z", "-u", "data.txt"),
+		tb("sleep", "sleep", "0.05"),
+		tb("sort", "sort", "-k", "2", "-r").in("b 1\na 3\nc 2\n"),
+		tb("split", "split", "-b", "20", "-a", "1", "data.txt", "part"),
+		tb("stat", "stat", "-c", "%n %s %a %F %U %G %Y", "data.txt"),
+		tb("strings", "strings", "bin").file("bin", binaryStrings),
+		tb("sync", "sync"),
+		tb("sysctl", "sysctl", "kernel.ostype"),
+		tb("tac", "tac", "data.txt"),
+		tb("tail", "tail", "-n", "+3", "data.txt"),
+		tb("tar", "tar", "-tvf", "data.tar").with("data.tar"),
+		tb("taskset", "taskset", "1", "toybox", "echo", "on CPU 0"),
+		tb("tee", "tee", "out.txt").in("tee'd\n"),
+		tb("test", "test", "-x", "data.txt"),
+		tb("timeout", "timeout", "-s", "KILL", "0.3", "toybox", "sleep", "20"),
+		tb("touch", "touch", "-d", "2001-02-03T04:05:06", "data.txt"),
+		tb("true", "true"),
+		tb("truncate", "truncate", "-s", "+5", "data.txt"),
+		tb("tty", "tty"),
+		tb("uname", "uname", "-m", "-s"),
+		tb("unicode", "unicode", "\u00e9\u20ac"),
+		tb("uniq", "uniq", "-u").in("a\na\nb\nc\nc\n"),
+		tb("unix2dos", "unix2dos").in("a\nb\n"),
+		tb("unlink", "unlink", "data.txt"),
+		tb("usleep", "usleep", "500"),
+		tb("uudecode", "uudecode", "-o", "-").in("begin 644 x\n#86)C\n`\nend\n"),
+		tb("uuencode", "uuencode", "-m", "data.txt", "name"),
+		tb("wc", "wc", "-lwc", "data.txt"),
+		tb("which", "which", "toybox", "bash-static"),
+		tb("whoami", "whoami"),
+		tb("xargs", "xargs", "-n", "2", "toybox", "echo", "pair:").in("1 2 3 4 5\n"),
+		tb("xxd", "xxd", "-c", "8", "data.txt"),
+		{Suite: "toybox", Name: "yes", Prog: "bash-static", Args: []string{"-c", "toybox yes sis | toybox head -n 3"}},
+		tb("zcat", "zcat", "data.txt.gz").with("data.txt.gz"),
+		tb("toybox-list"),
+		tb("unknown-applet", "no-such-applet"),
+	}
+}
