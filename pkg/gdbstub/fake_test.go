@@ -352,6 +352,7 @@ func (m *fakeMachine) Kill(pid int) error {
 		return err
 	}
 	m.removeProc(p)
+	m.maybeFreeRun()
 	return nil
 }
 
@@ -368,15 +369,23 @@ func (m *fakeMachine) Detach(pid int) error {
 	for _, th := range p.threads {
 		th.sig = 0
 	}
+	m.maybeFreeRun()
+	return nil
+}
+
+// maybeFreeRun lets the machine run on by itself once no process is
+// debugged any more.
+func (m *fakeMachine) maybeFreeRun() {
 	for _, q := range m.procs {
 		if !q.detached {
-			return nil
+			return
 		}
 	}
-	// Nothing is debugged any more: the machine runs on by itself.
+	if len(m.procs) == 0 || m.freeDone != nil {
+		return
+	}
 	m.freeDone = make(chan struct{})
 	go m.freeRun()
-	return nil
 }
 
 // freeRun runs the detached machine until every process has ended or
@@ -410,6 +419,7 @@ func (m *fakeMachine) Resume(r Resume) error {
 		} else {
 			ev = m.run(r)
 		}
+		m.maybeFreeRun()
 		m.mu.Unlock()
 		m.running.Store(false)
 		m.events <- ev
@@ -503,6 +513,11 @@ func (m *fakeMachine) round(r Resume, started map[*fakeThread]bool) (*stop, bool
 			}
 			if s := m.step(p, th, act); s != nil {
 				return s, true
+			}
+			if len(m.pending) > 0 {
+				ev := m.pending[0]
+				m.pending = m.pending[1:]
+				return &stop{ev}, true
 			}
 		}
 	}

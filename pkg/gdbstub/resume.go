@@ -148,8 +148,24 @@ func (ss *session) handleReverse(s string) error {
 	return ss.resume(Resume{Reverse: true, Actions: []Action{{Kind: ActionStep, Thread: sel}}})
 }
 
-// resume runs the target until it stops and sends the stop reply.
+// resume runs the target until it stops and sends the stop reply. A
+// resume that would run no thread at all is refused: nothing could stop it.
 func (ss *session) resume(r Resume) error {
+	procs, err := ss.t.Processes()
+	if err != nil {
+		return ss.fail(replyErrTarget, err)
+	}
+	runs := false
+	for _, p := range procs {
+		for _, th := range p.Threads {
+			if _, ok := r.ActionFor(th.ID); ok {
+				runs = true
+			}
+		}
+	}
+	if !runs {
+		return ss.fail(replyErrThread, errors.New("the resume matches no thread"))
+	}
 	ss.xferCache = map[string][]byte{}
 	if err := ss.t.Resume(r); err != nil {
 		return ss.targetErr(replyErrTarget, err)
