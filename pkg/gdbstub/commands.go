@@ -420,6 +420,9 @@ func (ss *session) handleSet(s string) error {
 		var sigs []linux.Signal
 		if arg != "" {
 			for _, f := range strings.Split(arg, ";") {
+				if f == "" {
+					continue // gdb ends the list with ';'
+				}
 				g, err := strconv.ParseUint(f, 16, 8)
 				if err != nil {
 					return ss.fail(replyErrBadPacket, fmt.Errorf("bad signal %q", f))

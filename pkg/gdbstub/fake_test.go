@@ -44,6 +44,9 @@ type fakeMachine struct {
 	violations []string
 	resumes    atomic.Int32
 	onResume   func(n int) // called on a goroutine after the n-th Resume
+	onSpin     func()      // called on a goroutine when a debugged thread first runs spinAt
+	spinAt     uint64
+	spun       bool
 }
 
 type fakeProc struct {
@@ -583,7 +586,12 @@ func (m *fakeMachine) step(p *fakeProc, th *fakeThread, act Action) *stop {
 	if _, err := p.mem.read(r.PC, ib[:]); err != nil {
 		return m.signalStop(p, th, linux.SIGSEGV)
 	}
-	d := decodeAt(binary.LittleEndian.Uint32(ib[:]), r)
+	insn := binary.LittleEndian.Uint32(ib[:])
+	if r.PC == m.spinAt && !p.detached && !m.spun && m.onSpin != nil {
+		m.spun = true
+		go m.onSpin()
+	}
+	d := decodeAt(insn, r)
 	if !p.detached {
 		if b, a, ok := watchHit(p, d.accesses); ok {
 			return &stop{StopEvent{Kind: StopWatchpoint, Thread: th.id, Break: b.Kind, Addr: a.addr, Size: a.size}}
