@@ -378,6 +378,7 @@ func (ss *session) handleDetach(s string) error {
 }
 
 // handleKillAll implements k: kill every process and end the session.
+// gdb expects no reply; lldb waits for an exit status, which gdb ignores.
 func (ss *session) handleKillAll() error {
 	procs, err := ss.t.Processes()
 	if err != nil {
@@ -388,6 +389,9 @@ func (ss *session) handleKillAll() error {
 			ss.srv.logf("   kill %d: %v", p.Pid, err)
 		}
 		ss.dropBreaks(p.Pid)
+	}
+	if err := ss.reply(fmt.Sprintf("X%02x", ss.wireSignal(linux.SIGKILL))); err != nil {
+		return err
 	}
 	return errEnd
 }
@@ -427,7 +431,7 @@ func (ss *session) handleSet(s string) error {
 				if err != nil {
 					return ss.fail(replyErrBadPacket, fmt.Errorf("bad signal %q", f))
 				}
-				if sig, ok := linuxSignal(int(g)); ok && sig != 0 {
+				if sig, ok := ss.fromWireSignal(int(g)); ok && sig != 0 {
 					sigs = append(sigs, sig)
 				}
 			}

@@ -214,14 +214,11 @@ func (m *fakeMachine) thread(t ThreadID) (*fakeThread, error) {
 }
 
 func (m *fakeMachine) Attach() (StopEvent, error) {
-	if m.freeDone != nil {
-		m.stopFree.Store(true)
-		<-m.freeDone
-		m.freeDone = nil
-		m.stopFree.Store(false)
-	}
+	m.shutdown() // a machine running by itself stops for the debugger
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.freeDone = nil
+	m.stopFree.Store(false)
 	if len(m.procs) == 0 {
 		return StopEvent{}, errors.New("no processes")
 	}
@@ -389,6 +386,17 @@ func (m *fakeMachine) maybeFreeRun() {
 	}
 	m.freeDone = make(chan struct{})
 	go m.freeRun()
+}
+
+// shutdown stops a free run (a test's end).
+func (m *fakeMachine) shutdown() {
+	m.stopFree.Store(true)
+	m.mu.Lock()
+	done := m.freeDone
+	m.mu.Unlock()
+	if done != nil {
+		<-done
+	}
 }
 
 // freeRun runs the detached machine until every process has ended or

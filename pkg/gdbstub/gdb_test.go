@@ -66,22 +66,36 @@ func progMachine(t *testing.T, path string) *fakeMachine {
 	return m
 }
 
-// gdbRun is one gdb session against a fake machine.
-type gdbRun struct {
-	out string // gdb's stdout and stderr, the port replaced by PORT
+// debugRun is one debugger session against a fake machine.
+type debugRun struct {
+	out string // the debugger's stdout and stderr, the address replaced
 	log string // the stub's packet log
 }
 
-// runGDB serves m on a local port, runs gdb-multiarch in batch mode with
-// the given commands after connecting, and returns its transcript. The
-// commands in pre run before "target remote". When the guest reaches its
-// spin loop, gdb gets a SIGINT (Ctrl-C) if interrupt is set, else it is killed and
-// the test fails: the guest would spin forever.
-func runGDB(t *testing.T, m *fakeMachine, pre, cmds []string, interrupt bool) gdbRun {
+// runGDB runs gdb-multiarch in batch mode: the commands in pre, "target
+// remote", then cmds.
+func runGDB(t *testing.T, m *fakeMachine, pre, cmds []string, interrupt bool) debugRun {
+	t.Helper()
+	args := []string{"-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0"}
+	for _, c := range pre {
+		args = append(args, "-ex", c)
+	}
+	args = append(args, "-ex", "target remote ADDR")
+	for _, c := range cmds {
+		args = append(args, "-ex", c)
+	}
+	return runDebugger(t, m, "gdb-multiarch", args, interrupt)
+}
+
+// runDebugger serves m on a local port and runs tool with args, in which
+// ADDR stands for the stub's address, and returns its transcript. When the
+// guest reaches its spin loop, the debugger gets a SIGINT (Ctrl-C) if
+// interrupt is set; else it is killed and the test fails, as the guest
+// would spin forever.
+func runDebugger(t *testing.T, m *fakeMachine, tool string, args []string, interrupt bool) debugRun {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).AddrPort().Port()
 	addr := ln.Addr().String()
 	spinning := make(chan struct{})
 	m.onSpin = func() { close(spinning) }
@@ -90,45 +104,39 @@ func runGDB(t *testing.T, m *fakeMachine, pre, cmds []string, interrupt bool) gd
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	args := []string{"-batch", "-nx", "-ex", "set pagination off", "-ex", "set confirm off", "-ex", "set width 0"}
-	for _, c := range pre {
-		args = append(args, "-ex", c)
+	for i := range args {
+		args[i] = strings.ReplaceAll(args[i], "ADDR", addr)
 	}
-	args = append(args, "-ex", "target remote "+addr)
-	for _, c := range cmds {
-		args = append(args, "-ex", c)
-	}
-	cmd := exec.Command("gdb-multiarch", args...)
+	cmd := exec.Command(tool, args...)
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C", "TERM=dumb")
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	cmd.Stderr = &out
 	require.NoError(t, cmd.Start())
 	waited := make(chan struct{})
-	unexpected := false
+	unexpected := make(chan bool, 1)
 	go func() {
 		select {
 		case <-spinning:
 		case <-waited:
+			unexpected <- false
 			return
 		}
 		if interrupt {
 			_ = cmd.Process.Signal(syscall.SIGINT) // Ctrl-C
 		} else {
-			unexpected = true
 			_ = cmd.Process.Kill()
 		}
+		unexpected <- !interrupt
 	}()
 	err = cmd.Wait()
 	close(waited)
-	require.False(t, unexpected, "the guest spins forever:\n%s", out.String())
+	require.False(t, <-unexpected, "the guest spins forever:\n%s", out.String())
 	require.NoError(t, err, out.String())
 	require.NoError(t, srv.Close())
 	require.NoError(t, <-served)
 	require.Empty(t, m.violations, "Target contract violations")
-	text := strings.ReplaceAll(out.String(), addr, "127.0.0.1:PORT")
-	_ = port
-	return gdbRun{out: text, log: log.String()}
+	return debugRun{out: strings.ReplaceAll(out.String(), addr, "127.0.0.1:PORT"), log: log.String()}
 }
 
 // progSymbols returns the addresses of prog's symbols.
@@ -298,7 +306,7 @@ func TestGDB(t *testing.T) {
 			if s.withFile {
 				pre = []string{"file " + path}
 			}
-			var runs []gdbRun
+			var runs []debugRun
 			for i := 0; i < 2; i++ {
 				m := progMachine(t, path)
 				runs = append(runs, runGDB(t, m, pre, s.cmds, s.interrupt))

@@ -98,6 +98,7 @@ func dial(t *testing.T, m *fakeMachine) *client {
 	t.Cleanup(func() {
 		cliConn.Close()
 		<-c.done
+		m.shutdown()
 		require.Empty(t, m.violations, "Target contract violations")
 	})
 	return c

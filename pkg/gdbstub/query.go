@@ -32,8 +32,17 @@ func (ss *session) handleQuery(s string) error {
 	case strings.HasPrefix(s, "qSymbol:"):
 		return ss.reply("OK") // no symbols wanted
 	case s == "qHostInfo":
+		// Only lldb asks: from now on signals carry Linux numbers, as
+		// lldb expects of a Linux target. Watchpoints stop before the
+		// access, as on AArch64.
+		ss.linuxSignals = true
 		return ss.reply("triple:" + hex.EncodeToString([]byte("aarch64-unknown-linux-gnu")) +
-			";ptrsize:8;endian:little;ostype:linux;vendor:unknown;")
+			";ptrsize:8;endian:little;ostype:linux;vendor:unknown;watchpoint_exceptions_received:before;")
+	case s == "qWatchpointSupportInfo" || s == "qWatchpointSupportInfo:":
+		// lldb: the number of watchpoints; without an answer it ignores
+		// watchpoint_exceptions_received. The stub sets no limit of its
+		// own; 16 is the AArch64 architectural maximum.
+		return ss.reply("num:16;")
 	case s == "qProcessInfo":
 		pid, err := ss.currentPid()
 		if err != nil {

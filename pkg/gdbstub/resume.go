@@ -10,13 +10,13 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
-// parseSignal parses a gdb signal number in hex into a Linux signal.
-func parseSignal(s string) (linux.Signal, error) {
+// parseSignal parses a signal number from the debugger, in hex.
+func (ss *session) parseSignal(s string) (linux.Signal, error) {
 	g, err := strconv.ParseUint(s, 16, 8)
 	if err != nil {
 		return 0, fmt.Errorf("bad signal %q", s)
 	}
-	sig, ok := linuxSignal(int(g))
+	sig, ok := ss.fromWireSignal(int(g))
 	if !ok {
 		return 0, fmt.Errorf("signal %d has no Linux number", g)
 	}
@@ -32,7 +32,7 @@ func (ss *session) handleResumeLegacy(s string) error {
 	if op == 'C' || op == 'S' {
 		sigs, rest, _ := strings.Cut(arg, ";")
 		var err error
-		if sig, err = parseSignal(sigs); err != nil {
+		if sig, err = ss.parseSignal(sigs); err != nil {
 			return ss.fail(replyErrBadPacket, err)
 		}
 		arg = rest
@@ -100,7 +100,7 @@ func (ss *session) handleVCont(arg string) error {
 			if as[0] == 'S' {
 				a.Kind = ActionStep
 			}
-			sig, err := parseSignal(as[1:])
+			sig, err := ss.parseSignal(as[1:])
 			if err != nil {
 				return ss.fail(replyErrBadPacket, err)
 			}
@@ -234,7 +234,7 @@ func (ss *session) stopReply(ev StopEvent, reverse bool) string {
 		}
 		return b.String()
 	case StopKilled:
-		fmt.Fprintf(&b, "X%02x", gdbSignal(ev.Signal))
+		fmt.Fprintf(&b, "X%02x", ss.wireSignal(ev.Signal))
 		if ss.multiprocess {
 			fmt.Fprintf(&b, ";process:%x", ev.Thread.Pid)
 		}
@@ -244,7 +244,7 @@ func (ss *session) stopReply(ev StopEvent, reverse bool) string {
 	if ev.Kind == StopSignal {
 		sig = ev.Signal
 	}
-	fmt.Fprintf(&b, "T%02x", gdbSignal(sig))
+	fmt.Fprintf(&b, "T%02x", ss.wireSignal(sig))
 	switch ev.Kind {
 	case StopBreakpoint:
 		if ev.Break == BreakHardware && ss.hwbreak {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/stretchr/testify/require"
 )
 
@@ -493,7 +494,7 @@ func TestDisconnectWhileRunning(t *testing.T) {
 func TestKillAll(t *testing.T) {
 	m, _ := newProgram(nop())
 	c := connect(t, m, gdbFeatures)
-	c.send("k")
+	require.Equal(t, "X09", c.cmd("k"), "gdb ignores it; lldb waits for it")
 	require.NoError(t, <-c.done)
 	c.done <- nil
 	require.Empty(t, m.procs)
@@ -518,4 +519,36 @@ func TestOneConnectionAtATime(t *testing.T) {
 	require.NoError(t, <-done)
 	_, err = c1.Read(make([]byte, 1))
 	require.Error(t, err, "closing the server ends the session")
+}
+
+func TestSignalNumbers(t *testing.T) {
+	for s := linux.Signal(1); s <= linux.SIGRTMAX; s++ {
+		g := gdbSignal(s)
+		if s == linux.SIGSTKFLT {
+			require.Equal(t, gdbSignalUnknown, g)
+			continue
+		}
+		back, ok := linuxSignal(g)
+		require.True(t, ok, "signal %d", s)
+		require.Equal(t, s, back, "signal %d (gdb %d)", s, g)
+	}
+	require.Equal(t, 10, gdbSignal(linux.SIGBUS))
+	require.Equal(t, 30, gdbSignal(linux.SIGUSR1))
+	require.Equal(t, 77, gdbSignal(32))
+	_, ok := linuxSignal(7) // SIGEMT
+	require.False(t, ok)
+}
+
+func TestSignalsForLLDB(t *testing.T) {
+	// gdb numbering: SIGUSR1 is 30 (0x1e).
+	m, _ := newProgram(undefined())
+	c := connect(t, m, gdbFeatures)
+	require.Equal(t, "T04thread:p64.64;", c.cmd("c"))
+	require.Equal(t, "X1e;process:64", c.cmd("vCont;C1e:p64.64"))
+	// lldb asks qHostInfo and then speaks Linux numbers: SIGUSR1 is 10.
+	m2, _ := newProgram(undefined())
+	c2 := connect(t, m2, "multiprocess+")
+	require.Contains(t, c2.cmd("qHostInfo"), "ostype:linux")
+	require.Equal(t, "T04thread:p64.64;", c2.cmd("c"))
+	require.Equal(t, "X0a;process:64", c2.cmd("vCont;C0a:p64.64"))
 }

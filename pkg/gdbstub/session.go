@@ -33,6 +33,7 @@ type session struct {
 	noAck bool
 	// What the debugger said it supports in qSupported.
 	multiprocess, swbreak, hwbreak bool
+	linuxSignals                   bool // lldb: Linux signal numbers
 	opts                           Options
 
 	gThread, cThread ThreadID // Hg, Hc

@@ -80,3 +80,21 @@ func linuxSignal(g int) (linux.Signal, bool) {
 	}
 	return 0, false
 }
+
+// wireSignal converts a Linux signal to the session's numbering: gdb's,
+// or Linux's for lldb (which reads signals with the target OS's numbers
+// once it knows the OS from qHostInfo, as lldb-server sends them).
+func (ss *session) wireSignal(s linux.Signal) int {
+	if ss.linuxSignals {
+		return int(s)
+	}
+	return gdbSignal(s)
+}
+
+// fromWireSignal converts a signal number from the debugger.
+func (ss *session) fromWireSignal(n int) (linux.Signal, bool) {
+	if ss.linuxSignals {
+		return linux.Signal(n), n >= 0 && n <= int(linux.SIGRTMAX)
+	}
+	return linuxSignal(n)
+}

@@ -23,10 +23,13 @@ var ErrUnsupported = errors.New("gdbstub: not supported by the target")
 // appears here and never stops the target.
 type Target interface {
 	// Attach stops the whole target for a new debugger session and returns,
-	// once it is stopped, the stop to report for "?" (for a process that
-	// has not run yet: SIGTRAP on its first thread). It is called once per
-	// connection, before anything else. It returns an error when there is
-	// nothing to debug; the stub then closes the connection.
+	// once it is stopped, the stop to report for "?": StopSignal with
+	// SIGTRAP on the first thread of a process that has not run yet, or
+	// SIGINT for a machine that was running (never SIGSTOP: gdb would
+	// deliver it on the next continue). Every process the target debugs
+	// is debugged from now on. It is called once per connection, before
+	// anything else. It returns an error when there is nothing to debug;
+	// the stub then closes the connection.
 	Attach() (StopEvent, error)
 
 	// Capabilities reports the optional behaviours the target implements.
@@ -81,7 +84,12 @@ type Target interface {
 	Kill(pid int) error
 	// Detach removes every breakpoint and watchpoint of the process,
 	// delivers no further events for it and lets it run freely from the
-	// next Resume on (or at once once every process is detached).
+	// next Resume on. The stub detaches every remaining process when the
+	// session ends, however it ends.
+	//
+	// Whenever no debugged process remains (the last one exited, was
+	// killed or detached), the machine runs on by itself at once, until
+	// the next Attach.
 	Detach(pid int) error
 }
 
