@@ -68,7 +68,7 @@ func exitCode(v uint32) []uint32 {
 
 // client is a minimal RSP client for the protocol tests.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	conn  net.Conn
 	r     *bufio.Reader
 	noAck bool
@@ -194,7 +194,7 @@ func (c *client) regPC() uint64 {
 }
 
 // leHex decodes little-endian hex bytes into a number.
-func leHex(t *testing.T, s string) uint64 {
+func leHex(t testing.TB, s string) uint64 {
 	t.Helper()
 	var v uint64
 	require.Equal(t, 0, len(s)%2, "hex %q", s)

@@ -19,7 +19,7 @@ type memReader interface {
 const (
 	maxPhdrs      = 256
 	maxDynEntries = 4096
-	maxLinkMaps   = 4096
+	maxLinkMaps   = 1024
 	maxPathLen    = 4096
 )
 
