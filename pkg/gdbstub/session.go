@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sort"
+	"strconv"
 )
 
 // maxRetransmits bounds how often a reply is resent after a '-'.
@@ -147,7 +148,8 @@ func clip(p []byte) string {
 	if len(s) > max {
 		s = fmt.Sprintf("%s...(%d bytes)", s[:max], len(s))
 	}
-	return fmt.Sprintf("%q", s)[1 : len(fmt.Sprintf("%q", s))-1]
+	q := strconv.Quote(s)
+	return q[1 : len(q)-1]
 }
 
 // write sends raw bytes to the debugger.

@@ -134,6 +134,13 @@ type Capabilities struct {
 
 // Options are the events the debugger asked for (a subset of the target's
 // Capabilities) and its signal settings.
+//
+// A thread created by a debugged process (clone with CLONE_THREAD) is
+// debugged at once. A process forked by a debugged one is debugged only
+// with ForkEvents (VForkEvents for vfork): it is then held stopped, with
+// no breakpoints, and reported by StopFork; the debugger resumes or
+// detaches it. Without them it is not debugged and runs freely, as the
+// child of a ptraced process without PTRACE_O_TRACEFORK does.
 type Options struct {
 	ForkEvents, VForkEvents, ExecEvents bool
 	// PassSignals are delivered to the guest without stopping the target
@@ -248,9 +255,15 @@ type Resume struct {
 	// The target stops as a whole at the first event of any thread.
 	Actions []Action
 	// Reverse executes backwards (bs, bc; only with Capabilities.Reverse):
-	// a step undoes the last instruction the thread executed, a continue
-	// runs back to the previous breakpoint or watchpoint hit, or to the
-	// start of the recorded history (StopNoHistory).
+	// a step undoes the last instruction the thread executed (undoing the
+	// other threads' later instructions with it), a continue runs back to
+	// the previous breakpoint or watchpoint hit, or to the start of the
+	// recorded history (StopNoHistory). Going backwards, a breakpoint
+	// stops with PC at its address (the state before that instruction
+	// ran), and a watchpoint stops before the access is undone, with PC
+	// just after the accessing instruction: gdb then steps back over it
+	// itself, to the state before the access, as it steps forward over
+	// one. A later forward Resume re-executes exactly the same run.
 	Reverse bool
 }
 
@@ -284,8 +297,9 @@ const (
 	StopExited
 	// StopKilled: process Thread.Pid was ended by Signal.
 	StopKilled
-	// StopFork: Thread forked Child, which is held stopped until resumed
-	// or detached (only with Options.ForkEvents).
+	// StopFork: Thread forked Child, which is held stopped until a
+	// Resume action matches it or it is detached (only with
+	// Options.ForkEvents; see Options).
 	StopFork
 	// StopVFork: like StopFork for vfork (Options.VForkEvents).
 	StopVFork
