@@ -22,9 +22,18 @@ import (
 
 var (
 	progOnce sync.Once
+	progDir  string
 	progPath string
 	progErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if progDir != "" {
+		os.RemoveAll(progDir)
+	}
+	os.Exit(code)
+}
 
 // buildProg assembles testdata/prog.S once per test binary.
 func buildProg(t *testing.T) string {
@@ -35,12 +44,11 @@ func buildProg(t *testing.T) string {
 		}
 	}
 	progOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "gdbstub-prog")
-		if err != nil {
-			progErr = err
+		progDir, progErr = os.MkdirTemp("", "gdbstub-prog")
+		if progErr != nil {
 			return
 		}
-		progPath = filepath.Join(dir, "prog")
+		progPath = filepath.Join(progDir, "prog")
 		out, err := exec.Command("aarch64-linux-gnu-gcc", "-nostdlib", "-static", "-Wl,--build-id=none",
 			"-o", progPath, "testdata/prog.S").CombinedOutput()
 		if err != nil {
