@@ -159,25 +159,48 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	mounts := mountVar(flags)
 	trustKeys := trustKeyVar(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
+	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
+	cwd := flags.String("cwd", "/", "the guest's working `directory`")
+	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
+	}
+	mem, err := kernel.ParseMemSize(*memSize)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim run: --mem:", err)
+		return 2
 	}
 	mode, err := kernel.ParseClockMode(*clock)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run:", err)
 		return 2
 	}
+	if *root != "" {
+		if fi, err := os.Stat(*root); err != nil || !fi.IsDir() {
+			fmt.Fprintf(stderr, "sissim run: --root: %s is not a directory\n", *root)
+			return 2
+		}
+		if flags.NArg() == 0 {
+			fmt.Fprintln(stderr, "sissim run: --root needs the program's path inside the tree")
+			return 2
+		}
+	}
 	features, err := kernel.ParseFeatures(*featureList)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run: --features:", err)
 		return 2
 	}
-	host, guestPath, data, err := guestProgram(flags.Args())
-	if err != nil {
+	var host, guestPath string
+	var data []byte
+	if *root != "" {
+		host, guestPath = flags.Arg(0), path.Clean("/"+flags.Arg(0))
+	} else if host, guestPath, data, err = guestProgram(flags.Args()); err != nil {
 		fmt.Fprintf(stderr, "sissim: %s: %v\n", host, err)
 		return 2
 	}
 	cfg := kernel.Config{
+		Mem:               mem,
+		Root:              *root,
 		Clock:             mode,
 		Seed:              *seed,
 		Stdin:             stdin,
@@ -204,9 +227,11 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
-	err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
-	if err == nil {
-		err = m.FS().WriteFile(guestPath, data, 0o755)
+	if data != nil {
+		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
+		if err == nil {
+			err = m.FS().WriteFile(guestPath, data, 0o755)
+		}
 	}
 	if err == nil {
 		err = mounts.apply(m.FS())
@@ -222,7 +247,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]
 	}
-	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env})
+	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
 	if err != nil {
 		var ee *kernel.ExecError
 		if errors.As(err, &ee) {
@@ -267,13 +292,25 @@ func readGuest(path string) ([]byte, error) {
 		}
 		return nil, err
 	}
-	if fi.IsDir() {
+	switch {
+	case fi.IsDir():
 		return nil, errors.New("is a directory")
-	}
-	if fi.Size() > kernel.MaxExecSize {
+	case !fi.Mode().IsRegular():
+		return nil, errors.New("not a regular file")
+	case fi.Size() > kernel.MaxExecSize:
 		return nil, fmt.Errorf("file is %d bytes; the limit is %d", fi.Size(), kernel.MaxExecSize)
 	}
-	return os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Read with a bound: the file may grow while it is read.
+	data, err := io.ReadAll(io.LimitReader(f, kernel.MaxExecSize+1))
+	if err == nil && len(data) > kernel.MaxExecSize {
+		err = fmt.Errorf("file is over %d bytes, the limit", kernel.MaxExecSize)
+	}
+	return data, err
 }
 
 func isTerminal(w io.Writer) bool {

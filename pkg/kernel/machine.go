@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,11 @@ type Config struct {
 	Log *zap.Logger
 	// FS is the machine's file system (a fresh tmpfs root when nil).
 	FS *vfs.FS
+	// Root, when FS is nil, is a host directory holding a guest root
+	// tree (a Debian arm64 tree made with dpkg -x): its top-level
+	// directories are mounted read-only over a tmpfs root
+	// (vfs.NewTreeRoot). Empty: the SIS layout (vfs.NewDefaultRoot).
+	Root string
 	// Mem is the machine's RAM in bytes (DefaultMem when zero): every
 	// guest page, page table, tmpfs file page and pipe buffer comes from
 	// it. Untouched RAM costs the host nothing.
@@ -171,7 +177,12 @@ func New(cfg Config) (*Machine, error) {
 		if ram, err = mem.New(cfg.Mem); err != nil {
 			return nil, err
 		}
-		root, err := vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
+		var root *vfs.FS
+		if cfg.Root != "" {
+			root, err = vfs.NewTreeRoot(cfg.Root, vfs.WithRAM(ram))
+		} else {
+			root, err = vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
+		}
 		if err != nil {
 			ram.Close()
 			return nil, err
@@ -231,6 +242,27 @@ func New(cfg Config) (*Machine, error) {
 
 // DefaultMem is the RAM of a machine whose Config.Mem is zero.
 const DefaultMem = 2 << 30
+
+// MaxMem is the largest RAM a machine may have.
+const MaxMem = 1 << 40
+
+// ParseMemSize parses a RAM size: bytes with an optional K, M, G or T
+// suffix (powers of 1024). The empty string is DefaultMem.
+func ParseMemSize(s string) (uint64, error) {
+	if s == "" {
+		return DefaultMem, nil
+	}
+	n, err := parseSize(strings.TrimSuffix(strings.TrimSuffix(s, "iB"), "B"), 0)
+	switch {
+	case err != nil || strings.HasSuffix(s, "%"):
+		return 0, fmt.Errorf("bad size %q (want e.g. 512M, 1G)", s)
+	case n < 16<<20:
+		return 0, fmt.Errorf("%s is too little RAM (at least 16M)", s)
+	case n > MaxMem:
+		return 0, fmt.Errorf("%s is more RAM than a machine may have (%d)", s, uint64(MaxMem))
+	}
+	return n, nil
+}
 
 // startCPU opens the machine's CPU over its RAM and creates PID 1, the
 // kernel's init: it runs no program, adopts orphans and reaps them.

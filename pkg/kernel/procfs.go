@@ -18,6 +18,13 @@ import (
 // system stamp times from the machine's wall clock.
 func (m *Machine) mountSynthetic() error {
 	m.fs.SetClock(m.wallTime)
+	// Working directories follow renames, as they follow the inode on
+	// Linux.
+	m.fs.OnRename(func(move func(string) (string, bool)) {
+		for _, p := range m.liveProcs() {
+			p.cwd, _ = move(p.cwd)
+		}
+	})
 	mounted := map[string]bool{}
 	for _, mt := range m.fs.Mounts() {
 		mounted[mt.Path] = true

@@ -24,7 +24,14 @@ type File struct {
 }
 
 func newFile(v *FS, p string, m *Mount, h Handle, flags int) *File {
-	return &File{Path: p, Flags: flags &^ (linux.O_CREAT | linux.O_EXCL | linux.O_TRUNC | linux.O_NOCTTY), v: v, mount: m, h: h}
+	f := &File{Path: p, Flags: flags &^ (linux.O_CREAT | linux.O_EXCL | linux.O_TRUNC | linux.O_NOCTTY), v: v, mount: m, h: h}
+	v.filesMu.Lock()
+	if v.files == nil {
+		v.files = map[*File]struct{}{}
+	}
+	v.files[f] = struct{}{}
+	v.filesMu.Unlock()
+	return f
 }
 
 // Mount returns the mount the file lives on.
@@ -211,7 +218,12 @@ func (f *File) IsTerminal() bool {
 func (f *File) Handle() Handle { return f.h }
 
 // Close closes the description.
-func (f *File) Close() error { return f.h.Close() }
+func (f *File) Close() error {
+	f.v.filesMu.Lock()
+	delete(f.v.files, f)
+	f.v.filesMu.Unlock()
+	return f.h.Close()
+}
 
 // direntHeader is the size of linux_dirent64 before d_name.
 const direntHeader = 19

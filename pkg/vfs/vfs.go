@@ -12,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -55,6 +57,14 @@ type FS struct {
 	nextDev   uint64
 	now       func() time.Time
 	ram       *mem.RAM
+
+	// Open files and rename hooks: a rename moves the paths of open
+	// files under it (a directory descriptor follows its directory, as it
+	// follows the inode on Linux) and tells the hooks (working
+	// directories).
+	filesMu     sync.Mutex
+	files       map[*File]struct{}
+	renameHooks []func(move func(p string) (string, bool))
 }
 
 // Option configures a new FS.
@@ -121,6 +131,50 @@ func NewDefaultRoot(hostname string, opts ...Option) (*FS, error) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// NewTreeRoot returns a root for programs of a host tree, such as a
+// Debian arm64 tree made with dpkg -x (as qemu-user's -L uses one): a
+// tmpfs root with /dev, /proc and /tmp, where every top-level directory
+// of dir is mounted read-only and every top-level symlink is copied (a
+// merged-/usr tree's /bin -> usr/bin). The guest can create files at the
+// top level and in /tmp; the tree itself is never changed.
+func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("root tree: %w", err)
+	}
+	v := New(nil, opts...)
+	for _, d := range []string{"/dev", "/proc", "/tmp"} {
+		if err := v.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	if err := v.SetAttr("/tmp", SetAttr{Mode: ptr(uint32(0o1777))}); err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == "dev" || name == "proc" || name == "tmp" {
+			continue
+		}
+		host := filepath.Join(dir, name)
+		switch {
+		case e.IsDir():
+			if err := v.MountHost(host, "/"+name, true); err != nil {
+				return nil, fmt.Errorf("root tree: mounting %s: %w", host, err)
+			}
+		case e.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(host)
+			if err != nil {
+				return nil, fmt.Errorf("root tree: %w", err)
+			}
+			if err := v.Symlink(target, "/"+name); err != nil {
+				return nil, fmt.Errorf("root tree: %s: %w", host, err)
+			}
+		}
+	}
+	return v, nil
+}
 
 // SetClock sets the source of file times (the machine's wall clock).
 func (v *FS) SetClock(now func() time.Time) {
@@ -442,6 +496,9 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 			if target[0] == '/' {
 				cur = "/"
 			}
+			if last && strings.HasSuffix(target, "/") {
+				slash = true // the link's own trailing slash: a directory or ENOTDIR
+			}
 			tc := components(target)
 			if len(tc) == 0 && last {
 				return at(cur, "")
@@ -579,10 +636,17 @@ func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, err
 // create resolves p for creating a new entry: the parent must exist, the
 // entry must not.
 func (v *FS) create(c *Ctx, start, p string) (*resolved, error) {
-	r, err := v.resolve(c, start, p, false)
+	// A trailing slash does not make creation follow a final symlink
+	// (mkdir "link/" of a dangling link is EEXIST, as on Linux).
+	q := strings.TrimRight(p, "/")
+	if q == "" {
+		q = p
+	}
+	r, err := v.resolve(c, start, q, false)
 	if err != nil {
 		return nil, err
 	}
+	r.slash = strings.HasSuffix(p, "/")
 	if r.exists {
 		return nil, linux.EEXIST
 	}
@@ -755,7 +819,55 @@ func (v *FS) RenameAt(c *Ctx, oldStart, oldp, newStart, newp string, flags uint)
 	if err := checkWritable(o.mount); err != nil {
 		return err
 	}
-	return o.mount.Backend.Rename(o.rel, n.rel, flags&RenameExchange != 0)
+	if err := o.mount.Backend.Rename(o.rel, n.rel, flags&RenameExchange != 0); err != nil {
+		return err
+	}
+	v.renamed(o.path, n.path, flags&RenameExchange != 0)
+	return nil
+}
+
+// OnRename calls f after every rename with the function that maps a path
+// to where the rename moved it (both ways for an exchange).
+func (v *FS) OnRename(f func(move func(p string) (string, bool))) {
+	v.filesMu.Lock()
+	defer v.filesMu.Unlock()
+	v.renameHooks = append(v.renameHooks, f)
+}
+
+// MovedPath returns p with the prefix from replaced by to, when p is
+// from or under it (where a rename of from to to moved p).
+func MovedPath(p, from, to string) (string, bool) {
+	switch {
+	case p == from:
+		return to, true
+	case strings.HasPrefix(p, from+"/"):
+		return to + p[len(from):], true
+	}
+	return p, false
+}
+
+// renamed moves the paths of open files after a rename of oldp to newp.
+func (v *FS) renamed(oldp, newp string, exchange bool) {
+	move := func(p string) (string, bool) {
+		if q, ok := MovedPath(p, oldp, newp); ok {
+			return q, true
+		}
+		if exchange {
+			return MovedPath(p, newp, oldp)
+		}
+		return p, false
+	}
+	v.filesMu.Lock()
+	hooks := v.renameHooks
+	for f := range v.files {
+		f.mu.Lock()
+		f.Path, _ = move(f.Path)
+		f.mu.Unlock()
+	}
+	v.filesMu.Unlock()
+	for _, h := range hooks {
+		h(move)
+	}
 }
 
 // parentMount returns the mount holding r's directory entry (for a mount

@@ -504,3 +504,34 @@ func TestProtect(t *testing.T) {
 	require.NoError(t, v.RenameAt(nil, "/", "/var/log/sub", "/", "/var/log/sub2", 0))
 	require.NoError(t, v.Remove("/var/log/a.1"))
 }
+
+// Linux's path rules the Go standard library's os tests check: a
+// symlink's own trailing slash requires a directory, mkdir of "link/"
+// does not follow a dangling link, and an open directory keeps working
+// after its parent is renamed.
+func TestTrailingSlashesAndRenamedParents(t *testing.T) {
+	v := New(nil)
+	require.NoError(t, v.MkdirAll("/d/sub", 0o755))
+	require.NoError(t, v.WriteFile("/d/file", []byte("x"), 0o644))
+	require.NoError(t, v.Symlink("file/", "/d/link"))
+	_, err := v.OpenAt(nil, "/", "/d/link", linux.O_RDONLY, 0)
+	require.ErrorIs(t, err, linux.ENOTDIR)
+
+	require.NoError(t, v.Symlink("missing", "/d/dangling"))
+	require.ErrorIs(t, v.MkdirAt(nil, "/", "/d/dangling/", 0o755), linux.EEXIST)
+	_, err = v.StatAt(nil, "/", "/d/missing", false)
+	require.ErrorIs(t, err, linux.ENOENT, "mkdir did not follow the link")
+
+	dir, err := v.OpenAt(nil, "/", "/d/sub", linux.O_RDONLY|linux.O_DIRECTORY, 0)
+	require.NoError(t, err)
+	defer dir.Close()
+	var moved []string
+	v.OnRename(func(move func(string) (string, bool)) {
+		p, _ := move("/d/sub/x")
+		moved = append(moved, p)
+	})
+	require.NoError(t, v.RenameAt(nil, "/", "/d", "/", "/e", 0))
+	require.Equal(t, "/e/sub", dir.Path)
+	require.Equal(t, []string{"/e/sub/x"}, moved)
+	require.NoError(t, v.WriteFile(dir.Path+"/f", []byte("y"), 0o644))
+}

@@ -1,0 +1,3 @@
+module sissim.test/goguests
+
+go 1.22
