@@ -21,6 +21,7 @@ import (
 type machineFlags struct {
 	clock       *string
 	seed        *uint64
+	schedSeed   *uint64
 	maxInsns    *uint64
 	strace      straceFlags
 	verbose     *bool
@@ -35,6 +36,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 	return machineFlags{
 		clock:       f.String("clock", "auto", "clock `mode`: deterministic, realtime, or auto (realtime when the shell reads a terminal, else deterministic)"),
 		seed:        f.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom"),
+		schedSeed:   f.Uint64("sched-seed", 0, "perturb the thread schedule deterministically with this `seed` (0: none): shakes out races; a failing seed replays"),
 		maxInsns:    f.Uint64("max-insns", 0, "stop a guest after `N` instructions (0: no limit)"),
 		strace:      addStraceFlags(f),
 		verbose:     f.Bool("v", false, "log kernel debug messages"),
@@ -128,6 +130,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	cfg := kernel.Config{
 		Clock:             mode,
 		Seed:              *mf.seed,
+		SchedSeed:         *mf.schedSeed,
 		Stdin:             stdin,
 		Stdout:            stdout,
 		Stderr:            stderr,

@@ -153,6 +153,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags.Var(&env, "env", "set a guest environment variable `K=V` (repeatable)")
 	clock := flags.String("clock", "deterministic", "clock `mode`: deterministic or realtime")
 	seed := flags.Uint64("seed", 0, "seed for AT_RANDOM, getrandom and /dev/urandom")
+	schedSeed := flags.Uint64("sched-seed", 0, "perturb the thread schedule deterministically with this `seed` (0: none): shakes out races; a failing seed replays")
 	straceOpts := addStraceFlags(flags)
 	maxInsns := flags.Uint64("max-insns", 0, "stop the guest after `N` instructions (0: no limit)")
 	verbose := flags.Bool("v", false, "log kernel debug messages")
@@ -203,6 +204,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Root:              *root,
 		Clock:             mode,
 		Seed:              *seed,
+		SchedSeed:         *schedSeed,
 		Stdin:             stdin,
 		Stdout:            stdout,
 		Stderr:            stderr,

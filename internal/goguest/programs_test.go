@@ -63,3 +63,16 @@ func TestGoRacyProgramIsDeterministic(t *testing.T) {
 	require.Equal(t, a, b)
 	require.True(t, strings.HasPrefix(a, "counter "), a)
 }
+
+// Schedule seeds: the same seed gives the same interleaving of a racy Go
+// program, different seeds give different ones.
+func TestGoRacySchedSeeds(t *testing.T) {
+	seen := map[string]bool{}
+	for seed := uint64(1); seed <= 4; seed++ {
+		a, _ := runProgram(t, "racy", kernel.Config{SchedSeed: seed})
+		b, _ := runProgram(t, "racy", kernel.Config{SchedSeed: seed})
+		require.Equal(t, a, b, "seed %d", seed)
+		seen[a] = true
+	}
+	require.Greater(t, len(seen), 1, "different seeds interleave differently: %v", seen)
+}

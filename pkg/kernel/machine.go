@@ -67,6 +67,11 @@ type Config struct {
 	Clock ClockMode
 	// Seed drives AT_RANDOM, getrandom and /dev/urandom.
 	Seed uint64
+	// SchedSeed, when not 0, perturbs the schedule deterministically
+	// (random picks among runnable threads, random slice lengths, random
+	// futex wake order), so that runs under many seeds shake out races
+	// and a failing seed replays exactly. See docs/scheduling.md.
+	SchedSeed uint64
 	// Epoch is the wall-clock time at boot in deterministic mode
 	// (DefaultEpochUnix when zero).
 	Epoch time.Time
@@ -233,6 +238,7 @@ func New(cfg Config) (*Machine, error) {
 		return nil, err
 	}
 	m.det = sched.NewDet(m.sched)
+	m.sched.Perturb(cfg.SchedSeed)
 	m.wrapConsole()
 	if err := m.mountSynthetic(); err != nil {
 		return nil, err
@@ -301,6 +307,14 @@ func (m *Machine) pageFault(va uint64, acc cpu.Access) bool {
 	}
 	t.fault = &faultInfo{acc: acc, page: va, res: r}
 	return false
+}
+
+// SetSchedSeed changes the schedule perturbation seed (0: none) for what
+// runs from now on. Call it while no guest runs.
+func (m *Machine) SetSchedSeed(seed uint64) {
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	m.sched.Perturb(seed)
 }
 
 // hostname is the node name of every machine (uname, /etc/hostname).

@@ -197,6 +197,25 @@ func (m *Machine) futexWakeKey(k futexKey, n int, bitset uint32) int {
 		return 0
 	}
 	woken := 0
+	if m.sched.Perturbing() {
+		// Linux promises no order among waiters of one priority: a
+		// perturbed schedule wakes them in a random one.
+		var ws []*waiter
+		for w := q.head; w != nil; w = w.next {
+			if w.bitset&bitset != 0 {
+				ws = append(ws, w)
+			}
+		}
+		for woken < n && len(ws) > 0 {
+			i := m.sched.Choose(len(ws))
+			ws[i].t.futexWoken = true
+			ws[i].t.wake()
+			ws = append(ws[:i], ws[i+1:]...)
+			woken++
+		}
+		m.futexGC(k)
+		return woken
+	}
 	for w := q.head; w != nil && woken < n; {
 		next := w.next
 		if w.bitset&bitset != 0 {

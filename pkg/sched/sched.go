@@ -14,6 +14,7 @@ package sched
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 )
 
@@ -106,6 +107,8 @@ type Scheduler struct {
 	usedPPM uint64
 	// Switches records context-switch latencies.
 	Switches *Latency
+	// rng perturbs the schedule (Perturb); nil: plain CBS+EDF.
+	rng *rand.Rand
 }
 
 // New returns an empty scheduler.
@@ -266,6 +269,10 @@ func (s *Scheduler) Pick(now uint64) (*Server, uint64) {
 // deferred servers in the order they would be served. It returns nil only
 // when nothing is runnable.
 func (s *Scheduler) PickWorkConserving(now uint64) *Server {
+	if s.rng != nil {
+		s.Replenish(now)
+		return s.pickRandom()
+	}
 	if srv, _ := s.Pick(now); srv != nil {
 		return srv
 	}
@@ -296,6 +303,9 @@ func (s *Scheduler) Slice(srv *Server, now uint64) uint64 {
 	}
 	if d == 0 {
 		d = 1
+	}
+	if s.rng != nil {
+		d = s.perturbSlice(d)
 	}
 	return d
 }
