@@ -348,7 +348,7 @@ type tickState struct {
 // model v1.0.0. It returns the files that must be byte-identical between
 // runs.
 func autonomyRun(t *testing.T) (decisions, bundle []byte) {
-	const budget = 48 << 20
+	const budget = 64 << 20 // the root image's guests take about 15 MiB of it
 	m := bootServices(t, Config{Mem: budget})
 	// The machine's own counters at every tick, read by a timer of the
 	// test at the same machine times as the loop's.
@@ -366,7 +366,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		states[m.clock.Now()/uint64(AutonomyTick)] = st
 	})
 	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
-	out, err := m.Shell().Exec("run memhog 24 2 200")
+	out, err := m.Shell().Exec("run memhog 40 2 200")
 	require.Error(t, err, "memhog is terminated")
 	require.Contains(t, out, "[pid 2] killed by SIGTERM")
 

@@ -137,11 +137,14 @@ type Machine struct {
 	insnStop     bool // MaxInsns was reached
 
 	// Scheduling (sched.go); used only by the goroutine in runUntil.
-	runMu    sync.Mutex
-	sched    *sched.Scheduler
-	det      *sched.Det
-	bySrv    map[int]*Task // CBS server id -> thread
-	cur      *Task         // the thread on the CPU during a run
+	runMu sync.Mutex
+	sched *sched.Scheduler
+	det   *sched.Det
+	bySrv map[int]*Task // CBS server id -> thread
+	cur   *Task         // the thread on the CPU during a run
+	// scratch is the transfer buffer of read- and write-like calls; system
+	// calls run one at a time, and no file keeps the bytes it is given.
+	scratch  []byte
 	lastTask *Task         // the thread that ran last
 	lastStop uint64        // machine time when it stopped
 	busy     atomic.Uint64 // machine time spent running guest slices (/proc/uptime)

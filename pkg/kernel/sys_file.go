@@ -34,13 +34,23 @@ func sysClose(t *Task, a *args) (uint64, error) {
 // maxIO bounds one read or write, as Linux's MAX_RW_COUNT does.
 const maxIO = 0x7ffff000
 
-// ioBuf returns a transfer buffer of n bytes, bounded to keep a single
-// call's host allocation sane.
+// maxBuf bounds the host buffer of one transfer step.
+const maxBuf = 1 << 20
+
+// ioBuf returns a new transfer buffer of n bytes, at most maxBuf.
 func ioBuf(n uint64) []byte {
-	if n > 1<<20 {
-		n = 1 << 20
+	return make([]byte, min(n, maxBuf))
+}
+
+// scratch returns the machine's transfer buffer cut to n bytes, at most
+// maxBuf. It is valid until the system call returns.
+func (t *Task) scratch(n uint64) []byte {
+	n = min(n, maxBuf)
+	m := t.m
+	if uint64(cap(m.scratch)) < n {
+		m.scratch = make([]byte, max(n, 64<<10))
 	}
-	return make([]byte, n)
+	return m.scratch[:n]
 }
 
 // readFile reads from of into guest memory at addr.
@@ -54,7 +64,7 @@ func (t *Task) readFile(of *openFile, addr, n uint64, off int64) (uint64, error)
 	if !t.as.check(addr, n, cpu.ProtWrite) {
 		return 0, linux.EFAULT
 	}
-	buf := ioBuf(n)
+	buf := t.scratch(n)
 	var got int
 	var err error
 	if off >= 0 {
@@ -82,7 +92,7 @@ func (t *Task) writeFile(of *openFile, addr, n uint64, off int64) (uint64, error
 	}
 	var done uint64
 	for done < n {
-		buf := ioBuf(n - done)
+		buf := t.scratch(n - done)
 		if err := t.copyIn(addr+done, buf); err != nil {
 			if done > 0 {
 				return done, nil
@@ -272,7 +282,7 @@ func sysSendfile(t *Task, a *args) (uint64, error) {
 	count := min(a[3], maxIO)
 	var done uint64
 	for done < count {
-		buf := ioBuf(count - done)
+		buf := t.scratch(count - done)
 		n, rerr := ra.ReadAt(buf, off+int64(done))
 		if n == 0 {
 			if rerr != nil && rerr != io.EOF && done == 0 {
