@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 
@@ -191,16 +190,9 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		fd := int(inFile.Fd())
 		defer takeForeground(fd)()
 		// At the prompt the editor reads keys in raw mode; a command runs
-		// with the terminal in its normal mode, where Ctrl-C raises SIGINT:
-		// it interrupts the guest, never sissim.
-		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, os.Interrupt)
-		defer signal.Stop(sigs)
-		go func() {
-			for range sigs {
-				m.Interrupt()
-			}
-		}()
+		// with the terminal in its normal mode, where Ctrl-C, Ctrl-\ and
+		// Ctrl-Z raise signals: they act on the guest, never on sissim.
+		defer forwardSignals(m, stderr).Stop()
 		if editor {
 			opts.Lines = newLineEditor(sh, stderr)
 		}

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -28,6 +29,7 @@ import (
 	"github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
 const usage = `sissim simulates the SIS kernel: real AArch64 Linux programs run under
@@ -249,17 +251,42 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]
 	}
-	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
+	p, err := m.Spawn(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
 	if err != nil {
 		var ee *kernel.ExecError
 		if errors.As(err, &ee) {
 			fmt.Fprintf(stderr, "sissim: %s: %s\n", host, ee.Reason)
-			return 2
+			return exitUsage
 		}
 		fmt.Fprintln(stderr, "sissim:", err)
+		return exitUsage
+	}
+	// The terminal's keys, and kill(1) of sissim, reach the guest.
+	fwd := forwardSignals(m, stderr, syscall.SIGTERM, syscall.SIGHUP)
+	defer fwd.Stop()
+	jobControl := isTerminal(stdin)
+	status, err := p.Wait()
+	for {
+		var se *kernel.StoppedError
+		if !errors.As(err, &se) || !jobControl {
+			break
+		}
+		// Ctrl-Z: sissim stops with its guest; fg continues both.
+		fmt.Fprintf(stderr, "\nsissim: pid %d stopped by %s\n", se.PID, se.Signal)
+		fwd.StopSelf()
+		m.SignalForeground(linux.SIGCONT)
+		status, err = p.Wait()
 	}
 	if status.Report != "" {
 		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return exitKernel
+	}
+	// Orphans finish their work; any blocked for good are left behind.
+	if err := m.Drain(); err != nil {
+		fmt.Fprintf(stderr, "sissim: after %s exited: %v\n", filepath.Base(host), err)
 	}
 	return status.ShellCode()
 }
@@ -315,9 +342,20 @@ func readGuest(path string) ([]byte, error) {
 	return data, err
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// isTerminal reports whether stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return false
+	}
+	// Through the raw descriptor: File.Fd would make the file blocking.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	tty := false
+	_ = rc.Control(func(fd uintptr) { tty = term.IsTerminal(int(fd)) })
+	return tty
 }
 
 // newLogger logs kernel messages to w as one human-readable line each,

@@ -3,7 +3,6 @@ package kernel
 import (
 	"io"
 	"io/fs"
-	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
@@ -50,9 +49,15 @@ const maxFDs = 1024
 // newConsoleFDs returns a table with fds 0, 1 and 2 on the console.
 func newConsoleFDs(m *Machine) *fdTable {
 	t := &fdTable{refs: 1}
-	t.install(&console{r: m.cfg.Stdin, tty: m.cfg.ConsoleIsTerminal}, linux.O_RDONLY, 0, false)
-	t.install(&console{w: m.cfg.Stdout, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
-	t.install(&console{w: m.cfg.Stderr, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
+	for i, w := range []io.Writer{nil, m.cfg.Stdout, m.cfg.Stderr} {
+		c := &console{m: m, w: w, tty: m.cfg.ConsoleIsTerminal}
+		flags := linux.O_WRONLY
+		if i == 0 {
+			flags = linux.O_RDONLY
+		}
+		t.install(c, flags, 0, false)
+		c.of = t.fds[i].of
+	}
 	return t
 }
 
@@ -142,47 +147,6 @@ func (of *openFile) release() error {
 	}
 	return nil
 }
-
-// console is one of the console streams of the machine.
-type console struct {
-	r   io.Reader
-	w   io.Writer
-	tty bool
-}
-
-func (c *console) Read(p []byte) (int, error) {
-	if c.r == nil {
-		return 0, linux.EBADF
-	}
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
-
-func (c *console) Write(p []byte) (int, error) {
-	if c.w == nil {
-		return 0, linux.EBADF
-	}
-	return c.w.Write(p)
-}
-
-func (c *console) Close() error     { return nil }
-func (c *console) IsTerminal() bool { return c.tty }
-func (c *console) Stat() (fs.FileInfo, error) {
-	return consoleInfo{}, nil
-}
-
-// consoleInfo describes the console as a character device.
-type consoleInfo struct{}
-
-func (consoleInfo) Name() string       { return "console" }
-func (consoleInfo) Size() int64        { return 0 }
-func (consoleInfo) Mode() fs.FileMode  { return fs.ModeDevice | fs.ModeCharDevice | 0o620 }
-func (consoleInfo) ModTime() time.Time { return time.Time{} }
-func (consoleInfo) IsDir() bool        { return false }
-func (consoleInfo) Sys() any           { return nil }
 
 // fork returns a copy of the table for a child process: the descriptors
 // refer to the same open file descriptions.

@@ -7,6 +7,7 @@
 package kernel
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
@@ -148,8 +149,18 @@ type Machine struct {
 	lastTask *Task         // the thread that ran last
 	lastStop uint64        // machine time when it stopped
 	busy     atomic.Uint64 // machine time spent running guest slices (/proc/uptime)
-	// interrupts counts Interrupt calls not yet delivered.
-	interrupts atomic.Int64
+	// interrupts counts the Ctrl-Cs delivered (a shell's wait ends on one).
+	interrupts int
+	// Host events (host.go): work other goroutines queued for the runner,
+	// the channel that wakes an idle runner, and the run's context.
+	posted  []func()
+	nposted atomic.Int64
+	wake    chan struct{}
+	runCtx  context.Context
+	console *consoleIn
+	// ttyPgrp is the console's foreground process group as a guest set
+	// it with TIOCSPGRP (0: the programs the host started).
+	ttyPgrp int
 	// oomKills counts processes the OOM killer ended.
 	oomKills atomic.Uint64
 	// timers are the threads' timeouts and the machine-time callbacks
@@ -232,7 +243,10 @@ func New(cfg Config) (*Machine, error) {
 		bySrv:       map[int]*Task{},
 		hostObjects: map[fileKey]*memObject{},
 		futexes:     map[futexKey]*waitQueue{},
+		wake:        make(chan struct{}, 1),
+		runCtx:      context.Background(),
 	}
+	m.console = newConsoleIn(m, cfg.Stdin)
 	if err := m.startCPU(); err != nil {
 		m.clock.Close()
 		if ownRAM {
@@ -384,6 +398,7 @@ func (m *Machine) Close() error {
 		}
 	}
 	m.initCtx.Free()
+	m.console.close()
 	err := m.cpu.Close()
 	m.clock.Close()
 	if m.ownRAM {

@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"io"
 	"path"
 	"strings"
 	"time"
@@ -59,13 +58,7 @@ func (d machineDevices) Console() vfs.Handle { return &consoleHandle{m: d.m} }
 // console streams as a character device.
 type consoleHandle struct{ m *Machine }
 
-func (c *consoleHandle) Read(p []byte) (int, error) {
-	n, err := c.m.cfg.Stdin.Read(p)
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
+func (c *consoleHandle) Read(p []byte) (int, error) { return c.m.console.read(p, false) }
 
 func (c *consoleHandle) Write(p []byte) (int, error)        { return c.m.cfg.Stdout.Write(p) }
 func (c *consoleHandle) ReadAt([]byte, int64) (int, error)  { return 0, linux.ESPIPE }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sort"
@@ -95,26 +96,37 @@ func (t *Task) setState(s taskState) {
 // runUntil runs threads until done reports true. It returns an error when
 // no thread can ever run again before done.
 func (m *Machine) runUntil(done func() bool) error {
+	return m.runUntilCtx(context.Background(), done)
+}
+
+// runUntilCtx is runUntil that also ends, with ctx's error, when ctx is
+// done.
+func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
-	for !done() {
-		m.deliverInterrupts()
+	m.runCtx = ctx
+	defer func() {
+		m.console.quiesce()
+		m.runCtx = context.Background()
+	}()
+	for {
+		m.hostEvents()
+		if done() {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		now := m.clock.Now()
 		if m.fireTimers(now) {
 			continue // a timer may have ended what we wait for
 		}
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
-			next := m.timers.next()
-			if next == 0 {
-				return m.deadlock()
-			}
-			if m.clock.Realtime() {
-				time.Sleep(time.Duration(next - now))
-			} else {
-				m.clock.Skip(next - now)
+			if err := m.idle(ctx, now); err != nil {
+				return err
 			}
 			continue
 		}
@@ -131,7 +143,6 @@ func (m *Machine) runUntil(done func() bool) error {
 		}
 		m.runSlice(t, slice)
 	}
-	return nil
 }
 
 // atTime arranges for f to run once machine time reaches at (ns since
@@ -383,6 +394,7 @@ func (m *Machine) exitProcess(p *Process) {
 		p.as = nil
 	}
 	p.zombie = true
+	p.exited.Store(true)
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
 		c.parent, c.PPID = reaper, reaper.PID

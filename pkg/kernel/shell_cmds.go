@@ -31,7 +31,10 @@ func (s *Shell) registerBuiltins() {
 		{Name: "ps", Usage: "ps  list the processes: state, CPU time, threads", Run: s.cmdPs},
 		{Name: "run", Usage: "run <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
 		{Name: "kill", Usage: "kill [-SIGNAL] <pid>...  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
-		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit", Run: s.cmdWait},
+		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit or stop (Ctrl-C ends the wait)", Run: s.cmdWait},
+		{Name: "jobs", Usage: "jobs  list the background jobs: running, stopped or done", Run: s.cmdJobs},
+		{Name: "fg", Usage: "fg [<pid>]  continue a job (the newest by default) in the foreground", Run: s.cmdFg},
+		{Name: "bg", Usage: "bg [<pid>]  continue a stopped job (the newest by default) in the background", Run: s.cmdBg},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
 		{Name: "metrics", Usage: "metrics [prometheus|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
 		{Name: "metricsctl", Usage: "metricsctl  print changed METRIC lines after each command", Subs: s.metricsctlSubs(), Run: func(w io.Writer, args []string) error {
@@ -266,20 +269,42 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 		s.startJob(w, proc)
 		return nil
 	}
-	status, err := proc.Wait()
-	s.m.accountExit(proc)
+	return s.waitForeground(w, proc, "run "+args[0])
+}
+
+// waitForeground runs the machine until the foreground program p exits,
+// and prints its status; a program stopped by Ctrl-Z (or SIGSTOP) becomes
+// a background job that fg and bg continue.
+func (s *Shell) waitForeground(w io.Writer, p *Process, what string) error {
+	status, err := p.Wait()
+	var se *StoppedError
+	if errors.As(err, &se) && !p.Exited() {
+		fmt.Fprintln(w)
+		s.m.runMu.Lock()
+		p.background = true
+		s.m.runMu.Unlock()
+		s.mu.Lock()
+		if s.jobs == nil {
+			s.jobs = map[int]*Process{}
+		}
+		s.jobs[p.PID] = p
+		s.mu.Unlock()
+		fmt.Fprintf(w, "[pid %d] stopped (%s); fg continues it\n", p.PID, se.Signal)
+		return nil
+	}
+	s.m.accountExit(p)
 	if status.Signal == linux.SIGINT {
 		fmt.Fprintln(w) // after the terminal's ^C
 	}
 	if status.Report != "" {
-		fmt.Fprintf(w, "[pid %d] %s\n", proc.PID, status.Report)
+		fmt.Fprintf(w, "[pid %d] %s\n", p.PID, status.Report)
 	}
-	fmt.Fprintf(w, "[pid %d] %s\n", proc.PID, status)
+	fmt.Fprintf(w, "[pid %d] %s\n", p.PID, status)
 	if err != nil {
-		return fmt.Errorf("run %s: kernel error: %w", args[0], err)
+		return fmt.Errorf("%s: kernel error: %w", what, err)
 	}
 	if status.ShellCode() != 0 {
-		return fmt.Errorf("run %s: %s", args[0], status)
+		return fmt.Errorf("%s: %s", what, status)
 	}
 	return nil
 }

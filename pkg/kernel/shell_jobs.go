@@ -90,14 +90,122 @@ func (s *Shell) cmdWait(w io.Writer, args []string) error {
 	if len(procs) == 0 {
 		return nil
 	}
-	return s.m.runUntil(func() bool {
+	// Ctrl-C ends the wait (the jobs run on, in the background).
+	intr := s.m.interrupts
+	err := s.m.runUntil(func() bool {
+		if s.m.interrupts != intr {
+			return true
+		}
 		for _, p := range procs {
-			if !p.zombie {
+			if !p.zombie && !p.stopped {
 				return false
 			}
 		}
 		return true
 	})
+	if err == nil && s.m.interrupts != intr {
+		fmt.Fprintln(w)
+		return errors.New("wait: interrupted")
+	}
+	return s.jobErr(err)
+}
+
+// jobErr turns a stopped job into a note: it is not a failure of the
+// shell command that saw it.
+func (s *Shell) jobErr(err error) error {
+	var se *StoppedError
+	if errors.As(err, &se) {
+		return nil
+	}
+	return err
+}
+
+// cmdJobs lists the background jobs.
+func (s *Shell) cmdJobs(w io.Writer, args []string) error {
+	if len(args) > 0 {
+		return ErrUsage
+	}
+	s.mu.Lock()
+	pids := make([]int, 0, len(s.jobs))
+	for pid := range s.jobs {
+		pids = append(pids, pid)
+	}
+	s.mu.Unlock()
+	sort.Ints(pids)
+	for _, pid := range pids {
+		p := s.job(pid)
+		state := "running"
+		switch {
+		case p.Exited():
+			state = "done"
+		case p.stopped:
+			state = "stopped (" + p.stopSig.String() + ")"
+		}
+		fmt.Fprintf(w, "[pid %d] %-10s %s\n", pid, state, strings.Join(p.argv, " "))
+	}
+	return nil
+}
+
+// jobArg returns the job named by args (the newest one by default).
+func (s *Shell) jobArg(cmd string, args []string) (*Process, error) {
+	switch len(args) {
+	case 0:
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var newest *Process
+		for _, p := range s.jobs {
+			if newest == nil || p.PID > newest.PID {
+				newest = p
+			}
+		}
+		if newest == nil {
+			return nil, fmt.Errorf("%s: no background job", cmd)
+		}
+		return newest, nil
+	case 1:
+		pid, err := strconv.Atoi(args[0])
+		if err != nil {
+			return nil, shellcmd.BadArgs("%s: %q is not a pid", cmd, args[0])
+		}
+		p := s.job(pid)
+		if p == nil {
+			return nil, fmt.Errorf("%s: pid %d is not a background job of this shell", cmd, pid)
+		}
+		return p, nil
+	}
+	return nil, ErrUsage
+}
+
+// cmdFg continues a job (SIGCONT) in the foreground and waits for it.
+func (s *Shell) cmdFg(w io.Writer, args []string) error {
+	p, err := s.jobArg("fg", args)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(s.jobs, p.PID)
+	s.mu.Unlock()
+	s.m.runMu.Lock()
+	p.background = false
+	s.m.runMu.Unlock()
+	if err := p.Signal(linux.SIGCONT); err != nil && !p.Exited() {
+		return fmt.Errorf("fg: %v", err)
+	}
+	fmt.Fprintln(w, strings.Join(p.argv, " "))
+	return s.waitForeground(w, p, "fg")
+}
+
+// cmdBg continues a stopped job (SIGCONT) in the background.
+func (s *Shell) cmdBg(w io.Writer, args []string) error {
+	p, err := s.jobArg("bg", args)
+	if err != nil {
+		return err
+	}
+	if err := p.Signal(linux.SIGCONT); err != nil && !p.Exited() {
+		return fmt.Errorf("bg: %v", err)
+	}
+	fmt.Fprintf(w, "[pid %d] running in background\n", p.PID)
+	return nil
 }
 
 // cmdKill sends a signal (SIGTERM by default) to processes and runs the

@@ -643,33 +643,6 @@ func (t *Task) sigreturn() (uint64, error) {
 	return regs[0], nil
 }
 
-// Interrupt sends SIGINT to the foreground processes (the process groups
-// of the programs started with Spawn), as Ctrl-C on the console does. It is
-// safe to call from another goroutine; the signal is delivered at the next
-// scheduling decision.
-func (m *Machine) Interrupt() {
-	m.interrupts.Add(1)
-}
-
-// deliverInterrupts turns pending Interrupt calls into SIGINTs.
-func (m *Machine) deliverInterrupts() {
-	if m.interrupts.Swap(0) == 0 {
-		return
-	}
-	groups := map[int]bool{}
-	procs := m.liveProcs()
-	for _, p := range procs {
-		if p.hostOwned && !p.background {
-			groups[p.pgid] = true
-		}
-	}
-	for _, p := range procs {
-		if groups[p.pgid] {
-			p.sendSignal(linux.SIGINT, siginfo{code: siKernel})
-		}
-	}
-}
-
 // childInfo is the SIGCHLD information of a child that ended.
 func childInfo(c *Process, sig linux.Signal) siginfo {
 	info := siginfo{pid: int32(c.PID), code: cldExited, status: int32(c.status.Code)}

@@ -353,9 +353,27 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 		put16(ws[2:], 80)
 		return 0, t.copyOut(a[2], ws[:])
 	case linux.TIOCGPGRP:
+		pgrp := t.pgid
+		if len(t.m.group(t.m.ttyPgrp)) > 0 {
+			pgrp = t.m.ttyPgrp
+		}
 		var pg [4]byte
-		put32(pg[:], uint32(t.PID))
+		put32(pg[:], uint32(pgrp))
 		return 0, t.copyOut(a[2], pg[:])
+	case linux.TIOCSPGRP:
+		var pg [4]byte
+		if err := t.copyIn(a[2], pg[:]); err != nil {
+			return 0, err
+		}
+		pgrp := int(int32(leU32(pg[:])))
+		switch {
+		case pgrp < 0:
+			return 0, linux.EINVAL
+		case len(t.m.group(pgrp)) == 0:
+			return 0, linux.ESRCH
+		}
+		t.m.ttyPgrp = pgrp
+		return 0, nil
 	}
 	return 0, linux.EINVAL
 }
