@@ -30,6 +30,10 @@ type openFile struct {
 	f     file
 	flags int // Linux O_* status flags
 	refs  int
+	// locked are the files this description may hold flock or OFD locks
+	// on (sys_lock.go).
+	locked []*inodeLocks
+	owner  int // F_SETOWN's process (or negated group)
 }
 
 type fdEntry struct {
@@ -42,6 +46,9 @@ type fdEntry struct {
 type fdTable struct {
 	fds  []*fdEntry
 	refs int
+	// posixLocked are the files the table holds POSIX locks on
+	// (sys_lock.go).
+	posixLocked []*inodeLocks
 }
 
 // maxFDs is RLIMIT_NOFILE.
@@ -101,6 +108,7 @@ func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
 	}
 	of.refs++
 	if old := t.fds[fd]; old != nil {
+		t.closing(old.of)
 		old.of.release()
 	}
 	t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
@@ -114,6 +122,7 @@ func (t *fdTable) close(fd int) error {
 		return err
 	}
 	t.fds[fd] = nil
+	t.closing(e.of)
 	return e.of.release()
 }
 
@@ -138,6 +147,9 @@ func (of *openFile) name() string { return fdTarget(of.f) }
 func (of *openFile) release() error {
 	of.refs--
 	if of.refs == 0 {
+		if of.locked != nil {
+			of.releaseLocks()
+		}
 		return of.f.Close()
 	}
 	return nil

@@ -102,6 +102,8 @@ type Process struct {
 	childNs uint64 // CPU time of reaped children
 	pending []error
 	exitWq  waitQueue // woken when the process becomes a zombie (host waits)
+
+	procAttrs // credentials, priorities, timers, terminal (attrs.go)
 }
 
 // Task is a thread: system calls run on behalf of a task.
@@ -154,6 +156,8 @@ type Task struct {
 	exitCode   int    // for a thread that exits alone
 	dying      bool   // the thread must end when it next stops
 	insns      uint64 // instructions retired
+
+	taskAttrs // priority, blocked opens (attrs.go)
 }
 
 // taskState is where a thread is in its life.

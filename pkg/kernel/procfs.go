@@ -152,7 +152,17 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	if p.fds != nil {
 		for fd, e := range p.fds.fds {
 			if e != nil {
-				info.FDs = append(info.FDs, vfs.ProcFD{FD: fd, Target: fdTarget(e.of.f)})
+				pfd := vfs.ProcFD{FD: fd, Target: fdTarget(e.of.f)}
+				if !strings.HasPrefix(pfd.Target, "/") {
+					// A pipe or an anonymous inode: a magic link to it.
+					pfd.Object = true
+					if st, ok := e.of.f.(statter); ok {
+						if fi, err := st.Stat(); err == nil {
+							pfd.Attr = infoAttr(fi)
+						}
+					}
+				}
+				info.FDs = append(info.FDs, pfd)
 			}
 		}
 	}

@@ -335,6 +335,7 @@ func (m *Machine) exitTask(t *Task) {
 		}
 	}
 	t.exitRobustList()
+	t.abandonBlocked()
 	t.dropWaiters()
 	m.timers.cancel(&t.timer)
 	t.setState(taskDead)

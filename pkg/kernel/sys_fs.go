@@ -20,6 +20,7 @@ func registerFSSyscalls(reg registerFn) {
 	reg(linux.SysStatx, syscallEntry{fn: sysStatx})
 	reg(linux.SysGetdents64, syscallEntry{fn: sysGetdents64})
 	reg(linux.SysMkdirat, syscallEntry{fn: sysMkdirat})
+	reg(linux.SysMknodat, syscallEntry{fn: sysMknodat, support: Partial, note: "device nodes only in a tmpfs (EPERM on a host mount); a device node opens the machine's device of that number"})
 	reg(linux.SysUnlinkat, syscallEntry{fn: sysUnlinkat})
 	reg(linux.SysRenameat, syscallEntry{fn: sysRenameat})
 	reg(linux.SysRenameat2, syscallEntry{fn: sysRenameat2})
@@ -116,9 +117,26 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	}
 	flags := a.int32(2)
 	perm := uint32(a.uint32(3)) & 0o7777 &^ t.umask
-	f, err := t.m.fs.OpenAt(t.vctx(), start, p, flags, perm)
+	f, node, err := t.m.fs.OpenNodeAt(t.vctx(), start, p, flags, perm)
 	if err != nil {
 		return 0, err
+	}
+	if node != nil {
+		// A FIFO or a pipe reopened through /proc (sys_fifo.go).
+		obj, err := t.openNode(node, flags)
+		if err != nil {
+			return 0, err
+		}
+		of := &openFile{f: obj, flags: flags &^ (linux.O_CREAT | linux.O_EXCL | linux.O_NOCTTY | linux.O_TRUNC | linux.O_CLOEXEC)}
+		if pe, ok := obj.(*pipeEnd); ok {
+			pe.of = of
+		}
+		fd, err := t.fds.installOpen(of, 0, flags&linux.O_CLOEXEC != 0)
+		if err != nil {
+			obj.Close()
+			return 0, err
+		}
+		return uint64(fd), nil
 	}
 	fd, err := t.fds.install(f, f.Flags&^linux.O_CLOEXEC, 0, flags&linux.O_CLOEXEC != 0)
 	if err != nil {
@@ -126,6 +144,18 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 		return 0, err
 	}
 	return uint64(fd), nil
+}
+
+// Mknodat implements mknodat(2): regular files, FIFOs and socket nodes
+// anywhere, device nodes in a tmpfs (every guest is root).
+func sysMknodat(t *Task, a *args) (uint64, error) {
+	start, p, err := t.pathAt(a.int32(0), a[1], false)
+	if err != nil {
+		return 0, err
+	}
+	mode := uint32(a.uint32(2))
+	perm := mode & 0o7777 &^ t.umask
+	return 0, t.m.fs.MknodAt(t.vctx(), start, p, mode&vfs.ModeType|perm, a[3])
 }
 
 // fileAttr describes any open file: a VFS file by its attributes, other

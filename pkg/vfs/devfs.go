@@ -234,6 +234,28 @@ func (d *Devfs) Open(name string, flags int, perm uint32) (Handle, error) {
 	return &devHandle{d: d, name: name}, nil
 }
 
+// OpenDevice implements DeviceOpener: the device numbered rdev, for a
+// device node made elsewhere (mknod in a tmpfs).
+func (d *Devfs) OpenDevice(rdev uint64, flags int) (Handle, error) {
+	for name, n := range devNodes() {
+		if n.link == "" && Makedev(n.major, n.minor) == rdev {
+			return d.Open("/"+name, flags&linux.O_ACCMODE, 0)
+		}
+	}
+	d.mu.RLock()
+	var found string
+	for name, a := range d.added {
+		if Makedev(a.Major, a.Minor) == rdev {
+			found = name
+		}
+	}
+	d.mu.RUnlock()
+	if found == "" {
+		return nil, linux.ENXIO
+	}
+	return d.Open("/"+found, flags&linux.O_ACCMODE, 0)
+}
+
 // Mkdir implements Backend: devfs has a fixed set of nodes.
 func (d *Devfs) Mkdir(string, uint32) error { return linux.EACCES }
 

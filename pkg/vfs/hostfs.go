@@ -293,6 +293,29 @@ func openable(mode uint32) error {
 	return nil
 }
 
+// Mknod implements Mknoder: FIFOs, sockets and regular files. Device
+// nodes are refused (EPERM): the mount is nodev, and a guest has no
+// business leaving device nodes in a host directory.
+func (h *Hostfs) Mknod(name string, mode uint32, dev uint64) error {
+	if h.ro {
+		return linux.EROFS
+	}
+	switch mode & ModeType {
+	case ModeRegular, ModeFIFO, ModeSocket:
+	default:
+		return linux.EPERM
+	}
+	p, err := h.parent(name)
+	if err != nil {
+		return err
+	}
+	defer p.release()
+	return hostErr(unix.Mknodat(p.dir, p.name, mode&(ModeType|ModePerm), 0))
+}
+
+// NoDev implements NoDever: host device nodes are never opened.
+func (h *Hostfs) NoDev() bool { return true }
+
 // Mkdir implements Backend.
 func (h *Hostfs) Mkdir(name string, perm uint32) error {
 	if h.ro {

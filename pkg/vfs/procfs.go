@@ -60,7 +60,12 @@ type ProcMap struct {
 // ProcFD is one entry of /proc/<pid>/fd.
 type ProcFD struct {
 	FD     int
-	Target string
+	Target string // what readlink shows: a path, or "pipe:[ino]" and the like
+	// Object is set for a descriptor that refers to no file of the VFS (a
+	// pipe, an anonymous inode): its link is a magic link, whose object
+	// has the attributes Attr.
+	Object bool
+	Attr   Attr
 }
 
 // MemInfo is /proc/meminfo's data, in bytes.
@@ -375,6 +380,36 @@ func (p *Procfs) ReadlinkCtx(c *Ctx, name string) (string, error) {
 		return "", linux.EINVAL
 	}
 	return n.link(c)
+}
+
+// MagicLink implements MagicLinker: /proc/<pid>/fd/<n> of a descriptor
+// that refers to an object outside the VFS.
+func (p *Procfs) MagicLink(c *Ctx, name string) (*MagicLink, error) {
+	parts := components(name)
+	if len(parts) != 3 || parts[1] != "fd" {
+		return nil, nil
+	}
+	pid, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return nil, nil
+	}
+	fd, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return nil, nil
+	}
+	info, ok := p.src.Process(pid)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	for _, e := range info.FDs {
+		if e.FD == fd {
+			if !e.Object {
+				return nil, nil
+			}
+			return &MagicLink{PID: pid, FD: fd, Attr: e.Attr}, nil
+		}
+	}
+	return nil, linux.ENOENT
 }
 
 // Open implements Backend; a file's content is generated at open.

@@ -224,6 +224,18 @@ func (t *Tmpfs) Open(name string, flags int, perm uint32) (Handle, error) {
 	return &tmpHandle{fs: t, n: n}, nil
 }
 
+// Mknod implements Mknoder: regular files, FIFOs, sockets and device
+// nodes (the caller is root, as every guest is).
+func (t *Tmpfs) Mknod(name string, mode uint32, dev uint64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, err := t.create(name, mode&(ModeType|ModePerm))
+	if err == nil && (mode&ModeType == ModeChar || mode&ModeType == ModeBlock) {
+		n.rdev = dev
+	}
+	return err
+}
+
 // Mkdir implements Backend.
 func (t *Tmpfs) Mkdir(name string, perm uint32) error {
 	t.mu.Lock()
