@@ -50,3 +50,25 @@ func TestDiffFIFOHostMount(t *testing.T) {
 		return m.FS().MountHost(dir, dir, false)
 	}}, "nodev")
 }
+
+// TestDiffCreds: credentials of root, dropping them, capabilities, and
+// the permission checks that follow the ids.
+func TestDiffCreds(t *testing.T) {
+	diffGuest(t, "creds", difftest.Options{})
+}
+
+// TestDiffSched: nice values, policies, affinity, membarrier, I/O
+// priorities, personality and PR_SET_PDEATHSIG.
+func TestDiffSched(t *testing.T) {
+	diffGuest(t, "sched", difftest.Options{})
+}
+
+// TestSchedSubreaperAndLinux32 checks what qemu-user 7.2 gets wrong: it
+// refuses PR_SET_CHILD_SUBREAPER (an orphan then goes to the nearest
+// subreaper, as prctl(2) documents) and reports its own machine for
+// PER_LINUX32 (an arm64 kernel reports armv8l, COMPAT_UTS_MACHINE).
+func TestSchedSubreaperAndLinux32(t *testing.T) {
+	out, st := runGuest(t, "sched", "more")
+	require.Equal(t, 0, st.Code, out)
+	require.Contains(t, out, "8 passed, 0 failed")
+}

@@ -238,6 +238,7 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	proc.pgid, proc.sid, proc.hostOwned = proc.PID, proc.PID, true
 	proc.fds = newConsoleFDs(m)
 	proc.parent, proc.PPID = m.init, m.init.PID
+	proc.procAttrs = m.spawnAttrs()
 	if err := t.execProgram(p, argv, spec.Env); err != nil {
 		t.ctx.Free()
 		proc.fds.release()

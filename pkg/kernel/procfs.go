@@ -123,14 +123,19 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	}
 	comm := path.Base(p.exe)
 	var block uint64
+	sa := schedAttrs{}
 	if t := p.leader(); t != nil {
-		comm, block = t.commName(), t.sigMask
+		comm, block, sa = t.commName(), t.sigMask, t.sched
 	}
 	info := vfs.ProcInfo{
 		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd,
 		Cmdline: p.argv, Environ: p.envp, Threads: len(p.tasks), State: p.stateLetter(),
 		Start: time.Duration(p.startNs), UTime: time.Duration(p.cpuNs()),
 		SigPending: p.sigPending.mask, SigBlock: block,
+		UID: p.cred.euid, GID: p.cred.egid, Groups: p.cred.groups,
+		UIDs: [4]uint32{p.cred.ruid, p.cred.euid, p.cred.suid, p.cred.fsuid},
+		GIDs: [4]uint32{p.cred.rgid, p.cred.egid, p.cred.sgid, p.cred.fsgid},
+		Prio: sa.prio(), Nice: sa.nice, RTPrio: sa.rtprio, Policy: sa.policy,
 	}
 	if p.as != nil {
 		info.VmRSS = p.as.rssBytes()

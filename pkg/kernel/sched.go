@@ -386,6 +386,7 @@ func (m *Machine) exitProcess(p *Process) {
 	p.zombie = true
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
+		m.reparented(c, p)
 		c.parent, c.PPID = reaper, reaper.PID
 		reaper.children = append(reaper.children, c)
 		if c.zombie {

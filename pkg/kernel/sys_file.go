@@ -347,6 +347,8 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 		var pg [4]byte
 		put32(pg[:], uint32(t.PID))
 		return 0, t.copyOut(a[2], pg[:])
+	case linux.TIOCSCTTY, tiocNOTTY:
+		return 0, t.controllingTerminal(a[1])
 	}
 	return 0, linux.EINVAL
 }

@@ -117,9 +117,20 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	}
 	flags := a.int32(2)
 	perm := uint32(a.uint32(3)) & 0o7777 &^ t.umask
+	existed := true
+	if flags&linux.O_CREAT != 0 && (t.cred.fsuid != 0 || t.cred.fsgid != 0) {
+		_, serr := t.m.fs.StatAt(t.vctx(), start, p, flags&linux.O_NOFOLLOW == 0)
+		existed = serr == nil
+	}
 	f, node, err := t.m.fs.OpenNodeAt(t.vctx(), start, p, flags, perm)
 	if err != nil {
 		return 0, err
+	}
+	if f != nil {
+		if err := t.checkOpen(f, flags, existed); err != nil {
+			f.Close()
+			return 0, err
+		}
 	}
 	if node != nil {
 		// A FIFO or a pipe reopened through /proc (sys_fifo.go).
@@ -146,6 +157,56 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	return uint64(fd), nil
 }
 
+// checkOpen applies what an open decides beyond the VFS: the permission
+// bits for a process without CAP_DAC_OVERRIDE (a file it just created
+// is its own, and owned by its file-system ids), and /dev/tty, which is
+// the controlling terminal and ENXIO without one.
+func (t *Task) checkOpen(f *vfs.File, flags int, existed bool) error {
+	a, err := f.Stat()
+	if err != nil {
+		return fileErr(err)
+	}
+	if a.Mode&vfs.ModeType == vfs.ModeChar && a.Rdev == vfs.Makedev(5, 0) && !t.ctty && flags&linux.O_PATH == 0 {
+		return linux.ENXIO
+	}
+	if !existed {
+		_ = t.ownNew(f)
+		return nil
+	}
+	if flags&linux.O_PATH != 0 || t.capable(capDacOverride) {
+		return nil
+	}
+	var want uint32
+	if acc := flags & linux.O_ACCMODE; acc != linux.O_WRONLY {
+		want |= vfs.AccessR
+	}
+	if acc := flags & linux.O_ACCMODE; acc != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
+		want |= vfs.AccessW
+	}
+	return t.mayAccess(a, want, false)
+}
+
+// ownNew gives a file the process created the process's file-system ids
+// as owner (the VFS creates files as root). A host file system may
+// refuse to give a file away; the file then keeps the owner the host
+// gave it, and the error is the caller's to ignore.
+func (t *Task) ownNew(f *vfs.File) error {
+	uid, gid := t.cred.fsuid, t.cred.fsgid
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	return f.SetAttr(vfs.SetAttr{UID: &uid, GID: &gid})
+}
+
+// ownNewAt is ownNew for a file created by name.
+func (t *Task) ownNewAt(start, p string) error {
+	uid, gid := t.cred.fsuid, t.cred.fsgid
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	return t.m.fs.SetAttrAt(t.vctx(), start, p, false, vfs.SetAttr{UID: &uid, GID: &gid})
+}
+
 // Mknodat implements mknodat(2): regular files, FIFOs and socket nodes
 // anywhere, device nodes in a tmpfs (every guest is root).
 func sysMknodat(t *Task, a *args) (uint64, error) {
@@ -155,7 +216,14 @@ func sysMknodat(t *Task, a *args) (uint64, error) {
 	}
 	mode := uint32(a.uint32(2))
 	perm := mode & 0o7777 &^ t.umask
-	return 0, t.m.fs.MknodAt(t.vctx(), start, p, mode&vfs.ModeType|perm, a[3])
+	if typ := mode & vfs.ModeType; (typ == vfs.ModeChar || typ == vfs.ModeBlock) && !t.capable(capMknod) {
+		return 0, linux.EPERM
+	}
+	if err := t.m.fs.MknodAt(t.vctx(), start, p, mode&vfs.ModeType|perm, a[3]); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // fileAttr describes any open file: a VFS file by its attributes, other
@@ -323,7 +391,11 @@ func sysMkdirat(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.m.fs.MkdirAt(t.vctx(), start, p, uint32(a.uint32(2))&0o7777&^t.umask)
+	if err := t.m.fs.MkdirAt(t.vctx(), start, p, uint32(a.uint32(2))&0o7777&^t.umask); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // Unlinkat implements unlinkat(2).
@@ -392,7 +464,11 @@ func sysSymlinkat(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.m.fs.SymlinkAt(t.vctx(), target, start, p)
+	if err := t.m.fs.SymlinkAt(t.vctx(), target, start, p); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // Readlinkat implements readlinkat(2).
@@ -437,7 +513,23 @@ func sysFaccessat2(t *Task, a *args) (uint64, error) {
 		}
 		start, p = "/", vf.Path
 	}
-	return 0, t.m.fs.AccessAt(t.vctx(), start, p, uint32(a.uint32(2)), flags&linux.AT_SYMLINK_NOFOLLOW == 0, 0, 0)
+	mode := uint32(a.uint32(2))
+	follow := flags&linux.AT_SYMLINK_NOFOLLOW == 0
+	// Existence, read-only mounts and root's rules first; then the
+	// permission bits, for the real ids (or, AT_EACCESS, the effective
+	// ones), unless those are root's.
+	if err := t.m.fs.AccessAt(t.vctx(), start, p, mode, follow, 0, 0); err != nil || mode == 0 {
+		return 0, err
+	}
+	real := flags&linux.AT_EACCESS == 0
+	if real && t.cred.ruid == 0 || !real && t.capable(capDacOverride) {
+		return 0, nil
+	}
+	at, err := t.m.fs.StatAt(t.vctx(), start, p, follow)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.mayAccess(at, mode, real)
 }
 
 // setFileAttr changes attributes of an open file.

@@ -96,6 +96,8 @@ func newSyscallTable() *syscallTable {
 	registerFutexSyscalls(reg)
 	registerEpollSyscalls(reg)
 	registerEventSyscalls(reg)
+	registerCredSyscalls(reg)
+	registerSchedSyscalls(reg)
 	return t
 }
 

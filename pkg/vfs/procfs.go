@@ -35,7 +35,11 @@ type ProcInfo struct {
 	State                byte // R, S, Z, ...
 	Exe, Cwd             string
 	Cmdline, Environ     []string
-	UID, GID             uint32
+	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
+	// UIDs and GIDs are the real, effective, saved and file-system ids;
+	// Groups the supplementary groups.
+	UIDs, GIDs           [4]uint32
+	Groups               []uint32
 	Threads              int
 	Start                time.Duration // since boot
 	UTime, STime         time.Duration
@@ -45,6 +49,10 @@ type ProcInfo struct {
 	Maps                 []ProcMap
 	FDs                  []ProcFD
 	SigPending, SigBlock uint64
+	// Prio and Nice are the main thread's priority and nice value as
+	// stat shows them; RTPrio and Policy its real-time priority and
+	// scheduling policy.
+	Prio, Nice, RTPrio, Policy int
 }
 
 // ProcMap is one line of /proc/<pid>/maps.
@@ -284,9 +292,9 @@ func clockTicks(d time.Duration) int64 { return int64(d / (10 * time.Millisecond
 
 func procStat(i ProcInfo) []byte {
 	// Fields of proc_pid_stat(5), up to rsslim; the rest are zero.
-	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
 		i.PID, i.Comm, i.State, i.PPID, i.PGID, i.SID, clockTicks(i.UTime), clockTicks(i.STime),
-		max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096)
+		i.Prio, i.Nice, max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096, i.RTPrio, i.Policy)
 }
 
 func procStatus(i ProcInfo) []byte {
@@ -296,7 +304,15 @@ func procStatus(i ProcInfo) []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, i.PID, i.PID, i.PPID)
-	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n", i.UID, i.UID, i.UID, i.UID, i.GID, i.GID, i.GID, i.GID, max(64, len(i.FDs)))
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\nGroups:\t", i.UIDs[0], i.UIDs[1], i.UIDs[2], i.UIDs[3],
+		i.GIDs[0], i.GIDs[1], i.GIDs[2], i.GIDs[3], max(64, len(i.FDs)))
+	for k, g := range i.Groups {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	b.WriteString(" \n")
 	fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
 		i.VmSize/1024, i.VmSize/1024, i.VmRSS/1024, i.VmData/1024, i.VmStk/1024, i.VmExe/1024)
 	fmt.Fprintf(&b, "Threads:\t%d\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", max(i.Threads, 1), i.SigPending, uint64(0), i.SigBlock)
