@@ -22,6 +22,8 @@ type procAttrs struct {
 	pdeathsig linux.Signal
 	// timerSlack is PR_SET_TIMERSLACK's value in ns (0: the default).
 	timerSlack uint64
+	// timers are the interval and POSIX timers (sys_timer.go).
+	timers *procTimers
 }
 
 // spawnAttrs are the attributes of a program the machine starts (Spawn).
@@ -32,7 +34,7 @@ func (m *Machine) spawnAttrs() procAttrs {
 // fork returns the attributes of a child process (fork, clone without
 // CLONE_THREAD).
 func (a procAttrs) fork() procAttrs {
-	a.pdeathsig = 0
+	a.pdeathsig, a.timers = 0, nil
 	return a
 }
 
@@ -55,6 +57,7 @@ func (a taskAttrs) clone() taskAttrs {
 // that runs the new image img.
 func (p *Process) execAttrs(img *image) {
 	p.cred = img.cred
+	p.deleteTimers(false)
 	if img.secure {
 		p.pdeathsig = 0
 		p.personality &^= perClearSetid

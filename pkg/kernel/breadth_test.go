@@ -72,3 +72,9 @@ func TestSchedSubreaperAndLinux32(t *testing.T) {
 	require.Equal(t, 0, st.Code, out)
 	require.Contains(t, out, "8 passed, 0 failed")
 }
+
+// TestDiffTimers: interval timers and POSIX timers on the machine's
+// clocks and on CPU time.
+func TestDiffTimers(t *testing.T) {
+	diffGuest(t, "timers", difftest.Options{})
+}

@@ -266,6 +266,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
 	startInsns := m.clock.Insns()
+	slice = t.cpuTimerSlice(slice)
 	stopAt := startInsns + slice
 	if m.cfg.MaxInsns > 0 && m.cfg.MaxInsns < stopAt {
 		stopAt = m.cfg.MaxInsns
@@ -280,6 +281,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	m.busy.Add(end - start)
 	ran := m.clock.Insns() - startInsns
 	t.insns += ran
+	t.checkCPUTimers()
 	m.sched.Charge(t.srv, ran, end)
 	m.lastTask, m.lastStop = t, end
 	t.stop = false
@@ -374,6 +376,7 @@ func (m *Machine) exitProcess(p *Process) {
 	if p.zombie {
 		return
 	}
+	p.deleteTimers(true)
 	m.accountExit(p)
 	if p.fds != nil {
 		p.fds.release()

@@ -22,10 +22,41 @@ func (t *Task) clockNow(id int) (int64, error) {
 		return m.wallTime().UnixNano(), nil
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return int64(m.clock.Now()), nil
-	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
+	case linux.CLOCK_PROCESS_CPUTIME_ID:
+		return int64(t.Process.cpuNs()), nil
+	case linux.CLOCK_THREAD_CPUTIME_ID:
 		return int64(t.cpuNs()), nil
 	}
+	if id < 0 {
+		return cpuClockNow(t, id)
+	}
 	return 0, linux.EINVAL
+}
+
+// cpuClockNow reads a CPU-time clock given by id (clock_getcpuclockid,
+// pthread_getcpuclockid): of any process, or of a thread of the caller's.
+func cpuClockNow(t *Task, id int) (int64, error) {
+	if id&cpuclockMask == cpuclockMask {
+		return 0, linux.EINVAL
+	}
+	pid := int(^(id >> 3))
+	if id&cpuclockPerThread != 0 {
+		x := t
+		if pid != 0 {
+			x = t.m.lookupTask(pid)
+		}
+		if x == nil || x.Process != t.Process {
+			return 0, linux.EINVAL
+		}
+		return int64(x.cpuNs()), nil
+	}
+	q := t.Process
+	if pid != 0 {
+		if q = t.m.lookup(pid); q == nil || q == t.m.init {
+			return 0, linux.EINVAL
+		}
+	}
+	return int64(q.cpuNs()), nil
 }
 
 func (t *Task) putTimespec(addr uint64, ns int64) error {

@@ -98,6 +98,7 @@ func newSyscallTable() *syscallTable {
 	registerEventSyscalls(reg)
 	registerCredSyscalls(reg)
 	registerSchedSyscalls(reg)
+	registerTimerSyscalls(reg)
 	return t
 }
 
