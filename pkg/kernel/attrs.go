@@ -24,6 +24,9 @@ type procAttrs struct {
 	timerSlack uint64
 	// timers are the interval and POSIX timers (sys_timer.go).
 	timers *procTimers
+	// root is the canonical path of the root directory (chroot); "" is
+	// the machine's root (sys_fs.go).
+	root string
 }
 
 // spawnAttrs are the attributes of a program the machine starts (Spawn).

@@ -1,6 +1,8 @@
 package kernel_test
 
 import (
+	"bytes"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,4 +79,47 @@ func TestSchedSubreaperAndLinux32(t *testing.T) {
 // clocks and on CPU time.
 func TestDiffTimers(t *testing.T) {
 	diffGuest(t, "timers", difftest.Options{})
+}
+
+// TestDiffFSMisc: extended attributes, fallocate, statx btime, statfs
+// f_fsid, copy_file_range, fadvise, sync_file_range, /proc/sys,
+// /proc/self/loginuid and chroot, in a tmpfs.
+func TestDiffFSMisc(t *testing.T) {
+	diffGuest(t, "fsmisc", difftest.Options{})
+}
+
+// TestDiffFSMiscHostMount: the same on a host mount (its xattrs, its
+// fallocate, its statx).
+func TestDiffFSMiscHostMount(t *testing.T) {
+	dir := t.TempDir()
+	diffGuest(t, "fsmisc", difftest.Options{Dir: dir, Setup: func(m *kernel.Machine) error {
+		return m.FS().MountHost(dir, dir, false)
+	}})
+}
+
+// TestControllingTerminal: /dev/tty is the controlling terminal. The
+// console is that of every program the machine starts when it is a
+// terminal, and no process has one otherwise; setsid leaves it (ENXIO, as
+// Linux for a process without one). No reference run: qemu-user's depends
+// on the terminal the tests run in.
+func TestControllingTerminal(t *testing.T) {
+	for _, c := range []struct {
+		tty  bool
+		want string
+	}{
+		{false, "tty: No such device or address\nafter setsid: No such device or address\n"},
+		{true, "tty: yes\nafter setsid: No such device or address\n"},
+	} {
+		data, err := os.ReadFile(difftest.Guest(t, "fsmisc"))
+		require.NoError(t, err)
+		var out bytes.Buffer
+		m, err := kernel.New(kernel.Config{Stdout: &out, Stderr: &out, ConsoleIsTerminal: c.tty})
+		require.NoError(t, err)
+		require.NoError(t, m.FS().WriteFile("/bin/fsmisc", data, 0o755))
+		st, err := m.Run(kernel.ProcessSpec{Path: "/bin/fsmisc", Argv: []string{"fsmisc", "tty"}})
+		require.NoError(t, err)
+		require.Equal(t, 0, st.Code)
+		require.Equal(t, c.want, out.String(), "console is a terminal: %v", c.tty)
+		m.Close()
+	}
 }

@@ -246,7 +246,7 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 			return execErr(linux.ELOOP, "more than %d nested #! interpreters", maxInterpDepth)
 		}
 		if exe == "/proc/self/exe" {
-			exe = t.exe
+			exe = t.vctx().Rel(t.exe)
 		}
 		var err error
 		var a vfs.Attr
@@ -288,6 +288,8 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 	abs := exe
 	if !path.IsAbs(abs) {
 		abs = path.Join(cwd, abs)
+	} else if t.root != "" {
+		abs = path.Join(t.root, abs) // a path in the chroot (sys_fs.go)
 	}
 	abs = path.Clean(abs)
 

@@ -359,9 +359,14 @@ type userMemory struct{ t *Task }
 func (u userMemory) CopyIn(addr uint64, b []byte) error  { return u.t.copyIn(addr, b) }
 func (u userMemory) CopyOut(addr uint64, b []byte) error { return u.t.copyOut(addr, b) }
 
-// Getcwd implements getcwd(2).
+// Getcwd implements getcwd(2): the working directory from the process's
+// root, prefixed "(unreachable)" when it lies outside that root.
 func sysGetcwd(t *Task, a *args) (uint64, error) {
-	b := append([]byte(t.cwd), 0)
+	cwd := t.vctx().Rel(t.cwd)
+	if t.root != "" && cwd == t.cwd && t.cwd != t.root {
+		cwd = "(unreachable)" + t.cwd
+	}
+	b := append([]byte(cwd), 0)
 	if uint64(len(b)) > a[1] {
 		return 0, linux.ERANGE
 	}

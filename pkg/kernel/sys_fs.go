@@ -44,11 +44,16 @@ func registerFSSyscalls(reg registerFn) {
 	reg(linux.SysStatfs, syscallEntry{fn: sysStatfs})
 	reg(linux.SysFstatfs, syscallEntry{fn: sysFstatfs})
 	reg(linux.SysMount, syscallEntry{fn: sysMount, support: Partial, note: "tmpfs only"})
+	reg(linux.SysChroot, syscallEntry{fn: sysChroot})
 	reg(linux.SysUmount2, syscallEntry{fn: sysUmount2})
 }
 
-// vctx identifies the task to the VFS.
-func (t *Task) vctx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID} }
+// vctx identifies the task to the VFS: its process and root directory.
+func (t *Task) vctx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID, Root: t.root} }
+
+// machineCtx is vctx without the root directory, for resolving the
+// kernel's own canonical paths (an open file's path).
+func (t *Task) machineCtx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID} }
 
 // vfsFile returns the VFS file behind fd.
 func (t *Task) vfsFile(fd int) (*vfs.File, error) {
@@ -357,6 +362,10 @@ func sysStatx(t *Task, a *args) (uint64, error) {
 		RdevMajor: uint32(at.Rdev>>8&0xfff | at.Rdev>>32&^0xfff), RdevMinor: uint32(at.Rdev&0xff | at.Rdev>>12&^0xff),
 		DevMajor: uint32(at.Dev>>8&0xfff | at.Dev>>32&^0xfff), DevMinor: uint32(at.Dev&0xff | at.Dev>>12&^0xff),
 	}
+	if !at.Btime.IsZero() {
+		sx.Mask |= linux.STATX_BTIME
+		sx.Btime = statxTime(at.Btime)
+	}
 	b, _ := sx.MarshalBinary()
 	return 0, t.copyOut(a[4], b)
 }
@@ -449,7 +458,7 @@ func sysLinkat(t *Task, a *args) (uint64, error) {
 		if err != nil {
 			return 0, linux.ENOENT
 		}
-		ostart, op = "/", vf.Path
+		ostart, op = vf.Path, "."
 	}
 	return 0, t.m.fs.LinkAt(t.vctx(), ostart, op, nstart, np, flags&linux.AT_SYMLINK_FOLLOW != 0)
 }
@@ -511,7 +520,7 @@ func sysFaccessat2(t *Task, a *args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		start, p = "/", vf.Path
+		start, p = vf.Path, "."
 	}
 	mode := uint32(a.uint32(2))
 	follow := flags&linux.AT_SYMLINK_NOFOLLOW == 0
@@ -683,6 +692,34 @@ func sysFchdir(t *Task, a *args) (uint64, error) {
 	return 0, nil
 }
 
+// Chroot implements chroot(2): the directory becomes the process's root,
+// where absolute paths start and ".." stops (the working directory stays
+// where it is, as on Linux).
+func sysChroot(t *Task, a *args) (uint64, error) {
+	start, p, err := t.pathAt(linux.AT_FDCWD, a[0], false)
+	if err != nil {
+		return 0, err
+	}
+	dir, at, err := t.m.fs.Resolve(t.vctx(), start, p)
+	if err != nil {
+		return 0, err
+	}
+	if !at.IsDir() {
+		return 0, linux.ENOTDIR
+	}
+	if err := t.mayAccess(at, vfs.AccessX, false); err != nil {
+		return 0, err
+	}
+	if !t.capable(capSysChroot) {
+		return 0, linux.EPERM
+	}
+	if dir == "/" {
+		dir = ""
+	}
+	t.root = dir
+	return 0, nil
+}
+
 // utimensat's special nanosecond values.
 const (
 	utimeNow  = 1<<30 - 1
@@ -752,7 +789,8 @@ func (t *Task) writeStatfs(addr uint64, st vfs.Statfs) error {
 	put64(b[32:], st.Bavail)
 	put64(b[40:], st.Files)
 	put64(b[48:], st.Ffree)
-	// f_fsid stays zero, as for most Linux file systems seen by users.
+	put32(b[56:], uint32(st.Fsid[0]))
+	put32(b[60:], uint32(st.Fsid[1]))
 	put64(b[64:], uint64(st.Namelen))
 	put64(b[72:], uint64(st.Frsize))
 	put64(b[80:], uint64(st.Flags)|stValid)

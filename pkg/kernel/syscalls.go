@@ -99,6 +99,7 @@ func newSyscallTable() *syscallTable {
 	registerCredSyscalls(reg)
 	registerSchedSyscalls(reg)
 	registerTimerSyscalls(reg)
+	registerXattrSyscalls(reg)
 	return t
 }
 

@@ -3,6 +3,7 @@ package vfs
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type ProcInfo struct {
 	Comm                 string
 	State                byte // R, S, Z, ...
 	Exe, Cwd             string
+	Root                 string // the process's root directory ("" for "/")
 	Cmdline, Environ     []string
 	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
 	// UIDs and GIDs are the real, effective, saved and file-system ids;
@@ -109,8 +111,8 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -132,6 +134,9 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 			return nil, linux.ENOENT
 		}
 		return p.lookupPID(info, parts[1:])
+	}
+	if parts[0] == "sys" {
+		return p.lookupSys(parts[1:])
 	}
 	if len(parts) > 1 {
 		if i := index(strings.Fields(procTopNames), parts[0]); i >= 0 && parts[0] != "self" {
@@ -213,10 +218,13 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		case "cwd":
 			target = info.Cwd
 		case "root":
-			target = "/" // every process has the machine's root
+			target = info.Root
+			if target == "" {
+				target = "/"
+			}
 		}
 		n.mode = ModeSymlink | 0o777
-		n.link = func(*Ctx) (string, error) { return target, nil }
+		n.link = func(c *Ctx) (string, error) { return c.Rel(target), nil }
 	case "cmdline":
 		n.data = func() []byte { return nulJoin(info.Cmdline) }
 	case "environ":
@@ -233,6 +241,12 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procStat(info) }
 	case "status":
 		n.data = func() []byte { return procStatus(info) }
+	case "loginuid", "sessionid":
+		// No audit login: AUDIT_UID_UNSET, AUDIT_SID_UNSET.
+		if parts[0] == "loginuid" {
+			n.mode = ModeRegular | 0o644
+		}
+		n.data = func() []byte { return []byte("4294967295") }
 	}
 	return n, nil
 }
@@ -259,7 +273,12 @@ func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
 		if e.FD == fd && parts[0] == strconv.Itoa(fd) {
 			target := e.Target
 			return &procNode{mode: ModeSymlink | 0o700, ino: procIno(pid, 1024+fd), pid: pid,
-				link: func(*Ctx) (string, error) { return target, nil }}, nil
+				link: func(c *Ctx) (string, error) {
+					if strings.HasPrefix(target, "/") {
+						return c.Rel(target), nil
+					}
+					return target, nil
+				}}, nil
 		}
 	}
 	return nil, linux.ENOENT
@@ -347,8 +366,14 @@ func (p *Procfs) listTop() []Dirent {
 	sort.Ints(pids)
 	for i, name := range strings.Fields(procTopNames) {
 		t := uint8(DTReg)
-		if name == "self" || name == "mounts" {
+		switch name {
+		case "self", "mounts":
 			t = DTLink
+		case "sys":
+			t = DTDir
+			if _, ok := p.src.(SysctlSource); !ok {
+				continue
+			}
 		}
 		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})
 	}
@@ -372,6 +397,73 @@ func (p *Procfs) attr(n *procNode) Attr {
 		}
 	}
 	return a
+}
+
+// SysctlSource is a ProcSource with kernel parameters for /proc/sys.
+type SysctlSource interface {
+	// Sysctls returns the parameters by path under /proc/sys
+	// ("kernel/hostname") with their values, newline included.
+	Sysctls() map[string]string
+}
+
+// lookupSys resolves a path under /proc/sys: the parameters are read-only
+// files, their path components directories.
+func (p *Procfs) lookupSys(parts []string) (*procNode, error) {
+	src, ok := p.src.(SysctlSource)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	params := src.Sysctls()
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	// Inode numbers: a hash of the path, above the per-process ones.
+	ino := func(path string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(path))
+		return 1<<40 | h.Sum64()&(1<<40-1)
+	}
+	path := strings.Join(parts, "/")
+	if v, ok := params[path]; ok {
+		return &procNode{mode: ModeRegular | 0o444, ino: ino(path), kind: parts[len(parts)-1],
+			data: func() []byte { return []byte(v) }}, nil
+	}
+	prefix := path + "/"
+	if path == "" {
+		prefix = ""
+	}
+	var ents []Dirent
+	seen := map[string]bool{}
+	for _, k := range names {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		rest := k[len(prefix):]
+		name, _, isDir := strings.Cut(rest, "/")
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		typ := uint8(DTReg)
+		if isDir {
+			typ = DTDir
+		}
+		ents = append(ents, Dirent{Name: name, Ino: ino(prefix + name), Type: typ})
+	}
+	if len(ents) == 0 {
+		for _, k := range names {
+			if strings.HasPrefix(path, k+"/") {
+				return nil, linux.ENOTDIR
+			}
+		}
+		return nil, linux.ENOENT
+	}
+	if path == "" {
+		path = "sys"
+	}
+	return &procNode{mode: ModeDir | 0o555, ino: ino(path), list: func() []Dirent { return ents }}, nil
 }
 
 // Lstat implements Backend.

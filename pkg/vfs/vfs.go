@@ -379,9 +379,10 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 	if err := checkPath(p); err != nil {
 		return nil, err
 	}
+	root := c.root()
 	cur := start
 	if p[0] == '/' || cur == "" {
-		cur = "/"
+		cur = root
 	}
 	slash := strings.HasSuffix(p, "/")
 	todo := components(p)
@@ -410,7 +411,9 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 			}
 			continue
 		case "..":
-			cur = parentOf(cur)
+			if cur != root { // ".." of the process's root is the root
+				cur = parentOf(cur)
+			}
 			if last {
 				return at(cur, "..")
 			}
@@ -453,7 +456,7 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 				return nil, linux.ENOENT
 			}
 			if target[0] == '/' {
-				cur = "/"
+				cur = root
 			}
 			tc := components(target)
 			if len(tc) == 0 && last {
@@ -891,6 +894,12 @@ func mountStatfs(m *Mount) (Statfs, error) {
 	st, err := m.Backend.Statfs()
 	if m.ReadOnly {
 		st.Flags |= stRdonly
+	}
+	if st.Fsid == [2]int32{} {
+		// As Linux's file systems derive it from the device
+		// (huge_encode_dev).
+		dev := Makedev(0, uint32(m.Dev))
+		st.Fsid = [2]int32{int32(uint32(dev)), int32(dev >> 32)}
 	}
 	return st, err
 }
