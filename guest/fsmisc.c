@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -168,6 +169,41 @@ static void copy_range(void) {
 	unlink("b");
 }
 
+static void vectors(void) {
+	int fd = open("v", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	struct iovec w[2] = {{"abc", 3}, {"defg", 4}};
+	TRUE("pwritev at 10", pwritev(fd, w, 2, 10) == 7);
+	TRUE("the offset stays", lseek(fd, 0, SEEK_CUR) == 0);
+	char a[2], b[8];
+	struct iovec r[2] = {{a, 2}, {b, 8}};
+	TRUE("preadv at 11", preadv(fd, r, 2, 11) == 6 && memcmp(a, "bc", 2) == 0 && memcmp(b, "defg", 4) == 0);
+	FAILS("preadv at a negative offset", preadv(fd, r, 2, -1), EINVAL);
+	TRUE("preadv2 at -1 reads at the file offset", preadv2(fd, r, 2, -1, 0) == 10 && lseek(fd, 0, SEEK_CUR) == 10);
+	TRUE("pwritev2 at -1 writes at the file offset", pwritev2(fd, w, 1, -1, 0) == 3 && lseek(fd, 0, SEEK_CUR) == 13);
+	TRUE("there", pread(fd, b, 3, 10) == 3 && memcmp(b, "abc", 3) == 0);
+	FAILS("an unknown flag", preadv2(fd, r, 2, 0, 0x1000), EOPNOTSUPP);
+	int p[2];
+	pipe(p);
+	FAILS("preadv of a pipe", preadv(p[0], r, 2, 0), ESPIPE);
+	OK("syncfs", syncfs(fd));
+	FAILS("syncfs of a bad descriptor", syncfs(99), EBADF);
+	OK("readahead", readahead(fd, 0, 4096));
+	FAILS("readahead of a pipe", readahead(p[0], 0, 1), EINVAL);
+
+	int d1 = dup(fd), d2 = dup(fd), d3 = dup(fd);
+	OK("close_range CLOEXEC", syscall(SYS_close_range, d1, d1, 4));
+	TRUE("marked", fcntl(d1, F_GETFD) == FD_CLOEXEC);
+	OK("close_range", syscall(SYS_close_range, d2, d3, 0));
+	TRUE("closed", fcntl(d2, F_GETFD) == -1 && fcntl(d3, F_GETFD) == -1 && fcntl(d1, F_GETFD) >= 0);
+	FAILS("first > last", syscall(SYS_close_range, 5, 4, 0), EINVAL);
+	FAILS("bad flags", syscall(SYS_close_range, 5, 6, 1), EINVAL);
+	OK("close_range UNSHARE of an unshared table", syscall(SYS_close_range, d1, d1, 2));
+	close(p[0]);
+	close(p[1]);
+	close(fd);
+	unlink("v");
+}
+
 static int read_file(const char *path, char *buf, size_t n) {
 	int fd = open(path, O_RDONLY);
 	if (fd < 0)
@@ -251,6 +287,7 @@ int main(int argc, char **argv) {
 	xattrs();
 	allocate();
 	copy_range();
+	vectors();
 	procsys();
 	fflush(stdout);
 	pid_t c = fork();

@@ -23,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -289,6 +290,16 @@ static void attributes(void) {
 	close(p[1]);
 }
 
+static void misc(void) {
+	struct tms tm;
+	clock_t now = times(&tm);
+	TRUE("times", now != (clock_t)-1 && tm.tms_utime >= 0 && tm.tms_stime >= 0 && tm.tms_cutime >= 0);
+	OK("unshare nothing", unshare(0));
+	OK("unshare CLONE_FILES", unshare(CLONE_FILES));
+	OK("unshare CLONE_FS", unshare(CLONE_FS));
+	FAILS("unshare of a bad flag", unshare(1), EINVAL);
+}
+
 /* more: what qemu-user cannot show. */
 static void more(void) {
 	struct utsname u;
@@ -334,6 +345,7 @@ int main(int argc, char **argv) {
 		TRUE("policies", run(policies) == 0);
 		cpus();
 		attributes();
+		misc();
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -12,6 +12,7 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysExit, syscallEntry{fn: sysExit})
 	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing"})
 	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused"})
+	reg(linux.SysUnshare, syscallEntry{fn: sysUnshare, support: Partial, note: "no namespaces (EPERM, as clone); CLONE_FILES gives a process its own descriptor table"})
 	reg(linux.SysExecve, syscallEntry{fn: sysExecve})
 	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported"})
 	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED"})
@@ -202,6 +203,35 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		t.addWaiterTo(&t.vforkDone)
 	}
 	return uint64(tid), nil
+}
+
+// Unshare implements unshare(2): a process sharing its descriptor table
+// (CLONE_FILES) gets its own copy; the file system information is never
+// shared here, System V semaphores are not kept, and namespaces are not
+// supported (EPERM, as for clone). CLONE_VM, CLONE_SIGHAND and
+// CLONE_THREAD are accepted for a process of one thread.
+func sysUnshare(t *Task, a *args) (uint64, error) {
+	f := a[0]
+	const newTime = 0x80 // CLONE_NEWTIME
+	allowed := uint64(cloneFiles | cloneFS | cloneSysvsem | cloneThread | cloneSighand | cloneVM | cloneNamespaces | newTime)
+	if f&^allowed != 0 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneThread|cloneSighand|cloneVM) != 0 && len(t.tasks) > 1 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneNamespaces|newTime) != 0 {
+		return 0, linux.EPERM
+	}
+	if f&cloneFiles != 0 && t.fds.refs > 1 {
+		if len(t.tasks) > 1 {
+			return 0, linux.EINVAL // one table for every thread here
+		}
+		c := t.fds.fork()
+		t.fds.release()
+		t.fds = c
+	}
+	return 0, nil
 }
 
 // addWaiterTo makes t wait on q once the current system call has returned

@@ -12,6 +12,23 @@ func registerTimeSyscalls(reg registerFn) {
 	reg(linux.SysGettimeofday, syscallEntry{fn: sysGettimeofday})
 	reg(linux.SysNanosleep, syscallEntry{fn: sysNanosleep})
 	reg(linux.SysClockNanosleep, syscallEntry{fn: sysClockNanosleep})
+	reg(linux.SysTimes, syscallEntry{fn: sysTimes})
+}
+
+// Times implements times(2): the process's and its reaped children's CPU
+// times, and the return value, in clock ticks (USER_HZ 100) since boot.
+// All CPU time is user time.
+func sysTimes(t *Task, a *args) (uint64, error) {
+	const tick = 10_000_000
+	if a[0] != 0 {
+		var b [32]byte
+		put64(b[0:], t.Process.cpuNs()/tick)
+		put64(b[16:], t.childNs/tick)
+		if err := t.copyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return t.m.clock.Now() / tick, nil
 }
 
 // clockNow returns the time of a clock, in nanoseconds.

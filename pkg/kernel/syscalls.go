@@ -100,6 +100,7 @@ func newSyscallTable() *syscallTable {
 	registerSchedSyscalls(reg)
 	registerTimerSyscalls(reg)
 	registerXattrSyscalls(reg)
+	registerFileExtSyscalls(reg)
 	return t
 }
 
