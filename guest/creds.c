@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -107,6 +108,8 @@ static void drop_for_good(void) {
 	FAILS("setresuid to a foreign id", setresuid(-1, 5, -1), EPERM);
 	FAILS("setgroups needs CAP_SETGID", setgroups(0, NULL), EPERM);
 	FAILS("setgid to a foreign group", setgid(5), EPERM);
+	FAILS("kill a root process: EPERM", kill(getppid(), 0), EPERM);
+	OK("kill ourselves", kill(getpid(), 0));
 	OK("setuid to the saved id", setuid(1002));
 	TRUE("only the effective id changes", getresuid(&r, &e, &s) == 0 && r == 1000 && e == 1002 && s == 1002);
 	OK("setreuid(-1, 1000)", setreuid(-1, 1000));

@@ -533,3 +533,18 @@ func (t *Task) controllingTerminal(req uint64) error {
 	t.ctty = true
 	return nil
 }
+
+// maySignal reports whether t may send sig to q (Linux's
+// check_kill_permission): within its own process, to a process whose
+// real or saved uid is t's real or effective uid, with CAP_KILL, or
+// SIGCONT within its session.
+func (t *Task) maySignal(q *Process, sig linux.Signal) bool {
+	if q == t.Process || t.capable(capKill) {
+		return true
+	}
+	c, o := &t.cred, &q.cred
+	if c.euid == o.suid || c.euid == o.ruid || c.ruid == o.suid || c.ruid == o.ruid {
+		return true
+	}
+	return sig == linux.SIGCONT && q.sid == t.sid
+}

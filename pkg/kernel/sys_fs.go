@@ -123,9 +123,17 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	flags := a.int32(2)
 	perm := uint32(a.uint32(3)) & 0o7777 &^ t.umask
 	existed := true
-	if flags&linux.O_CREAT != 0 && (t.cred.fsuid != 0 || t.cred.fsgid != 0) {
-		_, serr := t.m.fs.StatAt(t.vctx(), start, p, flags&linux.O_NOFOLLOW == 0)
+	if t.cred.fsuid != 0 || t.cred.fsgid != 0 || !t.capable(capDacOverride) {
+		// Not root's override: the permission bits of an existing file
+		// decide before the open (which may truncate), and a new file
+		// is given the process's ids.
+		at, serr := t.m.fs.StatAt(t.vctx(), start, p, flags&linux.O_NOFOLLOW == 0)
 		existed = serr == nil
+		if existed {
+			if err := t.mayOpen(at, flags); err != nil {
+				return 0, err
+			}
+		}
 	}
 	f, node, err := t.m.fs.OpenNodeAt(t.vctx(), start, p, flags, perm)
 	if err != nil {
@@ -162,22 +170,9 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	return uint64(fd), nil
 }
 
-// checkOpen applies what an open decides beyond the VFS: the permission
-// bits for a process without CAP_DAC_OVERRIDE (a file it just created
-// is its own, and owned by its file-system ids), and /dev/tty, which is
-// the controlling terminal and ENXIO without one.
-func (t *Task) checkOpen(f *vfs.File, flags int, existed bool) error {
-	a, err := f.Stat()
-	if err != nil {
-		return fileErr(err)
-	}
-	if a.Mode&vfs.ModeType == vfs.ModeChar && a.Rdev == vfs.Makedev(5, 0) && !t.ctty && flags&linux.O_PATH == 0 {
-		return linux.ENXIO
-	}
-	if !existed {
-		_ = t.ownNew(f)
-		return nil
-	}
+// mayOpen checks the permission bits of an existing file for open flags
+// (a process without CAP_DAC_OVERRIDE).
+func (t *Task) mayOpen(a vfs.Attr, flags int) error {
 	if flags&linux.O_PATH != 0 || t.capable(capDacOverride) {
 		return nil
 	}
@@ -189,6 +184,23 @@ func (t *Task) checkOpen(f *vfs.File, flags int, existed bool) error {
 		want |= vfs.AccessW
 	}
 	return t.mayAccess(a, want, false)
+}
+
+// checkOpen applies what an open decides beyond the VFS: a file the
+// process just created is owned by its file-system ids, and /dev/tty is
+// the controlling terminal, ENXIO without one.
+func (t *Task) checkOpen(f *vfs.File, flags int, existed bool) error {
+	a, err := f.Stat()
+	if err != nil {
+		return fileErr(err)
+	}
+	if a.Mode&vfs.ModeType == vfs.ModeChar && a.Rdev == vfs.Makedev(5, 0) && !t.ctty && flags&linux.O_PATH == 0 {
+		return linux.ENXIO
+	}
+	if !existed {
+		_ = t.ownNew(f)
+	}
+	return nil
 }
 
 // ownNew gives a file the process created the process's file-system ids
