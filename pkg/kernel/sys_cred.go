@@ -51,6 +51,7 @@ const (
 	capSysChroot      = 18
 	capSysAdmin       = 21
 	capSysNice        = 23
+	capSysResource    = 24
 	capMknod          = 27
 	capMacOverride    = 32
 	capLastCap        = 40 // CAP_CHECKPOINT_RESTORE

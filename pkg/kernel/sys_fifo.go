@@ -160,8 +160,9 @@ func (t *Task) abandonBlocked() {
 	}
 }
 
-// pipeSize implements F_GETPIPE_SZ and F_SETPIPE_SZ.
-func pipeSize(of *openFile, cmd int, arg uint64) (uint64, error) {
+// pipeSize implements F_GETPIPE_SZ and F_SETPIPE_SZ: beyond
+// /proc/sys/fs/pipe-max-size only with CAP_SYS_RESOURCE (root).
+func (t *Task) pipeSize(of *openFile, cmd int, arg uint64) (uint64, error) {
 	e, ok := of.f.(*pipeEnd)
 	if !ok {
 		return 0, linux.EBADF
@@ -175,8 +176,11 @@ func pipeSize(of *openFile, cmd int, arg uint64) (uint64, error) {
 	for pages*pageSize < int(min(arg, 1<<31)) {
 		pages *= 2
 	}
-	if arg > 1<<31 || pages > pipeMaxPages {
-		return 0, linux.EPERM // beyond /proc/sys/fs/pipe-max-size
+	switch {
+	case arg > 1<<31:
+		return 0, linux.EINVAL
+	case pages > pipeMaxPages && !t.capable(capSysResource):
+		return 0, linux.EPERM
 	}
 	if pages*pageSize < p.n {
 		return 0, linux.EBUSY

@@ -419,7 +419,7 @@ func sysFcntl(t *Task, a *args) (uint64, error) {
 	case linux.F_GETLK, linux.F_SETLK, linux.F_SETLKW, linux.F_OFD_GETLK, linux.F_OFD_SETLK, linux.F_OFD_SETLKW:
 		return t.fcntlLock(e.of, cmd, a[2])
 	case linux.F_GETPIPE_SZ, linux.F_SETPIPE_SZ:
-		return pipeSize(e.of, cmd, a[2])
+		return t.pipeSize(e.of, cmd, a[2])
 	case linux.F_GETLEASE:
 		return linux.F_UNLCK, nil
 	case linux.F_GETOWN:
