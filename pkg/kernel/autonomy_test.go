@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,25 +29,6 @@ func bootAuto(t testing.TB, cfg Config, svcs []Service) *Machine {
 	require.NoError(t, err)
 	t.Cleanup(func() { m.Close() })
 	return m
-}
-
-// rootImageBytes is the RAM the default root image's files take.
-func rootImageBytes(t testing.TB) uint64 {
-	var n uint64
-	for _, fsys := range sissim.RootImage() {
-		err := fs.WalkDir(fsys, ".", func(_ string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			info, err := d.Info()
-			if err == nil {
-				n += (uint64(info.Size()) + pageSize - 1) &^ (pageSize - 1)
-			}
-			return err
-		})
-		require.NoError(t, err)
-	}
-	return n
 }
 
 // every calls f every period of machine time, from period on.
@@ -368,9 +348,7 @@ type tickState struct {
 // model v1.0.0. It returns the files that must be byte-identical between
 // runs.
 func autonomyRun(t *testing.T) (decisions, bundle []byte) {
-	// The RAM beyond the built-in root image (which grows with the test
-	// guests) is what the run is about: memhog's steps against the loop.
-	budget := (rootImageBytes(t) + 38<<20 + 1<<20 - 1) &^ (1<<20 - 1)
+	const budget = 64 << 20 // the root image's guests take about 15 MiB of it
 	m := bootServices(t, Config{Mem: budget})
 	// The machine's own counters at every tick, read by a timer of the
 	// test at the same machine times as the loop's.
@@ -388,7 +366,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		states[m.clock.Now()/uint64(AutonomyTick)] = st
 	})
 	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
-	out, err := m.Shell().Exec("run memhog 24 2 200")
+	out, err := m.Shell().Exec("run memhog 40 2 200")
 	require.Error(t, err, "memhog is terminated")
 	require.Contains(t, out, "[pid 2] killed by SIGTERM")
 
@@ -443,7 +421,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		require.Equal(t, st.runnable, tel.RunQueue)
 		require.Equal(t, st.procs, tr.SystemState.ProcessesRunning)
 		require.InDelta(t, float64(st.insns-prev.insns)/float64(AutonomyTick), tel.CPUUsage, 1e-4)
-		require.Equal(t, float32(float64(st.mapped)/float64(budget)), tr.Features[model.FeatureMemPressure])
+		require.Equal(t, float32(float64(st.mapped)/budget), tr.Features[model.FeatureMemPressure])
 		require.Equal(t, "v1.0.0", tr.ModelVersion)
 		require.Len(t, tr.HiddenActivations, 2)
 		require.Len(t, tr.Predictions, model.NumActions)
