@@ -29,6 +29,10 @@ type openFile struct {
 	f     file
 	flags int // Linux O_* status flags
 	refs  int
+	// locked are the files this description may hold flock or OFD locks
+	// on (sys_lock.go).
+	locked []*inodeLocks
+	owner  int // F_SETOWN's process (or negated group)
 }
 
 type fdEntry struct {
@@ -41,6 +45,9 @@ type fdEntry struct {
 type fdTable struct {
 	fds  []*fdEntry
 	refs int
+	// posixLocked are the files the table holds POSIX locks on
+	// (sys_lock.go).
+	posixLocked []*inodeLocks
 }
 
 // maxFDs is RLIMIT_NOFILE.
@@ -106,6 +113,7 @@ func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
 	}
 	of.refs++
 	if old := t.fds[fd]; old != nil {
+		t.closing(old.of)
 		old.of.release()
 	}
 	t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
@@ -119,6 +127,7 @@ func (t *fdTable) close(fd int) error {
 		return err
 	}
 	t.fds[fd] = nil
+	t.closing(e.of)
 	return e.of.release()
 }
 
@@ -143,6 +152,9 @@ func (of *openFile) name() string { return fdTarget(of.f) }
 func (of *openFile) release() error {
 	of.refs--
 	if of.refs == 0 {
+		if of.locked != nil {
+			of.releaseLocks()
+		}
 		return of.f.Close()
 	}
 	return nil

@@ -125,6 +125,8 @@ type Machine struct {
 	hostObjects map[fileKey]*memObject
 	// futexes are the wait queues of futex words with waiters.
 	futexes map[futexKey]*waitQueue
+	// files are the kernel's locks, FIFOs and pipe inodes (sys_fifo.go).
+	files fileState
 
 	mu           sync.Mutex
 	nextPID      int

@@ -105,6 +105,8 @@ type Process struct {
 	childNs uint64 // CPU time of reaped children
 	pending []error
 	exitWq  waitQueue // woken when the process becomes a zombie (host waits)
+
+	procAttrs // credentials, priorities, timers, terminal (attrs.go)
 }
 
 // Task is a thread: system calls run on behalf of a task.
@@ -157,6 +159,8 @@ type Task struct {
 	exitCode   int    // for a thread that exits alone
 	dying      bool   // the thread must end when it next stops
 	insns      uint64 // instructions retired
+
+	taskAttrs // priority, blocked opens (attrs.go)
 }
 
 // taskState is where a thread is in its life.
@@ -237,6 +241,7 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	proc.pgid, proc.sid, proc.hostOwned = proc.PID, proc.PID, true
 	proc.fds = newConsoleFDs(m)
 	proc.parent, proc.PPID = m.init, m.init.PID
+	proc.procAttrs = m.spawnAttrs()
 	if err := t.execProgram(p, argv, spec.Env); err != nil {
 		t.ctx.Free()
 		proc.fds.release()

@@ -277,6 +277,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
 	startInsns := m.clock.Insns()
+	slice = t.cpuTimerSlice(slice)
 	stopAt := startInsns + slice
 	if m.cfg.MaxInsns > 0 && m.cfg.MaxInsns < stopAt {
 		stopAt = m.cfg.MaxInsns
@@ -291,6 +292,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	m.busy.Add(end - start)
 	ran := m.clock.Insns() - startInsns
 	t.insns += ran
+	t.checkCPUTimers()
 	m.sched.Charge(t.srv, ran, end)
 	m.lastTask, m.lastStop = t, end
 	t.stop = false
@@ -346,6 +348,7 @@ func (m *Machine) exitTask(t *Task) {
 		}
 	}
 	t.exitRobustList()
+	t.abandonBlocked()
 	t.dropWaiters()
 	m.timers.cancel(&t.timer)
 	t.setState(taskDead)
@@ -384,6 +387,7 @@ func (m *Machine) exitProcess(p *Process) {
 	if p.zombie {
 		return
 	}
+	p.deleteTimers(true)
 	m.accountExit(p)
 	if p.fds != nil {
 		p.fds.release()
@@ -397,6 +401,7 @@ func (m *Machine) exitProcess(p *Process) {
 	p.exited.Store(true)
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
+		m.reparented(c, p)
 		c.parent, c.PPID = reaper, reaper.PID
 		reaper.children = append(reaper.children, c)
 		if c.zombie {

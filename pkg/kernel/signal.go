@@ -495,6 +495,7 @@ func (t *Task) setupFrame(sig linux.Signal, act sigaction, info siginfo) error {
 	const iPC, iSP, iNZCV, iFPCR, iFPSR = 32, 31, 33, 35, 36
 	if t.rewound {
 		// Interrupted in a blocking system call (PC is at its svc).
+		t.abandonBlocked()
 		nr := regs[8]
 		if t.partial > 0 {
 			// A write that moved bytes before it blocked returns them.

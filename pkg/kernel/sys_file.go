@@ -23,7 +23,8 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd})
 	reg(linux.SysDup, syscallEntry{fn: sysDup})
 	reg(linux.SysDup3, syscallEntry{fn: sysDup3})
-	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"})
+	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "descriptor and status flags, POSIX and OFD record locks, pipe sizes, F_GETLEASE (no leases), F_GETOWN/F_SETOWN (kept, no SIGIO); other commands are EINVAL"})
+	registerLockSyscalls(reg)
 }
 
 // Close implements close(2).
@@ -374,6 +375,8 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 		}
 		t.m.ttyPgrp = pgrp
 		return 0, nil
+	case linux.TIOCSCTTY, tiocNOTTY:
+		return 0, t.controllingTerminal(a[1])
 	}
 	return 0, linux.EINVAL
 }
@@ -384,9 +387,14 @@ type userMemory struct{ t *Task }
 func (u userMemory) CopyIn(addr uint64, b []byte) error  { return u.t.copyIn(addr, b) }
 func (u userMemory) CopyOut(addr uint64, b []byte) error { return u.t.copyOut(addr, b) }
 
-// Getcwd implements getcwd(2).
+// Getcwd implements getcwd(2): the working directory from the process's
+// root, prefixed "(unreachable)" when it lies outside that root.
 func sysGetcwd(t *Task, a *args) (uint64, error) {
-	b := append([]byte(t.cwd), 0)
+	cwd := t.vctx().Rel(t.cwd)
+	if t.root != "" && cwd == t.cwd && t.cwd != t.root {
+		cwd = "(unreachable)" + t.cwd
+	}
+	b := append([]byte(cwd), 0)
 	if uint64(len(b)) > a[1] {
 		return 0, linux.ERANGE
 	}
@@ -419,14 +427,34 @@ func sysDup3(t *Task, a *args) (uint64, error) {
 	return uint64(newfd), nil
 }
 
-// Fcntl implements fcntl(2) for descriptor and status flags.
+// Fcntl implements fcntl(2): descriptor and status flags, record locks
+// (sys_lock.go) and pipe sizes.
 func sysFcntl(t *Task, a *args) (uint64, error) {
 	fd := a.int32(0)
 	e, err := t.fds.entry(fd)
 	if err != nil {
 		return 0, err
 	}
-	switch a.int32(1) {
+	cmd := a.int32(1)
+	if e.of.flags&linux.O_PATH != 0 {
+		switch cmd {
+		case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC, linux.F_GETFD, linux.F_SETFD, linux.F_GETFL:
+		default:
+			return 0, linux.EBADF
+		}
+	}
+	switch cmd {
+	case linux.F_GETLK, linux.F_SETLK, linux.F_SETLKW, linux.F_OFD_GETLK, linux.F_OFD_SETLK, linux.F_OFD_SETLKW:
+		return t.fcntlLock(e.of, cmd, a[2])
+	case linux.F_GETPIPE_SZ, linux.F_SETPIPE_SZ:
+		return t.pipeSize(e.of, cmd, a[2])
+	case linux.F_GETLEASE:
+		return linux.F_UNLCK, nil
+	case linux.F_GETOWN:
+		return uint64(e.of.owner), nil
+	case linux.F_SETOWN:
+		e.of.owner = a.int32(2)
+		return 0, nil
 	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
 		min := a.int32(2)
 		if min < 0 || min >= maxFDs {

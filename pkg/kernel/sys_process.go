@@ -12,6 +12,7 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysExit, syscallEntry{fn: sysExit})
 	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing"})
 	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused"})
+	reg(linux.SysUnshare, syscallEntry{fn: sysUnshare, support: Partial, note: "no namespaces (EPERM, as clone); CLONE_FILES gives a process its own descriptor table"})
 	reg(linux.SysExecve, syscallEntry{fn: sysExecve})
 	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported"})
 	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED"})
@@ -27,16 +28,13 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysGetpid, syscallEntry{fn: sysGetpid})
 	reg(linux.SysGettid, syscallEntry{fn: sysGettid})
 	reg(linux.SysGetppid, syscallEntry{fn: sysGetppid})
-	for _, nr := range []uint64{linux.SysGetuid, linux.SysGeteuid, linux.SysGetgid, linux.SysGetegid} {
-		reg(nr, syscallEntry{fn: sysGetuid})
-	}
 	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress})
 	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences"})
 	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process"})
 	reg(linux.SysUname, syscallEntry{fn: sysUname})
 	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo})
 	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
-		note: "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are EINVAL"})
+		note: "PR_SET/GET_NAME, _DUMPABLE, _NO_NEW_PRIVS, _PDEATHSIG, _KEEPCAPS, _CHILD_SUBREAPER, _TIMERSLACK, PR_CAPBSET_READ, PR_GET_SECUREBITS, PR_GET_TID_ADDRESS; other options are EINVAL"})
 	reg(linux.SysGetrandom, syscallEntry{fn: sysGetrandom})
 	reg(linux.SysUmask, syscallEntry{fn: sysUmask})
 	reg(linux.SysSchedYield, syscallEntry{fn: sysSchedYield})
@@ -168,6 +166,7 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		}
 		child.sigMask = t.sigMask
 		child.altStack = sigStack{flags: ssDisable}
+		child.taskAttrs = t.taskAttrs.clone()
 	} else {
 		c, err := t.forkProcess(tid, f)
 		if err != nil {
@@ -206,6 +205,35 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	return uint64(tid), nil
 }
 
+// Unshare implements unshare(2): a process sharing its descriptor table
+// (CLONE_FILES) gets its own copy; the file system information is never
+// shared here, System V semaphores are not kept, and namespaces are not
+// supported (EPERM, as for clone). CLONE_VM, CLONE_SIGHAND and
+// CLONE_THREAD are accepted for a process of one thread.
+func sysUnshare(t *Task, a *args) (uint64, error) {
+	f := a[0]
+	const newTime = 0x80 // CLONE_NEWTIME
+	allowed := uint64(cloneFiles | cloneFS | cloneSysvsem | cloneThread | cloneSighand | cloneVM | cloneNamespaces | newTime)
+	if f&^allowed != 0 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneThread|cloneSighand|cloneVM) != 0 && len(t.tasks) > 1 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneNamespaces|newTime) != 0 {
+		return 0, linux.EPERM
+	}
+	if f&cloneFiles != 0 && t.fds.refs > 1 {
+		if len(t.tasks) > 1 {
+			return 0, linux.EINVAL // one table for every thread here
+		}
+		c := t.fds.fork()
+		t.fds.release()
+		t.fds = c
+	}
+	return 0, nil
+}
+
 // addWaiterTo makes t wait on q once the current system call has returned
 // normally (vfork).
 func (t *Task) addWaiterTo(q *waitQueue) {
@@ -237,6 +265,7 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	}
 	ct := c.tasks[0]
 	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
+	ct.taskAttrs = t.taskAttrs.clone()
 	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
 	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
 	if flags&cloneFiles != 0 {
@@ -246,6 +275,7 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 		c.fds = p.fds.fork()
 	}
 	c.cwd, c.sigacts = p.cwd, p.sigacts
+	c.procAttrs = p.procAttrs.fork()
 	parent := p
 	if flags&cloneParent != 0 && p.parent != nil {
 		parent = p.parent
@@ -338,10 +368,6 @@ func sysGettid(t *Task, _ *args) (uint64, error) { return uint64(t.TID), nil }
 // Getppid implements getppid(2).
 func sysGetppid(t *Task, _ *args) (uint64, error) { return uint64(t.PPID), nil }
 
-// Getuid implements getuid(2), geteuid(2), getgid(2) and getegid(2): guests
-// run as root.
-func sysGetuid(*Task, *args) (uint64, error) { return 0, nil }
-
 // SetTidAddress implements set_tid_address(2).
 func sysSetTidAddress(t *Task, a *args) (uint64, error) {
 	t.clearTID = a[0]
@@ -404,7 +430,7 @@ func sysPrlimit64(t *Task, a *args) (uint64, error) {
 
 // Uname implements uname(2).
 func sysUname(t *Task, a *args) (uint64, error) {
-	u := linux.NewUtsname("Linux", t.m.Hostname(), "6.1.0-sis", "#1 SMP SIS Kernel", "aarch64", "(none)")
+	u := linux.NewUtsname("Linux", t.m.Hostname(), "6.1.0-sis", "#1 SMP SIS Kernel", t.unameMachine(), "(none)")
 	b, _ := u.MarshalBinary()
 	return 0, t.copyOut(a[0], b)
 }
@@ -469,7 +495,7 @@ func sysPrctl(t *Task, a *args) (uint64, error) {
 		}
 		return 0, nil
 	}
-	return 0, linux.EINVAL
+	return t.prctlMore(a)
 }
 
 // sysinfoSize is sizeof(struct sysinfo) on arm64.
@@ -523,6 +549,9 @@ func sysSchedYield(t *Task, _ *args) (uint64, error) {
 func sysSchedGetaffinity(t *Task, a *args) (uint64, error) {
 	if a[1] < 8 || a[1]%8 != 0 {
 		return 0, linux.EINVAL
+	}
+	if _, err := t.schedTarget(a.int32(0)); err != nil {
+		return 0, err
 	}
 	mask := make([]byte, 8)
 	mask[0] = 1
@@ -782,6 +811,7 @@ func sysSetsid(t *Task, _ *args) (uint64, error) {
 		}
 	}
 	t.sid, t.pgid = t.PID, t.PID
+	t.ctty = false // a new session has no controlling terminal
 	return uint64(t.PID), nil
 }
 

@@ -96,6 +96,11 @@ func newSyscallTable() *syscallTable {
 	registerFutexSyscalls(reg)
 	registerEpollSyscalls(reg)
 	registerEventSyscalls(reg)
+	registerCredSyscalls(reg)
+	registerSchedSyscalls(reg)
+	registerTimerSyscalls(reg)
+	registerXattrSyscalls(reg)
+	registerFileExtSyscalls(reg)
 	return t
 }
 

@@ -178,6 +178,33 @@ func unixAttr(st *unix.Stat_t) Attr {
 		Atime: time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}
 }
 
+// statxAttr describes dir/name (name "" with AT_EMPTY_PATH: dir itself)
+// with statx, for the birth time; without statx (before Linux 4.11), as
+// fstatat does.
+func statxAttr(dir int, name string, flags int) (Attr, error) {
+	var sx unix.Statx_t
+	err := unix.Statx(dir, name, flags|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &sx)
+	if err == unix.ENOSYS {
+		var st unix.Stat_t
+		if err := unix.Fstatat(dir, name, &st, flags); err != nil {
+			return Attr{}, hostErr(err)
+		}
+		return unixAttr(&st), nil
+	}
+	if err != nil {
+		return Attr{}, hostErr(err)
+	}
+	ts := func(t unix.StatxTimestamp) time.Time { return time.Unix(t.Sec, int64(t.Nsec)) }
+	a := Attr{Ino: sx.Ino, Dev: unix.Mkdev(sx.Dev_major, sx.Dev_minor), Mode: uint32(sx.Mode), Nlink: sx.Nlink,
+		UID: sx.Uid, GID: sx.Gid, Rdev: unix.Mkdev(sx.Rdev_major, sx.Rdev_minor), Size: int64(sx.Size),
+		Blocks: int64(sx.Blocks), Blksize: int32(sx.Blksize),
+		Atime: ts(sx.Atime), Mtime: ts(sx.Mtime), Ctime: ts(sx.Ctime)}
+	if sx.Mask&unix.STATX_BTIME != 0 {
+		a.Btime = ts(sx.Btime)
+	}
+	return a, nil
+}
+
 // Lstat implements Backend.
 func (h *Hostfs) Lstat(name string) (Attr, error) {
 	p, err := h.parent(name)
@@ -185,11 +212,7 @@ func (h *Hostfs) Lstat(name string) (Attr, error) {
 		return Attr{}, err
 	}
 	defer p.release()
-	var st unix.Stat_t
-	if err := unix.Fstatat(p.dir, p.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return Attr{}, hostErr(err)
-	}
-	return unixAttr(&st), nil
+	return statxAttr(p.dir, p.name, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // Readlink implements Backend. The target is returned as stored: the VFS
@@ -292,6 +315,29 @@ func openable(mode uint32) error {
 	}
 	return nil
 }
+
+// Mknod implements Mknoder: FIFOs, sockets and regular files. Device
+// nodes are refused (EPERM): the mount is nodev, and a guest has no
+// business leaving device nodes in a host directory.
+func (h *Hostfs) Mknod(name string, mode uint32, dev uint64) error {
+	if h.ro {
+		return linux.EROFS
+	}
+	switch mode & ModeType {
+	case ModeRegular, ModeFIFO, ModeSocket:
+	default:
+		return linux.EPERM
+	}
+	p, err := h.parent(name)
+	if err != nil {
+		return err
+	}
+	defer p.release()
+	return hostErr(unix.Mknodat(p.dir, p.name, mode&(ModeType|ModePerm), 0))
+}
+
+// NoDev implements NoDever: host device nodes are never opened.
+func (h *Hostfs) NoDev() bool { return true }
 
 // Mkdir implements Backend.
 func (h *Hostfs) Mkdir(name string, perm uint32) error {
@@ -483,7 +529,8 @@ func (h *Hostfs) Statfs() (Statfs, error) {
 		return Statfs{}, hostErr(err)
 	}
 	out := Statfs{Type: int64(st.Type), Bsize: int64(st.Bsize), Blocks: st.Blocks, Bfree: st.Bfree, Bavail: st.Bavail,
-		Files: st.Files, Ffree: st.Ffree, Namelen: int64(st.Namelen), Frsize: int64(st.Frsize), Flags: int64(st.Flags)}
+		Files: st.Files, Ffree: st.Ffree, Namelen: int64(st.Namelen), Frsize: int64(st.Frsize), Flags: int64(st.Flags),
+		Fsid: [2]int32{st.Fsid.Val[0], st.Fsid.Val[1]}}
 	if h.ro {
 		out.Flags |= stRdonly
 	}
@@ -508,12 +555,13 @@ func (f *hostFD) use(fn func(fd int) error) error {
 }
 
 func (f *hostFD) Stat() (Attr, error) {
-	var st unix.Stat_t
-	err := f.use(func(fd int) error { return unix.Fstat(fd, &st) })
-	if err != nil {
-		return Attr{}, hostErr(err)
-	}
-	return unixAttr(&st), nil
+	var a Attr
+	err := f.use(func(fd int) error {
+		var err error
+		a, err = statxAttr(fd, "", unix.AT_EMPTY_PATH)
+		return err
+	})
+	return a, hostErr(err)
 }
 
 func (f *hostFD) Close() error {
@@ -577,6 +625,14 @@ func (f *hostFile) Truncate(size int64) error {
 		return linux.EROFS
 	}
 	return hostErr(f.use(func(fd int) error { return unix.Ftruncate(fd, size) }))
+}
+
+// Allocate implements Allocator with the host's fallocate.
+func (f *hostFile) Allocate(mode int, off, n int64) error {
+	if f.ro {
+		return linux.EROFS
+	}
+	return hostErr(f.use(func(fd int) error { return unix.Fallocate(fd, uint32(mode), off, n) }))
 }
 
 func (f *hostFile) Sync() error {

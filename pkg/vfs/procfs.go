@@ -3,6 +3,7 @@ package vfs
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,8 +35,13 @@ type ProcInfo struct {
 	Comm                 string
 	State                byte // R, S, Z, ...
 	Exe, Cwd             string
+	Root                 string // the process's root directory ("" for "/")
 	Cmdline, Environ     []string
-	UID, GID             uint32
+	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
+	// UIDs and GIDs are the real, effective, saved and file-system ids;
+	// Groups the supplementary groups.
+	UIDs, GIDs           [4]uint32
+	Groups               []uint32
 	Threads              int
 	Start                time.Duration // since boot
 	UTime, STime         time.Duration
@@ -45,6 +51,10 @@ type ProcInfo struct {
 	Maps                 []ProcMap
 	FDs                  []ProcFD
 	SigPending, SigBlock uint64
+	// Prio and Nice are the main thread's priority and nice value as
+	// stat shows them; RTPrio and Policy its real-time priority and
+	// scheduling policy.
+	Prio, Nice, RTPrio, Policy int
 }
 
 // ProcMap is one line of /proc/<pid>/maps.
@@ -60,7 +70,12 @@ type ProcMap struct {
 // ProcFD is one entry of /proc/<pid>/fd.
 type ProcFD struct {
 	FD     int
-	Target string
+	Target string // what readlink shows: a path, or "pipe:[ino]" and the like
+	// Object is set for a descriptor that refers to no file of the VFS (a
+	// pipe, an anonymous inode): its link is a magic link, whose object
+	// has the attributes Attr.
+	Object bool
+	Attr   Attr
 }
 
 // MemInfo is /proc/meminfo's data, in bytes.
@@ -96,8 +111,8 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -119,6 +134,9 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 			return nil, linux.ENOENT
 		}
 		return p.lookupPID(info, parts[1:])
+	}
+	if parts[0] == "sys" {
+		return p.lookupSys(parts[1:])
 	}
 	if len(parts) > 1 {
 		if i := index(strings.Fields(procTopNames), parts[0]); i >= 0 && parts[0] != "self" {
@@ -200,10 +218,13 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		case "cwd":
 			target = info.Cwd
 		case "root":
-			target = "/" // every process has the machine's root
+			target = info.Root
+			if target == "" {
+				target = "/"
+			}
 		}
 		n.mode = ModeSymlink | 0o777
-		n.link = func(*Ctx) (string, error) { return target, nil }
+		n.link = func(c *Ctx) (string, error) { return c.Rel(target), nil }
 	case "cmdline":
 		n.data = func() []byte { return nulJoin(info.Cmdline) }
 	case "environ":
@@ -220,6 +241,12 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procStat(info) }
 	case "status":
 		n.data = func() []byte { return procStatus(info) }
+	case "loginuid", "sessionid":
+		// No audit login: AUDIT_UID_UNSET, AUDIT_SID_UNSET.
+		if parts[0] == "loginuid" {
+			n.mode = ModeRegular | 0o644
+		}
+		n.data = func() []byte { return []byte("4294967295") }
 	}
 	return n, nil
 }
@@ -246,7 +273,12 @@ func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
 		if e.FD == fd && parts[0] == strconv.Itoa(fd) {
 			target := e.Target
 			return &procNode{mode: ModeSymlink | 0o700, ino: procIno(pid, 1024+fd), pid: pid,
-				link: func(*Ctx) (string, error) { return target, nil }}, nil
+				link: func(c *Ctx) (string, error) {
+					if strings.HasPrefix(target, "/") {
+						return c.Rel(target), nil
+					}
+					return target, nil
+				}}, nil
 		}
 	}
 	return nil, linux.ENOENT
@@ -279,9 +311,9 @@ func clockTicks(d time.Duration) int64 { return int64(d / (10 * time.Millisecond
 
 func procStat(i ProcInfo) []byte {
 	// Fields of proc_pid_stat(5), up to rsslim; the rest are zero.
-	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
 		i.PID, i.Comm, i.State, i.PPID, i.PGID, i.SID, clockTicks(i.UTime), clockTicks(i.STime),
-		max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096)
+		i.Prio, i.Nice, max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096, i.RTPrio, i.Policy)
 }
 
 func procStatus(i ProcInfo) []byte {
@@ -291,7 +323,15 @@ func procStatus(i ProcInfo) []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, i.PID, i.PID, i.PPID)
-	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n", i.UID, i.UID, i.UID, i.UID, i.GID, i.GID, i.GID, i.GID, max(64, len(i.FDs)))
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\nGroups:\t", i.UIDs[0], i.UIDs[1], i.UIDs[2], i.UIDs[3],
+		i.GIDs[0], i.GIDs[1], i.GIDs[2], i.GIDs[3], max(64, len(i.FDs)))
+	for k, g := range i.Groups {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	b.WriteString(" \n")
 	fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
 		i.VmSize/1024, i.VmSize/1024, i.VmRSS/1024, i.VmData/1024, i.VmStk/1024, i.VmExe/1024)
 	fmt.Fprintf(&b, "Threads:\t%d\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", max(i.Threads, 1), i.SigPending, uint64(0), i.SigBlock)
@@ -326,8 +366,14 @@ func (p *Procfs) listTop() []Dirent {
 	sort.Ints(pids)
 	for i, name := range strings.Fields(procTopNames) {
 		t := uint8(DTReg)
-		if name == "self" || name == "mounts" {
+		switch name {
+		case "self", "mounts":
 			t = DTLink
+		case "sys":
+			t = DTDir
+			if _, ok := p.src.(SysctlSource); !ok {
+				continue
+			}
 		}
 		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})
 	}
@@ -353,6 +399,73 @@ func (p *Procfs) attr(n *procNode) Attr {
 	return a
 }
 
+// SysctlSource is a ProcSource with kernel parameters for /proc/sys.
+type SysctlSource interface {
+	// Sysctls returns the parameters by path under /proc/sys
+	// ("kernel/hostname") with their values, newline included.
+	Sysctls() map[string]string
+}
+
+// lookupSys resolves a path under /proc/sys: the parameters are read-only
+// files, their path components directories.
+func (p *Procfs) lookupSys(parts []string) (*procNode, error) {
+	src, ok := p.src.(SysctlSource)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	params := src.Sysctls()
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	// Inode numbers: a hash of the path, above the per-process ones.
+	ino := func(path string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(path))
+		return 1<<40 | h.Sum64()&(1<<40-1)
+	}
+	path := strings.Join(parts, "/")
+	if v, ok := params[path]; ok {
+		return &procNode{mode: ModeRegular | 0o444, ino: ino(path), kind: parts[len(parts)-1],
+			data: func() []byte { return []byte(v) }}, nil
+	}
+	prefix := path + "/"
+	if path == "" {
+		prefix = ""
+	}
+	var ents []Dirent
+	seen := map[string]bool{}
+	for _, k := range names {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		rest := k[len(prefix):]
+		name, _, isDir := strings.Cut(rest, "/")
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		typ := uint8(DTReg)
+		if isDir {
+			typ = DTDir
+		}
+		ents = append(ents, Dirent{Name: name, Ino: ino(prefix + name), Type: typ})
+	}
+	if len(ents) == 0 {
+		for _, k := range names {
+			if strings.HasPrefix(path, k+"/") {
+				return nil, linux.ENOTDIR
+			}
+		}
+		return nil, linux.ENOENT
+	}
+	if path == "" {
+		path = "sys"
+	}
+	return &procNode{mode: ModeDir | 0o555, ino: ino(path), list: func() []Dirent { return ents }}, nil
+}
+
 // Lstat implements Backend.
 func (p *Procfs) Lstat(name string) (Attr, error) {
 	n, err := p.lookup(name)
@@ -375,6 +488,36 @@ func (p *Procfs) ReadlinkCtx(c *Ctx, name string) (string, error) {
 		return "", linux.EINVAL
 	}
 	return n.link(c)
+}
+
+// MagicLink implements MagicLinker: /proc/<pid>/fd/<n> of a descriptor
+// that refers to an object outside the VFS.
+func (p *Procfs) MagicLink(c *Ctx, name string) (*MagicLink, error) {
+	parts := components(name)
+	if len(parts) != 3 || parts[1] != "fd" {
+		return nil, nil
+	}
+	pid, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return nil, nil
+	}
+	fd, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return nil, nil
+	}
+	info, ok := p.src.Process(pid)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	for _, e := range info.FDs {
+		if e.FD == fd {
+			if !e.Object {
+				return nil, nil
+			}
+			return &MagicLink{PID: pid, FD: fd, Attr: e.Attr}, nil
+		}
+	}
+	return nil, linux.ENOENT
 }
 
 // Open implements Backend; a file's content is generated at open.
