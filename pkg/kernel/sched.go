@@ -101,6 +101,7 @@ func (m *Machine) runUntil(done func() bool) error {
 	defer m.runMu.Unlock()
 	for !done() {
 		m.deliverInterrupts()
+		m.netPoll() // host traffic (net.go)
 		now := m.clock.Now()
 		if m.fireTimers(now) {
 			continue // a timer may have ended what we wait for
@@ -108,6 +109,9 @@ func (m *Machine) runUntil(done func() bool) error {
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
 			next := m.timers.next()
+			if m.netIdle(now, next) {
+				continue // waited for the host (net.go)
+			}
 			if next == 0 {
 				return m.deadlock()
 			}

@@ -96,6 +96,7 @@ func newSyscallTable() *syscallTable {
 	registerFutexSyscalls(reg)
 	registerEpollSyscalls(reg)
 	registerEventSyscalls(reg)
+	registerSocketSyscalls(reg) // sys_socket.go
 	return t
 }
 

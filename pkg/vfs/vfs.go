@@ -111,8 +111,12 @@ func NewDefaultRoot(hostname string, opts ...Option) (*FS, error) {
 		"/etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
 		"/etc/group":    "root:x:0:\nnogroup:x:65534:\n",
 		"/etc/hostname": hostname + "\n",
+		// The network's names (etcnet.go).
+		"/etc/hosts":       etcHosts(hostname),
+		"/etc/resolv.conf": etcResolvConf,
+		"/etc/services":    etcServices,
 	}
-	for _, name := range []string{"/etc/passwd", "/etc/group", "/etc/hostname"} {
+	for _, name := range []string{"/etc/passwd", "/etc/group", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/etc/services"} {
 		if err := v.WriteFile(name, []byte(files[name]), 0o644); err != nil {
 			return nil, err
 		}
@@ -564,6 +568,8 @@ func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, err
 		return nil, linux.EROFS
 	case r.attr.Flags&linux.FS_APPEND_FL != 0 && (acc != linux.O_RDONLY && flags&linux.O_APPEND == 0 || flags&linux.O_TRUNC != 0):
 		return nil, linux.EPERM // append-only: writes must append
+	case r.attr.Mode&ModeType == ModeSocket && flags&linux.O_PATH == 0:
+		return nil, linux.ENXIO // a socket node is connected to, never opened
 	}
 	bflags := flags & (linux.O_ACCMODE | linux.O_TRUNC)
 	if r.attr.Mode&ModeType != ModeRegular {
