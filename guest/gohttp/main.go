@@ -301,13 +301,13 @@ func otlp(url string, n int) error {
 		spans = append(spans, span{
 			TraceID: fmt.Sprintf("%032x", 0x5151000+i/10), SpanID: fmt.Sprintf("%016x", 0xabc000+i),
 			Name: fmt.Sprintf("guest-span-%d", i), Kind: 1,
-			Start: strconv.FormatInt(start.Add(time.Duration(i)*time.Millisecond).UnixNano(), 10),
-			End:   strconv.FormatInt(start.Add(time.Duration(i+1)*time.Millisecond).UnixNano(), 10),
+			Start:      strconv.FormatInt(start.Add(time.Duration(i)*time.Millisecond).UnixNano(), 10),
+			End:        strconv.FormatInt(start.Add(time.Duration(i+1)*time.Millisecond).UnixNano(), 10),
 			Attributes: []kv{{Key: "guest.index", Value: map[string]any{"intValue": strconv.Itoa(i)}}},
 		})
 	}
 	req := map[string]any{"resourceSpans": []any{map[string]any{
-		"resource": map[string]any{"attributes": []kv{{Key: "service.name", Value: map[string]any{"stringValue": "sissim-guest"}}}},
+		"resource":   map[string]any{"attributes": []kv{{Key: "service.name", Value: map[string]any{"stringValue": "sissim-guest"}}}},
 		"scopeSpans": []any{map[string]any{"scope": map[string]any{"name": "gohttp"}, "spans": spans}},
 	}}}
 	body, err := json.Marshal(req)
