@@ -158,6 +158,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
 	trustKeys := trustKeyVar(flags)
+	nf := addNetFlags(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
@@ -188,6 +189,10 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Log:               newLogger(stderr, *verbose),
 		TrustedModelKeys:  trustKeys.keys,
 	}
+	if err := nf.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
+	}
 	closeStrace, err := straceOpts.apply(&cfg, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run:", err)
@@ -204,6 +209,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
+	nf.report(m, stderr)
 	err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
 	if err == nil {
 		err = m.FS().WriteFile(guestPath, data, 0o755)
