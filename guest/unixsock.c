@@ -11,6 +11,9 @@
  * then "<N> passed, <M> failed", and exits 0 if every check passed; every
  * check passes under qemu-aarch64-static. The working directory must be
  * writable. No pids or times are printed.
+ *
+ * "unixsock cycles N" instead makes N unreachable cycles of sockets (each
+ * sent through itself, then closed) for the garbage collector.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -329,9 +332,29 @@ static void readiness(void)
 	close(sv[1]);
 }
 
-int main(void)
+/* cycles makes n unreachable cycles of sockets: each socket of a pair
+ * is sent through the pair itself, then both descriptors are closed. Only
+ * a garbage collector (Linux's unix_gc) can free them. */
+static int cycles(int n)
+{
+	for (int i = 0; i < n; i++) {
+		int sv[2];
+		if (socketpair(AF_UNIX, i % 2 ? SOCK_DGRAM : SOCK_STREAM, 0, sv) != 0)
+			return 1;
+		if (send_fds(sv[0], sv, 2) != 1 || send_fds(sv[1], sv, 1) != 1)
+			return 1;
+		close(sv[0]);
+		close(sv[1]);
+	}
+	printf("made %d cycles\n", n);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc == 3 && strcmp(argv[1], "cycles") == 0)
+		return cycles(atoi(argv[2]));
 	rights();
 	creds();
 	dgram_paths();

@@ -140,6 +140,9 @@ func (of *openFile) release() error {
 	if of.refs == 0 {
 		return of.f.Close()
 	}
+	if d, ok := of.f.(interface{ refDropped(*openFile) }); ok {
+		d.refDropped(of) // AF_UNIX garbage collection (socket_unix.go)
+	}
 	return nil
 }
 

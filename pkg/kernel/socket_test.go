@@ -291,3 +291,13 @@ func TestNATToHost(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, out2.String(), "connection refused")
 }
+
+// TestUnixGarbageCollection frees sockets that only their own queues
+// reach (sent through themselves, then closed), as Linux's unix_gc.
+func TestUnixGarbageCollection(t *testing.T) {
+	r := runGuest(t, "unixsock", Config{}, []string{"cycles", "1000"})
+	require.Equal(t, "made 1000 cycles\n", r.stdout)
+	ns := &r.m.net.unix
+	require.Empty(t, ns.all, "sockets left open")
+	require.Empty(t, ns.inflight, "descriptors left in flight")
+}

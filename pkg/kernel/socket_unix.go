@@ -68,12 +68,18 @@ type unixNamespace struct {
 	abstract map[abstractKey]*unixSocket
 	paths    map[fileID]*unixSocket
 	all      map[*unixSocket]struct{} // open sockets, for /proc/net/unix
+	// inflight counts, per open file, the queued messages that carry it
+	// (SCM_RIGHTS); each holds a reference. collecting is set while gc
+	// runs.
+	inflight   map[*openFile]int
+	collecting bool
 }
 
 func (ns *unixNamespace) init() {
 	ns.abstract = map[abstractKey]*unixSocket{}
 	ns.paths = map[fileID]*unixSocket{}
 	ns.all = map[*unixSocket]struct{}{}
+	ns.inflight = map[*openFile]int{}
 }
 
 // unixSocket is an AF_UNIX socket.
@@ -533,7 +539,101 @@ func (s *unixSocket) queue(o *unixSocket, msg *unixMsg) {
 	o.rq = append(o.rq, msg)
 	o.rqLen += len(msg.data)
 	s.wmem += msg.charge
+	ns := s.ns()
+	for _, of := range msg.rights {
+		ns.inflight[of]++
+	}
 	o.wq.wakeAll()
+}
+
+// landed notes that descriptors left the queues (received or dropped).
+func (ns *unixNamespace) landed(rights []*openFile) {
+	for _, of := range rights {
+		if ns.inflight[of]--; ns.inflight[of] <= 0 {
+			delete(ns.inflight, of)
+		}
+	}
+}
+
+// refDropped is called when a reference to the socket's open file goes
+// and others remain (fd.go): if only queued messages still hold it, it
+// may be part of an unreachable cycle.
+func (s *unixSocket) refDropped(of *openFile) {
+	ns := s.ns()
+	if n := ns.inflight[of]; n > 0 && n == of.refs {
+		ns.gc()
+	}
+}
+
+// gc frees AF_UNIX sockets that only queued messages reach, sockets sent
+// through each other (or themselves) and closed, as Linux's unix_gc: the
+// candidates are socket files whose every reference is in flight; those
+// referenced from a queue outside the candidates are reachable, and so is
+// whatever a reachable one's queue holds; the others' queues are dropped,
+// which closes them.
+func (ns *unixNamespace) gc() {
+	if ns.collecting {
+		return
+	}
+	ns.collecting = true
+	defer func() { ns.collecting = false }()
+	inner := map[*openFile]int{} // candidates: references from candidates' queues
+	for of, n := range ns.inflight {
+		if _, ok := of.f.(*unixSocket); ok && of.refs == n {
+			inner[of] = 0
+		}
+	}
+	if len(inner) == 0 {
+		return
+	}
+	each := func(of *openFile, f func(r *openFile)) {
+		s := of.f.(*unixSocket)
+		for _, q := range append([]*unixSocket{s}, s.acceptq...) {
+			for _, msg := range q.rq {
+				for _, r := range msg.rights {
+					f(r)
+				}
+			}
+		}
+	}
+	for of := range inner {
+		each(of, func(r *openFile) {
+			if _, ok := inner[r]; ok {
+				inner[r]++
+			}
+		})
+	}
+	alive := map[*openFile]bool{}
+	var todo []*openFile
+	for of, n := range inner {
+		if of.refs > n {
+			alive[of] = true
+			todo = append(todo, of)
+		}
+	}
+	for len(todo) > 0 {
+		of := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		each(of, func(r *openFile) {
+			if _, ok := inner[r]; ok && !alive[r] {
+				alive[r] = true
+				todo = append(todo, r)
+			}
+		})
+	}
+	var garbage []*unixSocket
+	for of := range inner {
+		if !alive[of] {
+			garbage = append(garbage, of.f.(*unixSocket))
+		}
+	}
+	slices.SortFunc(garbage, func(a, b *unixSocket) int { return int(a.ino) - int(b.ino) })
+	for _, s := range garbage {
+		for _, e := range s.acceptq {
+			e.purge()
+		}
+		s.purge()
+	}
 }
 
 func (s *unixSocket) sendDgram(t *Task, b, to []byte, ctl *scmData, flags int) (int, *waitQueue, error) {
@@ -670,6 +770,7 @@ func (s *unixSocket) recvStream(b []byte, flags int) (recvResult, error) {
 		s.rqLen -= k
 		if msg.rights != nil {
 			r.rights, msg.rights = msg.rights, nil
+			s.ns().landed(r.rights)
 		}
 		if msg.off < len(msg.data) {
 			break
@@ -739,6 +840,7 @@ func (s *unixSocket) recvDgram(b []byte, flags int) (recvResult, error) {
 		return r, nil
 	}
 	r.rights, msg.rights = msg.rights, nil
+	s.ns().landed(r.rights)
 	s.rqLen -= len(msg.data)
 	s.dequeue(1)
 	return r, nil
@@ -796,14 +898,17 @@ func (s *unixSocket) outq() int { return s.wmem }
 
 // purge drops the receive queue.
 func (s *unixSocket) purge() {
+	var rights []*openFile
 	for _, msg := range s.rq {
-		for _, of := range msg.rights {
-			of.release()
-		}
+		rights = append(rights, msg.rights...)
 		msg.rights = nil
 	}
 	s.rqLen = 0
 	s.dequeue(len(s.rq))
+	s.ns().landed(rights)
+	for _, of := range rights {
+		of.release() // may close other sockets, which purge in turn
+	}
 }
 
 // Close is the last close of the socket: its name goes, its peer sees the
