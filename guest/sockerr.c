@@ -41,7 +41,10 @@ static volatile int sigpipes;
 static int strict; /* argument "strict": also the cases qemu-user gets wrong */
 static void on_sigpipe(int sig) { (void)sig; sigpipes++; }
 
-#define BAD ((void *)8) /* an unmapped address */
+/* An unmapped address (through a volatile, so that the compiler does not
+ * warn about the calls that pass it). */
+static void *volatile bad_ptr = (void *)8;
+#define BAD bad_ptr
 
 /* show prints a call's outcome: its value or its errno's name. */
 static void show(const char *name, long r)

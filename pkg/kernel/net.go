@@ -49,6 +49,9 @@ type machineNet struct {
 	deadline       uint64 // machine time of the armed network timer (0: none)
 	cancelDeadline func()
 
+	sendBuf []byte // scratch buffers of the socket calls (sys_socket.go)
+	recvBuf []byte
+
 	inet    map[*inetSocket]struct{} // open AF_INET/AF_INET6 sockets
 	nextIno uint64                   // socket inode numbers
 	unix    unixNamespace            // AF_UNIX names and sockets (socket_unix.go)

@@ -591,11 +591,23 @@ func sysRecvfrom(t *Task, a *args) (uint64, error) {
 }
 
 // sendChunk and recvChunk bound the host buffer of one step of a stream
-// transfer.
+// transfer; maxDatagram is more than any datagram (AF_UNIX's largest
+// SO_SNDBUF).
 const (
-	sendChunk = 256 << 10
-	recvChunk = 1 << 20
+	sendChunk   = 256 << 10
+	recvChunk   = 1 << 20
+	maxDatagram = 2 * unixSndbuf
 )
+
+// scratch returns a buffer of n bytes, reused from call to call: socket
+// calls run one at a time on the machine's goroutine, and the sockets
+// copy what they keep.
+func (mn *machineNet) scratch(buf *[]byte, n int) []byte {
+	if cap(*buf) < n {
+		*buf = make([]byte, n)
+	}
+	return (*buf)[:n]
+}
 
 // sockSend sends buf through s with the flags of send(2): a message
 // socket sends it whole; a stream socket sends it all, blocking as
@@ -617,7 +629,7 @@ func (t *Task) sockSend(s socket, of *openFile, buf ioBuffer, to []byte, ctl *sc
 		if max := s.maxMsg(); total > max {
 			return 0, linux.EMSGSIZE
 		}
-		b := make([]byte, total)
+		b := t.m.net.scratch(&t.m.net.sendBuf, total)
 		if err := buf.read(0, b); err != nil {
 			return 0, err
 		}
@@ -640,13 +652,9 @@ func (t *Task) sockSend(s socket, of *openFile, buf ioBuffer, to []byte, ctl *sc
 		}
 	}
 	done := min(int(t.partial), total)
-	var chunk []byte
 	for try := 0; done < total || total == 0; {
 		k := min(total-done, sendChunk)
-		if cap(chunk) < k {
-			chunk = make([]byte, k)
-		}
-		b := chunk[:k]
+		b := t.m.net.scratch(&t.m.net.sendBuf, k)
 		if err := buf.read(done, b); err != nil {
 			if done > 0 {
 				break
@@ -714,7 +722,7 @@ func (t *Task) sockRecv(s socket, of *openFile, buf ioBuffer, flags int) (recvRe
 	for try := 0; ; {
 		k := min(total-done, recvChunk)
 		if !s.stream() {
-			k = min(total, s.maxMsg())
+			k = min(total, maxDatagram)
 		}
 		if !buf.writable(done, k) {
 			// Linux copies after the data is there: a bad buffer is
@@ -733,7 +741,7 @@ func (t *Task) sockRecv(s socket, of *openFile, buf ioBuffer, flags int) (recvRe
 				return res, err
 			}
 		} else {
-			b := make([]byte, k)
+			b := t.m.net.scratch(&t.m.net.recvBuf, k)
 			r, err := s.recv(t, b, flags)
 			if err == nil {
 				if r.n > 0 {
