@@ -27,9 +27,12 @@ import (
 //   - Host traffic (published ports, NAT) and, in realtime mode, the
 //     stacks' own timers arrive outside any call: Wake fires, and the
 //     scheduler settles the network (netPoll) between time slices. An idle
-//     machine with a task waiting on a socket waits for Wake (netIdle):
-//     in deterministic mode it takes time jumps in real time while host
-//     connections are open, so the host can answer.
+//     machine with a thread waiting on a socket waits for Wake (netIdle):
+//     in deterministic mode with ports published or NAT on, it takes its
+//     time jumps in real time while host connections are open or a thread
+//     waits on a socket, so that the host can connect or answer (a server
+//     waiting for the host neither spins nor races its clock ahead).
+//     Without host connectivity nothing changes: jumps are immediate.
 //
 // Traffic between sockets of the machine is deterministic; host traffic is
 // not.
@@ -215,8 +218,10 @@ func (m *Machine) netIdle(now, next uint64) bool {
 			return false // the scheduler sleeps until next
 		}
 		d = time.Duration(next - now)
-	case mn.n.HostActive():
-		d = time.Duration(next - now) // the jump, taken in real time
+	case mn.n.HostActive() || waiting:
+		// The jump, taken in real time: a host connection is open, or a
+		// thread waits on a socket that the host may reach meanwhile.
+		d = time.Duration(next - now)
 	default:
 		return false // deterministic: jump at once
 	}
