@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 )
@@ -52,13 +51,16 @@ func Build(root, name string) (string, error) {
 	return out, nil
 }
 
-// goTool returns the go command: the one on PATH, else the running
-// program's toolchain.
+// goTool returns the go command: the one on PATH, else the one in
+// $GOROOT/bin (go test sets GOROOT for the tests it runs).
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	if root := os.Getenv("GOROOT"); root != "" {
+		return filepath.Join(root, "bin", "go")
+	}
+	return "go"
 }
 
 // sourceKey hashes the guest's Go files, go.mod and go.sum, and the

@@ -22,7 +22,6 @@ type inetSocket struct {
 	// connecting is the thread whose blocking connect waits for the
 	// handshake: its restarted connect keeps waiting on EALREADY.
 	connecting *Task
-	passcred   bool
 	opts       map[int]int32 // SOL_SOCKET options netstack does not keep
 }
 
