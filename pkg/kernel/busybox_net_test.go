@@ -87,3 +87,23 @@ wait $pid
 	out2, _, _ := busyboxNet(t, script)
 	require.Equal(t, out, out2, "deterministic")
 }
+
+// TestBusyboxIfconfigRoute shows the machine's interfaces and routes as
+// busybox ifconfig (SIOCGIFCONF, SIOCGIFFLAGS, SIOCGIFHWADDR, ...,
+// /proc/net/dev) and route (/proc/net/route) print them.
+func TestBusyboxIfconfigRoute(t *testing.T) {
+	out, _, _ := busyboxNet(t, "busybox ifconfig eth0; busybox route -n")
+	require.Equal(t, `eth0      Link encap:Ethernet  HWaddr 52:54:00:12:34:56  
+          inet addr:10.0.2.15  Bcast:10.0.2.255  Mask:255.255.255.0
+          UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1
+          RX packets:0 errors:0 dropped:0 overruns:0 frame:0
+          TX packets:0 errors:0 dropped:0 overruns:0 carrier:0
+          collisions:0 
+          RX bytes:0 (0.0 B)  TX bytes:0 (0.0 B)
+
+Kernel IP routing table
+Destination     Gateway         Genmask         Flags Metric Ref    Use Iface
+10.0.2.0        0.0.0.0         255.255.255.0   U     0      0        0 eth0
+0.0.0.0         10.0.2.2        0.0.0.0         UG    0      0        0 eth0
+`, out)
+}
