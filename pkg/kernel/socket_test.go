@@ -301,3 +301,27 @@ func TestUnixGarbageCollection(t *testing.T) {
 	require.Empty(t, ns.all, "sockets left open")
 	require.Empty(t, ns.inflight, "descriptors left in flight")
 }
+
+// TestSocketFuzz makes random socket calls with random arguments: every
+// call is answered without a kernel error, and once the guest is gone no
+// socket, in-flight descriptor or network endpoint is left.
+func TestSocketFuzz(t *testing.T) {
+	prog := readGuest(t, "sockfuzz")
+	for seed := 1; seed <= 16; seed++ {
+		t.Run(strconv.Itoa(seed), func(t *testing.T) {
+			var out bytes.Buffer
+			m, err := New(Config{Stdout: &out, MaxInsns: 4_000_000_000})
+			require.NoError(t, err)
+			defer m.Close()
+			require.NoError(t, m.FS().WriteFile("/bin/sockfuzz", prog, 0o755))
+			st, err := m.Run(ProcessSpec{Path: "/bin/sockfuzz", Argv: []string{"sockfuzz", strconv.Itoa(seed), "10000"}})
+			require.NoError(t, err)
+			require.Equal(t, ExitStatus{}, st)
+			require.Equal(t, "done 10000\n", out.String())
+			require.Zero(t, m.KernelErrors())
+			require.Empty(t, m.net.unix.all, "AF_UNIX sockets left")
+			require.Empty(t, m.net.unix.inflight, "descriptors left in flight")
+			require.Empty(t, m.net.inet, "inet sockets left")
+		})
+	}
+}
