@@ -7,13 +7,13 @@ import (
 // ProcNetSource is a ProcSource whose machine has a network: /proc/net
 // shows its tables.
 type ProcNetSource interface {
-	// ProcNet returns the content of /proc/net/<name>, one of
-	// ProcNetFiles.
+	// ProcNet returns the content of /proc/net/<name>: dev, route, tcp,
+	// tcp6, udp, udp6 or unix.
 	ProcNet(name string) []byte
 }
 
-// ProcNetFiles are the files of /proc/net, in listing order.
-var ProcNetFiles = []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix"}
+// procNetFiles are the files of /proc/net, in listing order.
+var procNetFiles = []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix"}
 
 // procNetIno numbers /proc/net (idx -1) and its files.
 func procNetIno(idx int) uint64 { return uint64(64 + 1 + idx) }
@@ -26,20 +26,20 @@ func (p *Procfs) lookupNet(parts []string) (*procNode, error) {
 	}
 	if len(parts) == 0 {
 		return &procNode{mode: ModeDir | 0o555, ino: procNetIno(-1), list: func() []Dirent {
-			out := make([]Dirent, len(ProcNetFiles))
-			for i, name := range ProcNetFiles {
+			out := make([]Dirent, len(procNetFiles))
+			for i, name := range procNetFiles {
 				out[i] = Dirent{Name: name, Ino: procNetIno(i), Type: DTReg}
 			}
 			return out
 		}}, nil
 	}
 	if len(parts) > 1 {
-		if index(ProcNetFiles, parts[0]) >= 0 {
+		if index(procNetFiles, parts[0]) >= 0 {
 			return nil, linux.ENOTDIR
 		}
 		return nil, linux.ENOENT
 	}
-	i := index(ProcNetFiles, parts[0])
+	i := index(procNetFiles, parts[0])
 	if i < 0 {
 		return nil, linux.ENOENT
 	}
