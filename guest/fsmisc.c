@@ -1,8 +1,8 @@
 /*
  * fsmisc - self-checking test of file system calls: extended attributes,
  * fallocate, statx's birth time, statfs's f_fsid, copy_file_range,
- * posix_fadvise, sync_file_range, /proc/sys, /proc/self/loginuid and
- * chroot.
+ * splice and tee, posix_fadvise, sync_file_range, /proc/sys,
+ * /proc/self/loginuid and chroot.
  *
  * Prints "ok - <name>" or "not ok - <name>: <detail>" per check, then
  * "<N> passed, <M> failed", and exits 0 if every check passed. It must run
@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -270,6 +271,39 @@ static void jail(void) {
 	FAILS("not root: EPERM", chroot("/"), EPERM);
 }
 
+static void splices(void) {
+	int p[2], q[2];
+	char b[64] = {0};
+	pipe(p);
+	pipe(q);
+	int fd = open("s", O_RDWR | O_CREAT | O_TRUNC, 0644);
+	write(fd, "hello splice world", 18);
+	off64_t off = 6;
+	TRUE("splice file to pipe at an offset", splice(fd, &off, p[1], NULL, 6, 0) == 6 && off == 12);
+	TRUE("the file offset did not move", lseek(fd, 0, SEEK_CUR) == 18);
+	TRUE("tee copies", tee(p[0], q[1], 100, 0) == 6);
+	TRUE("the copy reads", read(q[0], b, sizeof b) == 6 && memcmp(b, "splice", 6) == 0);
+	off64_t o2 = 0;
+	TRUE("splice pipe to file at an offset", splice(p[0], NULL, fd, &o2, 100, 0) == 6 && o2 == 6);
+	memset(b, 0, sizeof b);
+	TRUE("the file holds it", pread(fd, b, sizeof b, 0) == 18 && memcmp(b, "splicesplice world", 18) == 0);
+	FAILS("splice without a pipe", splice(fd, NULL, fd, NULL, 1, 0), EINVAL);
+	FAILS("an offset for a pipe", splice(p[0], &off, fd, NULL, 1, 0), ESPIPE);
+	FAILS("an empty pipe, nonblocking", splice(p[0], NULL, fd, NULL, 1, SPLICE_F_NONBLOCK), EAGAIN);
+	FAILS("tee of one pipe to itself", tee(p[0], p[1], 1, 0), EINVAL);
+	write(p[1], "abc", 3);
+	TRUE("splice pipe to pipe", splice(p[0], NULL, q[1], NULL, 2, 0) == 2);
+	TRUE("the rest stays", read(p[0], b, sizeof b) == 1 && b[0] == 'c');
+	close(p[1]);
+	TRUE("end of file", splice(p[0], NULL, fd, NULL, 1, 0) == 0);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	TRUE("no reader: EPIPE", splice(fd, &o2, q[1], NULL, 1, 0) == 1 && (close(q[0]), 1) &&
+	     splice(fd, &o2, q[1], NULL, 1, 0) == -1 && errno == EPIPE);
+	close(q[1]);
+	close(fd);
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "tty") == 0) {
 		int fd = open("/dev/tty", O_RDWR);
@@ -287,6 +321,7 @@ int main(int argc, char **argv) {
 	xattrs();
 	allocate();
 	copy_range();
+	splices();
 	vectors();
 	procsys();
 	fflush(stdout);

@@ -29,6 +29,7 @@ type machineFlags struct {
 	root        *string
 	mounts      *mountFlag
 	trustKeys   *keyFlag
+	net         *netFlags
 }
 
 func addMachineFlags(f *flag.FlagSet) machineFlags {
@@ -44,6 +45,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		root:        f.String("root", "", "fill the root file system from the host directory `DIR` (copied at boot; DIR is never changed)\ninstead of the built-in image"),
 		mounts:      mountVar(f),
 		trustKeys:   trustKeyVar(f),
+		net:         addNetFlags(f),
 	}
 }
 
@@ -138,6 +140,10 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		Log:               newLogger(stderr, *mf.verbose),
 		TrustedModelKeys:  mf.trustKeys.keys,
 	}
+	if err := mf.net.apply(&cfg); err != nil {
+		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
+		return 2
+	}
 	closeStrace, err := mf.strace.apply(&cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
@@ -164,6 +170,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		return 2
 	}
 	defer m.Close()
+	mf.net.report(m, stderr)
 	sh := m.Shell()
 	sh.SetTerminal(isTerminal(stdout))
 

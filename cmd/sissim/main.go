@@ -161,6 +161,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
 	trustKeys := trustKeyVar(flags)
+	nf := addNetFlags(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
@@ -215,6 +216,10 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Log:               newLogger(stderr, *verbose),
 		TrustedModelKeys:  trustKeys.keys,
 	}
+	if err := nf.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
+	}
 	closeStrace, err := straceOpts.apply(&cfg, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run:", err)
@@ -231,6 +236,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer m.Close()
+	nf.report(m, stderr)
 	if data != nil {
 		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
 		if err == nil {

@@ -106,6 +106,9 @@ type config struct {
 	threadN  int
 	futexN   int
 	goN      int
+	tcpMiB   int
+	pingN    int
+	connN    int
 }
 
 func main() {
@@ -128,6 +131,9 @@ func main() {
 	flag.IntVar(&c.threadN, "threads", 1000, "thread create+join rounds per run")
 	flag.IntVar(&c.futexN, "futexes", 20_000, "futex ping-pong round trips per run")
 	flag.IntVar(&c.goN, "go-values", 100_000, "values through the Go channel pipeline per run (0: skip the Go rows)")
+	flag.IntVar(&c.tcpMiB, "tcp-mib", 256, "MiB streamed over TCP loopback per netbench run")
+	flag.IntVar(&c.pingN, "pingpong", 100_000, "AF_UNIX one-byte round trips per netbench run")
+	flag.IntVar(&c.connN, "conns", 2000, "TCP loopback connections per netbench run")
 	flag.Parse()
 	switch *metric {
 	case "wall":
@@ -161,7 +167,7 @@ func bench(c config, w io.Writer) error {
 		}
 	}
 	guest := func(name string) string { return filepath.Join(c.guests, name) }
-	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop", "agentsys-bench", "benchops"} {
+	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop", "agentsys-bench", "benchops", "netbench"} {
 		if _, err := os.Stat(guest(g)); err != nil {
 			return err
 		}
@@ -212,6 +218,15 @@ func bench(c config, w io.Writer) error {
 	files := map[string]loopJobs{}
 	for i, r := range fileRunners {
 		files[r.name] = loopJobs{add(r, "fileloop", fileDirs[i], strconv.Itoa(c.fileN)), add(r, "fileloop", fileDirs[i], "0")}
+	}
+	// Sockets: TCP loopback throughput, AF_UNIX ping-pong, TCP connections.
+	tcpStream := map[string]loopJobs{}
+	pingpong := map[string]loopJobs{}
+	conns := map[string]loopJobs{}
+	for _, r := range runners {
+		tcpStream[r.name] = loopJobs{add(r, "netbench", "tcp", strconv.Itoa(c.tcpMiB)), add(r, "netbench", "tcp", "0")}
+		pingpong[r.name] = loopJobs{add(r, "netbench", "unix", strconv.Itoa(c.pingN)), add(r, "netbench", "unix", "0")}
+		conns[r.name] = loopJobs{add(r, "netbench", "connect", strconv.Itoa(c.connN)), add(r, "netbench", "connect", "0")}
 	}
 	// Boot to the sis> prompt and out again (stdin at EOF ends the shell).
 	bootJob := addPath(runner{"sissim", []string{c.sissim}}, "boot")
@@ -425,6 +440,24 @@ func bench(c config, w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	printTable(w, mt)
+	tcpMBs := func(r runner) float64 {
+		d := tcpStream[r.name].loop.median() - tcpStream[r.name].zero.median()
+		return float64(c.tcpMiB) / d.Seconds()
+	}
+	pingUs := func(r runner) float64 { return ns(perOp(pingpong[r.name].loop, pingpong[r.name].zero, c.pingN)) / 1e3 }
+	connPerSec := func(r runner) float64 { return 1e9 / ns(perOp(conns[r.name].loop, conns[r.name].zero, c.connN)) }
+	st := [][]string{{""},
+		{fmt.Sprintf("TCP loopback throughput (netbench tcp %d), MiB/s", c.tcpMiB)},
+		{fmt.Sprintf("AF_UNIX ping-pong round trip (netbench unix %d), us", c.pingN)},
+		{fmt.Sprintf("TCP loopback connections (netbench connect %d), per second", c.connN)}}
+	for _, r := range runners {
+		st[0] = append(st[0], r.name)
+		st[1] = append(st[1], fmt.Sprintf("%.0f", tcpMBs(r)))
+		st[2] = append(st[2], fmt.Sprintf("%.2f", pingUs(r)))
+		st[3] = append(st[3], fmt.Sprintf("%.0f", connPerSec(r)))
+	}
+	fmt.Fprintln(w)
+	printTable(w, st)
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
 	fmt.Fprintf(w, "boot to the sis> prompt and exit (sissim boot, stdin at EOF), process start included: %s ms (goal < 50 ms)\n", ms(bootJob.median()))
@@ -464,6 +497,12 @@ func bench(c config, w io.Writer) error {
 			ratio("Go start-up: sissim deterministic / qemu-user", goStartMs(det), goStartMs(q), "")
 			ratio("Go pipeline: sissim deterministic / qemu-user", goPipeUs(det), goPipeUs(q), "")
 		}
+		ratio("TCP time per MiB: sissim deterministic / qemu-user", tcpMBs(*qemu), tcpMBs(det), "")
+		ratio("TCP time per MiB: sissim realtime / qemu-user", tcpMBs(*qemu), tcpMBs(rt), "")
+		ratio("AF_UNIX ping-pong: sissim deterministic / qemu-user", pingUs(det), pingUs(*qemu), "")
+		ratio("AF_UNIX ping-pong: sissim realtime / qemu-user", pingUs(rt), pingUs(*qemu), "")
+		ratio("time per TCP connection: sissim deterministic / qemu-user", connPerSec(*qemu), connPerSec(det), "")
+		ratio("time per TCP connection: sissim realtime / qemu-user", connPerSec(*qemu), connPerSec(rt), "")
 	}
 	return tw.Flush()
 }

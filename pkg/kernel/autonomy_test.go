@@ -348,8 +348,11 @@ type tickState struct {
 // model v1.0.0. It returns the files that must be byte-identical between
 // runs.
 func autonomyRun(t *testing.T) (decisions, bundle []byte) {
-	const budget = 64 << 20 // the root image's guests take about 15 MiB of it
-	m := bootServices(t, Config{Mem: budget})
+	// memhog gets the same room whatever the size of the root image (the
+	// guests in /bin live in RAM): 36.5 MiB over what the booted machine
+	// uses, which makes 48 MiB with the image of 21 guests.
+	budget := float64(memhogBase(t) + 38244352)
+	m := bootServices(t, Config{Mem: uint64(budget)})
 	// The machine's own counters at every tick, read by a timer of the
 	// test at the same machine times as the loop's.
 	states := map[uint64]tickState{}
@@ -365,8 +368,8 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		}
 		states[m.clock.Now()/uint64(AutonomyTick)] = st
 	})
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
-	out, err := m.Shell().Exec("run memhog 40 2 200")
+	sh(t, m, memhogSetup)
+	out, err := m.Shell().Exec("run memhog 24 2 200")
 	require.Error(t, err, "memhog is terminated")
 	require.Contains(t, out, "[pid 2] killed by SIGTERM")
 
@@ -474,7 +477,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	require.LessOrEqual(t, hs["used_bytes"], ms.Used)
 	require.Greater(t, hs["used_bytes"], uint64(0))
 	delete(hs, "used_bytes")
-	require.Equal(t, map[string]uint64{"peak_bytes": ms.Peak, "mapped_bytes": ms.Mapped, "ram_bytes": budget,
+	require.Equal(t, map[string]uint64{"peak_bytes": ms.Peak, "mapped_bytes": ms.Mapped, "ram_bytes": uint64(budget),
 		"allocs": ms.Allocs, "frees": ms.Frees, "failures": ms.Failures}, hs)
 	require.GreaterOrEqual(t, ms.Peak, last.Telemetry.MemUsedBytes)
 	require.Len(t, b.SystemSnapshot.Logs, len(traces), "one loop log line per decision")
@@ -486,6 +489,16 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	out = sh(t, m, "autoctl replay-decisions --input /tmp/decisions.json")
 	require.Equal(t, fmt.Sprintf("Replay: %d/%d decisions reproduced\n", len(traces), len(traces)), out)
 	return log, bundle
+}
+
+// memhogSetup prepares the autonomy loop for memhog.
+const memhogSetup = "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on"
+
+// memhogBase is the RAM a booted machine uses once memhogSetup ran.
+func memhogBase(t *testing.T) uint64 {
+	m := bootServices(t, Config{Mem: 256 << 20})
+	sh(t, m, memhogSetup)
+	return m.MemStats().Used
 }
 
 func TestAutonomyEndToEndMemhog(t *testing.T) {
@@ -507,7 +520,7 @@ func lowConfidence(t testing.TB) *model.Loaded {
 }
 
 func TestAutonomyDriftAlertEntersSafeMode(t *testing.T) {
-	m := bootServices(t, Config{Mem: 64 << 20})
+	m := bootServices(t, Config{Mem: memhogBase(t) + 50<<20})
 	a := m.sis().svc.autonomy
 	low := lowConfidence(t)
 	// Ten confident decisions of v1.0.0, then the low-confidence model
@@ -889,7 +902,7 @@ func TestAutonomyWithEveryFeatureOff(t *testing.T) {
 // An operator's safe mode stops the actions until it is cleared: the
 // memory reclaim that kills memhog is recorded as overridden instead.
 func TestAutonomyOperatorSafeMode(t *testing.T) {
-	m := bootServices(t, Config{Mem: 64 << 20})
+	m := bootServices(t, Config{Mem: memhogBase(t) + 50<<20})
 	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl safe-mode on; autoctl on")
 	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (operator)\n")
 	out := sh(t, m, "run memhog 24 2 200")

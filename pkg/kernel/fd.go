@@ -157,6 +157,9 @@ func (of *openFile) release() error {
 		}
 		return of.f.Close()
 	}
+	if d, ok := of.f.(interface{ refDropped(*openFile) }); ok {
+		d.refDropped(of) // AF_UNIX garbage collection (socket_unix.go)
+	}
 	return nil
 }
 

@@ -10,7 +10,8 @@ import (
 
 // Host events. Kernel state belongs to the goroutine that runs the
 // machine (runUntil); other goroutines (terminal signals, the console
-// reader, an embedder cancelling a run) hand it work with do, which runs
+// reader, the network's host side, an embedder cancelling a run) hand it
+// work with do (or their own channel), which runs
 // the work at once when the machine is not running and otherwise queues
 // it for the runner's next scheduling decision, waking an idle runner.
 // While no thread can run, the runner waits for the next timer, a queued
@@ -48,11 +49,12 @@ func (m *Machine) restartCur() error {
 	return errRestart
 }
 
-// hostEvents handles what other goroutines handed the runner: queued work
-// and a finished console read.
+// hostEvents handles what other goroutines handed the runner: queued work,
+// a finished console read, network traffic from the host.
 func (m *Machine) hostEvents() {
 	m.runPosted()
 	m.console.poll()
+	m.netPoll()
 }
 
 // runPosted runs the work queued by do.
@@ -74,7 +76,8 @@ func (m *Machine) runPosted() {
 // make one runnable: the next timer, an event from the host, or ctx.
 func (m *Machine) idle(ctx context.Context, now uint64) error {
 	next := m.timers.next()
-	host := m.console.waiting()
+	netWake, netPending := m.netHost()
+	host := m.console.waiting() || netPending
 	if next == 0 && !host {
 		if p := m.stoppedForeground(); p != nil {
 			return &StoppedError{PID: p.PID, Signal: p.stopSig}
@@ -95,6 +98,8 @@ func (m *Machine) idle(ctx context.Context, now uint64) error {
 	}
 	select {
 	case <-m.wake:
+	case <-netWake:
+		m.netSettle()
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-fire:

@@ -118,6 +118,7 @@ func (m *Machine) metricsSnapshot() metrics.Snapshot {
 		// Read between commands (the shell) or under the shell's lock
 		// (MetricsHandler), when no process runs.
 		DeadlineMisses: m.Scheduler().Misses(),
+		Net:            m.netStats(),
 	}
 }
 

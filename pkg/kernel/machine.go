@@ -24,6 +24,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
+	"github.com/sis-kernel/sissim/pkg/netstack"
 	"github.com/sis-kernel/sissim/pkg/sched"
 	"github.com/sis-kernel/sissim/pkg/strace"
 	"github.com/sis-kernel/sissim/pkg/vfs"
@@ -103,6 +104,12 @@ type Config struct {
 	// TrustedModelKeys are the Ed25519 keys model packages must be signed
 	// with (the built-in test key of testdata/models when empty).
 	TrustedModelKeys []ed25519.PublicKey
+	// Publish forwards host ports into the guest (--publish), NAT lets
+	// guests connect out through host sockets (--net). Both are off by
+	// default (a machine is a sandbox), and host traffic is not
+	// deterministic.
+	Publish []netstack.Port
+	NAT     netstack.NATMode
 }
 
 // Machine is one simulated SIS machine.
@@ -172,6 +179,8 @@ type Machine struct {
 	sisState sisState // shell, metrics and console switch (introspect.go)
 
 	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
+
+	net *machineNet // the network and the sockets' state (net.go)
 }
 
 // New creates a machine.
@@ -200,7 +209,7 @@ func New(cfg Config) (*Machine, error) {
 		}
 		var root *vfs.FS
 		if cfg.Root != "" {
-			root, err = vfs.NewTreeRoot(cfg.Root, vfs.WithRAM(ram))
+			root, err = vfs.NewTreeRoot(cfg.Root, hostname, vfs.WithRAM(ram))
 		} else {
 			root, err = vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
 		}
@@ -260,6 +269,10 @@ func New(cfg Config) (*Machine, error) {
 	m.sched.Perturb(cfg.SchedSeed)
 	m.wrapConsole()
 	if err := m.mountSynthetic(); err != nil {
+		return nil, err
+	}
+	if err := m.startNetwork(); err != nil {
+		m.Close()
 		return nil, err
 	}
 	return m, nil
@@ -401,7 +414,7 @@ func (m *Machine) Close() error {
 	}
 	m.initCtx.Free()
 	m.console.close()
-	err := m.cpu.Close()
+	err := errors.Join(m.closeNetwork(), m.cpu.Close())
 	m.clock.Close()
 	if m.ownRAM {
 		err = errors.Join(err, m.ram.Close())

@@ -142,7 +142,7 @@ func TestShellComplete(t *testing.T) {
 		"ls /bi":                                {"/bin/"},
 		"ls /bin/hel":                           {"/bin/hello"},
 		"ls -":                                  {"-l"},
-		"cat /etc/host":                         {"/etc/hostname"},
+		"cat /etc/hostn":                        {"/etc/hostname"},
 		"run hel":                               {"hello"},
 		"kill ":                                 {"2"},
 		"metrics j":                             {"json"},

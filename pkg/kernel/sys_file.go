@@ -19,7 +19,7 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64})
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek})
 	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor"})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL); ENOTTY elsewhere"})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL), FIONBIO/FIOCLEX/FIONCLEX on any descriptor, FIONREAD on sockets, pipes and regular files, the SIOCGIF* interface requests on sockets; ENOTTY elsewhere"})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd})
 	reg(linux.SysDup, syscallEntry{fn: sysDup})
 	reg(linux.SysDup3, syscallEntry{fn: sysDup3})
@@ -191,15 +191,15 @@ func (t *Task) iovecs(addr uint64, cnt int) ([][2]uint64, error) {
 
 // Readv implements readv(2).
 func sysReadv(t *Task, a *args) (uint64, error) {
-	return t.vectorIO(a, t.readFile)
+	return t.vectorIO(a, t.readFile, false)
 }
 
 // Writev implements writev(2).
 func sysWritev(t *Task, a *args) (uint64, error) {
-	return t.vectorIO(a, t.writeFile)
+	return t.vectorIO(a, t.writeFile, true)
 }
 
-func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint64, error)) (uint64, error) {
+func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint64, error), write bool) (uint64, error) {
 	of, err := t.fds.get(a.int32(0))
 	if err != nil {
 		return 0, err
@@ -207,6 +207,9 @@ func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint
 	iov, err := t.iovecs(a[1], a.int32(2))
 	if err != nil {
 		return 0, err
+	}
+	if s, ok := of.f.(socket); ok { // one send or receive (sys_socket.go)
+		return t.sockVectorIO(s, of, iov, write)
 	}
 	var total uint64
 	for _, v := range iov {
@@ -324,6 +327,9 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 	of, err := t.fds.get(a.int32(0))
 	if err != nil {
 		return 0, err
+	}
+	if r, ok, err := t.genericIoctl(a.int32(0), of, a[1], a[2]); ok { // sys_socket_ioctl.go
+		return r, err
 	}
 	if vf, ok := of.f.(*vfs.File); ok {
 		if d, ok := vf.Handle().(vfs.Ioctler); ok { // a device's own requests (fbdev)

@@ -129,6 +129,20 @@ func (p *pipe) take(b []byte) int {
 	return n
 }
 
+// peek copies out up to len(b) buffered bytes and leaves them buffered.
+func (p *pipe) peek(b []byte) int {
+	ram := p.m.ram
+	n, pos := 0, p.head
+	for n < len(b) && n < p.n {
+		i, off := pos/pageSize, pos%pageSize
+		k := min(len(b)-n, p.n-n, pageSize-off)
+		copy(b[n:n+k], ram.Page(p.pages[i])[off:])
+		n += k
+		pos = (pos + k) % p.size()
+	}
+	return n
+}
+
 // put appends up to len(b) bytes to the ring; it stops short when RAM is
 // out.
 func (p *pipe) put(b []byte) (int, error) {

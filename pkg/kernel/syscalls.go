@@ -101,6 +101,8 @@ func newSyscallTable() *syscallTable {
 	registerTimerSyscalls(reg)
 	registerXattrSyscalls(reg)
 	registerFileExtSyscalls(reg)
+	registerSocketSyscalls(reg) // sys_socket.go
+	registerSpliceSyscalls(reg)
 	return t
 }
 

@@ -1,6 +1,6 @@
 // Package metrics is the machine's metrics registry: one Prometheus registry
 // per machine whose values are read from the kernel at collection time
-// (memory, syscalls, uptime, kernel errors) or counted as events happen
+// (memory, syscalls, uptime, kernel errors, network counters) or counted as events happen
 // (VFS disk operations, context switches, deadline misses).
 //
 // The registry is private to the machine (never the global default
@@ -35,6 +35,15 @@ type Snapshot struct {
 	Uptime                     time.Duration     // time since boot
 	Syscalls                   map[string]uint64 // calls by syscall name
 	DeadlineMisses             uint64            // scheduler deadline misses
+	Net                        []Interface       // network counters, one per interface
+}
+
+// Interface is one network interface's counters, counted where packets
+// move (the link endpoints of the machine's network).
+type Interface struct {
+	Name                                    string
+	RxPackets, RxBytes, RxDropped, RxErrors uint64
+	TxPackets, TxBytes, TxDropped, TxErrors uint64
 }
 
 // Source returns the kernel's current values.
@@ -44,7 +53,6 @@ type Source func() Snapshot
 // They are safe for concurrent use.
 type Counters struct {
 	DiskReads, DiskWrites atomic.Uint64 // VFS file read/write operations
-	NetRx, NetTx          atomic.Uint64 // network packets received/sent
 	DeadlineMisses        atomic.Uint64 // deadline misses of services outside the kernel scheduler
 }
 
@@ -116,7 +124,10 @@ var (
 	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
 	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
 	descSyscalls  = prometheus.NewDesc("syscalls_total", "System calls by name.", []string{"name"}, nil)
-	descNet       = prometheus.NewDesc("network_packets_total", "Network packets.", []string{"direction"}, nil)
+	descNet       = prometheus.NewDesc("network_packets_total", "Network packets, by interface.", []string{"direction", "interface"}, nil)
+	descNetBytes  = prometheus.NewDesc("network_bytes_total", "Network bytes (IP packet bytes), by interface.", []string{"direction", "interface"}, nil)
+	descNetDrops  = prometheus.NewDesc("network_dropped_total", "Network packets dropped, by interface.", []string{"direction", "interface"}, nil)
+	descNetErrors = prometheus.NewDesc("network_errors_total", "Network packets in error, by interface.", []string{"direction", "interface"}, nil)
 	descDisk      = prometheus.NewDesc("disk_operations_total", "VFS file operations.", []string{"operation"}, nil)
 	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Scheduler deadline misses.", nil, nil)
 )
@@ -125,7 +136,7 @@ var (
 type collector struct{ m *Metrics }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descDisk, descDeadlines} {
+	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines} {
 		ch <- d
 	}
 }
@@ -149,8 +160,16 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for name, v := range s.Syscalls {
 		counter(descSyscalls, v, name)
 	}
-	counter(descNet, k.NetRx.Load(), "rx")
-	counter(descNet, k.NetTx.Load(), "tx")
+	for _, n := range s.Net {
+		counter(descNet, n.RxPackets, "rx", n.Name)
+		counter(descNet, n.TxPackets, "tx", n.Name)
+		counter(descNetBytes, n.RxBytes, "rx", n.Name)
+		counter(descNetBytes, n.TxBytes, "tx", n.Name)
+		counter(descNetDrops, n.RxDropped, "rx", n.Name)
+		counter(descNetDrops, n.TxDropped, "tx", n.Name)
+		counter(descNetErrors, n.RxErrors, "rx", n.Name)
+		counter(descNetErrors, n.TxErrors, "tx", n.Name)
+	}
 	counter(descDisk, k.DiskReads.Load(), "read")
 	counter(descDisk, k.DiskWrites.Load(), "write")
 	counter(descDeadlines, s.DeadlineMisses+k.DeadlineMisses.Load())

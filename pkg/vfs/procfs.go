@@ -138,6 +138,9 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 	if parts[0] == "sys" {
 		return p.lookupSys(parts[1:])
 	}
+	if parts[0] == "net" {
+		return p.lookupNet(parts[1:]) // procfs_net.go
+	}
 	if len(parts) > 1 {
 		if i := index(strings.Fields(procTopNames), parts[0]); i >= 0 && parts[0] != "self" {
 			return nil, linux.ENOTDIR
@@ -376,6 +379,9 @@ func (p *Procfs) listTop() []Dirent {
 			}
 		}
 		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})
+	}
+	if p.hasNet() {
+		out = append(out, Dirent{Name: "net", Ino: procNetIno(-1), Type: DTDir})
 	}
 	for _, pid := range pids {
 		out = append(out, Dirent{Name: strconv.Itoa(pid), Ino: procIno(pid, 64), Type: DTDir})

@@ -117,17 +117,32 @@ func NewDefaultRoot(hostname string, opts ...Option) (*FS, error) {
 	if err := v.SetAttr("/tmp", SetAttr{Mode: ptr(uint32(0o1777))}); err != nil {
 		return nil, err
 	}
-	files := map[string]string{
-		"/etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-		"/etc/group":    "root:x:0:\nnogroup:x:65534:\n",
-		"/etc/hostname": hostname + "\n",
-	}
-	for _, name := range []string{"/etc/passwd", "/etc/group", "/etc/hostname"} {
-		if err := v.WriteFile(name, []byte(files[name]), 0o644); err != nil {
-			return nil, err
-		}
+	if err := v.writeEtc(hostname); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// writeEtc writes the machine's files of /etc that do not exist yet: the
+// users, groups, host name and the network's names (etcnet.go).
+func (v *FS) writeEtc(hostname string) error {
+	files := []struct{ name, data string }{
+		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"},
+		{"/etc/group", "root:x:0:\nnogroup:x:65534:\n"},
+		{"/etc/hostname", hostname + "\n"},
+		{"/etc/hosts", etcHosts(hostname)},
+		{"/etc/resolv.conf", etcResolvConf},
+		{"/etc/services", etcServices},
+	}
+	for _, f := range files {
+		if _, err := v.Lstat(f.name); err == nil {
+			continue
+		}
+		if err := v.WriteFile(f.name, []byte(f.data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -136,9 +151,12 @@ func ptr[T any](v T) *T { return &v }
 // Debian arm64 tree made with dpkg -x (as qemu-user's -L uses one): a
 // tmpfs root with /dev, /proc and /tmp, where every top-level directory
 // of dir is mounted read-only and every top-level symlink is copied (a
-// merged-/usr tree's /bin -> usr/bin). The guest can create files at the
-// top level and in /tmp; the tree itself is never changed.
-func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
+// merged-/usr tree's /bin -> usr/bin). /etc is a copy in the tmpfs, given
+// the machine's files an installed system has and an unpacked tree lacks
+// (passwd, group, hostname, hosts, resolv.conf, services). The guest can
+// create files at the top level, in /etc and in /tmp; the tree itself is
+// never changed.
+func NewTreeRoot(dir, hostname string, opts ...Option) (*FS, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("root tree: %w", err)
@@ -159,6 +177,10 @@ func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
 		}
 		host := filepath.Join(dir, name)
 		switch {
+		case name == "etc" && e.IsDir():
+			if err := v.copyIn(host, "/etc", maxEtcCopy); err != nil {
+				return nil, fmt.Errorf("root tree: copying %s: %w", host, err)
+			}
 		case e.IsDir():
 			if err := v.MountHost(host, "/"+name, true); err != nil {
 				return nil, fmt.Errorf("root tree: mounting %s: %w", host, err)
@@ -173,7 +195,55 @@ func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
 			}
 		}
 	}
+	if err := v.MkdirAll("/etc", 0o755); err != nil {
+		return nil, err
+	}
+	if err := v.writeEtc(hostname); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// maxEtcCopy bounds the bytes of a tree's /etc copied into RAM.
+const maxEtcCopy = 64 << 20
+
+// copyIn copies the host directory dir to p: directories, regular files
+// and symlinks (other files are left out), at most limit bytes of files.
+func (v *FS) copyIn(dir, p string, limit int64) error {
+	return filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, host)
+		if err != nil {
+			return err
+		}
+		dst := path.Join(p, filepath.ToSlash(rel))
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return v.MkdirAll(dst, uint32(info.Mode().Perm()))
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(host)
+			if err != nil {
+				return err
+			}
+			return v.Symlink(target, dst)
+		case d.Type().IsRegular():
+			if limit -= info.Size(); limit < 0 {
+				return fmt.Errorf("more than %d bytes", maxEtcCopy)
+			}
+			data, err := os.ReadFile(host)
+			if err != nil {
+				return err
+			}
+			return v.WriteFile(dst, data, uint32(info.Mode().Perm()))
+		}
+		return nil
+	})
 }
 
 // SetClock sets the source of file times (the machine's wall clock).
