@@ -105,7 +105,8 @@ func (s procSource) MemInfo() vfs.MemInfo {
 		}
 	}
 	avail := rs.Free + rs.ByKind(mem.Cache)
-	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon)}
+	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon),
+		Cached: rs.ByKind(mem.Cache) + rs.ByKind(mem.Shmem), Shmem: rs.ByKind(mem.Shmem), PageTables: rs.ByKind(mem.PageTable)}
 }
 
 // CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's
@@ -137,8 +138,15 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 		GIDs: [4]uint32{p.cred.rgid, p.cred.egid, p.cred.sgid, p.cred.fsgid},
 		Prio: sa.prio(), Nice: sa.nice, RTPrio: sa.rtprio, Policy: sa.policy,
 	}
-	if p.as != nil {
-		info.VmRSS = p.as.rssBytes()
+	if as := p.as; as != nil {
+		info.VmRSS = as.rssBytes()
+		info.VmHWM = max(as.hwm, info.VmRSS)
+		info.VmPeak = as.peakMapped
+		info.RssAnon = uint64(as.rss[rssAnon]) * pageSize
+		info.RssFile = uint64(as.rss[rssFile]) * pageSize
+		info.RssShmem = uint64(as.rss[rssShmem]) * pageSize
+		info.VmPTE = uint64(as.pt.Tables()) * pageSize
+		info.Rollup = as.rollup
 		p.as.vmas.Ascend(func(v *vma) bool {
 			size := v.end - v.start
 			info.VmSize += size

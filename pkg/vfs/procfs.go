@@ -40,14 +40,22 @@ type ProcInfo struct {
 	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
 	// UIDs and GIDs are the real, effective, saved and file-system ids;
 	// Groups the supplementary groups.
-	UIDs, GIDs           [4]uint32
-	Groups               []uint32
-	Threads              int
-	Start                time.Duration // since boot
-	UTime, STime         time.Duration
-	VmSize, VmRSS        uint64 // bytes
-	VmData, VmStk        uint64
-	VmExe                uint64
+	UIDs, GIDs   [4]uint32
+	Groups       []uint32
+	Threads      int
+	Start        time.Duration // since boot
+	UTime, STime time.Duration
+	// Memory, in bytes: mapped (and its peak), resident (and its peak,
+	// by kind of page), data, stack, text and page tables.
+	VmSize, VmPeak   uint64
+	VmRSS, VmHWM     uint64
+	RssAnon, RssFile uint64
+	RssShmem         uint64
+	VmData, VmStk    uint64
+	VmExe, VmPTE     uint64
+	// Rollup computes /proc/<pid>/smaps_rollup's sums (it walks the
+	// resident pages); nil without an address space.
+	Rollup               func() ProcRollup
 	Maps                 []ProcMap
 	FDs                  []ProcFD
 	SigPending, SigBlock uint64
@@ -55,6 +63,14 @@ type ProcInfo struct {
 	// stat shows them; RTPrio and Policy its real-time priority and
 	// scheduling policy.
 	Prio, Nice, RTPrio, Policy int
+}
+
+// ProcRollup is what smaps_rollup sums over a process's mappings: the
+// proportional set size (each resident page divided by the number of its
+// users), in bytes, and its parts by kind of page.
+type ProcRollup struct {
+	Start, End                      uint64 // the lowest and highest mapped address
+	Pss, PssAnon, PssFile, PssShmem uint64
 }
 
 // ProcMap is one line of /proc/<pid>/maps.
@@ -82,6 +98,8 @@ type ProcFD struct {
 type MemInfo struct {
 	Total, Free, Available uint64
 	Mapped, Anon           uint64
+	Cached, Shmem          uint64 // page cache (host files and tmpfs) and tmpfs/shared memory
+	PageTables             uint64
 }
 
 // Procfs is the /proc file system, generated from a ProcSource and the
@@ -112,7 +130,7 @@ type procNode struct {
 // gives each a stable inode number.
 const (
 	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -244,6 +262,10 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procStat(info) }
 	case "status":
 		n.data = func() []byte { return procStatus(info) }
+	case "statm":
+		n.data = func() []byte { return procStatm(info) }
+	case "smaps_rollup":
+		n.data = func() []byte { return procRollup(info) }
 	case "loginuid", "sessionid":
 		// No audit login: AUDIT_UID_UNSET, AUDIT_SID_UNSET.
 		if parts[0] == "loginuid" {
@@ -335,9 +357,41 @@ func procStatus(i ProcInfo) []byte {
 		fmt.Fprintf(&b, "%d", g)
 	}
 	b.WriteString(" \n")
-	fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
-		i.VmSize/1024, i.VmSize/1024, i.VmRSS/1024, i.VmData/1024, i.VmStk/1024, i.VmExe/1024)
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"VmPeak", i.VmPeak}, {"VmSize", i.VmSize}, {"VmHWM", i.VmHWM}, {"VmRSS", i.VmRSS}, {"RssAnon", i.RssAnon},
+		{"RssFile", i.RssFile}, {"RssShmem", i.RssShmem}, {"VmData", i.VmData}, {"VmStk", i.VmStk}, {"VmExe", i.VmExe},
+		{"VmPTE", i.VmPTE}, {"VmSwap", 0}} {
+		fmt.Fprintf(&b, "%s:\t%8d kB\n", kv.k, kv.v/1024)
+	}
 	fmt.Fprintf(&b, "Threads:\t%d\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", max(i.Threads, 1), i.SigPending, uint64(0), i.SigBlock)
+	return b.Bytes()
+}
+
+// procStatm is /proc/<pid>/statm: sizes in pages (size resident shared
+// text lib data dt; lib and dt are 0 since Linux 2.6).
+func procStatm(i ProcInfo) []byte {
+	pg := func(v uint64) uint64 { return v / 4096 }
+	return fmt.Appendf(nil, "%d %d %d %d 0 %d 0\n", pg(i.VmSize), pg(i.VmRSS), pg(i.RssFile+i.RssShmem),
+		pg(i.VmExe), pg(i.VmData+i.VmStk))
+}
+
+// procRollup is /proc/<pid>/smaps_rollup.
+func procRollup(i ProcInfo) []byte {
+	var r ProcRollup
+	if i.Rollup != nil {
+		r = i.Rollup()
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%08x-%08x ---p 00000000 00:00 0                          [rollup]\n", r.Start, r.End)
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"Rss", i.VmRSS}, {"Pss", r.Pss}, {"Pss_Anon", r.PssAnon}, {"Pss_File", r.PssFile}, {"Pss_Shmem", r.PssShmem},
+		{"Anonymous", i.RssAnon}, {"Swap", 0}, {"SwapPss", 0}} {
+		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v/1024)
+	}
 	return b.Bytes()
 }
 
@@ -347,8 +401,9 @@ func (p *Procfs) meminfo() []byte {
 	for _, kv := range []struct {
 		k string
 		v uint64
-	}{{"MemTotal", m.Total}, {"MemFree", m.Free}, {"MemAvailable", m.Available}, {"Buffers", 0}, {"Cached", 0},
-		{"SwapCached", 0}, {"AnonPages", m.Anon}, {"Mapped", m.Mapped}, {"Shmem", 0}, {"SwapTotal", 0}, {"SwapFree", 0}} {
+	}{{"MemTotal", m.Total}, {"MemFree", m.Free}, {"MemAvailable", m.Available}, {"Buffers", 0}, {"Cached", m.Cached},
+		{"SwapCached", 0}, {"AnonPages", m.Anon}, {"Mapped", m.Mapped}, {"Shmem", m.Shmem}, {"PageTables", m.PageTables},
+		{"SwapTotal", 0}, {"SwapFree", 0}} {
 		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v/1024)
 	}
 	return b.Bytes()
