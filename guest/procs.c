@@ -9,7 +9,8 @@
  * /tmp must be writable. Argument "bomb" runs only the fork bomb check
  * (RLIMIT_NPROC lowered to 16 first; Linux exempts root, so it passes only
  * as a non-root user), "exec" only the execve-self checks (qemu-user cannot
- * execve an AArch64 program).
+ * execve an AArch64 program), "nofile" only the RLIMIT_NOFILE checks
+ * (qemu-user's limits are its host's).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -75,7 +76,34 @@ static int fork_bomb(void) {
 	return eagain && n > 0 && n < 64 ? 0 : 1;
 }
 
+/* RLIMIT_NOFILE bounds the descriptors; raising it makes room for more. */
+static void nofile(void) {
+	struct rlimit r;
+	getrlimit(RLIMIT_NOFILE, &r);
+	int n = 0;
+	while (dup(0) >= 0)
+		n++;
+	check(n + 3 == (int)r.rlim_cur && errno == EMFILE, "descriptors stop at the soft limit", "dups");
+	r.rlim_cur = r.rlim_max = r.rlim_cur + 1000;
+	check(setrlimit(RLIMIT_NOFILE, &r) == 0, "raise the limit", "setrlimit");
+	int more = 0;
+	while (dup(0) >= 0)
+		more++;
+	check(more == 1000, "raising it makes room for more", "dups");
+	check(dup2(0, r.rlim_cur) < 0 && errno == EBADF, "dup2 at the limit: EBADF", "dup2");
+	check(fcntl(0, F_DUPFD, r.rlim_cur) < 0 && errno == EINVAL, "F_DUPFD at the limit: EINVAL", "fcntl");
+	close(r.rlim_cur - 1);
+	check(dup2(0, r.rlim_cur - 1) == (int)r.rlim_cur - 1, "dup2 just below it", "dup2");
+	r.rlim_cur = r.rlim_max = 2 << 20;
+	check(setrlimit(RLIMIT_NOFILE, &r) < 0 && errno == EPERM, "above fs.nr_open: EPERM", "setrlimit");
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "nofile") == 0) {
+		nofile();
+		printf("%d passed, %d failed\n", passed, failed);
+		return failed != 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "bomb") == 0) {
 		signal(SIGTERM, SIG_IGN);
 		int r = fork_bomb();

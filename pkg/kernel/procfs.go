@@ -238,8 +238,8 @@ func (s procSource) Sysctls() map[string]string {
 		"kernel/sched_rr_timeslice_ms": fmt.Sprint(rrTimeslice / 1_000_000),
 		"vm/overcommit_memory":         "0", // the heuristic of mm_oom.go
 		"vm/max_map_count":             fmt.Sprint(maxMapCount),
-		"fs/file-max":                  fmt.Sprint(maxFDs * maxProcs), // descriptors per process times processes
-		"fs/nr_open":                   fmt.Sprint(maxFDs),
+		"fs/file-max":                  fmt.Sprint(fileMax),
+		"fs/nr_open":                   fmt.Sprint(nrOpen),
 		"fs/pipe-max-size":             fmt.Sprint(pipeMaxPages * pageSize),
 		"net/core/somaxconn":           "4096",
 		"kernel/random/entropy_avail":  "256",

@@ -227,7 +227,10 @@ func sysUnshare(t *Task, a *args) (uint64, error) {
 		if len(t.tasks) > 1 {
 			return 0, linux.EINVAL // one table for every thread here
 		}
-		c := t.fds.fork()
+		c, err := t.fds.fork()
+		if err != nil {
+			return 0, err
+		}
 		t.fds.release()
 		t.fds = c
 	}
@@ -259,8 +262,20 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 		}
 		c.as = as
 	}
+	if flags&cloneFiles != 0 {
+		c.fds = p.fds
+		c.fds.refs++
+	} else {
+		fds, err := p.fds.fork()
+		if err != nil {
+			c.as.release()
+			return nil, err
+		}
+		c.fds = fds
+	}
 	if _, err := p.m.newTask(c, pid, t.ctx); err != nil {
 		c.as.release()
+		c.fds.release()
 		return nil, err
 	}
 	ct := c.tasks[0]
@@ -268,12 +283,6 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	ct.taskAttrs = t.taskAttrs.clone()
 	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
 	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
-	if flags&cloneFiles != 0 {
-		c.fds = p.fds
-		c.fds.refs++
-	} else {
-		c.fds = p.fds.fork()
-	}
 	c.cwd, c.sigacts = p.cwd, p.sigacts
 	c.procAttrs = p.procAttrs.fork()
 	parent := p
@@ -382,7 +391,7 @@ func defaultRlimits() [16][2]uint64 {
 		r[i] = [2]uint64{inf, inf}
 	}
 	r[linux.RLIMIT_STACK] = [2]uint64{stackSize, inf}
-	r[linux.RLIMIT_NOFILE] = [2]uint64{maxFDs, maxFDs}
+	r[linux.RLIMIT_NOFILE] = [2]uint64{defaultNoFile, defaultNoFileMax}
 	r[linux.RLIMIT_CORE] = [2]uint64{0, inf}
 	r[linux.RLIMIT_NPROC] = [2]uint64{maxProcs, maxProcs}
 	r[linux.RLIMIT_MEMLOCK] = [2]uint64{8 << 20, 8 << 20}
@@ -414,16 +423,24 @@ func sysPrlimit64(t *Task, a *args) (uint64, error) {
 			return 0, linux.EINVAL
 		}
 	}
-	if a[3] != 0 {
-		var old [16]byte
-		put64(old[0:], t.rlimits[res][0])
-		put64(old[8:], t.rlimits[res][1])
-		if err := t.copyOut(a[3], old[:]); err != nil {
-			return 0, err
+	var old [16]byte
+	put64(old[0:], t.rlimits[res][0])
+	put64(old[8:], t.rlimits[res][1])
+	if a[2] != 0 {
+		soft, hard := le64(nl[0:]), le64(nl[8:])
+		switch {
+		case hard > t.rlimits[res][1] && !t.capable(capSysResource):
+			return 0, linux.EPERM
+		case res == linux.RLIMIT_NOFILE && hard > nrOpen:
+			return 0, linux.EPERM
+		}
+		t.rlimits[res] = [2]uint64{soft, hard}
+		if res == linux.RLIMIT_NOFILE && t.fds != nil {
+			t.fds.limit = int(soft)
 		}
 	}
-	if a[2] != 0 {
-		t.rlimits[res] = [2]uint64{le64(nl[0:]), le64(nl[8:])}
+	if a[3] != 0 {
+		return 0, t.copyOut(a[3], old[:])
 	}
 	return 0, nil
 }
