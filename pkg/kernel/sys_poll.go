@@ -47,7 +47,6 @@ func readiness(of *openFile) (uint32, *waitQueue) {
 	return ev, nil
 }
 
-
 // pollTimeout reads a timespec timeout: ok false means wait forever.
 func (t *Task) pollTimeout(addr uint64) (time.Duration, bool, error) {
 	if addr == 0 {
