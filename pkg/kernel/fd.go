@@ -103,6 +103,19 @@ func (t *fdTable) installOpen(of *openFile, min int, cloexec bool) (int, error) 
 	return -1, linux.EMFILE
 }
 
+// room reports whether a descriptor can be installed (EMFILE, ENFILE).
+func (t *fdTable) room() error {
+	if *t.open >= fileMax {
+		return linux.ENFILE
+	}
+	for fd := 0; fd < t.limit; fd++ {
+		if fd >= len(t.fds) || t.fds[fd] == nil {
+			return nil
+		}
+	}
+	return linux.EMFILE
+}
+
 // get returns the description behind fd.
 func (t *fdTable) get(fd int) (*openFile, error) {
 	if fd < 0 || fd >= len(t.fds) || t.fds[fd] == nil {

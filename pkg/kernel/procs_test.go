@@ -63,6 +63,14 @@ func TestRlimitNofile(t *testing.T) {
 	require.Contains(t, out, "7 passed, 0 failed\n")
 }
 
+// TestPidfd: pidfd_open, pidfd_send_signal, waitid(P_PIDFD), poll and
+// clone(CLONE_PIDFD) (qemu-user 7.2 has no CLONE_PIDFD: no reference).
+func TestPidfd(t *testing.T) {
+	out, st := runGuest(t, "procs", "pidfd")
+	require.Equal(t, 0, st.Code, out)
+	require.Contains(t, out, "11 passed, 0 failed\n")
+}
+
 // TestForkBomb: a fork bomb stops at RLIMIT_NPROC with EAGAIN.
 func TestForkBomb(t *testing.T) {
 	out, st := runGuest(t, "procs", "bomb")

@@ -80,6 +80,8 @@ type cloneArgs struct {
 	tls        uint64
 	parentTID  uint64
 	childTID   uint64
+	pidfd      uint64 // clone3: where CLONE_PIDFD's descriptor goes
+	clone3     bool
 }
 
 // Clone implements clone(2).
@@ -117,9 +119,7 @@ func sysClone3(t *Task, a *args) (uint64, error) {
 	if stack != 0 {
 		ca.stack = stack + stackSize
 	}
-	if ca.flags&clonePidfd != 0 {
-		ca.parentTID = le64(b[8:])
-	}
+	ca.pidfd, ca.clone3 = le64(b[8:]), true
 	return t.clone(ca)
 }
 
@@ -141,8 +141,10 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		return 0, linux.EINVAL
 	case f&cloneNamespaces != 0:
 		return 0, linux.EPERM // namespaces are not supported
-	case f&clonePidfd != 0:
-		return 0, linux.EINVAL // pidfds are not supported
+	case f&clonePidfd != 0 && f&cloneThread != 0:
+		return 0, linux.EINVAL
+	case f&clonePidfd != 0 && f&cloneParentSettid != 0 && !ca.clone3:
+		return 0, linux.EINVAL // clone(2) returns both through parent_tid
 	}
 	m := t.m
 	m.mu.Lock()
@@ -150,6 +152,11 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	m.mu.Unlock()
 	if n >= t.rlimits[linux.RLIMIT_NPROC][0] {
 		return 0, linux.EAGAIN
+	}
+	if f&clonePidfd != 0 {
+		if err := t.fds.room(); err != nil {
+			return 0, err // checked first: nothing runs between here and the install
+		}
 	}
 	tid, err := m.allocPID()
 	if err != nil {
@@ -186,6 +193,15 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	put32(b[:], uint32(tid))
 	if f&cloneParentSettid != 0 {
 		t.copyOut(ca.parentTID, b[:])
+	}
+	if f&clonePidfd != 0 {
+		at := ca.parentTID // clone(2) returns the pidfd through parent_tid
+		if ca.clone3 {
+			at = ca.pidfd
+		}
+		fd, _ := t.newPidfd(child.Process, 0) // room checked above
+		put32(b[:], uint32(fd))
+		t.copyOut(at, b[:])
 	}
 	if f&cloneChildSettid != 0 {
 		child.copyOut(ca.childTID, b[:])
@@ -710,6 +726,12 @@ func sysWaitid(t *Task, a *args) (uint64, error) {
 		if id == 0 {
 			pid = 0
 		}
+	case 3: // P_PIDFD
+		p, err := t.pidfdOf(id)
+		if err != nil {
+			return 0, err
+		}
+		pid = p.PID
 	default:
 		return 0, linux.EINVAL
 	}
