@@ -30,6 +30,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 const usage = `sissim simulates the SIS kernel: real AArch64 Linux programs run under
@@ -108,7 +109,7 @@ func writeVersion(w io.Writer, bi *debug.BuildInfo) {
 	default:
 		fmt.Fprintf(w, "commit: %s (%s)\n", commit, when)
 	}
-	fmt.Fprintf(w, "SIS Kernel %s, libunicorn %s, %s %s/%s\n", kernel.Version, cpu.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "SIS Kernel %s, libunicorn %s, %s %s/%s\n", sis.Version, cpu.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // parseFlags parses argv into fs. -h prints the synopsis and the flags on
@@ -189,7 +190,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	features, err := kernel.ParseFeatures(*featureList)
+	features, err := sis.ParseFeatures(*featureList)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run: --features:", err)
 		return 2
@@ -214,7 +215,6 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *maxInsns,
 		Log:               newLogger(stderr, *verbose),
-		TrustedModelKeys:  trustKeys.keys,
 	}
 	if err := nf.apply(&cfg); err != nil {
 		fmt.Fprintln(stderr, "sissim run:", err)
@@ -235,7 +235,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
-	defer m.Close()
+	sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
+	defer sys.Close()
 	nf.report(m, stderr)
 	if data != nil {
 		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
@@ -247,7 +248,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = mounts.apply(m.FS())
 	}
 	if err == nil {
-		_, err = m.StartServices(features, kernel.DefaultServices())
+		_, err = sys.StartServices(sis.DefaultServices())
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)

@@ -8,7 +8,6 @@ package kernel
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -101,9 +100,6 @@ type Config struct {
 	// guest page, page table, tmpfs file page and pipe buffer comes from
 	// it. Untouched RAM costs the host nothing.
 	Mem uint64
-	// TrustedModelKeys are the Ed25519 keys model packages must be signed
-	// with (the built-in test key of testdata/models when empty).
-	TrustedModelKeys []ed25519.PublicKey
 	// Publish forwards host ports into the guest (--publish), NAT lets
 	// guests connect out through host sockets (--net). Both are off by
 	// default (a machine is a sandbox), and host traffic is not
@@ -147,11 +143,10 @@ type Machine struct {
 	insnStop     bool // MaxInsns was reached
 
 	// Scheduling (sched.go); used only by the goroutine in runUntil.
-	runMu sync.Mutex
-	sched *sched.Scheduler
-	det   *sched.Det
-	bySrv map[int]*Task // CBS server id -> thread
-	cur   *Task         // the thread on the CPU during a run
+	runMu   sync.Mutex
+	sched   *sched.Scheduler
+	serving serving // CBS server -> threads or a layer's work (serve.go)
+	cur     *Task   // the thread on the CPU during a run
 	// scratch is the transfer buffer of read- and write-like calls; system
 	// calls run one at a time, and no file keeps the bytes it is given.
 	scratch  []byte
@@ -179,7 +174,7 @@ type Machine struct {
 	// (atTime), guarded by mu.
 	timers timerHeap
 
-	sisState sisState // shell, metrics and console switch (introspect.go)
+	introspect introspection // memory totals, console switch, event hooks (introspect.go)
 
 	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
 
@@ -254,7 +249,7 @@ func New(cfg Config) (*Machine, error) {
 		tasks:       map[int]*Task{},
 		unknown:     map[uint64]uint64{},
 		sched:       sched.New(),
-		bySrv:       map[int]*Task{},
+		serving:     newServing(),
 		hostObjects: map[fileKey]*memObject{},
 		futexes:     map[futexKey]*waitQueue{},
 		wake:        make(chan struct{}, 1),
@@ -268,7 +263,6 @@ func New(cfg Config) (*Machine, error) {
 		}
 		return nil, err
 	}
-	m.det = sched.NewDet(m.sched)
 	m.sched.Perturb(cfg.SchedSeed)
 	m.wrapConsole()
 	if err := m.mountSynthetic(); err != nil {
@@ -401,10 +395,6 @@ func (m *Machine) Close() error {
 	procs := m.procs
 	m.procs = map[int]*Process{}
 	m.mu.Unlock()
-	closers := m.sisState.svc.closers
-	for i := len(closers) - 1; i >= 0; i-- {
-		closers[i]()
-	}
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
 	for _, p := range procs {

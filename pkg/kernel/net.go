@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sis-kernel/sissim/pkg/metrics"
 	"github.com/sis-kernel/sissim/pkg/netstack"
 )
 
@@ -218,20 +217,6 @@ func (mn *machineNet) socketWaiters() bool {
 		}
 	}
 	return false
-}
-
-// netStats returns the network counters for the metrics registry.
-func (m *Machine) netStats() []metrics.Interface {
-	if m.net == nil {
-		return nil
-	}
-	var out []metrics.Interface
-	for _, s := range m.net.n.Stats() {
-		out = append(out, metrics.Interface{Name: s.Name,
-			RxPackets: s.RxPackets, RxBytes: s.RxBytes, RxDropped: s.RxDropped, RxErrors: s.RxErrors,
-			TxPackets: s.TxPackets, TxBytes: s.TxBytes, TxDropped: s.TxDropped, TxErrors: s.TxErrors})
-	}
-	return out
 }
 
 // NetStats returns the machine's per-interface network counters (lo,

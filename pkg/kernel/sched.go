@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -29,9 +28,6 @@ const errRestart = linux.Errno(512)
 // It must only be used while no process runs.
 func (m *Machine) Scheduler() *sched.Scheduler { return m.sched }
 
-// Det returns the `det` command controller.
-func (m *Machine) Det() *sched.Det { return m.det }
-
 // addProcess registers a new process and schedules its threads.
 func (m *Machine) addProcess(p *Process) {
 	m.mu.Lock()
@@ -40,22 +36,11 @@ func (m *Machine) addProcess(p *Process) {
 	for _, t := range p.tasks {
 		m.addTask(t)
 	}
+	m.processStarted(p)
 }
 
-// addTask gives a thread a default CBS server and makes it runnable.
-func (m *Machine) addTask(t *Task) {
-	now := m.clock.Now()
-	srv, err := m.sched.Add(sched.Process, sched.DefaultProcessWCET, sched.DefaultProcessPeriod, 0, now)
-	if err != nil { // constant, valid parameters
-		panic(err)
-	}
-	t.srv = srv
-	m.sched.SetRunnable(srv, true, now)
-	m.mu.Lock()
-	m.tasks[t.TID] = t
-	m.bySrv[srv.ID] = t
-	m.mu.Unlock()
-}
+// addTask gives a thread a CBS server (serve.go) and makes it runnable.
+func (m *Machine) addTask(t *Task) { m.serveTask(t) }
 
 // liveProcs returns the processes in pid order (init excluded).
 func (m *Machine) liveProcs() []*Process {
@@ -89,7 +74,7 @@ func (m *Machine) lookupTask(tid int) *Task {
 func (t *Task) setState(s taskState) {
 	t.state = s
 	if t.srv != nil {
-		t.m.sched.SetRunnable(t.srv, s == taskRunnable, t.m.clock.Now())
+		t.m.srvRunnable(t.srv)
 	}
 }
 
@@ -125,16 +110,18 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 		}
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
+			m.wakeForRelease(now)
 			if err := m.idle(ctx, now); err != nil {
 				return err
 			}
 			continue
 		}
-		t := m.bySrv[srv.ID]
+		t := m.taskOf(srv)
 		if t == nil {
-			// A server of a service (det, LLM) with no thread: it has
-			// nothing to execute here.
-			m.sched.SetRunnable(srv, false, now)
+			// A layer's server: its own work, or none left here.
+			if !m.runEntity(srv, now) {
+				m.sched.SetRunnable(srv, false, now)
+			}
 			continue
 		}
 		slice := m.sched.Slice(srv, now)
@@ -274,7 +261,6 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	start := m.clock.Now()
 	if m.lastTask != nil && m.lastTask != t {
 		m.sched.Switches.Record(start - m.lastStop)
-		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
 	startInsns := m.clock.Insns()
 	slice = t.cpuTimerSlice(slice)
@@ -352,12 +338,11 @@ func (m *Machine) exitTask(t *Task) {
 	t.dropWaiters()
 	m.timers.cancel(&t.timer)
 	t.setState(taskDead)
-	m.sched.Remove(t.srv)
+	m.unserveTask(t)
 	m.unload(t)
 	t.ctx.Free()
 	m.mu.Lock()
 	delete(m.tasks, t.TID)
-	delete(m.bySrv, t.srv.ID)
 	m.mu.Unlock()
 	for i, x := range p.tasks {
 		if x == t {

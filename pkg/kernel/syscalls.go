@@ -140,6 +140,9 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	if err != nil {
 		ret = uint64(-int64(toErrno(m, e, err)))
 	}
+	if !t.restart && m.hooked() {
+		m.syscallDone(t, nr, a, ret)
+	}
 	if !t.restart {
 		t.waitSet, t.partial = 0, 0
 	}

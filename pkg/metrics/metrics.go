@@ -34,7 +34,8 @@ type Snapshot struct {
 	Panics                     uint64            // kernel errors caused by guests
 	Uptime                     time.Duration     // time since boot
 	Syscalls                   map[string]uint64 // calls by syscall name
-	DeadlineMisses             uint64            // scheduler deadline misses
+	DeadlineMisses             uint64            // every deadline miss of every CBS server
+	SwitchGaps                 Quantiles         // machine time between slices of different threads
 	Net                        []Interface       // network counters, one per interface
 }
 
@@ -44,6 +45,13 @@ type Interface struct {
 	Name                                    string
 	RxPackets, RxBytes, RxDropped, RxErrors uint64
 	TxPackets, TxBytes, TxDropped, TxErrors uint64
+}
+
+// Quantiles summarises samples: their count and sum (of every sample
+// ever taken) and the quantiles of the recent ones.
+type Quantiles struct {
+	Count, Sum    uint64
+	P50, P95, P99 uint64
 }
 
 // Source returns the kernel's current values.
@@ -58,10 +66,9 @@ type Counters struct {
 
 // Metrics is one machine's registry.
 type Metrics struct {
-	reg       *prometheus.Registry
-	src       Source
-	counters  *Counters
-	ctxSwitch prometheus.Summary
+	reg      *prometheus.Registry
+	src      Source
+	counters *Counters
 }
 
 // New returns a registry whose collector reads src and c at every
@@ -70,27 +77,13 @@ func New(src Source, c *Counters) *Metrics {
 	if c == nil {
 		c = &Counters{}
 	}
-	m := &Metrics{
-		reg:      prometheus.NewRegistry(),
-		src:      src,
-		counters: c,
-		ctxSwitch: prometheus.NewSummary(prometheus.SummaryOpts{
-			Name:       "ctx_switch_ns",
-			Help:       "Context switch latency in nanoseconds of machine time.",
-			Objectives: map[float64]float64{0.5: 0.05, 0.95: 0.01, 0.99: 0.001},
-		}),
-	}
-	m.reg.MustRegister(collector{m}, m.ctxSwitch)
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, counters: c}
+	m.reg.MustRegister(collector{m})
 	return m
 }
 
 // Counters returns the event counters the kernel and services update.
 func (m *Metrics) Counters() *Counters { return m.counters }
-
-// ObserveContextSwitch records one context switch that took d.
-func (m *Metrics) ObserveContextSwitch(d time.Duration) {
-	m.ctxSwitch.Observe(float64(d.Nanoseconds()))
-}
 
 // Registry returns the Prometheus registry (to serve or gather it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -129,14 +122,15 @@ var (
 	descNetDrops  = prometheus.NewDesc("network_dropped_total", "Network packets dropped, by interface.", []string{"direction", "interface"}, nil)
 	descNetErrors = prometheus.NewDesc("network_errors_total", "Network packets in error, by interface.", []string{"direction", "interface"}, nil)
 	descDisk      = prometheus.NewDesc("disk_operations_total", "VFS file operations.", []string{"operation"}, nil)
-	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Scheduler deadline misses.", nil, nil)
+	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Deadline misses of every CBS server (processes, det, the LLM service), since boot.", nil, nil)
+	descGaps      = prometheus.NewDesc("sched_switch_gap_ns", "Machine time from the end of one thread's slice to the start of another thread's, idle time included (the switch itself takes no machine time), in ns; quantiles of the last 4096.", nil, nil)
 )
 
 // collector turns a Snapshot and the Counters into const metrics.
 type collector struct{ m *Metrics }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines} {
+	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
 		ch <- d
 	}
 }
@@ -173,6 +167,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descDisk, k.DiskReads.Load(), "read")
 	counter(descDisk, k.DiskWrites.Load(), "write")
 	counter(descDeadlines, s.DeadlineMisses+k.DeadlineMisses.Load())
+	g := s.SwitchGaps
+	ch <- prometheus.MustNewConstSummary(descGaps, g.Count, float64(g.Sum),
+		map[float64]float64{0.5: float64(g.P50), 0.95: float64(g.P95), 0.99: float64(g.P99)})
 }
 
 // LLM is the LLM service's metrics, registered when the service starts

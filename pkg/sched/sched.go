@@ -79,6 +79,10 @@ type Server struct {
 	// Admitted is set for servers that passed admission control (their
 	// utilisation counts towards MaxUtilPPM).
 	Admitted bool
+	// Hard makes the reservation a hard one: the server never runs on
+	// spare time (PickWorkConserving), so its work gets at most BudgetNs
+	// of every period even on an idle machine.
+	Hard bool
 
 	runnable bool
 	missed   bool // the current job already counted a miss
@@ -90,6 +94,10 @@ func (s *Server) UtilPPM() uint64 { return UtilPPM(s.BudgetNs, s.PeriodNs) }
 
 // Runnable reports whether the server has work.
 func (s *Server) Runnable() bool { return s.runnable }
+
+// eligible reports whether the server may run now: it has work, and a
+// hard reservation has budget left.
+func (s *Server) eligible() bool { return s.runnable && (!s.Hard || s.RemainingNs > 0) }
 
 // ErrRejected is returned when admission control refuses a server.
 type ErrRejected struct {
@@ -109,6 +117,8 @@ type Scheduler struct {
 	Switches *Latency
 	// rng perturbs the schedule (Perturb); nil: plain CBS+EDF.
 	rng *rand.Rand
+	// totalMisses counts every miss of every server (TotalMisses).
+	totalMisses uint64
 }
 
 // New returns an empty scheduler.
@@ -215,6 +225,7 @@ func (s *Scheduler) replenishOne(srv *Server, now uint64) {
 	// by its deadline (which is at most the period end).
 	if srv.runnable && !srv.missed && srv.RemainingNs > 0 {
 		srv.Misses++
+		s.totalMisses++
 	}
 	// Skip whole idle periods at once so that a long sleep costs O(1).
 	k := (now-srv.NextReplenishNs)/srv.PeriodNs + 1
@@ -231,6 +242,7 @@ func (s *Scheduler) replenishOne(srv *Server, now uint64) {
 func (s *Scheduler) checkMiss(srv *Server, now uint64) {
 	if srv.runnable && !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 {
 		srv.Misses++
+		s.totalMisses++
 		srv.missed = true
 	}
 }
@@ -266,8 +278,8 @@ func (s *Scheduler) Pick(now uint64) (*Server, uint64) {
 // PickWorkConserving is Pick, except that when every runnable server has
 // spent its budget it returns the one whose next period starts first
 // (ties: lowest ID) instead of idling: spare processor time goes to
-// deferred servers in the order they would be served. It returns nil only
-// when nothing is runnable.
+// deferred servers in the order they would be served, hard reservations
+// excepted. It returns nil only when nothing may run.
 func (s *Scheduler) PickWorkConserving(now uint64) *Server {
 	if s.rng != nil {
 		s.Replenish(now)
@@ -278,11 +290,24 @@ func (s *Scheduler) PickWorkConserving(now uint64) *Server {
 	}
 	var best *Server
 	for _, srv := range s.servers {
-		if srv.runnable && (best == nil || srv.NextReplenishNs < best.NextReplenishNs) {
+		if srv.eligible() && (best == nil || srv.NextReplenishNs < best.NextReplenishNs) {
 			best = srv
 		}
 	}
 	return best
+}
+
+// NextRelease returns when the first runnable hard reservation that has
+// spent its budget gets a new one (0: there is none). A machine with
+// nothing else to run idles until then.
+func (s *Scheduler) NextRelease() uint64 {
+	var next uint64
+	for _, srv := range s.servers {
+		if srv.Hard && srv.runnable && srv.RemainingNs == 0 && (next == 0 || srv.NextReplenishNs < next) {
+			next = srv.NextReplenishNs
+		}
+	}
+	return next
 }
 
 // Slice returns how long srv may run from now before the scheduler must
@@ -321,13 +346,44 @@ func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
 	s.checkMiss(srv, now)
 }
 
-// Misses returns the total deadline misses of all servers.
+// Misses returns the deadline misses of the servers there are now.
 func (s *Scheduler) Misses() uint64 {
 	var n uint64
 	for _, srv := range s.servers {
 		n += srv.Misses
 	}
 	return n
+}
+
+// TotalMisses returns every deadline miss any server has counted since
+// the scheduler was made, removed servers' included; resets of a
+// server's count (ResetCounters, a server's Misses set to 0) do not
+// lower it.
+func (s *Scheduler) TotalMisses() uint64 { return s.totalMisses }
+
+// SetBudget changes the budget (WCET) of srv: the budget left in the
+// current period grows by as much as the budget does, or shrinks to the
+// new budget. An admitted server's new utilisation must pass admission
+// control (its old one no longer counts).
+func (s *Scheduler) SetBudget(srv *Server, budget uint64) error {
+	if err := s.validate(budget, srv.PeriodNs, srv.RelDeadlineNs); err != nil {
+		return err
+	}
+	if srv.Admitted {
+		used := s.usedPPM - srv.UtilPPM()
+		if u := UtilPPM(budget, srv.PeriodNs); used+u > MaxUtilPPM {
+			return &ErrRejected{UtilPPM: u, UsedPPM: used}
+		}
+		s.usedPPM = used + UtilPPM(budget, srv.PeriodNs)
+	}
+	old := srv.BudgetNs
+	srv.BudgetNs = budget
+	if budget > old {
+		srv.RemainingNs += budget - old
+	} else {
+		srv.RemainingNs = min(srv.RemainingNs, budget)
+	}
+	return nil
 }
 
 // ResetCounters zeroes every server's miss count and the switch latencies.
