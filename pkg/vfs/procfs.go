@@ -36,13 +36,13 @@ type ProcInfo struct {
 	// (/proc/<pid>/task/<tid>); 0 for a process.
 	TGID int
 	// Tasks are the process's threads, the leader first.
-	Tasks []ProcTask
-	Comm                 string
-	State                byte // R, S, Z, ...
-	Exe, Cwd             string
-	Root                 string // the process's root directory ("" for "/")
-	Cmdline, Environ     []string
-	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
+	Tasks            []ProcTask
+	Comm             string
+	State            byte // R, S, Z, ...
+	Exe, Cwd         string
+	Root             string // the process's root directory ("" for "/")
+	Cmdline, Environ []string
+	UID, GID         uint32 // effective ids (the owner of /proc/<pid>)
 	// UIDs and GIDs are the real, effective, saved and file-system ids;
 	// Groups the supplementary groups.
 	UIDs, GIDs   [4]uint32
