@@ -27,7 +27,6 @@ type fifoWait struct {
 	p      *pipe
 	write  bool   // waiting for a reader (else for a writer)
 	opens  uint64 // the other side's open count when the wait began
-	nblock bool
 }
 
 // openNode opens a FIFO or the object behind a magic link, which the VFS
