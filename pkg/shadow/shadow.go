@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/afile"
+	"github.com/sis-kernel/sissim/pkg/ring"
+
 	"github.com/spf13/afero"
 
 	"github.com/sis-kernel/sissim/pkg/decision"
@@ -164,8 +167,7 @@ type Agent struct {
 	threshold int
 	percent   int
 	st        Stats
-	history   [historyLen]Comparison
-	nhist     int
+	history   *ring.Ring[Comparison]
 }
 
 // New returns a disabled agent.
@@ -177,7 +179,7 @@ func New(cfg Config) *Agent {
 	if th <= 0 {
 		th = DefaultThreshold
 	}
-	return &Agent{cfg: cfg, threshold: th, percent: DefaultCanaryPercent}
+	return &Agent{cfg: cfg, threshold: th, percent: DefaultCanaryPercent, history: ring.New[Comparison](historyLen)}
 }
 
 // ErrNoShadow is returned by operations that need a shadow model.
@@ -212,7 +214,7 @@ func (a *Agent) Enable(version string) error {
 func (a *Agent) resetLocked() {
 	rb := a.st.Rollbacks
 	a.st = Stats{Rollbacks: rb}
-	a.nhist = 0
+	a.history.Reset()
 }
 
 // Disable stops the shadow and clears it in the registry. It reports
@@ -327,12 +329,11 @@ func (a *Agent) Decide(id uint64, features []float32, prod decision.Output) Resu
 			a.st.Routed++
 		}
 	}
-	a.history[a.nhist%historyLen] = Comparison{
+	a.history.Add(Comparison{
 		ID: id, ProdAction: prod.Action, ProdConfidence: prod.Confidence,
 		ShadowAction: out.Action, ShadowConfidence: out.Confidence,
 		Diverged: r.Diverged, Compared: r.Compared, RoutedToShadow: r.UseShadow,
-	}
-	a.nhist++
+	})
 	if r.Compared {
 		if reason, metric := a.triggerLocked(); reason != "" {
 			// The trigger decision itself still goes to production.
@@ -420,7 +421,7 @@ func appendJSONLine(fs afero.Fs, name string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return decision.AppendFile(fs, name, buf.Bytes())
+	return afile.Append(fs, name, buf.Bytes())
 }
 
 // Promote makes the shadow the active model when its divergence rate is
@@ -460,10 +461,5 @@ func (a *Agent) Stats() Stats {
 func (a *Agent) History() []Comparison {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := min(a.nhist, historyLen)
-	out := make([]Comparison, n)
-	for i := range out {
-		out[i] = a.history[(a.nhist-n+i)%historyLen]
-	}
-	return out
+	return a.history.All()
 }

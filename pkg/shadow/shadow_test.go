@@ -220,7 +220,7 @@ func TestLLMSubcommands(t *testing.T) {
 	_, err = run("shadow-deploy", "--id", "1.1.0", "--traffic", "101")
 	require.ErrorContains(t, err, "out of range")
 	_, err = run("shadow-deploy", "--traffic", "5")
-	require.ErrorIs(t, err, ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 
 	out, err := run("shadow-deploy", "--id", "1.1.0", "--traffic", "25")
 	require.NoError(t, err)

@@ -13,10 +13,6 @@ import (
 // Usage is the usage line of shadowctl.
 const Usage = "shadowctl  shadow model: compare a candidate with the active model, canary it, promote it"
 
-// ErrUsage matches (errors.Is) the usage errors of the commands
-// (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 func usage(line string) error { return shellcmd.Usage(line) }
 
 // modeArgs maps shadowctl mode arguments to modes.

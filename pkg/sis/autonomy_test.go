@@ -218,13 +218,20 @@ func TestAutonomyActionReclaimTerminatesTheLargestProcess(t *testing.T) {
 	require.ErrorIs(t, err, errNoTarget)
 }
 
-func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
+// actuatorOn boots a machine with an actuator and n periodic tasks of 10
+// ms per 100 ms running for the given number of periods.
+func actuatorOn(t *testing.T, n int, periods string) (*System, *actuator, []*kernel.Process) {
 	m := bootAuto(t, kernel.Config{}, nil)
 	a := newActuator(m)
 	var procs []*kernel.Process
-	for i := 0; i < 3; i++ {
-		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
+	for i := 0; i < n; i++ {
+		procs = append(procs, spawn(t, m, "deadline", periods, "10", "100"))
 	}
+	return m, a, procs
+}
+
+func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
+	m, a, procs := actuatorOn(t, 3, "40")
 	hog := spawn(t, m, "alu_loop", "3000000000") // CPU-bound for ~36 s of machine time
 	mk := m.markTelemetry()
 	var log []string
@@ -258,12 +265,7 @@ func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
 }
 
 func TestAutonomyActionBoostDoublesTheMissingProcessesBudget(t *testing.T) {
-	m := bootAuto(t, kernel.Config{}, nil)
-	a := newActuator(m)
-	var procs []*kernel.Process
-	for i := 0; i < 12; i++ {
-		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
-	}
+	m, a, procs := actuatorOn(t, 12, "40")
 	mk := m.markTelemetry()
 	var out string
 	var boosted *kernel.Process
@@ -748,7 +750,7 @@ func budgetPID(t *testing.T, m *System, id uint64) int {
 	a := m.svc.autonomy
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, e := range a.audit.items {
+	for _, e := range a.audit.All() {
 		if e.id == id {
 			mm := regexp.MustCompile(`^executed: pid (\d+) `).FindStringSubmatch(e.outcome)
 			require.NotNil(t, mm, e.outcome)

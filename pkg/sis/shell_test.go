@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
@@ -217,7 +218,7 @@ func TestShellDet(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, "[DET] rejected\nerror: det on: rejected by admission control: a utilization of 900000 ppm would take the admitted servers over 850000 ppm\n", out)
 	out, err = m.Shell().Exec("det bogus")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: det: unknown subcommand \"bogus\"\nusage: det on|off|status|reset\n", out)
 	// Malformed numbers are usage errors, not rejections.
 	on := "\nusage: det on <wcet_ns> <period_ns> <deadline_ns> [--pid <pid>]\n"
@@ -229,7 +230,7 @@ func TestShellDet(t *testing.T) {
 		"det status now":  "error: det status: unexpected argument \"now\"\nusage: det status\n",
 	} {
 		out, err = m.Shell().Exec(line)
-		require.ErrorIs(t, err, sis.ErrUsage, line)
+		require.ErrorIs(t, err, shellcmd.ErrUsage, line)
 		require.Equal(t, want, out, line)
 	}
 }
@@ -522,10 +523,10 @@ func TestRegisterSub(t *testing.T) {
 		require.Equal(t, "usage: svcctl load <x>\n  load x\n", out, line)
 	}
 	out, err = sh.Exec("svcctl nope")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: svcctl: unknown subcommand \"nope\"\nusage: svcctl load|status\n", out)
 	out, err = sh.Exec("svcctl")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: svcctl: missing subcommand\nusage: svcctl load|status\n", out)
 	var usage string
 	for _, c := range sh.Commands() {
