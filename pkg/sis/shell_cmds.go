@@ -45,7 +45,7 @@ func (s *Shell) registerBuiltins() {
 		{Name: "bg", Usage: "bg [<pid>]  continue a stopped job (the newest by default) in the background", Run: s.cmdBg},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
 		withSubs("det", "det  a hard CBS+EDF reservation for processes", s.m.det.subs),
-		{Name: "metrics", Usage: "metrics [prometheus|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
+		{Name: "metrics", Usage: "metrics [prometheus|openmetrics|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
 		{Name: "clear", Usage: "clear  clear the terminal screen", Run: cmdClear},
 		{Name: "exit", Usage: "exit [<status>]  leave the shell (status 0-255; by default 0, or 1 after a failed command of a script)", Run: cmdExit},
 	} {
@@ -155,6 +155,8 @@ func (s *Shell) cmdMetrics(w io.Writer, args []string) error {
 	switch format {
 	case "prometheus":
 		return mt.WritePrometheus(w)
+	case "openmetrics":
+		return mt.WriteOpenMetrics(w)
 	case "json":
 		return mt.WriteJSON(w)
 	case "lines":

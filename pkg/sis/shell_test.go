@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/sis-kernel/sissim/pkg/sis"
@@ -306,23 +307,22 @@ func TestShellMetricsMove(t *testing.T) {
 	// JSON carries the same families.
 	js, err := m.Shell().Exec("metrics json")
 	require.NoError(t, err)
-	var fams []struct {
-		Name    string
-		Type    string
-		Samples []struct {
-			Labels map[string]string
-			Value  float64
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(js), &fams))
-	require.Len(t, fams, len(a))
-	for _, f := range fams {
-		if f.Name == "syscalls_total" {
-			for _, s := range f.Samples {
-				require.Equal(t, value(t, a, "syscalls_total", "name", s.Labels["name"]), s.Value)
+	var raw []json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(js), &raw))
+	require.Len(t, raw, len(a))
+	for _, r := range raw {
+		var f dto.MetricFamily
+		require.NoError(t, protojson.Unmarshal(r, &f))
+		if f.GetName() == "syscalls_total" {
+			for _, s := range f.GetMetric() {
+				require.Equal(t, value(t, a, "syscalls_total", "name", s.GetLabel()[0].GetValue()), s.GetCounter().GetValue())
 			}
 		}
 	}
+	// OpenMetrics, by client_golang's encoder, ends with # EOF.
+	om, err := m.Shell().Exec("metrics openmetrics")
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(om, "# EOF\n"), om)
 
 	// METRIC lines match the SIS console parsers.
 	lines, err := m.Shell().Exec("metrics lines")
@@ -575,4 +575,17 @@ func TestShellBackgroundJobs(t *testing.T) {
 		require.Equal(t, want, out, cmd)
 	}
 	require.Equal(t, m.MemStats().Allocs, m.MemStats().Frees)
+}
+
+// The network metrics are the kernel's interface counters.
+func TestNetworkMetrics(t *testing.T) {
+	m := boot(t, nil)
+	out := sh(t, m, "run /bin/echosrv epoll tcp 3; metrics lines")
+	lo := m.NetStats()[0]
+	require.Equal(t, "lo", lo.Name)
+	require.Positive(t, lo.RxPackets)
+	require.Contains(t, out, fmt.Sprintf("METRIC network_packets_total.rx.lo=%d\n", lo.RxPackets))
+	require.Contains(t, out, fmt.Sprintf("METRIC network_bytes_total.tx.lo=%d\n", lo.TxBytes))
+	require.Contains(t, out, "METRIC network_packets_total.tx.eth0=0\n")
+	require.Contains(t, out, "METRIC network_dropped_total.rx.lo=0\n")
 }
