@@ -338,7 +338,15 @@ func (s *Scheduler) Slice(srv *Server, now uint64) uint64 {
 }
 
 // Charge accounts ns of execution to srv at time now (the end of the run).
+// A run that passes the job's deadline with more of the job left than it
+// did before the deadline is a miss.
 func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
+	if start := now - min(ns, now); !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 &&
+		srv.DeadlineNs-min(start, srv.DeadlineNs) < srv.RemainingNs {
+		srv.Misses++
+		s.totalMisses++
+		srv.missed = true
+	}
 	if ns >= srv.RemainingNs {
 		srv.RemainingNs = 0
 	} else {
