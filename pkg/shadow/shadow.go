@@ -64,6 +64,10 @@ const (
 	MinRateSample = 20
 	// PromoteMaxRate: promotion is refused above this divergence rate (%).
 	PromoteMaxRate = 10.0
+	// DefaultMinPromote is how many compared decisions promotion needs
+	// by default (Config.MinPromote): the divergence rate of fewer says
+	// too little about the shadow.
+	DefaultMinPromote = 20
 	// DefaultCanaryPercent is the CanaryPartial share of decisions.
 	DefaultCanaryPercent = 10
 	// DefaultRollbackLog is the rollback event log.
@@ -102,6 +106,10 @@ type Config struct {
 	// Threshold is the divergence count that triggers rollback
 	// (DefaultThreshold when 0).
 	Threshold int
+	// MinPromote is how many decisions the shadow must have been
+	// compared on (Compare or canary mode) before it may be promoted
+	// (DefaultMinPromote when 0).
+	MinPromote int
 }
 
 // Comparison is one decision seen by production and shadow.
@@ -178,6 +186,9 @@ func New(cfg Config) *Agent {
 	th := cfg.Threshold
 	if th <= 0 {
 		th = DefaultThreshold
+	}
+	if cfg.MinPromote <= 0 {
+		cfg.MinPromote = DefaultMinPromote
 	}
 	return &Agent{cfg: cfg, threshold: th, percent: DefaultCanaryPercent, history: ring.New[Comparison](historyLen)}
 }
@@ -433,6 +444,10 @@ func (a *Agent) Promote() (string, error) {
 	if a.mode == Disabled {
 		return "", fmt.Errorf("shadow: promote: %w", ErrNoShadow)
 	}
+	if a.st.Compared < uint64(a.cfg.MinPromote) {
+		return "", fmt.Errorf("shadow: promote %s: %w: %d of the %d needed (shadowctl mode compare, then more decisions)",
+			a.version, ErrTooFewComparisons, a.st.Compared, a.cfg.MinPromote)
+	}
 	if a.st.Rate() > PromoteMaxRate {
 		return "", fmt.Errorf("shadow: promote %s: %w (%.2f%% of %d decisions)", a.version, ErrRateTooHigh, a.st.Rate(), a.st.Compared)
 	}
@@ -444,6 +459,10 @@ func (a *Agent) Promote() (string, error) {
 	a.mode, a.version, a.hash, a.predict = Disabled, "", "", nil
 	return v, nil
 }
+
+// ErrTooFewComparisons: the shadow was compared on too few decisions to
+// be promoted.
+var ErrTooFewComparisons = errors.New("too few compared decisions")
 
 // ErrRateTooHigh: the divergence rate forbids promotion.
 var ErrRateTooHigh = errors.New("divergence rate above 10%")

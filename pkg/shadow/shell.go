@@ -133,7 +133,7 @@ func (a *Agent) status(w io.Writer) {
 	fmt.Fprintf(w, "  Decisions: %d\n", s.Decisions)
 	fmt.Fprintf(w, "  Divergences: %d (%.2f%%)\n", s.Divergences, s.Rate())
 	fmt.Fprintf(w, "  Shadow Model: %s\n", orNone(s.Version))
-	fmt.Fprintf(w, "  Compared: %d\n", s.Compared)
+	fmt.Fprintf(w, "  Compared: %d (promotion needs %d)\n", s.Compared, a.cfg.MinPromote)
 	fmt.Fprintf(w, "  Canary Traffic: %d%% (%d decisions executed by the shadow)\n", trafficOf(s), s.Routed)
 	fmt.Fprintf(w, "  Threshold: %d\n", s.Threshold)
 	fmt.Fprintf(w, "  Rollbacks: %d\n", s.Rollbacks)

@@ -624,6 +624,11 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		a.active = func() *model.Loaded { return a.models.Active() }
 		sh(t, m, "shadowctl enable v1.1.0; shadowctl mode compare")
 		sh(t, m, "run memhog 8 1 500")
+		// Four seconds of decisions are too few to judge the shadow.
+		require.Contains(t, sh(t, m, "shadowctl status"), "Compared: 8 (promotion needs 20)")
+		out, err = m.Shell().Exec("shadowctl promote")
+		require.ErrorContains(t, err, "too few compared decisions: 8 of the 20 needed", out)
+		sh(t, m, "run memhog 12 1 500")
 		require.Contains(t, sh(t, m, "shadowctl status"), "Divergences: 0 (0.00%)")
 		require.Contains(t, sh(t, m, "shadowctl promote"), "Promotion complete: v1.1.0 is now active")
 		require.Equal(t, "v1.1.0", a.models.Active().Version)

@@ -78,7 +78,8 @@ func startShadow(m *System) (string, error) {
 	if err := m.appendOnlyLog(shadow.DefaultRollbackLog); err != nil {
 		return "", fmt.Errorf("shadow: %w", err)
 	}
-	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.FS().Afero(), Console: m.Stdout(), Wall: m.WallTime})
+	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.FS().Afero(), Console: m.Stdout(), Wall: m.WallTime,
+		MinPromote: m.opts.MinPromoteComparisons})
 	svc.shadow, svc.autonomy.shadow = ag, ag
 	sh := m.Shell()
 	cmd := ag.ShellCommand()
