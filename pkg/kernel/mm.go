@@ -465,7 +465,6 @@ func (as *addressSpace) setBrk(addr uint64) uint64 {
 	return addr
 }
 
-
 // release drops a user; the last one frees every page and the tables.
 func (as *addressSpace) release() {
 	as.users--
