@@ -75,6 +75,10 @@ type Model struct {
 	tri   map[[2]int][]succ
 	// Sizes, for status lines.
 	CorpusBytes, Bigrams, Trigrams int
+	// Ctx is the context window in tokens (0: unbounded): a request
+	// reads at most the last Ctx tokens of its prompt and generates at
+	// most Ctx tokens.
+	Ctx int
 }
 
 // succ is a successor token and how often it followed its context.
@@ -208,6 +212,12 @@ type Decoder struct {
 // NewDecoder returns a decoder that continues prompt for at most
 // maxTokens tokens.
 func (m *Model) NewDecoder(prompt []string, maxTokens int) *Decoder {
+	if m.Ctx > 0 {
+		if len(prompt) > m.Ctx {
+			prompt = prompt[len(prompt)-m.Ctx:]
+		}
+		maxTokens = min(maxTokens, m.Ctx)
+	}
 	return &Decoder{m: m, prompt: prompt, maxTokens: maxTokens, a: bos, b: bos, seen: map[[3]int]bool{}, done: maxTokens <= 0 && len(prompt) == 0}
 }
 
