@@ -29,7 +29,7 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	}
 	corpus, src := "", "built-in corpus"
 	if len(args) == 1 {
-		b, err := readCorpus(fs, args[0])
+		b, err := ReadCorpus(fs, args[0])
 		if err != nil {
 			return fmt.Errorf("llmctl load: %w", err)
 		}
@@ -46,9 +46,9 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	return nil
 }
 
-// readCorpus reads text file name of fs, refusing one over
+// ReadCorpus reads text file name of fs, refusing one over
 // MaxCorpusBytes (also one that grows past it while it is read).
-func readCorpus(fs afero.Fs, name string) ([]byte, error) {
+func ReadCorpus(fs afero.Fs, name string) ([]byte, error) {
 	f, err := fs.Open(name)
 	if err != nil {
 		return nil, err

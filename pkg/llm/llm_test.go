@@ -201,3 +201,21 @@ func TestBudgetRefusesHugeValues(t *testing.T) {
 	_, _, err = s.Submit(llm.Request{Prompt: "x", Deadline: 2 * time.Hour})
 	require.Error(t, err)
 }
+
+// TestSwapKeepsRequests: a request submitted before a model swap runs to
+// its end on the model it was submitted to; the swap leaves no moment
+// without a model.
+func TestSwapKeepsRequests(t *testing.T) {
+	s, mc, _ := newService(t)
+	old := s.Model()
+	j, _, err := s.Submit(llm.Request{Prompt: "the scheduler", MaxTokens: 20})
+	require.NoError(t, err)
+	other, err := llm.Build("the cat sat on the mat. the dog sat on the log.")
+	require.NoError(t, err)
+	require.Zero(t, s.SwapModel(other))
+	r, err := infer(t, s, mc, "the cat", 8)
+	require.NoError(t, err)
+	require.Equal(t, "sat on the log.", r.Output)
+	require.True(t, s.Done(j))
+	require.Equal(t, old.Generate(llm.Tokenize("the scheduler"), 20).Tokens, s.Result(j).Tokens)
+}

@@ -222,6 +222,19 @@ func (s *Service) SetModel(m *Model) {
 	s.mu.Unlock()
 }
 
+// SwapModel makes m the model of the requests submitted from now on, as
+// SetModel, and returns the machine time between the old model's last
+// moment as the service's model and m's first: the time requests had no
+// model to run on (0 in deterministic mode, where the switch charges no
+// machine time; the host time of the switch in realtime mode).
+func (s *Service) SwapModel(m *Model) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	before := s.env.Now()
+	s.model = m
+	return s.env.Now() - before
+}
+
 // Model returns the loaded model (nil before Load).
 func (s *Service) Model() *Model {
 	s.mu.Lock()

@@ -58,7 +58,13 @@ func startLLM(m *System) (string, error) {
 		{Name: "status", Usage: llm.UsageStatus, Run: locked(svc.CmdStatus)},
 		{Name: "audit", Usage: llm.UsageAudit, Run: locked(svc.CmdAudit)},
 	}
-	for _, sub := range subs {
+	reg, marker, err := m.openLLMModels()
+	if err != nil {
+		return "", err
+	}
+	lm := &llmModels{s: m, reg: reg, svc: svc}
+	lm.activate() // the active language model, if any, serves requests
+	for _, sub := range append(subs, lm.subs()...) {
 		sub.Feature = FeatureLLM
 		if err := m.Shell().RegisterSub("llmctl", sub); err != nil {
 			return "", err
@@ -72,7 +78,7 @@ func startLLM(m *System) (string, error) {
 		return svc.CmdInfer(w, args, submit, m.waitLLM)
 	}
 	err = m.Shell().Register(Command{Name: "llminfer", Usage: llm.UsageInfer, Feature: FeatureLLM, Run: infer})
-	return "", err
+	return marker, err
 }
 
 // LLM returns the machine's LLM service (nil when the llm feature is off).

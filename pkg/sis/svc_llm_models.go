@@ -1,0 +1,383 @@
+package sis
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/llm"
+	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
+)
+
+// The language models of the LLM service: signed packages (pkg/llm)
+// that `llmctl register` builds from a corpus, kept in a model registry
+// of their own (pkg/model, with llmKind) under llmModelsDir. `llmctl
+// list`, `query`, `swap` and `rollback` act on that registry, and the
+// active language model is the one new requests run on.
+
+// llmModelsDir is the registry directory of the language models: hidden
+// in /models, so the decision models' registry does not take it for a
+// package.
+const llmModelsDir = "/models/.llm"
+
+// testKeyPhrase is the public phrase the built-in test key is derived
+// from (scripts/gen-models.sh).
+const testKeyPhrase = "sissim test model signing key (public; tests only)"
+
+// llmHealthPrompts are the prompts a language model's health check runs.
+var llmHealthPrompts = []string{
+	"the", "what does the scheduler do", "the kernel", "a model",
+	"every process", "the machine", "how is memory given", "the agent",
+}
+
+// llmKind verifies and health-checks language-model packages.
+type llmKind struct {
+	now      func() time.Duration
+	realtime bool
+}
+
+func (k llmKind) Verify(fsys afero.Fs, dir, v string, trusted []ed25519.PublicKey) (any, string, error) {
+	p, err := llm.VerifyPackage(fsys, dir, v, trusted)
+	if err != nil {
+		return nil, "", err
+	}
+	return p, p.Hash, nil
+}
+
+// Health runs the model on llmHealthPrompts: the latency of each is the
+// machine time its operations are charged (llm.CostPerOp) in
+// deterministic mode and the host time it takes in realtime mode; memory
+// is the size of model.bin; "accuracy" is the share of prompts the model
+// continues (a model pruned to nothing answers none).
+func (k llmKind) Health(l *model.Loaded, lim model.Limits) *model.HealthReport {
+	p := l.Payload.(*llm.Package)
+	lat := make([]time.Duration, len(llmHealthPrompts))
+	answered := 0
+	begin := k.now()
+	for i, prompt := range llmHealthPrompts {
+		start := k.now()
+		g := p.Model.Generate(llm.Tokenize(prompt), llm.DefaultMaxTokens)
+		lat[i] = llm.Cost(g.Ops)
+		if k.realtime {
+			lat[i] = k.now() - start
+		}
+		if len(g.Tokens) > 0 {
+			answered++
+		}
+	}
+	var p99 time.Duration
+	for _, d := range lat {
+		p99 = max(p99, d) // 8 samples: the 99th percentile is the largest
+	}
+	rep := &model.HealthReport{Version: l.Version, Hash: l.Hash, LatencyP99: p99, Elapsed: k.now() - begin}
+	rep.LatencyP99US = int64((p99 + time.Microsecond - 1) / time.Microsecond)
+	rep.MemoryBytes = int64(p.Manifest.Bytes)
+	rep.Accuracy = float64(answered) / float64(len(llmHealthPrompts))
+	rep.Checks = []model.Check{
+		{Name: "latency", Passed: p99 <= lim.MaxLatencyP99, Value: float64(rep.LatencyP99US),
+			Threshold: float64(lim.MaxLatencyP99 / time.Microsecond), Errno: linux.ETIMEDOUT,
+			Text: fmt.Sprintf("p99=%dus (limit %dus)", rep.LatencyP99US, lim.MaxLatencyP99/time.Microsecond)},
+		{Name: "memory", Passed: rep.MemoryBytes <= lim.MaxMemory, Value: float64(rep.MemoryBytes),
+			Threshold: float64(lim.MaxMemory), Errno: linux.ENOMEM,
+			Text: fmt.Sprintf("model.bin %d bytes (limit %d)", rep.MemoryBytes, lim.MaxMemory)},
+		{Name: "generates", Passed: answered == len(llmHealthPrompts), Value: rep.Accuracy, Threshold: 1,
+			Errno: linux.EINVAL, Text: fmt.Sprintf("%d of %d health prompts continued", answered, len(llmHealthPrompts))},
+	}
+	return rep
+}
+
+// openLLMModels opens the language models' registry.
+func (m *System) openLLMModels() (*model.Registry, string, error) {
+	keys, err := m.trustedModelKeys()
+	if err != nil {
+		return nil, "", err
+	}
+	reg, warning, err := model.OpenOrReset(model.Config{
+		FS: m.FS().Afero(), Dir: llmModelsDir, TrustedKeys: keys,
+		Now: m.Now, Epoch: m.Epoch(), Realtime: m.Realtime(), Log: m.Log(),
+		Kind: llmKind{now: m.Now, realtime: m.Realtime()},
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("language models: %w", err)
+	}
+	if warning != "" {
+		warning = "[LLM] " + warning
+	}
+	return reg, warning, nil
+}
+
+// modelSigningKey returns the key the machine signs the packages it
+// builds with: Options.ModelSigningKey, else (when the machine trusts the
+// built-in test key) that test key.
+func (m *System) modelSigningKey() (ed25519.PrivateKey, error) {
+	if k := m.opts.ModelSigningKey; k != nil {
+		return k, nil
+	}
+	if len(m.opts.TrustedModelKeys) > 0 {
+		return nil, errors.New("the machine has no signing key (Options.ModelSigningKey) for the keys it trusts")
+	}
+	k := model.KeyFromSeed(testKeyPhrase)
+	b, err := fs.ReadFile(sissim.Models(), "trusted.pub")
+	if err != nil {
+		return nil, err
+	}
+	pub, err := model.ParsePublicKey(b)
+	if err != nil || !bytes.Equal(pub, k.Public().(ed25519.PublicKey)) {
+		return nil, errors.New("the built-in test key does not match trusted.pub")
+	}
+	return k, nil
+}
+
+// llmModels is the `llmctl` subcommands on the language models.
+type llmModels struct {
+	s   *System
+	reg *model.Registry
+	svc *llm.Service
+}
+
+func (lm *llmModels) subs() []Subcommand {
+	return []Subcommand{
+		{Name: "register", Usage: "register --id <version> --size KB --ctx N [--corpus <file>]  build a language model of at most KB KiB with a context of N tokens from the built-in corpus (or a text file), sign it with the machine's key and register it", Run: lm.register},
+		{Name: "list", Usage: "list  the registered language models", Run: noArgs(lm.list)},
+		{Name: "query", Usage: "query --id <version>  show a registered language model", Run: lm.query},
+		{Name: "swap", Usage: "swap [--from <version>] --to <version>  health-check a language model and make it the one requests run on", Run: lm.swap},
+		{Name: "rollback", Usage: "rollback --to <version>  return to the previous language model", Run: lm.rollback},
+	}
+}
+
+// llmFlags parses --name value and --name=value arguments: required
+// names once each, optional ones at most once. Errors are usage errors.
+func llmFlags(args []string, required []string, optional ...string) (map[string]string, error) {
+	ok := map[string]bool{}
+	for _, n := range append(append([]string(nil), required...), optional...) {
+		ok[n] = true
+	}
+	out := map[string]string{}
+	for i := 0; i < len(args); i++ {
+		a, found := strings.CutPrefix(args[i], "--")
+		if !found {
+			return nil, shellcmd.BadArgs("unexpected argument %q", args[i])
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		if !ok[name] {
+			return nil, shellcmd.BadArgs("unknown flag --%s", name)
+		}
+		if _, dup := out[name]; dup {
+			return nil, shellcmd.BadArgs("--%s given twice", name)
+		}
+		if !hasVal {
+			if i+1 >= len(args) {
+				return nil, shellcmd.BadArgs("--%s needs a value", name)
+			}
+			i++
+			val = args[i]
+		}
+		if val == "" {
+			return nil, shellcmd.BadArgs("--%s needs a value", name)
+		}
+		out[name] = val
+	}
+	for _, n := range required {
+		if _, set := out[n]; !set {
+			return nil, shellcmd.BadArgs("missing --%s", n)
+		}
+	}
+	return out, nil
+}
+
+// register implements `llmctl register`.
+func (lm *llmModels) register(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"id", "size", "ctx"}, "corpus")
+	if err != nil {
+		return err
+	}
+	v := f["id"]
+	if err := model.ValidVersion(v); err != nil {
+		return shellcmd.BadArgs("%v", err)
+	}
+	size, err1 := strconv.Atoi(f["size"])
+	ctx, err2 := strconv.Atoi(f["ctx"])
+	if err1 != nil || err2 != nil || size < 1 || size > llm.MaxModelBytes/1024 || ctx < 1 || ctx > llm.MaxCtx {
+		return shellcmd.BadArgs("--size takes 1..%d (KB) and --ctx 1..%d (tokens)", llm.MaxModelBytes/1024, llm.MaxCtx)
+	}
+	corpus, src := llm.Corpus, "the built-in corpus"
+	fsys := lm.s.FS().Afero()
+	if name, ok := f["corpus"]; ok {
+		b, err := llm.ReadCorpus(fsys, name)
+		if err != nil {
+			return err
+		}
+		corpus, src = string(b), name
+	}
+	dir := path.Join(llmModelsDir, v)
+	if _, ok := lm.reg.Entry(v); ok {
+		return fmt.Errorf("language model %s is already registered", v)
+	}
+	if _, err := fsys.Stat(dir); err == nil {
+		return fmt.Errorf("language model %s: %s exists", v, dir)
+	}
+	key, err := lm.s.modelSigningKey()
+	if err != nil {
+		return err
+	}
+	mdl, pruned, err := llm.BuildSized(corpus, size, ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Building language model %s from %s: at most %d KB, context %d tokens\n", v, src, size, ctx)
+	man, err := llm.WritePackage(fsys, dir, v, mdl, size, pruned, corpus, key)
+	if err == nil {
+		_, err = lm.reg.Load(v)
+	}
+	if err != nil && !errors.Is(err, model.ErrCommitted) {
+		_ = fsys.RemoveAll(dir) // nothing registered: leave no package
+		return err
+	}
+	if err := lm.reg.SetLLM(v, model.LLM{SizeKB: size, Ctx: ctx}); err != nil && !errors.Is(err, model.ErrCommitted) {
+		return err
+	}
+	e, _ := lm.reg.Entry(v)
+	fmt.Fprintf(w, "[LLM] registered id=%s size_kb=%d ctx=%d bytes=%d vocab=%d bigrams=%d trigrams=%d pruned=%d sha256=%.12s\n",
+		v, size, ctx, man.Bytes, man.Vocab, man.Bigrams, man.Trigrams, man.Pruned, e.Hash)
+	fmt.Fprintf(w, "Model registered: %s (signed, %s)\n", v, dir)
+	return nil
+}
+
+// list implements `llmctl list`.
+func (lm *llmModels) list(w io.Writer) error {
+	entries := lm.reg.List()
+	fmt.Fprintln(w, "Language Model Registry:")
+	if len(entries) == 0 {
+		fmt.Fprintln(w, "  (no language models registered: llmctl register)")
+	}
+	width := 16
+	for _, e := range entries {
+		width = max(width, len(e.Version))
+	}
+	for _, e := range entries {
+		line := fmt.Sprintf("  %-*s %-8s", width, e.Version, e.Status)
+		if e.LLM != nil {
+			line += fmt.Sprintf(" size_kb=%d ctx=%d", e.LLM.SizeKB, e.LLM.Ctx)
+		}
+		line += fmt.Sprintf(" sha256=%.12s", e.Hash)
+		if h := e.Health; h != nil {
+			line += fmt.Sprintf(" p99=%dus bytes=%d", h.LatencyP99US, h.MemoryBytes)
+		}
+		if e.Reason != "" {
+			line += " (" + e.Reason + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	return nil
+}
+
+// query implements `llmctl query --id X`.
+func (lm *llmModels) query(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"id"})
+	if err != nil {
+		return err
+	}
+	e, ok := lm.reg.Entry(f["id"])
+	if !ok {
+		return fmt.Errorf("language model %s is not registered", f["id"])
+	}
+	fmt.Fprintf(w, "Model: %s\n", e.Version)
+	fmt.Fprintf(w, "  Status:    %s\n", e.Status)
+	fmt.Fprintf(w, "  SHA-256:   %s\n", e.Hash)
+	fmt.Fprintf(w, "  Signature: %s\n", e.Signature)
+	fmt.Fprintf(w, "  Loaded at: %s\n", e.LoadedAt)
+	if e.LLM != nil {
+		fmt.Fprintf(w, "  Size:      %d KB\n  Context:   %d\n", e.LLM.SizeKB, e.LLM.Ctx)
+	}
+	if h := e.Health; h != nil {
+		fmt.Fprintf(w, "  Health:    p99=%dus bytes=%d\n", h.LatencyP99US, h.MemoryBytes)
+	}
+	if e.Reason != "" {
+		fmt.Fprintf(w, "  Reason:    %s\n", e.Reason)
+	}
+	return nil
+}
+
+// swap implements `llmctl swap [--from A] --to B`: B is verified and
+// health-checked while A goes on serving, then the registry and the
+// service switch to it. The downtime printed is the machine time between
+// the moment A stopped taking requests and B started (the switch of the
+// service's model, under its lock).
+func (lm *llmModels) swap(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"to"}, "from")
+	if err != nil {
+		return err
+	}
+	to := f["to"]
+	if from, ok := f["from"]; ok {
+		if cur, _, _ := lm.reg.Status(); cur != from {
+			return fmt.Errorf("the active language model is %s, not %s", llmOrNone(cur), from)
+		}
+	}
+	rep, err := lm.reg.Swap(to)
+	if err != nil && !errors.Is(err, model.ErrCommitted) {
+		if rep != nil {
+			model.WriteChecks(w, rep)
+		}
+		return err
+	}
+	gap := lm.activate()
+	fmt.Fprintf(w, "Language model swap complete: %s\n", to)
+	fmt.Fprintf(w, "Swap complete. Downtime: %s\n", downtime(gap))
+	return err
+}
+
+// llmOrNone returns v, or "none" when it is empty.
+func llmOrNone(v string) string {
+	if v == "" {
+		return "none"
+	}
+	return v
+}
+
+// downtime formats a swap's gap in milliseconds: "0ms" only for none.
+func downtime(d time.Duration) string {
+	if d == 0 {
+		return "0ms"
+	}
+	return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', -1, 64) + "ms"
+}
+
+// activate makes the registry's active language model the service's and
+// returns the gap the switch left.
+func (lm *llmModels) activate() time.Duration {
+	var mdl *llm.Model
+	if l := lm.reg.Active(); l != nil {
+		mdl = l.Payload.(*llm.Package).Model
+	}
+	var gap time.Duration
+	lm.s.Exclusive(func() { gap = lm.svc.SwapModel(mdl) })
+	return gap
+}
+
+// rollback implements `llmctl rollback --to X`.
+func (lm *llmModels) rollback(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"to"})
+	if err != nil {
+		return err
+	}
+	from, to, err := lm.reg.RollbackTo(f["to"])
+	if err != nil && !errors.Is(err, model.ErrCommitted) {
+		return err
+	}
+	gap := lm.activate()
+	fmt.Fprintf(w, "Rollback complete: %s -> %s. Downtime: %s\n", llmOrNone(from), to, downtime(gap))
+	return err
+}
