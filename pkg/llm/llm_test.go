@@ -219,3 +219,37 @@ func TestSwapKeepsRequests(t *testing.T) {
 	require.True(t, s.Done(j))
 	require.Equal(t, old.Generate(llm.Tokenize("the scheduler"), 20).Tokens, s.Result(j).Tokens)
 }
+
+// TestShadow: with a shadow every request runs on both models (both
+// charged), the outputs are compared, and the routed share is answered
+// by the shadow.
+func TestShadow(t *testing.T) {
+	s, mc, _ := newService(t)
+	_, _, err := s.Shadow()
+	require.ErrorIs(t, err, llm.ErrNoShadow)
+	cats, err := llm.Build("the cat sat on the mat. the dog sat on the log.")
+	require.NoError(t, err)
+	require.NoError(t, s.SetShadow("cats", cats, 100))
+	r, err := infer(t, s, mc, "the cat", 8)
+	require.NoError(t, err)
+	require.True(t, r.ByShadow)
+	require.Equal(t, "sat on the log.", r.Output)
+	both := s.Model().Generate(llm.Tokenize("the cat"), 8).Ops + cats.Generate(llm.Tokenize("the cat"), 8).Ops
+	require.Equal(t, both, r.Ops)
+	require.Equal(t, llm.Cost(both), r.Cost)
+	require.NoError(t, s.SetShadowTraffic(0))
+	r, err = infer(t, s, mc, "the cat", 8)
+	require.NoError(t, err)
+	require.False(t, r.ByShadow)
+	require.NotEqual(t, "sat on the log.", r.Output)
+	st, cmp, err := s.Shadow()
+	require.NoError(t, err)
+	require.Equal(t, llm.ShadowStats{Version: "cats", Traffic: 0, Compared: 2, Diverged: 2, ByShadow: 1}, st)
+	require.Len(t, cmp, 2)
+	require.Equal(t, "sat on the log.", cmp[0].Shadow)
+	require.Equal(t, "sat on the log.", cmp[1].Shadow)
+	require.False(t, cmp[1].Agree)
+	require.Error(t, s.SetShadowTraffic(101))
+	require.Equal(t, "cats", s.ClearShadow())
+	require.ErrorIs(t, s.SetShadowTraffic(10), llm.ErrNoShadow)
+}

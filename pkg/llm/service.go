@@ -100,11 +100,14 @@ type Result struct {
 	Arrival, Start, End time.Duration
 	Tokens              []string
 	Output              string
-	// Ops counts the decoder's operations; Cost is the machine time the
-	// server was charged for them (the sum of the slices).
-	Ops    int
-	Cost   time.Duration
-	Slices []Slice
+	// Ops counts the decoders' operations (the shadow's included); Cost
+	// is the machine time the server was charged for them (the sum of
+	// the slices).
+	Ops int
+	// ByShadow says the shadow model answered.
+	ByShadow bool
+	Cost     time.Duration
+	Slices   []Slice
 	// Budgeted is set when the inference ran under the admitted budget
 	// (else on the service's best-effort server).
 	Budgeted bool
@@ -156,6 +159,12 @@ type Job struct {
 	qperiod uint64
 	qbudget *Budget // and the budget it was reserved under
 	done    bool
+	// other is the decoder of the model that runs for comparison (the
+	// shadow, or the active model when the shadow answers), nil without
+	// a shadow.
+	other    *Decoder
+	shadow   *shadowState
+	byShadow bool
 }
 
 // Service is the LLM service. It is safe for concurrent use. Its work is
@@ -178,6 +187,7 @@ type Service struct {
 	nextID      uint64
 	queue       []*Job
 	finished    uint64 // requests that ran to their end
+	shadow      *shadowState
 	counters    Counters
 	lastLatency time.Duration
 	jitter      *sched.Latency
@@ -418,6 +428,7 @@ func (s *Service) submitLocked(req Request) (*Job, Result, error) {
 	r.Budgeted = s.budgeted
 	s.counters.Accepted++
 	j := &Job{r: r, dec: s.model.NewDecoder(toks, req.MaxTokens), qperiod: s.quotaPeriod, qbudget: s.budget}
+	s.shadowJob(j, toks, req.MaxTokens)
 	s.queue = append(s.queue, j)
 	s.env.Wake(s.srv)
 	return j, r, nil
@@ -429,6 +440,19 @@ func (s *Service) Queued() int {
 	defer s.mu.Unlock()
 	return len(s.queue)
 }
+
+// op does the job's next operation: the answer's decoder first, then the
+// comparison's.
+func (j *Job) op() {
+	if !j.dec.Done() {
+		j.dec.Op()
+		return
+	}
+	j.other.Op()
+}
+
+// runDone reports whether the job's decoders are done.
+func (j *Job) runDone() bool { return j.dec.Done() && (j.other == nil || j.other.Done()) }
 
 // Done reports whether j has ended (finished or cancelled).
 func (s *Service) Done(j *Job) bool {
@@ -520,14 +544,14 @@ func (s *Service) work(slice time.Duration) (time.Duration, bool) {
 		if len(j.r.Slices) == 0 {
 			j.r.Start = from
 		}
-		for !j.dec.Done() && (used == 0 || elapsed() < slice) {
-			j.dec.Op()
+		for !j.runDone() && (used == 0 || elapsed() < slice) {
+			j.op()
 			used += CostPerOp
 		}
 		to := start + elapsed()
 		j.r.Slices = append(j.r.Slices, Slice{from, to})
 		j.r.Cost += to - from
-		if j.dec.Done() {
+		if j.runDone() {
 			s.queue = s.queue[1:]
 			s.finish(j, to)
 			ended = append(ended, s.resultLocked(j))
@@ -550,8 +574,13 @@ func (s *Service) finish(j *Job, end time.Duration) {
 	j.done = true
 	r.End = end
 	r.Tokens, r.Output, r.Ops = g.Tokens, Detokenize(g.Tokens), g.Ops
+	if j.other != nil {
+		r.Ops += j.other.Ops()
+		r.ByShadow = j.byShadow
+	}
 	r.Missed = end > r.Deadline
 	s.giveBackQuota(j, len(g.Tokens))
+	s.compare(j)
 	s.counters.TokensOut += uint64(len(r.Tokens))
 	s.finished++
 	if s.finished > 1 {

@@ -65,7 +65,9 @@ func DefaultServices() []Service {
 		{Name: "otel", Feature: FeatureOTel, Start: startOTel, Commands: []string{"otelctl"}},
 		{Name: "llm", Feature: FeatureLLM, Start: startLLM,
 			Commands: []string{"llminfer", "llmctl", "llmctl load", "llmctl budget", "llmctl status", "llmctl audit",
-				"llmctl register", "llmctl list", "llmctl query", "llmctl swap", "llmctl rollback"}},
+				"llmctl register", "llmctl list", "llmctl query", "llmctl swap", "llmctl rollback",
+				"llmctl shadow-deploy", "llmctl shadow-status", "llmctl shadow-traffic", "llmctl shadow-compare",
+				"llmctl shadow-promote", "llmctl shadow-retire"}},
 		{Name: "autonomy", Start: startAutonomy},
 		{Name: "shadow", Feature: FeatureShadowMode, Start: startShadow, Commands: shadowCommands},
 	}

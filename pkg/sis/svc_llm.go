@@ -6,6 +6,7 @@ import (
 
 	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/sched"
+	"github.com/sis-kernel/sissim/pkg/shadow"
 
 	"github.com/sis-kernel/sissim/pkg/llm"
 	"github.com/sis-kernel/sissim/pkg/metrics"
@@ -62,8 +63,19 @@ func startLLM(m *System) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	lm := &llmModels{s: m, reg: reg, svc: svc}
+	lm := &llmModels{s: m, reg: reg, svc: svc, minPromote: m.opts.MinPromoteComparisons}
+	if lm.minPromote == 0 {
+		lm.minPromote = shadow.DefaultMinPromote
+	}
 	lm.activate() // the active language model, if any, serves requests
+	if l := reg.Shadow(); l != nil {
+		// The registry's shadow runs again, answering nothing until
+		// shadow-traffic says otherwise.
+		m.Exclusive(func() { err = svc.SetShadow(l.Version, l.Payload.(*llm.Package).Model, 0) })
+		if err != nil {
+			return "", err
+		}
+	}
 	for _, sub := range append(subs, lm.subs()...) {
 		sub.Feature = FeatureLLM
 		if err := m.Shell().RegisterSub("llmctl", sub); err != nil {

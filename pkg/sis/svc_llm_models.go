@@ -145,6 +145,8 @@ type llmModels struct {
 	s   *System
 	reg *model.Registry
 	svc *llm.Service
+	// minPromote is how many comparisons shadow-promote needs.
+	minPromote int
 }
 
 func (lm *llmModels) subs() []Subcommand {
@@ -154,6 +156,12 @@ func (lm *llmModels) subs() []Subcommand {
 		{Name: "query", Usage: "query --id <version>  show a registered language model", Run: lm.query},
 		{Name: "swap", Usage: "swap [--from <version>] --to <version>  health-check a language model and make it the one requests run on", Run: lm.swap},
 		{Name: "rollback", Usage: "rollback --to <version>  return to the previous language model", Run: lm.rollback},
+		{Name: "shadow-deploy", Usage: "shadow-deploy --id <version> [--traffic P]  run a language model as the shadow: every request also runs on it and the outputs are compared; it answers P% of them (default 0)", Run: lm.shadowDeploy},
+		{Name: "shadow-status", Usage: "shadow-status  the shadow language model, its traffic and comparisons", Run: noArgs(lm.shadowStatus)},
+		{Name: "shadow-traffic", Usage: "shadow-traffic --percent P  share of requests the shadow answers (0-100)", Run: lm.shadowTraffic},
+		{Name: "shadow-compare", Usage: "shadow-compare  the last 16 requests run on both models", Run: noArgs(lm.shadowCompare)},
+		{Name: "shadow-promote", Usage: "shadow-promote  make the shadow the active language model (enough comparisons, divergence rate <= 10%)", Run: noArgs(lm.shadowPromote)},
+		{Name: "shadow-retire", Usage: "shadow-retire  stop and clear the shadow language model", Run: noArgs(lm.shadowRetire)},
 	}
 }
 
@@ -380,4 +388,156 @@ func (lm *llmModels) rollback(w io.Writer, args []string) error {
 	gap := lm.activate()
 	fmt.Fprintf(w, "Rollback complete: %s -> %s. Downtime: %s\n", llmOrNone(from), to, downtime(gap))
 	return err
+}
+
+// maxPromoteRate is the divergence rate (percent) above which
+// shadow-promote refuses.
+const maxPromoteRate = 10
+
+// percent parses a traffic share 0..100.
+func percent(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+	if err != nil {
+		return 0, shellcmd.BadArgs("%q is not a percentage", s)
+	}
+	if n < 0 || n > 100 {
+		return 0, shellcmd.BadArgs("traffic %d%% out of range 0..100", n)
+	}
+	return n, nil
+}
+
+// shadowDeploy implements `llmctl shadow-deploy --id X [--traffic P]`:
+// X is verified and health-checked into the registry's shadow slot, then
+// runs next to the active model.
+func (lm *llmModels) shadowDeploy(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"id"}, "traffic")
+	if err != nil {
+		return err
+	}
+	p := 0
+	if t, ok := f["traffic"]; ok {
+		if p, err = percent(t); err != nil {
+			return err
+		}
+	}
+	v := f["id"]
+	if _, ok := lm.reg.Entry(v); !ok {
+		return fmt.Errorf("language model %s is not registered (llmctl register)", v)
+	}
+	if lm.svc.Model() == nil {
+		return errors.New("no language model serves requests to compare the shadow with (llmctl swap --to <version>)")
+	}
+	if err := lm.reg.SetShadow(v); err != nil && !errors.Is(err, model.ErrCommitted) {
+		return err
+	}
+	l := lm.reg.Shadow()
+	if l == nil {
+		return fmt.Errorf("language model %s did not become the shadow", v)
+	}
+	lm.s.Exclusive(func() { err = lm.svc.SetShadow(v, l.Payload.(*llm.Package).Model, p) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Shadow deployed: %s (traffic %d%%)\n", v, p)
+	return nil
+}
+
+// shadowStats returns the service's shadow, under the machine.
+func (lm *llmModels) shadowStats() (st llm.ShadowStats, cmp []llm.Comparison, err error) {
+	lm.s.Exclusive(func() { st, cmp, err = lm.svc.Shadow() })
+	return st, cmp, err
+}
+
+// shadowStatus implements `llmctl shadow-status`.
+func (lm *llmModels) shadowStatus(w io.Writer) error {
+	st, _, err := lm.shadowStats()
+	fmt.Fprintln(w, "LLM Shadow Status:")
+	if err != nil {
+		fmt.Fprintln(w, "  Shadow Model: (none)")
+		return nil
+	}
+	active, _, _ := lm.reg.Status()
+	fmt.Fprintf(w, "  Shadow Model: %s (active %s)\n", st.Version, llmOrNone(active))
+	fmt.Fprintf(w, "  Traffic: %d%% (%d requests answered by the shadow)\n", st.Traffic, st.ByShadow)
+	fmt.Fprintf(w, "  Compared: %d (promotion needs %d)\n", st.Compared, lm.minPromote)
+	fmt.Fprintf(w, "  Divergences: %d (%.2f%%)\n", st.Diverged, st.Rate())
+	return nil
+}
+
+// shadowTraffic implements `llmctl shadow-traffic --percent P`.
+func (lm *llmModels) shadowTraffic(w io.Writer, args []string) error {
+	f, err := llmFlags(args, []string{"percent"})
+	if err != nil {
+		return err
+	}
+	p, err := percent(f["percent"])
+	if err != nil {
+		return err
+	}
+	lm.s.Exclusive(func() { err = lm.svc.SetShadowTraffic(p) })
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Shadow traffic set to: %d%%\n", p)
+	return nil
+}
+
+// shadowCompare implements `llmctl shadow-compare`.
+func (lm *llmModels) shadowCompare(w io.Writer) error {
+	st, cmp, err := lm.shadowStats()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Shadow Comparison (%s vs active):\n", st.Version)
+	fmt.Fprintf(w, "  Compared: %d  Divergences: %d (%.2f%%)\n", st.Compared, st.Diverged, st.Rate())
+	if len(cmp) == 0 {
+		fmt.Fprintln(w, "  (no requests yet)")
+	}
+	for _, c := range cmp {
+		verdict, by := "agree", "active"
+		if !c.Agree {
+			verdict = "DIVERGED"
+		}
+		if c.ByShadow {
+			by = "shadow"
+		}
+		fmt.Fprintf(w, "  [%d] %s (answered by %s)\n    active: %s\n    shadow: %s\n", c.ID, verdict, by, c.Active, c.Shadow)
+	}
+	return nil
+}
+
+// shadowPromote implements `llmctl shadow-promote`: after enough
+// comparisons with a divergence rate of at most 10%, the shadow becomes
+// the active language model (through the registry's health gate).
+func (lm *llmModels) shadowPromote(w io.Writer) error {
+	st, _, err := lm.shadowStats()
+	if err != nil {
+		return err
+	}
+	if st.Compared < uint64(lm.minPromote) {
+		return fmt.Errorf("shadow %s: %d requests compared, promotion needs %d", st.Version, st.Compared, lm.minPromote)
+	}
+	if st.Rate() > maxPromoteRate {
+		fmt.Fprintf(w, "WARNING: Divergence rate > %d%%\n", maxPromoteRate)
+		return fmt.Errorf("shadow %s: divergence rate %.2f%% over %d%%", st.Version, st.Rate(), maxPromoteRate)
+	}
+	if err := lm.reg.Promote(); err != nil && !errors.Is(err, model.ErrCommitted) {
+		return err
+	}
+	lm.s.Exclusive(func() { lm.svc.ClearShadow() })
+	gap := lm.activate()
+	fmt.Fprintf(w, "Promotion complete: %s is now active. Downtime: %s\n", st.Version, downtime(gap))
+	return nil
+}
+
+// shadowRetire implements `llmctl shadow-retire`.
+func (lm *llmModels) shadowRetire(w io.Writer) error {
+	var v string
+	lm.s.Exclusive(func() { v = lm.svc.ClearShadow() })
+	if v == "" {
+		return llm.ErrNoShadow
+	}
+	lm.reg.ClearShadow()
+	fmt.Fprintf(w, "Shadow retired: %s\n", v)
+	return nil
 }

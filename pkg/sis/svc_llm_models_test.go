@@ -114,3 +114,40 @@ func TestLLMModelSwapRealtime(t *testing.T) {
 	out := sh(t, m, "llmctl register --id X --size 512 --ctx 2048; llmctl swap --to X")
 	require.Regexp(t, `Swap complete\. Downtime: \d+(\.\d+)?ms\n`, out)
 }
+
+// TestLLMShadow: a shadow language model runs on every request next to
+// the active one, answers its share of them, and is compared; promotion
+// needs enough comparisons and agreement.
+func TestLLMShadow(t *testing.T) {
+	m := bootSys(t, kernel.Config{}, nil)
+	sh(t, m, `llmctl register --id A --size 512 --ctx 2048; llmctl register --id A2 --size 512 --ctx 1024
+llmctl register --id B --size 5 --ctx 64; llmctl swap --to A`)
+	require.Equal(t, "Shadow deployed: B (traffic 50%)\n", sh(t, m, "llmctl shadow-deploy --id B --traffic 50"))
+	prompts := []string{"the agent", "what does the scheduler do", "the kernel", "a model"}
+	for _, p := range prompts {
+		sh(t, m, "llminfer "+p)
+	}
+	st := sh(t, m, "llmctl shadow-status")
+	require.Contains(t, st, "  Shadow Model: B (active A)\n")
+	require.Contains(t, st, "  Compared: 4 (promotion needs 20)\n")
+	cmp := sh(t, m, "llmctl shadow-compare")
+	require.Contains(t, cmp, "DIVERGED (answered by")
+	require.Contains(t, cmp, "(answered by shadow)")
+	_, err := m.Shell().Exec("llmctl shadow-promote")
+	require.ErrorContains(t, err, "4 requests compared, promotion needs 20")
+	require.Equal(t, "Shadow retired: B\n", sh(t, m, "llmctl shadow-retire"))
+	_, err = m.Shell().Exec("llmctl shadow-compare")
+	require.ErrorContains(t, err, "no shadow model is enabled")
+
+	// A2 has the same tables as A: it agrees on every request.
+	sh(t, m, "llmctl shadow-deploy --id A2 --traffic 100")
+	for i := range 20 {
+		sh(t, m, "llminfer "+prompts[i%len(prompts)])
+	}
+	require.Contains(t, sh(t, m, "llmctl shadow-status"), "  Traffic: 100% (20 requests answered by the shadow)\n  Compared: 20 (promotion needs 20)\n  Divergences: 0 (0.00%)\n")
+	require.Equal(t, "Promotion complete: A2 is now active. Downtime: 0ms\n", sh(t, m, "llmctl shadow-promote"))
+	list := sh(t, m, "llmctl list")
+	require.Regexp(t, `(?m)^  A2 +Active `, list)
+	require.Regexp(t, `(?m)^  A +Rollback `, list)
+	require.Contains(t, sh(t, m, "llmctl shadow-status"), "Shadow Model: (none)")
+}
