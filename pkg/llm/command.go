@@ -124,7 +124,7 @@ func (s *Service) CmdStatus(w io.Writer, args []string) error {
 		return shellcmd.BadArgs("llmctl status: unexpected argument %q", args[0])
 	}
 	if m := s.Model(); m != nil {
-		fmt.Fprintf(w, "[LLM] model: loaded bytes=%d vocab=%d bigrams=%d trigrams=%d\n", m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
+		fmt.Fprintf(w, "[LLM] model: %s bytes=%d vocab=%d bigrams=%d trigrams=%d ctx=%d\n", s.ModelName(), m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams, m.Ctx)
 	} else {
 		fmt.Fprintln(w, "[LLM] model: none (run 'llmctl load')")
 	}

@@ -212,7 +212,7 @@ func TestSwapKeepsRequests(t *testing.T) {
 	require.NoError(t, err)
 	other, err := llm.Build("the cat sat on the mat. the dog sat on the log.")
 	require.NoError(t, err)
-	require.Zero(t, s.SwapModel(other))
+	require.Zero(t, s.SwapModel("cats", other))
 	r, err := infer(t, s, mc, "the cat", 8)
 	require.NoError(t, err)
 	require.Equal(t, "sat on the log.", r.Output)

@@ -178,6 +178,7 @@ type Service struct {
 
 	mu          sync.Mutex
 	model       *Model
+	modelName   string
 	budget      *Budget
 	srv         *sched.Server // the server the work runs on
 	budgeted    bool          // srv is the admitted budget
@@ -220,29 +221,30 @@ func (s *Service) Load(corpus string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.SetModel(m)
+	s.SwapModel("loaded", m)
 	return m, nil
 }
 
-// SetModel makes m the model of the requests submitted from now on (nil:
-// none); a request already submitted keeps its model.
-func (s *Service) SetModel(m *Model) {
-	s.mu.Lock()
-	s.model = m
-	s.mu.Unlock()
-}
-
-// SwapModel makes m the model of the requests submitted from now on, as
-// SetModel, and returns the machine time between the old model's last
-// moment as the service's model and m's first: the time requests had no
-// model to run on (0 in deterministic mode, where the switch charges no
-// machine time; the host time of the switch in realtime mode).
-func (s *Service) SwapModel(m *Model) time.Duration {
+// SwapModel makes m (named name: a registered version, or "loaded") the
+// model of the requests submitted from now on (nil: none; a request
+// already submitted keeps its model) and returns the machine time between
+// the old model's last moment as the service's model and m's first: the
+// time requests had no model to run on (0 in deterministic mode, where
+// the switch charges no machine time; the host time of the switch in
+// realtime mode).
+func (s *Service) SwapModel(name string, m *Model) time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	before := s.env.Now()
-	s.model = m
+	s.model, s.modelName = m, name
 	return s.env.Now() - before
+}
+
+// ModelName returns the name SwapModel gave the model.
+func (s *Service) ModelName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.modelName
 }
 
 // Model returns the loaded model (nil before Load).

@@ -367,11 +367,12 @@ func downtime(d time.Duration) string {
 // returns the gap the switch left.
 func (lm *llmModels) activate() time.Duration {
 	var mdl *llm.Model
+	name := ""
 	if l := lm.reg.Active(); l != nil {
-		mdl = l.Payload.(*llm.Package).Model
+		mdl, name = l.Payload.(*llm.Package).Model, l.Version
 	}
 	var gap time.Duration
-	lm.s.Exclusive(func() { gap = lm.svc.SwapModel(mdl) })
+	lm.s.Exclusive(func() { gap = lm.svc.SwapModel(name, mdl) })
 	return gap
 }
 

@@ -72,6 +72,7 @@ func TestLLMModels(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, ok, f)
 	}
+	require.Contains(t, sh(t, m, "llmctl status"), "[LLM] model: X bytes=2961 vocab=212 bigrams=451 trigrams=520 ctx=2048\n")
 	again, _ := llmModels(t)
 	require.Equal(t, out, again)
 }
