@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,8 +170,8 @@ func TestRefusedPackagesLeaveRegistryUnchanged(t *testing.T) {
 	before := snapshot(t, fsys)
 	histBefore, _ := r.History(0)
 	for v, reason := range map[string]string{
-		"v1.4.0-badsig":   "signature verification failed: not signed by a trusted key",
-		"v1.5.0-tampered": "hash mismatch",
+		"v1.4.0-badsig":   "signature verification failed: SHA256SUMS is not signed by a trusted key",
+		"v1.5.0-tampered": "model.bin: sha256 ",
 		"unsigned":        "model.sig: missing",
 		"wrongsig":        "signature verification failed",
 		"nonexistent":     "no package at /models/nonexistent",
@@ -346,10 +347,10 @@ func TestBadPackages(t *testing.T) {
 		t.Helper()
 		require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/"+v))
 		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.bin", bin, 0o644))
-		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.sig", Sign(testKey, bin), 0o644))
 		man := Manifest{Version: v, ModelSHA256: HashHex(bin)}
 		mb, _ := json.Marshal(man)
 		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/manifest.json", mb, 0o644))
+		resign(t, fsys, "/models/"+v)
 	}
 	good, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.bin")
 	nan := append([]byte(nil), good...)
@@ -414,6 +415,7 @@ func TestBadPackages(t *testing.T) {
 	require.NoError(t, err)
 	mk("bigmem", bb)
 	require.NoError(t, afero.WriteFile(fsys, "/models/bigmem/health.json", []byte(`{"inputs":[[0,0,0,0,0,0],[1,0,0,0,0,0]],"expected":[0,1]}`), 0o644))
+	resign(t, fsys, "/models/bigmem")
 	rep, err := r.Swap("bigmem")
 	require.Error(t, err)
 	require.Greater(t, rep.MemoryBytes, DefaultLimits.MaxMemory)
@@ -462,7 +464,7 @@ func TestReopenDeactivatesModelsThatNoLongerVerify(t *testing.T) {
 	require.Equal(t, "v1.0.0", rb)
 	e, _ := r.Entry("v1.1.0")
 	require.Equal(t, StatusFailed, e.Status)
-	require.Contains(t, e.Reason, "hash mismatch")
+	require.Contains(t, e.Reason, "changed after signing")
 	_, _, err = fsys.(afero.Lstater).LstatIfPossible("/models/active")
 	require.ErrorIs(t, err, fs.ErrNotExist, "the active link is removed")
 	// The last known good model is still there.
@@ -839,5 +841,72 @@ func TestMalformedRegistryErrorIsStable(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		_, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }})
 		require.ErrorContains(t, err, `active model "a1" is not registered`)
+	}
+}
+
+// resign signs every file of the package dir again with the test key.
+func resign(t testing.TB, fsys afero.Fs, dir string) {
+	t.Helper()
+	ents, err := afero.ReadDir(fsys, dir)
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	for _, e := range ents {
+		if n := e.Name(); n != SigFile && n != SumsFile {
+			files[n], err = afero.ReadFile(fsys, dir+"/"+n)
+			require.NoError(t, err)
+		}
+	}
+	sums, sig := SignFiles(testKey, files)
+	require.NoError(t, afero.WriteFile(fsys, dir+"/"+SumsFile, sums, 0o644))
+	require.NoError(t, afero.WriteFile(fsys, dir+"/"+SigFile, sig, 0o644))
+}
+
+// The signature covers every file of a package: rewriting health.json
+// (which holds the accuracy gate) or manifest.json, adding a file,
+// removing one or rewriting SHA256SUMS is refused.
+func TestPackageTamperRefused(t *testing.T) {
+	for name, tc := range map[string]struct {
+		tamper func(fsys afero.Fs, dir string) error
+		want   string
+	}{
+		"health.json": {func(fsys afero.Fs, dir string) error {
+			return afero.WriteFile(fsys, dir+"/health.json", []byte(`{"inputs":[[0,0,0,0,0,0]],"expected":[0]}`), 0o644)
+		}, "health.json: sha256 "},
+		"manifest.json": {func(fsys afero.Fs, dir string) error {
+			b, err := afero.ReadFile(fsys, dir+"/manifest.json")
+			if err != nil {
+				return err
+			}
+			return afero.WriteFile(fsys, dir+"/manifest.json", append(b, ' '), 0o644)
+		}, "manifest.json: sha256 "},
+		"an added file": {func(fsys afero.Fs, dir string) error {
+			return afero.WriteFile(fsys, dir+"/extra.txt", []byte("x"), 0o644)
+		}, "extra.txt is not in SHA256SUMS"},
+		"a removed file": {func(fsys afero.Fs, dir string) error {
+			return fsys.Remove(dir + "/health.json")
+		}, "health.json"},
+		"SHA256SUMS": {func(fsys afero.Fs, dir string) error {
+			b, err := afero.ReadFile(fsys, dir+"/SHA256SUMS")
+			if err != nil {
+				return err
+			}
+			return afero.WriteFile(fsys, dir+"/SHA256SUMS", append(b, b...), 0o644)
+		}, "not signed by a trusted key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := newFS(t)
+			require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/v9.0.0"))
+			b, err := afero.ReadFile(fsys, "/models/v9.0.0/manifest.json")
+			require.NoError(t, err)
+			require.NoError(t, afero.WriteFile(fsys, "/models/v9.0.0/manifest.json", []byte(strings.Replace(string(b), `"v1.0.0"`, `"v9.0.0"`, 1)), 0o644))
+			resign(t, fsys, "/models/v9.0.0")
+			r := openReg(t, fsys)
+			_, err = r.DrySwap("v9.0.0")
+			require.NoError(t, err, "the re-signed copy verifies")
+			require.NoError(t, tc.tamper(fsys, "/models/v9.0.0"))
+			r = openReg(t, fsys)
+			_, err = r.DrySwap("v9.0.0")
+			require.ErrorContains(t, err, tc.want)
+		})
 	}
 }

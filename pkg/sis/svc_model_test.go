@@ -67,7 +67,7 @@ func TestModelctlOnFreshMachine(t *testing.T) {
 	require.Contains(t, out, "[PASS] latency:")
 	require.Contains(t, out, "[FAIL] accuracy:")
 	require.Contains(t, out, "[HEALTH] accuracy check failed\n")
-	for v, why := range map[string]string{"v1.4.0-badsig": "signature verification failed", "v1.5.0-tampered": "hash mismatch"} {
+	for v, why := range map[string]string{"v1.4.0-badsig": "signature verification failed", "v1.5.0-tampered": "changed after signing"} {
 		out, err = modelSh(m, "modelctl load "+v)
 		require.ErrorContains(t, err, why, out)
 	}
