@@ -3,7 +3,8 @@
  * tests against qemu-user: many mappings, big sparse mappings, mprotect
  * and munmap of single pages inside them, shared and private memory
  * across fork, msync write-back, madvise(MADV_DONTNEED), mremap, mincore,
- * and the siginfo of SIGSEGV (SEGV_MAPERR, SEGV_ACCERR, si_addr).
+ * the siginfo of SIGSEGV (SEGV_MAPERR, SEGV_ACCERR, si_addr), and the
+ * memory figures of /proc/self/status and smaps_rollup.
  * Each check prints "ok - <name>" or "not ok - <name>: <detail>", then
  * "<N> passed, <M> failed". Output depends on nothing but the program.
  */
@@ -243,6 +244,56 @@ static void check_segv(void)
 	munmap(p, PG);
 }
 
+/* status returns a field of /proc/self/status (or smaps_rollup) in kB. */
+static long status(const char *file, const char *field)
+{
+	char line[256];
+	long v = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	fclose(f);
+	return v;
+}
+
+/* The memory figures of /proc follow what the process does: 8 MiB touched
+ * grow VmRSS and RssAnon by 8 MiB and VmHWM with them; unmapping them
+ * lowers VmRSS but not VmHWM or VmPeak; a child that shares every page
+ * (the 8 MiB with them) halves their share in Pss. */
+static void check_proc_figures(void)
+{
+	const long mib8 = 8 << 10; /* kB */
+	const long slack = 512;    /* kB: the stdio buffer, page tables */
+	long rss0 = status("/proc/self/status", "VmRSS"), anon0 = status("/proc/self/status", "RssAnon");
+	char *p = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long size1 = status("/proc/self/status", "VmSize");
+	memset(p, 1, 8 << 20);
+	long rss1 = status("/proc/self/status", "VmRSS"), anon1 = status("/proc/self/status", "RssAnon");
+	long hwm1 = status("/proc/self/status", "VmHWM"), peak1 = status("/proc/self/status", "VmPeak");
+	report("VmRSS grows by the pages touched", rss1 - rss0 >= mib8 && rss1 - rss0 < mib8 + slack, "%ld -> %ld kB", rss0, rss1);
+	report("RssAnon grows by the pages touched", anon1 - anon0 >= mib8 && anon1 - anon0 < mib8 + slack, "%ld -> %ld kB", anon0, anon1);
+	report("VmHWM and VmPeak at least the current sizes", hwm1 >= rss1 && peak1 >= size1, "hwm %ld rss %ld peak %ld size %ld", hwm1, rss1, peak1, size1);
+	long pss1 = status("/proc/self/smaps_rollup", "Pss");
+	pid_t c = fork();
+	if (c == 0) {
+		pause();
+		_exit(0);
+	}
+	long pss2 = status("/proc/self/smaps_rollup", "Pss");
+	report("a child sharing the pages halves their Pss", pss1 - pss2 >= mib8 / 2 - slack && pss2 >= pss1 / 2 - slack,
+	       "%ld -> %ld kB", pss1, pss2);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	munmap(p, 8 << 20);
+	long rss3 = status("/proc/self/status", "VmRSS");
+	report("munmap lowers VmRSS, not VmHWM or VmPeak", rss1 - rss3 >= mib8 - slack && status("/proc/self/status", "VmHWM") >= hwm1 &&
+	       status("/proc/self/status", "VmPeak") >= peak1, "rss %ld -> %ld", rss1, rss3);
+}
+
 int main(void)
 {
 	struct sigaction sa;
@@ -260,6 +311,7 @@ int main(void)
 	check_mremap();
 	check_mincore();
 	check_segv();
+	check_proc_figures();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -48,14 +48,26 @@ type fdTable struct {
 	// posixLocked are the files the table holds POSIX locks on
 	// (sys_lock.go).
 	posixLocked []*inodeLocks
+	// limit is the soft RLIMIT_NOFILE of the processes using the table:
+	// descriptors are below it.
+	limit int
+	// open counts the descriptors of every table of the machine.
+	open *int
 }
 
-// maxFDs is RLIMIT_NOFILE.
-const maxFDs = 1024
+// Descriptor limits: RLIMIT_NOFILE's default soft and hard values
+// (Linux's INR_OPEN_CUR, INR_OPEN_MAX), the most it can be raised to
+// (fs.nr_open), and the descriptors of a whole machine (fs.file-max).
+const (
+	defaultNoFile    = 1024
+	defaultNoFileMax = 4096
+	nrOpen           = 1 << 20
+	fileMax          = 1 << 20
+)
 
 // newConsoleFDs returns a table with fds 0, 1 and 2 on the console.
 func newConsoleFDs(m *Machine) *fdTable {
-	t := &fdTable{refs: 1}
+	t := &fdTable{refs: 1, limit: defaultNoFile, open: &m.openFDs}
 	for i, w := range []io.Writer{nil, m.cfg.Stdout, m.cfg.Stderr} {
 		c := &console{m: m, w: w, tty: m.cfg.ConsoleIsTerminal}
 		flags := linux.O_WRONLY
@@ -74,17 +86,34 @@ func (t *fdTable) install(f file, flags, min int, cloexec bool) (int, error) {
 }
 
 func (t *fdTable) installOpen(of *openFile, min int, cloexec bool) (int, error) {
-	for fd := min; fd < maxFDs; fd++ {
+	if *t.open >= fileMax {
+		return -1, linux.ENFILE
+	}
+	for fd := min; fd < t.limit; fd++ {
 		if fd >= len(t.fds) {
 			t.fds = append(t.fds, make([]*fdEntry, fd-len(t.fds)+1)...)
 		}
 		if t.fds[fd] == nil {
 			of.refs++
 			t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
+			*t.open++
 			return fd, nil
 		}
 	}
 	return -1, linux.EMFILE
+}
+
+// room reports whether a descriptor can be installed (EMFILE, ENFILE).
+func (t *fdTable) room() error {
+	if *t.open >= fileMax {
+		return linux.ENFILE
+	}
+	for fd := 0; fd < t.limit; fd++ {
+		if fd >= len(t.fds) || t.fds[fd] == nil {
+			return nil
+		}
+	}
+	return linux.EMFILE
 }
 
 // get returns the description behind fd.
@@ -105,7 +134,7 @@ func (t *fdTable) entry(fd int) (*fdEntry, error) {
 
 // setAt makes fd refer to of, closing what fd referred to before.
 func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
-	if fd < 0 || fd >= maxFDs {
+	if fd < 0 || fd >= t.limit {
 		return linux.EBADF
 	}
 	if fd >= len(t.fds) {
@@ -115,6 +144,11 @@ func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
 	if old := t.fds[fd]; old != nil {
 		t.closing(old.of)
 		old.of.release()
+	} else if *t.open >= fileMax {
+		of.refs--
+		return linux.ENFILE
+	} else {
+		*t.open++
 	}
 	t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
 	return nil
@@ -127,6 +161,7 @@ func (t *fdTable) close(fd int) error {
 		return err
 	}
 	t.fds[fd] = nil
+	*t.open--
 	t.closing(e.of)
 	return e.of.release()
 }
@@ -164,16 +199,27 @@ func (of *openFile) release() error {
 }
 
 // fork returns a copy of the table for a child process: the descriptors
-// refer to the same open file descriptions.
-func (t *fdTable) fork() *fdTable {
-	c := &fdTable{fds: make([]*fdEntry, len(t.fds)), refs: 1}
+// refer to the same open file descriptions. It fails with ENFILE when the
+// machine's descriptors would pass fs.file-max.
+func (t *fdTable) fork() (*fdTable, error) {
+	n := 0
+	for _, e := range t.fds {
+		if e != nil {
+			n++
+		}
+	}
+	if *t.open+n > fileMax {
+		return nil, linux.ENFILE
+	}
+	c := &fdTable{fds: make([]*fdEntry, len(t.fds)), refs: 1, limit: t.limit, open: t.open}
 	for fd, e := range t.fds {
 		if e != nil {
 			e.of.refs++
 			c.fds[fd] = &fdEntry{of: e.of, cloexec: e.cloexec}
 		}
 	}
-	return c
+	*t.open += n
+	return c, nil
 }
 
 // closeOnExec closes the descriptors marked close-on-exec.

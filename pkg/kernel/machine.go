@@ -162,6 +162,9 @@ type Machine struct {
 	wake    chan struct{}
 	runCtx  context.Context
 	console *consoleIn
+	// openFDs counts the descriptors of the machine's processes
+	// (fs.file-max bounds it).
+	openFDs int
 	// ttyPgrp is the console's foreground process group as a guest set
 	// it with TIOCSPGRP (0: the programs the host started).
 	ttyPgrp int

@@ -105,7 +105,8 @@ func (s procSource) MemInfo() vfs.MemInfo {
 		}
 	}
 	avail := rs.Free + rs.ByKind(mem.Cache)
-	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon)}
+	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon),
+		Cached: rs.ByKind(mem.Cache) + rs.ByKind(mem.Shmem), Shmem: rs.ByKind(mem.Shmem), PageTables: rs.ByKind(mem.PageTable)}
 }
 
 // CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's
@@ -118,6 +119,11 @@ func (s procSource) CPUInfo() string {
 
 func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	p := s.m.lookup(pid)
+	if p == nil {
+		if t := s.m.lookupTask(pid); t != nil {
+			p = t.Process // a thread: procfs shows its view
+		}
+	}
 	if p == nil || p == s.m.init {
 		return vfs.ProcInfo{}, false
 	}
@@ -137,8 +143,28 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 		GIDs: [4]uint32{p.cred.rgid, p.cred.egid, p.cred.sgid, p.cred.fsgid},
 		Prio: sa.prio(), Nice: sa.nice, RTPrio: sa.rtprio, Policy: sa.policy,
 	}
-	if p.as != nil {
-		info.VmRSS = p.as.rssBytes()
+	for _, t := range p.tasks {
+		st := byte('S')
+		switch {
+		case p.zombie:
+			st = 'Z'
+		case t.state == taskStopped:
+			st = 'T'
+		case t.state == taskRunnable:
+			st = 'R'
+		}
+		info.Tasks = append(info.Tasks, vfs.ProcTask{TID: t.TID, Comm: t.commName(), State: st,
+			SigPending: t.sigPending.mask | p.sigPending.mask, SigBlock: t.sigMask, UTime: time.Duration(t.cpuNs())})
+	}
+	if as := p.as; as != nil {
+		info.VmRSS = as.rssBytes()
+		info.VmHWM = max(as.hwm, info.VmRSS)
+		info.VmPeak = as.peakMapped
+		info.RssAnon = uint64(as.rss[rssAnon]) * pageSize
+		info.RssFile = uint64(as.rss[rssFile]) * pageSize
+		info.RssShmem = uint64(as.rss[rssShmem]) * pageSize
+		info.VmPTE = uint64(as.pt.Tables()) * pageSize
+		info.Rollup = as.rollup
 		p.as.vmas.Ascend(func(v *vma) bool {
 			size := v.end - v.start
 			info.VmSize += size
@@ -230,8 +256,8 @@ func (s procSource) Sysctls() map[string]string {
 		"kernel/sched_rr_timeslice_ms": fmt.Sprint(rrTimeslice / 1_000_000),
 		"vm/overcommit_memory":         "0", // the heuristic of mm_oom.go
 		"vm/max_map_count":             fmt.Sprint(maxMapCount),
-		"fs/file-max":                  fmt.Sprint(maxFDs * maxProcs), // descriptors per process times processes
-		"fs/nr_open":                   fmt.Sprint(maxFDs),
+		"fs/file-max":                  fmt.Sprint(fileMax),
+		"fs/nr_open":                   fmt.Sprint(nrOpen),
 		"fs/pipe-max-size":             fmt.Sprint(pipeMaxPages * pageSize),
 		"net/core/somaxconn":           "4096",
 		"kernel/random/entropy_avail":  "256",

@@ -463,7 +463,7 @@ func sysFcntl(t *Task, a *args) (uint64, error) {
 		return 0, nil
 	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
 		min := a.int32(2)
-		if min < 0 || min >= maxFDs {
+		if min < 0 || min >= t.fds.limit {
 			return 0, linux.EINVAL
 		}
 		nfd, err := t.fds.installOpen(e.of, min, a.int32(1) == linux.F_DUPFD_CLOEXEC)

@@ -146,7 +146,10 @@ func sysCloseRange(t *Task, a *args) (uint64, error) {
 		if len(t.tasks) > 1 {
 			return 0, linux.EINVAL // one table for every thread here
 		}
-		c := t.fds.fork()
+		c, err := t.fds.fork()
+		if err != nil {
+			return 0, err
+		}
 		t.fds.release()
 		t.fds = c
 	}

@@ -80,6 +80,8 @@ type cloneArgs struct {
 	tls        uint64
 	parentTID  uint64
 	childTID   uint64
+	pidfd      uint64 // clone3: where CLONE_PIDFD's descriptor goes
+	clone3     bool
 }
 
 // Clone implements clone(2).
@@ -117,9 +119,7 @@ func sysClone3(t *Task, a *args) (uint64, error) {
 	if stack != 0 {
 		ca.stack = stack + stackSize
 	}
-	if ca.flags&clonePidfd != 0 {
-		ca.parentTID = le64(b[8:])
-	}
+	ca.pidfd, ca.clone3 = le64(b[8:]), true
 	return t.clone(ca)
 }
 
@@ -141,8 +141,10 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		return 0, linux.EINVAL
 	case f&cloneNamespaces != 0:
 		return 0, linux.EPERM // namespaces are not supported
-	case f&clonePidfd != 0:
-		return 0, linux.EINVAL // pidfds are not supported
+	case f&clonePidfd != 0 && f&cloneThread != 0:
+		return 0, linux.EINVAL
+	case f&clonePidfd != 0 && f&cloneParentSettid != 0 && !ca.clone3:
+		return 0, linux.EINVAL // clone(2) returns both through parent_tid
 	}
 	m := t.m
 	m.mu.Lock()
@@ -150,6 +152,11 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	m.mu.Unlock()
 	if n >= t.rlimits[linux.RLIMIT_NPROC][0] {
 		return 0, linux.EAGAIN
+	}
+	if f&clonePidfd != 0 {
+		if err := t.fds.room(); err != nil {
+			return 0, err // checked first: nothing runs between here and the install
+		}
 	}
 	tid, err := m.allocPID()
 	if err != nil {
@@ -186,6 +193,15 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	put32(b[:], uint32(tid))
 	if f&cloneParentSettid != 0 {
 		t.copyOut(ca.parentTID, b[:])
+	}
+	if f&clonePidfd != 0 {
+		at := ca.parentTID // clone(2) returns the pidfd through parent_tid
+		if ca.clone3 {
+			at = ca.pidfd
+		}
+		fd, _ := t.newPidfd(child.Process, 0) // room checked above
+		put32(b[:], uint32(fd))
+		t.copyOut(at, b[:])
 	}
 	if f&cloneChildSettid != 0 {
 		child.copyOut(ca.childTID, b[:])
@@ -227,7 +243,10 @@ func sysUnshare(t *Task, a *args) (uint64, error) {
 		if len(t.tasks) > 1 {
 			return 0, linux.EINVAL // one table for every thread here
 		}
-		c := t.fds.fork()
+		c, err := t.fds.fork()
+		if err != nil {
+			return 0, err
+		}
 		t.fds.release()
 		t.fds = c
 	}
@@ -259,8 +278,20 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 		}
 		c.as = as
 	}
+	if flags&cloneFiles != 0 {
+		c.fds = p.fds
+		c.fds.refs++
+	} else {
+		fds, err := p.fds.fork()
+		if err != nil {
+			c.as.release()
+			return nil, err
+		}
+		c.fds = fds
+	}
 	if _, err := p.m.newTask(c, pid, t.ctx); err != nil {
 		c.as.release()
+		c.fds.release()
 		return nil, err
 	}
 	ct := c.tasks[0]
@@ -268,12 +299,6 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	ct.taskAttrs = t.taskAttrs.clone()
 	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
 	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
-	if flags&cloneFiles != 0 {
-		c.fds = p.fds
-		c.fds.refs++
-	} else {
-		c.fds = p.fds.fork()
-	}
 	c.cwd, c.sigacts = p.cwd, p.sigacts
 	c.procAttrs = p.procAttrs.fork()
 	parent := p
@@ -382,7 +407,7 @@ func defaultRlimits() [16][2]uint64 {
 		r[i] = [2]uint64{inf, inf}
 	}
 	r[linux.RLIMIT_STACK] = [2]uint64{stackSize, inf}
-	r[linux.RLIMIT_NOFILE] = [2]uint64{maxFDs, maxFDs}
+	r[linux.RLIMIT_NOFILE] = [2]uint64{defaultNoFile, defaultNoFileMax}
 	r[linux.RLIMIT_CORE] = [2]uint64{0, inf}
 	r[linux.RLIMIT_NPROC] = [2]uint64{maxProcs, maxProcs}
 	r[linux.RLIMIT_MEMLOCK] = [2]uint64{8 << 20, 8 << 20}
@@ -414,16 +439,24 @@ func sysPrlimit64(t *Task, a *args) (uint64, error) {
 			return 0, linux.EINVAL
 		}
 	}
-	if a[3] != 0 {
-		var old [16]byte
-		put64(old[0:], t.rlimits[res][0])
-		put64(old[8:], t.rlimits[res][1])
-		if err := t.copyOut(a[3], old[:]); err != nil {
-			return 0, err
+	var old [16]byte
+	put64(old[0:], t.rlimits[res][0])
+	put64(old[8:], t.rlimits[res][1])
+	if a[2] != 0 {
+		soft, hard := le64(nl[0:]), le64(nl[8:])
+		switch {
+		case hard > t.rlimits[res][1] && !t.capable(capSysResource):
+			return 0, linux.EPERM
+		case res == linux.RLIMIT_NOFILE && hard > nrOpen:
+			return 0, linux.EPERM
+		}
+		t.rlimits[res] = [2]uint64{soft, hard}
+		if res == linux.RLIMIT_NOFILE && t.fds != nil {
+			t.fds.limit = int(soft)
 		}
 	}
-	if a[2] != 0 {
-		t.rlimits[res] = [2]uint64{le64(nl[0:]), le64(nl[8:])}
+	if a[3] != 0 {
+		return 0, t.copyOut(a[3], old[:])
 	}
 	return 0, nil
 }
@@ -693,6 +726,12 @@ func sysWaitid(t *Task, a *args) (uint64, error) {
 		if id == 0 {
 			pid = 0
 		}
+	case 3: // P_PIDFD
+		p, err := t.pidfdOf(id)
+		if err != nil {
+			return 0, err
+		}
+		pid = p.PID
 	default:
 		return 0, linux.EINVAL
 	}

@@ -103,6 +103,7 @@ func newSyscallTable() *syscallTable {
 	registerFileExtSyscalls(reg)
 	registerSocketSyscalls(reg) // sys_socket.go
 	registerSpliceSyscalls(reg)
+	registerPidfdSyscalls(reg)
 	return t
 }
 
