@@ -283,6 +283,9 @@ func modelSign(argv []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(ents) > model.MaxPackageFiles {
+		return fmt.Errorf("refusing to sign %s: %d files; a package has at most %d", dir, len(ents), model.MaxPackageFiles)
+	}
 	files := map[string][]byte{}
 	for _, e := range ents {
 		if e.Name() == model.SigFile || e.Name() == model.SumsFile {

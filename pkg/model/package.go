@@ -224,15 +224,13 @@ func readModelBin(fsys afero.Fs, name string) ([]byte, error) {
 	return b, nil
 }
 
-// ReadPackage reads the package in directory dir of fsys and parses its
-// manifest, signature and health set (not model.bin: see Verify).
+// ReadPackage reads the package in directory dir of fsys, parses its
+// manifest, signature and health set and hashes every file (it checks
+// neither the signature nor model.bin's format: see Verify).
 func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	p := &Package{Dir: dir}
 	var err error
 	if p.Bin, err = readModelBin(fsys, path.Join(dir, ModelFile)); err != nil {
-		return nil, err
-	}
-	if p.Files, err = hashFiles(fsys, dir, map[string][]byte{ModelFile: p.Bin}); err != nil {
 		return nil, err
 	}
 	sb, err := readLimited(fsys, path.Join(dir, SigFile), MaxSigFile)
@@ -261,6 +259,12 @@ func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	}
 	if err := p.Health.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", HealthFile, err)
+	}
+	// The files are hashed as they were read and parsed, so what is
+	// checked against SHA256SUMS is what is used.
+	read := map[string][]byte{ModelFile: p.Bin, ManifestFile: mb, HealthFile: hb}
+	if p.Files, err = hashFiles(fsys, dir, read); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -369,7 +373,7 @@ func (h *HealthSet) check() error {
 // SHA-256; and model.bin must decode to a model with NumFeatures inputs
 // and NumActions outputs.
 func (p *Package) Verify(version string, trusted []ed25519.PublicKey) (*Model, error) {
-	if err := p.VerifySignature(trusted); err != nil {
+	if err := p.verifySignature(trusted); err != nil {
 		return nil, err
 	}
 	if version != "" && p.Manifest.Version != version {
@@ -389,9 +393,9 @@ func (p *Package) Verify(version string, trusted []ed25519.PublicKey) (*Model, e
 	return m, nil
 }
 
-// VerifySignature checks that SHA256SUMS is signed by a trusted key and
+// verifySignature checks that SHA256SUMS is signed by a trusted key and
 // lists every file of the package with its SHA-256.
-func (p *Package) VerifySignature(trusted []ed25519.PublicKey) error {
+func (p *Package) verifySignature(trusted []ed25519.PublicKey) error {
 	if len(trusted) == 0 {
 		return errors.New("signature: no trusted keys")
 	}

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -861,52 +862,92 @@ func resign(t testing.TB, fsys afero.Fs, dir string) {
 	require.NoError(t, afero.WriteFile(fsys, dir+"/"+SigFile, sig, 0o644))
 }
 
-// The signature covers every file of a package: rewriting health.json
-// (which holds the accuracy gate) or manifest.json, adding a file,
-// removing one or rewriting SHA256SUMS is refused.
+// The signature covers every file of a package: rewriting model.bin,
+// health.json (which holds the accuracy gate), manifest.json or
+// SHA256SUMS, adding a file or removing one is refused.
 func TestPackageTamperRefused(t *testing.T) {
+	rewrite := func(name string, f func([]byte) []byte) func(afero.Fs, string) error {
+		return func(fsys afero.Fs, dir string) error {
+			b, err := afero.ReadFile(fsys, dir+"/"+name)
+			if err != nil {
+				return err
+			}
+			nb := f(append([]byte(nil), b...))
+			if bytes.Equal(nb, b) {
+				return fmt.Errorf("%s: the rewrite changed nothing", name)
+			}
+			return afero.WriteFile(fsys, dir+"/"+name, nb, 0o644)
+		}
+	}
 	for name, tc := range map[string]struct {
 		tamper func(fsys afero.Fs, dir string) error
 		want   string
 	}{
+		"model.bin": {rewrite(ModelFile, func(b []byte) []byte {
+			b[100] ^= 1 // a weight, so the file still decodes
+			return b
+		}), "model.bin: sha256 "},
 		"health.json": {func(fsys afero.Fs, dir string) error {
 			return afero.WriteFile(fsys, dir+"/health.json", []byte(`{"inputs":[[0,0,0,0,0,0]],"expected":[0]}`), 0o644)
 		}, "health.json: sha256 "},
-		"manifest.json": {func(fsys afero.Fs, dir string) error {
-			b, err := afero.ReadFile(fsys, dir+"/manifest.json")
-			if err != nil {
-				return err
-			}
-			return afero.WriteFile(fsys, dir+"/manifest.json", append(b, ' '), 0o644)
-		}, "manifest.json: sha256 "},
+		"manifest.json": {rewrite(ManifestFile, func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), `"description": "`, `"description": "x`, 1))
+		}), "manifest.json: sha256 "},
 		"an added file": {func(fsys afero.Fs, dir string) error {
 			return afero.WriteFile(fsys, dir+"/extra.txt", []byte("x"), 0o644)
-		}, "extra.txt is not in SHA256SUMS"},
+		}, "extra.txt is not in SHA256SUMS: a file added after signing"},
 		"a removed file": {func(fsys afero.Fs, dir string) error {
+			return fsys.Remove(dir + "/README")
+		}, "SHA256SUMS lists README, which is missing"},
+		"a removed health.json": {func(fsys afero.Fs, dir string) error {
 			return fsys.Remove(dir + "/health.json")
-		}, "health.json"},
-		"SHA256SUMS": {func(fsys afero.Fs, dir string) error {
-			b, err := afero.ReadFile(fsys, dir+"/SHA256SUMS")
-			if err != nil {
-				return err
-			}
-			return afero.WriteFile(fsys, dir+"/SHA256SUMS", append(b, b...), 0o644)
-		}, "not signed by a trusted key"},
+		}, "health.json: missing"},
+		"SHA256SUMS": {rewrite(SumsFile, func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), "  README\n", "  README.md\n", 1))
+		}), "SHA256SUMS is not signed by a trusted key"},
+		"model.sig": {rewrite(SigFile, func(b []byte) []byte {
+			b[0] ^= 1 // '0'..'f' stays a hex digit
+			return b
+		}), "SHA256SUMS is not signed by a trusted key"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fsys := newFS(t)
-			require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/v9.0.0"))
-			b, err := afero.ReadFile(fsys, "/models/v9.0.0/manifest.json")
-			require.NoError(t, err)
-			require.NoError(t, afero.WriteFile(fsys, "/models/v9.0.0/manifest.json", []byte(strings.Replace(string(b), `"v1.0.0"`, `"v9.0.0"`, 1)), 0o644))
-			resign(t, fsys, "/models/v9.0.0")
-			r := openReg(t, fsys)
-			_, err = r.DrySwap("v9.0.0")
+			dir := "/models/v9.0.0"
+			require.NoError(t, copyDir(fsys, "/models/v1.0.0", dir))
+			require.NoError(t, rewrite(ManifestFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"v1.0.0"`, `"v9.0.0"`, 1))
+			})(fsys, dir))
+			require.NoError(t, afero.WriteFile(fsys, dir+"/README", []byte("a signed extra file\n"), 0o644))
+			resign(t, fsys, dir)
+			_, err := openReg(t, fsys).DrySwap("v9.0.0")
 			require.NoError(t, err, "the re-signed copy verifies")
-			require.NoError(t, tc.tamper(fsys, "/models/v9.0.0"))
-			r = openReg(t, fsys)
-			_, err = r.DrySwap("v9.0.0")
+			require.NoError(t, tc.tamper(fsys, dir))
+			_, err = openReg(t, fsys).DrySwap("v9.0.0")
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// The attack of issue 17: the signed undertrained package, whose
+// health.json is rewritten so the accuracy gate passes, is refused
+// before any health check runs.
+func TestUndertrainedHealthRewriteRefused(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	_, err := r.DrySwap("v1.2.0-undertrained")
+	require.ErrorContains(t, err, "accuracy", "the signed package fails its accuracy gate")
+	p, err := ReadPackage(fsys, "/models/v1.2.0-undertrained")
+	require.NoError(t, err)
+	m, err := Decode(p.Bin)
+	require.NoError(t, err)
+	// Label the test inputs with the model's own answers: accuracy 1.
+	for i, in := range p.Health.Inputs {
+		p.Health.Expected[i] = m.Infer(in).Action
+	}
+	hb, err := json.Marshal(p.Health)
+	require.NoError(t, err)
+	require.NoError(t, afero.WriteFile(fsys, "/models/v1.2.0-undertrained/health.json", hb, 0o644))
+	_, err = openReg(t, fsys).DrySwap("v1.2.0-undertrained")
+	require.ErrorContains(t, err, "health.json: sha256 ")
+	require.ErrorContains(t, err, "changed after signing")
 }
