@@ -36,6 +36,16 @@ func TestBootToPromptPiped(t *testing.T) {
 	}
 }
 
+// `make run` then `autoctl on`: the machine of the first boot has an
+// active model, so the loop decides.
+func TestBootAutoctlDecides(t *testing.T) {
+	out, errOut, code := runSissim(t, "autoctl on\nrun /bin/memhog 4 1 300\nautoctl status\n")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "  Active model: v1.0.0\n")
+	require.Contains(t, out, "  Ticks: 2  Decisions: 2  ")
+	require.Contains(t, out, "[DECISION] ")
+}
+
 func TestShellScriptStatus(t *testing.T) {
 	out, _, code := runSissim(t, "", "shell", "-c", "echo a; run /bin/hello")
 	require.Equal(t, 0, code)

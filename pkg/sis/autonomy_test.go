@@ -3,6 +3,7 @@ package sis
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -509,7 +510,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 }
 
 // memhogSetup prepares the autonomy loop for memhog.
-const memhogSetup = "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on"
+const memhogSetup = "autoctl on"
 
 // memhogBase is the RAM a booted machine uses once memhogSetup ran.
 func memhogBase(t *testing.T) uint64 {
@@ -551,7 +552,7 @@ func TestAutonomyDriftAlertEntersSafeMode(t *testing.T) {
 		}
 		return a.models.Active()
 	}
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	sh(t, m, "autoctl on")
 	out := sh(t, m, "run memhog 48 1 250")
 	// v1.0.0's ten decisions average more than 100 above the baseline
 	// (|avg - baseline| > 100: a warning, see docs/decisions.md); the
@@ -603,7 +604,7 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		m := bootServices(t, kernel.Config{})
 		a := m.svc.autonomy
 		low := lowConfidence(t)
-		sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+		sh(t, m, "modelctl load v1.1.0")
 		// Production is the low-confidence model: the confident shadow
 		// diverges (confidence delta > 200) on every decision.
 		a.active = func() *model.Loaded { return low }
@@ -636,6 +637,47 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		return log
 	}
 	require.Equal(t, string(run()), string(run()), "rollback logs are byte-identical")
+}
+
+// The default machine (`make run`: every feature, first boot) activates
+// the built-in model, so `autoctl on` makes decisions.
+func TestAutoctlDecidesOnDefaultMachine(t *testing.T) {
+	var con strings.Builder
+	m, err := Boot(BootConfig{Image: sissim.RootImage(), Services: DefaultServices(), Console: &con})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.NotContains(t, con.String(), "[MODEL]")
+	require.Contains(t, sh(t, m, "modelctl status"), "Active:   v1.0.0\n")
+	sh(t, m, "autoctl on")
+	sh(t, m, "run memhog 4 1 300")
+	st := sh(t, m, "autoctl status")
+	require.Contains(t, st, "Active model: v1.0.0\n")
+	require.Contains(t, st, "Decisions: 2 ")
+	require.Contains(t, st, "Without model: 0\n")
+	traces, _ := readTraces(t, m)
+	require.Len(t, traces, 2)
+	for _, tr := range traces {
+		require.Equal(t, "v1.0.0", tr.ModelVersion)
+	}
+}
+
+// A machine that does not trust the built-in key has no active model
+// after its first boot: the loop runs but decides nothing.
+func TestAutonomyWithoutModel(t *testing.T) {
+	var con strings.Builder
+	m, err := Boot(BootConfig{Image: sissim.RootImage(), Services: DefaultServices(), Console: &con,
+		Options: Options{TrustedModelKeys: []ed25519.PublicKey{model.KeyFromSeed("another key").Public().(ed25519.PublicKey)}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.Contains(t, con.String(), "[MODEL] first boot: built-in model v1.0.0 not activated: ")
+	require.Nil(t, m.Models().Active())
+	out, err := m.Shell().Exec("tracectl demo 3")
+	require.Error(t, err)
+	require.Contains(t, out, "no active model")
+	sh(t, m, "autoctl on")
+	sh(t, m, "run memhog 4 1 300")
+	require.Contains(t, sh(t, m, "autoctl status"), "Decisions: 0  Executed: 0  Overridden: 0  Without model: 2")
+	require.Contains(t, sh(t, m, "autoctl off"), "Autonomy OFF")
 }
 
 func TestAutonomyBadInput(t *testing.T) {
@@ -679,17 +721,9 @@ func TestAutonomyBadInput(t *testing.T) {
 	out, err = m.Shell().Exec("autoctl replay-decisions --input /tmp/unknown.json")
 	require.Error(t, err)
 	require.Contains(t, out, `error: autoctl: replay-decisions: replay: trace 1: model version "v9.9.9": `)
-	out, err = m.Shell().Exec("tracectl demo 3")
-	require.Error(t, err)
-	require.Contains(t, out, "no active model")
 	require.Contains(t, sh(t, m, "llmctl help"), "llmctl shadow-deploy")
-	// No model: the loop runs but decides nothing.
-	sh(t, m, "autoctl on")
-	sh(t, m, "run memhog 4 1 300")
-	require.Contains(t, sh(t, m, "autoctl status"), "Decisions: 0  Executed: 0  Overridden: 0  Without model: 2")
-	require.Contains(t, sh(t, m, "autoctl off"), "Autonomy OFF")
-	// Demo decisions are recorded, never executed.
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0")
+	// Demo decisions (of v1.0.0, active since the first boot) are
+	// recorded, never executed.
 	require.Contains(t, sh(t, m, "tracectl demo 3"), "Generated 3 demo decision(s)")
 	traces, _ := readTraces(t, m)
 	require.Len(t, traces, 3)
@@ -723,7 +757,7 @@ type loopTick struct {
 // after the decision.
 func runLoop(t *testing.T, m *System, argvs ...[]string) ([]decision.DecisionTrace, map[uint64]loopTick, []*kernel.Process) {
 	t.Helper()
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	sh(t, m, "autoctl on")
 	var procs []*kernel.Process
 	for _, argv := range argvs {
 		procs = append(procs, spawn(t, m, argv...))
@@ -844,7 +878,7 @@ func TestAutonomyLoopThrottlesCPUHogs(t *testing.T) {
 func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
 	m := bootServices(t, kernel.Config{})
 	reg := m.svc.models
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+	sh(t, m, "modelctl load v1.1.0")
 	require.Equal(t, "Shadow deployed: v1.1.0 (traffic 100%, mode CanaryFull)\n", sh(t, m, "llmctl shadow-deploy --id v1.1.0 --traffic 100"))
 	st := sh(t, m, "shadowctl status")
 	require.Contains(t, st, "Shadow Agent Status:\n  Mode: CanaryFull\n  Decisions: 0\n  Divergences: 0 (0.00%)\n  Shadow Model: v1.1.0\n")
@@ -925,7 +959,7 @@ func TestAutonomyWithEveryFeatureOff(t *testing.T) {
 // memory reclaim that kills memhog is recorded as overridden instead.
 func TestAutonomyOperatorSafeMode(t *testing.T) {
 	m := bootServices(t, kernel.Config{Mem: memhogBase(t) + 50<<20})
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl safe-mode on; autoctl on")
+	sh(t, m, "autoctl safe-mode on; autoctl on")
 	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (operator)\n")
 	out := sh(t, m, "run memhog 24 2 200")
 	require.Contains(t, out, "[pid 2] exit status 0", "nothing reclaimed memhog's memory")

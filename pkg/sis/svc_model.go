@@ -32,6 +32,8 @@ func startModels(m *System) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	_, err = fsys.Stat(path.Join(modelsDir, model.RegistryFile))
+	firstBoot := err != nil
 	if err := installModels(fsys, builtin); err != nil {
 		return "", fmt.Errorf("models: installing built-in packages: %w", err)
 	}
@@ -53,6 +55,9 @@ func startModels(m *System) (string, error) {
 	if warning != "" {
 		marker = "[MODEL] " + warning
 	}
+	if firstBoot && reg.Active() == nil {
+		marker = activateBuiltin(reg)
+	}
 	cmd := reg.ShellCommand()
 	cmd.Feature = FeatureModelLifecycle
 	if err := m.Shell().Register(cmd); err != nil {
@@ -66,6 +71,19 @@ func startModels(m *System) (string, error) {
 	}
 	m.svc.models = reg
 	return marker, nil
+}
+
+// activateBuiltin makes BuiltinModel the active model on a first boot,
+// through the registry's verification and health checks (the history
+// records it as a swap). It returns "" on success, so the boot markers
+// stay SIS's, else the boot marker saying why: a machine that does not
+// trust the built-in key (Options.TrustedModelKeys) boots without an
+// active model.
+func activateBuiltin(reg *model.Registry) string {
+	if _, err := reg.Swap(BuiltinModel); err != nil {
+		return fmt.Sprintf("[MODEL] first boot: built-in model %s not activated: %v", BuiltinModel, err)
+	}
+	return ""
 }
 
 // trustedModelKeys returns the keys model packages must be signed with:

@@ -41,15 +41,19 @@ func modelSh(m *sis.System, line string) (string, error) {
 
 func TestModelctlOnFreshMachine(t *testing.T) {
 	m := bootModels(t, "")
-	out, err := modelSh(m, "modelctl load v1.0.0")
-	require.NoError(t, err, out)
-	require.Contains(t, out, "Loading model: v1.0.0\n")
-	require.Contains(t, out, "Model loaded (not activated)\n")
-	require.Nil(t, m.Models().Active())
-
+	// The first boot activated the built-in model.
+	require.Equal(t, "v1.0.0", m.Models().Active().Version)
+	out, err := modelSh(m, "modelctl history 1")
+	require.NoError(t, err)
+	require.Contains(t, out, "swap v1.0.0")
 	out, err = modelSh(m, "modelctl swap v1.0.0")
+	require.ErrorContains(t, err, "model v1.0.0 is already active", out)
+
+	out, err = modelSh(m, "modelctl load v1.1.0")
 	require.NoError(t, err, out)
-	require.Equal(t, "Swapping to model version: v1.0.0\nModel swap complete: v1.0.0\n", out)
+	require.Contains(t, out, "Loading model: v1.1.0\n")
+	require.Contains(t, out, "Model loaded (not activated)\n")
+	require.Equal(t, "v1.0.0", m.Models().Active().Version)
 	out, err = modelSh(m, "modelctl swap v1.1.0")
 	require.NoError(t, err, out)
 	require.Equal(t, "Swapping to model version: v1.1.0\nModel swap complete: v1.1.0\nPrevious model saved to rollback\n", out)
@@ -72,7 +76,7 @@ func TestModelctlOnFreshMachine(t *testing.T) {
 		require.ErrorContains(t, err, why, out)
 	}
 	out, err = modelSh(m, "modelctl dry-swap v1.0.0")
-	require.NoError(t, err)
+	require.NoError(t, err, out)
 	require.Regexp(t, `^Dry-swap OK: version=v1\.0\.0 p99=\d+us mem=\d+B acc=\d+%\n$`, out)
 
 	out, err = modelSh(m, "modelctl remove v1.1.0")
@@ -115,8 +119,6 @@ func TestLLMctlModelCommands(t *testing.T) {
 	out, err = modelSh(m, "llmctl query --id v1.0.0")
 	require.NoError(t, err)
 	require.Contains(t, out, "Context:   512")
-	_, err = modelSh(m, "modelctl swap v1.0.0")
-	require.NoError(t, err)
 	out, err = modelSh(m, "llmctl swap --from v1.0.0 --to v1.1.0")
 	require.NoError(t, err, out)
 	require.True(t, strings.HasSuffix(out, "Swap complete. Downtime: 0ms\n"), out)
@@ -155,7 +157,7 @@ func TestLLMctlModelCommands(t *testing.T) {
 func TestModelRollbackPersistsAcrossRestart(t *testing.T) {
 	host := t.TempDir()
 	m := bootModels(t, host)
-	for _, line := range []string{"modelctl swap v1.0.0", "modelctl swap v1.1.0", "modelctl rollback"} {
+	for _, line := range []string{"modelctl swap v1.1.0", "modelctl rollback"} {
 		out, err := modelSh(m, line)
 		require.NoError(t, err, out)
 	}
@@ -169,6 +171,28 @@ func TestModelRollbackPersistsAcrossRestart(t *testing.T) {
 	out, err := modelSh(m2, "modelctl status")
 	require.NoError(t, err)
 	require.Equal(t, "Model Status:\n  Active:   v1.0.0\n  Shadow:   none\n  Rollback: none\n", out)
+}
+
+// Only the first boot (no registry.json yet) activates the built-in
+// model: a later boot keeps the model that was active.
+func TestFirstBootActivatesOnce(t *testing.T) {
+	host := t.TempDir()
+	m := bootModels(t, host)
+	require.Equal(t, "v1.0.0", m.Models().Active().Version)
+	out, err := modelSh(m, "modelctl swap v1.1.0")
+	require.NoError(t, err, out)
+	require.NoError(t, m.Close())
+
+	var con strings.Builder
+	root, err := vfs.NewDefaultRoot("sis")
+	require.NoError(t, err)
+	require.NoError(t, root.MkdirAll("/models", 0o755))
+	require.NoError(t, root.MountHost(host, "/models", false))
+	m2, err := sis.Boot(sis.BootConfig{Config: kernel.Config{FS: root}, Console: &con, Services: sis.DefaultServices()})
+	require.NoError(t, err)
+	defer m2.Close()
+	require.NotContains(t, con.String(), "first boot")
+	require.Equal(t, "v1.1.0", m2.Models().Active().Version)
 }
 
 func TestModelsMalformedRegistryIsKept(t *testing.T) {
