@@ -29,7 +29,7 @@ func TestBootToPromptPiped(t *testing.T) {
 	for _, args := range [][]string{nil, {"boot"}} {
 		out, errOut, code := runSissim(t, "help\nrun /bin/hello\nexit\n", args...)
 		require.Equal(t, 0, code, errOut)
-		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\nVFS: MOUNT TMPFS AT /\n"
+		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nVFS: MOUNT TMPFS AT /\n"
 		require.True(t, strings.HasPrefix(out, markers), out)
 		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+sis.ShellBanner+"sis> Available commands:\n")
 		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\nsis> Goodbye!\n")
