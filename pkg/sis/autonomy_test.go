@@ -33,10 +33,11 @@ func bootAuto(t testing.TB, cfg kernel.Config, svcs []Service) *System {
 	return m
 }
 
-// every calls f every period of machine time, from period on.
+// every calls f every period of machine time, from now on (a tick of
+// the autonomy loop turned on now comes first at the same time).
 func every(m *System, period time.Duration, f func()) {
 	var tick func()
-	at := period
+	at := m.Now() + period
 	tick = func() {
 		f()
 		at += period
@@ -386,10 +387,13 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		}
 		states[uint64(m.Now())/uint64(AutonomyTick)] = st
 	})
+	// The loop ticks every 500 ms from autoctl on (the boot took the
+	// machine time of the built-in model's health check).
+	start, startState := uint64(m.Now()), tickState{insns: m.Insns(), misses: m.Scheduler().Misses()}
 	sh(t, m, memhogSetup)
 	out, err := m.Shell().Exec("run memhog 24 2 200")
 	require.Error(t, err, "memhog is terminated")
-	require.Contains(t, out, "[pid 2] killed by SIGTERM")
+	require.Contains(t, out, "[pid 3] killed by SIGTERM")
 
 	traces, log := readTraces(t, m)
 	require.GreaterOrEqual(t, len(traces), 6)
@@ -423,7 +427,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	}
 	require.Equal(t, len(traces), seen)
 
-	prev := tickState{}
+	prev := startState
 	for i, tr := range traces {
 		require.Equal(t, uint64(i+1), tr.TraceID)
 		if i > 0 {
@@ -433,7 +437,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		k := tr.TimestampUs * 1000 / uint64(AutonomyTick)
 		st, ok := states[k]
 		require.True(t, ok, "trace %d at %d us is at a tick", tr.TraceID, tr.TimestampUs)
-		require.Equal(t, uint64(k)*uint64(AutonomyTick)/1000, tr.TimestampUs)
+		require.Equal(t, (uint64(k)*uint64(AutonomyTick)+start)/1000, tr.TimestampUs)
 		tel := tr.Telemetry
 		require.Equal(t, st.mapped, tel.MemUsedBytes)
 		require.Equal(t, st.mapped, tr.SystemState.HeapUsed)
@@ -466,7 +470,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	require.Equal(t, "mem_pressure", last.PolicyChecks[len(last.PolicyChecks)-1].CheckName)
 
 	out = sh(t, m, "autoctl audit last 1")
-	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 2 (memhog,")
+	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 3 (memhog,")
 	require.Regexp(t, `\n  Input:   mem_pressure=0\.\d{3} deadline_misses=0\.000 cpu_usage=`, out)
 	require.Contains(t, out, "  Output:  reclaim_memory conf=")
 	out = sh(t, m, "autoctl audit stats")
@@ -962,7 +966,7 @@ func TestAutonomyOperatorSafeMode(t *testing.T) {
 	sh(t, m, "autoctl safe-mode on; autoctl on")
 	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (operator)\n")
 	out := sh(t, m, "run memhog 24 2 200")
-	require.Contains(t, out, "[pid 2] exit status 0", "nothing reclaimed memhog's memory")
+	require.Contains(t, out, "[pid 3] exit status 0", "nothing reclaimed memhog's memory")
 	traces, _ := readTraces(t, m)
 	overridden := 0
 	for _, tr := range traces {

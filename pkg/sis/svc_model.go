@@ -41,10 +41,12 @@ func startModels(m *System) (string, error) {
 		FS: fsys, Dir: modelsDir, TrustedKeys: keys,
 		Now: m.Now, Epoch: m.Epoch(), Realtime: m.Realtime(), Log: m.Log(),
 	}
-	// No Advance: in deterministic mode health checks time their
-	// inferences on a virtual clock of their own (each charged its
-	// Model.Cost) and the machine's clock does not move, as for the
-	// rest of the registry's work (reading, verifying, writing files).
+	if !m.Realtime() {
+		// Health checks time real inferences on the machine
+		// (svc_model_bench.go); in realtime mode they time the
+		// kernel's inferences on the host clock.
+		cfg.Bench = m.benchModel
+	}
 	// A registry.json that cannot be read is kept for inspection under
 	// another name, and the machine starts with an empty registry.
 	reg, warning, err := model.OpenOrReset(cfg)
