@@ -110,7 +110,7 @@ func (m *Metrics) Handler(tryLock func() bool, unlock func()) http.Handler {
 }
 
 var (
-	descHeap      = prometheus.NewDesc("heap_bytes", "Guest memory mapped, in bytes.", []string{"state"}, nil)
+	descHeap      = prometheus.NewDesc("heap_bytes", "Machine RAM in use (guest pages, page tables, tmpfs files, pipes), now and at most, in bytes.", []string{"state"}, nil)
 	descHeapOps   = prometheus.NewDesc("heap_operations_total", "Guest memory operations.", []string{"operation"}, nil)
 	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
 	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
