@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 const modelUsage = `Usage: sissim model <command> [flags]
@@ -191,7 +192,7 @@ func modelTrain(argv []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "trained %v: %d parameters, train accuracy %.2f%%, inference cost %v; wrote %s\n",
+	fmt.Fprintf(stdout, "trained %v: %d parameters, train accuracy %.2f%%, estimated inference cost %v; wrote %s\n",
 		m.Sizes, m.Params(), ti.TrainAccuracy*100, m.Cost(), *out)
 	return nil
 }
@@ -339,7 +340,15 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: signature OK, sha256 %s, layers %v\n", p.Manifest.Version, p.Hash(), m.Sizes)
-	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, model.VirtualClock())
+	// The latencies are measured on a deterministic machine booted for
+	// the check, as a machine's health check measures them.
+	sys, err := sis.Boot(sis.BootConfig{})
+	if err != nil {
+		return fmt.Errorf("a machine for the health check: %w", err)
+	}
+	defer sys.Close()
+	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health},
+		model.DefaultLimits, model.Clock{Now: sys.Now, Bench: sys.ModelBench()})
 	model.WriteChecks(stdout, rep)
 	if !rep.Passed() {
 		return &model.HealthError{Report: rep}

@@ -45,6 +45,11 @@ func (s *System) afterBench(f func()) {
 	f()
 }
 
+// ModelBench returns the machine's model.Bench: it runs a model's test
+// inferences on the machine (deterministic mode). Call it while no guest
+// runs; what runs meanwhile must not use the registry being checked.
+func (s *System) ModelBench() model.Bench { return s.benchModel }
+
 // benchModel runs l's test inputs through modelbench on the machine, in
 // a directory of /tmp it removes afterwards. It runs the machine (other
 // processes and timers run meanwhile, as they would): call it while no
