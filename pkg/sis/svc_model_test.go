@@ -34,6 +34,21 @@ func bootModels(t testing.TB, hostModels string) *sis.System {
 	return m
 }
 
+// bootHostModels boots a machine without a root image whose /models is
+// the host directory host, and returns it with its boot markers.
+func bootHostModels(t testing.TB, host string) (*sis.System, string) {
+	t.Helper()
+	var con strings.Builder
+	root, err := vfs.NewDefaultRoot("sis")
+	require.NoError(t, err)
+	require.NoError(t, root.MkdirAll("/models", 0o755))
+	require.NoError(t, root.MountHost(host, "/models", false))
+	m, err := sis.Boot(sis.BootConfig{Config: kernel.Config{FS: root}, Console: &con, Services: sis.DefaultServices()})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	return m, con.String()
+}
+
 // modelSh runs a shell line, returning its output and error.
 func modelSh(m *sis.System, line string) (string, error) {
 	return m.Shell().Exec(line)
@@ -183,30 +198,16 @@ func TestFirstBootActivatesOnce(t *testing.T) {
 	require.NoError(t, err, out)
 	require.NoError(t, m.Close())
 
-	var con strings.Builder
-	root, err := vfs.NewDefaultRoot("sis")
-	require.NoError(t, err)
-	require.NoError(t, root.MkdirAll("/models", 0o755))
-	require.NoError(t, root.MountHost(host, "/models", false))
-	m2, err := sis.Boot(sis.BootConfig{Config: kernel.Config{FS: root}, Console: &con, Services: sis.DefaultServices()})
-	require.NoError(t, err)
-	defer m2.Close()
-	require.NotContains(t, con.String(), "first boot")
+	m2, con := bootHostModels(t, host)
+	require.NotContains(t, con, "first boot")
 	require.Equal(t, "v1.1.0", m2.Models().Active().Version)
 }
 
 func TestModelsMalformedRegistryIsKept(t *testing.T) {
 	host := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(host, "registry.json"), []byte("{not json"), 0o644))
-	var con strings.Builder
-	root, err := vfs.NewDefaultRoot("sis")
-	require.NoError(t, err)
-	require.NoError(t, root.MkdirAll("/models", 0o755))
-	require.NoError(t, root.MountHost(host, "/models", false))
-	m, err := sis.Boot(sis.BootConfig{Config: kernel.Config{FS: root}, Console: &con, Services: sis.DefaultServices()})
-	require.NoError(t, err)
-	defer m.Close()
-	require.Contains(t, con.String(), "[MODEL] model registry: /models/registry.json is malformed")
+	m, con := bootHostModels(t, host)
+	require.Contains(t, con, "[MODEL] model registry: /models/registry.json is malformed")
 	b, err := os.ReadFile(filepath.Join(host, "registry.json.bad"))
 	require.NoError(t, err)
 	require.Equal(t, "{not json", string(b))
