@@ -12,7 +12,7 @@ GOFLAGS_TEST ?=
 # Debian's arm64 busybox-static, fetched by 'make busybox' for the differential tests.
 BUSYBOX := .cache/busybox/bin/busybox
 
-.PHONY: all deps build run test vet bench busybox arm64-root thirdparty clean
+.PHONY: all deps build run test vet bench busybox arm64-root thirdparty models-check clean
 
 all: build
 
@@ -31,6 +31,10 @@ vet: deps
 	@test -z "$$(gofmt -l cmd internal pkg)" || { echo "gofmt needed:"; gofmt -l cmd internal pkg; exit 1; }
 	$(GO) vet ./...
 
+# testdata/models must be what scripts/gen-models.sh generates (byte for byte).
+models-check:
+	@scripts/gen-models.sh check
+
 busybox: deps
 	@scripts/fetch-busybox.sh
 	@qemu-aarch64-static $(BUSYBOX) true || { echo "busybox: $(BUSYBOX) does not run under qemu-aarch64-static" >&2; exit 1; }
@@ -44,7 +48,7 @@ arm64-root: deps
 thirdparty: busybox arm64-root
 	@$(GO) test -count=1 -run TestThirdParty ./internal/thirdparty; s=$$?; cat .cache/thirdparty/summary.txt; exit $$s
 
-test: deps guests-check busybox arm64-root vet
+test: deps guests-check models-check busybox arm64-root vet
 	$(GO) test $(GOFLAGS_TEST) -count=1 ./...
 
 # One table from one run: sissim (both clock modes) vs qemu-aarch64-static,

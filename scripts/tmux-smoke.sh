@@ -104,7 +104,7 @@ start
 wait_for 'LAUNCHING SHELL' "$TIMEOUT"
 wait_for 'sis> '
 for m in 'KERNEL(U)' 'STACK OK' 'VECTORS OK' 'MMU ON' 'UART: READY' 'METRIC cntfrq_hz=62500000' \
-	'HEAP: READY' 'VFS: MOUNT TMPFS AT /' 'VFS: READY' 'GIC: INIT' '[AgentSys] Initialized (sync mode)' '=== SIS Kernel Shell ==='; do
+	'VFS: MOUNT TMPFS AT /' 'VFS: READY' 'GIC: INIT' '[AgentSys] Initialized (sync mode)' '=== SIS Kernel Shell ==='; do
 	screen | grep -qxF -- "$m" || fail "boot marker '$m' missing"
 done
 

@@ -29,17 +29,27 @@ func TestBootToPromptPiped(t *testing.T) {
 	for _, args := range [][]string{nil, {"boot"}} {
 		out, errOut, code := runSissim(t, "help\nrun /bin/hello\nexit\n", args...)
 		require.Equal(t, 0, code, errOut)
-		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\nVFS: MOUNT TMPFS AT /\n"
+		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nVFS: MOUNT TMPFS AT /\n"
 		require.True(t, strings.HasPrefix(out, markers), out)
 		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+sis.ShellBanner+"sis> Available commands:\n")
-		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\nsis> Goodbye!\n")
+		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 3] exit status 0\nsis> Goodbye!\n")
 	}
+}
+
+// `make run` then `autoctl on`: the machine of the first boot has an
+// active model, so the loop decides.
+func TestBootAutoctlDecides(t *testing.T) {
+	out, errOut, code := runSissim(t, "autoctl on\nrun /bin/memhog 4 1 300\nautoctl status\n")
+	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "  Active model: v1.0.0\n")
+	require.Contains(t, out, "  Ticks: 2  Decisions: 2  ")
+	require.Contains(t, out, "[DECISION] ")
 }
 
 func TestShellScriptStatus(t *testing.T) {
 	out, _, code := runSissim(t, "", "shell", "-c", "echo a; run /bin/hello")
 	require.Equal(t, 0, code)
-	require.Equal(t, "a\nHello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\n", out)
+	require.Equal(t, "a\nHello, world!\nargv[0]=/bin/hello\n[pid 3] exit status 0\n", out)
 
 	out, errOut, code := runSissim(t, "", "shell", "-c", "bogus; echo after")
 	require.Equal(t, 1, code)
@@ -142,7 +152,8 @@ func TestMetricsAddrServesWhileBooted(t *testing.T) {
 	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.NoError(t, err)
-	require.Contains(t, string(body), `syscalls_total{name="exit_group"} 1`)
+	// hello, and the first boot's health check of the built-in model.
+	require.Contains(t, string(body), `syscalls_total{name="exit_group"} 2`)
 	require.Contains(t, string(body), "# TYPE heap_bytes gauge")
 	_, err = io.WriteString(feed, "exit\n")
 	require.NoError(t, err)
@@ -162,7 +173,7 @@ func TestRootAndMountFlags(t *testing.T) {
 	// --root replaces the built-in image: only the host tree's programs.
 	out, errOut, code := runSissim(t, "", "shell", "--root", dir, "-c", "ls /bin; cat /etc/link; run greet; run hello")
 	require.Equal(t, 1, code, errOut)
-	require.Equal(t, "Listing /bin:\nf greet\nfrom the host\nHello, world!\nargv[0]=greet\n[pid 2] exit status 0\n", out)
+	require.Equal(t, "Listing /bin:\nf greet\nfrom the host\nHello, world!\nargv[0]=greet\n[pid 3] exit status 0\n", out)
 	require.Equal(t, "error: run hello: No such file or directory\n", errOut)
 
 	// The copy is private: writes stay in the machine.
@@ -178,7 +189,7 @@ func TestRootAndMountFlags(t *testing.T) {
 	require.Contains(t, out, "VFS: MOUNT PROCFS AT /proc\nVFS: MOUNT HOSTFS AT /host\nVFS: READY\n")
 	out, _, code = runSissim(t, "", "shell", "--mount", dir+":/host:ro", "-c", "cat /host/etc/motd; run /host/bin/greet")
 	require.Equal(t, 0, code)
-	require.Equal(t, "from the host\nHello, world!\nargv[0]=/host/bin/greet\n[pid 2] exit status 0\n", out)
+	require.Equal(t, "from the host\nHello, world!\nargv[0]=/host/bin/greet\n[pid 3] exit status 0\n", out)
 
 	for _, args := range [][]string{
 		{"shell", "--root", filepath.Join(dir, "nope"), "-c", "ls"},

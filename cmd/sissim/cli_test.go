@@ -45,15 +45,17 @@ func TestBadFlagsPrintOneLine(t *testing.T) {
 func TestWarningsAreReadable(t *testing.T) {
 	dir := t.TempDir()
 	mount := dir + ":/models"
-	code, _, errOut := run(t, "shell", "--mount", mount, "-c", "modelctl swap v1.0.0")
+	// The first boot activates v1.0.0.
+	code, out, errOut := run(t, "shell", "--mount", mount, "-c", "modelctl status")
 	require.Equal(t, 0, code, errOut)
+	require.Contains(t, out, "Active:   v1.0.0")
 	f, err := os.OpenFile(filepath.Join(dir, "v1.0.0", "model.bin"), os.O_WRONLY|os.O_APPEND, 0)
 	require.NoError(t, err)
 	_, err = f.Write([]byte{0})
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	code, out, errOut := run(t, "shell", "--mount", mount, "-c", "modelctl status")
+	code, out, errOut = run(t, "shell", "--mount", mount, "-c", "modelctl status")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Active:   none")
 	require.Equal(t, "sissim: warning: model not reloaded (version v1.0.0): model v1.0.0: model.bin: 1837 bytes; the layer sizes [6 16 16 4] need 1836\n", errOut)

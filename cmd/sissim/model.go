@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/afero"
 
 	"github.com/sis-kernel/sissim/pkg/model"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 const modelUsage = `Usage: sissim model <command> [flags]
@@ -26,7 +27,7 @@ Host tooling for SIS model packages (docs/model.md):
   train   -out model.bin [-info F] [flags] train an MLP on synthetic telemetry
   pack    -model model.bin -version V -out DIR [-info F] [-test-seed N] [-test-size N]
                                          write a package: model.bin, manifest.json, health.json
-  sign    -key PREFIX.key DIR            write DIR/model.sig
+  sign    -key PREFIX.key DIR            write DIR/SHA256SUMS and DIR/model.sig (signing every file)
   verify  -pub PREFIX.pub DIR            verify a package and run its health checks
 
 Run 'sissim model <command> -h' for the flags.
@@ -191,7 +192,7 @@ func modelTrain(argv []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	fmt.Fprintf(stdout, "trained %v: %d parameters, train accuracy %.2f%%, inference cost %v; wrote %s\n",
+	fmt.Fprintf(stdout, "trained %v: %d parameters, train accuracy %.2f%%, estimated inference cost %v; wrote %s\n",
 		m.Sizes, m.Params(), ti.TrainAccuracy*100, m.Cost(), *out)
 	return nil
 }
@@ -278,10 +279,34 @@ func modelSign(argv []string, stdout, stderr io.Writer) error {
 	if h := model.HashHex(bin); !strings.EqualFold(man.ModelSHA256, h) {
 		return fmt.Errorf("refusing to sign %s: %s names sha256 %q but model.bin has %s (run sissim model pack again)", dir, model.ManifestFile, man.ModelSHA256, h)
 	}
-	if err := os.WriteFile(filepath.Join(dir, model.SigFile), model.Sign(key, bin), 0o644); err != nil {
+	// The signature covers every file of the package.
+	ents, err := os.ReadDir(dir)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "signed %s (sha256 %s)\n", dir, model.HashHex(bin))
+	if len(ents) > model.MaxPackageFiles {
+		return fmt.Errorf("refusing to sign %s: %d files; a package has at most %d", dir, len(ents), model.MaxPackageFiles)
+	}
+	files := map[string][]byte{}
+	for _, e := range ents {
+		if e.Name() == model.SigFile || e.Name() == model.SumsFile {
+			continue
+		}
+		if !e.Type().IsRegular() {
+			return fmt.Errorf("refusing to sign %s: %s is not a regular file", dir, e.Name())
+		}
+		if files[e.Name()], err = os.ReadFile(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	sums, sig := model.SignFiles(key, files)
+	if err := os.WriteFile(filepath.Join(dir, model.SumsFile), sums, 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, model.SigFile), sig, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "signed %s (%d files; model.bin sha256 %s)\n", dir, len(files), model.HashHex(bin))
 	return nil
 }
 
@@ -315,7 +340,15 @@ func modelVerify(argv []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s: signature OK, sha256 %s, layers %v\n", p.Manifest.Version, p.Hash(), m.Sizes)
-	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health}, model.DefaultLimits, model.VirtualClock())
+	// The latencies are measured on a deterministic machine booted for
+	// the check, as a machine's health check measures them.
+	sys, err := sis.Boot(sis.BootConfig{})
+	if err != nil {
+		return fmt.Errorf("a machine for the health check: %w", err)
+	}
+	defer sys.Close()
+	rep := model.RunHealth(&model.Loaded{Version: p.Manifest.Version, Hash: p.Hash(), Model: m, Manifest: p.Manifest, Health: p.Health},
+		model.DefaultLimits, model.Clock{Now: sys.Now, Bench: sys.ModelBench()})
 	model.WriteChecks(stdout, rep)
 	if !rep.Passed() {
 		return &model.HealthError{Report: rep}

@@ -71,7 +71,7 @@ func TestModelToolingRoundTrip(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(pkg, "model.bin"), bin, 0o644))
 	code, _, errOut = run(t, "model", "verify", "-pub", p("k.pub"), pkg)
 	require.Equal(t, 2, code)
-	require.Contains(t, errOut, "hash mismatch")
+	require.Contains(t, errOut, "changed after signing")
 
 	code, _, _ = run(t, "model", "nope")
 	require.Equal(t, 2, code)

@@ -171,7 +171,7 @@ func TestHelpForEveryCommand(t *testing.T) {
 func TestExportDecisionsDefaultFormat(t *testing.T) {
 	dir := t.TempDir()
 	out, errOut, code := runSissim(t, "", "shell", "--mount", dir+":/host", "-c",
-		"modelctl swap v1.0.0; tracectl demo 3; autoctl export-decisions --output /host/d.json")
+		"tracectl demo 3; autoctl export-decisions --output /host/d.json")
 	require.Equal(t, 0, code, errOut)
 	require.Contains(t, out, "Exported 3 decision(s) to /host/d.json\n")
 	b, err := os.ReadFile(filepath.Join(dir, "d.json"))

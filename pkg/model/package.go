@@ -12,15 +12,21 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/spf13/afero"
 )
 
 // Package file names: a model package is a directory holding these.
+// SumsFile lists the SHA-256 of every other file of the package (as
+// sha256sum prints them: "<hex>  <name>", sorted by name), and SigFile
+// holds the Ed25519 signature of SumsFile's SHA-256: the signature covers
+// every file, so changing, adding or removing any file is refused.
 const (
 	ModelFile    = "model.bin"
 	SigFile      = "model.sig"
+	SumsFile     = "SHA256SUMS"
 	ManifestFile = "manifest.json"
 	HealthFile   = "health.json"
 )
@@ -32,6 +38,9 @@ const (
 	MaxHealthFile   = 4 << 20
 	MaxSigFile      = 1 << 10
 	MaxHealthCases  = 10000
+	MaxSumsFile     = 4 << 10
+	// MaxPackageFiles bounds the files of a package directory.
+	MaxPackageFiles = 16
 )
 
 // Manifest is a package's manifest.json.
@@ -70,7 +79,11 @@ type Package struct {
 	Manifest Manifest
 	Bin      []byte // model.bin
 	Sig      []byte // the decoded Ed25519 signature
+	Sums     []byte // SHA256SUMS
 	Health   HealthSet
+	// Files are the hex SHA-256 of every file of the directory but
+	// model.sig and SHA256SUMS, by name, as read.
+	Files map[string]string
 }
 
 // Hash returns the hex SHA-256 of model.bin.
@@ -211,8 +224,9 @@ func readModelBin(fsys afero.Fs, name string) ([]byte, error) {
 	return b, nil
 }
 
-// ReadPackage reads the package in directory dir of fsys and parses its
-// manifest, signature and health set (not model.bin: see Verify).
+// ReadPackage reads the package in directory dir of fsys, parses its
+// manifest, signature and health set and hashes every file (it checks
+// neither the signature nor model.bin's format: see Verify).
 func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	p := &Package{Dir: dir}
 	var err error
@@ -225,6 +239,9 @@ func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	}
 	if p.Sig, err = hex.DecodeString(strings.TrimSpace(string(sb))); err != nil || len(p.Sig) != ed25519.SignatureSize {
 		return nil, fmt.Errorf("%s: not a hex Ed25519 signature (%d hex digits)", SigFile, 2*ed25519.SignatureSize)
+	}
+	if p.Sums, err = readLimited(fsys, path.Join(dir, SumsFile), MaxSumsFile); err != nil {
+		return nil, missing(SumsFile, err)
 	}
 	mb, err := readLimited(fsys, path.Join(dir, ManifestFile), MaxManifestFile)
 	if err != nil {
@@ -243,7 +260,82 @@ func ReadPackage(fsys afero.Fs, dir string) (*Package, error) {
 	if err := p.Health.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", HealthFile, err)
 	}
+	// The files are hashed as they were read and parsed, so what is
+	// checked against SHA256SUMS is what is used.
+	read := map[string][]byte{ModelFile: p.Bin, ManifestFile: mb, HealthFile: hb}
+	if p.Files, err = hashFiles(fsys, dir, read); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// hashFiles returns the hex SHA-256 of every file in dir but model.sig
+// and SHA256SUMS (read contains those already read), refusing anything
+// but regular files and directories of more than MaxPackageFiles files.
+func hashFiles(fsys afero.Fs, dir string, read map[string][]byte) (map[string]string, error) {
+	ents, err := afero.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(ents) > MaxPackageFiles {
+		return nil, fmt.Errorf("%d files; a package has at most %d", len(ents), MaxPackageFiles)
+	}
+	out := map[string]string{}
+	for _, e := range ents {
+		name := e.Name()
+		if name == SigFile || name == SumsFile {
+			continue
+		}
+		b, ok := read[name]
+		if !ok {
+			if b, err = readLimited(fsys, path.Join(dir, name), MaxHealthFile); err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+		}
+		out[name] = HashHex(b)
+	}
+	return out, nil
+}
+
+// Sums returns the content of SHA256SUMS for files (name -> content).
+func Sums(files map[string][]byte) []byte {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "%s  %s\n", HashHex(files[n]), n)
+	}
+	return []byte(b.String())
+}
+
+// checkSums checks that p's SHA256SUMS lists exactly the files read, with
+// their hashes.
+func (p *Package) checkSums() error {
+	listed := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSuffix(string(p.Sums), "\n"), "\n") {
+		sum, name, ok := strings.Cut(line, "  ")
+		if !ok || len(sum) != 64 || name == "" || listed[name] != "" {
+			return fmt.Errorf("%s: line %d is not \"<sha256>  <file>\" (or names a file twice)", SumsFile, i+1)
+		}
+		listed[name] = strings.ToLower(sum)
+	}
+	for name, sum := range p.Files {
+		switch want, ok := listed[name]; {
+		case !ok:
+			return fmt.Errorf("%s is not in %s: a file added after signing", name, SumsFile)
+		case want != sum:
+			return fmt.Errorf("%s: sha256 %s, %s says %s (changed after signing)", name, sum, SumsFile, want)
+		}
+	}
+	for name := range listed {
+		if _, ok := p.Files[name]; !ok {
+			return fmt.Errorf("%s lists %s, which is missing", SumsFile, name)
+		}
+	}
+	return nil
 }
 
 func missing(name string, err error) error {
@@ -275,30 +367,21 @@ func (h *HealthSet) check() error {
 }
 
 // Verify checks the package against the trusted keys and returns its
-// decoded model: the SHA-256 of model.bin must match the manifest, the
-// signature must be a trusted key's Ed25519 signature of that digest,
-// the manifest must name version (when not ""), and model.bin must
-// decode to a model with NumFeatures inputs and NumActions outputs.
+// decoded model: the signature must be a trusted key's Ed25519 signature
+// of the SHA-256 of SHA256SUMS, which must list every other file with its
+// SHA-256; the manifest must name version (when not "") and model.bin's
+// SHA-256; and model.bin must decode to a model with NumFeatures inputs
+// and NumActions outputs.
 func (p *Package) Verify(version string, trusted []ed25519.PublicKey) (*Model, error) {
+	if err := p.verifySignature(trusted); err != nil {
+		return nil, err
+	}
 	if version != "" && p.Manifest.Version != version {
 		return nil, fmt.Errorf("manifest names version %q, not %q", p.Manifest.Version, version)
 	}
 	digest := sha256.Sum256(p.Bin)
 	if got := hex.EncodeToString(digest[:]); !strings.EqualFold(got, p.Manifest.ModelSHA256) {
 		return nil, fmt.Errorf("hash mismatch: model.bin has sha256 %s, manifest says %q (tampered?)", got, p.Manifest.ModelSHA256)
-	}
-	if len(trusted) == 0 {
-		return nil, errors.New("signature: no trusted keys")
-	}
-	ok := false
-	for _, k := range trusted {
-		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, digest[:], p.Sig) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
-		return nil, errors.New("signature verification failed: not signed by a trusted key")
 	}
 	m, err := Decode(p.Bin)
 	if err != nil {
@@ -310,11 +393,38 @@ func (p *Package) Verify(version string, trusted []ed25519.PublicKey) (*Model, e
 	return m, nil
 }
 
-// Sign returns the hex Ed25519 signature of the SHA-256 of bin, the
-// content of model.sig.
-func Sign(key ed25519.PrivateKey, bin []byte) []byte {
-	digest := sha256.Sum256(bin)
+// verifySignature checks that SHA256SUMS is signed by a trusted key and
+// lists every file of the package with its SHA-256.
+func (p *Package) verifySignature(trusted []ed25519.PublicKey) error {
+	if len(trusted) == 0 {
+		return errors.New("signature: no trusted keys")
+	}
+	digest := sha256.Sum256(p.Sums)
+	ok := false
+	for _, k := range trusted {
+		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, digest[:], p.Sig) {
+			ok = true
+			break
+		}
+	}
+	if !ok {
+		return errors.New("signature verification failed: SHA256SUMS is not signed by a trusted key (tampered?)")
+	}
+	return p.checkSums()
+}
+
+// Sign returns the hex Ed25519 signature of the SHA-256 of sums (a
+// package's SHA256SUMS), the content of model.sig.
+func Sign(key ed25519.PrivateKey, sums []byte) []byte {
+	digest := sha256.Sum256(sums)
 	return []byte(hex.EncodeToString(ed25519.Sign(key, digest[:])) + "\n")
+}
+
+// SignFiles returns SHA256SUMS and model.sig for the files of a package
+// (name -> content; model.sig and SHA256SUMS excluded).
+func SignFiles(key ed25519.PrivateKey, files map[string][]byte) (sums, sig []byte) {
+	sums = Sums(files)
+	return sums, Sign(key, sums)
 }
 
 // KeyFromSeed derives a key pair from a seed phrase (its SHA-256 is the
@@ -394,7 +504,8 @@ func WritePackage(dir, version, description string, m *Model, train *TrainInfo, 
 	// A fixed order: an error leaves the same files behind every time.
 	files := []file{{ModelFile, bin}, {ManifestFile, append(mj, '\n')}, {HealthFile, append(hj, '\n')}}
 	if key != nil {
-		files = append(files, file{SigFile, Sign(key, bin)})
+		sums, sig := SignFiles(key, map[string][]byte{ModelFile: bin, ManifestFile: files[1].b, HealthFile: files[2].b})
+		files = append(files, file{SumsFile, sums}, file{SigFile, sig})
 	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f.name), f.b, 0o644); err != nil {

@@ -68,6 +68,11 @@ type Config struct {
 	// checks run on a private virtual clock and the machine's time does
 	// not move.
 	Advance func(time.Duration)
+	// Bench, when not nil and not Realtime, runs health checks' test
+	// inputs on the machine: each latency is the machine time of a real
+	// inference there (see Clock.Bench). It is called with the registry
+	// locked: what it runs must not call the registry.
+	Bench Bench
 	// Limits are the health-check thresholds (DefaultLimits when zero).
 	Limits Limits
 	// Log receives warnings (zap.NewNop when nil).
@@ -216,6 +221,8 @@ func open(cfg Config, ignoreState bool) (*Registry, error) {
 	switch {
 	case cfg.Realtime:
 		r.clock = Clock{Now: cfg.Now}
+	case cfg.Bench != nil:
+		r.clock = Clock{Now: cfg.Now, Bench: cfg.Bench}
 	case cfg.Advance != nil:
 		r.clock = Clock{Now: cfg.Now, Advance: cfg.Advance}
 	default:

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -169,8 +171,8 @@ func TestRefusedPackagesLeaveRegistryUnchanged(t *testing.T) {
 	before := snapshot(t, fsys)
 	histBefore, _ := r.History(0)
 	for v, reason := range map[string]string{
-		"v1.4.0-badsig":   "signature verification failed: not signed by a trusted key",
-		"v1.5.0-tampered": "hash mismatch",
+		"v1.4.0-badsig":   "signature verification failed: SHA256SUMS is not signed by a trusted key",
+		"v1.5.0-tampered": "model.bin: sha256 ",
 		"unsigned":        "model.sig: missing",
 		"wrongsig":        "signature verification failed",
 		"nonexistent":     "no package at /models/nonexistent",
@@ -346,10 +348,10 @@ func TestBadPackages(t *testing.T) {
 		t.Helper()
 		require.NoError(t, copyDir(fsys, "/models/v1.0.0", "/models/"+v))
 		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.bin", bin, 0o644))
-		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/model.sig", Sign(testKey, bin), 0o644))
 		man := Manifest{Version: v, ModelSHA256: HashHex(bin)}
 		mb, _ := json.Marshal(man)
 		require.NoError(t, afero.WriteFile(fsys, "/models/"+v+"/manifest.json", mb, 0o644))
+		resign(t, fsys, "/models/"+v)
 	}
 	good, _ := afero.ReadFile(fsys, "/models/v1.0.0/model.bin")
 	nan := append([]byte(nil), good...)
@@ -414,6 +416,7 @@ func TestBadPackages(t *testing.T) {
 	require.NoError(t, err)
 	mk("bigmem", bb)
 	require.NoError(t, afero.WriteFile(fsys, "/models/bigmem/health.json", []byte(`{"inputs":[[0,0,0,0,0,0],[1,0,0,0,0,0]],"expected":[0,1]}`), 0o644))
+	resign(t, fsys, "/models/bigmem")
 	rep, err := r.Swap("bigmem")
 	require.Error(t, err)
 	require.Greater(t, rep.MemoryBytes, DefaultLimits.MaxMemory)
@@ -462,7 +465,7 @@ func TestReopenDeactivatesModelsThatNoLongerVerify(t *testing.T) {
 	require.Equal(t, "v1.0.0", rb)
 	e, _ := r.Entry("v1.1.0")
 	require.Equal(t, StatusFailed, e.Status)
-	require.Contains(t, e.Reason, "hash mismatch")
+	require.Contains(t, e.Reason, "changed after signing")
 	_, _, err = fsys.(afero.Lstater).LstatIfPossible("/models/active")
 	require.ErrorIs(t, err, fs.ErrNotExist, "the active link is removed")
 	// The last known good model is still there.
@@ -840,4 +843,111 @@ func TestMalformedRegistryErrorIsStable(t *testing.T) {
 		_, err := Open(Config{FS: fsys, Dir: "/models", TrustedKeys: trustedKeys(t), Now: func() time.Duration { return 0 }})
 		require.ErrorContains(t, err, `active model "a1" is not registered`)
 	}
+}
+
+// resign signs every file of the package dir again with the test key.
+func resign(t testing.TB, fsys afero.Fs, dir string) {
+	t.Helper()
+	ents, err := afero.ReadDir(fsys, dir)
+	require.NoError(t, err)
+	files := map[string][]byte{}
+	for _, e := range ents {
+		if n := e.Name(); n != SigFile && n != SumsFile {
+			files[n], err = afero.ReadFile(fsys, dir+"/"+n)
+			require.NoError(t, err)
+		}
+	}
+	sums, sig := SignFiles(testKey, files)
+	require.NoError(t, afero.WriteFile(fsys, dir+"/"+SumsFile, sums, 0o644))
+	require.NoError(t, afero.WriteFile(fsys, dir+"/"+SigFile, sig, 0o644))
+}
+
+// The signature covers every file of a package: rewriting model.bin,
+// health.json (which holds the accuracy gate), manifest.json or
+// SHA256SUMS, adding a file or removing one is refused.
+func TestPackageTamperRefused(t *testing.T) {
+	rewrite := func(name string, f func([]byte) []byte) func(afero.Fs, string) error {
+		return func(fsys afero.Fs, dir string) error {
+			b, err := afero.ReadFile(fsys, dir+"/"+name)
+			if err != nil {
+				return err
+			}
+			nb := f(append([]byte(nil), b...))
+			if bytes.Equal(nb, b) {
+				return fmt.Errorf("%s: the rewrite changed nothing", name)
+			}
+			return afero.WriteFile(fsys, dir+"/"+name, nb, 0o644)
+		}
+	}
+	for name, tc := range map[string]struct {
+		tamper func(fsys afero.Fs, dir string) error
+		want   string
+	}{
+		"model.bin": {rewrite(ModelFile, func(b []byte) []byte {
+			b[100] ^= 1 // a weight, so the file still decodes
+			return b
+		}), "model.bin: sha256 "},
+		"health.json": {func(fsys afero.Fs, dir string) error {
+			return afero.WriteFile(fsys, dir+"/health.json", []byte(`{"inputs":[[0,0,0,0,0,0]],"expected":[0]}`), 0o644)
+		}, "health.json: sha256 "},
+		"manifest.json": {rewrite(ManifestFile, func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), `"description": "`, `"description": "x`, 1))
+		}), "manifest.json: sha256 "},
+		"an added file": {func(fsys afero.Fs, dir string) error {
+			return afero.WriteFile(fsys, dir+"/extra.txt", []byte("x"), 0o644)
+		}, "extra.txt is not in SHA256SUMS: a file added after signing"},
+		"a removed file": {func(fsys afero.Fs, dir string) error {
+			return fsys.Remove(dir + "/README")
+		}, "SHA256SUMS lists README, which is missing"},
+		"a removed health.json": {func(fsys afero.Fs, dir string) error {
+			return fsys.Remove(dir + "/health.json")
+		}, "health.json: missing"},
+		"SHA256SUMS": {rewrite(SumsFile, func(b []byte) []byte {
+			return []byte(strings.Replace(string(b), "  README\n", "  README.md\n", 1))
+		}), "SHA256SUMS is not signed by a trusted key"},
+		"model.sig": {rewrite(SigFile, func(b []byte) []byte {
+			b[0] ^= 1 // '0'..'f' stays a hex digit
+			return b
+		}), "SHA256SUMS is not signed by a trusted key"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fsys := newFS(t)
+			dir := "/models/v9.0.0"
+			require.NoError(t, copyDir(fsys, "/models/v1.0.0", dir))
+			require.NoError(t, rewrite(ManifestFile, func(b []byte) []byte {
+				return []byte(strings.Replace(string(b), `"v1.0.0"`, `"v9.0.0"`, 1))
+			})(fsys, dir))
+			require.NoError(t, afero.WriteFile(fsys, dir+"/README", []byte("a signed extra file\n"), 0o644))
+			resign(t, fsys, dir)
+			_, err := openReg(t, fsys).DrySwap("v9.0.0")
+			require.NoError(t, err, "the re-signed copy verifies")
+			require.NoError(t, tc.tamper(fsys, dir))
+			_, err = openReg(t, fsys).DrySwap("v9.0.0")
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+// The attack of issue 17: the signed undertrained package, whose
+// health.json is rewritten so the accuracy gate passes, is refused
+// before any health check runs.
+func TestUndertrainedHealthRewriteRefused(t *testing.T) {
+	fsys := newFS(t)
+	r := openReg(t, fsys)
+	_, err := r.DrySwap("v1.2.0-undertrained")
+	require.ErrorContains(t, err, "accuracy", "the signed package fails its accuracy gate")
+	p, err := ReadPackage(fsys, "/models/v1.2.0-undertrained")
+	require.NoError(t, err)
+	m, err := Decode(p.Bin)
+	require.NoError(t, err)
+	// Label the test inputs with the model's own answers: accuracy 1.
+	for i, in := range p.Health.Inputs {
+		p.Health.Expected[i] = m.Infer(in).Action
+	}
+	hb, err := json.Marshal(p.Health)
+	require.NoError(t, err)
+	require.NoError(t, afero.WriteFile(fsys, "/models/v1.2.0-undertrained/health.json", hb, 0o644))
+	_, err = openReg(t, fsys).DrySwap("v1.2.0-undertrained")
+	require.ErrorContains(t, err, "health.json: sha256 ")
+	require.ErrorContains(t, err, "changed after signing")
 }

@@ -162,6 +162,12 @@ func (a *autonomy) tick() {
 	if !a.on {
 		return
 	}
+	if a.m.bench.running {
+		// A model health check runs on the machine with the registry
+		// locked: the tick comes when it ends, late.
+		a.m.afterBench(func() { a.cancel = a.m.AtTime(a.m.Now(), a.tick) })
+		return
+	}
 	a.ticks++
 	tel := a.m.readTelemetry(a.mark)
 	a.decideFeatures(tel, tel.Features(), true)

@@ -3,6 +3,7 @@ package sis
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -32,10 +33,11 @@ func bootAuto(t testing.TB, cfg kernel.Config, svcs []Service) *System {
 	return m
 }
 
-// every calls f every period of machine time, from period on.
+// every calls f every period of machine time, from now on (a tick of
+// the autonomy loop turned on now comes first at the same time).
 func every(m *System, period time.Duration, f func()) {
 	var tick func()
-	at := period
+	at := m.Now() + period
 	tick = func() {
 		f()
 		at += period
@@ -385,10 +387,13 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		}
 		states[uint64(m.Now())/uint64(AutonomyTick)] = st
 	})
+	// The loop ticks every 500 ms from autoctl on (the boot took the
+	// machine time of the built-in model's health check).
+	start, startState := uint64(m.Now()), tickState{insns: m.Insns(), misses: m.Scheduler().Misses()}
 	sh(t, m, memhogSetup)
 	out, err := m.Shell().Exec("run memhog 24 2 200")
 	require.Error(t, err, "memhog is terminated")
-	require.Contains(t, out, "[pid 2] killed by SIGTERM")
+	require.Contains(t, out, "[pid 3] killed by SIGTERM")
 
 	traces, log := readTraces(t, m)
 	require.GreaterOrEqual(t, len(traces), 6)
@@ -422,7 +427,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	}
 	require.Equal(t, len(traces), seen)
 
-	prev := tickState{}
+	prev := startState
 	for i, tr := range traces {
 		require.Equal(t, uint64(i+1), tr.TraceID)
 		if i > 0 {
@@ -432,7 +437,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 		k := tr.TimestampUs * 1000 / uint64(AutonomyTick)
 		st, ok := states[k]
 		require.True(t, ok, "trace %d at %d us is at a tick", tr.TraceID, tr.TimestampUs)
-		require.Equal(t, uint64(k)*uint64(AutonomyTick)/1000, tr.TimestampUs)
+		require.Equal(t, (uint64(k)*uint64(AutonomyTick)+start)/1000, tr.TimestampUs)
 		tel := tr.Telemetry
 		require.Equal(t, st.mapped, tel.MemUsedBytes)
 		require.Equal(t, st.mapped, tr.SystemState.HeapUsed)
@@ -465,7 +470,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 	require.Equal(t, "mem_pressure", last.PolicyChecks[len(last.PolicyChecks)-1].CheckName)
 
 	out = sh(t, m, "autoctl audit last 1")
-	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 2 (memhog,")
+	require.Contains(t, out, "Outcome: executed: SIGTERM to pid 3 (memhog,")
 	require.Regexp(t, `\n  Input:   mem_pressure=0\.\d{3} deadline_misses=0\.000 cpu_usage=`, out)
 	require.Contains(t, out, "  Output:  reclaim_memory conf=")
 	out = sh(t, m, "autoctl audit stats")
@@ -509,7 +514,7 @@ func autonomyRun(t *testing.T) (decisions, bundle []byte) {
 }
 
 // memhogSetup prepares the autonomy loop for memhog.
-const memhogSetup = "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on"
+const memhogSetup = "autoctl on"
 
 // memhogBase is the RAM a booted machine uses once memhogSetup ran.
 func memhogBase(t *testing.T) uint64 {
@@ -551,7 +556,7 @@ func TestAutonomyDriftAlertEntersSafeMode(t *testing.T) {
 		}
 		return a.models.Active()
 	}
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	sh(t, m, "autoctl on")
 	out := sh(t, m, "run memhog 48 1 250")
 	// v1.0.0's ten decisions average more than 100 above the baseline
 	// (|avg - baseline| > 100: a warning, see docs/decisions.md); the
@@ -603,7 +608,7 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		m := bootServices(t, kernel.Config{})
 		a := m.svc.autonomy
 		low := lowConfidence(t)
-		sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+		sh(t, m, "modelctl load v1.1.0")
 		// Production is the low-confidence model: the confident shadow
 		// diverges (confidence delta > 200) on every decision.
 		a.active = func() *model.Loaded { return low }
@@ -636,6 +641,47 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		return log
 	}
 	require.Equal(t, string(run()), string(run()), "rollback logs are byte-identical")
+}
+
+// The default machine (`make run`: every feature, first boot) activates
+// the built-in model, so `autoctl on` makes decisions.
+func TestAutoctlDecidesOnDefaultMachine(t *testing.T) {
+	var con strings.Builder
+	m, err := Boot(BootConfig{Image: sissim.RootImage(), Services: DefaultServices(), Console: &con})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.NotContains(t, con.String(), "[MODEL]")
+	require.Contains(t, sh(t, m, "modelctl status"), "Active:   v1.0.0\n")
+	sh(t, m, "autoctl on")
+	sh(t, m, "run memhog 4 1 300")
+	st := sh(t, m, "autoctl status")
+	require.Contains(t, st, "Active model: v1.0.0\n")
+	require.Contains(t, st, "Decisions: 2 ")
+	require.Contains(t, st, "Without model: 0\n")
+	traces, _ := readTraces(t, m)
+	require.Len(t, traces, 2)
+	for _, tr := range traces {
+		require.Equal(t, "v1.0.0", tr.ModelVersion)
+	}
+}
+
+// A machine that does not trust the built-in key has no active model
+// after its first boot: the loop runs but decides nothing.
+func TestAutonomyWithoutModel(t *testing.T) {
+	var con strings.Builder
+	m, err := Boot(BootConfig{Image: sissim.RootImage(), Services: DefaultServices(), Console: &con,
+		Options: Options{TrustedModelKeys: []ed25519.PublicKey{model.KeyFromSeed("another key").Public().(ed25519.PublicKey)}}})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	require.Contains(t, con.String(), "[MODEL] first boot: built-in model v1.0.0 not activated: ")
+	require.Nil(t, m.Models().Active())
+	out, err := m.Shell().Exec("tracectl demo 3")
+	require.Error(t, err)
+	require.Contains(t, out, "no active model")
+	sh(t, m, "autoctl on")
+	sh(t, m, "run memhog 4 1 300")
+	require.Contains(t, sh(t, m, "autoctl status"), "Decisions: 0  Executed: 0  Overridden: 0  Without model: 2")
+	require.Contains(t, sh(t, m, "autoctl off"), "Autonomy OFF")
 }
 
 func TestAutonomyBadInput(t *testing.T) {
@@ -679,17 +725,9 @@ func TestAutonomyBadInput(t *testing.T) {
 	out, err = m.Shell().Exec("autoctl replay-decisions --input /tmp/unknown.json")
 	require.Error(t, err)
 	require.Contains(t, out, `error: autoctl: replay-decisions: replay: trace 1: model version "v9.9.9": `)
-	out, err = m.Shell().Exec("tracectl demo 3")
-	require.Error(t, err)
-	require.Contains(t, out, "no active model")
 	require.Contains(t, sh(t, m, "llmctl help"), "llmctl shadow-deploy")
-	// No model: the loop runs but decides nothing.
-	sh(t, m, "autoctl on")
-	sh(t, m, "run memhog 4 1 300")
-	require.Contains(t, sh(t, m, "autoctl status"), "Decisions: 0  Executed: 0  Overridden: 0  Without model: 2")
-	require.Contains(t, sh(t, m, "autoctl off"), "Autonomy OFF")
-	// Demo decisions are recorded, never executed.
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0")
+	// Demo decisions (of v1.0.0, active since the first boot) are
+	// recorded, never executed.
 	require.Contains(t, sh(t, m, "tracectl demo 3"), "Generated 3 demo decision(s)")
 	traces, _ := readTraces(t, m)
 	require.Len(t, traces, 3)
@@ -723,7 +761,7 @@ type loopTick struct {
 // after the decision.
 func runLoop(t *testing.T, m *System, argvs ...[]string) ([]decision.DecisionTrace, map[uint64]loopTick, []*kernel.Process) {
 	t.Helper()
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl on")
+	sh(t, m, "autoctl on")
 	var procs []*kernel.Process
 	for _, argv := range argvs {
 		procs = append(procs, spawn(t, m, argv...))
@@ -843,7 +881,7 @@ func TestAutonomyLoopThrottlesCPUHogs(t *testing.T) {
 func TestAutonomyCanaryThroughShadowctl(t *testing.T) {
 	m := bootServices(t, kernel.Config{})
 	reg := m.svc.models
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
+	sh(t, m, "modelctl load v1.1.0")
 	require.Equal(t, "Shadow agent enabled (LogOnly mode)\nShadow mode set to: CanaryFull\n", sh(t, m, "shadowctl enable v1.1.0; shadowctl mode canary100"))
 	st := sh(t, m, "shadowctl status")
 	require.Contains(t, st, "Shadow Agent Status:\n  Mode: CanaryFull\n  Decisions: 0\n  Divergences: 0 (0.00%)\n  Shadow Model: v1.1.0\n")
@@ -923,10 +961,10 @@ func TestAutonomyWithEveryFeatureOff(t *testing.T) {
 // memory reclaim that kills memhog is recorded as overridden instead.
 func TestAutonomyOperatorSafeMode(t *testing.T) {
 	m := bootServices(t, kernel.Config{Mem: memhogBase(t) + 50<<20})
-	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; autoctl safe-mode on; autoctl on")
+	sh(t, m, "autoctl safe-mode on; autoctl on")
 	require.Contains(t, sh(t, m, "autoctl status"), "Safe mode: on (operator)\n")
 	out := sh(t, m, "run memhog 24 2 200")
-	require.Contains(t, out, "[pid 2] exit status 0", "nothing reclaimed memhog's memory")
+	require.Contains(t, out, "[pid 3] exit status 0", "nothing reclaimed memhog's memory")
 	traces, _ := readTraces(t, m)
 	overridden := 0
 	for _, tr := range traces {

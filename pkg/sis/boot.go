@@ -48,14 +48,15 @@ type Service struct {
 	Commands []string
 }
 
-// BootMarkers are the SIS boot markers in order, as the original prints them
-// with its default mounts and AgentSys enabled. Boot prints the VFS mount
-// lines from the real mount table and the AgentSys line when the AgentSys
-// service (BootConfig.Services) starts. docs/boot.md says which step of
-// the boot each marker follows.
+// BootMarkers are the boot markers in order, as Boot prints them with its
+// default mounts and AgentSys enabled: SIS's, each after the real step it
+// names (docs/boot.md), less SIS's "HEAP: READY", which has no step of its
+// own here (the RAM that serves as the heap is reserved before STACK OK).
+// Boot prints the VFS mount lines from the real mount table and the
+// AgentSys line when the AgentSys service (BootConfig.Services) starts.
 var BootMarkers = []string{
 	"KERNEL(U)", "STACK OK", "VECTORS OK", "MMU ON", "UART: READY",
-	fmt.Sprintf("METRIC cntfrq_hz=%d", cpu.CounterHz), "HEAP: READY",
+	fmt.Sprintf("METRIC cntfrq_hz=%d", cpu.CounterHz),
 	"VFS: MOUNT TMPFS AT /", "VFS: MOUNT DEVFS AT /dev", "VFS: MOUNT PROCFS AT /proc",
 	"VFS: READY", "GIC: INIT", "[AgentSys] Initialized (sync mode)", "LAUNCHING SHELL",
 }
@@ -122,16 +123,11 @@ func Boot(bc BootConfig) (*System, error) {
 		return fail(fmt.Errorf("mmu: %w", err))
 	}
 	mark("MMU ON")
-	if _, err := m.FS().Stat("/dev/console"); err != nil {
+	if err := checkConsole(m.FS()); err != nil {
 		return fail(fmt.Errorf("console: %w", err))
 	}
 	mark("UART: READY")
 	mark(fmt.Sprintf("METRIC cntfrq_hz=%d", cpu.CounterHz))
-	// The metrics registry reads the machine's memory.
-	if _, err := s.metrics.Gather(); err != nil {
-		return fail(fmt.Errorf("metrics: %w", err))
-	}
-	mark("HEAP: READY")
 
 	if bc.Config.FS == nil {
 		if err := installImage(m.FS(), bc.Image); err != nil {
@@ -160,6 +156,22 @@ func Boot(bc BootConfig) (*System, error) {
 	}
 	mark("LAUNCHING SHELL")
 	return s, nil
+}
+
+// Console device number: Linux's /dev/console, char 5:1.
+const consoleMajor, consoleMinor = 5, 1
+
+// checkConsole checks that /dev/console, through which guests and the
+// shell reach the kernel's console, is the console character device.
+func checkConsole(v *vfs.FS) error {
+	a, err := v.StatAt(nil, "/", "/dev/console", true)
+	if err != nil {
+		return err
+	}
+	if a.Mode&vfs.ModeType != vfs.ModeChar || a.Rdev != vfs.Makedev(consoleMajor, consoleMinor) {
+		return fmt.Errorf("/dev/console is not the console device (char %d:%d)", consoleMajor, consoleMinor)
+	}
+	return nil
 }
 
 // checkTimers checks the machine's timer model, which stands for SIS's

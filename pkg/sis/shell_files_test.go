@@ -145,7 +145,7 @@ func TestShellComplete(t *testing.T) {
 		"ls -":                                  {"-l"},
 		"cat /etc/hostn":                        {"/etc/hostname"},
 		"run hel":                               {"hello"},
-		"kill ":                                 {"2"},
+		"kill ":                                 {"3"},
 		"metrics j":                             {"json"},
 		"det on 1 2 3; det o":                   {"off", "on"},
 		"help mod":                              {"modelctl"},

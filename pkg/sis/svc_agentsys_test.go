@@ -81,7 +81,7 @@ status=OK
 [FS] Entries: demo.txt
 [AUDIT] agent=2 op=0x30 result=ALLOW
 agentctl-demo: ok
-[pid 2] exit status 0
+[pid 3] exit status 0
 `, out)
 	b, err := m.FS().ReadFile("/tmp/files/demo.txt")
 	require.NoError(t, err)
@@ -202,7 +202,7 @@ func fbPattern(x, y int) color.RGBA {
 func TestFbDrawAndScreenshot(t *testing.T) {
 	m := bootSys(t, kernel.Config{}, nil)
 	out := sh(t, m, "run /bin/fbdraw")
-	require.Equal(t, "fb0: 640x480 32bpp line=2560 id=sissim-fb\nmmap: ENODEV\nreadback: ok\nfbdraw: drew 480 rows\n[pid 2] exit status 0\n", out)
+	require.Equal(t, "fb0: 640x480 32bpp line=2560 id=sissim-fb\nmmap: ENODEV\nreadback: ok\nfbdraw: drew 480 rows\n[pid 3] exit status 0\n", out)
 
 	// Video memory holds the pattern, in XRGB8888 little endian.
 	f, err := m.FS().Open("/dev/fb0", linux.O_RDONLY, 0)
@@ -514,7 +514,7 @@ token: status=AuthFailed
 unknown-op: status=Unsupported
 no-token: status=InvalidFormat
 valid: status=OK
-[pid 2] exit status 0
+[pid 3] exit status 0
 `, out)
 	// A raw frame that is not one at all, then the machine goes on.
 	out = guestOp(t, m, "raw 00")

@@ -32,6 +32,8 @@ func startModels(m *System) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	_, err = fsys.Stat(path.Join(modelsDir, model.RegistryFile))
+	firstBoot := err != nil
 	if err := installModels(fsys, builtin); err != nil {
 		return "", fmt.Errorf("models: installing built-in packages: %w", err)
 	}
@@ -39,10 +41,12 @@ func startModels(m *System) (string, error) {
 		FS: fsys, Dir: modelsDir, TrustedKeys: keys,
 		Now: m.Now, Epoch: m.Epoch(), Realtime: m.Realtime(), Log: m.Log(),
 	}
-	// No Advance: in deterministic mode health checks time their
-	// inferences on a virtual clock of their own (each charged its
-	// Model.Cost) and the machine's clock does not move, as for the
-	// rest of the registry's work (reading, verifying, writing files).
+	if !m.Realtime() {
+		// Health checks time real inferences on the machine
+		// (svc_model_bench.go); in realtime mode they time the
+		// kernel's inferences on the host clock.
+		cfg.Bench = m.benchModel
+	}
 	// A registry.json that cannot be read is kept for inspection under
 	// another name, and the machine starts with an empty registry.
 	reg, warning, err := model.OpenOrReset(cfg)
@@ -53,6 +57,9 @@ func startModels(m *System) (string, error) {
 	if warning != "" {
 		marker = "[MODEL] " + warning
 	}
+	if firstBoot && reg.Active() == nil {
+		marker = activateBuiltin(reg)
+	}
 	cmd := reg.ShellCommand()
 	cmd.Feature = FeatureModelLifecycle
 	if err := m.Shell().Register(cmd); err != nil {
@@ -60,6 +67,19 @@ func startModels(m *System) (string, error) {
 	}
 	m.svc.models = reg
 	return marker, nil
+}
+
+// activateBuiltin makes BuiltinModel the active model on a first boot,
+// through the registry's verification and health checks (the history
+// records it as a swap). It returns "" on success, so the boot markers
+// stay SIS's, else the boot marker saying why: a machine that does not
+// trust the built-in key (Options.TrustedModelKeys) boots without an
+// active model.
+func activateBuiltin(reg *model.Registry) string {
+	if _, err := reg.Swap(BuiltinModel); err != nil {
+		return fmt.Sprintf("[MODEL] first boot: built-in model %s not activated: %v", BuiltinModel, err)
+	}
+	return ""
 }
 
 // trustedModelKeys returns the keys model packages must be signed with:

@@ -33,6 +33,7 @@ type System struct {
 	det      *det
 	svc      services // started services (services.go)
 	opts     Options
+	bench    benchState // model health checks running on the machine (svc_model_bench.go)
 
 	closeOnce sync.Once
 	closers   []func() // run by Close, last added first (onClose)
