@@ -31,7 +31,7 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress})
 	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences"})
 	reg(linux.SysPtrace, syscallEntry{fn: sysDenied, support: Denied, note: "no process may trace another (debug guests with sissim's gdb stub, `--gdb`)"})
-	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process"})
+	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "of any process the caller may change; RLIMIT_NOFILE bounds descriptors and RLIMIT_NPROC threads; the others are kept and reported"})
 	reg(linux.SysUname, syscallEntry{fn: sysUname})
 	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo})
 	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
