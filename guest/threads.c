@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -420,6 +421,46 @@ static void check_proc_task(void)
 	pthread_join(t, NULL);
 }
 
+static long long thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void *spinner(void *arg)
+{
+	volatile unsigned long x = 0;
+	for (unsigned long i = 0; i < 20000000; i++)
+		x += i;
+	*(long long *)arg = thread_cpu_ns();
+	return NULL;
+}
+
+static long long rusage_ns(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+}
+
+/* CPU times: the process's count every thread's, a thread's its own. */
+static void check_cpu_times(void)
+{
+	long long worker = 0;
+	pthread_t t;
+	pthread_create(&t, NULL, spinner, &worker);
+	pthread_join(t, NULL);
+	struct timespec pc;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &pc);
+	long long proc = pc.tv_sec * 1000000000LL + pc.tv_nsec, self = rusage_ns(RUSAGE_SELF);
+	report("process CPU time includes a joined thread's", proc >= worker && worker > 0, "process %lld, thread %lld", proc, worker);
+	report("RUSAGE_SELF includes it too", self + 10000000 >= worker, "self %lld, thread %lld", self, worker);
+	report("RUSAGE_THREAD is the caller's own", rusage_ns(RUSAGE_THREAD) < self, "thread %lld, self %lld",
+	       rusage_ns(RUSAGE_THREAD), self);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "exec-done") == 0) {
@@ -456,6 +497,7 @@ int main(int argc, char **argv)
 	check_cancel();
 	check_detached();
 	check_pthread_kill();
+	check_cpu_times();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -412,8 +412,9 @@ func (p *Process) cpuNs() uint64 {
 	return n
 }
 
-// cpuNs is the CPU time the thread used, in ns.
-func (t *Task) cpuNs() uint64 { return t.insns * cpu.NsPerInsn }
+// threadCPUNs is the CPU time the thread used, in ns (cpuNs is its
+// process's).
+func (t *Task) threadCPUNs() uint64 { return t.insns * cpu.NsPerInsn }
 
 // Zombie reports whether the process has exited and is not reaped yet.
 func (p *Process) Zombie() bool { return p.zombie }

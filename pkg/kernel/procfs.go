@@ -154,7 +154,7 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 			st = 'R'
 		}
 		info.Tasks = append(info.Tasks, vfs.ProcTask{TID: t.TID, Comm: t.commName(), State: st,
-			SigPending: t.sigPending.mask | p.sigPending.mask, SigBlock: t.sigMask, UTime: time.Duration(t.cpuNs())})
+			SigPending: t.sigPending.mask | p.sigPending.mask, SigBlock: t.sigMask, UTime: time.Duration(t.threadCPUNs())})
 	}
 	if as := p.as; as != nil {
 		info.VmRSS = as.rssBytes()

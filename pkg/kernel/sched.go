@@ -350,7 +350,7 @@ func (m *Machine) exitTask(t *Task) {
 			break
 		}
 	}
-	p.deadNs += t.cpuNs()
+	p.deadNs += t.threadCPUNs()
 	last := len(p.tasks) == 0
 	if last && !p.exiting {
 		p.exiting, p.status = true, ExitStatus{Code: t.exitCode}

@@ -801,8 +801,10 @@ func (t *Task) putRusage(addr, ns uint64) error {
 // Getrusage implements getrusage(2).
 func sysGetrusage(t *Task, a *args) (uint64, error) {
 	switch a.int32(0) {
-	case 0, 1: // RUSAGE_SELF, RUSAGE_THREAD
+	case 0: // RUSAGE_SELF: every thread of the process, the dead ones included
 		return 0, t.putRusage(a[1], t.cpuNs())
+	case 1: // RUSAGE_THREAD
+		return 0, t.putRusage(a[1], t.threadCPUNs())
 	case -1: // RUSAGE_CHILDREN
 		return 0, t.putRusage(a[1], t.childNs)
 	}

@@ -22,7 +22,7 @@ func sysTimes(t *Task, a *args) (uint64, error) {
 	const tick = 10_000_000
 	if a[0] != 0 {
 		var b [32]byte
-		put64(b[0:], t.Process.cpuNs()/tick)
+		put64(b[0:], t.cpuNs()/tick)
 		put64(b[16:], t.childNs/tick)
 		if err := t.copyOut(a[0], b[:]); err != nil {
 			return 0, err
@@ -40,9 +40,9 @@ func (t *Task) clockNow(id int) (int64, error) {
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return int64(m.clock.Now()), nil
 	case linux.CLOCK_PROCESS_CPUTIME_ID:
-		return int64(t.Process.cpuNs()), nil
-	case linux.CLOCK_THREAD_CPUTIME_ID:
 		return int64(t.cpuNs()), nil
+	case linux.CLOCK_THREAD_CPUTIME_ID:
+		return int64(t.threadCPUNs()), nil
 	}
 	if id < 0 {
 		return cpuClockNow(t, id)
@@ -65,7 +65,7 @@ func cpuClockNow(t *Task, id int) (int64, error) {
 		if x == nil || x.Process != t.Process {
 			return 0, linux.EINVAL
 		}
-		return int64(x.cpuNs()), nil
+		return int64(x.threadCPUNs()), nil
 	}
 	q := t.Process
 	if pid != 0 {

@@ -84,7 +84,7 @@ func (k *ktimer) now() uint64 {
 	case linux.CLOCK_PROCESS_CPUTIME_ID:
 		return k.p.cpuNs()
 	case linux.CLOCK_THREAD_CPUTIME_ID:
-		return k.thread.cpuNs()
+		return k.thread.threadCPUNs()
 	}
 	return k.p.m.clock.Now()
 }
