@@ -293,7 +293,7 @@ func bench(c config, w io.Writer) error {
 	// Memory and threads: benchops and two Go programs.
 	type memJobs struct {
 		store                   *job
-		prot64, prot4G, protZ   loopJobs
+		prot64, prot4G          loopJobs
 		thread, futex           loopJobs
 		goHello, goPipe, goZero *job
 	}

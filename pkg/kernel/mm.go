@@ -465,16 +465,6 @@ func (as *addressSpace) setBrk(addr uint64) uint64 {
 	return addr
 }
 
-// mappings returns a copy of the mappings, for /proc/<pid>/maps.
-func (as *addressSpace) mappings() []vma {
-	out := make([]vma, 0, as.vmas.Len())
-	as.vmas.Ascend(func(v *vma) bool {
-		out = append(out, *v)
-		return true
-	})
-	return out
-}
-
 // release drops a user; the last one frees every page and the tables.
 func (as *addressSpace) release() {
 	as.users--

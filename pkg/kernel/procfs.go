@@ -119,6 +119,11 @@ func (s procSource) CPUInfo() string {
 
 func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	p := s.m.lookup(pid)
+	if p == nil {
+		if t := s.m.lookupTask(pid); t != nil {
+			p = t.Process // a thread: procfs shows its view
+		}
+	}
 	if p == nil || p == s.m.init {
 		return vfs.ProcInfo{}, false
 	}
@@ -137,6 +142,19 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 		UIDs: [4]uint32{p.cred.ruid, p.cred.euid, p.cred.suid, p.cred.fsuid},
 		GIDs: [4]uint32{p.cred.rgid, p.cred.egid, p.cred.sgid, p.cred.fsgid},
 		Prio: sa.prio(), Nice: sa.nice, RTPrio: sa.rtprio, Policy: sa.policy,
+	}
+	for _, t := range p.tasks {
+		st := byte('S')
+		switch {
+		case p.zombie:
+			st = 'Z'
+		case t.state == taskStopped:
+			st = 'T'
+		case t.state == taskRunnable:
+			st = 'R'
+		}
+		info.Tasks = append(info.Tasks, vfs.ProcTask{TID: t.TID, Comm: t.commName(), State: st,
+			SigPending: t.sigPending.mask | p.sigPending.mask, SigBlock: t.sigMask, UTime: time.Duration(t.cpuNs())})
 	}
 	if as := p.as; as != nil {
 		info.VmRSS = as.rssBytes()

@@ -24,10 +24,9 @@ type fileState struct {
 
 // fifoWait is a FIFO open that waits for the other side.
 type fifoWait struct {
-	p      *pipe
-	write  bool   // waiting for a reader (else for a writer)
-	opens  uint64 // the other side's open count when the wait began
-	nblock bool
+	p     *pipe
+	write bool   // waiting for a reader (else for a writer)
+	opens uint64 // the other side's open count when the wait began
 }
 
 // openNode opens a FIFO or the object behind a magic link, which the VFS

@@ -51,10 +51,6 @@ func registerFSSyscalls(reg registerFn) {
 // vctx identifies the task to the VFS: its process and root directory.
 func (t *Task) vctx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID, Root: t.root} }
 
-// machineCtx is vctx without the root directory, for resolving the
-// kernel's own canonical paths (an open file's path).
-func (t *Task) machineCtx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID} }
-
 // vfsFile returns the VFS file behind fd.
 func (t *Task) vfsFile(fd int) (*vfs.File, error) {
 	of, err := t.fds.get(fd)

@@ -9,13 +9,10 @@ package metrics
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // Snapshot holds the values the kernel reports at collection time.
@@ -214,136 +212,93 @@ func (m *Metrics) Gather() ([]*dto.MetricFamily, error) { return m.reg.Gather() 
 
 // WritePrometheus writes the Prometheus text exposition format.
 func (m *Metrics) WritePrometheus(w io.Writer) error {
+	return m.encode(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+}
+
+// WriteOpenMetrics writes the OpenMetrics text format.
+func (m *Metrics) WriteOpenMetrics(w io.Writer) error {
+	return m.encode(w, expfmt.NewFormat(expfmt.TypeOpenMetrics))
+}
+
+// encode writes every family with client_golang's encoder for format.
+func (m *Metrics) encode(w io.Writer, format expfmt.Format) error {
 	mfs, err := m.Gather()
 	if err != nil {
 		return err
 	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	enc := expfmt.NewEncoder(w, format)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
 			return err
 		}
 	}
+	if c, ok := enc.(expfmt.Closer); ok {
+		return c.Close()
+	}
 	return nil
 }
 
-// Sample is one value of a family, as written by WriteJSON.
-type Sample struct {
-	Labels map[string]string `json:"labels,omitempty"`
-	Value  float64           `json:"value"`
-	// Summaries: observation count, sum and quantiles ("0.5" -> value).
-	Count     *uint64            `json:"count,omitempty"`
-	Sum       *float64           `json:"sum,omitempty"`
-	Quantiles map[string]float64 `json:"quantiles,omitempty"`
-}
-
-// Family is one metric family, as written by WriteJSON.
-type Family struct {
-	Name    string   `json:"name"`
-	Help    string   `json:"help"`
-	Type    string   `json:"type"`
-	Samples []Sample `json:"samples"`
-}
-
-// Families returns every family in a plain form (quantiles of empty
-// summaries, which are NaN, are left out).
-func (m *Metrics) Families() ([]Family, error) {
+// WriteJSON writes the families as a JSON array of Prometheus
+// MetricFamily messages in their protobuf JSON mapping (the data model of
+// client_golang's own protobuf exposition format).
+func (m *Metrics) WriteJSON(w io.Writer) error {
 	mfs, err := m.Gather()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]Family, 0, len(mfs))
-	for _, mf := range mfs {
-		f := Family{Name: mf.GetName(), Help: mf.GetHelp(), Type: strings.ToLower(mf.GetType().String())}
-		for _, mt := range mf.GetMetric() {
-			s := Sample{}
-			if len(mt.GetLabel()) > 0 {
-				s.Labels = map[string]string{}
-				for _, l := range mt.GetLabel() {
-					s.Labels[l.GetName()] = l.GetValue()
-				}
-			}
-			switch {
-			case mt.Counter != nil:
-				s.Value = mt.GetCounter().GetValue()
-			case mt.Gauge != nil:
-				s.Value = mt.GetGauge().GetValue()
-			case mt.Summary != nil:
-				sm := mt.GetSummary()
-				cnt, sum := sm.GetSampleCount(), sm.GetSampleSum()
-				s.Count, s.Sum, s.Value = &cnt, &sum, float64(cnt)
-				for _, q := range sm.GetQuantile() {
-					if !math.IsNaN(q.GetValue()) {
-						if s.Quantiles == nil {
-							s.Quantiles = map[string]float64{}
-						}
-						s.Quantiles[fmt.Sprint(q.GetQuantile())] = q.GetValue()
-					}
-				}
-			case mt.Histogram != nil:
-				h := mt.GetHistogram()
-				cnt, sum := h.GetSampleCount(), h.GetSampleSum()
-				s.Count, s.Sum, s.Value = &cnt, &sum, float64(cnt)
-			case mt.Untyped != nil:
-				s.Value = mt.GetUntyped().GetValue()
-			}
-			f.Samples = append(f.Samples, s)
+	var buf bytes.Buffer
+	buf.WriteString("[")
+	for i, mf := range mfs {
+		if i > 0 {
+			buf.WriteString(",\n")
 		}
-		out = append(out, f)
+		b, err := protojson.Marshal(mf)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
 	}
-	return out, nil
-}
-
-// WriteJSON writes the families as a JSON array.
-func (m *Metrics) WriteJSON(w io.Writer) error {
-	fams, err := m.Families()
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(fams, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
+	buf.WriteString("]\n")
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
 // WriteLines writes one `METRIC name=value` line per sample, the console
 // format SIS parsers read (`^METRIC\s+([A-Za-z0-9_:\-\.]+)=(-?[0-9]+)\s*$`).
-// Labels become part of the name (syscalls_total.read); summaries give
-// name_count, name_sum and name_p50/p95/p99 when observed.
+// Label values become part of the name, in label-name order
+// (syscalls_total.read); summaries and histograms give name_count and
+// name_sum, summaries also name_p50/p95/p99.
 func (m *Metrics) WriteLines(w io.Writer) error {
-	fams, err := m.Families()
+	mfs, err := m.Gather()
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	for _, f := range fams {
-		for _, s := range f.Samples {
-			name := f.Name
-			keys := make([]string, 0, len(s.Labels))
-			for k := range s.Labels {
-				keys = append(keys, k)
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range mt.GetLabel() { // sorted by name
+				name += "." + sanitize(l.GetValue())
 			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				name += "." + sanitize(s.Labels[k])
-			}
-			if s.Count != nil {
-				fmt.Fprintf(&buf, "METRIC %s_count=%d\n", name, *s.Count)
-				fmt.Fprintf(&buf, "METRIC %s_sum=%d\n", name, int64(*s.Sum))
-				qs := make([]string, 0, len(s.Quantiles))
-				for q := range s.Quantiles {
-					qs = append(qs, q)
+			switch {
+			case mt.Summary != nil:
+				sm := mt.GetSummary()
+				fmt.Fprintf(&buf, "METRIC %s_count=%d\nMETRIC %s_sum=%d\n", name, sm.GetSampleCount(), name, int64(sm.GetSampleSum()))
+				for _, q := range sm.GetQuantile() {
+					if !math.IsNaN(q.GetValue()) {
+						fmt.Fprintf(&buf, "METRIC %s_p%d=%d\n", name, int(math.Round(q.GetQuantile()*100)), int64(q.GetValue()))
+					}
 				}
-				sort.Strings(qs)
-				for _, q := range qs {
-					qf, _ := strconv.ParseFloat(q, 64)
-					fmt.Fprintf(&buf, "METRIC %s_p%d=%d\n", name, int(math.Round(qf*100)), int64(s.Quantiles[q]))
-				}
-				continue
+			case mt.Histogram != nil:
+				h := mt.GetHistogram()
+				fmt.Fprintf(&buf, "METRIC %s_count=%d\nMETRIC %s_sum=%d\n", name, h.GetSampleCount(), name, int64(h.GetSampleSum()))
+			case mt.Counter != nil:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetCounter().GetValue()))
+			case mt.Gauge != nil:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetGauge().GetValue()))
+			default:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetUntyped().GetValue()))
 			}
-			fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(s.Value))
 		}
 	}
 	_, err = w.Write(buf.Bytes())

@@ -15,7 +15,9 @@ package sched
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
+
+	"github.com/sis-kernel/sissim/pkg/ring"
 )
 
 // Type is what a server schedules.
@@ -336,7 +338,15 @@ func (s *Scheduler) Slice(srv *Server, now uint64) uint64 {
 }
 
 // Charge accounts ns of execution to srv at time now (the end of the run).
+// A run that passes the job's deadline with more of the job left than it
+// did before the deadline is a miss.
 func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
+	if start := now - min(ns, now); !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 &&
+		srv.DeadlineNs-min(start, srv.DeadlineNs) < srv.RemainingNs {
+		srv.Misses++
+		s.totalMisses++
+		srv.missed = true
+	}
 	if ns >= srv.RemainingNs {
 		srv.RemainingNs = 0
 	} else {
@@ -394,36 +404,25 @@ func (s *Scheduler) ResetCounters() {
 	s.Switches.Reset()
 }
 
-// Latency keeps the most recent context-switch latencies (virtual ns) in a
-// fixed ring and summarises them.
+// Latency keeps the most recent samples of a duration (virtual ns) and
+// summarises them.
 type Latency struct {
-	ring  []uint64
-	next  int
-	full  bool
+	ring  *ring.Ring[uint64]
 	count uint64
 	sum   uint64
 }
 
 // NewLatency returns a recorder keeping the last n samples.
-func NewLatency(n int) *Latency {
-	if n < 1 {
-		n = 1
-	}
-	return &Latency{ring: make([]uint64, n)}
-}
+func NewLatency(n int) *Latency { return &Latency{ring: ring.New[uint64](n)} }
 
 // Record adds one sample.
 func (l *Latency) Record(ns uint64) {
-	l.ring[l.next] = ns
-	l.next++
-	if l.next == len(l.ring) {
-		l.next, l.full = 0, true
-	}
+	l.ring.Add(ns)
 	l.count++
 	l.sum += ns
 }
 
-// Count and Sum cover every sample ever recorded.
+// Count returns how many samples were ever recorded.
 func (l *Latency) Count() uint64 { return l.count }
 
 // Sum returns the total of every sample ever recorded.
@@ -432,26 +431,18 @@ func (l *Latency) Sum() uint64 { return l.sum }
 // Quantile returns the q-quantile (0..1) of the kept samples by the
 // nearest-rank method, 0 without samples.
 func (l *Latency) Quantile(q float64) uint64 {
-	n := l.next
-	if l.full {
-		n = len(l.ring)
-	}
+	s := l.ring.All()
+	n := len(s)
 	if n == 0 {
 		return 0
 	}
-	s := append([]uint64(nil), l.ring[:n]...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	rank := int(q*float64(n)+0.999999999) - 1
-	if rank < 0 {
-		rank = 0
-	}
-	if rank >= n {
-		rank = n - 1
-	}
-	return s[rank]
+	return s[max(0, min(rank, n-1))]
 }
 
 // Reset drops every sample.
 func (l *Latency) Reset() {
-	l.next, l.full, l.count, l.sum = 0, false, 0, 0
+	l.ring.Reset()
+	l.count, l.sum = 0, 0
 }

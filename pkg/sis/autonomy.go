@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/ring"
+
 	"github.com/sis-kernel/sissim/pkg/decision"
 	"github.com/sis-kernel/sissim/pkg/model"
 	"github.com/sis-kernel/sissim/pkg/otel"
@@ -70,8 +72,8 @@ type autonomy struct {
 	safe     bool
 	safeWhy  string
 	executed []time.Duration // machine times of executed actions, in RateWindow
-	audit    ring[auditEntry]
-	logs     ring[string] // recent loop log lines
+	audit    *ring.Ring[auditEntry]
+	logs     *ring.Ring[string] // recent loop log lines
 
 	ticks, decisions, noModel, nExecuted, nOverridden uint64
 }
@@ -80,7 +82,7 @@ func newAutonomy(m *System, models *model.Registry, rec *decision.Recorder, ag *
 	a := &autonomy{
 		m: m, models: models, rec: rec, shadow: ag, act: newActuator(m),
 		drift: decision.NewDriftMonitor(m.Stdout()),
-		audit: ring[auditEntry]{size: auditLen}, logs: ring[string]{size: logLen},
+		audit: ring.New[auditEntry](auditLen), logs: ring.New[string](logLen),
 	}
 	a.active = func() *model.Loaded {
 		if a.models == nil {
@@ -143,48 +145,14 @@ func (a *autonomy) setSafeLocked(on bool, why string, announce bool) {
 	if announce {
 		fmt.Fprintln(a.m.Stdout(), line)
 	}
-	a.logs.add(line)
+	a.logs.Add(line)
 }
 
 // recentLogs returns the kept log lines, oldest first.
 func (a *autonomy) recentLogs() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.logs.last(logLen)
-}
-
-// ring keeps the last size values added.
-type ring[T any] struct {
-	items []T // up to size values; once full, items[pos] is the oldest
-	pos   int
-	size  int
-}
-
-func (r *ring[T]) add(v T) {
-	if len(r.items) < r.size {
-		r.items = append(r.items, v)
-		return
-	}
-	r.items[r.pos] = v
-	r.pos = (r.pos + 1) % r.size
-}
-
-// last returns the n most recent values (all when n exceeds them), oldest
-// first.
-func (r *ring[T]) last(n int) []T {
-	all := append(append([]T(nil), r.items[r.pos:]...), r.items[:r.pos]...)
-	if n < len(all) {
-		all = all[len(all)-n:]
-	}
-	return all
-}
-
-// newest returns the most recent value (nil when empty).
-func (r *ring[T]) newest() *T {
-	if len(r.items) == 0 {
-		return nil
-	}
-	return &r.items[(r.pos+len(r.items)-1)%len(r.items)]
+	return a.logs.Last(logLen)
 }
 
 // tick is the loop's machine timer: one window, one decision.
@@ -300,8 +268,8 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	end := m.Now()
 	if live {
 		a.rewardPrevious(features)
-		a.audit.add(auditEntry{id: id, at: start, features: features, action: out.Action, conf: out.Confidence, outcome: outcome})
-		a.logs.add(fmt.Sprintf("t=%dms id=%d %s conf=%d: %s", start.Milliseconds(), id, model.ActionName(out.Action), out.Confidence, outcome))
+		a.audit.Add(auditEntry{id: id, at: start, features: features, action: out.Action, conf: out.Confidence, outcome: outcome})
+		a.logs.Add(fmt.Sprintf("t=%dms id=%d %s conf=%d: %s", start.Milliseconds(), id, model.ActionName(out.Action), out.Confidence, outcome))
 	}
 	a.exportOTel(id, tr, start, end)
 	return true
@@ -381,7 +349,7 @@ func stress(f []float32) float64 {
 // rewardPrevious sets the reward of the last decision: how much the stress
 // fell from its window to this one (features).
 func (a *autonomy) rewardPrevious(features []float32) {
-	if last := a.audit.newest(); last != nil && !last.rewarded {
+	if last := a.audit.Newest(); last != nil && !last.rewarded {
 		last.reward, last.rewarded = stress(last.features)-stress(features), true
 	}
 }

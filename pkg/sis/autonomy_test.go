@@ -218,13 +218,20 @@ func TestAutonomyActionReclaimTerminatesTheLargestProcess(t *testing.T) {
 	require.ErrorIs(t, err, errNoTarget)
 }
 
-func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
+// actuatorOn boots a machine with an actuator and n periodic tasks of 10
+// ms per 100 ms running for the given number of periods.
+func actuatorOn(t *testing.T, n int, periods string) (*System, *actuator, []*kernel.Process) {
 	m := bootAuto(t, kernel.Config{}, nil)
 	a := newActuator(m)
 	var procs []*kernel.Process
-	for i := 0; i < 3; i++ {
-		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
+	for i := 0; i < n; i++ {
+		procs = append(procs, spawn(t, m, "deadline", periods, "10", "100"))
 	}
+	return m, a, procs
+}
+
+func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
+	m, a, procs := actuatorOn(t, 3, "40")
 	hog := spawn(t, m, "alu_loop", "3000000000") // CPU-bound for ~36 s of machine time
 	mk := m.markTelemetry()
 	var log []string
@@ -258,12 +265,7 @@ func TestAutonomyActionThrottleHalvesTheTopConsumersBudget(t *testing.T) {
 }
 
 func TestAutonomyActionBoostDoublesTheMissingProcessesBudget(t *testing.T) {
-	m := bootAuto(t, kernel.Config{}, nil)
-	a := newActuator(m)
-	var procs []*kernel.Process
-	for i := 0; i < 12; i++ {
-		procs = append(procs, spawn(t, m, "deadline", "40", "10", "100"))
-	}
+	m, a, procs := actuatorOn(t, 12, "40")
 	mk := m.markTelemetry()
 	var out string
 	var boosted *kernel.Process
@@ -622,6 +624,11 @@ func TestAutonomyShadowRollbackAndPromote(t *testing.T) {
 		a.active = func() *model.Loaded { return a.models.Active() }
 		sh(t, m, "shadowctl enable v1.1.0; shadowctl mode compare")
 		sh(t, m, "run memhog 8 1 500")
+		// Four seconds of decisions are too few to judge the shadow.
+		require.Contains(t, sh(t, m, "shadowctl status"), "Compared: 8 (promotion needs 20)")
+		out, err = m.Shell().Exec("shadowctl promote")
+		require.ErrorContains(t, err, "too few compared decisions: 8 of the 20 needed", out)
+		sh(t, m, "run memhog 12 1 500")
 		require.Contains(t, sh(t, m, "shadowctl status"), "Divergences: 0 (0.00%)")
 		require.Contains(t, sh(t, m, "shadowctl promote"), "Promotion complete: v1.1.0 is now active")
 		require.Equal(t, "v1.1.0", a.models.Active().Version)
@@ -748,7 +755,7 @@ func budgetPID(t *testing.T, m *System, id uint64) int {
 	a := m.svc.autonomy
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, e := range a.audit.items {
+	for _, e := range a.audit.All() {
 		if e.id == id {
 			mm := regexp.MustCompile(`^executed: pid (\d+) `).FindStringSubmatch(e.outcome)
 			require.NotNil(t, mm, e.outcome)

@@ -47,11 +47,6 @@ type ExitError struct{ Code int }
 func (e *ExitError) Error() string   { return fmt.Sprintf("exit %d", e.Code) }
 func (e *ExitError) Is(t error) bool { return t == ErrExit }
 
-// ErrUsage is returned by a command given bad arguments; the shell prints
-// what was wrong and the command's synopsis. It is shellcmd.ErrUsage, so a
-// service's usage errors match it.
-var ErrUsage = shellcmd.ErrUsage
-
 // Shell is the machine's `sis>` kernel shell: a thin dispatcher over the
 // commands the kernel and its services register.
 type Shell struct {

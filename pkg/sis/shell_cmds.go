@@ -20,30 +20,32 @@ import (
 // Version is the kernel version the shell reports.
 const Version = "0.1.0"
 
-// registerBuiltins registers the kernel's own commands.
+// registerBuiltins registers the shell's own commands (in an order that
+// does not matter: help lists them sorted).
 func (s *Shell) registerBuiltins() {
+	withSubs := func(name, usage string, subs func() []Subcommand) Command {
+		return Command{Name: name, Usage: usage, Subs: subs(), Run: func(w io.Writer, args []string) error {
+			return shellcmd.Dispatch(name, subs(), w, args)
+		}}
+	}
 	for _, c := range []Command{
 		{Name: "help", Usage: "help [<command> [<subcommand>]]  list the commands, or describe one", Run: s.cmdHelp},
 		{Name: "version", Usage: "version  print the kernel version", Run: s.cmdVersion},
-		{Name: "echo", Usage: "echo [<text>...]  print the text", Run: cmdEcho, Text: true},
 		{Name: "uptime", Usage: "uptime  time since boot", Run: s.cmdUptime},
 		{Name: "ls", Usage: "ls [-l] [<path>]  list a directory (-l: type, mode, links, size, symlink targets)", Run: s.cmdLs},
 		{Name: "cat", Usage: "cat [-x] <file>  print a file, up to 4 KiB (-x: as a hex dump)", Run: s.cmdCat},
+		{Name: "echo", Usage: "echo [<text>...]  print the text", Run: cmdEcho, Text: true},
 		{Name: "ps", Usage: "ps  list the processes: state, CPU time, threads", Run: s.cmdPs},
 		{Name: "run", Usage: "run <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
 		{Name: "kill", Usage: "kill [-SIGNAL] <pid>...  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
 		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit or stop (Ctrl-C ends the wait)", Run: s.cmdWait},
+		withSubs("metricsctl", "metricsctl  print changed METRIC lines after each command", s.metricsctlSubs),
 		{Name: "jobs", Usage: "jobs  list the background jobs: running, stopped or done", Run: s.cmdJobs},
 		{Name: "fg", Usage: "fg [<pid>]  continue a job (the newest by default) in the foreground", Run: s.cmdFg},
 		{Name: "bg", Usage: "bg [<pid>]  continue a stopped job (the newest by default) in the background", Run: s.cmdBg},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
-		{Name: "metrics", Usage: "metrics [prometheus|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
-		{Name: "metricsctl", Usage: "metricsctl  print changed METRIC lines after each command", Subs: s.metricsctlSubs(), Run: func(w io.Writer, args []string) error {
-			return shellcmd.Dispatch("metricsctl", s.metricsctlSubs(), w, args)
-		}},
-		{Name: "det", Usage: "det  a hard CBS+EDF reservation for processes", Subs: s.m.det.subs(), Run: func(w io.Writer, args []string) error {
-			return shellcmd.Dispatch("det", s.m.det.subs(), w, args)
-		}},
+		withSubs("det", "det  a hard CBS+EDF reservation for processes", s.m.det.subs),
+		{Name: "metrics", Usage: "metrics [prometheus|openmetrics|json|lines]  print the machine's metrics", Run: s.cmdMetrics},
 		{Name: "clear", Usage: "clear  clear the terminal screen", Run: cmdClear},
 		{Name: "exit", Usage: "exit [<status>]  leave the shell (status 0-255; by default 0, or 1 after a failed command of a script)", Run: cmdExit},
 	} {
@@ -60,7 +62,7 @@ func (s *Shell) errStream() io.Writer { return s.m.Stderr() }
 func (s *Shell) cmdHelp(w io.Writer, args []string) error {
 	if len(args) > 0 {
 		if len(args) > 2 {
-			return ErrUsage
+			return shellcmd.ErrUsage
 		}
 		c, err := s.command(args[0])
 		if err != nil {
@@ -78,7 +80,7 @@ func (s *Shell) cmdHelp(w io.Writer, args []string) error {
 
 func (s *Shell) cmdVersion(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	fmt.Fprintf(w, "SIS Kernel %s (sissim, AArch64 on Unicorn %s, %s clock)\n", Version, cpu.Version(), s.m.Clock())
 	fmt.Fprintf(w, "features: %s\n", s.m.Features())
@@ -98,7 +100,7 @@ const clearScreen = "\x1b[H\x1b[2J\x1b[3J"
 
 func cmdClear(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	_, err := io.WriteString(w, clearScreen)
 	return err
@@ -122,7 +124,7 @@ func cmdExit(w io.Writer, args []string) error {
 
 func (s *Shell) cmdUptime(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	d := s.m.Now()
 	fmt.Fprintf(w, "up %s (%d ms, %d instructions)\n", d.Truncate(time.Microsecond), d.Milliseconds(), s.m.Insns())
@@ -131,7 +133,7 @@ func (s *Shell) cmdUptime(w io.Writer, args []string) error {
 
 func (s *Shell) cmdMemstats(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	ms := s.m.MemStats()
 	fmt.Fprintf(w, "mapped: %d bytes (%d KiB)\n", ms.Mapped, ms.Mapped/1024)
@@ -153,6 +155,8 @@ func (s *Shell) cmdMetrics(w io.Writer, args []string) error {
 	switch format {
 	case "prometheus":
 		return mt.WritePrometheus(w)
+	case "openmetrics":
+		return mt.WriteOpenMetrics(w)
 	case "json":
 		return mt.WriteJSON(w)
 	case "lines":
@@ -200,7 +204,7 @@ func noArgs(f func(w io.Writer) error) CommandFunc {
 
 func (s *Shell) cmdRun(w io.Writer, args []string) error {
 	if len(args) == 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	background := args[len(args)-1] == "&"
 	if background {
@@ -236,13 +240,7 @@ func (s *Shell) waitForeground(w io.Writer, p *kernel.Process, what string) erro
 	var se *kernel.StoppedError
 	if errors.As(err, &se) && !p.Exited() {
 		fmt.Fprintln(w)
-		p.SetBackground(true)
-		s.mu.Lock()
-		if s.jobs == nil {
-			s.jobs = map[int]*kernel.Process{}
-		}
-		s.jobs[p.PID] = p
-		s.mu.Unlock()
+		s.addJob(p)
 		fmt.Fprintf(w, "[pid %d] stopped (%s); fg continues it\n", p.PID, se.Signal)
 		return nil
 	}

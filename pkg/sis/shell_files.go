@@ -164,21 +164,14 @@ func (s *Shell) lsStat(p, name string) (lsEntry, error) {
 	return e, nil
 }
 
+// dtModes are the st_mode file types of directory entries' d_type.
+var dtModes = map[uint8]uint32{vfs.DTDir: vfs.ModeDir, vfs.DTLink: vfs.ModeSymlink, vfs.DTChar: vfs.ModeChar,
+	vfs.DTBlock: vfs.ModeBlock, vfs.DTFIFO: vfs.ModeFIFO, vfs.DTSocket: vfs.ModeSocket}
+
 // dtMode is the st_mode file type of a directory entry's d_type.
 func dtMode(t uint8) uint32 {
-	switch t {
-	case vfs.DTDir:
-		return vfs.ModeDir
-	case vfs.DTLink:
-		return vfs.ModeSymlink
-	case vfs.DTChar:
-		return vfs.ModeChar
-	case vfs.DTBlock:
-		return vfs.ModeBlock
-	case vfs.DTFIFO:
-		return vfs.ModeFIFO
-	case vfs.DTSocket:
-		return vfs.ModeSocket
+	if m, ok := dtModes[t]; ok {
+		return m
 	}
 	return vfs.ModeRegular
 }
@@ -224,7 +217,7 @@ func (s *Shell) cmdCat(w io.Writer, args []string) error {
 		return err
 	}
 	if len(args) != 1 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	p := pathArg(args[0])
 	fi, err := s.m.FS().Stat(p)
@@ -312,7 +305,7 @@ var psStates = map[string]string{"R": "run", "S": "sleep", "D": "disk", "T": "st
 
 func (s *Shell) cmdPs(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
 	dir, err := s.m.FS().ReadDir("/proc")
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
@@ -112,7 +113,7 @@ func TestShellPs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "[pid 2] done: killed by SIGKILL\n  PID  PPID STATE       TIME THR RSS(KiB)  COMMAND\n", out)
 	_, err = sh.Exec("ps -e")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 }
 
 func TestShellClear(t *testing.T) {

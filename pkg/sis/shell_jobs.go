@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,14 +22,26 @@ import (
 
 // startJob starts proc as a background job.
 func (s *Shell) startJob(w io.Writer, proc *kernel.Process) {
-	proc.SetBackground(true)
+	s.addJob(proc)
+	fmt.Fprintf(w, "[pid %d] running in background\n", proc.PID)
+}
+
+// addJob makes p a background job.
+func (s *Shell) addJob(p *kernel.Process) {
+	p.SetBackground(true)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.jobs == nil {
 		s.jobs = map[int]*kernel.Process{}
 	}
-	s.jobs[proc.PID] = proc
-	s.mu.Unlock()
-	fmt.Fprintf(w, "[pid %d] running in background\n", proc.PID)
+	s.jobs[p.PID] = p
+}
+
+// jobPIDs returns the pids of the background jobs, in order.
+func (s *Shell) jobPIDs() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.jobs))
 }
 
 // job returns the background job with the given pid.
@@ -40,14 +53,7 @@ func (s *Shell) job(pid int) *kernel.Process {
 
 // reportJobs prints the status of the jobs that have exited and reaps them.
 func (s *Shell) reportJobs(w, errOut io.Writer) {
-	s.mu.Lock()
-	pids := make([]int, 0, len(s.jobs))
-	for pid := range s.jobs {
-		pids = append(pids, pid)
-	}
-	s.mu.Unlock()
-	sort.Ints(pids)
-	for _, pid := range pids {
+	for _, pid := range s.jobPIDs() {
 		p := s.job(pid)
 		if !p.Exited() {
 			continue
@@ -124,16 +130,9 @@ func (s *Shell) jobErr(err error) error {
 // cmdJobs lists the background jobs.
 func (s *Shell) cmdJobs(w io.Writer, args []string) error {
 	if len(args) > 0 {
-		return ErrUsage
+		return shellcmd.ErrUsage
 	}
-	s.mu.Lock()
-	pids := make([]int, 0, len(s.jobs))
-	for pid := range s.jobs {
-		pids = append(pids, pid)
-	}
-	s.mu.Unlock()
-	sort.Ints(pids)
-	for _, pid := range pids {
+	for _, pid := range s.jobPIDs() {
 		p := s.job(pid)
 		state := "running"
 		switch {
@@ -179,7 +178,7 @@ func (s *Shell) jobArg(cmd string, args []string) (*kernel.Process, error) {
 		}
 		return p, nil
 	}
-	return nil, ErrUsage
+	return nil, shellcmd.ErrUsage
 }
 
 // cmdFg continues a job (SIGCONT) in the foreground and waits for it.

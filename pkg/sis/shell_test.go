@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
@@ -217,7 +219,7 @@ func TestShellDet(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, "[DET] rejected\nerror: det on: rejected by admission control: a utilization of 900000 ppm would take the admitted servers over 850000 ppm\n", out)
 	out, err = m.Shell().Exec("det bogus")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: det: unknown subcommand \"bogus\"\nusage: det on|off|status|reset\n", out)
 	// Malformed numbers are usage errors, not rejections.
 	on := "\nusage: det on <wcet_ns> <period_ns> <deadline_ns> [--pid <pid>]\n"
@@ -229,7 +231,7 @@ func TestShellDet(t *testing.T) {
 		"det status now":  "error: det status: unexpected argument \"now\"\nusage: det status\n",
 	} {
 		out, err = m.Shell().Exec(line)
-		require.ErrorIs(t, err, sis.ErrUsage, line)
+		require.ErrorIs(t, err, shellcmd.ErrUsage, line)
 		require.Equal(t, want, out, line)
 	}
 }
@@ -305,23 +307,22 @@ func TestShellMetricsMove(t *testing.T) {
 	// JSON carries the same families.
 	js, err := m.Shell().Exec("metrics json")
 	require.NoError(t, err)
-	var fams []struct {
-		Name    string
-		Type    string
-		Samples []struct {
-			Labels map[string]string
-			Value  float64
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(js), &fams))
-	require.Len(t, fams, len(a))
-	for _, f := range fams {
-		if f.Name == "syscalls_total" {
-			for _, s := range f.Samples {
-				require.Equal(t, value(t, a, "syscalls_total", "name", s.Labels["name"]), s.Value)
+	var raw []json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(js), &raw))
+	require.Len(t, raw, len(a))
+	for _, r := range raw {
+		var f dto.MetricFamily
+		require.NoError(t, protojson.Unmarshal(r, &f))
+		if f.GetName() == "syscalls_total" {
+			for _, s := range f.GetMetric() {
+				require.Equal(t, value(t, a, "syscalls_total", "name", s.GetLabel()[0].GetValue()), s.GetCounter().GetValue())
 			}
 		}
 	}
+	// OpenMetrics, by client_golang's encoder, ends with # EOF.
+	om, err := m.Shell().Exec("metrics openmetrics")
+	require.NoError(t, err)
+	require.True(t, strings.HasSuffix(om, "# EOF\n"), om)
 
 	// METRIC lines match the SIS console parsers.
 	lines, err := m.Shell().Exec("metrics lines")
@@ -522,10 +523,10 @@ func TestRegisterSub(t *testing.T) {
 		require.Equal(t, "usage: svcctl load <x>\n  load x\n", out, line)
 	}
 	out, err = sh.Exec("svcctl nope")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: svcctl: unknown subcommand \"nope\"\nusage: svcctl load|status\n", out)
 	out, err = sh.Exec("svcctl")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: svcctl: missing subcommand\nusage: svcctl load|status\n", out)
 	var usage string
 	for _, c := range sh.Commands() {
@@ -574,4 +575,17 @@ func TestShellBackgroundJobs(t *testing.T) {
 		require.Equal(t, want, out, cmd)
 	}
 	require.Equal(t, m.MemStats().Allocs, m.MemStats().Frees)
+}
+
+// The network metrics are the kernel's interface counters.
+func TestNetworkMetrics(t *testing.T) {
+	m := boot(t, nil)
+	out := sh(t, m, "run /bin/echosrv epoll tcp 3; metrics lines")
+	lo := m.NetStats()[0]
+	require.Equal(t, "lo", lo.Name)
+	require.Positive(t, lo.RxPackets)
+	require.Contains(t, out, fmt.Sprintf("METRIC network_packets_total.rx.lo=%d\n", lo.RxPackets))
+	require.Contains(t, out, fmt.Sprintf("METRIC network_bytes_total.tx.lo=%d\n", lo.TxBytes))
+	require.Contains(t, out, "METRIC network_packets_total.tx.eth0=0\n")
+	require.Contains(t, out, "METRIC network_dropped_total.rx.lo=0\n")
 }

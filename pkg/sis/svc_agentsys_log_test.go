@@ -9,13 +9,14 @@ import (
 
 	"github.com/sis-kernel/sissim/internal/difftest"
 	"github.com/sis-kernel/sissim/pkg/agentsys"
+	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
 // TestAgentSysLogCannotBeRedirected: a guest can neither mount a tmpfs
 // over /var/log (or /var) nor rename /var/log away, so the denial it
 // then provokes is in the real audit log.
 func TestAgentSysLogCannotBeRedirected(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	data, err := os.ReadFile(difftest.Busybox(t))
 	require.NoError(t, err)
 	require.NoError(t, m.FS().WriteFile("/bin/busybox", data, 0o755))

@@ -10,7 +10,6 @@ import (
 	"image/color"
 	"image/gif"
 	"image/png"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,40 +21,16 @@ import (
 	sissim "github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/agentsys"
 	"github.com/sis-kernel/sissim/pkg/fb"
+	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/sis-kernel/sissim/pkg/sis"
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
-// bootAgentSys boots a deterministic machine with the default services
-// and the default root image (the guests in /bin).
-func bootAgentSys(t testing.TB, con *bytes.Buffer) *sis.System {
-	t.Helper()
-	var w io.Writer = io.Discard
-	if con != nil {
-		w = con
-	}
-	m, err := sis.Boot(sis.BootConfig{
-		Image:    sissim.RootImage(),
-		Console:  w,
-		Services: sis.DefaultServices(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { m.Close() })
-	return m
-}
-
-// sh runs a shell line and fails the test on an error.
-func sh(t testing.TB, m *sis.System, line string) string {
-	t.Helper()
-	out, err := m.Shell().Exec(line)
-	require.NoError(t, err, "%s:\n%s", line, out)
-	return out
-}
-
 func TestAgentSysBootAndDevices(t *testing.T) {
 	var con bytes.Buffer
-	m := bootAgentSys(t, &con)
+	m := bootSys(t, kernel.Config{}, &con)
 	require.Contains(t, con.String(), "GIC: INIT\n[AgentSys] Initialized (sync mode)\n")
 
 	ls := sh(t, m, "ls /dev")
@@ -84,7 +59,7 @@ func TestAgentSysBootAndDevices(t *testing.T) {
 }
 
 func TestAgentSysDemoGuest(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	out := sh(t, m, "run /bin/agentctl-demo")
 	require.Equal(t, `status=OK
 [FS] Created: /tmp/files (dir)
@@ -128,7 +103,7 @@ func guestOp(t *testing.T, m *sis.System, args string) string {
 }
 
 func TestAgentSysEachOpFromGuest(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	ok := func(args string, want ...string) string {
 		t.Helper()
 		out := guestOp(t, m, args)
@@ -225,7 +200,7 @@ func fbPattern(x, y int) color.RGBA {
 }
 
 func TestFbDrawAndScreenshot(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	out := sh(t, m, "run /bin/fbdraw")
 	require.Equal(t, "fb0: 640x480 32bpp line=2560 id=sissim-fb\nmmap: ENODEV\nreadback: ok\nfbdraw: drew 480 rows\n[pid 2] exit status 0\n", out)
 
@@ -274,7 +249,7 @@ func near(a, b color.RGBA, d int) bool {
 // TestAgentSysRecordFromGuest: a recording a guest starts captures
 // frames as machine time passes while other guests run.
 func TestAgentSysRecordFromGuest(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	out := guestOp(t, m, "record 300")
 	sm := regexp.MustCompile(`\[Record\] Started: (\S+\.gif) \(300ms\)`).FindStringSubmatch(out)
 	require.NotNil(t, sm, out)
@@ -306,7 +281,7 @@ func TestAgentSysRecordFromGuest(t *testing.T) {
 // TestAgentSysShellSelfTests: every opcode runs from the shell as
 // test_agent through the dispatcher and passes its check.
 func TestAgentSysShellSelfTests(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	sh(t, m, "run /bin/fbdraw")
 	covered := map[byte]bool{}
 	for _, c := range []struct {
@@ -352,7 +327,7 @@ func TestAgentSysShellSelfTests(t *testing.T) {
 // the unknown subcommand, through the machine's shell; the audit shows
 // the guest's operations with the machine time the log records.
 func TestAgentSysShellLines(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	guestOp(t, m, "-a 4 stat /tmp") // denied: music_agent has no FsBasic
 	guestOp(t, m, "stat /tmp")
 	out := sh(t, m, "agentsys status")
@@ -387,10 +362,10 @@ func TestAgentSysShellLines(t *testing.T) {
 		require.Contains(t, help, "  agentsys "+sub+" ", sub)
 	}
 	out, err := m.Shell().Exec("agentsys bogus")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.True(t, strings.HasPrefix(out, "error: Unknown agentsys subcommand. Use 'agentsys help' for usage.\nusage: agentsys status|list|"), out)
 	out, err = m.Shell().Exec("agentsys audit x")
-	require.ErrorIs(t, err, sis.ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 	require.Equal(t, "error: agentsys audit: N \"x\" is not a positive number\nusage: agentsys audit [N]\n", out)
 }
 
@@ -433,7 +408,7 @@ func readAgentSysAuditLog(t *testing.T, m *sis.System) []asAuditLogLine {
 // unrestricted scope cannot overwrite, truncate or delete the audit log;
 // every one of these is audited, in the ring and the log.
 func TestAgentSysGuestBadPathsAndAuditLog(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	hexFrame := func(op byte, payload []byte) string {
 		return hex.EncodeToString(agentsys.EncodeFrame(op, 0, agentsys.Token(agentsys.AgentSystem), payload))
 	}
@@ -494,7 +469,7 @@ func TestAgentSysGuestBadPathsAndAuditLog(t *testing.T) {
 // TestAgentSysShellRecordCompletes: `agentsys test-record` on an idle
 // machine moves the clock on and leaves a complete recording.
 func TestAgentSysShellRecordCompletes(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	sh(t, m, "run /bin/fbdraw")
 	before := m.Now()
 	out := sh(t, m, "agentsys test-record")
@@ -517,7 +492,7 @@ func TestAgentSysShellRecordCompletes(t *testing.T) {
 	require.True(t, near(got, fbPattern(120, 10), 0x22), "%v", got)
 
 	// The same on a second machine gives the same bytes (deterministic).
-	m2 := bootAgentSys(t, nil)
+	m2 := bootSys(t, kernel.Config{}, nil)
 	sh(t, m2, "run /bin/fbdraw")
 	out2 := sh(t, m2, "agentsys test-record")
 	require.Equal(t, out, out2)
@@ -527,7 +502,7 @@ func TestAgentSysShellRecordCompletes(t *testing.T) {
 }
 
 func TestAgentSysBadFramesFromGuest(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	out := sh(t, m, "run /bin/agentctl-demo badframes")
 	require.Equal(t, `short: status=BadFrame
 magic: status=BadFrame
@@ -553,7 +528,7 @@ valid: status=OK
 // parent and its child, each with two frames in flight), and a read with
 // nothing queued fails with EAGAIN.
 func TestAgentSysOpenFiles(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	out := sh(t, m, "run /bin/agentctl-demo multi 20")
 	require.Contains(t, out, "multi: child ok\n")
 	require.Contains(t, out, "multi: parent ok\n")
@@ -603,7 +578,7 @@ func TestAgentSysOpenFiles(t *testing.T) {
 // BenchmarkAgentSysFrames measures FS_STAT frames per second through
 // /dev/agentsys from a guest (write a frame, read the reply).
 func BenchmarkAgentSysFrames(b *testing.B) {
-	m := bootAgentSys(b, nil)
+	m := bootSys(b, kernel.Config{}, nil)
 	const frames = 5000
 	line := fmt.Sprintf("run /bin/agentsys-bench %d", frames)
 	b.ResetTimer()
@@ -620,7 +595,7 @@ func BenchmarkAgentSysFrames(b *testing.B) {
 // The service logs are append-only for guests: the appendonly self-checks
 // pass on the AgentSys audit log, and AgentSys goes on appending to it.
 func TestServiceLogsAreAppendOnly(t *testing.T) {
-	m := bootAgentSys(t, nil)
+	m := bootSys(t, kernel.Config{}, nil)
 	_, err := m.Shell().Exec("agentsys test-fs-list")
 	require.NoError(t, err)
 	out, err := m.Shell().Exec("run /bin/appendonly " + agentsys.DefaultAuditLog)

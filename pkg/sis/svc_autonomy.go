@@ -78,7 +78,8 @@ func startShadow(m *System) (string, error) {
 	if err := m.appendOnlyLog(shadow.DefaultRollbackLog); err != nil {
 		return "", fmt.Errorf("shadow: %w", err)
 	}
-	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.FS().Afero(), Console: m.Stdout(), Wall: m.WallTime})
+	ag := shadow.New(shadow.Config{Models: shadow.FromRegistry(svc.models), Fs: m.FS().Afero(), Console: m.Stdout(), Wall: m.WallTime,
+		MinPromote: m.opts.MinPromoteComparisons})
 	svc.shadow, svc.autonomy.shadow = ag, ag
 	sh := m.Shell()
 	cmd := ag.ShellCommand()
@@ -236,8 +237,8 @@ func (a *autonomy) auditCmd(w io.Writer, args []string) error {
 		if err != nil || n < 1 || n > auditLen {
 			return shellcmd.BadArgs("autoctl audit last: N must be 1..%d, got %q", auditLen, args[1])
 		}
-		entries := a.audit.last(n)
-		fmt.Fprintf(w, "Autonomy Audit (last %d of %d):\n", len(entries), len(a.audit.items))
+		entries := a.audit.Last(n)
+		fmt.Fprintf(w, "Autonomy Audit (last %d of %d):\n", len(entries), a.audit.Len())
 		if len(entries) == 0 {
 			fmt.Fprintln(w, "  (no decisions yet)")
 		}
@@ -257,7 +258,7 @@ func (a *autonomy) auditCmd(w io.Writer, args []string) error {
 		var byAction [model.NumActions]int
 		var sum float64
 		rewarded := 0
-		for _, e := range a.audit.items {
+		for _, e := range a.audit.All() {
 			if e.action >= 0 && e.action < model.NumActions {
 				byAction[e.action]++
 			}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/hex"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,31 +15,10 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	sissim "github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/otel"
 	"github.com/sis-kernel/sissim/pkg/sis"
 )
-
-func bootServices(t testing.TB, seed uint64) *sis.System {
-	t.Helper()
-	m, err := sis.Boot(sis.BootConfig{
-		Config:   kernel.Config{Seed: seed},
-		Image:    sissim.RootImage(),
-		Console:  io.Discard,
-		Services: sis.DefaultServices(),
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() { m.Close() })
-	return m
-}
-
-func exec(t testing.TB, m *sis.System, line string) string {
-	t.Helper()
-	out, err := m.Shell().Exec(line)
-	require.NoError(t, err, "%s\n%s", line, out)
-	return out
-}
 
 // fileSpans decodes every line of the span files with protojson into the
 // collector's request type.
@@ -74,9 +52,9 @@ func fileSpans(t testing.TB, m *sis.System) []*tracepb.Span {
 var latencyRe = regexp.MustCompile(`\[LLM\]\[DEADLINE\] (ok|miss) actual=(\d+)ns expected=(\d+)ns slack=(-?\d+)ns`)
 
 func TestLLMInferenceSpans(t *testing.T) {
-	m := bootServices(t, 1)
-	exec(t, m, "otelctl enable-tracing; llmctl load; llmctl budget")
-	out := exec(t, m, "llminfer 'test prompt'")
+	m := bootSys(t, kernel.Config{Seed: 1}, nil)
+	sh(t, m, "otelctl enable-tracing; llmctl load; llmctl budget")
+	out := sh(t, m, "llminfer 'test prompt'")
 	require.Regexp(t, `(?m)^\[LLM\] infer id=1 tokens=\d+ latency_us=\d+$`, out)
 	require.Regexp(t, `(?m)^\[LLM\] output: \S.*$`, out)
 	mm := latencyRe.FindStringSubmatch(out)
@@ -87,7 +65,7 @@ func TestLLMInferenceSpans(t *testing.T) {
 	slack, _ := strconv.ParseInt(mm[4], 10, 64)
 	require.EqualValues(t, int64(expected)-int64(actual), slack)
 
-	out = exec(t, m, "otelctl export-traces")
+	out = sh(t, m, "otelctl export-traces")
 	require.Regexp(t, `Exported \d+ span\(s\) to /otel/spans.json`, out)
 	spans := fileSpans(t, m)
 	byName := map[string][]*tracepb.Span{}
@@ -119,96 +97,96 @@ func TestLLMInferenceSpans(t *testing.T) {
 	require.EqualValues(t, cost, sliced)
 
 	// --output copies the exported spans to a file of the VFS.
-	out = exec(t, m, "otelctl export-traces --output /tmp/traces.json")
+	out = sh(t, m, "otelctl export-traces --output /tmp/traces.json")
 	require.Contains(t, out, "Traces written to /tmp/traces.json")
 	got, err := afero.ReadFile(m.FS().Afero(), "/tmp/traces.json")
 	require.NoError(t, err)
 	want, err := afero.ReadFile(m.FS().Afero(), otel.SpansFile)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
-	require.Contains(t, exec(t, m, "otelctl status"), "Tracing: enabled")
+	require.Contains(t, sh(t, m, "otelctl status"), "Tracing: enabled")
 }
 
 func TestLLMQuotaRejection(t *testing.T) {
-	m := bootServices(t, 1)
-	exec(t, m, "llmctl load")
-	out := exec(t, m, "llmctl budget --max-tokens-per-period 5")
+	m := bootSys(t, kernel.Config{Seed: 1}, nil)
+	sh(t, m, "llmctl load")
+	out := sh(t, m, "llmctl budget --max-tokens-per-period 5")
 	require.Contains(t, out, "[LLM] budget configured\n")
-	exec(t, m, "llminfer hello kernel --max-tokens 5")
+	sh(t, m, "llminfer hello kernel --max-tokens 5")
 	out, err := m.Shell().Exec("llminfer hello again --max-tokens 5")
 	require.Error(t, err)
 	require.Regexp(t, `\[LLM\] rejected id=2: token quota exceeded: used=[1-5] requested=5 quota=5 per period`, out)
-	out = exec(t, m, "llmctl status")
+	out = sh(t, m, "llmctl status")
 	require.Regexp(t, `(?m)^\[LLM\]\[DET\] used_ppm=\d+ accepted=1 rejected=1 deadline_misses=0 jitter_p99_ns=0$`, out)
-	out = exec(t, m, "llmctl audit")
+	out = sh(t, m, "llmctl audit")
 	require.Contains(t, out, "id=2")
 	require.Contains(t, out, "outcome=rejected")
-	out = exec(t, m, "metrics")
+	out = sh(t, m, "metrics")
 	require.Contains(t, out, "llm_rejects_total 1")
 	require.Regexp(t, `llm_tokens_out_total [1-5]\n`, out)
 	require.Contains(t, out, "llm_infer_us_count 1")
 }
 
 func TestLLMDeadlineMiss(t *testing.T) {
-	m := bootServices(t, 1)
-	exec(t, m, "llmctl load; llmctl budget --wcet-cycles 100000 --period-ns 1000000")
-	out := exec(t, m, "llminfer 'test prompt'")
+	m := bootSys(t, kernel.Config{Seed: 1}, nil)
+	sh(t, m, "llmctl load; llmctl budget --wcet-cycles 100000 --period-ns 1000000")
+	out := sh(t, m, "llminfer 'test prompt'")
 	mm := latencyRe.FindStringSubmatch(out)
 	require.NotNil(t, mm, out)
 	require.Equal(t, "miss", mm[1])
 	require.Regexp(t, `slack=-\d+ns`, out)
-	out = exec(t, m, "llmctl status")
+	out = sh(t, m, "llmctl status")
 	require.Contains(t, out, "deadline_misses=1")
-	require.Contains(t, exec(t, m, "metrics"), "llm_deadline_misses_total 1")
+	require.Contains(t, sh(t, m, "metrics"), "llm_deadline_misses_total 1")
 	// A budget too large for admission control is refused; the old stays.
 	out, err := m.Shell().Exec("llmctl budget --wcet-cycles 99000000 --period-ns 100000000")
 	require.Error(t, err)
 	require.Contains(t, out, "[LLM] budget rejected")
-	require.Contains(t, exec(t, m, "llmctl status"), "wcet_cycles=100000 period_ns=1000000")
+	require.Contains(t, sh(t, m, "llmctl status"), "wcet_cycles=100000 period_ns=1000000")
 }
 
 func TestLLMBadInput(t *testing.T) {
-	m := bootServices(t, 1)
+	m := bootSys(t, kernel.Config{Seed: 1}, nil)
 	out, err := m.Shell().Exec("llminfer hello")
 	require.Error(t, err)
 	require.Contains(t, out, "no model loaded")
-	exec(t, m, "llmctl load")
+	sh(t, m, "llmctl load")
 	for _, line := range []string{"llminfer", "llminfer x --max-tokens 0", "llminfer x --max-tokens", "llmctl budget --period-ns abc", "llmctl budget --bogus 1", "llmctl load /nonexistent", "llmctl audit -1"} {
 		_, err := m.Shell().Exec(line)
 		require.Error(t, err, line)
 	}
 	// A corpus from the VFS.
 	require.NoError(t, afero.WriteFile(m.FS().Afero(), "/tmp/c.txt", []byte("the cat sat on the mat. the dog sat on the log."), 0o644))
-	require.Contains(t, exec(t, m, "llmctl load /tmp/c.txt"), "vocab=")
+	require.Contains(t, sh(t, m, "llmctl load /tmp/c.txt"), "vocab=")
 	// (on, the) was followed by mat and log once each: the tie goes to
 	// the lower token id, and the vocabulary is sorted.
-	require.Contains(t, exec(t, m, "llminfer the cat"), "[LLM] output: sat on the log.\n")
+	require.Contains(t, sh(t, m, "llminfer the cat"), "[LLM] output: sat on the log.\n")
 	// A period too long for machine time is refused (an inference that
 	// waited for it would never end), and a directory is no corpus.
 	out, err = m.Shell().Exec("llmctl budget --wcet-cycles 1 --period-ns 9223372036854775809")
 	require.Error(t, err)
 	require.Contains(t, out, "longer than 3600000000000 ns")
-	require.Contains(t, exec(t, m, "llminfer the cat"), "[LLM] output: ")
+	require.Contains(t, sh(t, m, "llminfer the cat"), "[LLM] output: ")
 	out, err = m.Shell().Exec("llmctl load /tmp")
 	require.Error(t, err)
 	require.Contains(t, out, "not a text file")
 }
 
 func TestOTelBadEndpoint(t *testing.T) {
-	m := bootServices(t, 1)
+	m := bootSys(t, kernel.Config{Seed: 1}, nil)
 	out, err := m.Shell().Exec("otelctl init --endpoint not-a-url")
 	require.Error(t, err)
 	require.Contains(t, out, "invalid endpoint")
-	require.Contains(t, exec(t, m, "otelctl status"), "OTLP/HTTP: off")
+	require.Contains(t, sh(t, m, "otelctl status"), "OTLP/HTTP: off")
 }
 
 // TestOTelDeterministic: two machines with the same seed and commands
 // write byte-identical span files.
 func TestOTelDeterministic(t *testing.T) {
 	run := func(seed uint64) []byte {
-		m := bootServices(t, seed)
-		exec(t, m, "otelctl enable-tracing; llmctl load; llmctl budget --wcet-cycles 500000 --period-ns 2000000")
-		exec(t, m, "llminfer 'test prompt'; llminfer the scheduler --max-tokens 12; otelctl export-traces")
+		m := bootSys(t, kernel.Config{Seed: seed}, nil)
+		sh(t, m, "otelctl enable-tracing; llmctl load; llmctl budget --wcet-cycles 500000 --period-ns 2000000")
+		sh(t, m, "llminfer 'test prompt'; llminfer the scheduler --max-tokens 12; otelctl export-traces")
 		data, err := afero.ReadFile(m.FS().Afero(), otel.SpansFile)
 		require.NoError(t, err)
 		return data

@@ -21,6 +21,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/otel"
 )
 
@@ -56,18 +57,18 @@ type auditLine struct {
 // span that matches its audit record: name, agent, allowed, result and the
 // machine-clock time.
 func TestOTelAgentSysSpans(t *testing.T) {
-	m := bootServices(t, 7)
-	exec(t, m, "otelctl enable-tracing")
-	require.Contains(t, exec(t, m, "agentsys test-fs-list"), "[AgentSys] Test PASSED")
+	m := bootSys(t, kernel.Config{Seed: 7}, nil)
+	sh(t, m, "otelctl enable-tracing")
+	require.Contains(t, sh(t, m, "agentsys test-fs-list"), "[AgentSys] Test PASSED")
 	out, _ := m.Shell().Exec("run /bin/agentctl-demo -a 2 read /etc/hostname")
 	require.Contains(t, out, "[AgentSys] FS_READ denied: Path outside allowed scope\n")
 	out, _ = m.Shell().Exec("run /bin/agentctl-demo -a 77 stat /tmp")
 	require.Contains(t, out, "[AgentSys] FS_STAT denied: Agent not registered\n")
-	require.Contains(t, exec(t, m, "run /bin/agentctl-demo create /tmp/otel-demo dir"), "[FS] Created: /tmp/otel-demo (dir)")
-	exec(t, m, "otelctl disable-tracing")
+	require.Contains(t, sh(t, m, "run /bin/agentctl-demo create /tmp/otel-demo dir"), "[FS] Created: /tmp/otel-demo (dir)")
+	sh(t, m, "otelctl disable-tracing")
 	// Not traced: tracing is off.
-	exec(t, m, "agentsys test-fs-stat")
-	require.Regexp(t, `Exported [1-9]\d* span\(s\)`, exec(t, m, "otelctl export-traces"))
+	sh(t, m, "agentsys test-fs-stat")
+	require.Regexp(t, `Exported [1-9]\d* span\(s\)`, sh(t, m, "otelctl export-traces"))
 
 	logData, err := m.FS().ReadFile("/var/log/agentsys-audit.jsonl")
 	require.NoError(t, err)
@@ -171,16 +172,16 @@ func TestOTelHTTPCollectorDownThenUp(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close())
 
-	m := bootServices(t, 3)
-	out := exec(t, m, "otelctl init --endpoint http://"+addr+"; otelctl enable-tracing; llmctl load; llmctl budget")
+	m := bootSys(t, kernel.Config{Seed: 3}, nil)
+	out := sh(t, m, "otelctl init --endpoint http://"+addr+"; otelctl enable-tracing; llmctl load; llmctl budget")
 	require.Contains(t, out, "[OTEL] OTLP/HTTP exporter: http://"+addr+"/v1/traces")
 	for i := 0; i < 3; i++ {
-		exec(t, m, "llminfer the agent --max-tokens 8; agentsys test-fs-list; otelctl export-traces")
+		sh(t, m, "llminfer the agent --max-tokens 8; agentsys test-fs-list; otelctl export-traces")
 	}
 	e := m.Tracer().Exporter()
 	require.NotNil(t, e)
 	require.Eventually(t, func() bool { return e.Stats().Retried > 0 }, 20*time.Second, 5*time.Millisecond)
-	status := exec(t, m, "otelctl status")
+	status := sh(t, m, "otelctl status")
 	require.Regexp(t, `OTLP/HTTP: http://\S+/v1/traces sent=0 batches=0 retried=[1-9]\d* dropped=0 queued=[1-9]`, status)
 	require.Contains(t, status, "Last HTTP error: post http://"+addr)
 
@@ -214,22 +215,22 @@ func TestOTelHTTPCollectorDownThenUp(t *testing.T) {
 // lost spans are counted in `otelctl status`, the machine keeps running,
 // and export works again once the path is free.
 func TestOTelFileErrorMachineGoesOn(t *testing.T) {
-	m := bootServices(t, 5)
+	m := bootSys(t, kernel.Config{Seed: 5}, nil)
 	fs := m.FS().Afero()
-	exec(t, m, "otelctl enable-tracing")
+	sh(t, m, "otelctl enable-tracing")
 	require.NoError(t, fs.MkdirAll(otel.SpansFile, 0o755))
-	exec(t, m, "agentsys test-fs-list; agentsys test-fs-stat")
+	sh(t, m, "agentsys test-fs-list; agentsys test-fs-stat")
 	out, err := m.Shell().Exec("otelctl export-traces")
 	require.Error(t, err)
-	require.Regexp(t, `\[OTEL\] Export failed: otel: open /otel/spans.json: .* \(2 span\(s\) dropped, counted\)`, out)
-	status := exec(t, m, "otelctl status")
+	require.Regexp(t, `\[OTEL\] Export failed: otel: write /otel/spans.json: open /otel/spans.json: .* \(2 span\(s\) dropped, counted\)`, out)
+	status := sh(t, m, "otelctl status")
 	require.Contains(t, status, "Spans: recorded=2 pending=0 exported=0 batches=0")
 	require.Contains(t, status, "errors=1 dropped=2")
-	require.Contains(t, status, "Last file error: otel: open /otel/spans.json")
+	require.Contains(t, status, "Last file error: otel: write /otel/spans.json: open /otel/spans.json")
 
 	require.NoError(t, fs.Remove(otel.SpansFile))
-	require.Contains(t, exec(t, m, "agentsys test-fs-list"), "Test PASSED")
-	require.Contains(t, exec(t, m, "otelctl export-traces"), "Exported 1 span(s)")
+	require.Contains(t, sh(t, m, "agentsys test-fs-list"), "Test PASSED")
+	require.Contains(t, sh(t, m, "otelctl export-traces"), "Exported 1 span(s)")
 	require.Len(t, fileSpans(t, m), 1)
-	require.Contains(t, exec(t, m, "otelctl status"), "recorded=3 pending=0 exported=1 batches=1")
+	require.Contains(t, sh(t, m, "otelctl status"), "recorded=3 pending=0 exported=1 batches=1")
 }

@@ -49,7 +49,7 @@ type Options struct {
 	TrustedModelKeys []ed25519.PublicKey
 	// MinPromoteComparisons is how many decisions the shadow agent must
 	// have compared before `shadowctl promote` may promote
-	// (DefaultMinPromoteComparisons when 0).
+	// (shadow.DefaultMinPromote, 20, when 0).
 	MinPromoteComparisons int
 }
 

@@ -32,12 +32,17 @@ type ProcSource interface {
 // ProcInfo describes a process for /proc/<pid>.
 type ProcInfo struct {
 	PID, PPID, PGID, SID int
-	Comm                 string
-	State                byte // R, S, Z, ...
-	Exe, Cwd             string
-	Root                 string // the process's root directory ("" for "/")
-	Cmdline, Environ     []string
-	UID, GID             uint32 // effective ids (the owner of /proc/<pid>)
+	// TGID is the thread group's id when this describes one thread of it
+	// (/proc/<pid>/task/<tid>); 0 for a process.
+	TGID int
+	// Tasks are the process's threads, the leader first.
+	Tasks            []ProcTask
+	Comm             string
+	State            byte // R, S, Z, ...
+	Exe, Cwd         string
+	Root             string // the process's root directory ("" for "/")
+	Cmdline, Environ []string
+	UID, GID         uint32 // effective ids (the owner of /proc/<pid>)
 	// UIDs and GIDs are the real, effective, saved and file-system ids;
 	// Groups the supplementary groups.
 	UIDs, GIDs   [4]uint32
@@ -71,6 +76,29 @@ type ProcInfo struct {
 type ProcRollup struct {
 	Start, End                      uint64 // the lowest and highest mapped address
 	Pss, PssAnon, PssFile, PssShmem uint64
+}
+
+// ProcTask describes one thread for /proc/<pid>/task/<tid>.
+type ProcTask struct {
+	TID                  int
+	Comm                 string
+	State                byte
+	SigPending, SigBlock uint64
+	UTime                time.Duration
+}
+
+// threadView is info as /proc/<pid>/task/<tid> shows it: the process's
+// figures with the thread's id, name, state, signals and CPU time.
+func threadView(info ProcInfo, tid int) (ProcInfo, bool) {
+	for _, t := range info.Tasks {
+		if t.TID == tid {
+			v := info
+			v.TGID, v.PID, v.Tasks = info.PID, tid, nil
+			v.Comm, v.State, v.SigPending, v.SigBlock, v.UTime = t.Comm, t.State, t.SigPending, t.SigBlock, t.UTime
+			return v, true
+		}
+	}
+	return ProcInfo{}, false
 }
 
 // ProcMap is one line of /proc/<pid>/maps.
@@ -130,7 +158,7 @@ type procNode struct {
 // gives each a stable inode number.
 const (
 	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -148,6 +176,11 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 	}
 	if pid, err := strconv.Atoi(parts[0]); err == nil && parts[0] == strconv.Itoa(pid) {
 		info, ok := p.src.Process(pid)
+		if ok && info.PID != pid {
+			// A thread's id: /proc/<tid> works, as on Linux, though
+			// only processes are listed.
+			info, ok = threadView(info, pid)
+		}
 		if !ok {
 			return nil, linux.ENOENT
 		}
@@ -228,6 +261,9 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 	if parts[0] == "fd" {
 		return p.lookupFD(info, parts[1:])
 	}
+	if parts[0] == "task" {
+		return p.lookupTask(info, parts[1:])
+	}
 	if len(parts) > 1 {
 		return nil, linux.ENOTDIR
 	}
@@ -274,6 +310,29 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return []byte("4294967295") }
 	}
 	return n, nil
+}
+
+// lookupTask resolves /proc/<pid>/task and what is below it.
+func (p *Procfs) lookupTask(info ProcInfo, parts []string) (*procNode, error) {
+	pid := info.PID
+	if len(parts) == 0 {
+		return &procNode{mode: ModeDir | 0o555, ino: procIno(pid, index(strings.Fields(procPIDNames), "task")), pid: pid, list: func() []Dirent {
+			out := make([]Dirent, len(info.Tasks))
+			for i, t := range info.Tasks {
+				out[i] = Dirent{Name: strconv.Itoa(t.TID), Ino: procIno(t.TID, 64), Type: DTDir}
+			}
+			return out
+		}}, nil
+	}
+	tid, err := strconv.Atoi(parts[0])
+	if err != nil || parts[0] != strconv.Itoa(tid) {
+		return nil, linux.ENOENT
+	}
+	v, ok := threadView(info, tid)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	return p.lookupPID(v, parts[1:])
 }
 
 func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
@@ -347,7 +406,11 @@ func procStatus(i ProcInfo) []byte {
 		state = string(i.State)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, i.PID, i.PID, i.PPID)
+	tgid := i.TGID
+	if tgid == 0 {
+		tgid = i.PID
+	}
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, tgid, i.PID, i.PPID)
 	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\nGroups:\t", i.UIDs[0], i.UIDs[1], i.UIDs[2], i.UIDs[3],
 		i.GIDs[0], i.GIDs[1], i.GIDs[2], i.GIDs[3], max(64, len(i.FDs)))
 	for k, g := range i.Groups {
