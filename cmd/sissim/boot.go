@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 
 	"golang.org/x/term"
@@ -176,17 +174,12 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 	sh.SetTerminal(isTerminal(stdout))
 
 	if *mf.metricsAddr != "" {
-		ln, err := net.Listen("tcp", *mf.metricsAddr)
+		stop, err := serveMetrics(*mf.metricsAddr, m.MetricsHandler(), stderr)
 		if err != nil {
-			fmt.Fprintln(stderr, "sissim:", err)
+			fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
 			return 2
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", sh.MetricsHandler())
-		srv := &http.Server{Handler: mux}
-		go srv.Serve(ln)
-		defer srv.Close()
-		fmt.Fprintf(stderr, "sissim: metrics at http://%s/metrics\n", ln.Addr())
+		defer stop()
 	}
 
 	if script != nil && *script != "" {

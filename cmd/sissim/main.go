@@ -166,6 +166,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
+	metricsAddr := flags.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the guest runs (e.g. 127.0.0.1:9100)")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
@@ -237,6 +238,14 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
 	defer sys.Close()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, sys.MetricsHandler(), stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run:", err)
+			return 2
+		}
+		defer stop()
+	}
 	nf.report(m, stderr)
 	if data != nil {
 		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)

@@ -60,7 +60,7 @@ type Shell struct {
 	shared map[string]bool         // commands made by RegisterSub
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
-	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
+	execMu   sync.Mutex // one command at a time
 	streamOn bool       // metricsctl on: print changed METRIC lines after commands
 	lastLine map[string]string
 }
@@ -376,11 +376,10 @@ func (s *Shell) writeHelp(w io.Writer, c Command, topic []string) error {
 	return shellcmd.WriteHelp(w, c, topic)
 }
 
-// MetricsHandler serves the machine's metrics over HTTP. A scrape while a
-// command runs serves the values gathered after the previous command.
-func (s *Shell) MetricsHandler() http.Handler {
-	return s.m.Metrics().Handler(s.execMu.TryLock, s.execMu.Unlock)
-}
+// MetricsHandler serves the machine's metrics over HTTP
+// (System.MetricsHandler): a scrape while a command runs serves values at
+// most 50 ms of machine time old.
+func (s *Shell) MetricsHandler() http.Handler { return s.m.MetricsHandler() }
 
 // streamMetrics prints the METRIC lines whose value changed since the last
 // time (metricsctl on).
