@@ -169,6 +169,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		return 2
 	}
 	defer m.Close()
+	defer finish(m, stderr)
 	mf.net.report(m.Machine, stderr)
 	sh := m.Shell()
 	sh.SetTerminal(isTerminal(stdout))

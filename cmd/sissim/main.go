@@ -263,6 +263,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
+	sys.MarkFiles()
+	defer finish(sys, stderr)
 	var guestArgs []string
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]

@@ -2,15 +2,21 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // scrape reads uptime_ms and instructions_total from a metrics endpoint.
@@ -69,4 +75,53 @@ func TestRunMetricsMoveDuringARun(t *testing.T) {
 		}
 	}
 	require.Equal(t, 137, <-done, "the instruction budget ends the guest")
+}
+
+// otlpReceiver is an OTLP/HTTP collector that keeps the span ids it was
+// posted.
+type otlpReceiver struct {
+	mu    sync.Mutex
+	spans map[string]bool
+}
+
+func (r *otlpReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(req.Body)
+	var msg coltracepb.ExportTraceServiceRequest
+	if err == nil {
+		err = protojson.Unmarshal(body, &msg)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, rs := range msg.ResourceSpans {
+		for _, ss := range rs.ScopeSpans {
+			for _, s := range ss.Spans {
+				r.spans[hex.EncodeToString(s.SpanId)] = true
+			}
+		}
+	}
+}
+
+// Spans still pending when the shell ends are flushed and posted before
+// sissim exits: the collector receives every span recorded.
+func TestOTLPFlushedAtExit(t *testing.T) {
+	rcv := &otlpReceiver{spans: map[string]bool{}}
+	srv := httptest.NewServer(rcv)
+	defer srv.Close()
+	code, out, errOut := run(t, "shell", "--features", "all", "-c",
+		"otelctl init --endpoint "+srv.URL+"; otelctl enable-tracing; agentsys test-fs-list; agentsys test-fs-stat; otelctl status")
+	require.Equal(t, 0, code, errOut)
+	m := regexp.MustCompile(`Spans: recorded=(\d+) pending=(\d+) exported=0`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	recorded, _ := strconv.Atoi(m[1])
+	require.Positive(t, recorded)
+	require.Equal(t, m[1], m[2], "nothing was exported before the exit")
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	require.Len(t, rcv.spans, recorded)
+	require.NotContains(t, errOut, "lost")
+	require.Contains(t, errOut, "/otel/spans.json", "the span file is named among the files gone at exit")
 }

@@ -37,9 +37,11 @@ type System struct {
 	opts     Options
 
 	closeOnce   sync.Once
-	publishOnce sync.Once // MetricsHandler's publication
-	closers     []func()  // run by Close, last added first (onClose)
-	ram         *mem.RAM  // the RAM Boot made, closed after the machine
+	publishOnce sync.Once                      // MetricsHandler's publication
+	closers     []func()                       // run by Close, last added first (onClose)
+	shutdowns   []func(time.Duration) []string // run by Shutdown (shutdown.go)
+	filesAtMark map[string]fileStamp           // MarkFiles
+	ram         *mem.RAM                       // the RAM Boot made, closed after the machine
 }
 
 // Options configures the SIS layer of a machine.
