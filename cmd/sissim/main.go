@@ -166,6 +166,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
+	timelineFile := flags.String("timeline", "", "write the scheduler timeline to the host `FILE` (Chrome trace-event JSON: ui.perfetto.dev opens it; 'sissim timeline' draws it)")
 	metricsAddr := flags.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the guest runs (e.g. 127.0.0.1:9100)")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
@@ -265,6 +266,14 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	sys.MarkFiles()
 	defer finish(sys, stderr)
+	if *timelineFile != "" {
+		stop, err := startTimeline(sys, *timelineFile, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run:", err)
+			return 2
+		}
+		defer stop()
+	}
 	var guestArgs []string
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/sis"
+	"github.com/sis-kernel/sissim/pkg/timeline"
 )
 
 // shutdownWait bounds the host time an OTLP/HTTP exporter may take to
@@ -35,4 +37,27 @@ func serveMetrics(addr string, h http.Handler, stderr io.Writer) (stop func(), e
 	go srv.Serve(ln)
 	fmt.Fprintf(stderr, "sissim: metrics at http://%s/metrics\n", ln.Addr())
 	return func() { srv.Close() }, nil
+}
+
+// startTimeline writes the scheduler timeline of sys to the host file
+// name (--timeline); stop completes the file and reports a failure or
+// dropped events on stderr. Call both while no guest runs.
+func startTimeline(sys *sis.System, name string, stderr io.Writer) (stop func(), err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("--timeline: %w", err)
+	}
+	tl := sys.StartTimeline(f, timeline.DefaultLimit)
+	return func() {
+		err := tl.Stop()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		switch {
+		case err != nil:
+			fmt.Fprintf(stderr, "sissim: error: --timeline %s: %v\n", name, err)
+		case tl.Dropped() > 0:
+			fmt.Fprintf(stderr, "sissim: warning: --timeline %s: %d event(s) left out at the size limit of %d MiB\n", name, tl.Dropped(), timeline.DefaultLimit>>20)
+		}
+	}, nil
 }
