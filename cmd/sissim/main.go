@@ -3,6 +3,7 @@
 //	sissim [boot] [flags]              boot to the sis> shell
 //	sissim shell [-c 'cmd; cmd'] [flags] the shell without boot messages
 //	sissim run [flags] guest.elf [args...]
+//	sissim timeline FILE.json -o FILE.png
 //
 // The guest's exit status becomes sissim's; sissim's own errors (bad flags,
 // a file that is not a static AArch64 program) exit with status 2.
@@ -42,6 +43,7 @@ Usage:
                                            commands of -c or stdin, for scripts
   sissim run [flags] [guest.elf [args...]] run a static AArch64 Linux program
                                            (default: the built-in hello guest)
+  sissim timeline FILE.json -o FILE.png    draw a --timeline file as a picture
   sissim model keygen|train|pack|sign|verify
                                            build and sign model packages
   sissim version                           print versions
@@ -66,6 +68,8 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRun(argv[1:], stdin, stdout, stderr)
 	case "model":
 		return cmdModel(argv[1:], stdout, stderr)
+	case "timeline":
+		return cmdTimeline(argv[1:], stdout, stderr)
 	case "version":
 		if len(argv) > 1 {
 			fmt.Fprintf(stderr, "sissim version: unexpected argument %q\n", argv[1])

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -60,4 +62,43 @@ func startTimeline(sys *sis.System, name string, stderr io.Writer) (stop func(),
 			fmt.Fprintf(stderr, "sissim: warning: --timeline %s: %d event(s) left out at the size limit of %d MiB\n", name, tl.Dropped(), timeline.DefaultLimit>>20)
 		}
 	}, nil
+}
+
+// cmdTimeline draws a timeline file as a PNG picture.
+func cmdTimeline(argv []string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("timeline", flag.ContinueOnError)
+	out := flags.String("o", "", "write the picture to `FILE.png` (required)")
+	width := flags.Int("width", timeline.DefaultWidth, "the picture's width in `pixels`")
+	// The file may come before the flags: sissim timeline t.json -o t.png.
+	var args []string
+	for len(argv) > 0 {
+		if ok, code := parseFlags(flags, argv, "sissim timeline FILE.json -o FILE.png [--width N]", stdout, stderr); !ok {
+			return code
+		}
+		if flags.NArg() == 0 {
+			break
+		}
+		args = append(args, flags.Arg(0))
+		argv = flags.Args()[1:]
+	}
+	if len(args) != 1 || *out == "" {
+		fmt.Fprintln(stderr, "sissim timeline: want one timeline file and -o FILE.png (see 'sissim timeline -h')")
+		return 2
+	}
+	in, err := os.Open(args[0])
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim timeline:", err)
+		return 2
+	}
+	defer in.Close()
+	var png bytes.Buffer
+	if err := timeline.Render(in, &png, *width); err != nil {
+		fmt.Fprintf(stderr, "sissim timeline: %s: %v\n", args[0], err)
+		return 1
+	}
+	if err := os.WriteFile(*out, png.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(stderr, "sissim timeline:", err)
+		return 1
+	}
+	return 0
 }
