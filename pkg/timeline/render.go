@@ -467,7 +467,7 @@ func usText(us float64) string {
 // bytesText writes a size in MiB or KiB.
 func bytesText(b float64) string {
 	if b >= 1<<20 {
-		return strconv.FormatFloat(b/(1<<20), 'f', 1, 64) + " MiB"
+		return strconv.FormatFloat(b/(1<<20), 'f', 2, 64) + " MiB"
 	}
 	return strconv.FormatFloat(b/(1<<10), 'f', 0, 64) + " KiB"
 }
