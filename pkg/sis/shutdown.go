@@ -78,7 +78,7 @@ func (s *System) writtenNotice() []string {
 	if len(files) == 0 {
 		return nil
 	}
-	notes := []string{fmt.Sprintf("%d file(s) written to the in-memory file system, gone now (keep one with --mount HOST:GUEST):", len(files))}
+	notes := []string{fmt.Sprintf("%d file(s) written to the in-memory file system are lost at exit (write to a --mount HOST:GUEST directory to keep them):", len(files))}
 	for i, f := range files {
 		if i == maxWrittenListed {
 			notes = append(notes, fmt.Sprintf("  ... and %d more", len(files)-i))
