@@ -106,3 +106,24 @@ func TestTracerHearsProcessesDeterministically(t *testing.T) {
 	b := run()
 	require.Equal(t, fmt.Sprint(a.evs), fmt.Sprint(b.evs))
 }
+
+// discard is a tracer that keeps nothing.
+type discard struct{ n int }
+
+func (d *discard) Event(*kernel.TraceEvent) { d.n++ }
+
+// BenchmarkGetpidTraced is BenchmarkGetpid (deterministic) with a tracer
+// that discards the events: the cost of hearing each system call.
+func BenchmarkGetpidTraced(b *testing.B) {
+	data := benchGuest(b, "getpid_loop")
+	m, err := kernel.New(kernel.Config{Stdout: &bytes.Buffer{}})
+	require.NoError(b, err)
+	defer m.Close()
+	require.NoError(b, m.FS().WriteFile("/bin/getpid_loop", data, 0o755))
+	d := &discard{}
+	m.SetTracer(d)
+	st, err := m.Run(kernel.ProcessSpec{Path: "/bin/getpid_loop", Argv: []string{"getpid_loop", fmt.Sprint(b.N)}})
+	require.NoError(b, err)
+	require.Equal(b, 0, st.Code)
+	require.GreaterOrEqual(b, d.n, b.N)
+}

@@ -55,14 +55,24 @@ var (
 
 // traceEvent is what the picture reads of an event.
 type traceEvent struct {
-	Ph   string                     `json:"ph"`
-	Pid  int                        `json:"pid"`
-	Tid  int                        `json:"tid"`
-	Cat  string                     `json:"cat"`
-	Name string                     `json:"name"`
-	Ts   float64                    `json:"ts"`
-	Dur  float64                    `json:"dur"`
-	Args map[string]json.RawMessage `json:"args"`
+	Ph   string          `json:"ph"`
+	Pid  int             `json:"pid"`
+	Tid  int             `json:"tid"`
+	Cat  string          `json:"cat"`
+	Name string          `json:"name"`
+	Ts   float64         `json:"ts"`
+	Dur  float64         `json:"dur"`
+	Args json.RawMessage `json:"args"` // decoded only where read (arg)
+}
+
+// arg decodes the arg key of ev into v, reporting whether it could.
+func (ev *traceEvent) arg(key string, v any) bool {
+	var args map[string]json.RawMessage
+	if json.Unmarshal(ev.Args, &args) != nil {
+		return false
+	}
+	raw, ok := args[key]
+	return ok && json.Unmarshal(raw, v) == nil
 }
 
 // track is one row of the picture: a thread (or a CBS server) of a process.
@@ -161,7 +171,7 @@ func (sc *scan) add(ev *traceEvent) {
 	switch ev.Ph {
 	case "M":
 		var name string
-		_ = json.Unmarshal(ev.Args["name"], &name)
+		ev.arg("name", &name)
 		switch ev.Name {
 		case "process_name":
 			sc.procs[ev.Pid] = name
@@ -182,7 +192,7 @@ func (sc *scan) add(ev *traceEvent) {
 	switch {
 	case ev.Ph == "C" && ev.Name == "memory":
 		var v float64
-		if json.Unmarshal(ev.Args["used_bytes"], &v) == nil {
+		if ev.arg("used_bytes", &v) {
 			sc.memMax = math.Max(sc.memMax, v)
 			sc.memMin = math.Min(sc.memMin, v)
 			sc.mem = true
@@ -334,7 +344,7 @@ func (p *picture) paint(ev *traceEvent) {
 	if ev.Ph == "C" {
 		if ev.Name == "memory" && p.memY >= 0 {
 			var v float64
-			if json.Unmarshal(ev.Args["used_bytes"], &v) == nil {
+			if ev.arg("used_bytes", &v) {
 				p.memoryAt(p.x(ev.Ts)-p.plotX, v)
 			}
 		}
