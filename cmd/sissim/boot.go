@@ -185,7 +185,7 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		defer stop()
 	}
 	if *mf.metricsAddr != "" {
-		stop, err := serveMetrics(*mf.metricsAddr, m.MetricsHandler(), stderr)
+		stop, err := serveMetrics(*mf.metricsAddr, sh.MetricsHandler(), stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
 			return 2

@@ -60,7 +60,7 @@ type Shell struct {
 	shared map[string]bool         // commands made by RegisterSub
 
 	lineMu   sync.Mutex // one ExecTo at a time (it redirects the console)
-	execMu   sync.Mutex // one command at a time
+	execMu   sync.Mutex // one command at a time; MetricsHandler tries it
 	streamOn bool       // metricsctl on: print changed METRIC lines after commands
 	lastLine map[string]string
 }
@@ -377,9 +377,20 @@ func (s *Shell) writeHelp(w io.Writer, c Command, topic []string) error {
 }
 
 // MetricsHandler serves the machine's metrics over HTTP
-// (System.MetricsHandler): a scrape while a command runs serves values at
-// most 50 ms of machine time old.
-func (s *Shell) MetricsHandler() http.Handler { return s.m.MetricsHandler() }
+// (System.MetricsHandler). While a command runs a scrape serves the copy
+// the machine published (at most 50 ms of machine time old); between
+// commands, when the machine is idle, it first publishes fresh values
+// (in realtime mode uptime moves at the prompt too).
+func (s *Shell) MetricsHandler() http.Handler {
+	h := s.m.MetricsHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.execMu.TryLock() {
+			s.m.metrics.Publish(s.m.metricsSnapshot())
+			s.execMu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
 
 // streamMetrics prints the METRIC lines whose value changed since the last
 // time (metricsctl on).
