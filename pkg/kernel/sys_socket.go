@@ -23,7 +23,7 @@ func registerSocketSyscalls(reg registerFn) {
 		fn   syscallFn
 		part string
 	}{
-		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo); netlink, packet and raw sockets are EAFNOSUPPORT or ESOCKTNOSUPPORT"},
+		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK NETLINK_ROUTE (interfaces, addresses and routes, read-only); other netlink protocols are EPROTONOSUPPORT, packet and raw sockets EAFNOSUPPORT or ESOCKTNOSUPPORT"},
 		{linux.SysSocketpair, sysSocketpair, ""},
 		{linux.SysBind, sysBind, ""},
 		{linux.SysListen, sysListen, ""},
@@ -267,6 +267,8 @@ func (m *Machine) newSocket(t *Task, family, typ, proto int) (socket, error) {
 		return m.newUnixSocket(t, typ, proto)
 	case linux.AF_INET, linux.AF_INET6:
 		return m.newInetSocket(family, typ, proto)
+	case linux.AF_NETLINK:
+		return m.newNetlinkSocket(typ, proto)
 	}
 	return nil, linux.EAFNOSUPPORT
 }
@@ -288,6 +290,8 @@ func sockNonblocker(s socket) *nonblocker {
 	case *unixSocket:
 		return &s.nonblocker
 	case *inetSocket:
+		return &s.nonblocker
+	case *netlinkSocket:
 		return &s.nonblocker
 	}
 	panic(fmt.Sprintf("socket of type %T", s))

@@ -127,6 +127,8 @@ func (s *System) metricsSnapshot() metrics.Snapshot {
 	snap := metrics.Snapshot{
 		HeapCurrent: ms.Used,
 		HeapPeak:    ms.Peak,
+		MemSize:     s.MemSize(),
+		OOMKills:    s.OOMKills(),
 		Allocs:      ms.Allocs,
 		Deallocs:    ms.Frees,
 		Failures:    ms.Failures,
