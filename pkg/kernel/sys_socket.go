@@ -847,13 +847,13 @@ func (u *userBuffer) size() int { return u.total }
 
 // each calls f for the guest ranges of [off, off+n).
 func (u *userBuffer) each(off, n int, f func(addr uint64, lo, hi int) error) error {
-	pos := 0
+	pos, base := 0, off
 	for _, s := range u.segs {
 		l := int(s[1])
 		if off < pos+l && n > 0 {
 			start := max(off-pos, 0)
 			k := min(l-start, n)
-			if err := f(s[0]+uint64(start), pos+start-off, pos+start-off+k); err != nil {
+			if err := f(s[0]+uint64(start), pos+start-base, pos+start-base+k); err != nil {
 				return err
 			}
 			n -= k

@@ -56,6 +56,10 @@ type Options struct {
 	// have compared before `shadowctl promote` may promote
 	// (shadow.DefaultMinPromote, 20, when 0).
 	MinPromoteComparisons int
+	// ModelSigningKey is the key the machine signs the packages it
+	// builds with (`llmctl register`); nil: the built-in test key, when
+	// TrustedModelKeys is nil too.
+	ModelSigningKey ed25519.PrivateKey
 }
 
 // New adds the SIS layer to a machine made by kernel.New: the shell and
