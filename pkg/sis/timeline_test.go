@@ -51,3 +51,38 @@ func TestTimelineMarksDecisionsAndRollbacks(t *testing.T) {
 	require.Equal(t, 1, marks["shadow/rollback"])
 	require.GreaterOrEqual(t, marks["autonomy/decision"], 5)
 }
+
+// The LLM service's inferences are slices of its CBS server, a thread of
+// the machine's own track.
+func TestTimelineShowsServiceEntities(t *testing.T) {
+	m := bootServices(t, kernel.Config{})
+	sh(t, m, "llmctl load; llmctl budget --wcet-cycles 10000000 --period-ns 1000000000")
+	var buf bytes.Buffer
+	tl := m.StartTimeline(&buf, 0)
+	sh(t, m, "llminfer the scheduler")
+	require.NoError(t, tl.Stop())
+	var doc struct {
+		TraceEvents []struct {
+			Ph, Cat, Name string
+			Pid, Tid      int
+			Args          map[string]any
+		} `json:"traceEvents"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &doc))
+	named := map[int]string{}
+	slices := 0
+	for _, ev := range doc.TraceEvents {
+		if ev.Pid != 0 {
+			continue
+		}
+		if ev.Ph == "M" && ev.Name == "thread_name" {
+			named[ev.Tid], _ = ev.Args["name"].(string)
+		}
+		if ev.Ph == "X" && ev.Cat == "entity" {
+			require.Equal(t, "AiInference", ev.Name)
+			require.Contains(t, named[ev.Tid], "(AiInference)", "the server's track is named first")
+			slices++
+		}
+	}
+	require.Positive(t, slices)
+}
