@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
-	"net/http"
 	"os"
 
 	"golang.org/x/term"
@@ -26,6 +24,7 @@ type machineFlags struct {
 	strace      straceFlags
 	verbose     *bool
 	metricsAddr *string
+	timeline    *string
 	features    *string
 	root        *string
 	mounts      *mountFlag
@@ -42,6 +41,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		strace:      addStraceFlags(f),
 		verbose:     f.Bool("v", false, "log kernel debug messages"),
 		metricsAddr: f.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics (e.g. 127.0.0.1:9100)"),
+		timeline:    f.String("timeline", "", "write the scheduler timeline to the host `FILE` (Chrome trace-event JSON: ui.perfetto.dev opens it; 'sissim timeline' draws it)"),
 		features:    f.String("features", "", "enabled `features`: agentsys,llm,model-lifecycle,shadow-mode,otel,decision-traces, ai-ops, all or none\n(default: $SIS_FEATURES, else all)"),
 		root:        f.String("root", "", "fill the root file system from the host directory `DIR` (copied at boot; DIR is never changed)\ninstead of the built-in image"),
 		mounts:      mountVar(f),
@@ -171,22 +171,26 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		return 2
 	}
 	defer m.Close()
+	defer finish(m, stderr)
 	mf.net.report(m.Machine, stderr)
 	sh := m.Shell()
 	sh.SetTerminal(isTerminal(stdout))
 
-	if *mf.metricsAddr != "" {
-		ln, err := net.Listen("tcp", *mf.metricsAddr)
+	if *mf.timeline != "" {
+		stop, err := startTimeline(m, *mf.timeline, stderr)
 		if err != nil {
-			fmt.Fprintln(stderr, "sissim:", err)
+			fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
 			return 2
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", sh.MetricsHandler())
-		srv := &http.Server{Handler: mux}
-		go srv.Serve(ln)
-		defer srv.Close()
-		fmt.Fprintf(stderr, "sissim: metrics at http://%s/metrics\n", ln.Addr())
+		defer stop()
+	}
+	if *mf.metricsAddr != "" {
+		stop, err := serveMetrics(*mf.metricsAddr, sh.MetricsHandler(), stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
+			return 2
+		}
+		defer stop()
 	}
 
 	if script != nil && *script != "" {

@@ -3,6 +3,7 @@
 //	sissim [boot] [flags]              boot to the sis> shell
 //	sissim shell [-c 'cmd; cmd'] [flags] the shell without boot messages
 //	sissim run [flags] guest.elf [args...]
+//	sissim timeline FILE.json -o FILE.png
 //
 // The guest's exit status becomes sissim's; sissim's own errors (bad flags,
 // a file that is not a static AArch64 program) exit with status 2.
@@ -42,6 +43,7 @@ Usage:
                                            commands of -c or stdin, for scripts
   sissim run [flags] [guest.elf [args...]] run a static AArch64 Linux program
                                            (default: the built-in hello guest)
+  sissim timeline FILE.json -o FILE.png    draw a --timeline file as a picture
   sissim model keygen|train|pack|sign|verify
                                            build and sign model packages
   sissim version                           print versions
@@ -66,6 +68,8 @@ func runMain(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdRun(argv[1:], stdin, stdout, stderr)
 	case "model":
 		return cmdModel(argv[1:], stdout, stderr)
+	case "timeline":
+		return cmdTimeline(argv[1:], stdout, stderr)
 	case "version":
 		if len(argv) > 1 {
 			fmt.Fprintf(stderr, "sissim version: unexpected argument %q\n", argv[1])
@@ -166,6 +170,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
+	timelineFile := flags.String("timeline", "", "write the scheduler timeline to the host `FILE` (Chrome trace-event JSON: ui.perfetto.dev opens it; 'sissim timeline' draws it)")
+	metricsAddr := flags.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the guest runs (e.g. 127.0.0.1:9100)")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
@@ -237,6 +243,14 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
 	defer sys.Close()
+	if *metricsAddr != "" {
+		stop, err := serveMetrics(*metricsAddr, sys.MetricsHandler(), stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run:", err)
+			return 2
+		}
+		defer stop()
+	}
 	nf.report(m, stderr)
 	if data != nil {
 		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
@@ -253,6 +267,16 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
+	}
+	sys.MarkFiles()
+	defer finish(sys, stderr)
+	if *timelineFile != "" {
+		stop, err := startTimeline(sys, *timelineFile, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run:", err)
+			return 2
+		}
+		defer stop()
 	}
 	var guestArgs []string
 	if flags.NArg() > 1 {

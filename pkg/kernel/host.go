@@ -91,8 +91,12 @@ func (m *Machine) idle(ctx context.Context, now uint64) error {
 	// Wait in host time: for the timer, pacing deterministic time while a
 	// thread waits for the host, or for an event.
 	var fire <-chan time.Time
+	var wait time.Duration
 	if next != 0 {
-		tm := time.NewTimer(time.Duration(next - now))
+		wait = time.Duration(next - now)
+	}
+	if wait = m.publishWait(wait); wait != 0 {
+		tm := time.NewTimer(wait)
 		defer tm.Stop()
 		fire = tm.C
 	}

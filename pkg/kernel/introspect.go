@@ -128,6 +128,9 @@ type introspection struct {
 	onExit    []func(pid int, status ExitStatus)
 	onSyscall []func(SyscallEvent)
 	onOpen    []func(FileEvent)
+
+	trace *tracing   // the scheduler's tracer (trace.go); nil when none
+	pub   *publisher // the layer's periodic publication (publish.go)
 }
 
 // wrapConsole puts switchable writers in front of the console streams so

@@ -72,6 +72,9 @@ func (m *Machine) lookupTask(tid int) *Task {
 
 // setState moves t to state s and tells the scheduler.
 func (t *Task) setState(s taskState) {
+	if tr := t.m.introspect.trace; tr != nil {
+		tr.state(t, s)
+	}
 	t.state = s
 	if t.srv != nil {
 		t.m.srvRunnable(t.srv)
@@ -95,6 +98,7 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 	defer func() {
 		m.console.quiesce()
 		m.runCtx = context.Background()
+		m.publish(m.clock.Now())
 	}()
 	for {
 		m.hostEvents()
@@ -105,6 +109,7 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 			return err
 		}
 		now := m.clock.Now()
+		m.publishDue(now)
 		if m.fireTimers(now) {
 			continue // a timer may have ended what we wait for
 		}
@@ -263,6 +268,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 		m.sched.Switches.Record(start - m.lastStop)
 	}
 	startInsns := m.clock.Insns()
+	budget := t.srv.RemainingNs
 	slice = t.cpuTimerSlice(slice)
 	stopAt := startInsns + slice
 	if m.cfg.MaxInsns > 0 && m.cfg.MaxInsns < stopAt {
@@ -314,6 +320,9 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 				t.trap(linux.SIGILL, ex)
 			}
 		}
+	}
+	if tr := m.introspect.trace; tr != nil {
+		tr.ran(t, start, end, ran, stopReason(t, ex.Reason == cpu.StopBudget), budget)
 	}
 	if t.dying {
 		m.exitTask(t)

@@ -166,6 +166,7 @@ func (m *Machine) runEntity(srv *sched.Server, now uint64) bool {
 	if next := m.timers.next(); next > now && next-now < slice {
 		slice = next - now
 	}
+	budget := srv.RemainingNs
 	used, more := run(time.Duration(slice))
 	if !m.clock.Realtime() && used > 0 {
 		m.clock.Skip(uint64(used))
@@ -175,6 +176,9 @@ func (m *Machine) runEntity(srv *sched.Server, now uint64) bool {
 	m.sched.Charge(srv, end-now, end)
 	m.sched.SetRunnable(srv, more, end)
 	m.lastTask, m.lastStop = nil, end
+	if tr := m.introspect.trace; tr != nil {
+		tr.entity(srv, now, end, budget)
+	}
 	return true
 }
 

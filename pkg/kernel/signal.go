@@ -342,6 +342,9 @@ func (t *Task) deliverSignals() bool {
 		}
 		act := p.sigacts[sig]
 		t.m.straceSignal(t, sig, info)
+		if tr := t.m.introspect.trace; tr != nil {
+			tr.signal(t, sig, act)
+		}
 		switch {
 		case act.handler == sigIGN && sig != linux.SIGKILL && sig != linux.SIGSTOP:
 			continue

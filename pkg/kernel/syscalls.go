@@ -129,6 +129,11 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	if m.cfg.Strace != nil {
 		sc = m.straceEnter(t, nr, a)
 	}
+	var start uint64
+	tr := m.introspect.trace
+	if tr != nil {
+		start = m.clock.Now()
+	}
 	var ret uint64
 	var err error
 	if e == nil {
@@ -142,6 +147,9 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	}
 	if err != nil {
 		ret = uint64(-int64(toErrno(m, e, err)))
+	}
+	if tr != nil {
+		tr.syscall(t, nr, start, ret)
 	}
 	if !t.restart && m.hooked() {
 		m.syscallDone(t, nr, a, ret)

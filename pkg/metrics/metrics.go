@@ -14,7 +14,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -33,6 +32,7 @@ type Snapshot struct {
 	Allocs, Deallocs, Failures uint64            // guest memory map/unmap/failed operations
 	Panics                     uint64            // kernel errors caused by guests
 	Uptime                     time.Duration     // time since boot
+	Insns                      uint64            // guest instructions retired since boot
 	Syscalls                   map[string]uint64 // calls by syscall name
 	DeadlineMisses             uint64            // every deadline miss of every CBS server
 	SwitchGaps                 Quantiles         // machine time between slices of different threads
@@ -69,6 +69,10 @@ type Metrics struct {
 	reg      *prometheus.Registry
 	src      Source
 	counters *Counters
+	// live is the registry Handler serves: the same metrics, with the
+	// kernel's values from the last Publish.
+	live      *prometheus.Registry
+	published atomic.Pointer[Snapshot]
 }
 
 // New returns a registry whose collector reads src and c at every
@@ -77,9 +81,23 @@ func New(src Source, c *Counters) *Metrics {
 	if c == nil {
 		c = &Counters{}
 	}
-	m := &Metrics{reg: prometheus.NewRegistry(), src: src, counters: c}
-	m.reg.MustRegister(collector{m})
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, counters: c, live: prometheus.NewRegistry()}
+	m.reg.MustRegister(collector{m: m, src: src})
+	m.live.MustRegister(collector{m: m, src: m.last})
 	return m
+}
+
+// Publish makes s the kernel's values that Handler serves. The kernel
+// calls it from its own goroutine, at a pace of its own, so that a scrape
+// never reads kernel state nor waits for it; s must not change afterwards.
+func (m *Metrics) Publish(s Snapshot) { m.published.Store(&s) }
+
+// last returns the values of the last Publish (zero values before any).
+func (m *Metrics) last() Snapshot {
+	if s := m.published.Load(); s != nil {
+		return *s
+	}
+	return Snapshot{}
 }
 
 // Counters returns the event counters the kernel and services update.
@@ -88,27 +106,11 @@ func (m *Metrics) Counters() *Counters { return m.counters }
 // Registry returns the Prometheus registry (to serve or gather it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// Handler serves the registry in the Prometheus exposition formats. It
-// gathers fresh values when tryLock succeeds (the kernel is quiescent) and
-// otherwise serves the values of the last successful gathering, so a scrape
-// never reads kernel state while a guest runs.
-func (m *Metrics) Handler(tryLock func() bool, unlock func()) http.Handler {
-	var mu sync.Mutex
-	var last []*dto.MetricFamily
-	g := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if tryLock() {
-			mfs, err := m.reg.Gather()
-			unlock()
-			if err != nil {
-				return nil, err
-			}
-			last = mfs
-		}
-		return last, nil
-	})
-	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
+// Handler serves the registry in the Prometheus exposition formats, with
+// the kernel's values of the last Publish and the current counters: a
+// scrape never reads kernel state and never waits for the kernel.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.live, promhttp.HandlerOpts{})
 }
 
 var (
@@ -118,6 +120,7 @@ var (
 	descHeapOps   = prometheus.NewDesc("heap_operations_total", "Guest memory operations.", []string{"operation"}, nil)
 	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
 	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
+	descInsns     = prometheus.NewDesc("instructions_total", "Guest instructions retired since boot.", nil, nil)
 	descSyscalls  = prometheus.NewDesc("syscalls_total", "System calls by name.", []string{"name"}, nil)
 	descNet       = prometheus.NewDesc("network_packets_total", "Network packets, by interface.", []string{"direction", "interface"}, nil)
 	descNetBytes  = prometheus.NewDesc("network_bytes_total", "Network bytes (IP packet bytes), by interface.", []string{"direction", "interface"}, nil)
@@ -128,17 +131,20 @@ var (
 	descGaps      = prometheus.NewDesc("sched_switch_gap_ns", "Machine time from the end of one thread's slice to the start of another thread's, idle time included (the switch itself takes no machine time), in ns; quantiles of the last 4096.", nil, nil)
 )
 
-// collector turns a Snapshot and the Counters into const metrics.
-type collector struct{ m *Metrics }
+// collector turns a Snapshot of src and the Counters into const metrics.
+type collector struct {
+	m   *Metrics
+	src Source
+}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHeap, descMemSize, descOOM, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
+	for _, d := range []*prometheus.Desc{descHeap, descMemSize, descOOM, descHeapOps, descPanics, descUptime, descInsns, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
 		ch <- d
 	}
 }
 
 func (c collector) Collect(ch chan<- prometheus.Metric) {
-	s := c.m.src()
+	s := c.src()
 	k := c.m.counters
 	gauge := func(d *prometheus.Desc, v uint64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
@@ -155,6 +161,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descHeapOps, s.Failures, "failure")
 	counter(descPanics, s.Panics)
 	gauge(descUptime, uint64(s.Uptime.Milliseconds()))
+	counter(descInsns, s.Insns)
 	for name, v := range s.Syscalls {
 		counter(descSyscalls, v, name)
 	}
@@ -207,6 +214,9 @@ func (m *Metrics) RegisterLLM() (*LLM, error) {
 	}
 	for _, c := range []prometheus.Collector{l.InferUs, l.TokensOut, l.Rejects, l.DeadlineMisses} {
 		if err := m.reg.Register(c); err != nil {
+			return nil, err
+		}
+		if err := m.live.Register(c); err != nil {
 			return nil, err
 		}
 	}

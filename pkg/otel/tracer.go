@@ -198,6 +198,21 @@ func (t *Tracer) Close() {
 	}
 }
 
+// Shutdown ends export at exit: it flushes the pending spans, gives the
+// HTTP exporter up to wait of host time to deliver what it holds, and
+// closes it (what is still undelivered is dropped and counted). It returns
+// the exporter's final counters (zero, Endpoint "", when there was none).
+func (t *Tracer) Shutdown(wait time.Duration) HTTPStats {
+	_, _ = t.Flush() // a failure is counted in Stats
+	e := t.SetExporter(nil)
+	if e == nil {
+		return HTTPStats{}
+	}
+	e.Wait(wait)
+	e.Close()
+	return e.Stats()
+}
+
 // Flush exports the pending spans as one batch (nothing when none is
 // pending) and returns how many it exported. The pending batch is empty
 // afterwards, also when the file write failed (the failure is counted and

@@ -9,6 +9,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/ring"
 
 	"github.com/sis-kernel/sissim/pkg/decision"
+	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/model"
 	"github.com/sis-kernel/sissim/pkg/otel"
 	"github.com/sis-kernel/sissim/pkg/shadow"
@@ -202,8 +203,10 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	version, hash := l.Version, l.Hash
 	id := a.rec.NextID() // the id Record gives this trace
 	var routed bool
+	var res shadow.Result
+	prod := out // the production model's output
 	if live && a.shadow != nil {
-		res := a.shadow.Decide(id, features, out)
+		res = a.shadow.Decide(id, features, out)
 		if res.UseShadow {
 			out, routed = res.Shadow, true
 			version, hash = res.Version, res.Hash
@@ -272,6 +275,9 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	id = a.rec.Record(tr)
 	_ = a.rec.Flush() // failures are counted in the recorder's stats
 	end := m.Now()
+	if live && m.Tracing() {
+		a.traceMarks(id, prod, out, outcome, res)
+	}
 	if live {
 		a.rewardPrevious(features)
 		a.audit.Add(auditEntry{id: id, at: start, features: features, action: out.Action, conf: out.Confidence, outcome: outcome})
@@ -279,6 +285,25 @@ func (a *autonomy) decideFeatures(tel Telemetry, features []float32, live bool) 
 	}
 	a.exportOTel(id, tr, start, end)
 	return true
+}
+
+// traceMarks marks decision id (out, of which prod is the production
+// model's output) on the scheduler timeline, with the shadow's divergence
+// and rollback when they happened.
+func (a *autonomy) traceMarks(id uint64, prod, out decision.Output, outcome string, res shadow.Result) {
+	m := a.m
+	if res.Diverged {
+		m.TraceMark("shadow", "shadow divergence", kernel.TraceArg{Key: "decision", Value: id},
+			kernel.TraceArg{Key: "production", Value: model.ActionName(prod.Action)},
+			kernel.TraceArg{Key: "shadow", Value: model.ActionName(res.Shadow.Action)})
+	}
+	if res.RolledBack {
+		m.TraceMark("shadow", "rollback", kernel.TraceArg{Key: "decision", Value: id}, kernel.TraceArg{Key: "from", Value: res.Version})
+	}
+	m.TraceMark("autonomy", "decision", kernel.TraceArg{Key: "id", Value: id},
+		kernel.TraceArg{Key: "action", Value: model.ActionName(out.Action)},
+		kernel.TraceArg{Key: "confidence", Value: out.Confidence},
+		kernel.TraceArg{Key: "outcome", Value: outcome})
 }
 
 // checks applies the policy checks to the model output out for input

@@ -154,6 +154,7 @@ func Boot(bc BootConfig) (*System, error) {
 	for _, line := range lines {
 		mark(line)
 	}
+	s.MarkFiles()
 	mark("LAUNCHING SHELL")
 	return s, nil
 }

@@ -376,10 +376,20 @@ func (s *Shell) writeHelp(w io.Writer, c Command, topic []string) error {
 	return shellcmd.WriteHelp(w, c, topic)
 }
 
-// MetricsHandler serves the machine's metrics over HTTP. A scrape while a
-// command runs serves the values gathered after the previous command.
+// MetricsHandler serves the machine's metrics over HTTP
+// (System.MetricsHandler). While a command runs a scrape serves the copy
+// the machine published (at most 50 ms of machine time old); between
+// commands, when the machine is idle, it first publishes fresh values
+// (in realtime mode uptime moves at the prompt too).
 func (s *Shell) MetricsHandler() http.Handler {
-	return s.m.Metrics().Handler(s.execMu.TryLock, s.execMu.Unlock)
+	h := s.m.MetricsHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.execMu.TryLock() {
+			s.m.metrics.Publish(s.m.metricsSnapshot())
+			s.execMu.Unlock()
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // streamMetrics prints the METRIC lines whose value changed since the last

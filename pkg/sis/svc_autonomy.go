@@ -52,6 +52,12 @@ func startAutonomy(m *System) (string, error) {
 	}
 	svc.traces, svc.autonomy = rec, a
 	m.onClose(func() { _ = rec.Flush() }) // the last decisions reach the log
+	m.onShutdown(func(time.Duration) []string {
+		if err := rec.Flush(); err != nil {
+			return []string{fmt.Sprintf("warning: autonomy: the last decisions did not reach their log: %v", err)}
+		}
+		return nil
+	})
 
 	sh := m.Shell()
 	if err := sh.Register(Command{Name: "autoctl", Usage: AutoctlUsage, Subs: a.subs(), Run: a.command}); err != nil {

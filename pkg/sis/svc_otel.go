@@ -3,9 +3,11 @@ package sis
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/sis-kernel/sissim/pkg/agentsys"
 	"github.com/sis-kernel/sissim/pkg/otel"
@@ -31,6 +33,17 @@ func startOTel(m *System) (string, error) {
 	}
 	m.svc.otel = t
 	m.onClose(t.Close)
+	m.onShutdown(func(wait time.Duration) []string {
+		st := t.Shutdown(wait)
+		if st.Endpoint == "" || st.Dropped == 0 {
+			return nil
+		}
+		note := fmt.Sprintf("warning: OTLP/HTTP export to %s: %d of %d span(s) lost", st.Endpoint, st.Dropped, st.Dropped+st.Sent)
+		if st.LastError != "" {
+			note += " (last error: " + st.LastError + ")"
+		}
+		return []string{note}
+	})
 	if a := m.svc.agentsys; a != nil {
 		a.Observe(func(r agentsys.Record) {
 			s := t.Start("agentsys."+agentsys.OpName(r.Op), nil, r.Time,

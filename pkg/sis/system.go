@@ -13,7 +13,9 @@ package sis
 import (
 	"crypto/ed25519"
 	"errors"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/sis-kernel/sissim/pkg/kernel"
 	"github.com/sis-kernel/sissim/pkg/mem"
@@ -35,9 +37,12 @@ type System struct {
 	opts     Options
 	bench    benchState // model health checks running on the machine (svc_model_bench.go)
 
-	closeOnce sync.Once
-	closers   []func() // run by Close, last added first (onClose)
-	ram       *mem.RAM // the RAM Boot made, closed after the machine
+	closeOnce   sync.Once
+	publishOnce sync.Once                      // MetricsHandler's publication
+	closers     []func()                       // run by Close, last added first (onClose)
+	shutdowns   []func(time.Duration) []string // run by Shutdown (shutdown.go)
+	filesAtMark map[string]fileStamp           // MarkFiles
+	ram         *mem.RAM                       // the RAM Boot made, closed after the machine
 }
 
 // Options configures the SIS layer of a machine.
@@ -104,6 +109,23 @@ func (s *System) Close() error {
 	return err
 }
 
+// metricsEvery is the machine time between two publications of the
+// metrics a scrape reads (MetricsHandler).
+const metricsEvery = 50 * time.Millisecond
+
+// MetricsHandler serves the machine's metrics over HTTP, for another
+// goroutine than the machine's: the values are the machine's own copy,
+// published every 50 ms of machine time while guests run and when a run
+// ends, so a scrape never waits for the scheduler. Call it while no guest
+// runs.
+func (s *System) MetricsHandler() http.Handler {
+	s.publishOnce.Do(func() {
+		s.metrics.Publish(s.metricsSnapshot())
+		s.OnPublish(metricsEvery, func() { s.metrics.Publish(s.metricsSnapshot()) })
+	})
+	return s.metrics.Handler()
+}
+
 // metricsSnapshot reads the kernel's current values for the registry.
 func (s *System) metricsSnapshot() metrics.Snapshot {
 	ms := s.MemStats()
@@ -117,6 +139,7 @@ func (s *System) metricsSnapshot() metrics.Snapshot {
 		Failures:    ms.Failures,
 		Panics:      s.KernelErrors(),
 		Uptime:      s.Now(),
+		Insns:       s.Insns(),
 		Syscalls:    s.SyscallCounts(),
 		// Read between commands (the shell) or under the shell's lock
 		// (MetricsHandler), when no process runs.
