@@ -1,1 +1,0 @@
-splicesplice world
