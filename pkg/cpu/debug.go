@@ -256,3 +256,51 @@ func (x *Context) SetVRegs(v *VRegs) {
 		C.uc_context_reg_write(x.ctx, C.UC_ARM64_REG_Q0+C.int(i), unsafe.Pointer(&v[i][0]))
 	}
 }
+
+// ContextFPStatus returns FPSR and FPCR of a saved context. Unicorn reads
+// them only from the CPU: the context is loaded for the read and the CPU's
+// registers are put back. Call it while the CPU does not run.
+func (c *CPU) ContextFPStatus(x *Context) (fpsr, fpcr uint64, err error) {
+	err = c.withContext(x, func() error {
+		var v [2]uint64
+		if err := c.ReadRegs([]Reg{FPSR, FPCR}, v[:]); err != nil {
+			return err
+		}
+		fpsr, fpcr = v[0], v[1]
+		return nil
+	}, false)
+	return fpsr, fpcr, err
+}
+
+// SetContextFPStatus sets FPSR and FPCR of a saved context.
+func (c *CPU) SetContextFPStatus(x *Context, fpsr, fpcr uint64) error {
+	return c.withContext(x, func() error {
+		return c.WriteRegs([]Reg{FPSR, FPCR}, []uint64{fpsr, fpcr})
+	}, true)
+}
+
+// withContext runs f with x loaded in the CPU (saving it back into x if
+// save) and then restores the CPU's registers.
+func (c *CPU) withContext(x *Context, f func() error, save bool) error {
+	if c.scratch == nil {
+		s, err := c.NewContext()
+		if err != nil {
+			return err
+		}
+		c.scratch = s
+	}
+	if err := c.Save(c.scratch); err != nil {
+		return err
+	}
+	err := c.Load(x)
+	if err == nil {
+		err = f()
+	}
+	if err == nil && save {
+		err = c.Save(x)
+	}
+	if rerr := c.Load(c.scratch); err == nil {
+		err = rerr
+	}
+	return err
+}

@@ -128,6 +128,9 @@ type CPU struct {
 	pin runtime.Pinner
 	// bps are the debugger's breakpoints (debug.go), freed with the CPU.
 	bps map[*Breakpoint]bool
+	// scratch holds the CPU's registers while a context is loaded for a
+	// read (debug.go).
+	scratch *Context
 }
 
 // Options configure a new CPU.
@@ -408,6 +411,9 @@ func (c *CPU) Close() error {
 	var err error
 	if c.s.uc != nil {
 		err = ucErr("close", C.uc_close(c.s.uc))
+	}
+	if c.scratch != nil {
+		c.scratch.Free()
 	}
 	for b := range c.bps {
 		C.free(unsafe.Pointer(b.b))

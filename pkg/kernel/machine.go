@@ -156,6 +156,8 @@ type Machine struct {
 	sisState sisState // shell, metrics and console switch (introspect.go)
 
 	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
+
+	dbg atomic.Pointer[debugger] // the debugger's state, once one is used (debug.go)
 }
 
 // New creates a machine.

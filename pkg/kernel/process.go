@@ -55,6 +55,7 @@ type Process struct {
 	noNewPrivs bool
 	argv       []string
 	envp       []string
+	auxv       [][2]uint64 // the auxiliary vector the program started with
 
 	as    *addressSpace
 	fds   *fdTable

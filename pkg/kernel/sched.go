@@ -99,7 +99,7 @@ func (m *Machine) runUntil(done func() bool) error {
 	defer runtime.UnlockOSThread()
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
-	for !done() {
+	for m.debugPoint(); !done(); m.debugPoint() {
 		m.deliverInterrupts()
 		now := m.clock.Now()
 		if m.fireTimers(now) {
@@ -109,10 +109,13 @@ func (m *Machine) runUntil(done func() bool) error {
 		if srv == nil {
 			next := m.timers.next()
 			if next == 0 {
+				if m.debugIdle() {
+					continue // a debugger holds the machine: wait for it
+				}
 				return m.deadlock()
 			}
 			if m.clock.Realtime() {
-				time.Sleep(time.Duration(next - now))
+				m.idleSleep(time.Duration(next - now))
 			} else {
 				m.clock.Skip(next - now)
 			}
@@ -123,6 +126,10 @@ func (m *Machine) runUntil(done func() bool) error {
 			// A server of a service (det, LLM) with no thread: it has
 			// nothing to execute here.
 			m.sched.SetRunnable(srv, false, now)
+			continue
+		}
+		if m.debugHeld(t) {
+			m.sched.SetRunnable(srv, false, now) // until the debugger resumes it
 			continue
 		}
 		slice := m.sched.Slice(srv, now)
@@ -274,7 +281,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	pc, err := m.cpu.Reg(cpu.PC)
 	var ex cpu.Exit
 	if err == nil {
-		ex, err = m.cpu.Run(pc)
+		ex, err = m.runCPU(t, pc)
 	}
 	end := m.clock.Now()
 	m.busy.Add(end - start)
@@ -383,6 +390,7 @@ func (m *Machine) exitProcess(p *Process) {
 		p.as = nil
 	}
 	p.zombie = true
+	m.debugExit(p)
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
 		c.parent, c.PPID = reaper, reaper.PID

@@ -199,6 +199,7 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	} else {
 		m.addProcess(child.Process)
 	}
+	m.debugClone(t, child, f)
 	if f&cloneVfork != 0 {
 		t.vforkChild = child.Process
 		t.addWaiterTo(&t.vforkDone)
@@ -237,7 +238,7 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	}
 	ct := c.tasks[0]
 	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
-	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
+	c.exe, c.argv, c.envp, c.auxv = p.exe, p.argv, p.envp, p.auxv
 	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
 	if flags&cloneFiles != 0 {
 		c.fds = p.fds

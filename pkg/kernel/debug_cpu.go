@@ -1,0 +1,476 @@
+package kernel
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sis-kernel/sissim/pkg/cpu"
+	"github.com/sis-kernel/sissim/pkg/gdbstub"
+	"github.com/sis-kernel/sissim/pkg/linux"
+)
+
+// runCPU runs t on the CPU from pc (runSlice's run): with a debugger, the
+// debugger's stops happen inside it and the run goes on after them, so
+// that the kernel sees the same run it would without them.
+func (m *Machine) runCPU(t *Task, pc uint64) (cpu.Exit, error) {
+	if d := m.debugActive(); d != nil {
+		return d.run(t, pc)
+	}
+	return m.cpu.Run(pc)
+}
+
+// run is runCPU with a debugger.
+func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
+	m, c := d.m, d.m.cpu
+	skip := false    // the instruction at pc passed its breakpoint already
+	seeking := false // the one-shot stop at the target's instruction is armed
+	for {
+		if !d.on.Load() {
+			c.SetDebugThread(0, 0)
+			return c.Run(pc)
+		}
+		pid := 0
+		if d.debugged(t.PID) {
+			pid = t.PID
+		}
+		c.SetDebugThread(pid, t.TID)
+		if pid != d.cpuPid && len(d.wpages) > 0 {
+			c.FlushTLB() // the TLB holds the watched pages' entries of another process
+		}
+		d.cpuPid = pid
+		start := m.clock.Insns()
+		target, stepAt, hasTarget := d.targetFor(t, start)
+		if hasTarget && !seeking {
+			c.SetTarget(target)
+		}
+		seeking = false
+		if skip {
+			c.SkipBreakpointAt(pc)
+		} else {
+			c.ClearSkip()
+		}
+		ex, err := c.Run(pc)
+		end := c.EndPos()
+		c.ClearTarget()
+		if cerr := c.ClearStopAt(); cerr != nil && err == nil {
+			err = cerr
+		}
+		if end > start {
+			ts := d.task(t)
+			ts.last, ts.ran = end-1, true
+		}
+		if err != nil {
+			return ex, err
+		}
+		if pc, err = c.Reg(cpu.PC); err != nil {
+			return ex, err
+		}
+		skip = false
+		if ex.Reason != cpu.StopDebug {
+			return d.kernelStop(t, ex, start, end)
+		}
+		var ev *gdbstub.StopEvent
+		pos := m.clock.Insns()
+		switch ex.Debug {
+		case cpu.DebugTarget:
+			at, err := c.SeekTarget(t.TID)
+			if err != nil {
+				return ex, err
+			}
+			if !at {
+				seeking = true
+				continue // the next run stops at the target's instruction
+			}
+			ev = d.reached(t, pos, stepAt)
+		case cpu.DebugAt:
+			if d.stepOver {
+				// The access to a watched page went past the watched
+				// bytes; close the page again.
+				d.stepOver = false
+				c.SetWatchBypass(false)
+				if !hasTarget || pos != target {
+					continue
+				}
+			}
+			ev = d.reached(t, pos, stepAt)
+		case cpu.DebugBreak:
+			ev = d.reached(t, pos, stepAt)
+			if ev == nil {
+				ev = d.breakHit(t, pc, pos)
+			}
+			skip = ev == nil
+		case cpu.DebugWatch:
+			var hit bool
+			if ev, hit = d.watchHit(t, pc, pos, ex.Fault); !hit {
+				// Not the watched bytes: run the one instruction with the
+				// page open (the breakpoint at pc, if any, was passed).
+				d.stepOver = true
+				c.SetWatchBypass(true)
+				d.dropCode(t.Process, pc+4)
+				if err := c.StopAt(pc+4, t.TID, false); err != nil {
+					return ex, err
+				}
+				skip = true
+				continue
+			}
+			skip = ev == nil
+		}
+		if ev == nil && len(d.pending) == 0 {
+			continue
+		}
+		if ev != nil {
+			d.park(ev)
+		}
+		d.reportPending()
+		if !d.goOn(t) {
+			return cpu.Exit{Reason: cpu.StopRequested}, nil
+		}
+		if pc, err = c.Reg(cpu.PC); err != nil {
+			return ex, err
+		}
+		if ex.Debug == cpu.DebugBreak || ex.Debug == cpu.DebugWatch {
+			// The thread resumes at the instruction it stopped at: its
+			// breakpoint was passed, the debugger steps over it if it
+			// wants (gdb removes it first).
+			skip = false
+		}
+	}
+}
+
+// goOn reports whether t's CPU run goes on after a stop: the kernel and
+// the debugger let it.
+func (d *debugger) goOn(t *Task) bool {
+	return !t.dying && !t.stop && !t.restart && t.state == taskRunnable && d.allowed(t)
+}
+
+// targetFor returns the position the CPU must stop at for t: the end of
+// its single step (stepAt), or a replay's target.
+func (d *debugger) targetFor(t *Task, start uint64) (target uint64, stepAt uint64, ok bool) {
+	stepAt = ^uint64(0)
+	if ts := d.tasks[t]; ts != nil && ts.step {
+		stepAt = start + 1
+		if ts.stepped {
+			stepAt = start // it ran its instruction in an earlier run
+		}
+		target, ok = stepAt, true
+	}
+	if rt, rok := d.replayTarget(t); rok && (!ok || rt < target) {
+		target, ok = rt, true
+	}
+	return target, stepAt, ok
+}
+
+// reached handles the CPU at a target position pos: the end of t's step,
+// or a replay's target.
+func (d *debugger) reached(t *Task, pos, stepAt uint64) *gdbstub.StopEvent {
+	if ev := d.replayReached(t, pos); ev != nil {
+		return ev
+	}
+	if pos == stepAt {
+		return &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
+	}
+	return nil
+}
+
+// breakHit reports a breakpoint at pc (the CPU stops only for an active
+// breakpoint of t's process).
+func (d *debugger) breakHit(t *Task, pc, pos uint64) *gdbstub.StopEvent {
+	bp := d.bps[bpKey{t.PID, pc}]
+	if bp == nil {
+		return nil
+	}
+	kind := gdbstub.BreakSoftware
+	if !bp.sw {
+		kind = gdbstub.BreakHardware
+	}
+	if d.collectBreak(t, pos) {
+		return nil
+	}
+	return &gdbstub.StopEvent{Kind: gdbstub.StopBreakpoint, Break: kind, Thread: threadID(t)}
+}
+
+// watchHit decides on an access of t to a watched page: the instruction at
+// pc, not run yet, accesses the exact address its addressing mode gives.
+// hit is false when it does not touch a watchpoint's bytes.
+func (d *debugger) watchHit(t *Task, pc, pos uint64, f cpu.Fault) (*gdbstub.StopEvent, bool) {
+	var w [4]byte
+	ea, size := f.Page, uint64(cpu.WatchPageSize)
+	if n, _ := t.as.peek(pc, w[:]); n == 4 {
+		if a, s, ok := effectiveAddr(leU32(w[:]), pc, d.m.cpu.Reg); ok {
+			ea, size = a, s
+		}
+	}
+	write := f.Access == cpu.AccessWrite
+	var hit *gdbstub.Breakpoint
+	for b := range d.watches {
+		if b.Pid != t.PID || ea >= b.Addr+b.Len || b.Addr >= ea+size {
+			continue
+		}
+		if b.Kind == gdbstub.WatchAccess || (b.Kind == gdbstub.WatchWrite) == write {
+			if hit == nil || b.Addr < hit.Addr || (b.Addr == hit.Addr && b.Kind < hit.Kind) {
+				b := b
+				hit = &b
+			}
+		}
+	}
+	if hit == nil {
+		return nil, false
+	}
+	ev := &gdbstub.StopEvent{Kind: gdbstub.StopWatchpoint, Thread: threadID(t), Break: hit.Kind, Addr: ea, Size: size}
+	if d.collectWatch(t, pos, ev) {
+		return nil, true
+	}
+	return ev, true
+}
+
+// kernelStop handles a CPU run that ended for the kernel (a system call,
+// the slice, a fault). The debugger's events of the run are reported here,
+// and a run the debugger alone stopped goes on.
+func (d *debugger) kernelStop(t *Task, ex cpu.Exit, start, end uint64) (cpu.Exit, error) {
+	mine := d.stopCPU
+	d.stopCPU = false
+	var ev *gdbstub.StopEvent
+	if ts := d.tasks[t]; ts != nil && ts.step && !t.dying && d.debugged(t.PID) {
+		if end > start && !t.restart {
+			ts.stepped = true // its instruction ran
+		}
+		if ts.stepped && !t.restart {
+			ev = &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
+		}
+		if t.restart {
+			ts.stepped = false // the blocked call runs again from its svc
+		}
+	}
+	if ev == nil && len(d.pending) == 0 {
+		return ex, nil
+	}
+	if len(d.pending) > 0 && ev != nil {
+		// The events of the system call come first; the step's end is
+		// found again when the thread next runs.
+		ev = nil
+	}
+	if ev != nil {
+		d.park(ev)
+	}
+	d.reportPending()
+	if mine && ex.Reason == cpu.StopRequested && d.goOn(t) {
+		pc, err := d.m.cpu.Reg(cpu.PC)
+		if err != nil {
+			return ex, err
+		}
+		return d.run(t, pc) // the debugger alone stopped the CPU
+	}
+	return ex, nil
+}
+
+// The kernel's hooks for events: each is called on the machine goroutine.
+
+// debugClone is called by clone for a new thread or process.
+func (m *Machine) debugClone(t, child *Task, flags uint64) {
+	d := m.debugActive()
+	if d == nil || !d.debugged(t.PID) || flags&cloneThread != 0 {
+		return // a new thread of a debugged process is debugged
+	}
+	vfork := flags&cloneVfork != 0
+	o := d.options()
+	if vfork && !o.VForkEvents || !vfork && !o.ForkEvents {
+		return // the child runs freely, as without PTRACE_O_TRACEFORK
+	}
+	dp := &debugProc{}
+	if vfork {
+		dp.vforker = t
+	}
+	d.procs[child.PID] = dp
+	d.task(child).held = true
+	kind := gdbstub.StopFork
+	if vfork {
+		kind = gdbstub.StopVFork
+	}
+	d.queue(gdbstub.StopEvent{Kind: kind, Thread: threadID(t), Child: threadID(child)})
+	d.stopCPU = true
+	m.cpu.Stop() // report it as the call returns
+}
+
+// debugExec is called by execve once the new program is committed.
+func (m *Machine) debugExec(t *Task) {
+	d := m.debugActive()
+	if d == nil {
+		return
+	}
+	p := t.Process
+	d.vforkDone(p)
+	if !d.debugged(p.PID) {
+		return
+	}
+	d.forget(p.PID)
+	if d.options().ExecEvents {
+		d.queue(gdbstub.StopEvent{Kind: gdbstub.StopExec, Thread: threadID(t), Path: p.exe})
+		d.stopCPU = true
+	}
+}
+
+// debugExit is called when process p has ended (a zombie now).
+func (m *Machine) debugExit(p *Process) {
+	d := m.debugActive()
+	if d == nil {
+		return
+	}
+	d.vforkDone(p)
+	if !d.debugged(p.PID) {
+		return
+	}
+	ev := gdbstub.StopEvent{Kind: gdbstub.StopExited, Thread: gdbstub.ThreadID{Pid: p.PID, Tid: p.PID}, ExitCode: p.status.Code}
+	if p.status.Signal != 0 {
+		ev.Kind, ev.Signal = gdbstub.StopKilled, p.status.Signal
+	}
+	d.forget(p.PID)
+	delete(d.procs, p.PID)
+	for t := range d.tasks {
+		if t.Process == p {
+			delete(d.tasks, t)
+		}
+	}
+	if len(d.procs) > 0 {
+		d.queue(ev)
+		return
+	}
+	// Nothing is debugged any more: the machine runs on by itself.
+	d.pending = nil
+	d.mu.Lock()
+	d.deliverLocked(ev)
+	d.mu.Unlock()
+}
+
+// vforkDone reports that the vfork child p exec'd or exited.
+func (d *debugger) vforkDone(p *Process) {
+	dp := d.procs[p.PID]
+	if dp == nil || dp.vforker == nil {
+		return
+	}
+	v := dp.vforker
+	dp.vforker = nil
+	if d.debugged(v.PID) && v.state != taskDead && d.options().VForkEvents {
+		d.queue(gdbstub.StopEvent{Kind: gdbstub.StopVForkDone, Thread: threadID(v)})
+	}
+}
+
+// forget turns off the breakpoints and watchpoints of process pid (it
+// exec'd or ended); their hooks are deleted later, outside the run.
+func (d *debugger) forget(pid int) {
+	for k, b := range d.bps {
+		if k.pid == pid {
+			d.dropBP(k, b)
+		}
+	}
+	changed := false
+	for w := range d.watches {
+		if w.Pid == pid {
+			delete(d.watches, w)
+			changed = true
+		}
+	}
+	if changed {
+		if err := d.updateWatches(); err != nil {
+			d.m.kernelError(fmt.Errorf("debugger: %w", err))
+		}
+	}
+}
+
+// debugSignal is called by deliverSignals before t takes sig. A debugged
+// thread stops first (unless the debugger passes sig), and the resume
+// decides what it gets: the signal returned (0: none). ok is false when t
+// may not run now (the debugger keeps it stopped; the signal waits).
+func (m *Machine) debugSignal(t *Task, sig linux.Signal, info siginfo) (linux.Signal, siginfo, bool) {
+	d := m.debugActive()
+	if d == nil || !d.debugged(t.PID) {
+		return sig, info, true
+	}
+	ts := d.task(t)
+	switch {
+	case ts.approved&sigBit(sig) != 0:
+		ts.approved &^= sigBit(sig)
+		return sig, info, true
+	case ts.sig == sig && ts.sigSet:
+		return d.decided(ts, sig, info)
+	case d.passes(sig):
+		return sig, info, true
+	}
+	ts.sig, ts.sigSet = sig, false
+	d.reportPending()
+	if ts.sig == sig && !ts.sigSet && d.debugged(t.PID) && !t.dying {
+		ev := gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: sig, Thread: threadID(t)}
+		d.signalPoint()
+		d.park(&ev)
+		d.reportPending()
+	}
+	switch {
+	case t.dying:
+		return 0, info, false
+	case !d.debugged(t.PID):
+		return 0, info, true // detached: the signal is dropped
+	case ts.sigSet:
+		return d.decided(ts, sig, info)
+	}
+	t.sigPending.add(sig, info) // it waits with the thread
+	return 0, info, false
+}
+
+// decided applies the resume's decision on the signal a thread stopped
+// for.
+func (d *debugger) decided(ts *debugTask, sig linux.Signal, info siginfo) (linux.Signal, siginfo, bool) {
+	deliver := ts.deliver
+	ts.sig, ts.sigSet, ts.deliver = 0, false, 0
+	if deliver != sig {
+		info = siginfo{code: siUser}
+	}
+	return deliver, info, true
+}
+
+// debugPoint is runUntil's stop point between time slices.
+func (m *Machine) debugPoint() {
+	if d := m.debugActive(); d != nil {
+		d.point()
+	}
+}
+
+// debugHeld reports whether the debugger keeps t from running.
+func (m *Machine) debugHeld(t *Task) bool {
+	d := m.debugActive()
+	return d != nil && !d.allowed(t)
+}
+
+// debugIdle is called when no thread can run and no timer is due: with a
+// debugger, the machine waits for it (an interrupt) and reports true;
+// without one, it is a deadlock.
+func (m *Machine) debugIdle() bool {
+	d := m.debugActive()
+	if d == nil {
+		return false
+	}
+	d.mu.Lock()
+	wait := len(d.procs) > 0 || d.waitAttach || d.attaching > 0 || d.stopReq.Load()
+	d.mu.Unlock()
+	if !wait {
+		return false
+	}
+	if !d.stopReq.Load() {
+		<-d.wake
+	}
+	return true
+}
+
+// idleSleep waits d of host time for the next timer (realtime mode); a
+// debugger's interrupt ends it early.
+func (m *Machine) idleSleep(dur time.Duration) {
+	d := m.debugActive()
+	if d == nil {
+		time.Sleep(dur)
+		return
+	}
+	t := time.NewTimer(dur)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-d.wake:
+	}
+}
