@@ -61,10 +61,10 @@ type debugger struct {
 	opts    gdbstub.Options
 	procs   map[int]*debugProc // debugged processes by PID
 	tasks   map[*Task]*debugTask
-	resume  gdbstub.Resume       // the actions of the current resume
-	pending []gdbstub.StopEvent  // events found, not yet reported
-	bps     map[bpKey]*debugBP   // breakpoints by process and address
-	idle    []*cpu.Breakpoint    // removed breakpoints' hooks, inactive
+	resume  gdbstub.Resume      // the actions of the current resume
+	pending []gdbstub.StopEvent // events found, not yet reported
+	bps     map[bpKey]*debugBP  // breakpoints by process and address
+	idle    []*cpu.Breakpoint   // removed breakpoints' hooks, inactive
 	watches map[gdbstub.Breakpoint]bool
 	wpages  []cpu.WatchPage // the CPU's watched pages
 	cpuPid  int             // the process whose watched pages the TLB holds
@@ -118,7 +118,7 @@ type bpKey struct {
 
 // debugBP is a breakpoint: its CPU hook and the kinds gdb inserted.
 type debugBP struct {
-	bp       *cpu.Breakpoint
+	bp     *cpu.Breakpoint
 	sw, hw bool
 }
 
