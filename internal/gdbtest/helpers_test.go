@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -112,15 +113,19 @@ func (s *syncBuffer) String() string {
 
 // startMachine boots a machine with the program at guestPath (host file
 // host) and runs it under a debugger served on a local port.
-func startMachine(t *testing.T, host, guestPath string, args ...string) *machine {
+// With root, the machine boots from that guest root tree, which holds
+// the program.
+func startMachine(t *testing.T, root, host, guestPath string, args ...string) *machine {
 	t.Helper()
 	out := &syncBuffer{}
-	m, err := kernel.New(kernel.Config{Stdout: out, Stderr: out})
+	m, err := kernel.New(kernel.Config{Stdout: out, Stderr: out, Root: root})
 	require.NoError(t, err)
-	data, err := os.ReadFile(host)
-	require.NoError(t, err)
-	require.NoError(t, m.FS().MkdirAll(filepath.Dir(guestPath), 0o755))
-	require.NoError(t, m.FS().WriteFile(guestPath, data, 0o755))
+	if root == "" {
+		data, err := os.ReadFile(host)
+		require.NoError(t, err)
+		require.NoError(t, m.FS().MkdirAll(filepath.Dir(guestPath), 0o755))
+		require.NoError(t, m.FS().WriteFile(guestPath, data, 0o755))
+	}
 	p, err := m.Spawn(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{guestPath}, args...)})
 	require.NoError(t, err)
 	m.WaitForDebugger()
@@ -164,6 +169,7 @@ func runGDB(t *testing.T, mc *machine, file string, pre, cmds []string, interrup
 		args = append(args, "-ex", c)
 	}
 	cmd := exec.Command("gdb-multiarch", args...)
+	cmd.Dir = "testdata" // where the guests' sources are
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C", "TERM=dumb", "HOME="+t.TempDir())
 	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -190,7 +196,9 @@ func runGDB(t *testing.T, mc *machine, file string, pre, cmds []string, interrup
 	case err = <-done:
 	case <-time.After(gdbTimeout):
 		cmd.Process.Kill()
-		t.Fatalf("gdb hangs:\n%s\n--- packets:\n%s", out.String(), tail(mc.log.String(), 30000))
+		buf := make([]byte, 1<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		t.Fatalf("gdb hangs:\n%s\n--- packets:\n%s\n--- goroutines:\n%s", out.String(), tail(mc.log.String(), 30000), buf)
 	}
 	require.NoError(t, err, "%s\n--- packets:\n%s", out.String(), tail(mc.log.String(), 30000))
 	require.NoError(t, mc.srv.Close())

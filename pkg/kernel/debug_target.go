@@ -379,16 +379,28 @@ func (d *debugger) hook(k bpKey) (*cpu.Breakpoint, error) {
 }
 
 // dropCode drops code the CPU translated from the instruction at addr of
-// p, so that its breakpoint's hook is in the next translation. A page not
-// in memory may share a frame that holds translated code: then all of it
-// goes.
+// p, so that its breakpoint's hook is in the next translation. The CPU
+// finds translated code by frame and address: a page p has not faulted in
+// yet may get a frame another process ran the same code from (a file's
+// page), whose code goes too.
 func (d *debugger) dropCode(p *Process, addr uint64) {
+	off := addr - pageDown(addr)
 	if pte := p.as.pt.Lookup(pageDown(addr)); pte&cpu.PTEValid != 0 {
-		d.m.cpu.Invalidate(cpu.PTEFrame(pte).Addr()+addr-pageDown(addr), 4)
+		d.m.cpu.Invalidate(cpu.PTEFrame(pte).Addr()+off, 4)
 		return
 	}
-	if d.m.clock.Insns() > 0 {
-		d.m.cpu.FlushTranslations()
+	v := p.as.find(addr)
+	if v == nil || v.obj == nil {
+		return // anonymous memory: a new frame, or one whose code went when it was freed
+	}
+	o, i := v.obj, v.objIndex(pageDown(addr))
+	if f, ok := o.anon[i]; ok {
+		d.m.cpu.Invalidate(f.Addr()+off, 4)
+	} else if o.pager != nil {
+		if f, err := o.pager.Page(i); err == nil {
+			d.m.cpu.Invalidate(f.Addr()+off, 4)
+			d.m.ram.Unref(f)
+		}
 	}
 }
 

@@ -33,8 +33,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i <= 3; i++)
 		total += bump(i);
 	printf("total %ld counter %ld square %d\n", total, counter, square(7));
+	fflush(stdout);
 	if (argc > 1 && strcmp(argv[1], "spin") == 0)
 		spin();
-	fflush(stdout);
 	return (int)(counter & 0x7f);
 }
