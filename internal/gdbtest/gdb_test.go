@@ -145,7 +145,9 @@ func TestGDBSessions(t *testing.T) {
 		sessions = append(sessions, session{
 			name: "dynamic",
 			root: root,
-			prog: func(t *testing.T) (string, string) { return filepath.Join(root, "usr/bin/basename"), "/usr/bin/basename" },
+			prog: func(t *testing.T) (string, string) {
+				return filepath.Join(root, "usr/bin/basename"), "/usr/bin/basename"
+			},
 			args: []string{"/a/b/c"},
 			pre:  []string{"set sysroot " + root, "set breakpoint pending on"},
 			cmds: []string{"break write", "continue", "info sharedlibrary", "bt 1", "delete", "continue"},
