@@ -163,6 +163,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
+	gdb := flags.String("gdb", "", "serve a GDB remote stub on `[HOST:]PORT` (127.0.0.1 unless HOST is given; port 0 picks one) and wait for the debugger before the program's first instruction")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
 	}
@@ -183,6 +184,13 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if flags.NArg() == 0 {
 			fmt.Fprintln(stderr, "sissim run: --root needs the program's path inside the tree")
+			return 2
+		}
+	}
+	var gdbAddr string
+	if *gdb != "" {
+		if gdbAddr, err = kernel.GDBAddr(*gdb); err != nil {
+			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
 			return 2
 		}
 	}
@@ -248,6 +256,16 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var guestArgs []string
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]
+	}
+	if gdbAddr != "" {
+		srv, err := serveGDB(m, gdbAddr, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
+			return 2
+		}
+		// After the program, wait for the debugger to go: it is told of
+		// the exit first.
+		defer srv.Close()
 	}
 	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
 	if err != nil {

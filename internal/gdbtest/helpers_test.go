@@ -132,7 +132,7 @@ func startMachine(t *testing.T, root, host, guestPath string, args ...string) *m
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	mc := &machine{m: m, out: out, log: &syncBuffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
-	mc.srv = m.ServeGDB(ln, mc.log)
+	mc.srv = m.ServeGDB(ln, kernel.GDBOptions{Log: mc.log})
 	go func() {
 		st, err := p.Wait()
 		if err == nil {

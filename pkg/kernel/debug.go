@@ -50,6 +50,7 @@ type debugger struct {
 	resumed    bool // a Resume awaits its StopEvent
 	intr       bool // the stop request is the debugger's interrupt
 	waitAttach bool // the machine waits for a debugger before it runs
+	scope      int  // the one process Attach debugs (0: all)
 	attaching  int  // Attach calls waiting for the machine to stop
 	sessions   int  // Attach calls so far
 	resumeNow  bool // the request just run lets the machine go on
@@ -398,5 +399,25 @@ func (d *debugger) release(pid int) {
 		// The machine runs on by itself (park returns).
 		d.pending = nil
 		d.deleteIdleHooks()
+	}
+}
+
+// debugCancelWait ends a wait for a debugger that has not come (the
+// console's Ctrl-C): the machine runs on without one.
+func (m *Machine) debugCancelWait() {
+	d := m.dbg.Load()
+	if d == nil {
+		return
+	}
+	d.mu.Lock()
+	waiting := d.waitAttach && d.sessions == 0
+	d.waitAttach = false
+	d.mu.Unlock()
+	if waiting {
+		go d.call(func() {
+			d.mu.Lock()
+			d.resumeNow = true
+			d.mu.Unlock()
+		})
 	}
 }

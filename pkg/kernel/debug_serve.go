@@ -22,12 +22,26 @@ type GDBServer struct {
 	err  error
 }
 
+// GDBOptions configure ServeGDB.
+type GDBOptions struct {
+	// Log, when not nil, receives the protocol's packets, one a line.
+	Log io.Writer
+	// Pid, when not 0, is the one process a debugger attaches to (and the
+	// children it forks, when the debugger follows forks); 0: every guest
+	// process of the machine.
+	Pid int
+}
+
 // ServeGDB starts serving the machine's debugger on ln, in the
-// background, until Close. log, when not nil, receives the packet log.
-// The machine runs only while something runs it (Run, Wait, Drain, the
-// shell's run): a debugger that connects while nothing does waits for it.
-func (m *Machine) ServeGDB(ln net.Listener, log io.Writer) *GDBServer {
-	s := &GDBServer{srv: &gdbstub.Server{Target: m.debugger(), Log: log}, ln: ln, done: make(chan error, 1)}
+// background, until Close. The machine runs only while something runs it
+// (Run, Wait, Drain, the shell's run): a debugger that connects while
+// nothing does waits for it.
+func (m *Machine) ServeGDB(ln net.Listener, o GDBOptions) *GDBServer {
+	d := m.debugger()
+	d.mu.Lock()
+	d.scope = o.Pid
+	d.mu.Unlock()
+	s := &GDBServer{srv: &gdbstub.Server{Target: d, Log: o.Log}, ln: ln, done: make(chan error, 1)}
 	go func() { s.done <- s.srv.Serve(ln) }()
 	return s
 }

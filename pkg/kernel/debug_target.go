@@ -46,9 +46,10 @@ func (d *debugger) attach() (gdbstub.StopEvent, error) {
 	d.resumed = false
 	d.intr = false
 	d.stopReq.Store(false) // this is the stop it asked for
+	scope := d.scope
 	d.mu.Unlock()
 	for _, p := range d.m.liveProcs() {
-		if p.zombie || len(p.tasks) == 0 || d.debugged(p.PID) {
+		if p.zombie || len(p.tasks) == 0 || d.debugged(p.PID) || scope != 0 && p.PID != scope {
 			continue
 		}
 		d.procs[p.PID] = &debugProc{attached: p.ran()}

@@ -29,7 +29,7 @@ func (s *Shell) registerBuiltins() {
 		{Name: "ls", Usage: "ls [-l] [<path>]  list a directory (-l: type, mode, links, size, symlink targets)", Run: s.cmdLs},
 		{Name: "cat", Usage: "cat [-x] <file>  print a file, up to 4 KiB (-x: as a hex dump)", Run: s.cmdCat},
 		{Name: "ps", Usage: "ps  list the processes: state, CPU time, threads", Run: s.cmdPs},
-		{Name: "run", Usage: "run <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
+		{Name: "run", Usage: "run [--gdb <port>] <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background; --gdb: under a debugger, gdb-multiarch's target remote 127.0.0.1:<port>)", Run: s.cmdRun},
 		{Name: "kill", Usage: "kill [-SIGNAL] <pid>...  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
 		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit", Run: s.cmdWait},
 		{Name: "memstats", Usage: "memstats  guest memory accounting", Run: s.cmdMemstats},
@@ -240,6 +240,10 @@ func (s *Shell) detOn(w io.Writer, args []string) error {
 }
 
 func (s *Shell) cmdRun(w io.Writer, args []string) error {
+	gdbAddr, args, err := gdbFlag(args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return ErrUsage
 	}
@@ -265,6 +269,15 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 	if background {
 		s.startJob(w, proc)
 		return nil
+	}
+	if gdbAddr != "" {
+		srv, err := s.serveGDB(w, proc, gdbAddr)
+		if err != nil {
+			proc.Signal(linux.SIGKILL)
+			proc.Wait()
+			return err
+		}
+		defer srv.Close() // the debugger is told of the exit, then goes
 	}
 	status, err := proc.Wait()
 	s.m.accountExit(proc)

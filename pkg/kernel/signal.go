@@ -655,6 +655,7 @@ func (t *Task) sigreturn() (uint64, error) {
 // scheduling decision.
 func (m *Machine) Interrupt() {
 	m.interrupts.Add(1)
+	m.debugCancelWait()
 }
 
 // deliverInterrupts turns pending Interrupt calls into SIGINTs.
