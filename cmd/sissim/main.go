@@ -163,6 +163,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
+	faultDetail := flags.Bool("fault-detail", true, "after a fault's one-line report, print the registers and a backtrace named with the program's symbols (--fault-detail=false: the line alone)")
 	gdb := flags.String("gdb", "", "serve a GDB remote stub on `[HOST:]PORT` (127.0.0.1 unless HOST is given; port 0 picks one) and wait for the debugger before the program's first instruction")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
@@ -278,6 +279,9 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if status.Report != "" {
 		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
+		if *faultDetail {
+			io.WriteString(stderr, status.Detail)
+		}
 	}
 	return status.ShellCode()
 }

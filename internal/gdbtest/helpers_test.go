@@ -48,7 +48,8 @@ func needTools(t *testing.T) {
 	}
 }
 
-// guest builds testdata/NAME.c (static, -g -O0, extra flags) once and
+// guest builds testdata/NAME.c (static unless -static-pie, -g -O0, extra
+// flags) once and
 // returns the ELF's path.
 func guest(t *testing.T, name string, flags ...string) string {
 	t.Helper()
@@ -67,7 +68,13 @@ func guest(t *testing.T, name string, flags ...string) string {
 	out := filepath.Join(buildDir, fmt.Sprintf("%s%d", name, len(built)))
 	src, err := filepath.Abs(filepath.Join("testdata", name+".c"))
 	require.NoError(t, err)
-	args := append([]string{"-g", "-O0", "-static", "-fno-omit-frame-pointer", "-Wl,--build-id=none",
+	link := "-static"
+	for _, f := range flags {
+		if f == "-static-pie" {
+			link = f
+		}
+	}
+	args := append([]string{"-g", "-O0", link, "-fno-omit-frame-pointer", "-Wl,--build-id=none",
 		"-ffile-prefix-map=" + filepath.Dir(src) + "=.", "-o", out, src}, flags...)
 	cmd := exec.Command("aarch64-linux-gnu-gcc", args...)
 	cmd.Dir = filepath.Dir(src)

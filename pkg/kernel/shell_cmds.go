@@ -286,6 +286,7 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 	}
 	if status.Report != "" {
 		fmt.Fprintf(w, "[pid %d] %s\n", proc.PID, status.Report)
+		io.WriteString(w, status.Detail)
 	}
 	fmt.Fprintf(w, "[pid %d] %s\n", proc.PID, status)
 	if err != nil {

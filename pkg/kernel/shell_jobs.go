@@ -57,6 +57,7 @@ func (s *Shell) reportJobs(w, errOut io.Writer) {
 		s.m.accountExit(p)
 		if status.Report != "" {
 			fmt.Fprintf(w, "[pid %d] %s\n", pid, status.Report)
+			io.WriteString(w, status.Detail)
 		}
 		fmt.Fprintf(w, "[pid %d] done: %s\n", pid, status)
 		if err != nil {

@@ -359,7 +359,7 @@ func (t *Task) deliverSignals() bool {
 				p.stopGroup(sig)
 				return false
 			default:
-				t.kill(sig, t.faultReport(sig, info))
+				t.killFault(sig, info)
 				return false
 			}
 		default:

@@ -21,6 +21,11 @@ int square(int x)
 	return y;
 }
 
+void crash(long *p)
+{
+	*p = counter;
+}
+
 void spin(void)
 {
 	while (!stop_spinning)
@@ -36,5 +41,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	if (argc > 1 && strcmp(argv[1], "spin") == 0)
 		spin();
+	if (argc > 1 && strcmp(argv[1], "crash") == 0)
+		crash(NULL);
 	return (int)(counter & 0x7f);
 }
