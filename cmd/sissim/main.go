@@ -232,43 +232,59 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sissim run: --strace-file:", err)
 		}
 	}()
-	m, err := kernel.New(cfg)
-	if err != nil {
-		fmt.Fprintln(stderr, "sissim:", err)
-		return 2
-	}
-	defer m.Close()
-	if data != nil {
-		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
-		if err == nil {
-			err = m.FS().WriteFile(guestPath, data, 0o755)
+	// setup puts the program, the mounts and the services into a new
+	// machine (a debugging session builds it again to go back in time).
+	setup := func(m *kernel.Machine) error {
+		var err error
+		if data != nil {
+			err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
+			if err == nil {
+				err = m.FS().WriteFile(guestPath, data, 0o755)
+			}
 		}
-	}
-	if err == nil {
-		err = mounts.apply(m.FS())
-	}
-	if err == nil {
-		_, err = m.StartServices(features, kernel.DefaultServices())
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "sissim:", err)
-		return 2
+		if err == nil {
+			err = mounts.apply(m.FS())
+		}
+		if err == nil {
+			_, err = m.StartServices(features, kernel.DefaultServices())
+		}
+		return err
 	}
 	var guestArgs []string
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]
 	}
-	if gdbAddr != "" {
-		srv, err := serveGDB(m, gdbAddr, stderr)
+	spec := kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd}
+	var status kernel.ExitStatus
+	if gdbAddr != "" && mode == kernel.Deterministic && !mounts.writable() {
+		// Under a debugger that can go back: a session of machines.
+		var code int
+		if status, err, code = runSession(cfg, setup, spec, gdbAddr, stdin, stdout, stderr); code != 0 {
+			return code
+		}
+	} else {
+		m, err := kernel.New(cfg)
 		if err != nil {
-			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
+			fmt.Fprintln(stderr, "sissim:", err)
 			return 2
 		}
-		// After the program, wait for the debugger to go: it is told of
-		// the exit first.
-		defer srv.Close()
+		defer m.Close()
+		if err := setup(m); err != nil {
+			fmt.Fprintln(stderr, "sissim:", err)
+			return 2
+		}
+		if gdbAddr != "" {
+			srv, err := serveGDB(m, gdbAddr, stderr)
+			if err != nil {
+				fmt.Fprintln(stderr, "sissim run: --gdb:", err)
+				return 2
+			}
+			// After the program, wait for the debugger to go: it is told of
+			// the exit first.
+			defer srv.Close()
+		}
+		status, err = m.Run(spec)
 	}
-	status, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
 	if err != nil {
 		var ee *kernel.ExecError
 		if errors.As(err, &ee) {

@@ -253,3 +253,38 @@ var gdbTimeout = func() time.Duration {
 	}
 	return 5 * time.Minute
 }()
+
+// startSession runs the program at host under a debugging session that
+// can go back (kernel.Session), on a local port; args are its arguments.
+func startSession(t *testing.T, host, guestPath string, stdin string, args ...string) *machine {
+	t.Helper()
+	data, err := os.ReadFile(host)
+	require.NoError(t, err)
+	out := &syncBuffer{}
+	build := func(sio kernel.SessionIO, gen int) (*kernel.Machine, error) {
+		m, err := kernel.New(kernel.Config{Stdin: sio.Stdin, Stdout: sio.Stdout, Stderr: sio.Stderr})
+		if err != nil {
+			return nil, err
+		}
+		if err := m.FS().MkdirAll(filepath.Dir(guestPath), 0o755); err != nil {
+			return nil, err
+		}
+		return m, m.FS().WriteFile(guestPath, data, 0o755)
+	}
+	s, err := kernel.NewSession(build, kernel.ProcessSpec{Path: guestPath, Argv: append([]string{guestPath}, args...)},
+		strings.NewReader(stdin), out, out)
+	require.NoError(t, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	mc := &machine{out: out, log: &syncBuffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
+	mc.srv = s.ServeGDB(ln, kernel.GDBOptions{Log: mc.log})
+	go func() {
+		st, err := s.Run()
+		mc.status <- result{st, err}
+	}()
+	t.Cleanup(func() {
+		mc.srv.Kick()
+		s.Close()
+	})
+	return mc
+}

@@ -76,6 +76,9 @@ type debugger struct {
 	stepOver bool
 	// rec is the recording of a reverse-debugging session (nil: none).
 	rec *recording
+	// live are the debugger's options while a new machine runs to a point
+	// with the options of the past.
+	live gdbstub.Options
 }
 
 // debugReq is a request run by the parked machine goroutine.
@@ -105,6 +108,9 @@ type debugTask struct {
 	approved uint64
 	// held: a new child of a fork event, stopped until a resume names it.
 	held bool
+	// lastPoint is the in-CPU point of the last instruction the thread
+	// ran (reverse steps).
+	lastPoint point
 	// last is the position of the last instruction the thread ran
 	// (valid with ran), for reverse steps.
 	last uint64
@@ -267,8 +273,12 @@ func (d *debugger) allowed(t *Task) bool {
 	return ok
 }
 
-// queue records an event to report at the next stop point.
+// queue records an event to report at the next stop point (none while
+// the machine runs to a point of its recorded past).
 func (d *debugger) queue(ev gdbstub.StopEvent) {
+	if d.seekingQuietly() {
+		return
+	}
 	d.pending = append(d.pending, ev)
 }
 
@@ -287,9 +297,11 @@ func (d *debugger) reportPending() bool {
 
 // point is the stop point between time slices (runUntil).
 func (d *debugger) point() {
-	if d.rec != nil && d.rec.kernelPoint() {
-		return
+	d.abandoned()
+	if ev := d.atKernel(); ev != nil {
+		d.park(ev)
 	}
+	d.abandoned()
 	d.mu.Lock()
 	wait := d.waitAttach && d.sessions == 0
 	stop := d.stopReq.Swap(false)
@@ -297,15 +309,21 @@ func (d *debugger) point() {
 	d.intr = false
 	d.mu.Unlock()
 	if d.reportPending() {
+		d.abandoned()
 		return
 	}
 	switch {
 	case intr && len(d.procs) > 0:
+		if d.rec != nil && d.rec.seek != nil {
+			d.rec.seek = nil // the reverse operation stops here
+			d.endSeek()
+		}
 		ev := gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGINT, Thread: d.interruptThread()}
 		d.park(&ev)
 	case wait || stop:
 		d.park(nil)
 	}
+	d.abandoned()
 	d.trimIdleHooks(maxIdleHooks)
 	d.settle()
 }

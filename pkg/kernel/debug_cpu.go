@@ -39,11 +39,16 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 		}
 		d.cpuPid = pid
 		start := m.clock.Insns()
+		var startPoint point
+		if d.rec != nil {
+			startPoint = d.cpuPoint()
+		}
 		target, stepAt, hasTarget := d.targetFor(t, start)
 		if hasTarget && !seeking {
 			c.SetTarget(target)
 		}
 		seeking = false
+		wasSkip := skip
 		if skip {
 			c.SkipBreakpointAt(pc)
 		} else {
@@ -58,6 +63,10 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 		if end > start {
 			ts := d.task(t)
 			ts.last, ts.ran = end-1, true
+			ts.lastPoint = point{pos: end - 1, cpu: true}
+			if end-1 == start {
+				ts.lastPoint = startPoint
+			}
 		}
 		if err != nil {
 			return ex, err
@@ -69,71 +78,79 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 		if ex.Reason != cpu.StopDebug {
 			return d.kernelStop(t, ex, start, end)
 		}
-		var ev *gdbstub.StopEvent
-		pos := m.clock.Insns()
-		switch ex.Debug {
-		case cpu.DebugTarget:
+		if ex.Debug == cpu.DebugTarget {
 			at, err := c.SeekTarget(t.TID)
 			if err != nil {
 				return ex, err
 			}
 			if !at {
-				seeking = true
-				continue // the next run stops at the target's instruction
+				// The next run stops at the target's instruction; the
+				// CPU has not moved (a breakpoint at pc stays passed).
+				seeking, skip = true, wasSkip
+				continue
 			}
-			ev = d.reached(t, pos, stepAt)
-		case cpu.DebugAt:
-			if d.stepOver {
-				// The access to a watched page went past the watched
-				// bytes; close the page again.
-				d.stepOver = false
-				c.SetWatchBypass(false)
-				if !hasTarget || pos != target {
+		}
+		pos := m.clock.Insns()
+		overStep := ex.Debug == cpu.DebugAt && d.stepOver
+		if overStep {
+			// The access to a watched page went past the watched bytes;
+			// close the page again.
+			d.stepOver = false
+			c.SetWatchBypass(false)
+		}
+		// The CPU is at an in-CPU point: the recording's effects for it
+		// apply, and a reverse operation may end here.
+		var next int
+		if d.rec != nil {
+			next = d.rec.next
+		}
+		ev := d.atCPU()
+		if ev == nil && !d.seekingQuietly() && pos == stepAt && ex.Debug != cpu.DebugWatch {
+			ev = &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
+		}
+		if ev == nil {
+			switch ex.Debug {
+			case cpu.DebugTarget, cpu.DebugAt:
+				if d.rec != nil && !overStep && d.rec.next == next {
+					// Another thread's point at the position the
+					// recording wants: pass it.
+					d.rec.skip, d.rec.skipOn = d.cpuPoint(), true
+				}
+			case cpu.DebugBreak:
+				ev = d.breakHit(t, pc)
+				skip = ev == nil
+			case cpu.DebugWatch:
+				if ev, _ = d.watchHit(t, pc, ex.Fault); ev == nil {
+					// Not the watched bytes, or a hit collected for a
+					// reverse continue: run the one instruction with the
+					// page open (a breakpoint at pc was passed).
+					d.stepOver = true
+					c.SetWatchBypass(true)
+					d.dropCode(t.Process, pc+4)
+					if err := c.StopAt(pc+4, t.TID, false); err != nil {
+						return ex, err
+					}
+					skip = true
 					continue
 				}
 			}
-			ev = d.reached(t, pos, stepAt)
-		case cpu.DebugBreak:
-			ev = d.reached(t, pos, stepAt)
-			if ev == nil {
-				ev = d.breakHit(t, pc, pos)
-			}
-			skip = ev == nil
-		case cpu.DebugWatch:
-			var hit bool
-			if ev, hit = d.watchHit(t, pc, pos, ex.Fault); !hit {
-				// Not the watched bytes: run the one instruction with the
-				// page open (the breakpoint at pc, if any, was passed).
-				d.stepOver = true
-				c.SetWatchBypass(true)
-				d.dropCode(t.Process, pc+4)
-				if err := c.StopAt(pc+4, t.TID, false); err != nil {
-					return ex, err
-				}
-				skip = true
-				continue
-			}
-			skip = ev == nil
 		}
-		if ev == nil && len(d.pending) == 0 {
+		if ev == nil && len(d.pending) == 0 && !d.abandoning() {
 			continue
 		}
 		if ev != nil {
 			d.park(ev)
 		}
 		d.reportPending()
-		if !d.goOn(t) {
+		if d.abandoning() || !d.goOn(t) {
 			return cpu.Exit{Reason: cpu.StopRequested}, nil
 		}
 		if pc, err = c.Reg(cpu.PC); err != nil {
 			return ex, err
 		}
-		if ex.Debug == cpu.DebugBreak || ex.Debug == cpu.DebugWatch {
-			// The thread resumes at the instruction it stopped at: its
-			// breakpoint was passed, the debugger steps over it if it
-			// wants (gdb removes it first).
-			skip = false
-		}
+		// The thread resumes at the instruction it stopped at: a
+		// breakpoint there stops it again (gdb steps over its own).
+		skip = false
 	}
 }
 
@@ -144,10 +161,10 @@ func (d *debugger) goOn(t *Task) bool {
 }
 
 // targetFor returns the position the CPU must stop at for t: the end of
-// its single step (stepAt), or a replay's target.
+// its single step (stepAt), or a recording's point.
 func (d *debugger) targetFor(t *Task, start uint64) (target uint64, stepAt uint64, ok bool) {
 	stepAt = ^uint64(0)
-	if ts := d.tasks[t]; ts != nil && ts.step {
+	if ts := d.tasks[t]; ts != nil && ts.step && !d.seekingQuietly() {
 		stepAt = start + 1
 		if ts.stepped {
 			stepAt = start // it ran its instruction in an earlier run
@@ -160,21 +177,10 @@ func (d *debugger) targetFor(t *Task, start uint64) (target uint64, stepAt uint6
 	return target, stepAt, ok
 }
 
-// reached handles the CPU at a target position pos: the end of t's step,
-// or a replay's target.
-func (d *debugger) reached(t *Task, pos, stepAt uint64) *gdbstub.StopEvent {
-	if ev := d.replayReached(t, pos); ev != nil {
-		return ev
-	}
-	if pos == stepAt {
-		return &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
-	}
-	return nil
-}
-
 // breakHit reports a breakpoint at pc (the CPU stops only for an active
-// breakpoint of t's process).
-func (d *debugger) breakHit(t *Task, pc, pos uint64) *gdbstub.StopEvent {
+// breakpoint of t's process); nil when it is collected for a reverse
+// continue instead.
+func (d *debugger) breakHit(t *Task, pc uint64) *gdbstub.StopEvent {
 	bp := d.bps[bpKey{t.PID, pc}]
 	if bp == nil {
 		return nil
@@ -183,16 +189,17 @@ func (d *debugger) breakHit(t *Task, pc, pos uint64) *gdbstub.StopEvent {
 	if !bp.sw {
 		kind = gdbstub.BreakHardware
 	}
-	if d.collectBreak(t, pos) {
+	ev := &gdbstub.StopEvent{Kind: gdbstub.StopBreakpoint, Break: kind, Thread: threadID(t)}
+	if d.collectBreak(t, ev) {
 		return nil
 	}
-	return &gdbstub.StopEvent{Kind: gdbstub.StopBreakpoint, Break: kind, Thread: threadID(t)}
+	return ev
 }
 
 // watchHit decides on an access of t to a watched page: the instruction at
 // pc, not run yet, accesses the exact address its addressing mode gives.
 // hit is false when it does not touch a watchpoint's bytes.
-func (d *debugger) watchHit(t *Task, pc, pos uint64, f cpu.Fault) (*gdbstub.StopEvent, bool) {
+func (d *debugger) watchHit(t *Task, pc uint64, f cpu.Fault) (*gdbstub.StopEvent, bool) {
 	var w [4]byte
 	ea, size := f.Page, uint64(cpu.WatchPageSize)
 	if n, _ := t.as.peek(pc, w[:]); n == 4 {
@@ -217,24 +224,30 @@ func (d *debugger) watchHit(t *Task, pc, pos uint64, f cpu.Fault) (*gdbstub.Stop
 		return nil, false
 	}
 	ev := &gdbstub.StopEvent{Kind: gdbstub.StopWatchpoint, Thread: threadID(t), Break: hit.Kind, Addr: ea, Size: size}
-	if d.collectWatch(t, pos, ev) {
+	if d.collectWatch(t, ev) {
 		return nil, true
 	}
 	return ev, true
 }
 
 // kernelStop handles a CPU run that ended for the kernel (a system call,
-// the slice, a fault). The debugger's events of the run are reported here,
-// and a run the debugger alone stopped goes on.
+// the slice, a fault): a kernel stop point. The debugger's events of the
+// run are reported here, and a run the debugger alone stopped (an event of
+// a system call) goes on: that stop is an in-CPU point.
 func (d *debugger) kernelStop(t *Task, ex cpu.Exit, start, end uint64) (cpu.Exit, error) {
-	mine := d.stopCPU
+	mine := d.stopCPU && ex.Reason == cpu.StopRequested && !t.stop && !t.dying && !t.restart
 	d.stopCPU = false
 	var ev *gdbstub.StopEvent
-	if ts := d.tasks[t]; ts != nil && ts.step && !t.dying && d.debugged(t.PID) {
+	if mine {
+		ev = d.atCPU()
+	} else {
+		ev = d.atKernel()
+	}
+	if ts := d.tasks[t]; ev == nil && ts != nil && ts.step && !t.dying && d.debugged(t.PID) && !d.seekingQuietly() {
 		if end > start && !t.restart {
 			ts.stepped = true // its instruction ran
 		}
-		if ts.stepped && !t.restart {
+		if ts.stepped && !t.restart && len(d.pending) == 0 {
 			ev = &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
 		}
 		if t.restart {
@@ -242,25 +255,28 @@ func (d *debugger) kernelStop(t *Task, ex cpu.Exit, start, end uint64) (cpu.Exit
 		}
 	}
 	if ev == nil && len(d.pending) == 0 {
+		if mine && d.goOn(t) && !d.abandoning() {
+			return d.goOnRun(t, ex)
+		}
 		return ex, nil
-	}
-	if len(d.pending) > 0 && ev != nil {
-		// The events of the system call come first; the step's end is
-		// found again when the thread next runs.
-		ev = nil
 	}
 	if ev != nil {
 		d.park(ev)
 	}
 	d.reportPending()
-	if mine && ex.Reason == cpu.StopRequested && d.goOn(t) {
-		pc, err := d.m.cpu.Reg(cpu.PC)
-		if err != nil {
-			return ex, err
-		}
-		return d.run(t, pc) // the debugger alone stopped the CPU
+	if mine && d.goOn(t) && !d.abandoning() {
+		return d.goOnRun(t, ex)
 	}
 	return ex, nil
+}
+
+// goOnRun resumes a CPU run the debugger alone stopped.
+func (d *debugger) goOnRun(t *Task, ex cpu.Exit) (cpu.Exit, error) {
+	pc, err := d.m.cpu.Reg(cpu.PC)
+	if err != nil {
+		return ex, err
+	}
+	return d.run(t, pc)
 }
 
 // The kernel's hooks for events: each is called on the machine goroutine.
@@ -271,6 +287,7 @@ func (m *Machine) debugClone(t, child *Task, flags uint64) {
 	if d == nil || !d.debugged(t.PID) || flags&cloneThread != 0 {
 		return // a new thread of a debugged process is debugged
 	}
+	quiet := d.seekingQuietly()
 	vfork := flags&cloneVfork != 0
 	o := d.options()
 	if vfork && !o.VForkEvents || !vfork && !o.ForkEvents {
@@ -281,6 +298,9 @@ func (m *Machine) debugClone(t, child *Task, flags uint64) {
 		dp.vforker = t
 	}
 	d.procs[child.PID] = dp
+	if quiet {
+		return // the recorded run let it go at once, or says otherwise
+	}
 	d.task(child).held = true
 	kind := gdbstub.StopFork
 	if vfork {
@@ -330,7 +350,7 @@ func (m *Machine) debugExit(p *Process) {
 			delete(d.tasks, t)
 		}
 	}
-	if len(d.procs) > 0 {
+	if len(d.procs) > 0 || d.seekingQuietly() {
 		d.queue(ev)
 		return
 	}
@@ -376,34 +396,57 @@ func (d *debugger) forget(pid int) {
 	}
 }
 
-// debugSignal is called by deliverSignals before t takes sig. A debugged
-// thread stops first (unless the debugger passes sig), and the resume
-// decides what it gets: the signal returned (0: none). ok is false when t
-// may not run now (the debugger keeps it stopped; the signal waits).
+// debugSignal is called by deliverSignals before t takes sig (a kernel
+// stop point). A debugged thread stops first (unless the debugger passes
+// sig), and the resume decides what it gets: the signal returned (0:
+// none). ok is false when t may not run now (the debugger keeps it
+// stopped; the signal waits).
 func (m *Machine) debugSignal(t *Task, sig linux.Signal, info siginfo) (linux.Signal, siginfo, bool) {
 	d := m.debugActive()
-	if d == nil || !d.debugged(t.PID) {
+	if d == nil {
 		return sig, info, true
 	}
-	ts := d.task(t)
-	switch {
-	case ts.approved&sigBit(sig) != 0:
-		ts.approved &^= sigBit(sig)
-		return sig, info, true
-	case ts.sig == sig && ts.sigSet:
-		return d.decided(ts, sig, info)
-	case d.passes(sig):
+	var ts *debugTask
+	stops := false
+	if d.debugged(t.PID) {
+		ts = d.task(t)
+		switch {
+		case ts.approved&sigBit(sig) != 0:
+			ts.approved &^= sigBit(sig)
+		case ts.sig == sig && ts.sigSet:
+			return d.decided(ts, sig, info)
+		case !d.passes(sig):
+			stops = true
+			ts.sig, ts.sigSet = sig, false
+		}
+	}
+	// The point where the thread stops (the recording's resume there
+	// decides the signal when a new generation runs this again).
+	if ev := d.signalPoint(); ev != nil {
+		d.park(ev)
+	}
+	if d.abandoning() {
+		return 0, info, false
+	}
+	if !stops {
 		return sig, info, true
 	}
-	ts.sig, ts.sigSet = sig, false
+	if d.seekingQuietly() {
+		if ts.sigSet {
+			return d.decided(ts, sig, info)
+		}
+		ts.sig = 0
+		return sig, info, true // delivered as the recorded run did
+	}
 	d.reportPending()
-	if ts.sig == sig && !ts.sigSet && d.debugged(t.PID) && !t.dying {
+	if ts.sig == sig && !ts.sigSet && d.debugged(t.PID) && !t.dying && !d.abandoning() {
 		ev := gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: sig, Thread: threadID(t)}
-		d.signalPoint()
 		d.park(&ev)
 		d.reportPending()
 	}
 	switch {
+	case d.abandoning():
+		return 0, info, false
 	case t.dying:
 		return 0, info, false
 	case !d.debugged(t.PID):

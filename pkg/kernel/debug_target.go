@@ -59,6 +59,7 @@ func (d *debugger) attach() (gdbstub.StopEvent, error) {
 		return gdbstub.StopEvent{}, errors.New("kernel: no guest process to debug")
 	}
 	d.resume = gdbstub.Resume{}
+	d.recordAttach()
 	for _, pid := range d.pids() {
 		p := d.m.lookup(pid)
 		if p != nil && !p.ran() {
@@ -100,9 +101,27 @@ func (d *debugger) SetOptions(o gdbstub.Options) error {
 		return gdbstub.ErrUnsupported
 	}
 	d.mu.Lock()
+	changed := !sameOptions(d.opts, o)
 	d.opts = o
 	d.mu.Unlock()
+	if changed && d.rec != nil {
+		d.call(func() { d.record(effect{kind: effOptions, opts: o}) })
+	}
 	return nil
+}
+
+// sameOptions reports whether two option sets are the same.
+func sameOptions(a, b gdbstub.Options) bool {
+	if a.ForkEvents != b.ForkEvents || a.VForkEvents != b.VForkEvents || a.ExecEvents != b.ExecEvents ||
+		a.CatchSyscalls != b.CatchSyscalls || len(a.PassSignals) != len(b.PassSignals) {
+		return false
+	}
+	for i := range a.PassSignals {
+		if a.PassSignals[i] != b.PassSignals[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // options returns the current options.
@@ -223,7 +242,7 @@ func (d *debugger) WriteRegisters(id gdbstub.ThreadID, r *gdbstub.Registers) (er
 		var t *Task
 		if t, err = d.liveTask(id); err == nil {
 			if err = d.m.writeRegs(t, r); err == nil {
-				d.recordWrite()
+				d.recordRegs(t, r)
 			}
 		}
 	}); cerr != nil {
@@ -306,7 +325,7 @@ func (d *debugger) WriteMemory(pid int, addr uint64, data []byte) (err error) {
 		var p *Process
 		if p, err = d.liveProc(pid); err == nil {
 			if err = p.pokeText(addr, data); err == nil {
-				d.recordWrite()
+				d.recordMem(pid, addr, data)
 			}
 		}
 	}); cerr != nil {
@@ -502,6 +521,17 @@ func (d *debugger) Resume(r gdbstub.Resume) error {
 // when the request returns.
 func (d *debugger) applyResume(r gdbstub.Resume) {
 	d.recordResume(r)
+	d.setResume(r, true)
+	d.mu.Lock()
+	d.resumed = true
+	d.resumeNow = true
+	d.parked = false
+	d.mu.Unlock()
+}
+
+// setResume makes r the actions the threads follow (live: the debugger's;
+// else a recorded one, whose steps ended long ago).
+func (d *debugger) setResume(r gdbstub.Resume, live bool) {
 	d.resume = r
 	now := d.m.clock.Now()
 	for _, pid := range d.pids() {
@@ -520,7 +550,7 @@ func (d *debugger) applyResume(r gdbstub.Resume) {
 					ts.approved |= sigBit(act.Signal)
 					t.sendSignal(act.Signal, siginfo{code: siUser})
 				}
-				ts.step = act.Kind == gdbstub.ActionStep
+				ts.step = live && act.Kind == gdbstub.ActionStep
 				ts.stepped = false
 			}
 			if t.srv != nil {
@@ -528,11 +558,6 @@ func (d *debugger) applyResume(r gdbstub.Resume) {
 			}
 		}
 	}
-	d.mu.Lock()
-	d.resumed = true
-	d.resumeNow = true
-	d.parked = false
-	d.mu.Unlock()
 }
 
 // Interrupt asks the running machine to stop (Ctrl-C).
@@ -545,9 +570,6 @@ func (d *debugger) Interrupt() {
 	d.intr = true
 	d.stopReq.Store(true)
 	d.kick()
-	if d.rec != nil {
-		d.rec.interrupt()
-	}
 }
 
 func (d *debugger) Events() <-chan gdbstub.StopEvent { return d.events }
@@ -575,6 +597,7 @@ func (d *debugger) Detach(pid int) (err error) {
 			err = fmt.Errorf("process %d is not debugged", pid)
 			return
 		}
+		d.recordDetach(pid)
 		d.release(pid)
 	}); cerr != nil {
 		return cerr

@@ -1,0 +1,119 @@
+package gdbtest
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/kernel"
+)
+
+// reverseSession is a gdb session against a kernel.Session.
+type reverseSession struct {
+	name  string
+	prog  string
+	stdin string
+	cmds  []string
+	want  []string
+}
+
+// TestReverse runs gdb's reverse commands against sessions that go back
+// by re-execution: each session twice (the same transcript), and the
+// guest's output must be what a run without a debugger writes, byte for
+// byte, however often the session went back and forth.
+func TestReverse(t *testing.T) {
+	sessions := []reverseSession{{
+		name: "reverse-stepi after a store",
+		prog: "dbg",
+		cmds: []string{"break dbg.c:15", "continue", "print counter", "reverse-stepi", "print counter", "x/i $pc",
+			"reverse-stepi", "print counter", "stepi", "stepi", "print counter", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, bump (by=1) at ./dbg.c:15", "$1 = 6",
+			"14\t\tcounter = before + by;", "$2 = 5", "=> 0x", "str\tx1, [x0]",
+			"$3 = 5",
+			"$4 = 6",
+			"[Inferior 1 (process 2) exited with code 013]",
+		},
+	}, {
+		name:  "reverse-continue to a watchpoint",
+		prog:  "dbgrev",
+		stdin: "abc\n",
+		cmds: []string{"break dbgrev.c:20", "continue", "print acc", "watch acc", "reverse-continue", "print v", "bt 1",
+			"reverse-continue", "print v", "continue", "print acc", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, main () at ./dbgrev.c:20", "$1 = 304891",
+			"Hardware watchpoint 2: acc", "Old value = 304891", "New value = 9832", "fold (v=99) at ./dbgrev.c:9",
+			"$2 = 99", "#0  0x", " in fold (v=99) at ./dbgrev.c:9",
+			"Hardware watchpoint 2: acc", "Old value = 9832", "New value = 314", "fold (v=98) at ./dbgrev.c:9",
+			"$3 = 98",
+			"Hardware watchpoint 2: acc", "Old value = 314", "New value = 9832", "fold (v=98) at ./dbgrev.c:10",
+			"$4 = 9832",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name:  "reverse-continue to a breakpoint, reverse-next, reverse-step",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		cmds: []string{"break dbgrev.c:20", "break fold", "continue", "continue", "continue", "continue", "print v",
+			"reverse-continue", "print v", "reverse-continue", "print v", "reverse-next", "reverse-step", "print i",
+			"reverse-continue", "reverse-continue", "print line", "delete", "continue"},
+		want: []string{
+			"Breakpoint 2, fold (v=120)", "Breakpoint 2, fold (v=121)", "Breakpoint 2, fold (v=122)",
+			"Breakpoint 1, main () at ./dbgrev.c:20", "$1 = <optimized out>",
+			"Breakpoint 2, fold (v=122)", "$2 = 122",
+			"Breakpoint 2, fold (v=121)", "$3 = 121",
+			"main () at ./dbgrev.c:19", "19\t\t\tfold(line[i]);",
+			"18\t\tfor (int i = 0; line[i] && line[i] != '\\n'; i++)", "$4 = 1",
+			"Breakpoint 2, fold (v=120)",
+			"No more reverse-execution history.",
+			"$5 = '\\000' <repeats 63 times>",
+			"Breakpoint 2, fold (v=120)",
+		},
+	}}
+	for _, s := range sessions {
+		t.Run(s.name, func(t *testing.T) {
+			prog := guest(t, s.prog)
+			want := plainRun(t, prog, "/bin/"+s.prog, s.stdin)
+			first := runReverse(t, s, prog)
+			t.Logf("transcript:\n%s", first.out)
+			requireInOrder(t, first.out, s.want...)
+			require.Equal(t, want.guest, first.guest, "the guest's output differs from a run without a debugger")
+			require.Equal(t, want.status, first.status)
+			second := runReverse(t, s, prog)
+			require.Equal(t, first.out, second.out, "the transcript differs from run to run")
+			require.Equal(t, first.guest, second.guest)
+		})
+	}
+}
+
+func runReverse(t *testing.T, s reverseSession, prog string) gdbRun {
+	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin)
+	return runGDB(t, mc, prog, nil, s.cmds, "")
+}
+
+// plainRun runs the program without a debugger.
+func plainRun(t *testing.T, host, guestPath, stdin string) gdbRun {
+	t.Helper()
+	data, err := os.ReadFile(host)
+	require.NoError(t, err)
+	out := &syncBuffer{}
+	m, err := kernel.New(kernel.Config{Stdin: strings.NewReader(stdin), Stdout: out, Stderr: out})
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.FS().MkdirAll("/bin", 0o755))
+	require.NoError(t, m.FS().WriteFile(guestPath, data, 0o755))
+	st, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: []string{guestPath}})
+	require.NoError(t, err)
+	return gdbRun{guest: out.String(), status: st}
+}
+
+// A machine served without a session cannot go back: gdb is told so.
+func TestReverseNeedsASession(t *testing.T) {
+	prog := guest(t, "dbg")
+	mc := startMachine(t, "", prog, "/bin/dbg")
+	r := runGDB(t, mc, prog, nil, []string{"break bump", "continue", "reverse-stepi", "delete", "continue"}, "")
+	requireInOrder(t, r.out, "Breakpoint 1, bump (by=1)", "Target remote does not support this command.",
+		"[Inferior 1 (process 2) exited with code 013]")
+}
