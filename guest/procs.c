@@ -9,12 +9,15 @@
  * /tmp must be writable. Argument "bomb" runs only the fork bomb check
  * (RLIMIT_NPROC lowered to 16 first; Linux exempts root, so it passes only
  * as a non-root user), "exec" only the execve-self checks (qemu-user cannot
- * execve an AArch64 program).
+ * execve an AArch64 program), "nofile" only the RLIMIT_NOFILE checks
+ * (qemu-user's limits are its host's), "pidfd" only the process file
+ * descriptor checks (qemu-user 7.2 has no CLONE_PIDFD).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,7 +78,71 @@ static int fork_bomb(void) {
 	return eagain && n > 0 && n < 64 ? 0 : 1;
 }
 
+/* RLIMIT_NOFILE bounds the descriptors; raising it makes room for more. */
+static void nofile(void) {
+	struct rlimit r;
+	getrlimit(RLIMIT_NOFILE, &r);
+	int n = 0;
+	while (dup(0) >= 0)
+		n++;
+	check(n + 3 == (int)r.rlim_cur && errno == EMFILE, "descriptors stop at the soft limit", "dups");
+	r.rlim_cur = r.rlim_max = r.rlim_cur + 1000;
+	check(setrlimit(RLIMIT_NOFILE, &r) == 0, "raise the limit", "setrlimit");
+	int more = 0;
+	while (dup(0) >= 0)
+		more++;
+	check(more == 1000, "raising it makes room for more", "dups");
+	check(dup2(0, r.rlim_cur) < 0 && errno == EBADF, "dup2 at the limit: EBADF", "dup2");
+	check(fcntl(0, F_DUPFD, r.rlim_cur) < 0 && errno == EINVAL, "F_DUPFD at the limit: EINVAL", "fcntl");
+	close(r.rlim_cur - 1);
+	check(dup2(0, r.rlim_cur - 1) == (int)r.rlim_cur - 1, "dup2 just below it", "dup2");
+	r.rlim_cur = r.rlim_max = 2 << 20;
+	check(setrlimit(RLIMIT_NOFILE, &r) < 0 && errno == EPERM, "above fs.nr_open: EPERM", "setrlimit");
+}
+
+/* pidfds name a process: poll says when it exits, it can be signalled and
+ * waited for through them, and clone(CLONE_PIDFD) returns one. */
+static void pidfds(void) {
+	int self = syscall(SYS_pidfd_open, getpid(), 0);
+	check(self >= 0 && (fcntl(self, F_GETFD) & FD_CLOEXEC), "pidfd_open of itself, close-on-exec", "pidfd_open");
+	check(syscall(SYS_waitid, 3, self, NULL, WEXITED | WNOHANG, NULL) == -1 && errno == ECHILD, "waitid(P_PIDFD) of itself: ECHILD", "waitid");
+	check(syscall(SYS_pidfd_send_signal, self, 0, NULL, 0) == 0, "signal 0 to itself", "pidfd_send_signal");
+	check(syscall(SYS_pidfd_open, getpid(), 1) == -1 && errno == EINVAL, "bad flags: EINVAL", "pidfd_open");
+	check(syscall(SYS_pidfd_open, 99999, 0) == -1 && errno == ESRCH, "no such process: ESRCH", "pidfd_open");
+	pid_t c = fork();
+	if (c == 0) {
+		pause();
+		_exit(3);
+	}
+	int pf = syscall(SYS_pidfd_open, c, 0);
+	struct pollfd p = {pf, POLLIN, 0};
+	check(poll(&p, 1, 0) == 0, "not readable while the child lives", "poll");
+	check(syscall(SYS_pidfd_send_signal, pf, SIGTERM, NULL, 0) == 0, "pidfd_send_signal SIGTERM", "pidfd_send_signal");
+	check(poll(&p, 1, -1) == 1 && (p.revents & POLLIN), "readable once it exited", "poll");
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	check(syscall(SYS_waitid, 3, pf, &si, WEXITED, NULL) == 0 && si.si_code == CLD_KILLED && si.si_status == SIGTERM && si.si_pid == c,
+	      "waitid(P_PIDFD) reaps it", "waitid");
+	check(syscall(SYS_pidfd_send_signal, pf, SIGTERM, NULL, 0) == -1 && errno == ESRCH, "signalling it after: ESRCH", "pidfd_send_signal");
+	int cfd = -1;
+	pid_t c2 = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &cfd, NULL, NULL);
+	if (c2 == 0)
+		_exit(7);
+	memset(&si, 0, sizeof si);
+	check(cfd >= 0 && syscall(SYS_waitid, 3, cfd, &si, WEXITED, NULL) == 0 && si.si_status == 7, "clone(CLONE_PIDFD)", "clone");
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "pidfd") == 0) {
+		pidfds();
+		printf("%d passed, %d failed\n", passed, failed);
+		return failed != 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "nofile") == 0) {
+		nofile();
+		printf("%d passed, %d failed\n", passed, failed);
+		return failed != 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "bomb") == 0) {
 		signal(SIGTERM, SIG_IGN);
 		int r = fork_bomb();

@@ -8,11 +8,14 @@
  *                           is not the leader calls execve (qemu without
  *                           binfmt cannot re-exec), and a robust mutex
  *                           whose owner died (qemu has no set_robust_list,
- *                           so the next locker waits forever)
+ *                           so the next locker waits forever), and
+ *                           /proc/self/task (qemu shows its own threads)
  *        threads exec-done  (internal: what the exec runs)
  * Output depends only on the arguments: threads report through shared
  * memory and the main thread prints after joining them.
  */
+#define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -364,6 +367,59 @@ static void *execer(void *arg)
 	_exit(99);
 }
 
+/* /proc/<pid>/task lists the threads; each has its own comm and status,
+ * also as /proc/<tid>. */
+static pthread_barrier_t named;
+static atomic_int worker_tid;
+
+static void *named_thread(void *arg)
+{
+	pthread_setname_np(pthread_self(), "worker");
+	atomic_store(&worker_tid, (int)gettid_());
+	pthread_barrier_wait(&named);
+	pthread_barrier_wait(&named);
+	return arg;
+}
+
+static int read_file(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t got = fread(buf, 1, n - 1, f);
+	buf[got] = 0;
+	fclose(f);
+	return (int)got;
+}
+
+static void check_proc_task(void)
+{
+	pthread_t t;
+	pthread_barrier_init(&named, NULL, 2);
+	pthread_create(&t, NULL, named_thread, NULL);
+	pthread_barrier_wait(&named);
+	int tid = atomic_load(&worker_tid), n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	report("/proc/self/task lists both threads", n == 2, "%d entries", n);
+	char path[64], buf[4096], want[64];
+	snprintf(path, sizeof path, "/proc/self/task/%d/comm", tid);
+	report("the thread's comm", read_file(path, buf, sizeof buf) > 0 && strcmp(buf, "worker\n") == 0, "%s", buf);
+	snprintf(path, sizeof path, "/proc/self/task/%d/status", tid);
+	snprintf(want, sizeof want, "Tgid:\t%d\n", getpid());
+	int ok = read_file(path, buf, sizeof buf) > 0 && strstr(buf, want);
+	snprintf(want, sizeof want, "\nPid:\t%d\n", tid);
+	report("its status: Tgid the process, Pid the thread", ok && strstr(buf, want), "%s", buf);
+	snprintf(path, sizeof path, "/proc/%d/comm", tid);
+	report("/proc/<tid> is the thread", read_file(path, buf, sizeof buf) > 0 && strcmp(buf, "worker\n") == 0, "%s", buf);
+	pthread_barrier_wait(&named);
+	pthread_join(t, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "exec-done") == 0) {
@@ -373,6 +429,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && strcmp(argv[1], "beyond-qemu") == 0) {
 		check_robust();
+		check_proc_task();
 		fflush(stdout);
 		pid_t c = fork();
 		if (c == 0) {

@@ -22,7 +22,7 @@ SOCK=$SOCK1
 CONF=$(mktemp)
 STATUS=$(mktemp)
 HOMEDIR=$(mktemp -d)
-trap 'for s in "$SOCK1" "$SOCK1-2" "$SOCK1-3"; do tmux -L "$s" kill-server 2>/dev/null || true; done; rm -rf "$CONF" "$STATUS" "$HOMEDIR"' EXIT
+trap 'for s in "$SOCK1" "$SOCK1-2" "$SOCK1-3" "$SOCK1-4"; do tmux -L "$s" kill-server 2>/dev/null || true; done; rm -rf "$CONF" "$STATUS" "$HOMEDIR"' EXIT
 printf 'set -g history-limit 20000\nset -g remain-on-exit on\n' >"$CONF"
 # The private HOME must not cost make run its Go caches.
 GOENV=""
@@ -230,8 +230,29 @@ keys Enter
 sleep 1
 keys C-c
 wait_for 'killed by SIGINT'
+# Ctrl-Z stops the guest and returns to the prompt; jobs lists it; fg
+# continues it in the foreground, where Ctrl-C ends it.
+text 'run /bin/getpid_loop 4000000000'
+keys Enter
+sleep 1
+keys C-z
+wait_for 'stopped (SIGTSTP); fg continues it'
+type_line 'jobs'
+wait_for 'stopped (SIGTSTP) /bin/getpid_loop 4000000000'
+text 'fg'
+keys Enter
+wait_line '/bin/getpid_loop 4000000000'
+sleep 0.5
+keys C-c
+n=50
+until [ "$(screen | grep -c 'killed by SIGINT')" -ge 2 ]; do
+	sleep 0.1
+	n=$((n - 1))
+	[ "$n" -gt 0 ] || fail "Ctrl-C after fg did not end the guest"
+done
 type_line 'echo from-session-one'
 wait_line 'from-session-one'
+
 
 text 'exit'
 keys Enter
@@ -268,4 +289,56 @@ up=$(screen | grep '^up ' | sort -u)
 [ "$(echo "$up" | wc -l)" = 1 ] || fail "uptime moved at the prompt: $up"
 type_line 'version'
 wait_for 'deterministic clock'
+
+# sissim run under a job-control shell: the terminal's keys act on the
+# guest as they would on a native program.
+BB=.cache/busybox/bin/busybox
+if [ -x "$BB" ]; then
+	SOCK=$SOCK1-4
+	start "sh -i"
+	sleep 0.5
+	# Ctrl-\ sends SIGQUIT to the guest (no Go stack dump from sissim).
+	text "$BIN run testdata/guests/getpid_loop 4000000000; echo status=\$?"
+	keys Enter
+	sleep 1
+	keys 'C-\'
+	wait_for 'status=131'
+	screen | grep -q 'goroutine ' && fail "Ctrl-\\ dumped sissim's goroutines"
+	# A third Ctrl-C within a second kills a guest that ignores SIGINT.
+	text "$BIN run $BB sh -c 'trap \"\" INT; echo rea\"\"dy2; while :; do :; done'; echo status=\$?"
+	keys Enter
+	wait_for 'ready2'
+	keys C-c
+	sleep 0.2
+	keys C-c
+	sleep 0.1
+	keys C-c
+	wait_for 'third Ctrl-C within a second'
+	wait_for 'status=137'
+	# Ctrl-Z stops the guest and sissim with it; fg continues both.
+	text "$BIN run $BB sh -c 'echo rea\"\"dy3; read x; echo got-\$x'"
+	keys Enter
+	wait_for 'ready3'
+	keys C-z
+	wait_for 'stopped by SIGTSTP'
+	wait_for 'Stopped'
+	text 'fg'
+	keys Enter
+	sleep 0.5
+	text 'typed'
+	keys Enter
+	wait_for 'got-typed'
+	# A guest waiting for the terminal does not hold up the others.
+	text "$BIN run $BB sh -c '(for i in 1 2 3; do sleep 0.01; echo bg-\$i; done) & read x; echo read-\$x; wait'"
+	keys Enter
+	wait_for 'bg-3'
+	text 'line'
+	keys Enter
+	wait_for 'read-line'
+	text 'exit'
+	keys Enter
+	wait_exit 0
+else
+	echo "tmux-smoke: $BB missing (make busybox): sissim run's terminal keys not checked"
+fi
 echo "tmux-smoke: ok"

@@ -9,12 +9,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 
 	"golang.org/x/term"
 
 	"github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 // machineFlags are the flags of boot and shell.
@@ -30,6 +30,7 @@ type machineFlags struct {
 	root        *string
 	mounts      *mountFlag
 	trustKeys   *keyFlag
+	net         *netFlags
 }
 
 func addMachineFlags(f *flag.FlagSet) machineFlags {
@@ -45,6 +46,7 @@ func addMachineFlags(f *flag.FlagSet) machineFlags {
 		root:        f.String("root", "", "fill the root file system from the host directory `DIR` (copied at boot; DIR is never changed)\ninstead of the built-in image"),
 		mounts:      mountVar(f),
 		trustKeys:   trustKeyVar(f),
+		net:         addNetFlags(f),
 	}
 }
 
@@ -72,7 +74,7 @@ func rootImage(dir string) (map[string]fs.FS, error) {
 
 // parseFeatures returns the feature set of --features, else of
 // $SIS_FEATURES, else nil (every feature).
-func parseFeatures(flags *flag.FlagSet, value string) (kernel.Features, error) {
+func parseFeatures(flags *flag.FlagSet, value string) (sis.Features, error) {
 	set := false
 	flags.Visit(func(f *flag.Flag) { set = set || f.Name == "features" })
 	if !set {
@@ -82,7 +84,7 @@ func parseFeatures(flags *flag.FlagSet, value string) (kernel.Features, error) {
 		}
 		value = env
 	}
-	return kernel.ParseFeatures(value)
+	return sis.ParseFeatures(value)
 }
 
 // cmdBoot boots the machine from the embedded image, printing the SIS boot
@@ -137,7 +139,10 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *mf.maxInsns,
 		Log:               newLogger(stderr, *mf.verbose),
-		TrustedModelKeys:  mf.trustKeys.keys,
+	}
+	if err := mf.net.apply(&cfg); err != nil {
+		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
+		return 2
 	}
 	closeStrace, err := mf.strace.apply(&cfg, stderr)
 	if err != nil {
@@ -154,17 +159,19 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "sissim %s: %v\n", name, err)
 		return 2
 	}
-	bc := kernel.BootConfig{Config: cfg, Image: image, Console: stdout, Features: features,
-		Services: kernel.DefaultServices(), Setup: mf.mounts.apply}
+	bc := sis.BootConfig{Config: cfg, Image: image, Console: stdout,
+		Options:  sis.Options{Features: features, TrustedModelKeys: mf.trustKeys.keys},
+		Services: sis.DefaultServices(), Setup: mf.mounts.apply}
 	if name == "shell" {
 		bc.Console = io.Discard
 	}
-	m, err := kernel.Boot(bc)
+	m, err := sis.Boot(bc)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
 	defer m.Close()
+	mf.net.report(m.Machine, stderr)
 	sh := m.Shell()
 	sh.SetTerminal(isTerminal(stdout))
 
@@ -186,33 +193,26 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 		return scriptStatus(sh.ExecStreams(stdout, stderr, *script), 0)
 	}
 
-	opts := kernel.ReplOptions{Prompt: name != "shell" || interactive, Stderr: stderr}
+	opts := sis.ReplOptions{Prompt: name != "shell" || interactive, Stderr: stderr}
 	if interactive {
 		fd := int(inFile.Fd())
 		defer takeForeground(fd)()
 		// At the prompt the editor reads keys in raw mode; a command runs
-		// with the terminal in its normal mode, where Ctrl-C raises SIGINT:
-		// it interrupts the guest, never sissim.
-		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, os.Interrupt)
-		defer signal.Stop(sigs)
-		go func() {
-			for range sigs {
-				m.Interrupt()
-			}
-		}()
+		// with the terminal in its normal mode, where Ctrl-C, Ctrl-\ and
+		// Ctrl-Z raise signals: they act on the guest, never on sissim.
+		defer forwardSignals(m.Machine, stderr).Stop()
 		if editor {
 			opts.Lines = newLineEditor(sh, stderr)
 		}
 	}
 	failures, err := sh.Serve(stdin, stdout, opts)
-	if err != nil && !errors.Is(err, kernel.ErrExit) {
+	if err != nil && !errors.Is(err, sis.ErrExit) {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
 	if interactive {
 		// A person saw each error: only `exit N` sets the status.
-		var ee *kernel.ExitError
+		var ee *sis.ExitError
 		if errors.As(err, &ee) {
 			return ee.Code
 		}
@@ -226,11 +226,11 @@ func cmdBoot(name string, argv []string, stdin io.Reader, stdout, stderr io.Writ
 // failed commands: the status of `exit N`, else 1 when a command failed,
 // else 0.
 func scriptStatus(err error, failures int) int {
-	var ee *kernel.ExitError
+	var ee *sis.ExitError
 	switch {
 	case errors.As(err, &ee):
 		return ee.Code
-	case err != nil && err != kernel.ErrExit, failures > 0:
+	case err != nil && err != sis.ErrExit, failures > 0:
 		return 1
 	}
 	return 0

@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/sis"
 	"github.com/stretchr/testify/require"
-
-	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
 // runSissim runs runMain with stdin and returns stdout, stderr and the status.
@@ -32,7 +31,7 @@ func TestBootToPromptPiped(t *testing.T) {
 		require.Equal(t, 0, code, errOut)
 		markers := "KERNEL(U)\nSTACK OK\nVECTORS OK\nMMU ON\nUART: READY\nMETRIC cntfrq_hz=62500000\nHEAP: READY\nVFS: MOUNT TMPFS AT /\n"
 		require.True(t, strings.HasPrefix(out, markers), out)
-		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+kernel.ShellBanner+"sis> Available commands:\n")
+		require.Contains(t, out, "VFS: READY\nGIC: INIT\n[AgentSys] Initialized (sync mode)\nLAUNCHING SHELL\n"+sis.ShellBanner+"sis> Available commands:\n")
 		require.Contains(t, out, "sis> Hello, world!\nargv[0]=/bin/hello\n[pid 2] exit status 0\nsis> Goodbye!\n")
 	}
 }

@@ -10,9 +10,8 @@ import (
 
 	"github.com/reeflective/readline"
 	"github.com/rivo/uniseg"
+	"github.com/sis-kernel/sissim/pkg/sis"
 	"golang.org/x/term"
-
-	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
 // lineEditor reads the interactive shell's lines on the terminal with
@@ -27,7 +26,7 @@ type lineEditor struct {
 
 // newLineEditor returns the editor for sh. A history file that cannot be
 // read is reported on warn and the history stays in memory.
-func newLineEditor(sh *kernel.Shell, warn io.Writer) *lineEditor {
+func newLineEditor(sh *sis.Shell, warn io.Writer) *lineEditor {
 	rl := readline.NewShell()
 	// No ESC[6n query per refresh: the library drops keys that arrive
 	// with the terminal's answer (typed fast, pasted, or over a slow
@@ -43,7 +42,7 @@ func newLineEditor(sh *kernel.Shell, warn io.Writer) *lineEditor {
 	// ^C is printed by ReadLine, after the line (the library's echo is
 	// cleared with the line).
 	rl.Config.Set("echo-control-characters", false)
-	rl.Prompt.Primary(func() string { return kernel.ShellPrompt })
+	rl.Prompt.Primary(func() string { return sis.ShellPrompt })
 	rl.Completer = func(line []rune, cursor int) readline.Completions {
 		var cands []readline.Completion
 		for _, c := range sh.Complete(string(line[:cursor])) {
@@ -69,7 +68,7 @@ func newLineEditor(sh *kernel.Shell, warn io.Writer) *lineEditor {
 	return &lineEditor{rl: rl}
 }
 
-// ReadLine implements kernel.LineReader. Ctrl-C shows the dropped line
+// ReadLine implements sis.LineReader. Ctrl-C shows the dropped line
 // with ^C after it, as the SIS console does.
 func (e *lineEditor) ReadLine() (string, error) {
 	// Without the probe the editor cannot tell that its row is the
@@ -80,7 +79,7 @@ func (e *lineEditor) ReadLine() (string, error) {
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
 		e.showInterrupted(string(*e.rl.Line()))
-		return "", kernel.ErrInterrupted
+		return "", sis.ErrInterrupted
 	case errors.Is(err, io.EOF):
 		return "", io.EOF
 	}
@@ -90,7 +89,7 @@ func (e *lineEditor) ReadLine() (string, error) {
 // showInterrupted rewrites the rows of the prompt and the dropped line
 // (which the editor left, cursor below) with "^C" after the line.
 func (e *lineEditor) showInterrupted(line string) {
-	text := kernel.ShellPrompt + line
+	text := sis.ShellPrompt + line
 	rows := 1
 	if cols, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && cols > 0 {
 		rows = max(1, (uniseg.StringWidth(text)+cols-1)/cols)

@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -28,6 +29,8 @@ import (
 	"github.com/sis-kernel/sissim"
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 const usage = `sissim simulates the SIS kernel: real AArch64 Linux programs run under
@@ -106,7 +109,7 @@ func writeVersion(w io.Writer, bi *debug.BuildInfo) {
 	default:
 		fmt.Fprintf(w, "commit: %s (%s)\n", commit, when)
 	}
-	fmt.Fprintf(w, "SIS Kernel %s, libunicorn %s, %s %s/%s\n", kernel.Version, cpu.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "SIS Kernel %s, libunicorn %s, %s %s/%s\n", sis.Version, cpu.Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // parseFlags parses argv into fs. -h prints the synopsis and the flags on
@@ -159,6 +162,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	verbose := flags.Bool("v", false, "log kernel debug messages")
 	mounts := mountVar(flags)
 	trustKeys := trustKeyVar(flags)
+	nf := addNetFlags(flags)
 	featureList := flags.String("features", "none", "SIS services to start for the guest (/dev/agentsys, /models, ...): `list` as for boot, e.g. agentsys or all")
 	memSize := flags.String("mem", "", "the machine's RAM, e.g. 1G or 512M (default 2G)")
 	cwd := flags.String("cwd", "/", "the guest's working `directory`")
@@ -195,7 +199,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	features, err := kernel.ParseFeatures(*featureList)
+	features, err := sis.ParseFeatures(*featureList)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run: --features:", err)
 		return 2
@@ -220,7 +224,10 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ConsoleIsTerminal: isTerminal(stdout),
 		MaxInsns:          *maxInsns,
 		Log:               newLogger(stderr, *verbose),
-		TrustedModelKeys:  trustKeys.keys,
+	}
+	if err := nf.apply(&cfg); err != nil {
+		fmt.Fprintln(stderr, "sissim run:", err)
+		return 2
 	}
 	closeStrace, err := straceOpts.apply(&cfg, stderr)
 	if err != nil {
@@ -234,7 +241,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}()
 	// setup puts the program, the mounts and the services into a new
 	// machine (a debugging session builds it again to go back in time).
-	setup := func(m *kernel.Machine) error {
+	setup := func(m *kernel.Machine) (*sis.System, error) {
+		sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
 		var err error
 		if data != nil {
 			err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
@@ -246,60 +254,95 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			err = mounts.apply(m.FS())
 		}
 		if err == nil {
-			_, err = m.StartServices(features, kernel.DefaultServices())
+			_, err = sys.StartServices(sis.DefaultServices())
 		}
-		return err
+		if err != nil {
+			sys.Close()
+			return nil, err
+		}
+		return sys, nil
 	}
 	var guestArgs []string
 	if flags.NArg() > 1 {
 		guestArgs = flags.Args()[1:]
 	}
 	spec := kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd}
-	var status kernel.ExitStatus
-	if gdbAddr != "" && mode == kernel.Deterministic && !mounts.writable() {
-		// Under a debugger that can go back: a session of machines.
-		var code int
-		if status, err, code = runSession(cfg, setup, spec, gdbAddr, stdin, stdout, stderr); code != 0 {
-			return code
+	if gdbAddr != "" {
+		why := irreversible(mode, *mounts, nf, features)
+		if why == "" {
+			// Under a debugger that can go back: a session of machines.
+			return runSession(cfg, setup, spec, gdbAddr, host, *faultDetail, stdin, stdout, stderr)
 		}
-	} else {
-		m, err := kernel.New(cfg)
-		if err != nil {
-			fmt.Fprintln(stderr, "sissim:", err)
-			return 2
-		}
-		defer m.Close()
-		if err := setup(m); err != nil {
-			fmt.Fprintln(stderr, "sissim:", err)
-			return 2
-		}
-		if gdbAddr != "" {
-			srv, err := serveGDB(m, gdbAddr, stderr)
-			if err != nil {
-				fmt.Fprintln(stderr, "sissim run: --gdb:", err)
-				return 2
-			}
-			// After the program, wait for the debugger to go: it is told of
-			// the exit first.
-			defer srv.Close()
-		}
-		status, err = m.Run(spec)
+		fmt.Fprintf(stderr, "sissim: reverse execution is off: %s\n", why)
 	}
+	m, err := kernel.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return 2
+	}
+	sys, err := setup(m) // closes m on an error
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return 2
+	}
+	defer sys.Close()
+	nf.report(m, stderr)
+	if gdbAddr != "" {
+		srv, err := serveGDB(m, gdbAddr, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
+			return 2
+		}
+		// After the program, wait for the debugger to go: it is told of
+		// the exit first.
+		defer srv.Close()
+	}
+	p, err := m.Spawn(spec)
 	if err != nil {
 		var ee *kernel.ExecError
 		if errors.As(err, &ee) {
 			fmt.Fprintf(stderr, "sissim: %s: %s\n", host, ee.Reason)
-			return 2
+			return exitUsage
 		}
 		fmt.Fprintln(stderr, "sissim:", err)
+		return exitUsage
 	}
+	// The terminal's keys, and kill(1) of sissim, reach the guest.
+	fwd := forwardSignals(m, stderr, syscall.SIGTERM, syscall.SIGHUP)
+	defer fwd.Stop()
+	jobControl := isTerminal(stdin)
+	status, err := p.Wait()
+	for {
+		var se *kernel.StoppedError
+		if !errors.As(err, &se) || !jobControl {
+			break
+		}
+		// Ctrl-Z: sissim stops with its guest; fg continues both.
+		fmt.Fprintf(stderr, "\nsissim: pid %d stopped by %s\n", se.PID, se.Signal)
+		fwd.StopSelf()
+		m.SignalForeground(linux.SIGCONT)
+		status, err = p.Wait()
+	}
+	reportStatus(stderr, host, status, *faultDetail)
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return exitKernel
+	}
+	// Orphans finish their work; any blocked for good are left behind.
+	if err := m.Drain(); err != nil {
+		fmt.Fprintf(stderr, "sissim: after %s exited: %v\n", filepath.Base(host), err)
+	}
+	return status.ShellCode()
+}
+
+// reportStatus prints a fault's report (and its detail, when asked for).
+func reportStatus(stderr io.Writer, host string, status kernel.ExitStatus, detail bool) {
 	if status.Report != "" {
 		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
-		if *faultDetail {
+		if detail {
 			io.WriteString(stderr, status.Detail)
 		}
 	}
-	return status.ShellCode()
 }
 
 // defaultGuest is the embedded program run when no guest is named.
@@ -353,9 +396,20 @@ func readGuest(path string) ([]byte, error) {
 	return data, err
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// isTerminal reports whether stream is a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
+	if !ok {
+		return false
+	}
+	// Through the raw descriptor: File.Fd would make the file blocking.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return false
+	}
+	tty := false
+	_ = rc.Control(func(fd uintptr) { tty = term.IsTerminal(int(fd)) })
+	return tty
 }
 
 // newLogger logs kernel messages to w as one human-readable line each,

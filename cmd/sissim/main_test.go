@@ -125,3 +125,24 @@ func TestRunGuestPathNotPlaceable(t *testing.T) {
 	require.NotContains(t, errOut, "no such file")
 	require.Equal(t, 1, strings.Count(errOut, "\n"), errOut)
 }
+
+// Kernel failures end sissim run with status 70 and say why: every
+// process blocked for good, or a stopped program nothing can continue.
+// An orphan blocked for good after the program exited is reported, and
+// the program's own status is kept.
+func TestRunKernelFailureStatus(t *testing.T) {
+	bb := "../../.cache/busybox/bin/busybox"
+	if _, err := os.Stat(bb); err != nil {
+		t.Skip("busybox not fetched (make busybox)")
+	}
+	code, _, errOut := run(t, "run", bb, "sh", "-c", `sh -c 'kill -STOP $$'; echo never`)
+	require.Equal(t, exitKernel, code)
+	require.Contains(t, errOut, "every process is blocked or stopped for good: pid 2 (busybox) blocked; pid 3 (busybox) stopped")
+	code, _, errOut = run(t, "run", bb, "sh", "-c", `kill -STOP $$`)
+	require.Equal(t, exitKernel, code)
+	require.Contains(t, errOut, "pid 2 stopped by SIGSTOP")
+	code, out, errOut := run(t, "run", bb, "sh", "-c", `(sh -c 'kill -STOP $$') & sleep 0.01; echo main done; exit 4`)
+	require.Equal(t, 4, code)
+	require.Equal(t, "main done\n", out)
+	require.Contains(t, errOut, "after busybox exited")
+}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim"
-	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 // Scripts: comments, blank lines and newlines in -c and on stdin alike.
@@ -65,6 +65,9 @@ var badInvocations = map[string]string{
 	"clear":      "clear now",
 	"det":        "det on a b c",
 	"exit":       "exit now",
+	"fg":         "fg 999",
+	"bg":         "bg",
+	"jobs":       "jobs now",
 	"help":       "help nosuch",
 	"kill":       "kill 999",
 	"llmctl":     "llmctl bogus",
@@ -93,7 +96,7 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("no space
 // "error: ..." on stderr and a non-zero status.
 func TestEveryCommandErrorPath(t *testing.T) {
 	t.Setenv("SIS_FEATURES", "all")
-	m, err := kernel.Boot(kernel.BootConfig{Image: sissim.RootImage(), Console: io.Discard, Services: kernel.DefaultServices()})
+	m, err := sis.Boot(sis.BootConfig{Image: sissim.RootImage(), Console: io.Discard, Services: sis.DefaultServices()})
 	require.NoError(t, err)
 	cmds := m.Shell().Commands()
 	m.Close()
@@ -124,7 +127,7 @@ func TestEveryCommandErrorPath(t *testing.T) {
 // A usage error says what is wrong and shows the synopsis.
 func TestUsageErrorsOnStderr(t *testing.T) {
 	for line, want := range map[string]string{
-		"det on a b c":        "error: det on: wcet_ns \"a\" is not a positive number of nanoseconds\nusage: det on <wcet_ns> <period_ns> <deadline_ns>\n",
+		"det on a b c":        "error: det on: wcet_ns \"a\" is not a positive number of nanoseconds\nusage: det on <wcet_ns> <period_ns> <deadline_ns> [--pid <pid>]\n",
 		"llmctl bogus":        "error: llmctl: unknown subcommand \"bogus\"\nusage: llmctl audit|budget|list|load|query|register|rollback|shadow-compare|shadow-deploy|shadow-promote|shadow-retire|shadow-status|shadow-traffic|status|swap\n",
 		"agentsys test-bogus": "error: Unknown agentsys subcommand. Use 'agentsys help' for usage.\n",
 		"shadowctl enable":    "error: shadowctl enable: missing arguments\nusage: shadowctl enable <version>\n",
@@ -140,7 +143,7 @@ func TestUsageErrorsOnStderr(t *testing.T) {
 // help CMD and CMD help for every command, and help CMD SUB for every
 // subcommand.
 func TestHelpForEveryCommand(t *testing.T) {
-	m, err := kernel.Boot(kernel.BootConfig{Image: sissim.RootImage(), Console: io.Discard, Services: kernel.DefaultServices()})
+	m, err := sis.Boot(sis.BootConfig{Image: sissim.RootImage(), Console: io.Discard, Services: sis.DefaultServices()})
 	require.NoError(t, err)
 	defer m.Close()
 	sh := m.Shell()

@@ -101,6 +101,14 @@ type config struct {
 	forkN    int
 	framesN  int
 	pipeMiB  int
+	storeN   int
+	protN    int
+	threadN  int
+	futexN   int
+	goN      int
+	tcpMiB   int
+	pingN    int
+	connN    int
 }
 
 func main() {
@@ -118,6 +126,14 @@ func main() {
 	flag.IntVar(&c.forkN, "forks", 200, "fork+exit+wait rounds per shell run")
 	flag.IntVar(&c.framesN, "frames", 50_000, "AgentSys FS_STAT frames per agentsys-bench run")
 	flag.IntVar(&c.pipeMiB, "pipe-mib", 256, "MiB pushed through a pipe per run")
+	flag.IntVar(&c.storeN, "stores", 1_000_000, "rounds of 64 stores per benchops store run")
+	flag.IntVar(&c.protN, "mprotects", 20_000, "mprotect pairs per benchops mprotect run")
+	flag.IntVar(&c.threadN, "threads", 1000, "thread create+join rounds per run")
+	flag.IntVar(&c.futexN, "futexes", 20_000, "futex ping-pong round trips per run")
+	flag.IntVar(&c.goN, "go-values", 100_000, "values through the Go channel pipeline per run (0: skip the Go rows)")
+	flag.IntVar(&c.tcpMiB, "tcp-mib", 256, "MiB streamed over TCP loopback per netbench run")
+	flag.IntVar(&c.pingN, "pingpong", 100_000, "AF_UNIX one-byte round trips per netbench run")
+	flag.IntVar(&c.connN, "conns", 2000, "TCP loopback connections per netbench run")
 	flag.Parse()
 	switch *metric {
 	case "wall":
@@ -151,7 +167,7 @@ func bench(c config, w io.Writer) error {
 		}
 	}
 	guest := func(name string) string { return filepath.Join(c.guests, name) }
-	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop", "agentsys-bench"} {
+	for _, g := range []string{"getpid_loop", "alu_loop", "hello", "fileloop", "agentsys-bench", "benchops", "netbench"} {
 		if _, err := os.Stat(guest(g)); err != nil {
 			return err
 		}
@@ -202,6 +218,15 @@ func bench(c config, w io.Writer) error {
 	files := map[string]loopJobs{}
 	for i, r := range fileRunners {
 		files[r.name] = loopJobs{add(r, "fileloop", fileDirs[i], strconv.Itoa(c.fileN)), add(r, "fileloop", fileDirs[i], "0")}
+	}
+	// Sockets: TCP loopback throughput, AF_UNIX ping-pong, TCP connections.
+	tcpStream := map[string]loopJobs{}
+	pingpong := map[string]loopJobs{}
+	conns := map[string]loopJobs{}
+	for _, r := range runners {
+		tcpStream[r.name] = loopJobs{add(r, "netbench", "tcp", strconv.Itoa(c.tcpMiB)), add(r, "netbench", "tcp", "0")}
+		pingpong[r.name] = loopJobs{add(r, "netbench", "unix", strconv.Itoa(c.pingN)), add(r, "netbench", "unix", "0")}
+		conns[r.name] = loopJobs{add(r, "netbench", "connect", strconv.Itoa(c.connN)), add(r, "netbench", "connect", "0")}
 	}
 	// Boot to the sis> prompt and out again (stdin at EOF ends the shell).
 	bootJob := addPath(runner{"sissim", []string{c.sissim}}, "boot")
@@ -264,6 +289,38 @@ func bench(c config, w io.Writer) error {
 				addPath(r, c.busybox, "sh", "-c", pipeScript(0)),
 			}
 		}
+	}
+	// Memory and threads: benchops and two Go programs.
+	type memJobs struct {
+		store                   *job
+		prot64, prot4G          loopJobs
+		thread, futex           loopJobs
+		goHello, goPipe, goZero *job
+	}
+	mems := map[string]*memJobs{}
+	var goDir string
+	if c.goN > 0 {
+		if goDir, err = buildGoGuests(); err != nil {
+			fmt.Fprintf(w, "note: Go guests not built (%v); Go rows left out\n", err)
+			c.goN = 0
+		} else {
+			defer os.RemoveAll(goDir)
+		}
+	}
+	for _, r := range procRunners {
+		m := &memJobs{store: add(r, "benchops", "store", strconv.Itoa(c.storeN))}
+		prot := func(mib string) loopJobs {
+			return loopJobs{add(r, "benchops", "mprotect", strconv.Itoa(c.protN), mib), add(r, "benchops", "mprotect", "0", mib)}
+		}
+		m.prot64, m.prot4G = prot("64"), prot("4096")
+		m.thread = loopJobs{add(r, "benchops", "thread", strconv.Itoa(c.threadN)), add(r, "benchops", "thread", "0")}
+		m.futex = loopJobs{add(r, "benchops", "futex", strconv.Itoa(c.futexN)), add(r, "benchops", "futex", "0")}
+		if c.goN > 0 {
+			m.goHello = addPath(r, filepath.Join(goDir, "hello"))
+			m.goPipe = addPath(r, filepath.Join(goDir, "pipeline"), strconv.Itoa(c.goN))
+			m.goZero = addPath(r, filepath.Join(goDir, "pipeline"), "0")
+		}
+		mems[r.name] = m
 	}
 	what := "wall time"
 	if c.cpu {
@@ -342,6 +399,65 @@ func bench(c config, w io.Writer) error {
 		fmt.Fprintln(w)
 		printTable(w, pt)
 	}
+	storeMs := func(r runner) float64 { return ns(mems[r.name].store.median()) / 1e6 }
+	protUs := func(r runner, l func(*memJobs) loopJobs) float64 {
+		j := l(mems[r.name])
+		return ns(perOp(j.loop, j.zero, c.protN)) / 1e3
+	}
+	prot64 := func(m *memJobs) loopJobs { return m.prot64 }
+	prot4G := func(m *memJobs) loopJobs { return m.prot4G }
+	threadUs := func(r runner) float64 {
+		return ns(perOp(mems[r.name].thread.loop, mems[r.name].thread.zero, c.threadN)) / 1e3
+	}
+	futexUs := func(r runner) float64 {
+		return ns(perOp(mems[r.name].futex.loop, mems[r.name].futex.zero, c.futexN)) / 1e3
+	}
+	goStartMs := func(r runner) float64 { return ns(mems[r.name].goHello.median()) / 1e6 }
+	goPipeUs := func(r runner) float64 {
+		return ns(perOp(mems[r.name].goPipe, mems[r.name].goZero, c.goN)) / 1e3
+	}
+	mt := [][]string{{""},
+		{fmt.Sprintf("store-heavy loop (%d stores), end to end, ms", 64*c.storeN)},
+		{"mprotect of one page (pair) in a 64 MiB mapping, us"},
+		{"mprotect of one page (pair) in a 4 GiB mapping, us"},
+		{fmt.Sprintf("thread create+join, us (N=%d)", c.threadN)},
+		{fmt.Sprintf("futex ping-pong between two threads, us/round trip (N=%d)", c.futexN)}}
+	if c.goN > 0 {
+		mt = append(mt, []string{"Go program start-up (hello), end to end, ms"},
+			[]string{fmt.Sprintf("Go channel pipeline (8 stages, 4 workers), us/value (N=%d)", c.goN)})
+	}
+	for _, r := range procRunners {
+		mt[0] = append(mt[0], r.name)
+		mt[1] = append(mt[1], fmt.Sprintf("%.0f", storeMs(r)))
+		mt[2] = append(mt[2], fmt.Sprintf("%.2f", protUs(r, prot64)))
+		mt[3] = append(mt[3], fmt.Sprintf("%.2f", protUs(r, prot4G)))
+		mt[4] = append(mt[4], fmt.Sprintf("%.1f", threadUs(r)))
+		mt[5] = append(mt[5], fmt.Sprintf("%.2f", futexUs(r)))
+		if c.goN > 0 {
+			mt[6] = append(mt[6], fmt.Sprintf("%.1f", goStartMs(r)))
+			mt[7] = append(mt[7], fmt.Sprintf("%.2f", goPipeUs(r)))
+		}
+	}
+	fmt.Fprintln(w)
+	printTable(w, mt)
+	tcpMBs := func(r runner) float64 {
+		d := tcpStream[r.name].loop.median() - tcpStream[r.name].zero.median()
+		return float64(c.tcpMiB) / d.Seconds()
+	}
+	pingUs := func(r runner) float64 { return ns(perOp(pingpong[r.name].loop, pingpong[r.name].zero, c.pingN)) / 1e3 }
+	connPerSec := func(r runner) float64 { return 1e9 / ns(perOp(conns[r.name].loop, conns[r.name].zero, c.connN)) }
+	st := [][]string{{""},
+		{fmt.Sprintf("TCP loopback throughput (netbench tcp %d), MiB/s", c.tcpMiB)},
+		{fmt.Sprintf("AF_UNIX ping-pong round trip (netbench unix %d), us", c.pingN)},
+		{fmt.Sprintf("TCP loopback connections (netbench connect %d), per second", c.connN)}}
+	for _, r := range runners {
+		st[0] = append(st[0], r.name)
+		st[1] = append(st[1], fmt.Sprintf("%.0f", tcpMBs(r)))
+		st[2] = append(st[2], fmt.Sprintf("%.2f", pingUs(r)))
+		st[3] = append(st[3], fmt.Sprintf("%.0f", connPerSec(r)))
+	}
+	fmt.Fprintln(w)
+	printTable(w, st)
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
 	fmt.Fprintf(w, "boot to the sis> prompt and exit (sissim boot, stdin at EOF), process start included: %s ms (goal < 50 ms)\n", ms(bootJob.median()))
@@ -368,12 +484,46 @@ func bench(c config, w io.Writer) error {
 		ratio("small files: sissim tmpfs / qemu-user host fs", fileUs(fileRunners[0]), fileUs(q), "")
 		ratio("small files: sissim host mount / qemu-user host fs", fileUs(fileRunners[1]), fileUs(q), "")
 		if haveBusybox {
-			ratio("fork+exit+wait: sissim deterministic / qemu-user", forkUs(det), forkUs(*qemu), "")
-			ratio("pipe time per MiB: sissim deterministic / qemu-user", pipeMBs(*qemu), pipeMBs(det), "")
+			ratio("fork+exit+wait: sissim deterministic / qemu-user", forkUs(det), forkUs(*qemu), "<= 1.5")
+			ratio("pipe time per MiB: sissim deterministic / qemu-user", pipeMBs(*qemu), pipeMBs(det), "<= 2")
 			ratio("fork+exec+wait: sissim deterministic / qemu-user", execUs(det), execUs(*qemu), "")
 		}
+		q = *qemu
+		ratio("store-heavy loop: sissim deterministic / qemu-user", storeMs(det), storeMs(q), "<= 3")
+		ratio("mprotect in 4 GiB / in 64 MiB, sissim deterministic", protUs(det, prot4G), protUs(det, prot64), "~1")
+		ratio("thread create+join: sissim deterministic / qemu-user", threadUs(det), threadUs(q), "")
+		ratio("futex ping-pong: sissim deterministic / qemu-user", futexUs(det), futexUs(q), "")
+		if c.goN > 0 {
+			ratio("Go start-up: sissim deterministic / qemu-user", goStartMs(det), goStartMs(q), "")
+			ratio("Go pipeline: sissim deterministic / qemu-user", goPipeUs(det), goPipeUs(q), "")
+		}
+		ratio("TCP time per MiB: sissim deterministic / qemu-user", tcpMBs(*qemu), tcpMBs(det), "")
+		ratio("TCP time per MiB: sissim realtime / qemu-user", tcpMBs(*qemu), tcpMBs(rt), "")
+		ratio("AF_UNIX ping-pong: sissim deterministic / qemu-user", pingUs(det), pingUs(*qemu), "")
+		ratio("AF_UNIX ping-pong: sissim realtime / qemu-user", pingUs(rt), pingUs(*qemu), "")
+		ratio("time per TCP connection: sissim deterministic / qemu-user", connPerSec(*qemu), connPerSec(det), "")
+		ratio("time per TCP connection: sissim realtime / qemu-user", connPerSec(*qemu), connPerSec(rt), "")
 	}
 	return tw.Flush()
+}
+
+// buildGoGuests builds the hello and pipeline programs of
+// testdata/goguests for linux/arm64 into a new temporary directory.
+func buildGoGuests() (string, error) {
+	dir, err := os.MkdirTemp("", "sissim-bench-go-")
+	if err != nil {
+		return "", err
+	}
+	for _, name := range []string{"hello", "pipeline"} {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, name), "./"+name)
+		cmd.Dir = filepath.Join("testdata", "goguests")
+		cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			return "", fmt.Errorf("go build %s: %v: %s", name, err, bytes.TrimSpace(out))
+		}
+	}
+	return dir, nil
 }
 
 // calibrate picks an alu_loop N that takes about secs under r.

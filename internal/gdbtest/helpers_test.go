@@ -3,6 +3,7 @@ package gdbtest
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -261,15 +262,20 @@ func startSession(t *testing.T, host, guestPath string, stdin string, args ...st
 	data, err := os.ReadFile(host)
 	require.NoError(t, err)
 	out := &syncBuffer{}
-	build := func(sio kernel.SessionIO, gen int) (*kernel.Machine, error) {
+	build := func(sio kernel.SessionIO, gen int) (*kernel.Machine, io.Closer, error) {
 		m, err := kernel.New(kernel.Config{Stdin: sio.Stdin, Stdout: sio.Stdout, Stderr: sio.Stderr})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := m.FS().MkdirAll(filepath.Dir(guestPath), 0o755); err != nil {
-			return nil, err
+		err = m.FS().MkdirAll(filepath.Dir(guestPath), 0o755)
+		if err == nil {
+			err = m.FS().WriteFile(guestPath, data, 0o755)
 		}
-		return m, m.FS().WriteFile(guestPath, data, 0o755)
+		if err != nil {
+			m.Close()
+			return nil, nil, err
+		}
+		return m, m, nil
 	}
 	s, err := kernel.NewSession(build, kernel.ProcessSpec{Path: guestPath, Argv: append([]string{guestPath}, args...)},
 		strings.NewReader(stdin), out, out)

@@ -61,15 +61,15 @@ func TestReverse(t *testing.T) {
 			"reverse-continue", "reverse-continue", "print line", "delete", "continue"},
 		want: []string{
 			"Breakpoint 2, fold (v=120)", "Breakpoint 2, fold (v=121)", "Breakpoint 2, fold (v=122)",
-			"Breakpoint 1, main () at ./dbgrev.c:20", "$1 = <optimized out>",
-			"Breakpoint 2, fold (v=122)", "$2 = 122",
-			"Breakpoint 2, fold (v=121)", "$3 = 121",
+			"Breakpoint 1, main () at ./dbgrev.c:20", `No symbol "v" in current context.`,
+			"Breakpoint 2, fold (v=122)", "$1 = 122",
+			"Breakpoint 2, fold (v=121)", "$2 = 121",
 			"main () at ./dbgrev.c:19", "19\t\t\tfold(line[i]);",
-			"18\t\tfor (int i = 0; line[i] && line[i] != '\\n'; i++)", "$4 = 1",
+			"18\t\tfor (int i = 0; line[i] && line[i] != '\\n'; i++)", "$3 = 0",
 			"Breakpoint 2, fold (v=120)",
 			"No more reverse-execution history.",
-			"$5 = '\\000' <repeats 63 times>",
-			"Breakpoint 2, fold (v=120)",
+			"$4 = '\\000' <repeats 63 times>",
+			"[Inferior 1 (process 2) exited normally]",
 		},
 	}}
 	for _, s := range sessions {

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim"
-	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/sis"
 )
 
 var shellAddr = regexp.MustCompile(`\[pid (\d+)\] waiting for a debugger on (127\.0\.0\.1:[0-9]+)`)
@@ -20,7 +20,7 @@ var shellAddr = regexp.MustCompile(`\[pid (\d+)\] waiting for a debugger on (127
 // processes of the machine are not debugged, and run prints the status.
 func TestShellRunGDB(t *testing.T) {
 	prog := guest(t, "dbg")
-	m, err := kernel.Boot(kernel.BootConfig{Image: sissim.RootImage(), Console: io.Discard})
+	m, err := sis.Boot(sis.BootConfig{Image: sissim.RootImage(), Console: io.Discard})
 	require.NoError(t, err)
 	defer m.Close()
 	data, err := os.ReadFile(prog)

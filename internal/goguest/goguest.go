@@ -40,16 +40,28 @@ func Root(t testing.TB) string {
 	}
 }
 
-// goTool returns the go command of the toolchain running the tests.
+// goTool returns the go command: the one on PATH, else $GOROOT/bin/go
+// (go test sets GOROOT for the tests it runs).
 func goTool(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
-		if p, err = exec.LookPath("go"); err != nil {
-			t.Skip("goguest: no go command to build Go guests")
-		}
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
 	}
-	return p
+	if root := os.Getenv("GOROOT"); root != "" {
+		return filepath.Join(root, "bin", "go")
+	}
+	t.Skip("goguest: no go command to build Go guests")
+	return ""
+}
+
+// GOROOT returns the root of the go command's toolchain (go env GOROOT).
+func GOROOT(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command(goTool(t), "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("goguest: go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // build runs `go args...` in dir for linux/arm64 into out unless out
@@ -115,6 +127,6 @@ func StdTest(t testing.TB, pkg string) string {
 
 // PackageDir returns the source directory of standard-library package
 // pkg, where its tests run (they read testdata/ relative to it).
-func PackageDir(pkg string) string {
-	return filepath.Join(runtime.GOROOT(), "src", filepath.FromSlash(pkg))
+func PackageDir(t testing.TB, pkg string) string {
+	return filepath.Join(GOROOT(t), "src", filepath.FromSlash(pkg))
 }

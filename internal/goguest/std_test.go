@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -86,7 +85,7 @@ func runStdSim(t *testing.T, pkg, bin string) stdResult {
 	}
 	defer m.Close()
 	const goroot = "/goroot"
-	if err := m.FS().MountHost(runtime.GOROOT(), goroot, true); err != nil {
+	if err := m.FS().MountHost(GOROOT(t), goroot, true); err != nil {
 		t.Fatal(err)
 	}
 	guestBin := "/tmp/" + strings.ReplaceAll(pkg, "/", "_") + ".test"
@@ -122,8 +121,8 @@ func runStdQemu(t *testing.T, pkg, bin string) stdResult {
 		t.Skip("qemu-aarch64-static not found")
 	}
 	cmd := exec.Command(qemu, append([]string{bin}, stdArgs...)...)
-	cmd.Dir = PackageDir(pkg)
-	cmd.Env = []string{"HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "PATH=/usr/bin:/bin", "GOROOT=" + runtime.GOROOT()}
+	cmd.Dir = PackageDir(t, pkg)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "TMPDIR=" + t.TempDir(), "PATH=/usr/bin:/bin", "GOROOT=" + GOROOT(t)}
 	start := time.Now()
 	out, _ := cmd.CombinedOutput()
 	exit := 0

@@ -1,7 +1,5 @@
 package thirdparty
 
-import "strings"
-
 // AllCases returns every case of the suite.
 func AllCases() []Case {
 	var all []Case
@@ -58,9 +56,6 @@ const dataText = "banana\napple\ncherry\napple\n\tindented line\nlast line witho
 
 // binaryStrings is a file mixing binary bytes and text, for strings(1).
 const binaryStrings = "\x00\x01\x02hello world\x00\x7f\x03ab\x00\xfflonger string here\n\x00tail"
-
-// lines joins lines with newlines, ending with one.
-func lines(l ...string) string { return strings.Join(l, "\n") + "\n" }
 
 // patchText is a unified diff of data.txt (apple -> APPLE on line 2).
 const patchText = `--- data.txt

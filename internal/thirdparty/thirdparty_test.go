@@ -296,9 +296,11 @@ func setup(t *testing.T) *Runner {
 		os.RemoveAll(scratch)
 	})
 	binfmt := filepath.Join(scratch, "binfmt")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
+	goTool := "go"
+	if root := os.Getenv("GOROOT"); root != "" {
+		if _, err := exec.LookPath(goTool); err != nil {
+			goTool = filepath.Join(root, "bin", "go") // go test sets GOROOT
+		}
 	}
 	build := exec.Command(goTool, "build", "-o", binfmt, "./binfmt")
 	if out, err := build.CombinedOutput(); err != nil {

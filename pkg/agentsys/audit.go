@@ -32,12 +32,7 @@ type logLine struct {
 func (s *Service) audit(agent uint16, op byte, now time.Duration, allowed bool, result string) Record {
 	s.seq++
 	r := Record{Seq: s.seq, Agent: agent, Op: op, Time: now, Allowed: allowed, Result: result}
-	if len(s.ring) < cap(s.ring) {
-		s.ring = append(s.ring, r)
-	} else {
-		s.ring[s.ringNext] = r
-	}
-	s.ringNext = (s.ringNext + 1) % cap(s.ring)
+	s.ring.Add(r)
 	s.appendLog(r)
 	return r
 }

@@ -18,9 +18,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage matches Command's usage errors (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 // Usage is the usage line of the agentsys command.
 const Usage = "agentsys  the agent control plane: state, agents, audit, policy and self-tests"
 
@@ -136,7 +133,7 @@ func (s *Service) status(b *strings.Builder) {
 	fmt.Fprintf(b, "  Total operations: %d\n", s.total)
 	fmt.Fprintf(b, "  Denied operations: %d\n", s.denied)
 	fmt.Fprintf(b, "  Rejected frames: %d\n", s.rejected)
-	fmt.Fprintf(b, "  Audit ring: %d/%d records\n", len(s.ring), cap(s.ring))
+	fmt.Fprintf(b, "  Audit ring: %d/%d records\n", s.ring.Len(), s.ring.Cap())
 	fmt.Fprintf(b, "  Audit log: %s (%d records written, %d write errors", s.cfg.AuditLog, s.logWritten, s.logErrors)
 	if s.logErrors > 0 {
 		fmt.Fprintf(b, "; last: %s", s.logLastErr)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -62,10 +63,10 @@ func TestCommandStatusListPolicy(t *testing.T) {
 	}
 	assert.Len(t, selfTestHelp, len(selfTests))
 	err := s.Command(&strings.Builder{}, []string{"bogus"})
-	assert.ErrorIs(t, err, ErrUsage)
+	assert.ErrorIs(t, err, shellcmd.ErrUsage)
 	assert.ErrorContains(t, err, "Unknown agentsys subcommand. Use 'agentsys help' for usage.")
 	for _, bad := range [][]string{{"audit", "x"}, {"audit", "0"}, {"audit", "1", "2"}, {"test-fs-list", "x"}} {
-		assert.ErrorIs(t, s.Command(&strings.Builder{}, bad), ErrUsage, "%v", bad)
+		assert.ErrorIs(t, s.Command(&strings.Builder{}, bad), shellcmd.ErrUsage, "%v", bad)
 	}
 }
 

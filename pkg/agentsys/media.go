@@ -334,6 +334,23 @@ func (s *Service) tickLocked(now time.Duration) {
 	s.rec.active = keep
 }
 
+// Recording describes a running recording.
+type Recording struct {
+	Path       string // the GIF file it writes when it ends
+	Start, End time.Duration
+}
+
+// Recordings returns the running recordings, in the order they started.
+func (s *Service) Recordings() []Recording {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Recording, len(s.rec.active))
+	for i, r := range s.rec.active {
+		out[i] = Recording{Path: r.path, Start: r.start, End: r.end}
+	}
+	return out
+}
+
 // NextTick returns when Tick is next needed: the earliest capture slot
 // or end of a running recording; false when none runs.
 func (s *Service) NextTick() (time.Duration, bool) {

@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sis-kernel/sissim/pkg/ring"
+
 	"github.com/spf13/afero"
 )
 
@@ -90,9 +92,8 @@ type Service struct {
 	order     []*agentState
 	observers []func(Record)
 
-	ring     []Record
-	ringNext int // index the next record goes to
-	seq      uint64
+	ring *ring.Ring[Record]
+	seq  uint64
 
 	total, denied, rejected, internal uint64
 	log                               auditLog
@@ -149,7 +150,7 @@ func New(cfg Config, env Env) (*Service, error) {
 			return nil, errors.New("agentsys: Env.FS has symlinks but does not resolve paths (Resolver)")
 		}
 	}
-	s := &Service{cfg: cfg, env: env, agents: map[uint16]*agentState{}, ring: make([]Record, 0, cfg.RingSize)}
+	s := &Service{cfg: cfg, env: env, agents: map[uint16]*agentState{}, ring: ring.New[Record](cfg.RingSize)}
 	for _, a := range cfg.Agents {
 		if _, dup := s.agents[a.ID]; dup {
 			return nil, fmt.Errorf("agentsys: agent id %d registered twice", a.ID)
@@ -189,12 +190,7 @@ func (s *Service) Audit() []Record {
 }
 
 func (s *Service) auditLocked() []Record {
-	out := make([]Record, 0, len(s.ring))
-	if len(s.ring) == cap(s.ring) {
-		out = append(out, s.ring[s.ringNext:]...)
-		return append(out, s.ring[:s.ringNext]...)
-	}
-	return append(out, s.ring...)
+	return s.ring.All()
 }
 
 // Agents returns the registered agents in registration order.

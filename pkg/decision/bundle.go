@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/afile"
 	"github.com/spf13/afero"
 )
 
@@ -180,22 +181,8 @@ func ExportBundle(fs afero.Fs, dir, out string, s Snapshot, traces []DecisionTra
 	if err != nil {
 		return "", fmt.Errorf("incident bundle: %w", err)
 	}
-	if err := writeFileAtomic(fs, out, data); err != nil {
+	if err := afile.WriteAtomic(fs, out, data); err != nil {
 		return "", fmt.Errorf("incident bundle: %w", err)
 	}
 	return out, nil
-}
-
-// writeFileAtomic writes data to a temporary file next to name and renames
-// it over name.
-func writeFileAtomic(fs afero.Fs, name string, data []byte) error {
-	tmp := name + ".tmp"
-	if err := afero.WriteFile(fs, tmp, data, 0o644); err != nil {
-		return err
-	}
-	if err := fs.Rename(tmp, name); err != nil {
-		_ = fs.Remove(tmp)
-		return err
-	}
-	return nil
 }

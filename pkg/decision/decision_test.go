@@ -294,7 +294,7 @@ func TestBundle(t *testing.T) {
 	d3, err := afero.ReadFile(fs, p3)
 	require.NoError(t, err)
 	assert.Equal(t, strings.Replace(string(data), "INC-20260102-001", "mine", 1), string(d3))
-	_, err = fs.Stat("/tmp/mine.json.tmp")
+	_, err = fs.Stat("/tmp/.mine.json.tmp")
 	assert.True(t, err != nil)
 }
 

@@ -19,12 +19,12 @@
 //	drift := decision.NewDriftMonitor(console)
 //	if drift.Observe(conf) == decision.DriftAlert { /* enter safe mode */ }
 //	tc := &decision.Tracectl{Rec: rec, Fs: fs, Snapshot: snap, Demo: demo}
-//	shell.Register(kernel.Command{Name: "tracectl", Usage: decision.TracectlUsage, Run: tc.Command})
+//	shell.Register(sis.Command{Name: "tracectl", Usage: decision.TracectlUsage, Run: tc.Command})
 //	decision.WriteExport(w, rec.All())                 // autoctl export-decisions
 //	rep, err := decision.ReplayFile(fs, path, lookup)  // autoctl replay-decisions
 //
 // Usage errors returned by commands print as "usage: ..." and match
-// ErrUsage with errors.Is.
+// shellcmd.ErrUsage with errors.Is.
 //
 // User documentation: docs/decisions.md.
 package decision

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/sis-kernel/sissim/pkg/ring"
 )
 
 // Drift monitor parameters (SIS-SPEC.md section 7).
@@ -61,9 +63,7 @@ type DriftState struct {
 type DriftMonitor struct {
 	mu        sync.Mutex
 	out       io.Writer
-	win       [DriftWindow]int
-	next      int
-	n         int
+	win       *ring.Ring[int]
 	sum       int
 	level     DriftLevel
 	announced DriftLevel // highest level printed since the last re-arm
@@ -71,24 +71,22 @@ type DriftMonitor struct {
 }
 
 // NewDriftMonitor returns a monitor printing to out (nil: silent).
-func NewDriftMonitor(out io.Writer) *DriftMonitor { return &DriftMonitor{out: out} }
+func NewDriftMonitor(out io.Writer) *DriftMonitor {
+	return &DriftMonitor{out: out, win: ring.New[int](DriftWindow)}
+}
 
 // Observe adds one decision confidence (0-1000) and returns the level.
 // DriftAlert means the caller must put the machine in safe mode.
 func (d *DriftMonitor) Observe(confidence int) DriftLevel {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.n == DriftWindow {
-		d.sum -= d.win[d.next]
-	} else {
-		d.n++
+	if old, dropped := d.win.Add(confidence); dropped {
+		d.sum -= old
 	}
-	d.win[d.next] = confidence
 	d.sum += confidence
-	d.next = (d.next + 1) % DriftWindow
 	level := DriftNone
 	cur, delta := d.avgLocked()
-	if d.n >= DriftMinSamples {
+	if d.win.Len() >= DriftMinSamples {
 		switch abs := max(delta, -delta); {
 		case abs > DriftAlertDelta:
 			level = DriftAlert
@@ -114,10 +112,10 @@ func (d *DriftMonitor) Observe(confidence int) DriftLevel {
 }
 
 func (d *DriftMonitor) avgLocked() (cur, delta float64) {
-	if d.n == 0 {
+	if d.win.Len() == 0 {
 		return 0, 0
 	}
-	cur = float64(d.sum) / float64(d.n)
+	cur = float64(d.sum) / float64(d.win.Len())
 	return cur, cur - DriftBaseline
 }
 
@@ -126,7 +124,7 @@ func (d *DriftMonitor) State() DriftState {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cur, delta := d.avgLocked()
-	return DriftState{Level: d.level, Baseline: DriftBaseline, Current: cur, Delta: delta, Samples: d.n, Alerted: d.alerted}
+	return DriftState{Level: d.level, Baseline: DriftBaseline, Current: cur, Delta: delta, Samples: d.win.Len(), Alerted: d.alerted}
 }
 
 // Reset empties the window and clears the alert latch (the operator left
@@ -134,7 +132,7 @@ func (d *DriftMonitor) State() DriftState {
 func (d *DriftMonitor) Reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.win = [DriftWindow]int{}
-	d.next, d.n, d.sum = 0, 0, 0
+	d.win.Reset()
+	d.sum = 0
 	d.level, d.announced, d.alerted = DriftNone, DriftNone, false
 }

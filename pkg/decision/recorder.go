@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"os"
-	"path"
 	"strconv"
 	"sync"
+
+	"github.com/sis-kernel/sissim/pkg/afile"
+	"github.com/sis-kernel/sissim/pkg/ring"
 
 	"github.com/spf13/afero"
 )
@@ -59,9 +60,7 @@ type Stats struct {
 type Recorder struct {
 	mu      sync.Mutex
 	cfg     Config
-	ring    []DecisionTrace
-	start   int // index of the oldest trace
-	n       int // traces in the ring
+	ring    *ring.Ring[DecisionTrace]
 	nextID  uint64
 	pending []DecisionTrace
 	line    []byte // scratch for the console line
@@ -82,7 +81,7 @@ func NewRecorder(cfg Config) *Recorder {
 	if cfg.FlushEvery <= 0 {
 		cfg.FlushEvery = DefaultFlushEvery
 	}
-	return &Recorder{cfg: cfg, ring: make([]DecisionTrace, cfg.Capacity), nextID: 1}
+	return &Recorder{cfg: cfg, ring: ring.New[DecisionTrace](cfg.Capacity), nextID: 1}
 }
 
 // Record stores t in the ring with the next trace id (t.TraceID is
@@ -94,14 +93,7 @@ func (r *Recorder) Record(t DecisionTrace) uint64 {
 	defer r.mu.Unlock()
 	t.TraceID = r.nextID
 	r.nextID++
-	c := len(r.ring)
-	if r.n < c {
-		r.ring[(r.start+r.n)%c] = t
-		r.n++
-	} else {
-		r.ring[r.start] = t
-		r.start = (r.start + 1) % c
-	}
+	r.ring.Add(t)
 	if r.cfg.Console != nil {
 		b := append(r.line[:0], "[DECISION] id="...)
 		b = strconv.AppendUint(b, t.TraceID, 10)
@@ -159,7 +151,7 @@ func (r *Recorder) flushLocked() error {
 	clear(r.pending)
 	r.pending = r.pending[:0]
 	if err == nil {
-		err = AppendFile(r.cfg.Fs, r.cfg.LogPath, r.logBuf.Bytes())
+		err = afile.Append(r.cfg.Fs, r.cfg.LogPath, r.logBuf.Bytes())
 	}
 	if err != nil {
 		r.errs += count
@@ -170,36 +162,18 @@ func (r *Recorder) flushLocked() error {
 	return nil
 }
 
-// AppendFile appends data to name with one write, creating the file and
-// its directory (the decision log; the shadow agent's rollback log).
-func AppendFile(fs afero.Fs, name string, data []byte) error {
-	if err := fs.MkdirAll(path.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := fs.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr != nil {
-		return werr
-	}
-	return cerr
-}
-
 // Get returns the trace with the given id if it is still in the ring.
 func (r *Recorder) Get(id uint64) (DecisionTrace, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.n == 0 || id == 0 {
+	if r.ring.Len() == 0 || id == 0 {
 		return DecisionTrace{}, false
 	}
-	oldest := r.ring[r.start].TraceID
-	if id < oldest || id >= oldest+uint64(r.n) {
+	oldest := r.ring.At(0).TraceID
+	if id < oldest || id >= oldest+uint64(r.ring.Len()) {
 		return DecisionTrace{}, false
 	}
-	return r.ring[(r.start+int(id-oldest))%len(r.ring)], true
+	return *r.ring.At(int(id - oldest)), true
 }
 
 // Recent returns the last n traces (all when n <= 0 or n exceeds the
@@ -207,15 +181,7 @@ func (r *Recorder) Get(id uint64) (DecisionTrace, bool) {
 func (r *Recorder) Recent(n int) []DecisionTrace {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if n <= 0 || n > r.n {
-		n = r.n
-	}
-	out := make([]DecisionTrace, n)
-	c := len(r.ring)
-	for i := 0; i < n; i++ {
-		out[i] = r.ring[(r.start+r.n-n+i)%c]
-	}
-	return out
+	return r.ring.Last(n)
 }
 
 // All returns every trace in the ring, oldest first.
@@ -226,9 +192,8 @@ func (r *Recorder) All() []DecisionTrace { return r.Recent(0) }
 func (r *Recorder) Clear() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	n := r.n
-	clear(r.ring)
-	r.start, r.n = 0, 0
+	n := r.ring.Len()
+	r.ring.Reset()
 	return n
 }
 
@@ -236,10 +201,9 @@ func (r *Recorder) Clear() int {
 func (r *Recorder) Stats() Stats {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := Stats{Total: r.n, Recorded: r.nextID - 1, LogLines: r.lines, LogErrors: r.errs, Pending: len(r.pending)}
-	c := len(r.ring)
-	for i := 0; i < r.n; i++ {
-		t := &r.ring[(r.start+i)%c]
+	s := Stats{Total: r.ring.Len(), Recorded: r.nextID - 1, LogLines: r.lines, LogErrors: r.errs, Pending: len(r.pending)}
+	for i := 0; i < r.ring.Len(); i++ {
+		t := r.ring.At(i)
 		if t.WasExecuted {
 			s.Executed++
 		}

@@ -129,9 +129,5 @@ func confidenceOf(s float32) int {
 	return c
 }
 
-// ErrUsage matches (errors.Is) the usage errors of the package's commands
-// (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 // usagef is a usage error showing a synopsis.
 func usagef(format string, a ...any) error { return shellcmd.Usage(fmt.Sprintf(format, a...)) }

@@ -114,3 +114,50 @@ func BenchmarkForkExitWait(b *testing.B) {
 		b.Fatalf("%v %v", st, err)
 	}
 }
+
+// BenchmarkPipe measures dd | dd under busybox sh, 64 KiB per write
+// (ns/op = one 64 KiB block through the pipe).
+func BenchmarkPipe(b *testing.B) {
+	bb, err := os.ReadFile(filepath.Join("..", "..", ".cache", "busybox", "bin", "busybox"))
+	if err != nil {
+		b.Skip("busybox not fetched (make busybox)")
+	}
+	script := "dd if=/dev/zero bs=65536 count=" + strconv.Itoa(b.N) + " 2>/dev/null | dd of=/dev/null bs=65536 2>/dev/null"
+	m, err := kernel.New(kernel.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	if err := m.FS().WriteFile("/bin/busybox", bb, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(65536)
+	b.ResetTimer()
+	st, err := m.Run(kernel.ProcessSpec{Path: "/bin/busybox", Argv: []string{"sh", "-c", script}})
+	if err != nil || st.ShellCode() != 0 {
+		b.Fatalf("%v %v", st, err)
+	}
+}
+
+// BenchmarkThreads measures benchops' thread create+join and futex
+// ping-pong (ns/op = one create+join or one round trip).
+func BenchmarkThreads(b *testing.B) {
+	data := benchGuest(b, "benchops")
+	for _, op := range []string{"thread", "futex"} {
+		b.Run(op, func(b *testing.B) {
+			var out bytes.Buffer
+			m, err := kernel.New(kernel.Config{Stdout: &out})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer m.Close()
+			if err := m.FS().WriteFile("/bin/benchops", data, 0o755); err != nil {
+				b.Fatal(err)
+			}
+			st, err := m.Run(kernel.ProcessSpec{Path: "/bin/benchops", Argv: []string{"benchops", op, strconv.Itoa(b.N)}})
+			if err != nil || st.ShellCode() != 0 {
+				b.Fatalf("%v %v %s", st, err, out.Bytes())
+			}
+		})
+	}
+}

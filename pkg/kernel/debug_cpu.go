@@ -1,8 +1,8 @@
 package kernel
 
 import (
+	"context"
 	"fmt"
-	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/gdbstub"
@@ -105,6 +105,11 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 			next = d.rec.next
 		}
 		ev := d.atCPU()
+		if ev == nil && d.abandoning() {
+			// The first pass of a reverse continue got back to where
+			// it started: nothing here is reported.
+			return cpu.Exit{Reason: cpu.StopRequested}, nil
+		}
 		if ev == nil && !d.seekingQuietly() && pos == stepAt && ex.Debug != cpu.DebugWatch {
 			ev = &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
 		}
@@ -483,9 +488,9 @@ func (m *Machine) debugHeld(t *Task) bool {
 }
 
 // debugIdle is called when no thread can run and no timer is due: with a
-// debugger, the machine waits for it (an interrupt) and reports true;
-// without one, it is a deadlock.
-func (m *Machine) debugIdle() bool {
+// debugger, the machine waits for it (an interrupt, a resume) or ctx and
+// reports true; without one, it is a deadlock.
+func (m *Machine) debugIdle(ctx context.Context) bool {
 	d := m.debugActive()
 	if d == nil {
 		return false
@@ -497,23 +502,19 @@ func (m *Machine) debugIdle() bool {
 		return false
 	}
 	if !d.stopReq.Load() {
-		<-d.wake
+		select {
+		case <-d.wake:
+		case <-ctx.Done():
+		}
 	}
 	return true
 }
 
-// idleSleep waits d of host time for the next timer (realtime mode); a
-// debugger's interrupt ends it early.
-func (m *Machine) idleSleep(dur time.Duration) {
-	d := m.debugActive()
-	if d == nil {
-		time.Sleep(dur)
-		return
+// debugWake is the channel a debugger's interrupt wakes an idle machine
+// with (nil: no debugger).
+func (m *Machine) debugWake() <-chan struct{} {
+	if d := m.debugActive(); d != nil {
+		return d.wake
 	}
-	t := time.NewTimer(dur)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-d.wake:
-	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"os"
 	"errors"
 	"fmt"
 
@@ -65,13 +64,13 @@ func (a point) String() string {
 type effectKind int
 
 const (
-	effAttach effectKind = iota // the debugger attached: procs
-	effRegs                     // WriteRegisters
-	effMem                      // WriteMemory
-	effKill                     // Kill
-	effDetach                   // Detach
-	effOptions                  // SetOptions
-	effResume                   // Resume
+	effAttach  effectKind = iota // the debugger attached: procs
+	effRegs                      // WriteRegisters
+	effMem                       // WriteMemory
+	effKill                      // Kill
+	effDetach                    // Detach
+	effOptions                   // SetOptions
+	effResume                    // Resume
 )
 
 // effect is one recorded change the debugger made to the run.
@@ -471,9 +470,6 @@ func (d *debugger) reverse(res gdbstub.Resume) error {
 			req.event = gdbstub.StopEvent{Kind: gdbstub.StopNoHistory, Thread: d.interruptThread()}
 		}
 		r.abandon = req
-		if os.Getenv("DBGR") != "" {
-			fmt.Fprintf(os.Stderr, "abandon %+v\n", *req)
-		}
 		d.mu.Lock()
 		d.resumed = true
 		d.resumeNow = true
@@ -524,4 +520,3 @@ func (d *debugger) quietSeek() {
 	}
 	d.m.cpu.SetWatches(nil)
 }
-

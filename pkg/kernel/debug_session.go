@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"os"
 	"errors"
 	"fmt"
 	"io"
@@ -34,15 +33,16 @@ import (
 type Session struct {
 	// Build makes the machine in its initial state, with io as its
 	// console; gen counts the machines (1 first).
-	build func(io SessionIO, gen int) (*Machine, error)
-	spec  ProcessSpec
-	d     *debugger
-	m     *Machine
-	proc  *Process
-	gen   int
-	in    *inputLog
-	out   [2]*int64 // bytes of stdout and stderr written
-	sinks [2]io.Writer
+	build  SessionBuild
+	spec   ProcessSpec
+	d      *debugger
+	m      *Machine
+	closer io.Closer // closes m and what was built with it
+	proc   *Process
+	gen    int
+	in     *inputLog
+	out    [2]*int64 // bytes of stdout and stderr written
+	sinks  [2]io.Writer
 }
 
 // SessionIO is the console of a session's machine (Config.Stdin, Stdout,
@@ -52,12 +52,17 @@ type SessionIO struct {
 	Stdout, Stderr io.Writer
 }
 
+// SessionBuild makes a session's machine in its initial state, with sio
+// as its console; gen counts the machines (1 first). The closer closes
+// the machine and what was built with it (nil: the machine's Close).
+type SessionBuild func(sio SessionIO, gen int) (*Machine, io.Closer, error)
+
 // maxInputBytes bounds the console input a session records.
 const maxInputBytes = 64 << 20
 
 // NewSession builds the first machine and spawns spec on it, held before
 // its first instruction until a debugger attaches (ServeGDB).
-func NewSession(build func(io SessionIO, gen int) (*Machine, error), spec ProcessSpec, stdin io.Reader, stdout, stderr io.Writer) (*Session, error) {
+func NewSession(build SessionBuild, spec ProcessSpec, stdin io.Reader, stdout, stderr io.Writer) (*Session, error) {
 	if stdin == nil {
 		stdin = eofReader{}
 	}
@@ -72,7 +77,7 @@ func NewSession(build func(io SessionIO, gen int) (*Machine, error), spec Proces
 		return nil, err
 	}
 	if s.m.clock.Realtime() {
-		s.m.Close()
+		s.closer.Close()
 		return nil, errors.New("kernel: a debugging session needs a deterministic machine")
 	}
 	s.d = s.m.debugger()
@@ -86,17 +91,20 @@ func NewSession(build func(io SessionIO, gen int) (*Machine, error), spec Proces
 func (s *Session) next() error {
 	s.gen++
 	rr := &replayReader{log: s.in}
-	m, err := s.build(SessionIO{Stdin: rr, Stdout: &replayWriter{w: s.sinks[0], mark: s.out[0]},
+	m, c, err := s.build(SessionIO{Stdin: rr, Stdout: &replayWriter{w: s.sinks[0], mark: s.out[0]},
 		Stderr: &replayWriter{w: s.sinks[1], mark: s.out[1]}}, s.gen)
 	if err != nil {
 		return err
 	}
+	if c == nil {
+		c = m
+	}
 	p, err := m.Spawn(s.spec)
 	if err != nil {
-		m.Close()
+		c.Close()
 		return err
 	}
-	s.m, s.proc = m, p
+	s.m, s.proc, s.closer = m, p, c
 	return nil
 }
 
@@ -124,7 +132,7 @@ func (s *Session) Run() (ExitStatus, error) {
 }
 
 // Close closes the current machine.
-func (s *Session) Close() error { return s.m.Close() }
+func (s *Session) Close() error { return s.closer.Close() }
 
 // drive runs the current machine until the program has exited and every
 // process with it, or until the debugger abandons the machine to go back.
@@ -149,9 +157,6 @@ func (s *Session) drive() (st ExitStatus, err error, req *reverseReq) {
 // continue, a first one finds the last breakpoint or watchpoint hit
 // before where it started; then one runs to the point to report.
 func (s *Session) reverse(req *reverseReq) error {
-	if os.Getenv("DBGR") != "" {
-		fmt.Fprintf(os.Stderr, "reverse %+v\n", *req)
-	}
 	to, first, ev := req.to, false, req.event
 	if !req.step {
 		var hits []revHit
@@ -160,9 +165,6 @@ func (s *Session) reverse(req *reverseReq) error {
 		}
 		if _, _, r := s.drive(); r != collected {
 			return errors.New("kernel: reverse continue: the machine did not get back to its starting point")
-		}
-		if os.Getenv("DBGR") != "" {
-			fmt.Fprintf(os.Stderr, "bc from %v hits %v\n", req.from, hits)
 		}
 		to, first = historyStart, false
 		ev = gdbstub.StopEvent{Kind: gdbstub.StopNoHistory, Thread: req.event.Thread}
@@ -193,7 +195,7 @@ func lastHit(hits []revHit) (revHit, bool) {
 
 // generation replaces the machine with a new one that runs to seek.to.
 func (s *Session) generation(seek *seeking) error {
-	old := s.m
+	old := s.closer
 	if err := s.next(); err != nil {
 		return fmt.Errorf("kernel: debugging session: building machine %d: %w", s.gen, err)
 	}

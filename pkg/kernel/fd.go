@@ -3,7 +3,6 @@ package kernel
 import (
 	"io"
 	"io/fs"
-	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
@@ -30,6 +29,10 @@ type openFile struct {
 	f     file
 	flags int // Linux O_* status flags
 	refs  int
+	// locked are the files this description may hold flock or OFD locks
+	// on (sys_lock.go).
+	locked []*inodeLocks
+	owner  int // F_SETOWN's process (or negated group)
 }
 
 type fdEntry struct {
@@ -42,17 +45,38 @@ type fdEntry struct {
 type fdTable struct {
 	fds  []*fdEntry
 	refs int
+	// posixLocked are the files the table holds POSIX locks on
+	// (sys_lock.go).
+	posixLocked []*inodeLocks
+	// limit is the soft RLIMIT_NOFILE of the processes using the table:
+	// descriptors are below it.
+	limit int
+	// open counts the descriptors of every table of the machine.
+	open *int
 }
 
-// maxFDs is RLIMIT_NOFILE.
-const maxFDs = 1024
+// Descriptor limits: RLIMIT_NOFILE's default soft and hard values
+// (Linux's INR_OPEN_CUR, INR_OPEN_MAX), the most it can be raised to
+// (fs.nr_open), and the descriptors of a whole machine (fs.file-max).
+const (
+	defaultNoFile    = 1024
+	defaultNoFileMax = 4096
+	nrOpen           = 1 << 20
+	fileMax          = 1 << 20
+)
 
 // newConsoleFDs returns a table with fds 0, 1 and 2 on the console.
 func newConsoleFDs(m *Machine) *fdTable {
-	t := &fdTable{refs: 1}
-	t.install(&console{r: m.cfg.Stdin, tty: m.cfg.ConsoleIsTerminal}, linux.O_RDONLY, 0, false)
-	t.install(&console{w: m.cfg.Stdout, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
-	t.install(&console{w: m.cfg.Stderr, tty: m.cfg.ConsoleIsTerminal}, linux.O_WRONLY, 0, false)
+	t := &fdTable{refs: 1, limit: defaultNoFile, open: &m.openFDs}
+	for i, w := range []io.Writer{nil, m.cfg.Stdout, m.cfg.Stderr} {
+		c := &console{m: m, w: w, tty: m.cfg.ConsoleIsTerminal}
+		flags := linux.O_WRONLY
+		if i == 0 {
+			flags = linux.O_RDONLY
+		}
+		t.install(c, flags, 0, false)
+		c.of = t.fds[i].of
+	}
 	return t
 }
 
@@ -62,17 +86,34 @@ func (t *fdTable) install(f file, flags, min int, cloexec bool) (int, error) {
 }
 
 func (t *fdTable) installOpen(of *openFile, min int, cloexec bool) (int, error) {
-	for fd := min; fd < maxFDs; fd++ {
+	if *t.open >= fileMax {
+		return -1, linux.ENFILE
+	}
+	for fd := min; fd < t.limit; fd++ {
 		if fd >= len(t.fds) {
 			t.fds = append(t.fds, make([]*fdEntry, fd-len(t.fds)+1)...)
 		}
 		if t.fds[fd] == nil {
 			of.refs++
 			t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
+			*t.open++
 			return fd, nil
 		}
 	}
 	return -1, linux.EMFILE
+}
+
+// room reports whether a descriptor can be installed (EMFILE, ENFILE).
+func (t *fdTable) room() error {
+	if *t.open >= fileMax {
+		return linux.ENFILE
+	}
+	for fd := 0; fd < t.limit; fd++ {
+		if fd >= len(t.fds) || t.fds[fd] == nil {
+			return nil
+		}
+	}
+	return linux.EMFILE
 }
 
 // get returns the description behind fd.
@@ -93,7 +134,7 @@ func (t *fdTable) entry(fd int) (*fdEntry, error) {
 
 // setAt makes fd refer to of, closing what fd referred to before.
 func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
-	if fd < 0 || fd >= maxFDs {
+	if fd < 0 || fd >= t.limit {
 		return linux.EBADF
 	}
 	if fd >= len(t.fds) {
@@ -101,7 +142,13 @@ func (t *fdTable) setAt(fd int, of *openFile, cloexec bool) error {
 	}
 	of.refs++
 	if old := t.fds[fd]; old != nil {
+		t.closing(old.of)
 		old.of.release()
+	} else if *t.open >= fileMax {
+		of.refs--
+		return linux.ENFILE
+	} else {
+		*t.open++
 	}
 	t.fds[fd] = &fdEntry{of: of, cloexec: cloexec}
 	return nil
@@ -114,6 +161,8 @@ func (t *fdTable) close(fd int) error {
 		return err
 	}
 	t.fds[fd] = nil
+	*t.open--
+	t.closing(e.of)
 	return e.of.release()
 }
 
@@ -138,63 +187,39 @@ func (of *openFile) name() string { return fdTarget(of.f) }
 func (of *openFile) release() error {
 	of.refs--
 	if of.refs == 0 {
+		if of.locked != nil {
+			of.releaseLocks()
+		}
 		return of.f.Close()
+	}
+	if d, ok := of.f.(interface{ refDropped(*openFile) }); ok {
+		d.refDropped(of) // AF_UNIX garbage collection (socket_unix.go)
 	}
 	return nil
 }
 
-// console is one of the console streams of the machine.
-type console struct {
-	r   io.Reader
-	w   io.Writer
-	tty bool
-}
-
-func (c *console) Read(p []byte) (int, error) {
-	if c.r == nil {
-		return 0, linux.EBADF
-	}
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
-
-func (c *console) Write(p []byte) (int, error) {
-	if c.w == nil {
-		return 0, linux.EBADF
-	}
-	return c.w.Write(p)
-}
-
-func (c *console) Close() error     { return nil }
-func (c *console) IsTerminal() bool { return c.tty }
-func (c *console) Stat() (fs.FileInfo, error) {
-	return consoleInfo{}, nil
-}
-
-// consoleInfo describes the console as a character device.
-type consoleInfo struct{}
-
-func (consoleInfo) Name() string       { return "console" }
-func (consoleInfo) Size() int64        { return 0 }
-func (consoleInfo) Mode() fs.FileMode  { return fs.ModeDevice | fs.ModeCharDevice | 0o620 }
-func (consoleInfo) ModTime() time.Time { return time.Time{} }
-func (consoleInfo) IsDir() bool        { return false }
-func (consoleInfo) Sys() any           { return nil }
-
 // fork returns a copy of the table for a child process: the descriptors
-// refer to the same open file descriptions.
-func (t *fdTable) fork() *fdTable {
-	c := &fdTable{fds: make([]*fdEntry, len(t.fds)), refs: 1}
+// refer to the same open file descriptions. It fails with ENFILE when the
+// machine's descriptors would pass fs.file-max.
+func (t *fdTable) fork() (*fdTable, error) {
+	n := 0
+	for _, e := range t.fds {
+		if e != nil {
+			n++
+		}
+	}
+	if *t.open+n > fileMax {
+		return nil, linux.ENFILE
+	}
+	c := &fdTable{fds: make([]*fdEntry, len(t.fds)), refs: 1, limit: t.limit, open: t.open}
 	for fd, e := range t.fds {
 		if e != nil {
 			e.of.refs++
 			c.fds[fd] = &fdEntry{of: e.of, cloexec: e.cloexec}
 		}
 	}
-	return c
+	*t.open += n
+	return c, nil
 }
 
 // closeOnExec closes the descriptors marked close-on-exec.

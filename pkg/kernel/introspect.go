@@ -3,9 +3,12 @@ package kernel
 import (
 	"io"
 	"sync"
-
-	"github.com/sis-kernel/sissim/pkg/metrics"
 )
+
+// What the machine tells about itself: its processes, its memory, and
+// event hooks. These are the parts of the API that a layer built on the
+// kernel (the SIS layer, pkg/sis) reads; layer.go has the parts it acts
+// with (clock, timers, budgets, console).
 
 // ProcessInfo describes a live process, for ps and /proc-like listings.
 type ProcessInfo struct {
@@ -13,19 +16,24 @@ type ProcessInfo struct {
 	Exe       string   // program path
 	Argv      []string // command line
 	State     byte     // R running or runnable, S sleeping, T stopped, Z zombie
-	Threads   int
-	CPUNs     uint64 // CPU time used
-	VmSize    uint64 // bytes mapped
-	RSS       uint64 // bytes of machine RAM its pages use
-	StartNs   uint64 // machine time at start, in ns
+	// Exiting is set once the process has begun to exit (its threads
+	// are dying) or has exited.
+	Exiting bool
+	Threads int
+	CPUNs   uint64 // CPU time used
+	VmSize  uint64 // bytes mapped
+	RSS     uint64 // bytes of machine RAM its pages use
+	StartNs uint64 // machine time at start, in ns
 }
 
-// Processes returns the live processes, by PID.
+// Processes returns the live processes, by PID. Call it while no guest
+// runs (between runs, from a machine timer, or within Exclusive).
 func (m *Machine) Processes() []ProcessInfo {
 	var out []ProcessInfo
 	for _, p := range m.liveProcs() {
 		pi := ProcessInfo{PID: p.PID, PPID: p.PPID, Exe: p.exe, Argv: append([]string(nil), p.argv...),
-			State: p.stateLetter(), Threads: len(p.tasks), CPUNs: p.cpuNs(), StartNs: p.startNs, RSS: p.rss()}
+			State: p.stateLetter(), Exiting: p.exiting || p.zombie, Threads: len(p.tasks), CPUNs: p.cpuNs(),
+			StartNs: p.startNs, RSS: p.rss()}
 		if p.as != nil {
 			pi.VmSize = p.as.mapped
 		}
@@ -55,7 +63,7 @@ func (p *Process) stateLetter() byte {
 // exited address spaces. It reads process state: call it while no guest
 // runs.
 func (m *Machine) MemStats() MemStats {
-	st := m.sis()
+	in := &m.introspect
 	rs := m.ram.Stats()
 	spaces := map[*addressSpace]bool{}
 	for _, p := range m.liveProcs() {
@@ -63,9 +71,9 @@ func (m *Machine) MemStats() MemStats {
 			spaces[p.as] = true
 		}
 	}
-	st.memMu.Lock()
-	defer st.memMu.Unlock()
-	total := st.retired
+	in.memMu.Lock()
+	defer in.memMu.Unlock()
+	total := in.retired
 	total.Used, total.Peak = rs.Total-rs.Free, rs.Peak
 	total.Failures += rs.Failures
 	for as := range spaces {
@@ -77,20 +85,27 @@ func (m *Machine) MemStats() MemStats {
 	return total
 }
 
-// accountExit adds the mapping operations of an exited process's address
-// space to the machine's totals, once per address space.
+// MemSize returns the machine's RAM in bytes.
+func (m *Machine) MemSize() uint64 { return m.ram.Size() }
+
+// accountExit is called as process p exits: it adds the mapping
+// operations of its address space to the machine's totals (once per
+// address space) and calls the process-exit hooks.
 func (m *Machine) accountExit(p *Process) {
-	if p == nil || p.as == nil || p.as.users > 1 {
-		return
+	in := &m.introspect
+	if p.as != nil && p.as.users <= 1 {
+		in.memMu.Lock()
+		s := p.as.ops
+		in.retired.Allocs += s.Allocs
+		// The mappings left at exit are freed with the address space.
+		in.retired.Frees += s.Frees + uint64(p.as.vmas.Len())
+		in.retired.Failures += s.Failures
+		in.memMu.Unlock()
 	}
-	st := m.sis()
-	st.memMu.Lock()
-	defer st.memMu.Unlock()
-	s := p.as.ops
-	st.retired.Allocs += s.Allocs
-	// The mappings left at exit are freed with the address space.
-	st.retired.Frees += s.Frees + uint64(p.as.vmas.Len())
-	st.retired.Failures += s.Failures
+	delete(m.serving.served, p.PID)
+	for _, f := range in.onExit {
+		f(p.PID, p.status)
+	}
 }
 
 // KernelErrors returns how many kernel failures guests caused.
@@ -100,60 +115,27 @@ func (m *Machine) KernelErrors() uint64 {
 	return m.kernelErrors
 }
 
-// Metrics returns the machine's metrics registry.
-func (m *Machine) Metrics() *metrics.Metrics { return m.sis().metrics }
-
-// metricsSnapshot reads the kernel's current values for the registry.
-func (m *Machine) metricsSnapshot() metrics.Snapshot {
-	ms := m.MemStats()
-	return metrics.Snapshot{
-		HeapCurrent: ms.Used,
-		HeapPeak:    ms.Peak,
-		Allocs:      ms.Allocs,
-		Deallocs:    ms.Frees,
-		Failures:    ms.Failures,
-		Panics:      m.KernelErrors(),
-		Uptime:      m.Now(),
-		Syscalls:    m.SyscallCounts(),
-		// Read between commands (the shell) or under the shell's lock
-		// (MetricsHandler), when no process runs.
-		DeadlineMisses: m.Scheduler().Misses(),
-	}
-}
-
-// sisState is the per-machine state of the SIS services layered on the
-// core: the shell, the metrics registry, exited-process accounting and the
-// console switch that lets Shell.Exec capture guest output.
-type sisState struct {
-	once     sync.Once
-	counters *metrics.Counters // event counters; set by Boot before first use
-	features Features          // enabled features; set by Boot before first use
-	metrics  *metrics.Metrics
-	shell    *Shell
-	stdout   *consoleSwitch
-	stderr   *consoleSwitch
-	svc      services // started SIS services (services.go)
-
+// introspection is the machine's bookkeeping for its observers: memory
+// totals of exited processes, the console switch and the event hooks.
+type introspection struct {
 	memMu   sync.Mutex
 	retired MemStats // mapping operations of exited address spaces
-}
 
-// sis returns the machine's SIS state, creating it on first use.
-func (m *Machine) sis() *sisState {
-	st := &m.sisState
-	st.once.Do(func() {
-		st.metrics = metrics.New(m.metricsSnapshot, st.counters)
-		st.shell = newShell(m)
-	})
-	return st
+	stdout, stderr *consoleSwitch
+
+	// Event hooks (hooks.go); set while no guest runs.
+	onStart   []func(pid int)
+	onExit    []func(pid int, status ExitStatus)
+	onSyscall []func(SyscallEvent)
+	onOpen    []func(FileEvent)
 }
 
 // wrapConsole puts switchable writers in front of the console streams so
-// that Shell.Exec can capture guest output. Called by New.
+// that RedirectConsole can capture guest output. Called by New.
 func (m *Machine) wrapConsole() {
-	m.sisState.stdout = &consoleSwitch{w: m.cfg.Stdout}
-	m.sisState.stderr = &consoleSwitch{w: m.cfg.Stderr}
-	m.cfg.Stdout, m.cfg.Stderr = m.sisState.stdout, m.sisState.stderr
+	m.introspect.stdout = &consoleSwitch{w: m.cfg.Stdout}
+	m.introspect.stderr = &consoleSwitch{w: m.cfg.Stderr}
+	m.cfg.Stdout, m.cfg.Stderr = m.introspect.stdout, m.introspect.stderr
 }
 
 // consoleSwitch is a writer whose destination can be redirected.
@@ -170,9 +152,6 @@ func (c *consoleSwitch) Write(p []byte) (int, error) {
 
 // redirect sends writes to w until the returned function is called.
 func (c *consoleSwitch) redirect(w io.Writer) (restore func()) {
-	if c == nil {
-		return func() {}
-	}
 	c.mu.Lock()
 	old := c.w
 	c.w = w

@@ -46,6 +46,10 @@ type image struct {
 	pentry uint64 // the program's own entry (AT_ENTRY)
 	sp     uint64 // the initial stack pointer
 	auxv   [][2]uint64
+	// cred are the credentials the program runs with (set-user-ID
+	// programs); secure is AT_SECURE (sys_cred.go).
+	cred   cred
+	secure bool
 }
 
 // loadSeg is a validated PT_LOAD segment.
@@ -237,12 +241,13 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 	exe := name
 	var f *vfs.File
 	var info *elfInfo
+	var exeAttr vfs.Attr
 	for depth := 0; ; depth++ {
 		if depth > maxInterpDepth {
 			return execErr(linux.ELOOP, "more than %d nested #! interpreters", maxInterpDepth)
 		}
 		if exe == "/proc/self/exe" {
-			exe = t.exe
+			exe = t.vctx().Rel(t.exe)
 		}
 		var err error
 		var a vfs.Attr
@@ -256,6 +261,7 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 		}
 		var head [256]byte
 		n, _ := f.ReadAt(head[:], 0)
+		exeAttr = a
 		if !bytes.HasPrefix(head[:n], []byte("#!")) {
 			if info, err = parseELF(f, a.Size); err != nil {
 				f.Close()
@@ -283,6 +289,8 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 	abs := exe
 	if !path.IsAbs(abs) {
 		abs = path.Join(cwd, abs)
+	} else if t.root != "" {
+		abs = path.Join(t.root, abs) // a path in the chroot (sys_fs.go)
 	}
 	abs = path.Clean(abs)
 
@@ -294,6 +302,7 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 	t.as = nas
 	img, err := t.loadImage(info, of, f, abs)
 	if err == nil {
+		img.cred, img.secure = t.execCred(exeAttr)
 		err = t.buildStack(img, argv, envp, abs)
 	}
 	if err != nil {
@@ -375,11 +384,11 @@ func (t *Task) buildStack(img *image, argv, envp []string, exe string) error {
 		{linux.AT_BASE, img.base},
 		{linux.AT_FLAGS, 0},
 		{linux.AT_ENTRY, img.pentry},
-		{linux.AT_UID, 0},
-		{linux.AT_EUID, 0},
-		{linux.AT_GID, 0},
-		{linux.AT_EGID, 0},
-		{linux.AT_SECURE, 0},
+		{linux.AT_UID, uint64(img.cred.ruid)},
+		{linux.AT_EUID, uint64(img.cred.euid)},
+		{linux.AT_GID, uint64(img.cred.rgid)},
+		{linux.AT_EGID, uint64(img.cred.egid)},
+		{linux.AT_SECURE, b2u(img.secure)},
 		{linux.AT_HWCAP2, 0},
 		{linux.AT_MINSIGSTKSZ, minSigStk},
 	}
@@ -418,7 +427,8 @@ func (t *Task) commit(nas *addressSpace, exe string, argv, envp []string, img *i
 	}
 	p.as = nas
 	p.exe, p.argv, p.envp, p.auxv = exe, argv, envp, img.auxv
-	t.comm, p.undumpable = "", false
+	t.comm, p.undumpable = "", img.secure
+	p.execAttrs(img)
 	t.ctx.CopyFrom(m.initCtx)
 	t.ctx.SetReg(cpu.SP, img.sp)
 	t.ctx.SetReg(cpu.PC, img.entry)

@@ -7,7 +7,7 @@
 package kernel
 
 import (
-	"crypto/ed25519"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -23,6 +23,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
+	"github.com/sis-kernel/sissim/pkg/netstack"
 	"github.com/sis-kernel/sissim/pkg/sched"
 	"github.com/sis-kernel/sissim/pkg/strace"
 	"github.com/sis-kernel/sissim/pkg/vfs"
@@ -99,9 +100,12 @@ type Config struct {
 	// guest page, page table, tmpfs file page and pipe buffer comes from
 	// it. Untouched RAM costs the host nothing.
 	Mem uint64
-	// TrustedModelKeys are the Ed25519 keys model packages must be signed
-	// with (the built-in test key of testdata/models when empty).
-	TrustedModelKeys []ed25519.PublicKey
+	// Publish forwards host ports into the guest (--publish), NAT lets
+	// guests connect out through host sockets (--net). Both are off by
+	// default (a machine is a sandbox), and host traffic is not
+	// deterministic.
+	Publish []netstack.Port
+	NAT     netstack.NATMode
 }
 
 // Machine is one simulated SIS machine.
@@ -124,6 +128,8 @@ type Machine struct {
 	hostObjects map[fileKey]*memObject
 	// futexes are the wait queues of futex words with waiters.
 	futexes map[futexKey]*waitQueue
+	// files are the kernel's locks, FIFOs and pipe inodes (sys_fifo.go).
+	files fileState
 
 	mu           sync.Mutex
 	nextPID      int
@@ -137,25 +143,42 @@ type Machine struct {
 	insnStop     bool // MaxInsns was reached
 
 	// Scheduling (sched.go); used only by the goroutine in runUntil.
-	runMu    sync.Mutex
-	sched    *sched.Scheduler
-	det      *sched.Det
-	bySrv    map[int]*Task // CBS server id -> thread
-	cur      *Task         // the thread on the CPU during a run
+	runMu   sync.Mutex
+	sched   *sched.Scheduler
+	serving serving // CBS server -> threads or a layer's work (serve.go)
+	cur     *Task   // the thread on the CPU during a run
+	// scratch is the transfer buffer of read- and write-like calls; system
+	// calls run one at a time, and no file keeps the bytes it is given.
+	scratch  []byte
 	lastTask *Task         // the thread that ran last
 	lastStop uint64        // machine time when it stopped
 	busy     atomic.Uint64 // machine time spent running guest slices (/proc/uptime)
-	// interrupts counts Interrupt calls not yet delivered.
-	interrupts atomic.Int64
+	// interrupts counts the Ctrl-Cs delivered (a shell's wait ends on one).
+	interrupts int
+	// Host events (host.go): work other goroutines queued for the runner,
+	// the channel that wakes an idle runner, and the run's context.
+	posted  []func()
+	nposted atomic.Int64
+	wake    chan struct{}
+	runCtx  context.Context
+	console *consoleIn
+	// openFDs counts the descriptors of the machine's processes
+	// (fs.file-max bounds it).
+	openFDs int
+	// ttyPgrp is the console's foreground process group as a guest set
+	// it with TIOCSPGRP (0: the programs the host started).
+	ttyPgrp int
 	// oomKills counts processes the OOM killer ended.
 	oomKills atomic.Uint64
 	// timers are the threads' timeouts and the machine-time callbacks
 	// (atTime), guarded by mu.
 	timers timerHeap
 
-	sisState sisState // shell, metrics and console switch (introspect.go)
+	introspect introspection // memory totals, console switch, event hooks (introspect.go)
 
 	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
+
+	net *machineNet // the network and the sockets' state (net.go)
 
 	dbg atomic.Pointer[debugger] // the debugger's state, once one is used (debug.go)
 }
@@ -186,7 +209,7 @@ func New(cfg Config) (*Machine, error) {
 		}
 		var root *vfs.FS
 		if cfg.Root != "" {
-			root, err = vfs.NewTreeRoot(cfg.Root, vfs.WithRAM(ram))
+			root, err = vfs.NewTreeRoot(cfg.Root, hostname, vfs.WithRAM(ram))
 		} else {
 			root, err = vfs.NewDefaultRoot(hostname, vfs.WithRAM(ram))
 		}
@@ -228,10 +251,13 @@ func New(cfg Config) (*Machine, error) {
 		tasks:       map[int]*Task{},
 		unknown:     map[uint64]uint64{},
 		sched:       sched.New(),
-		bySrv:       map[int]*Task{},
+		serving:     newServing(),
 		hostObjects: map[fileKey]*memObject{},
 		futexes:     map[futexKey]*waitQueue{},
+		wake:        make(chan struct{}, 1),
+		runCtx:      context.Background(),
 	}
+	m.console = newConsoleIn(m, cfg.Stdin)
 	if err := m.startCPU(); err != nil {
 		m.clock.Close()
 		if ownRAM {
@@ -239,10 +265,13 @@ func New(cfg Config) (*Machine, error) {
 		}
 		return nil, err
 	}
-	m.det = sched.NewDet(m.sched)
 	m.sched.Perturb(cfg.SchedSeed)
 	m.wrapConsole()
 	if err := m.mountSynthetic(); err != nil {
+		return nil, err
+	}
+	if err := m.startNetwork(); err != nil {
+		m.Close()
 		return nil, err
 	}
 	return m, nil
@@ -368,10 +397,6 @@ func (m *Machine) Close() error {
 	procs := m.procs
 	m.procs = map[int]*Process{}
 	m.mu.Unlock()
-	closers := m.sisState.svc.closers
-	for i := len(closers) - 1; i >= 0; i-- {
-		closers[i]()
-	}
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
 	for _, p := range procs {
@@ -383,7 +408,8 @@ func (m *Machine) Close() error {
 		}
 	}
 	m.initCtx.Free()
-	err := m.cpu.Close()
+	m.console.close()
+	err := errors.Join(m.closeNetwork(), m.cpu.Close())
 	m.clock.Close()
 	if m.ownRAM {
 		err = errors.Join(err, m.ram.Close())

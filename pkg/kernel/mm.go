@@ -6,6 +6,7 @@ import (
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
+	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
 // Memory management. Every address space has a page table in machine RAM
@@ -92,7 +93,9 @@ type addressSpace struct {
 	// rss counts the present pages by kind of frame (the zero frame
 	// excluded).
 	rss [rssKinds]int64
-	ops MemStats // Allocs, Frees, Failures
+	// peakMapped and hwm are the most ever mapped and resident (bytes).
+	peakMapped, hwm uint64
+	ops             MemStats // Allocs, Frees, Failures
 }
 
 // Kinds of resident pages (/proc/<pid>/status).
@@ -216,6 +219,7 @@ func (as *addressSpace) insert(v *vma) {
 	as.vmas.ReplaceOrInsert(v)
 	as.ops.Allocs++
 	as.mapped += v.end - v.start
+	as.peakMapped = max(as.peakMapped, as.mapped)
 	if v.prot&cpu.ProtWrite != 0 && !v.shared() && v.flags&vmNoReserve == 0 {
 		as.reserved += v.end - v.start
 	}
@@ -338,6 +342,7 @@ func (as *addressSpace) setPTE(va uint64, f mem.Frame, p cpu.Prot) error {
 	}
 	if f != mem.ZeroFrame {
 		as.rss[rssKindOf(as.ram.Kind(f))]++
+		as.hwm = max(as.hwm, as.rssBytes())
 	}
 	if p&cpu.ProtExec != 0 {
 		as.ram.MarkCode(f)
@@ -460,16 +465,6 @@ func (as *addressSpace) setBrk(addr uint64) uint64 {
 	return addr
 }
 
-// mappings returns a copy of the mappings, for /proc/<pid>/maps.
-func (as *addressSpace) mappings() []vma {
-	out := make([]vma, 0, as.vmas.Len())
-	as.vmas.Ascend(func(v *vma) bool {
-		out = append(out, *v)
-		return true
-	})
-	return out
-}
-
 // release drops a user; the last one frees every page and the tables.
 func (as *addressSpace) release() {
 	as.users--
@@ -532,6 +527,42 @@ func (as *addressSpace) madvDontneed(start, end uint64) {
 		as.dropPages(v, max(v.start, start), min(v.end, end))
 	}
 	as.m.flushTLB(as)
+}
+
+// rollup sums the proportional set size of the resident pages: each
+// counts 1/n of a page mapped n times (/proc/<pid>/smaps_rollup). A file
+// or shared page's frame has one more reference, its page cache's.
+func (as *addressSpace) rollup() vfs.ProcRollup {
+	var r vfs.ProcRollup
+	if as.users == 0 {
+		return r // released: nothing resident
+	}
+	if lo, ok := as.vmas.Min(); ok {
+		hi, _ := as.vmas.Max()
+		r.Start, r.End = lo.start, hi.end
+	}
+	as.pt.Range(0, maxUserAddr, func(_ uint64, pte *uint64) {
+		f := cpu.PTEFrame(*pte)
+		if f == mem.ZeroFrame {
+			return
+		}
+		kind := rssKindOf(as.ram.Kind(f))
+		maps := as.ram.Refs(f)
+		if kind != rssAnon {
+			maps--
+		}
+		pss := uint64(pageSize / max(maps, 1))
+		r.Pss += pss
+		switch kind {
+		case rssAnon:
+			r.PssAnon += pss
+		case rssFile:
+			r.PssFile += pss
+		default:
+			r.PssShmem += pss
+		}
+	})
+	return r
 }
 
 // rssBytes is the size of the present pages (the zero frame excluded).

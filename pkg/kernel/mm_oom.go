@@ -39,7 +39,9 @@ func (m *Machine) oomKill() bool {
 	kb := func(k int) int64 { return as.rss[k] * pageSize / 1024 }
 	report := fmt.Sprintf("Out of memory: Killed process %d (%s) total-vm:%dkB, anon-rss:%dkB, file-rss:%dkB, shmem-rss:%dkB",
 		victim.PID, path.Base(victim.exe), as.mapped/1024, kb(rssAnon), kb(rssFile), kb(rssShmem))
-	m.log.Warn(report)
+	if !victim.hostOwned {
+		m.log.Warn(report) // a host-owned process's status carries it
+	}
 	m.oomKills.Add(1)
 	cur := m.cur != nil && m.cur.Process == victim
 	victim.kill(linux.SIGKILL, report)

@@ -1,9 +1,11 @@
 package kernel
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path"
+	"sync/atomic"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -89,6 +91,7 @@ type Process struct {
 	// fatal signal); zombie once every thread is gone.
 	exiting bool
 	zombie  bool
+	exited  atomic.Bool // zombie, for other goroutines (Exited)
 	status  ExitStatus
 	// Job control: stopped by a signal (every thread waits).
 	stopped      bool
@@ -106,6 +109,8 @@ type Process struct {
 	childNs uint64 // CPU time of reaped children
 	pending []error
 	exitWq  waitQueue // woken when the process becomes a zombie (host waits)
+
+	procAttrs // credentials, priorities, timers, terminal (attrs.go)
 }
 
 // Task is a thread: system calls run on behalf of a task.
@@ -158,6 +163,8 @@ type Task struct {
 	exitCode   int    // for a thread that exits alone
 	dying      bool   // the thread must end when it next stops
 	insns      uint64 // instructions retired
+
+	taskAttrs // priority, blocked opens (attrs.go)
 }
 
 // taskState is where a thread is in its life.
@@ -238,6 +245,7 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 	proc.pgid, proc.sid, proc.hostOwned = proc.PID, proc.PID, true
 	proc.fds = newConsoleFDs(m)
 	proc.parent, proc.PPID = m.init, m.init.PID
+	proc.procAttrs = m.spawnAttrs()
 	if err := t.execProgram(p, argv, spec.Env); err != nil {
 		t.ctx.Free()
 		proc.fds.release()
@@ -260,30 +268,63 @@ func (m *Machine) Spawn(spec ProcessSpec) (*Process, error) {
 // every other process has exited too (orphans finish their work). The
 // status is the program's.
 func (m *Machine) Run(spec ProcessSpec) (ExitStatus, error) {
+	return m.RunContext(context.Background(), spec)
+}
+
+// RunContext is Run that ends when ctx is done: every process of the
+// machine is then killed (SIGKILL) and the error is ctx's. The machine
+// can still be inspected and closed.
+func (m *Machine) RunContext(ctx context.Context, spec ProcessSpec) (ExitStatus, error) {
 	p, err := m.Spawn(spec)
 	if err != nil {
 		return ExitStatus{}, err
 	}
-	st, err := p.Wait()
-	if err != nil {
-		return st, err
+	st, err := p.WaitContext(ctx)
+	if err == nil {
+		err = m.DrainContext(ctx)
 	}
-	return st, m.Drain()
+	return st, err
 }
 
 // Drain runs the machine until no process is left.
-func (m *Machine) Drain() error {
-	return m.runUntil(func() bool { return len(m.init.children) == 0 })
+func (m *Machine) Drain() error { return m.DrainContext(context.Background()) }
+
+// DrainContext is Drain that kills every process and ends when ctx is
+// done.
+func (m *Machine) DrainContext(ctx context.Context) error {
+	err := m.runUntilCtx(ctx, func() bool { return len(m.init.children) == 0 })
+	if ctx.Err() != nil {
+		m.killAll()
+	}
+	return err
+}
+
+// killAll ends every process now, as SIGKILL does (a cancelled run).
+func (m *Machine) killAll() {
+	m.runMu.Lock()
+	defer m.runMu.Unlock()
+	for _, p := range m.liveProcs() {
+		p.exitGroup(ExitStatus{Signal: linux.SIGKILL, Report: "killed: the run was cancelled"})
+	}
 }
 
 // Wait runs the machine until the process exits and returns its status.
 // Other processes run too, in scheduler order. An error means the kernel
-// itself failed (never a guest fault, which is a status) or every process
-// is blocked for good.
-func (p *Process) Wait() (ExitStatus, error) {
+// itself failed (never a guest fault, which is a status), every process
+// is blocked for good (DeadlockError), or the process is stopped and
+// nothing else can run (StoppedError: continue it and wait again).
+func (p *Process) Wait() (ExitStatus, error) { return p.WaitContext(context.Background()) }
+
+// WaitContext is Wait that ends when ctx is done: the machine's processes
+// are then killed (SIGKILL) and the error is ctx's.
+func (p *Process) WaitContext(ctx context.Context) (ExitStatus, error) {
 	m := p.m
-	err := m.runUntil(func() bool { return p.zombie })
+	err := m.runUntilCtx(ctx, func() bool { return p.zombie })
+	if ctx.Err() != nil && !p.zombie {
+		m.killAll()
+	}
 	errs := append(p.pending, err)
+	p.pending = nil
 	if p.zombie {
 		m.reap(p)
 	}
@@ -317,29 +358,27 @@ func (p *Process) leader() *Task {
 }
 
 // Signal sends sig to the process as kill(2) does; it acts when the
-// process next runs. It waits while the machine runs (the scheduler owns
-// the process state), so call it between Run and Wait calls, not from a
-// system call or hook. A process that has exited gives ESRCH.
+// process next runs. Safe from any goroutine: while the machine runs, the
+// signal is sent at its next scheduling decision. A process that has
+// exited gives ESRCH.
 func (p *Process) Signal(sig linux.Signal) error {
-	p.m.runMu.Lock()
-	defer p.m.runMu.Unlock()
 	if sig < 1 || sig > linux.SIGRTMAX {
 		return linux.EINVAL
 	}
-	if p.zombie || p.exiting {
+	if p.exited.Load() {
 		return linux.ESRCH
 	}
-	p.sendSignal(sig, siginfo{code: siUser})
+	p.m.do(func() {
+		if !p.zombie && !p.exiting {
+			p.sendSignal(sig, siginfo{code: siUser})
+		}
+	})
 	return nil
 }
 
 // Exited reports whether the process has exited; Wait then returns at
-// once. Like Signal, it waits while the machine runs.
-func (p *Process) Exited() bool {
-	p.m.runMu.Lock()
-	defer p.m.runMu.Unlock()
-	return p.zombie
-}
+// once. Safe from any goroutine, also while the machine runs.
+func (p *Process) Exited() bool { return p.exited.Load() }
 
 // exitGroup ends every thread of the process with status s (exit_group, a
 // fatal signal). Threads that are not on the CPU end now; the running one

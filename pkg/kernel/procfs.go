@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"fmt"
-	"io"
 	"path"
 	"strings"
 	"time"
@@ -59,13 +58,7 @@ func (d machineDevices) Console() vfs.Handle { return &consoleHandle{m: d.m} }
 // console streams as a character device.
 type consoleHandle struct{ m *Machine }
 
-func (c *consoleHandle) Read(p []byte) (int, error) {
-	n, err := c.m.cfg.Stdin.Read(p)
-	if err == io.EOF {
-		err = nil
-	}
-	return n, err
-}
+func (c *consoleHandle) Read(p []byte) (int, error) { return c.m.console.read(p, false) }
 
 func (c *consoleHandle) Write(p []byte) (int, error)        { return c.m.cfg.Stdout.Write(p) }
 func (c *consoleHandle) ReadAt([]byte, int64) (int, error)  { return 0, linux.ESPIPE }
@@ -112,7 +105,8 @@ func (s procSource) MemInfo() vfs.MemInfo {
 		}
 	}
 	avail := rs.Free + rs.ByKind(mem.Cache)
-	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon)}
+	return vfs.MemInfo{Total: rs.Total, Free: rs.Free, Available: avail, Mapped: mapped, Anon: rs.ByKind(mem.Anon),
+		Cached: rs.ByKind(mem.Cache) + rs.ByKind(mem.Shmem), Shmem: rs.ByKind(mem.Shmem), PageTables: rs.ByKind(mem.PageTable)}
 }
 
 // CPUInfo describes the emulated CPU (Unicorn's Cortex-A72) as Linux's
@@ -125,22 +119,52 @@ func (s procSource) CPUInfo() string {
 
 func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	p := s.m.lookup(pid)
+	if p == nil {
+		if t := s.m.lookupTask(pid); t != nil {
+			p = t.Process // a thread: procfs shows its view
+		}
+	}
 	if p == nil || p == s.m.init {
 		return vfs.ProcInfo{}, false
 	}
 	comm := path.Base(p.exe)
 	var block uint64
+	sa := schedAttrs{}
 	if t := p.leader(); t != nil {
-		comm, block = t.commName(), t.sigMask
+		comm, block, sa = t.commName(), t.sigMask, t.sched
 	}
 	info := vfs.ProcInfo{
-		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd,
+		PID: p.PID, PPID: p.PPID, PGID: p.pgid, SID: p.sid, Comm: comm, Exe: p.exe, Cwd: p.cwd, Root: p.root,
 		Cmdline: p.argv, Environ: p.envp, Threads: len(p.tasks), State: p.stateLetter(),
 		Start: time.Duration(p.startNs), UTime: time.Duration(p.cpuNs()),
 		SigPending: p.sigPending.mask, SigBlock: block,
+		UID: p.cred.euid, GID: p.cred.egid, Groups: p.cred.groups,
+		UIDs: [4]uint32{p.cred.ruid, p.cred.euid, p.cred.suid, p.cred.fsuid},
+		GIDs: [4]uint32{p.cred.rgid, p.cred.egid, p.cred.sgid, p.cred.fsgid},
+		Prio: sa.prio(), Nice: sa.nice, RTPrio: sa.rtprio, Policy: sa.policy,
 	}
-	if p.as != nil {
-		info.VmRSS = p.as.rssBytes()
+	for _, t := range p.tasks {
+		st := byte('S')
+		switch {
+		case p.zombie:
+			st = 'Z'
+		case t.state == taskStopped:
+			st = 'T'
+		case t.state == taskRunnable:
+			st = 'R'
+		}
+		info.Tasks = append(info.Tasks, vfs.ProcTask{TID: t.TID, Comm: t.commName(), State: st,
+			SigPending: t.sigPending.mask | p.sigPending.mask, SigBlock: t.sigMask, UTime: time.Duration(t.cpuNs())})
+	}
+	if as := p.as; as != nil {
+		info.VmRSS = as.rssBytes()
+		info.VmHWM = max(as.hwm, info.VmRSS)
+		info.VmPeak = as.peakMapped
+		info.RssAnon = uint64(as.rss[rssAnon]) * pageSize
+		info.RssFile = uint64(as.rss[rssFile]) * pageSize
+		info.RssShmem = uint64(as.rss[rssShmem]) * pageSize
+		info.VmPTE = uint64(as.pt.Tables()) * pageSize
+		info.Rollup = as.rollup
 		p.as.vmas.Ascend(func(v *vma) bool {
 			size := v.end - v.start
 			info.VmSize += size
@@ -159,7 +183,17 @@ func (s procSource) Process(pid int) (vfs.ProcInfo, bool) {
 	if p.fds != nil {
 		for fd, e := range p.fds.fds {
 			if e != nil {
-				info.FDs = append(info.FDs, vfs.ProcFD{FD: fd, Target: fdTarget(e.of.f)})
+				pfd := vfs.ProcFD{FD: fd, Target: fdTarget(e.of.f)}
+				if !strings.HasPrefix(pfd.Target, "/") {
+					// A pipe or an anonymous inode: a magic link to it.
+					pfd.Object = true
+					if st, ok := e.of.f.(statter); ok {
+						if fi, err := st.Stat(); err == nil {
+							pfd.Attr = infoAttr(fi)
+						}
+					}
+				}
+				info.FDs = append(info.FDs, pfd)
 			}
 		}
 	}
@@ -201,4 +235,36 @@ func fdTarget(f file) string {
 		return f.ProcName()
 	}
 	return fmt.Sprintf("anon_inode:[%T]", f)
+}
+
+// Sysctls implements vfs.SysctlSource: the machine's kernel parameters
+// under /proc/sys, read-only, each the value the kernel works with.
+func (s procSource) Sysctls() map[string]string {
+	m := s.m
+	v := map[string]string{
+		"kernel/hostname":              m.Hostname(),
+		"kernel/domainname":            "(none)",
+		"kernel/ostype":                "Linux",
+		"kernel/osrelease":             "6.1.0-sis",
+		"kernel/version":               "#1 SMP SIS Kernel",
+		"kernel/pid_max":               "4194304", // PID_MAX_LIMIT: pids are never reused below it
+		"kernel/threads-max":           fmt.Sprint(maxProcs),
+		"kernel/ngroups_max":           fmt.Sprint(ngroupsMax),
+		"kernel/cap_last_cap":          fmt.Sprint(capLastCap),
+		"kernel/overflowuid":           "65534",
+		"kernel/overflowgid":           "65534",
+		"kernel/sched_rr_timeslice_ms": fmt.Sprint(rrTimeslice / 1_000_000),
+		"vm/overcommit_memory":         "0", // the heuristic of mm_oom.go
+		"vm/max_map_count":             fmt.Sprint(maxMapCount),
+		"fs/file-max":                  fmt.Sprint(fileMax),
+		"fs/nr_open":                   fmt.Sprint(nrOpen),
+		"fs/pipe-max-size":             fmt.Sprint(pipeMaxPages * pageSize),
+		"net/core/somaxconn":           "4096",
+		"kernel/random/entropy_avail":  "256",
+		"kernel/random/poolsize":       "256",
+	}
+	for k, x := range v {
+		v[k] = x + "\n"
+	}
+	return v
 }

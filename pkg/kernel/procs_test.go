@@ -55,6 +55,22 @@ func TestPpollWaitMask(t *testing.T) {
 	require.Equal(t, 0, st.Code)
 }
 
+// TestRlimitNofile: descriptors stop at RLIMIT_NOFILE, and raising it
+// makes room for more (qemu-user's limits are its host's: no reference).
+func TestRlimitNofile(t *testing.T) {
+	out, st := runGuest(t, "procs", "nofile")
+	require.Equal(t, 0, st.Code, out)
+	require.Contains(t, out, "7 passed, 0 failed\n")
+}
+
+// TestPidfd: pidfd_open, pidfd_send_signal, waitid(P_PIDFD), poll and
+// clone(CLONE_PIDFD) (qemu-user 7.2 has no CLONE_PIDFD: no reference).
+func TestPidfd(t *testing.T) {
+	out, st := runGuest(t, "procs", "pidfd")
+	require.Equal(t, 0, st.Code, out)
+	require.Contains(t, out, "11 passed, 0 failed\n")
+}
+
 // TestForkBomb: a fork bomb stops at RLIMIT_NPROC with EAGAIN.
 func TestForkBomb(t *testing.T) {
 	out, st := runGuest(t, "procs", "bomb")

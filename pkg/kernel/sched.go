@@ -1,11 +1,11 @@
 package kernel
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -28,9 +28,6 @@ const errRestart = linux.Errno(512)
 // It must only be used while no process runs.
 func (m *Machine) Scheduler() *sched.Scheduler { return m.sched }
 
-// Det returns the `det` command controller.
-func (m *Machine) Det() *sched.Det { return m.det }
-
 // addProcess registers a new process and schedules its threads.
 func (m *Machine) addProcess(p *Process) {
 	m.mu.Lock()
@@ -39,22 +36,11 @@ func (m *Machine) addProcess(p *Process) {
 	for _, t := range p.tasks {
 		m.addTask(t)
 	}
+	m.processStarted(p)
 }
 
-// addTask gives a thread a default CBS server and makes it runnable.
-func (m *Machine) addTask(t *Task) {
-	now := m.clock.Now()
-	srv, err := m.sched.Add(sched.Process, sched.DefaultProcessWCET, sched.DefaultProcessPeriod, 0, now)
-	if err != nil { // constant, valid parameters
-		panic(err)
-	}
-	t.srv = srv
-	m.sched.SetRunnable(srv, true, now)
-	m.mu.Lock()
-	m.tasks[t.TID] = t
-	m.bySrv[srv.ID] = t
-	m.mu.Unlock()
-}
+// addTask gives a thread a CBS server (serve.go) and makes it runnable.
+func (m *Machine) addTask(t *Task) { m.serveTask(t) }
 
 // liveProcs returns the processes in pid order (init excluded).
 func (m *Machine) liveProcs() []*Process {
@@ -88,44 +74,55 @@ func (m *Machine) lookupTask(tid int) *Task {
 func (t *Task) setState(s taskState) {
 	t.state = s
 	if t.srv != nil {
-		t.m.sched.SetRunnable(t.srv, s == taskRunnable, t.m.clock.Now())
+		t.m.srvRunnable(t.srv)
 	}
 }
 
 // runUntil runs threads until done reports true. It returns an error when
 // no thread can ever run again before done.
 func (m *Machine) runUntil(done func() bool) error {
+	return m.runUntilCtx(context.Background(), done)
+}
+
+// runUntilCtx is runUntil that also ends, with ctx's error, when ctx is
+// done.
+func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	m.runMu.Lock()
 	defer m.runMu.Unlock()
-	for m.debugPoint(); !done(); m.debugPoint() {
-		m.deliverInterrupts()
+	m.runCtx = ctx
+	defer func() {
+		m.console.quiesce()
+		m.runCtx = context.Background()
+	}()
+	for {
+		m.hostEvents()
+		m.debugPoint()
+		if done() {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		now := m.clock.Now()
 		if m.fireTimers(now) {
 			continue // a timer may have ended what we wait for
 		}
 		srv := m.sched.PickWorkConserving(now)
 		if srv == nil {
-			next := m.timers.next()
-			if next == 0 {
-				if m.debugIdle() {
-					continue // a debugger holds the machine: wait for it
-				}
-				return m.deadlock()
-			}
-			if m.clock.Realtime() {
-				m.idleSleep(time.Duration(next - now))
-			} else {
-				m.clock.Skip(next - now)
+			m.wakeForRelease(now)
+			if err := m.idle(ctx, now); err != nil {
+				return err
 			}
 			continue
 		}
-		t := m.bySrv[srv.ID]
+		t := m.taskOf(srv)
 		if t == nil {
-			// A server of a service (det, LLM) with no thread: it has
-			// nothing to execute here.
-			m.sched.SetRunnable(srv, false, now)
+			// A layer's server: its own work, or none left here.
+			if !m.runEntity(srv, now) {
+				m.sched.SetRunnable(srv, false, now)
+			}
 			continue
 		}
 		if m.debugHeld(t) {
@@ -138,7 +135,6 @@ func (m *Machine) runUntil(done func() bool) error {
 		}
 		m.runSlice(t, slice)
 	}
-	return nil
 }
 
 // atTime arranges for f to run once machine time reaches at (ns since
@@ -270,9 +266,9 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	start := m.clock.Now()
 	if m.lastTask != nil && m.lastTask != t {
 		m.sched.Switches.Record(start - m.lastStop)
-		m.Metrics().ObserveContextSwitch(time.Duration(start - m.lastStop))
 	}
 	startInsns := m.clock.Insns()
+	slice = t.cpuTimerSlice(slice)
 	stopAt := startInsns + slice
 	if m.cfg.MaxInsns > 0 && m.cfg.MaxInsns < stopAt {
 		stopAt = m.cfg.MaxInsns
@@ -287,6 +283,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	m.busy.Add(end - start)
 	ran := m.clock.Insns() - startInsns
 	t.insns += ran
+	t.checkCPUTimers()
 	m.sched.Charge(t.srv, ran, end)
 	m.lastTask, m.lastStop = t, end
 	t.stop = false
@@ -342,15 +339,15 @@ func (m *Machine) exitTask(t *Task) {
 		}
 	}
 	t.exitRobustList()
+	t.abandonBlocked()
 	t.dropWaiters()
 	m.timers.cancel(&t.timer)
 	t.setState(taskDead)
-	m.sched.Remove(t.srv)
+	m.unserveTask(t)
 	m.unload(t)
 	t.ctx.Free()
 	m.mu.Lock()
 	delete(m.tasks, t.TID)
-	delete(m.bySrv, t.srv.ID)
 	m.mu.Unlock()
 	for i, x := range p.tasks {
 		if x == t {
@@ -380,6 +377,7 @@ func (m *Machine) exitProcess(p *Process) {
 	if p.zombie {
 		return
 	}
+	p.deleteTimers(true)
 	m.accountExit(p)
 	if p.fds != nil {
 		p.fds.release()
@@ -390,9 +388,11 @@ func (m *Machine) exitProcess(p *Process) {
 		p.as = nil
 	}
 	p.zombie = true
+	p.exited.Store(true)
 	m.debugExit(p)
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
+		m.reparented(c, p)
 		c.parent, c.PPID = reaper, reaper.PID
 		reaper.children = append(reaper.children, c)
 		if c.zombie {

@@ -501,6 +501,7 @@ func (t *Task) setupFrame(sig linux.Signal, act sigaction, info siginfo) error {
 	const iPC, iSP, iNZCV, iFPCR, iFPSR = 32, 31, 33, 35, 36
 	if t.rewound {
 		// Interrupted in a blocking system call (PC is at its svc).
+		t.abandonBlocked()
 		nr := regs[8]
 		if t.partial > 0 {
 			// A write that moved bytes before it blocked returns them.
@@ -647,34 +648,6 @@ func (t *Task) sigreturn() (uint64, error) {
 	}
 	t.stop = true // resume at the restored PC; pending signals get a chance
 	return regs[0], nil
-}
-
-// Interrupt sends SIGINT to the foreground processes (the process groups
-// of the programs started with Spawn), as Ctrl-C on the console does. It is
-// safe to call from another goroutine; the signal is delivered at the next
-// scheduling decision.
-func (m *Machine) Interrupt() {
-	m.interrupts.Add(1)
-	m.debugCancelWait()
-}
-
-// deliverInterrupts turns pending Interrupt calls into SIGINTs.
-func (m *Machine) deliverInterrupts() {
-	if m.interrupts.Swap(0) == 0 {
-		return
-	}
-	groups := map[int]bool{}
-	procs := m.liveProcs()
-	for _, p := range procs {
-		if p.hostOwned && !p.background {
-			groups[p.pgid] = true
-		}
-	}
-	for _, p := range procs {
-		if groups[p.pgid] {
-			p.sendSignal(linux.SIGINT, siginfo{code: siKernel})
-		}
-	}
 }
 
 // childInfo is the SIGCHLD information of a child that ended.

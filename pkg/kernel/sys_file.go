@@ -19,11 +19,12 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64})
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek})
 	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor"})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL); ENOTTY elsewhere"})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL), FIONBIO/FIOCLEX/FIONCLEX on any descriptor, FIONREAD on sockets, pipes and regular files, the SIOCGIF* interface requests on sockets; ENOTTY elsewhere"})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd})
 	reg(linux.SysDup, syscallEntry{fn: sysDup})
 	reg(linux.SysDup3, syscallEntry{fn: sysDup3})
-	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL"})
+	reg(linux.SysFcntl, syscallEntry{fn: sysFcntl, support: Partial, note: "descriptor and status flags, POSIX and OFD record locks, pipe sizes, F_GETLEASE (no leases), F_GETOWN/F_SETOWN (kept, no SIGIO); other commands are EINVAL"})
+	registerLockSyscalls(reg)
 }
 
 // Close implements close(2).
@@ -34,13 +35,23 @@ func sysClose(t *Task, a *args) (uint64, error) {
 // maxIO bounds one read or write, as Linux's MAX_RW_COUNT does.
 const maxIO = 0x7ffff000
 
-// ioBuf returns a transfer buffer of n bytes, bounded to keep a single
-// call's host allocation sane.
+// maxBuf bounds the host buffer of one transfer step.
+const maxBuf = 1 << 20
+
+// ioBuf returns a new transfer buffer of n bytes, at most maxBuf.
 func ioBuf(n uint64) []byte {
-	if n > 1<<20 {
-		n = 1 << 20
+	return make([]byte, min(n, maxBuf))
+}
+
+// scratch returns the machine's transfer buffer cut to n bytes, at most
+// maxBuf. It is valid until the system call returns.
+func (t *Task) scratch(n uint64) []byte {
+	n = min(n, maxBuf)
+	m := t.m
+	if uint64(cap(m.scratch)) < n {
+		m.scratch = make([]byte, max(n, 64<<10))
 	}
-	return make([]byte, n)
+	return m.scratch[:n]
 }
 
 // readFile reads from of into guest memory at addr.
@@ -54,7 +65,7 @@ func (t *Task) readFile(of *openFile, addr, n uint64, off int64) (uint64, error)
 	if !t.as.check(addr, n, cpu.ProtWrite) {
 		return 0, linux.EFAULT
 	}
-	buf := ioBuf(n)
+	buf := t.scratch(n)
 	var got int
 	var err error
 	if off >= 0 {
@@ -82,7 +93,7 @@ func (t *Task) writeFile(of *openFile, addr, n uint64, off int64) (uint64, error
 	}
 	var done uint64
 	for done < n {
-		buf := ioBuf(n - done)
+		buf := t.scratch(n - done)
 		if err := t.copyIn(addr+done, buf); err != nil {
 			if done > 0 {
 				return done, nil
@@ -180,15 +191,15 @@ func (t *Task) iovecs(addr uint64, cnt int) ([][2]uint64, error) {
 
 // Readv implements readv(2).
 func sysReadv(t *Task, a *args) (uint64, error) {
-	return t.vectorIO(a, t.readFile)
+	return t.vectorIO(a, t.readFile, false)
 }
 
 // Writev implements writev(2).
 func sysWritev(t *Task, a *args) (uint64, error) {
-	return t.vectorIO(a, t.writeFile)
+	return t.vectorIO(a, t.writeFile, true)
 }
 
-func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint64, error)) (uint64, error) {
+func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint64, error), write bool) (uint64, error) {
 	of, err := t.fds.get(a.int32(0))
 	if err != nil {
 		return 0, err
@@ -196,6 +207,9 @@ func (t *Task) vectorIO(a *args, op func(*openFile, uint64, uint64, int64) (uint
 	iov, err := t.iovecs(a[1], a.int32(2))
 	if err != nil {
 		return 0, err
+	}
+	if s, ok := of.f.(socket); ok { // one send or receive (sys_socket.go)
+		return t.sockVectorIO(s, of, iov, write)
 	}
 	var total uint64
 	for _, v := range iov {
@@ -272,7 +286,7 @@ func sysSendfile(t *Task, a *args) (uint64, error) {
 	count := min(a[3], maxIO)
 	var done uint64
 	for done < count {
-		buf := ioBuf(count - done)
+		buf := t.scratch(count - done)
 		n, rerr := ra.ReadAt(buf, off+int64(done))
 		if n == 0 {
 			if rerr != nil && rerr != io.EOF && done == 0 {
@@ -314,6 +328,9 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if r, ok, err := t.genericIoctl(a.int32(0), of, a[1], a[2]); ok { // sys_socket_ioctl.go
+		return r, err
+	}
 	if vf, ok := of.f.(*vfs.File); ok {
 		if d, ok := vf.Handle().(vfs.Ioctler); ok { // a device's own requests (fbdev)
 			return d.Ioctl(a[1], a[2], userMemory{t})
@@ -343,9 +360,29 @@ func sysIoctl(t *Task, a *args) (uint64, error) {
 		put16(ws[2:], 80)
 		return 0, t.copyOut(a[2], ws[:])
 	case linux.TIOCGPGRP:
+		pgrp := t.pgid
+		if len(t.m.group(t.m.ttyPgrp)) > 0 {
+			pgrp = t.m.ttyPgrp
+		}
 		var pg [4]byte
-		put32(pg[:], uint32(t.PID))
+		put32(pg[:], uint32(pgrp))
 		return 0, t.copyOut(a[2], pg[:])
+	case linux.TIOCSPGRP:
+		var pg [4]byte
+		if err := t.copyIn(a[2], pg[:]); err != nil {
+			return 0, err
+		}
+		pgrp := int(int32(leU32(pg[:])))
+		switch {
+		case pgrp < 0:
+			return 0, linux.EINVAL
+		case len(t.m.group(pgrp)) == 0:
+			return 0, linux.ESRCH
+		}
+		t.m.ttyPgrp = pgrp
+		return 0, nil
+	case linux.TIOCSCTTY, tiocNOTTY:
+		return 0, t.controllingTerminal(a[1])
 	}
 	return 0, linux.EINVAL
 }
@@ -356,9 +393,14 @@ type userMemory struct{ t *Task }
 func (u userMemory) CopyIn(addr uint64, b []byte) error  { return u.t.copyIn(addr, b) }
 func (u userMemory) CopyOut(addr uint64, b []byte) error { return u.t.copyOut(addr, b) }
 
-// Getcwd implements getcwd(2).
+// Getcwd implements getcwd(2): the working directory from the process's
+// root, prefixed "(unreachable)" when it lies outside that root.
 func sysGetcwd(t *Task, a *args) (uint64, error) {
-	b := append([]byte(t.cwd), 0)
+	cwd := t.vctx().Rel(t.cwd)
+	if t.root != "" && cwd == t.cwd && t.cwd != t.root {
+		cwd = "(unreachable)" + t.cwd
+	}
+	b := append([]byte(cwd), 0)
 	if uint64(len(b)) > a[1] {
 		return 0, linux.ERANGE
 	}
@@ -391,17 +433,37 @@ func sysDup3(t *Task, a *args) (uint64, error) {
 	return uint64(newfd), nil
 }
 
-// Fcntl implements fcntl(2) for descriptor and status flags.
+// Fcntl implements fcntl(2): descriptor and status flags, record locks
+// (sys_lock.go) and pipe sizes.
 func sysFcntl(t *Task, a *args) (uint64, error) {
 	fd := a.int32(0)
 	e, err := t.fds.entry(fd)
 	if err != nil {
 		return 0, err
 	}
-	switch a.int32(1) {
+	cmd := a.int32(1)
+	if e.of.flags&linux.O_PATH != 0 {
+		switch cmd {
+		case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC, linux.F_GETFD, linux.F_SETFD, linux.F_GETFL:
+		default:
+			return 0, linux.EBADF
+		}
+	}
+	switch cmd {
+	case linux.F_GETLK, linux.F_SETLK, linux.F_SETLKW, linux.F_OFD_GETLK, linux.F_OFD_SETLK, linux.F_OFD_SETLKW:
+		return t.fcntlLock(e.of, cmd, a[2])
+	case linux.F_GETPIPE_SZ, linux.F_SETPIPE_SZ:
+		return t.pipeSize(e.of, cmd, a[2])
+	case linux.F_GETLEASE:
+		return linux.F_UNLCK, nil
+	case linux.F_GETOWN:
+		return uint64(e.of.owner), nil
+	case linux.F_SETOWN:
+		e.of.owner = a.int32(2)
+		return 0, nil
 	case linux.F_DUPFD, linux.F_DUPFD_CLOEXEC:
 		min := a.int32(2)
-		if min < 0 || min >= maxFDs {
+		if min < 0 || min >= t.fds.limit {
 			return 0, linux.EINVAL
 		}
 		nfd, err := t.fds.installOpen(e.of, min, a.int32(1) == linux.F_DUPFD_CLOEXEC)

@@ -20,6 +20,7 @@ func registerFSSyscalls(reg registerFn) {
 	reg(linux.SysStatx, syscallEntry{fn: sysStatx})
 	reg(linux.SysGetdents64, syscallEntry{fn: sysGetdents64})
 	reg(linux.SysMkdirat, syscallEntry{fn: sysMkdirat})
+	reg(linux.SysMknodat, syscallEntry{fn: sysMknodat, support: Partial, note: "device nodes only in a tmpfs (EPERM on a host mount); a device node opens the machine's device of that number"})
 	reg(linux.SysUnlinkat, syscallEntry{fn: sysUnlinkat})
 	reg(linux.SysRenameat, syscallEntry{fn: sysRenameat})
 	reg(linux.SysRenameat2, syscallEntry{fn: sysRenameat2})
@@ -43,11 +44,12 @@ func registerFSSyscalls(reg registerFn) {
 	reg(linux.SysStatfs, syscallEntry{fn: sysStatfs})
 	reg(linux.SysFstatfs, syscallEntry{fn: sysFstatfs})
 	reg(linux.SysMount, syscallEntry{fn: sysMount, support: Partial, note: "tmpfs only"})
+	reg(linux.SysChroot, syscallEntry{fn: sysChroot})
 	reg(linux.SysUmount2, syscallEntry{fn: sysUmount2})
 }
 
-// vctx identifies the task to the VFS.
-func (t *Task) vctx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID} }
+// vctx identifies the task to the VFS: its process and root directory.
+func (t *Task) vctx() *vfs.Ctx { return &vfs.Ctx{PID: t.PID, Root: t.root} }
 
 // vfsFile returns the VFS file behind fd.
 func (t *Task) vfsFile(fd int) (*vfs.File, error) {
@@ -116,9 +118,45 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 	}
 	flags := a.int32(2)
 	perm := uint32(a.uint32(3)) & 0o7777 &^ t.umask
-	f, err := t.m.fs.OpenAt(t.vctx(), start, p, flags, perm)
+	existed := true
+	if t.cred.fsuid != 0 || t.cred.fsgid != 0 || !t.capable(capDacOverride) {
+		// Not root's override: the permission bits of an existing file
+		// decide before the open (which may truncate), and a new file
+		// is given the process's ids.
+		at, serr := t.m.fs.StatAt(t.vctx(), start, p, flags&linux.O_NOFOLLOW == 0)
+		existed = serr == nil
+		if existed {
+			if err := t.mayOpen(at, flags); err != nil {
+				return 0, err
+			}
+		}
+	}
+	f, node, err := t.m.fs.OpenNodeAt(t.vctx(), start, p, flags, perm)
 	if err != nil {
 		return 0, err
+	}
+	if f != nil {
+		if err := t.checkOpen(f, flags, existed); err != nil {
+			f.Close()
+			return 0, err
+		}
+	}
+	if node != nil {
+		// A FIFO or a pipe reopened through /proc (sys_fifo.go).
+		obj, err := t.openNode(node, flags)
+		if err != nil {
+			return 0, err
+		}
+		of := &openFile{f: obj, flags: flags &^ (linux.O_CREAT | linux.O_EXCL | linux.O_NOCTTY | linux.O_TRUNC | linux.O_CLOEXEC)}
+		if pe, ok := obj.(*pipeEnd); ok {
+			pe.of = of
+		}
+		fd, err := t.fds.installOpen(of, 0, flags&linux.O_CLOEXEC != 0)
+		if err != nil {
+			obj.Close()
+			return 0, err
+		}
+		return uint64(fd), nil
 	}
 	fd, err := t.fds.install(f, f.Flags&^linux.O_CLOEXEC, 0, flags&linux.O_CLOEXEC != 0)
 	if err != nil {
@@ -126,6 +164,79 @@ func sysOpenat(t *Task, a *args) (uint64, error) {
 		return 0, err
 	}
 	return uint64(fd), nil
+}
+
+// mayOpen checks the permission bits of an existing file for open flags
+// (a process without CAP_DAC_OVERRIDE).
+func (t *Task) mayOpen(a vfs.Attr, flags int) error {
+	if flags&linux.O_PATH != 0 || t.capable(capDacOverride) {
+		return nil
+	}
+	var want uint32
+	if acc := flags & linux.O_ACCMODE; acc != linux.O_WRONLY {
+		want |= vfs.AccessR
+	}
+	if acc := flags & linux.O_ACCMODE; acc != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
+		want |= vfs.AccessW
+	}
+	return t.mayAccess(a, want, false)
+}
+
+// checkOpen applies what an open decides beyond the VFS: a file the
+// process just created is owned by its file-system ids, and /dev/tty is
+// the controlling terminal, ENXIO without one.
+func (t *Task) checkOpen(f *vfs.File, flags int, existed bool) error {
+	a, err := f.Stat()
+	if err != nil {
+		return fileErr(err)
+	}
+	if a.Mode&vfs.ModeType == vfs.ModeChar && a.Rdev == vfs.Makedev(5, 0) && !t.ctty && flags&linux.O_PATH == 0 {
+		return linux.ENXIO
+	}
+	if !existed {
+		_ = t.ownNew(f)
+	}
+	return nil
+}
+
+// ownNew gives a file the process created the process's file-system ids
+// as owner (the VFS creates files as root). A host file system may
+// refuse to give a file away; the file then keeps the owner the host
+// gave it, and the error is the caller's to ignore.
+func (t *Task) ownNew(f *vfs.File) error {
+	uid, gid := t.cred.fsuid, t.cred.fsgid
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	return f.SetAttr(vfs.SetAttr{UID: &uid, GID: &gid})
+}
+
+// ownNewAt is ownNew for a file created by name.
+func (t *Task) ownNewAt(start, p string) error {
+	uid, gid := t.cred.fsuid, t.cred.fsgid
+	if uid == 0 && gid == 0 {
+		return nil
+	}
+	return t.m.fs.SetAttrAt(t.vctx(), start, p, false, vfs.SetAttr{UID: &uid, GID: &gid})
+}
+
+// Mknodat implements mknodat(2): regular files, FIFOs and socket nodes
+// anywhere, device nodes in a tmpfs (every guest is root).
+func sysMknodat(t *Task, a *args) (uint64, error) {
+	start, p, err := t.pathAt(a.int32(0), a[1], false)
+	if err != nil {
+		return 0, err
+	}
+	mode := uint32(a.uint32(2))
+	perm := mode & 0o7777 &^ t.umask
+	if typ := mode & vfs.ModeType; (typ == vfs.ModeChar || typ == vfs.ModeBlock) && !t.capable(capMknod) {
+		return 0, linux.EPERM
+	}
+	if err := t.m.fs.MknodAt(t.vctx(), start, p, mode&vfs.ModeType|perm, a[3]); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // fileAttr describes any open file: a VFS file by its attributes, other
@@ -259,6 +370,10 @@ func sysStatx(t *Task, a *args) (uint64, error) {
 		RdevMajor: uint32(at.Rdev>>8&0xfff | at.Rdev>>32&^0xfff), RdevMinor: uint32(at.Rdev&0xff | at.Rdev>>12&^0xff),
 		DevMajor: uint32(at.Dev>>8&0xfff | at.Dev>>32&^0xfff), DevMinor: uint32(at.Dev&0xff | at.Dev>>12&^0xff),
 	}
+	if !at.Btime.IsZero() {
+		sx.Mask |= linux.STATX_BTIME
+		sx.Btime = statxTime(at.Btime)
+	}
 	b, _ := sx.MarshalBinary()
 	return 0, t.copyOut(a[4], b)
 }
@@ -293,7 +408,11 @@ func sysMkdirat(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.m.fs.MkdirAt(t.vctx(), start, p, uint32(a.uint32(2))&0o7777&^t.umask)
+	if err := t.m.fs.MkdirAt(t.vctx(), start, p, uint32(a.uint32(2))&0o7777&^t.umask); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // Unlinkat implements unlinkat(2).
@@ -347,7 +466,7 @@ func sysLinkat(t *Task, a *args) (uint64, error) {
 		if err != nil {
 			return 0, linux.ENOENT
 		}
-		ostart, op = "/", vf.Path
+		ostart, op = vf.Path, "."
 	}
 	return 0, t.m.fs.LinkAt(t.vctx(), ostart, op, nstart, np, flags&linux.AT_SYMLINK_FOLLOW != 0)
 }
@@ -362,7 +481,11 @@ func sysSymlinkat(t *Task, a *args) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.m.fs.SymlinkAt(t.vctx(), target, start, p)
+	if err := t.m.fs.SymlinkAt(t.vctx(), target, start, p); err != nil {
+		return 0, err
+	}
+	_ = t.ownNewAt(start, p)
+	return 0, nil
 }
 
 // Readlinkat implements readlinkat(2).
@@ -405,9 +528,25 @@ func sysFaccessat2(t *Task, a *args) (uint64, error) {
 		if err != nil {
 			return 0, err
 		}
-		start, p = "/", vf.Path
+		start, p = vf.Path, "."
 	}
-	return 0, t.m.fs.AccessAt(t.vctx(), start, p, uint32(a.uint32(2)), flags&linux.AT_SYMLINK_NOFOLLOW == 0, 0, 0)
+	mode := uint32(a.uint32(2))
+	follow := flags&linux.AT_SYMLINK_NOFOLLOW == 0
+	// Existence, read-only mounts and root's rules first; then the
+	// permission bits, for the real ids (or, AT_EACCESS, the effective
+	// ones), unless those are root's.
+	if err := t.m.fs.AccessAt(t.vctx(), start, p, mode, follow, 0, 0); err != nil || mode == 0 {
+		return 0, err
+	}
+	real := flags&linux.AT_EACCESS == 0
+	if real && t.cred.ruid == 0 || !real && t.capable(capDacOverride) {
+		return 0, nil
+	}
+	at, err := t.m.fs.StatAt(t.vctx(), start, p, follow)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.mayAccess(at, mode, real)
 }
 
 // setFileAttr changes attributes of an open file.
@@ -561,6 +700,34 @@ func sysFchdir(t *Task, a *args) (uint64, error) {
 	return 0, nil
 }
 
+// Chroot implements chroot(2): the directory becomes the process's root,
+// where absolute paths start and ".." stops (the working directory stays
+// where it is, as on Linux).
+func sysChroot(t *Task, a *args) (uint64, error) {
+	start, p, err := t.pathAt(linux.AT_FDCWD, a[0], false)
+	if err != nil {
+		return 0, err
+	}
+	dir, at, err := t.m.fs.Resolve(t.vctx(), start, p)
+	if err != nil {
+		return 0, err
+	}
+	if !at.IsDir() {
+		return 0, linux.ENOTDIR
+	}
+	if err := t.mayAccess(at, vfs.AccessX, false); err != nil {
+		return 0, err
+	}
+	if !t.capable(capSysChroot) {
+		return 0, linux.EPERM
+	}
+	if dir == "/" {
+		dir = ""
+	}
+	t.root = dir
+	return 0, nil
+}
+
 // utimensat's special nanosecond values.
 const (
 	utimeNow  = 1<<30 - 1
@@ -630,7 +797,8 @@ func (t *Task) writeStatfs(addr uint64, st vfs.Statfs) error {
 	put64(b[32:], st.Bavail)
 	put64(b[40:], st.Files)
 	put64(b[48:], st.Ffree)
-	// f_fsid stays zero, as for most Linux file systems seen by users.
+	put32(b[56:], uint32(st.Fsid[0]))
+	put32(b[60:], uint32(st.Fsid[1]))
 	put64(b[64:], uint64(st.Namelen))
 	put64(b[72:], uint64(st.Frsize))
 	put64(b[80:], uint64(st.Flags)|stValid)

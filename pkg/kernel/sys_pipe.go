@@ -1,51 +1,91 @@
 package kernel
 
 import (
+	"fmt"
 	"io/fs"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
+	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
-// Pipe geometry: a pipe holds up to 16 pages (Linux's default 64 KiB),
-// frames of machine RAM taken as data arrives and freed as it is read;
-// writes of at most pipeBuf bytes are atomic.
+// Pipe geometry: a pipe holds 16 pages by default (Linux's 64 KiB; fcntl
+// F_SETPIPE_SZ changes it), frames of machine RAM taken as data arrives
+// and freed as it is read; writes of at most pipeBuf bytes are atomic.
 const (
-	pipePages   = 16
-	pipeBufSize = pipePages * pageSize
-	pipeBuf     = pageSize // PIPE_BUF
+	pipePages    = 16
+	pipeBuf      = pageSize // PIPE_BUF
+	pipeMaxPages = 256      // /proc/sys/fs/pipe-max-size: 1 MiB
 )
 
-// pipe is the shared buffer of a pipe's two ends: a ring of frames.
-// Readers, writers and pollers that must wait sleep on wq.
+// pipe is the shared buffer of a pipe's ends: a ring of frames. Readers,
+// writers, pollers and FIFO openers that must wait sleep on wq. A named
+// FIFO's pipe (sys_fifo.go) lives while it is open.
 type pipe struct {
 	m       *Machine
-	pages   [pipePages]mem.Frame // 0: no frame
-	head    int                  // ring offset of the first unread byte
-	n       int                  // bytes buffered
-	readers int                  // open read ends
-	writers int                  // open write ends
-	wq      waitQueue
+	pages   []mem.Frame // the ring; 0: no frame
+	head    int         // ring offset of the first unread byte
+	n       int         // bytes buffered
+	readers int         // open read ends
+	writers int         // open write ends
+	// rOpens and wOpens count the opens for reading and for writing so
+	// far: a FIFO opener waits for the other side's count to move.
+	rOpens, wOpens uint64
+	files          int      // open descriptions and waiting opens (FIFO)
+	ino            uint64   // pipefs inode number
+	fifo           *fileKey // the FIFO's identity; nil for pipe(2)
+	ctime          time.Time
+	wq             waitQueue
 }
 
-// pipeEnd is one end of a pipe, the file behind a descriptor.
+// pipeEnd is the file behind a descriptor of a pipe: a read end, a write
+// end, or both (a FIFO opened O_RDWR).
 type pipeEnd struct {
-	p     *pipe
-	write bool
-	of    *openFile // for O_NONBLOCK
+	p           *pipe
+	read, write bool
+	of          *openFile // for O_NONBLOCK
+	// wSeen is the writer opens count when a FIFO was opened for
+	// reading without a writer: poll reports no hang-up before a writer
+	// came.
+	wSeen uint64
+	// name and attr describe a FIFO opened by path: its path and node.
+	name string
+	attr *vfs.Attr
+}
+
+// newPipeObject returns a pipe with no ends yet.
+func (m *Machine) newPipeObject() *pipe {
+	m.files.nextIno++
+	return &pipe{m: m, pages: make([]mem.Frame, pipePages), ino: m.files.nextIno, ctime: m.wallTime()}
 }
 
 func newPipe(m *Machine) (r, w *pipeEnd) {
-	p := &pipe{m: m, readers: 1, writers: 1}
-	return &pipeEnd{p: p}, &pipeEnd{p: p, write: true}
+	p := m.newPipeObject()
+	p.readers, p.writers, p.rOpens, p.wOpens, p.files = 1, 1, 1, 1, 2
+	return &pipeEnd{p: p, read: true}, &pipeEnd{p: p, write: true}
 }
+
+// size is the pipe's capacity in bytes.
+func (p *pipe) size() int { return len(p.pages) * pageSize }
+
+// key identifies the pipe for locks: the FIFO's node, or the pipefs inode.
+func (p *pipe) key() fileKey {
+	if p.fifo != nil {
+		return *p.fifo
+	}
+	return fileKey{pipefsDev, p.ino}
+}
+
+// pipefsDev is the device of the pipes' pseudo file system (well above
+// the numbers the VFS gives its mounts).
+var pipefsDev = vfs.Makedev(0, 0xfff0)
 
 // Read reads what the pipe holds; an empty pipe blocks the calling thread
 // while a writer exists and gives end of file afterwards.
 func (e *pipeEnd) Read(b []byte) (int, error) {
 	p := e.p
-	if e.write {
+	if !e.read {
 		return 0, linux.EBADF
 	}
 	if len(b) == 0 {
@@ -77,7 +117,7 @@ func (p *pipe) take(b []byte) int {
 		copy(b[n:n+k], ram.Page(p.pages[i])[off:])
 		n += k
 		p.n -= k
-		p.head = (p.head + k) % pipeBufSize
+		p.head = (p.head + k) % p.size()
 		if off+k == pageSize || p.n == 0 {
 			ram.Unref(p.pages[i])
 			p.pages[i] = 0
@@ -89,13 +129,27 @@ func (p *pipe) take(b []byte) int {
 	return n
 }
 
+// peek copies out up to len(b) buffered bytes and leaves them buffered.
+func (p *pipe) peek(b []byte) int {
+	ram := p.m.ram
+	n, pos := 0, p.head
+	for n < len(b) && n < p.n {
+		i, off := pos/pageSize, pos%pageSize
+		k := min(len(b)-n, p.n-n, pageSize-off)
+		copy(b[n:n+k], ram.Page(p.pages[i])[off:])
+		n += k
+		pos = (pos + k) % p.size()
+	}
+	return n
+}
+
 // put appends up to len(b) bytes to the ring; it stops short when RAM is
 // out.
 func (p *pipe) put(b []byte) (int, error) {
 	ram := p.m.ram
 	n := 0
-	for n < len(b) && p.n < pipeBufSize {
-		tail := (p.head + p.n) % pipeBufSize
+	for n < len(b) && p.n < p.size() {
+		tail := (p.head + p.n) % p.size()
 		i, off := tail/pageSize, tail%pageSize
 		if p.pages[i] == 0 {
 			f, err := p.m.allocFrame(mem.Pipe, mem.ZeroFrame)
@@ -104,7 +158,7 @@ func (p *pipe) put(b []byte) (int, error) {
 			}
 			p.pages[i] = f
 		}
-		k := min(len(b)-n, pipeBufSize-p.n, pageSize-off)
+		k := min(len(b)-n, p.size()-p.n, pageSize-off)
 		copy(ram.Page(p.pages[i])[off:], b[n:n+k])
 		n += k
 		p.n += k
@@ -134,7 +188,7 @@ func (e *pipeEnd) Write(b []byte) (int, error) {
 		done = min(int(cur.partial), len(b))
 	}
 	for done < len(b) {
-		free := pipeBufSize - p.n
+		free := p.size() - p.n
 		rest := len(b) - done
 		if free == 0 || rest <= pipeBuf && free < rest && done == 0 {
 			if e.nonblock() || cur == nil {
@@ -194,20 +248,32 @@ func (e *pipeEnd) Close() error {
 	p := e.p
 	if e.write {
 		p.writers--
-	} else {
+	}
+	if e.read {
 		p.readers--
 	}
-	if p.readers == 0 && p.writers == 0 {
-		for i, f := range p.pages {
-			if f != 0 {
-				p.m.ram.Unref(f)
-				p.pages[i] = 0
-			}
-		}
-		p.n = 0
-	}
+	p.files--
+	p.release()
 	p.wq.wakeAll()
 	return nil
+}
+
+// release frees the buffer of a pipe nobody has open any more (a FIFO's
+// data does not outlive its last open) and forgets the FIFO's pipe.
+func (p *pipe) release() {
+	if p.readers > 0 || p.writers > 0 {
+		return
+	}
+	for i, f := range p.pages {
+		if f != 0 {
+			p.m.ram.Unref(f)
+			p.pages[i] = 0
+		}
+	}
+	p.n, p.head = 0, 0
+	if p.files == 0 && p.fifo != nil && p.m.files.fifos[*p.fifo] == p {
+		delete(p.m.files.fifos, *p.fifo)
+	}
 }
 
 // readiness returns the ready events of this end.
@@ -217,16 +283,17 @@ func (e *pipeEnd) readiness() uint32 {
 	if e.write {
 		if p.readers == 0 {
 			ev |= pollERR
-		} else if pipeBufSize-p.n >= pipeBuf {
+		} else if p.size()-p.n >= pipeBuf {
 			ev |= pollOUT
 		}
-		return ev
 	}
-	if p.n > 0 {
-		ev |= pollIN
-	}
-	if p.writers == 0 {
-		ev |= pollHUP
+	if e.read {
+		if p.n > 0 {
+			ev |= pollIN
+		}
+		if p.writers == 0 && p.wOpens != e.wSeen {
+			ev |= pollHUP
+		}
 	}
 	return ev
 }
@@ -234,17 +301,28 @@ func (e *pipeEnd) readiness() uint32 {
 // waitQueue is what a poller waits on.
 func (e *pipeEnd) waitQueue() *waitQueue { return &e.p.wq }
 
-// Stat describes the pipe as a FIFO.
-func (e *pipeEnd) Stat() (fs.FileInfo, error) { return pipeInfo{n: e.p.n}, nil }
+// Stat describes the pipe as a FIFO: a named FIFO's node, or the pipefs
+// inode of a pipe.
+func (e *pipeEnd) Stat() (fs.FileInfo, error) { return vfs.NewFileInfo("pipe", e.attrOf()), nil }
 
-type pipeInfo struct{ n int }
+// attrOf returns the attributes fstat shows for the end.
+func (e *pipeEnd) attrOf() vfs.Attr {
+	if e.attr != nil {
+		return *e.attr
+	}
+	t := e.p.ctime
+	return vfs.Attr{Dev: pipefsDev, Ino: e.p.ino, Mode: vfs.ModeFIFO | 0o600, Nlink: 1, Blksize: pageSize,
+		Atime: t, Mtime: t, Ctime: t}
+}
 
-func (pipeInfo) Name() string       { return "pipe" }
-func (i pipeInfo) Size() int64      { return int64(i.n) }
-func (pipeInfo) Mode() fs.FileMode  { return fs.ModeNamedPipe | 0o600 }
-func (pipeInfo) ModTime() time.Time { return time.Time{} }
-func (pipeInfo) IsDir() bool        { return false }
-func (pipeInfo) Sys() any           { return nil }
+// ProcName is the target of /proc/<pid>/fd/<n>: the FIFO's path, or
+// pipe:[ino].
+func (e *pipeEnd) ProcName() string {
+	if e.name != "" {
+		return e.name
+	}
+	return fmt.Sprintf("pipe:[%d]", e.p.ino)
+}
 
 // Pipe2 implements pipe2(2).
 func sysPipe2(t *Task, a *args) (uint64, error) {

@@ -47,9 +47,6 @@ func readiness(of *openFile) (uint32, *waitQueue) {
 	return ev, nil
 }
 
-// maxPollFDs bounds nfds (RLIMIT_NOFILE).
-const maxPollFDs = maxFDs
-
 // pollTimeout reads a timespec timeout: ok false means wait forever.
 func (t *Task) pollTimeout(addr uint64) (time.Duration, bool, error) {
 	if addr == 0 {
@@ -117,7 +114,7 @@ func sysPpoll(t *Task, a *args) (uint64, error) {
 
 func (t *Task) ppoll(a *args) (uint64, error) {
 	nfds := a[1]
-	if nfds > maxPollFDs {
+	if nfds > t.rlimits[linux.RLIMIT_NOFILE][0] {
 		return 0, linux.EINVAL
 	}
 	d, bounded, err := t.pollTimeout(a[2])
@@ -175,9 +172,10 @@ func sysPselect6(t *Task, a *args) (uint64, error) {
 
 func (t *Task) pselect6(a *args) (uint64, error) {
 	n := a.int32(0)
-	if n < 0 || n > maxFDs {
+	if n < 0 {
 		return 0, linux.EINVAL
 	}
+	n = min(n, t.fds.limit) // as Linux: no descriptor is at or above the table's size
 	d, bounded, err := t.pollTimeout(a[4])
 	if err != nil {
 		return 0, err

@@ -12,6 +12,7 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysExit, syscallEntry{fn: sysExit})
 	reg(linux.SysClone, syscallEntry{fn: sysClone, support: Partial, note: "threads, vfork, fork (copy on write); no namespaces (EPERM) or pidfds (EINVAL); CLONE_FS and CLONE_SIGHAND without CLONE_THREAD copy instead of sharing"})
 	reg(linux.SysClone3, syscallEntry{fn: sysClone3, support: Partial, note: "as clone; set_tid and cgroup are refused"})
+	reg(linux.SysUnshare, syscallEntry{fn: sysUnshare, support: Partial, note: "no namespaces (EPERM, as clone); CLONE_FILES gives a process its own descriptor table"})
 	reg(linux.SysExecve, syscallEntry{fn: sysExecve})
 	reg(linux.SysWait4, syscallEntry{fn: sysWait4, support: Partial, note: "WCONTINUED is not reported"})
 	reg(linux.SysWaitid, syscallEntry{fn: sysWaitid, support: Partial, note: "WEXITED and WSTOPPED"})
@@ -27,16 +28,13 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysGetpid, syscallEntry{fn: sysGetpid})
 	reg(linux.SysGettid, syscallEntry{fn: sysGettid})
 	reg(linux.SysGetppid, syscallEntry{fn: sysGetppid})
-	for _, nr := range []uint64{linux.SysGetuid, linux.SysGeteuid, linux.SysGetgid, linux.SysGetegid} {
-		reg(nr, syscallEntry{fn: sysGetuid})
-	}
 	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress})
 	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences"})
 	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process"})
 	reg(linux.SysUname, syscallEntry{fn: sysUname})
 	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo})
 	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
-		note: "PR_SET_NAME, PR_GET_NAME, PR_SET/GET_DUMPABLE, PR_SET/GET_NO_NEW_PRIVS; other options are EINVAL"})
+		note: "PR_SET/GET_NAME, _DUMPABLE, _NO_NEW_PRIVS, _PDEATHSIG, _KEEPCAPS, _CHILD_SUBREAPER, _TIMERSLACK, PR_CAPBSET_READ, PR_GET_SECUREBITS, PR_GET_TID_ADDRESS; other options are EINVAL"})
 	reg(linux.SysGetrandom, syscallEntry{fn: sysGetrandom})
 	reg(linux.SysUmask, syscallEntry{fn: sysUmask})
 	reg(linux.SysSchedYield, syscallEntry{fn: sysSchedYield})
@@ -82,6 +80,8 @@ type cloneArgs struct {
 	tls        uint64
 	parentTID  uint64
 	childTID   uint64
+	pidfd      uint64 // clone3: where CLONE_PIDFD's descriptor goes
+	clone3     bool
 }
 
 // Clone implements clone(2).
@@ -119,9 +119,7 @@ func sysClone3(t *Task, a *args) (uint64, error) {
 	if stack != 0 {
 		ca.stack = stack + stackSize
 	}
-	if ca.flags&clonePidfd != 0 {
-		ca.parentTID = le64(b[8:])
-	}
+	ca.pidfd, ca.clone3 = le64(b[8:]), true
 	return t.clone(ca)
 }
 
@@ -143,8 +141,10 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		return 0, linux.EINVAL
 	case f&cloneNamespaces != 0:
 		return 0, linux.EPERM // namespaces are not supported
-	case f&clonePidfd != 0:
-		return 0, linux.EINVAL // pidfds are not supported
+	case f&clonePidfd != 0 && f&cloneThread != 0:
+		return 0, linux.EINVAL
+	case f&clonePidfd != 0 && f&cloneParentSettid != 0 && !ca.clone3:
+		return 0, linux.EINVAL // clone(2) returns both through parent_tid
 	}
 	m := t.m
 	m.mu.Lock()
@@ -152,6 +152,11 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	m.mu.Unlock()
 	if n >= t.rlimits[linux.RLIMIT_NPROC][0] {
 		return 0, linux.EAGAIN
+	}
+	if f&clonePidfd != 0 {
+		if err := t.fds.room(); err != nil {
+			return 0, err // checked first: nothing runs between here and the install
+		}
 	}
 	tid, err := m.allocPID()
 	if err != nil {
@@ -168,6 +173,7 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		}
 		child.sigMask = t.sigMask
 		child.altStack = sigStack{flags: ssDisable}
+		child.taskAttrs = t.taskAttrs.clone()
 	} else {
 		c, err := t.forkProcess(tid, f)
 		if err != nil {
@@ -188,6 +194,15 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	if f&cloneParentSettid != 0 {
 		t.copyOut(ca.parentTID, b[:])
 	}
+	if f&clonePidfd != 0 {
+		at := ca.parentTID // clone(2) returns the pidfd through parent_tid
+		if ca.clone3 {
+			at = ca.pidfd
+		}
+		fd, _ := t.newPidfd(child.Process, 0) // room checked above
+		put32(b[:], uint32(fd))
+		t.copyOut(at, b[:])
+	}
 	if f&cloneChildSettid != 0 {
 		child.copyOut(ca.childTID, b[:])
 	}
@@ -205,6 +220,38 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 		t.addWaiterTo(&t.vforkDone)
 	}
 	return uint64(tid), nil
+}
+
+// Unshare implements unshare(2): a process sharing its descriptor table
+// (CLONE_FILES) gets its own copy; the file system information is never
+// shared here, System V semaphores are not kept, and namespaces are not
+// supported (EPERM, as for clone). CLONE_VM, CLONE_SIGHAND and
+// CLONE_THREAD are accepted for a process of one thread.
+func sysUnshare(t *Task, a *args) (uint64, error) {
+	f := a[0]
+	const newTime = 0x80 // CLONE_NEWTIME
+	allowed := uint64(cloneFiles | cloneFS | cloneSysvsem | cloneThread | cloneSighand | cloneVM | cloneNamespaces | newTime)
+	if f&^allowed != 0 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneThread|cloneSighand|cloneVM) != 0 && len(t.tasks) > 1 {
+		return 0, linux.EINVAL
+	}
+	if f&(cloneNamespaces|newTime) != 0 {
+		return 0, linux.EPERM
+	}
+	if f&cloneFiles != 0 && t.fds.refs > 1 {
+		if len(t.tasks) > 1 {
+			return 0, linux.EINVAL // one table for every thread here
+		}
+		c, err := t.fds.fork()
+		if err != nil {
+			return 0, err
+		}
+		t.fds.release()
+		t.fds = c
+	}
+	return 0, nil
 }
 
 // addWaiterTo makes t wait on q once the current system call has returned
@@ -232,21 +279,29 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 		}
 		c.as = as
 	}
-	if _, err := p.m.newTask(c, pid, t.ctx); err != nil {
-		c.as.release()
-		return nil, err
-	}
-	ct := c.tasks[0]
-	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
-	c.exe, c.argv, c.envp, c.auxv = p.exe, p.argv, p.envp, p.auxv
-	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
 	if flags&cloneFiles != 0 {
 		c.fds = p.fds
 		c.fds.refs++
 	} else {
-		c.fds = p.fds.fork()
+		fds, err := p.fds.fork()
+		if err != nil {
+			c.as.release()
+			return nil, err
+		}
+		c.fds = fds
 	}
+	if _, err := p.m.newTask(c, pid, t.ctx); err != nil {
+		c.as.release()
+		c.fds.release()
+		return nil, err
+	}
+	ct := c.tasks[0]
+	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
+	ct.taskAttrs = t.taskAttrs.clone()
+	c.exe, c.argv, c.envp, c.auxv = p.exe, p.argv, p.envp, p.auxv
+	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
 	c.cwd, c.sigacts = p.cwd, p.sigacts
+	c.procAttrs = p.procAttrs.fork()
 	parent := p
 	if flags&cloneParent != 0 && p.parent != nil {
 		parent = p.parent
@@ -339,10 +394,6 @@ func sysGettid(t *Task, _ *args) (uint64, error) { return uint64(t.TID), nil }
 // Getppid implements getppid(2).
 func sysGetppid(t *Task, _ *args) (uint64, error) { return uint64(t.PPID), nil }
 
-// Getuid implements getuid(2), geteuid(2), getgid(2) and getegid(2): guests
-// run as root.
-func sysGetuid(*Task, *args) (uint64, error) { return 0, nil }
-
 // SetTidAddress implements set_tid_address(2).
 func sysSetTidAddress(t *Task, a *args) (uint64, error) {
 	t.clearTID = a[0]
@@ -357,7 +408,7 @@ func defaultRlimits() [16][2]uint64 {
 		r[i] = [2]uint64{inf, inf}
 	}
 	r[linux.RLIMIT_STACK] = [2]uint64{stackSize, inf}
-	r[linux.RLIMIT_NOFILE] = [2]uint64{maxFDs, maxFDs}
+	r[linux.RLIMIT_NOFILE] = [2]uint64{defaultNoFile, defaultNoFileMax}
 	r[linux.RLIMIT_CORE] = [2]uint64{0, inf}
 	r[linux.RLIMIT_NPROC] = [2]uint64{maxProcs, maxProcs}
 	r[linux.RLIMIT_MEMLOCK] = [2]uint64{8 << 20, 8 << 20}
@@ -389,23 +440,31 @@ func sysPrlimit64(t *Task, a *args) (uint64, error) {
 			return 0, linux.EINVAL
 		}
 	}
-	if a[3] != 0 {
-		var old [16]byte
-		put64(old[0:], t.rlimits[res][0])
-		put64(old[8:], t.rlimits[res][1])
-		if err := t.copyOut(a[3], old[:]); err != nil {
-			return 0, err
+	var old [16]byte
+	put64(old[0:], t.rlimits[res][0])
+	put64(old[8:], t.rlimits[res][1])
+	if a[2] != 0 {
+		soft, hard := le64(nl[0:]), le64(nl[8:])
+		switch {
+		case hard > t.rlimits[res][1] && !t.capable(capSysResource):
+			return 0, linux.EPERM
+		case res == linux.RLIMIT_NOFILE && hard > nrOpen:
+			return 0, linux.EPERM
+		}
+		t.rlimits[res] = [2]uint64{soft, hard}
+		if res == linux.RLIMIT_NOFILE && t.fds != nil {
+			t.fds.limit = int(soft)
 		}
 	}
-	if a[2] != 0 {
-		t.rlimits[res] = [2]uint64{le64(nl[0:]), le64(nl[8:])}
+	if a[3] != 0 {
+		return 0, t.copyOut(a[3], old[:])
 	}
 	return 0, nil
 }
 
 // Uname implements uname(2).
 func sysUname(t *Task, a *args) (uint64, error) {
-	u := linux.NewUtsname("Linux", t.m.Hostname(), "6.1.0-sis", "#1 SMP SIS Kernel", "aarch64", "(none)")
+	u := linux.NewUtsname("Linux", t.m.Hostname(), "6.1.0-sis", "#1 SMP SIS Kernel", t.unameMachine(), "(none)")
 	b, _ := u.MarshalBinary()
 	return 0, t.copyOut(a[0], b)
 }
@@ -470,7 +529,7 @@ func sysPrctl(t *Task, a *args) (uint64, error) {
 		}
 		return 0, nil
 	}
-	return 0, linux.EINVAL
+	return t.prctlMore(a)
 }
 
 // sysinfoSize is sizeof(struct sysinfo) on arm64.
@@ -524,6 +583,9 @@ func sysSchedYield(t *Task, _ *args) (uint64, error) {
 func sysSchedGetaffinity(t *Task, a *args) (uint64, error) {
 	if a[1] < 8 || a[1]%8 != 0 {
 		return 0, linux.EINVAL
+	}
+	if _, err := t.schedTarget(a.int32(0)); err != nil {
+		return 0, err
 	}
 	mask := make([]byte, 8)
 	mask[0] = 1
@@ -665,6 +727,12 @@ func sysWaitid(t *Task, a *args) (uint64, error) {
 		if id == 0 {
 			pid = 0
 		}
+	case 3: // P_PIDFD
+		p, err := t.pidfdOf(id)
+		if err != nil {
+			return 0, err
+		}
+		pid = p.PID
 	default:
 		return 0, linux.EINVAL
 	}
@@ -783,6 +851,7 @@ func sysSetsid(t *Task, _ *args) (uint64, error) {
 		}
 	}
 	t.sid, t.pgid = t.PID, t.PID
+	t.ctty = false // a new session has no controlling terminal
 	return uint64(t.PID), nil
 }
 

@@ -225,13 +225,18 @@ func sysKill(t *Task, a *args) (uint64, error) {
 	if len(targets) == 0 {
 		return 0, linux.ESRCH
 	}
-	if sig == 0 {
-		return 0, nil
-	}
+	allowed := 0
 	for _, q := range targets {
-		if q != t.m.init { // init has no handlers: it takes no signal
+		if !t.maySignal(q, sig) {
+			continue // sys_cred.go
+		}
+		allowed++
+		if sig != 0 && q != t.m.init { // init has no handlers: it takes no signal
 			q.sendSignal(sig, info)
 		}
+	}
+	if allowed == 0 {
+		return 0, linux.EPERM
 	}
 	return 0, nil
 }
@@ -264,6 +269,9 @@ func (t *Task) signalThread(tgid, tid, s int) (uint64, error) {
 	target := t.m.lookupTask(tid)
 	if target == nil || tgid != 0 && target.PID != tgid || target.state == taskDead {
 		return 0, linux.ESRCH
+	}
+	if !t.maySignal(target.Process, sig) {
+		return 0, linux.EPERM
 	}
 	if sig != 0 {
 		target.sendSignal(sig, siginfo{code: siTkill, pid: int32(t.PID)})
@@ -304,6 +312,9 @@ func (t *Task) sigqueue(tgid, tid, s int, infoAddr uint64) (uint64, error) {
 		if target == nil || target.PID != tgid || tid <= 0 {
 			return 0, linux.ESRCH
 		}
+		if !t.maySignal(target.Process, sig) {
+			return 0, linux.EPERM
+		}
 		if sig != 0 {
 			target.sendSignal(sig, info)
 		}
@@ -312,6 +323,9 @@ func (t *Task) sigqueue(tgid, tid, s int, infoAddr uint64) (uint64, error) {
 	q := t.m.lookup(tgid)
 	if q == nil || q == t.m.init || tgid <= 0 {
 		return 0, linux.ESRCH
+	}
+	if !t.maySignal(q, sig) {
+		return 0, linux.EPERM
 	}
 	if sig != 0 {
 		q.sendSignal(sig, info)

@@ -12,6 +12,23 @@ func registerTimeSyscalls(reg registerFn) {
 	reg(linux.SysGettimeofday, syscallEntry{fn: sysGettimeofday})
 	reg(linux.SysNanosleep, syscallEntry{fn: sysNanosleep})
 	reg(linux.SysClockNanosleep, syscallEntry{fn: sysClockNanosleep})
+	reg(linux.SysTimes, syscallEntry{fn: sysTimes})
+}
+
+// Times implements times(2): the process's and its reaped children's CPU
+// times, and the return value, in clock ticks (USER_HZ 100) since boot.
+// All CPU time is user time.
+func sysTimes(t *Task, a *args) (uint64, error) {
+	const tick = 10_000_000
+	if a[0] != 0 {
+		var b [32]byte
+		put64(b[0:], t.Process.cpuNs()/tick)
+		put64(b[16:], t.childNs/tick)
+		if err := t.copyOut(a[0], b[:]); err != nil {
+			return 0, err
+		}
+	}
+	return t.m.clock.Now() / tick, nil
 }
 
 // clockNow returns the time of a clock, in nanoseconds.
@@ -22,10 +39,41 @@ func (t *Task) clockNow(id int) (int64, error) {
 		return m.wallTime().UnixNano(), nil
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return int64(m.clock.Now()), nil
-	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
+	case linux.CLOCK_PROCESS_CPUTIME_ID:
+		return int64(t.Process.cpuNs()), nil
+	case linux.CLOCK_THREAD_CPUTIME_ID:
 		return int64(t.cpuNs()), nil
 	}
+	if id < 0 {
+		return cpuClockNow(t, id)
+	}
 	return 0, linux.EINVAL
+}
+
+// cpuClockNow reads a CPU-time clock given by id (clock_getcpuclockid,
+// pthread_getcpuclockid): of any process, or of a thread of the caller's.
+func cpuClockNow(t *Task, id int) (int64, error) {
+	if id&cpuclockMask == cpuclockMask {
+		return 0, linux.EINVAL
+	}
+	pid := int(^(id >> 3))
+	if id&cpuclockPerThread != 0 {
+		x := t
+		if pid != 0 {
+			x = t.m.lookupTask(pid)
+		}
+		if x == nil || x.Process != t.Process {
+			return 0, linux.EINVAL
+		}
+		return int64(x.cpuNs()), nil
+	}
+	q := t.Process
+	if pid != 0 {
+		if q = t.m.lookup(pid); q == nil || q == t.m.init {
+			return 0, linux.EINVAL
+		}
+	}
+	return int64(q.cpuNs()), nil
 }
 
 func (t *Task) putTimespec(addr uint64, ns int64) error {

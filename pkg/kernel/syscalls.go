@@ -96,6 +96,14 @@ func newSyscallTable() *syscallTable {
 	registerFutexSyscalls(reg)
 	registerEpollSyscalls(reg)
 	registerEventSyscalls(reg)
+	registerCredSyscalls(reg)
+	registerSchedSyscalls(reg)
+	registerTimerSyscalls(reg)
+	registerXattrSyscalls(reg)
+	registerFileExtSyscalls(reg)
+	registerSocketSyscalls(reg) // sys_socket.go
+	registerSpliceSyscalls(reg)
+	registerPidfdSyscalls(reg)
 	return t
 }
 
@@ -131,6 +139,9 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	}
 	if err != nil {
 		ret = uint64(-int64(toErrno(m, e, err)))
+	}
+	if !t.restart && m.hooked() {
+		m.syscallDone(t, nr, a, ret)
 	}
 	if !t.restart {
 		t.waitSet, t.partial = 0, 0

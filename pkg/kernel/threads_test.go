@@ -19,11 +19,13 @@ func TestDiffThreads(t *testing.T) {
 }
 
 // What qemu-user 7.2 cannot do (no set_robust_list; no re-exec without
-// binfmt): robust mutexes whose owner died, and execve from a thread that
-// is not the leader.
+// binfmt; its /proc/self/task is its own): robust mutexes whose owner
+// died, /proc/<pid>/task, and execve from a thread that is not the leader.
 func TestThreadsBeyondQemu(t *testing.T) {
 	out, st := runGuest(t, "threads", "beyond-qemu")
-	require.Equal(t, "ok - robust mutex of a dead owner\nsame pid after exec from a thread\nok - execve from a thread\n2 passed, 0 failed\n", out)
+	require.Equal(t, "ok - robust mutex of a dead owner\nok - /proc/self/task lists both threads\nok - the thread's comm\n"+
+		"ok - its status: Tgid the process, Pid the thread\nok - /proc/<tid> is the thread\n"+
+		"same pid after exec from a thread\nok - execve from a thread\n6 passed, 0 failed\n", out)
 	require.Equal(t, 0, st.Code)
 }
 

@@ -12,9 +12,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage matches the commands' usage errors (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 // Usage lines of the commands (llmctl subcommands, then llminfer).
 const (
 	UsageLoad   = "load [<file>]  build the model from the built-in corpus or a text file"

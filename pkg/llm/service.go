@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/ring"
+
 	"github.com/sis-kernel/sissim/pkg/sched"
 )
 
@@ -146,8 +148,7 @@ type Service struct {
 	counters    Counters
 	lastLatency time.Duration
 	jitter      *sched.Latency
-	audit       []Record // ring
-	auditNext   int
+	audit       *ring.Ring[Record]
 }
 
 // New returns a service with no model and no budget.
@@ -155,7 +156,7 @@ func New(env Env) (*Service, error) {
 	if env.Now == nil || env.Advance == nil || env.Sched == nil {
 		return nil, errors.New("llm: Env needs Now, Advance and Sched")
 	}
-	return &Service{env: env, nextID: 1, jitter: sched.NewLatency(1024)}, nil
+	return &Service{env: env, nextID: 1, jitter: sched.NewLatency(1024), audit: ring.New[Record](AuditSize)}, nil
 }
 
 // Load builds the model from corpus (Corpus when empty) and returns it.
@@ -269,20 +270,10 @@ func (s *Service) rollQuota(now uint64) {
 func (s *Service) Audit() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.audit) < AuditSize {
-		return append([]Record(nil), s.audit...)
-	}
-	return append(append([]Record(nil), s.audit[s.auditNext:]...), s.audit[:s.auditNext]...)
+	return s.audit.All()
 }
 
-func (s *Service) addAudit(r Record) {
-	if len(s.audit) < AuditSize {
-		s.audit = append(s.audit, r)
-		return
-	}
-	s.audit[s.auditNext] = r
-	s.auditNext = (s.auditNext + 1) % AuditSize
-}
+func (s *Service) addAudit(r Record) { s.audit.Add(r) }
 
 // Infer runs one inference of at most maxTokens tokens (DefaultMaxTokens
 // when 0). With a budget, a request whose maxTokens would pass the

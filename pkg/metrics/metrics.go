@@ -1,6 +1,6 @@
 // Package metrics is the machine's metrics registry: one Prometheus registry
 // per machine whose values are read from the kernel at collection time
-// (memory, syscalls, uptime, kernel errors) or counted as events happen
+// (memory, syscalls, uptime, kernel errors, network counters) or counted as events happen
 // (VFS disk operations, context switches, deadline misses).
 //
 // The registry is private to the machine (never the global default
@@ -9,13 +9,10 @@ package metrics
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // Snapshot holds the values the kernel reports at collection time.
@@ -34,7 +32,24 @@ type Snapshot struct {
 	Panics                     uint64            // kernel errors caused by guests
 	Uptime                     time.Duration     // time since boot
 	Syscalls                   map[string]uint64 // calls by syscall name
-	DeadlineMisses             uint64            // scheduler deadline misses
+	DeadlineMisses             uint64            // every deadline miss of every CBS server
+	SwitchGaps                 Quantiles         // machine time between slices of different threads
+	Net                        []Interface       // network counters, one per interface
+}
+
+// Interface is one network interface's counters, counted where packets
+// move (the link endpoints of the machine's network).
+type Interface struct {
+	Name                                    string
+	RxPackets, RxBytes, RxDropped, RxErrors uint64
+	TxPackets, TxBytes, TxDropped, TxErrors uint64
+}
+
+// Quantiles summarises samples: their count and sum (of every sample
+// ever taken) and the quantiles of the recent ones.
+type Quantiles struct {
+	Count, Sum    uint64
+	P50, P95, P99 uint64
 }
 
 // Source returns the kernel's current values.
@@ -44,16 +59,14 @@ type Source func() Snapshot
 // They are safe for concurrent use.
 type Counters struct {
 	DiskReads, DiskWrites atomic.Uint64 // VFS file read/write operations
-	NetRx, NetTx          atomic.Uint64 // network packets received/sent
 	DeadlineMisses        atomic.Uint64 // deadline misses of services outside the kernel scheduler
 }
 
 // Metrics is one machine's registry.
 type Metrics struct {
-	reg       *prometheus.Registry
-	src       Source
-	counters  *Counters
-	ctxSwitch prometheus.Summary
+	reg      *prometheus.Registry
+	src      Source
+	counters *Counters
 }
 
 // New returns a registry whose collector reads src and c at every
@@ -62,27 +75,13 @@ func New(src Source, c *Counters) *Metrics {
 	if c == nil {
 		c = &Counters{}
 	}
-	m := &Metrics{
-		reg:      prometheus.NewRegistry(),
-		src:      src,
-		counters: c,
-		ctxSwitch: prometheus.NewSummary(prometheus.SummaryOpts{
-			Name:       "ctx_switch_ns",
-			Help:       "Context switch latency in nanoseconds of machine time.",
-			Objectives: map[float64]float64{0.5: 0.05, 0.95: 0.01, 0.99: 0.001},
-		}),
-	}
-	m.reg.MustRegister(collector{m}, m.ctxSwitch)
+	m := &Metrics{reg: prometheus.NewRegistry(), src: src, counters: c}
+	m.reg.MustRegister(collector{m})
 	return m
 }
 
 // Counters returns the event counters the kernel and services update.
 func (m *Metrics) Counters() *Counters { return m.counters }
-
-// ObserveContextSwitch records one context switch that took d.
-func (m *Metrics) ObserveContextSwitch(d time.Duration) {
-	m.ctxSwitch.Observe(float64(d.Nanoseconds()))
-}
 
 // Registry returns the Prometheus registry (to serve or gather it).
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
@@ -116,16 +115,20 @@ var (
 	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
 	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
 	descSyscalls  = prometheus.NewDesc("syscalls_total", "System calls by name.", []string{"name"}, nil)
-	descNet       = prometheus.NewDesc("network_packets_total", "Network packets.", []string{"direction"}, nil)
+	descNet       = prometheus.NewDesc("network_packets_total", "Network packets, by interface.", []string{"direction", "interface"}, nil)
+	descNetBytes  = prometheus.NewDesc("network_bytes_total", "Network bytes (IP packet bytes), by interface.", []string{"direction", "interface"}, nil)
+	descNetDrops  = prometheus.NewDesc("network_dropped_total", "Network packets dropped, by interface.", []string{"direction", "interface"}, nil)
+	descNetErrors = prometheus.NewDesc("network_errors_total", "Network packets in error, by interface.", []string{"direction", "interface"}, nil)
 	descDisk      = prometheus.NewDesc("disk_operations_total", "VFS file operations.", []string{"operation"}, nil)
-	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Scheduler deadline misses.", nil, nil)
+	descDeadlines = prometheus.NewDesc("sched_deadline_misses_total", "Deadline misses of every CBS server (processes, det, the LLM service), since boot.", nil, nil)
+	descGaps      = prometheus.NewDesc("sched_switch_gap_ns", "Machine time from the end of one thread's slice to the start of another thread's, idle time included (the switch itself takes no machine time), in ns; quantiles of the last 4096.", nil, nil)
 )
 
 // collector turns a Snapshot and the Counters into const metrics.
 type collector struct{ m *Metrics }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descDisk, descDeadlines} {
+	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
 		ch <- d
 	}
 }
@@ -149,11 +152,22 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for name, v := range s.Syscalls {
 		counter(descSyscalls, v, name)
 	}
-	counter(descNet, k.NetRx.Load(), "rx")
-	counter(descNet, k.NetTx.Load(), "tx")
+	for _, n := range s.Net {
+		counter(descNet, n.RxPackets, "rx", n.Name)
+		counter(descNet, n.TxPackets, "tx", n.Name)
+		counter(descNetBytes, n.RxBytes, "rx", n.Name)
+		counter(descNetBytes, n.TxBytes, "tx", n.Name)
+		counter(descNetDrops, n.RxDropped, "rx", n.Name)
+		counter(descNetDrops, n.TxDropped, "tx", n.Name)
+		counter(descNetErrors, n.RxErrors, "rx", n.Name)
+		counter(descNetErrors, n.TxErrors, "tx", n.Name)
+	}
 	counter(descDisk, k.DiskReads.Load(), "read")
 	counter(descDisk, k.DiskWrites.Load(), "write")
 	counter(descDeadlines, s.DeadlineMisses+k.DeadlineMisses.Load())
+	g := s.SwitchGaps
+	ch <- prometheus.MustNewConstSummary(descGaps, g.Count, float64(g.Sum),
+		map[float64]float64{0.5: float64(g.P50), 0.95: float64(g.P95), 0.99: float64(g.P99)})
 }
 
 // LLM is the LLM service's metrics, registered when the service starts
@@ -198,136 +212,93 @@ func (m *Metrics) Gather() ([]*dto.MetricFamily, error) { return m.reg.Gather() 
 
 // WritePrometheus writes the Prometheus text exposition format.
 func (m *Metrics) WritePrometheus(w io.Writer) error {
+	return m.encode(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+}
+
+// WriteOpenMetrics writes the OpenMetrics text format.
+func (m *Metrics) WriteOpenMetrics(w io.Writer) error {
+	return m.encode(w, expfmt.NewFormat(expfmt.TypeOpenMetrics))
+}
+
+// encode writes every family with client_golang's encoder for format.
+func (m *Metrics) encode(w io.Writer, format expfmt.Format) error {
 	mfs, err := m.Gather()
 	if err != nil {
 		return err
 	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	enc := expfmt.NewEncoder(w, format)
 	for _, mf := range mfs {
 		if err := enc.Encode(mf); err != nil {
 			return err
 		}
 	}
+	if c, ok := enc.(expfmt.Closer); ok {
+		return c.Close()
+	}
 	return nil
 }
 
-// Sample is one value of a family, as written by WriteJSON.
-type Sample struct {
-	Labels map[string]string `json:"labels,omitempty"`
-	Value  float64           `json:"value"`
-	// Summaries: observation count, sum and quantiles ("0.5" -> value).
-	Count     *uint64            `json:"count,omitempty"`
-	Sum       *float64           `json:"sum,omitempty"`
-	Quantiles map[string]float64 `json:"quantiles,omitempty"`
-}
-
-// Family is one metric family, as written by WriteJSON.
-type Family struct {
-	Name    string   `json:"name"`
-	Help    string   `json:"help"`
-	Type    string   `json:"type"`
-	Samples []Sample `json:"samples"`
-}
-
-// Families returns every family in a plain form (quantiles of empty
-// summaries, which are NaN, are left out).
-func (m *Metrics) Families() ([]Family, error) {
+// WriteJSON writes the families as a JSON array of Prometheus
+// MetricFamily messages in their protobuf JSON mapping (the data model of
+// client_golang's own protobuf exposition format).
+func (m *Metrics) WriteJSON(w io.Writer) error {
 	mfs, err := m.Gather()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	out := make([]Family, 0, len(mfs))
-	for _, mf := range mfs {
-		f := Family{Name: mf.GetName(), Help: mf.GetHelp(), Type: strings.ToLower(mf.GetType().String())}
-		for _, mt := range mf.GetMetric() {
-			s := Sample{}
-			if len(mt.GetLabel()) > 0 {
-				s.Labels = map[string]string{}
-				for _, l := range mt.GetLabel() {
-					s.Labels[l.GetName()] = l.GetValue()
-				}
-			}
-			switch {
-			case mt.Counter != nil:
-				s.Value = mt.GetCounter().GetValue()
-			case mt.Gauge != nil:
-				s.Value = mt.GetGauge().GetValue()
-			case mt.Summary != nil:
-				sm := mt.GetSummary()
-				cnt, sum := sm.GetSampleCount(), sm.GetSampleSum()
-				s.Count, s.Sum, s.Value = &cnt, &sum, float64(cnt)
-				for _, q := range sm.GetQuantile() {
-					if !math.IsNaN(q.GetValue()) {
-						if s.Quantiles == nil {
-							s.Quantiles = map[string]float64{}
-						}
-						s.Quantiles[fmt.Sprint(q.GetQuantile())] = q.GetValue()
-					}
-				}
-			case mt.Histogram != nil:
-				h := mt.GetHistogram()
-				cnt, sum := h.GetSampleCount(), h.GetSampleSum()
-				s.Count, s.Sum, s.Value = &cnt, &sum, float64(cnt)
-			case mt.Untyped != nil:
-				s.Value = mt.GetUntyped().GetValue()
-			}
-			f.Samples = append(f.Samples, s)
+	var buf bytes.Buffer
+	buf.WriteString("[")
+	for i, mf := range mfs {
+		if i > 0 {
+			buf.WriteString(",\n")
 		}
-		out = append(out, f)
+		b, err := protojson.Marshal(mf)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
 	}
-	return out, nil
-}
-
-// WriteJSON writes the families as a JSON array.
-func (m *Metrics) WriteJSON(w io.Writer) error {
-	fams, err := m.Families()
-	if err != nil {
-		return err
-	}
-	b, err := json.MarshalIndent(fams, "", "  ")
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
+	buf.WriteString("]\n")
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
 // WriteLines writes one `METRIC name=value` line per sample, the console
 // format SIS parsers read (`^METRIC\s+([A-Za-z0-9_:\-\.]+)=(-?[0-9]+)\s*$`).
-// Labels become part of the name (syscalls_total.read); summaries give
-// name_count, name_sum and name_p50/p95/p99 when observed.
+// Label values become part of the name, in label-name order
+// (syscalls_total.read); summaries and histograms give name_count and
+// name_sum, summaries also name_p50/p95/p99.
 func (m *Metrics) WriteLines(w io.Writer) error {
-	fams, err := m.Families()
+	mfs, err := m.Gather()
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	for _, f := range fams {
-		for _, s := range f.Samples {
-			name := f.Name
-			keys := make([]string, 0, len(s.Labels))
-			for k := range s.Labels {
-				keys = append(keys, k)
+	for _, mf := range mfs {
+		for _, mt := range mf.GetMetric() {
+			name := mf.GetName()
+			for _, l := range mt.GetLabel() { // sorted by name
+				name += "." + sanitize(l.GetValue())
 			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				name += "." + sanitize(s.Labels[k])
-			}
-			if s.Count != nil {
-				fmt.Fprintf(&buf, "METRIC %s_count=%d\n", name, *s.Count)
-				fmt.Fprintf(&buf, "METRIC %s_sum=%d\n", name, int64(*s.Sum))
-				qs := make([]string, 0, len(s.Quantiles))
-				for q := range s.Quantiles {
-					qs = append(qs, q)
+			switch {
+			case mt.Summary != nil:
+				sm := mt.GetSummary()
+				fmt.Fprintf(&buf, "METRIC %s_count=%d\nMETRIC %s_sum=%d\n", name, sm.GetSampleCount(), name, int64(sm.GetSampleSum()))
+				for _, q := range sm.GetQuantile() {
+					if !math.IsNaN(q.GetValue()) {
+						fmt.Fprintf(&buf, "METRIC %s_p%d=%d\n", name, int(math.Round(q.GetQuantile()*100)), int64(q.GetValue()))
+					}
 				}
-				sort.Strings(qs)
-				for _, q := range qs {
-					qf, _ := strconv.ParseFloat(q, 64)
-					fmt.Fprintf(&buf, "METRIC %s_p%d=%d\n", name, int(math.Round(qf*100)), int64(s.Quantiles[q]))
-				}
-				continue
+			case mt.Histogram != nil:
+				h := mt.GetHistogram()
+				fmt.Fprintf(&buf, "METRIC %s_count=%d\nMETRIC %s_sum=%d\n", name, h.GetSampleCount(), name, int64(h.GetSampleSum()))
+			case mt.Counter != nil:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetCounter().GetValue()))
+			case mt.Gauge != nil:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetGauge().GetValue()))
+			default:
+				fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(mt.GetUntyped().GetValue()))
 			}
-			fmt.Fprintf(&buf, "METRIC %s=%d\n", name, int64(s.Value))
 		}
 	}
 	_, err = w.Write(buf.Bytes())

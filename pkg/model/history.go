@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
+
+	"github.com/sis-kernel/sissim/pkg/afile"
 )
 
 // Event is one line of the history log (history.jsonl): every change of
@@ -43,7 +44,7 @@ func (r *Registry) history(ev Event) error {
 	} else if torn {
 		line = append([]byte{'\n'}, line...)
 	}
-	if err := writeFile(r.cfg.FS, r.file(HistoryFile), os.O_APPEND, line); err != nil {
+	if err := afile.Append(r.cfg.FS, r.file(HistoryFile), line); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
 	r.seq = ev.Seq

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/spf13/afero"
 	"go.uber.org/zap"
 
+	"github.com/sis-kernel/sissim/pkg/afile"
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
@@ -396,30 +396,10 @@ func (r *Registry) writeState(next State) error {
 	if err != nil {
 		return err
 	}
-	tmp := r.file("." + RegistryFile + ".tmp")
-	if err := writeFile(r.cfg.FS, tmp, os.O_TRUNC, append(b, '\n')); err != nil {
-		r.cfg.FS.Remove(tmp)
-		return fmt.Errorf("write %s: %w", RegistryFile, err)
-	}
-	if err := r.cfg.FS.Rename(tmp, r.file(RegistryFile)); err != nil {
-		r.cfg.FS.Remove(tmp)
+	if err := afile.WriteAtomic(r.cfg.FS, r.file(RegistryFile), append(b, '\n')); err != nil {
 		return fmt.Errorf("write %s: %w", RegistryFile, err)
 	}
 	return nil
-}
-
-// writeFile writes b to file name, opened with os.O_WRONLY|os.O_CREATE
-// and flag (os.O_TRUNC or os.O_APPEND).
-func writeFile(fsys afero.Fs, name string, flag int, b []byte) error {
-	f, err := fsys.OpenFile(name, os.O_WRONLY|os.O_CREATE|flag, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // commit persists next and makes it current: after registry.json is

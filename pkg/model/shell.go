@@ -11,10 +11,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage matches the shell commands' usage errors (shellcmd.ErrUsage:
-// the shell prints what was wrong and the synopsis).
-var ErrUsage = shellcmd.ErrUsage
-
 // ModelctlUsage is the usage line of modelctl.
 const ModelctlUsage = "modelctl  model registry: load, verify, swap and roll back signed model packages"
 

@@ -172,11 +172,10 @@ func (l *link) isOwn(pkt *stack.PacketBuffer) bool {
 	if len(l.own) == 0 {
 		return false
 	}
-	h := pkt.Network()
-	if h == nil {
-		return false
+	if len(pkt.NetworkHeader().Slice()) == 0 {
+		return false // no network header to read an address from
 	}
-	dst := h.DestinationAddress()
+	dst := pkt.Network().DestinationAddress()
 	for _, a := range l.own {
 		if a == dst {
 			return true

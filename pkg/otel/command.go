@@ -12,9 +12,6 @@ import (
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
-// ErrUsage matches the command's usage errors (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 // Usage is the otelctl usage line.
 const Usage = "otelctl  OpenTelemetry span export"
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/sis-kernel/sissim/pkg/afile"
 )
 
 // PolicyCheck is one safety check the autonomy loop ran on a decision.
@@ -72,7 +74,7 @@ func (t *Tracer) LogDecision(line []byte) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	err := appendAtomic(t.cfg.FS, DecisionsFile, append(line[:len(line):len(line)], '\n'))
+	err := afile.Append(t.cfg.FS, DecisionsFile, append(line[:len(line):len(line)], '\n'))
 	if err != nil {
 		t.stats.DecisionErrors++
 		t.stats.LastError = err.Error()

@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/sis-kernel/sissim/pkg/otel"
+	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
 
 // clock is a fake machine clock.
@@ -387,9 +388,9 @@ func TestCommandBadInput(t *testing.T) {
 	fs := afero.NewMemMapFs()
 	tr, _ := newTracer(t, fs, 1)
 	var out bytes.Buffer
-	require.ErrorIs(t, tr.Command(&out, nil), otel.ErrUsage)
-	require.ErrorIs(t, tr.Command(&out, []string{"bogus"}), otel.ErrUsage)
-	require.ErrorIs(t, tr.Command(&out, []string{"init", "--endpoint"}), otel.ErrUsage)
+	require.ErrorIs(t, tr.Command(&out, nil), shellcmd.ErrUsage)
+	require.ErrorIs(t, tr.Command(&out, []string{"bogus"}), shellcmd.ErrUsage)
+	require.ErrorIs(t, tr.Command(&out, []string{"init", "--endpoint"}), shellcmd.ErrUsage)
 	err := tr.Command(&out, []string{"init", "--endpoint", "gopher://x"})
 	require.ErrorContains(t, err, "scheme must be http or https")
 	require.Nil(t, tr.Exporter())

@@ -48,7 +48,7 @@ func (s *Scheduler) Choose(n int) int {
 func (s *Scheduler) pickRandom() *Server {
 	n := 0
 	for _, srv := range s.servers {
-		if srv.runnable {
+		if srv.eligible() {
 			n++
 		}
 	}
@@ -57,7 +57,7 @@ func (s *Scheduler) pickRandom() *Server {
 	}
 	k := s.rng.IntN(n)
 	for _, srv := range s.servers {
-		if srv.runnable {
+		if srv.eligible() {
 			if k == 0 {
 				return srv
 			}

@@ -15,7 +15,9 @@ package sched
 import (
 	"fmt"
 	"math/rand/v2"
-	"sort"
+	"slices"
+
+	"github.com/sis-kernel/sissim/pkg/ring"
 )
 
 // Type is what a server schedules.
@@ -79,6 +81,10 @@ type Server struct {
 	// Admitted is set for servers that passed admission control (their
 	// utilisation counts towards MaxUtilPPM).
 	Admitted bool
+	// Hard makes the reservation a hard one: the server never runs on
+	// spare time (PickWorkConserving), so its work gets at most BudgetNs
+	// of every period even on an idle machine.
+	Hard bool
 
 	runnable bool
 	missed   bool // the current job already counted a miss
@@ -90,6 +96,10 @@ func (s *Server) UtilPPM() uint64 { return UtilPPM(s.BudgetNs, s.PeriodNs) }
 
 // Runnable reports whether the server has work.
 func (s *Server) Runnable() bool { return s.runnable }
+
+// eligible reports whether the server may run now: it has work, and a
+// hard reservation has budget left.
+func (s *Server) eligible() bool { return s.runnable && (!s.Hard || s.RemainingNs > 0) }
 
 // ErrRejected is returned when admission control refuses a server.
 type ErrRejected struct {
@@ -109,6 +119,8 @@ type Scheduler struct {
 	Switches *Latency
 	// rng perturbs the schedule (Perturb); nil: plain CBS+EDF.
 	rng *rand.Rand
+	// totalMisses counts every miss of every server (TotalMisses).
+	totalMisses uint64
 }
 
 // New returns an empty scheduler.
@@ -215,6 +227,7 @@ func (s *Scheduler) replenishOne(srv *Server, now uint64) {
 	// by its deadline (which is at most the period end).
 	if srv.runnable && !srv.missed && srv.RemainingNs > 0 {
 		srv.Misses++
+		s.totalMisses++
 	}
 	// Skip whole idle periods at once so that a long sleep costs O(1).
 	k := (now-srv.NextReplenishNs)/srv.PeriodNs + 1
@@ -231,6 +244,7 @@ func (s *Scheduler) replenishOne(srv *Server, now uint64) {
 func (s *Scheduler) checkMiss(srv *Server, now uint64) {
 	if srv.runnable && !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 {
 		srv.Misses++
+		s.totalMisses++
 		srv.missed = true
 	}
 }
@@ -266,8 +280,8 @@ func (s *Scheduler) Pick(now uint64) (*Server, uint64) {
 // PickWorkConserving is Pick, except that when every runnable server has
 // spent its budget it returns the one whose next period starts first
 // (ties: lowest ID) instead of idling: spare processor time goes to
-// deferred servers in the order they would be served. It returns nil only
-// when nothing is runnable.
+// deferred servers in the order they would be served, hard reservations
+// excepted. It returns nil only when nothing may run.
 func (s *Scheduler) PickWorkConserving(now uint64) *Server {
 	if s.rng != nil {
 		s.Replenish(now)
@@ -278,11 +292,24 @@ func (s *Scheduler) PickWorkConserving(now uint64) *Server {
 	}
 	var best *Server
 	for _, srv := range s.servers {
-		if srv.runnable && (best == nil || srv.NextReplenishNs < best.NextReplenishNs) {
+		if srv.eligible() && (best == nil || srv.NextReplenishNs < best.NextReplenishNs) {
 			best = srv
 		}
 	}
 	return best
+}
+
+// NextRelease returns when the first runnable hard reservation that has
+// spent its budget gets a new one (0: there is none). A machine with
+// nothing else to run idles until then.
+func (s *Scheduler) NextRelease() uint64 {
+	var next uint64
+	for _, srv := range s.servers {
+		if srv.Hard && srv.runnable && srv.RemainingNs == 0 && (next == 0 || srv.NextReplenishNs < next) {
+			next = srv.NextReplenishNs
+		}
+	}
+	return next
 }
 
 // Slice returns how long srv may run from now before the scheduler must
@@ -311,7 +338,15 @@ func (s *Scheduler) Slice(srv *Server, now uint64) uint64 {
 }
 
 // Charge accounts ns of execution to srv at time now (the end of the run).
+// A run that passes the job's deadline with more of the job left than it
+// did before the deadline is a miss.
 func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
+	if start := now - min(ns, now); !srv.missed && now > srv.DeadlineNs && srv.RemainingNs > 0 &&
+		srv.DeadlineNs-min(start, srv.DeadlineNs) < srv.RemainingNs {
+		srv.Misses++
+		s.totalMisses++
+		srv.missed = true
+	}
 	if ns >= srv.RemainingNs {
 		srv.RemainingNs = 0
 	} else {
@@ -321,13 +356,44 @@ func (s *Scheduler) Charge(srv *Server, ns, now uint64) {
 	s.checkMiss(srv, now)
 }
 
-// Misses returns the total deadline misses of all servers.
+// Misses returns the deadline misses of the servers there are now.
 func (s *Scheduler) Misses() uint64 {
 	var n uint64
 	for _, srv := range s.servers {
 		n += srv.Misses
 	}
 	return n
+}
+
+// TotalMisses returns every deadline miss any server has counted since
+// the scheduler was made, removed servers' included; resets of a
+// server's count (ResetCounters, a server's Misses set to 0) do not
+// lower it.
+func (s *Scheduler) TotalMisses() uint64 { return s.totalMisses }
+
+// SetBudget changes the budget (WCET) of srv: the budget left in the
+// current period grows by as much as the budget does, or shrinks to the
+// new budget. An admitted server's new utilisation must pass admission
+// control (its old one no longer counts).
+func (s *Scheduler) SetBudget(srv *Server, budget uint64) error {
+	if err := s.validate(budget, srv.PeriodNs, srv.RelDeadlineNs); err != nil {
+		return err
+	}
+	if srv.Admitted {
+		used := s.usedPPM - srv.UtilPPM()
+		if u := UtilPPM(budget, srv.PeriodNs); used+u > MaxUtilPPM {
+			return &ErrRejected{UtilPPM: u, UsedPPM: used}
+		}
+		s.usedPPM = used + UtilPPM(budget, srv.PeriodNs)
+	}
+	old := srv.BudgetNs
+	srv.BudgetNs = budget
+	if budget > old {
+		srv.RemainingNs += budget - old
+	} else {
+		srv.RemainingNs = min(srv.RemainingNs, budget)
+	}
+	return nil
 }
 
 // ResetCounters zeroes every server's miss count and the switch latencies.
@@ -338,36 +404,25 @@ func (s *Scheduler) ResetCounters() {
 	s.Switches.Reset()
 }
 
-// Latency keeps the most recent context-switch latencies (virtual ns) in a
-// fixed ring and summarises them.
+// Latency keeps the most recent samples of a duration (virtual ns) and
+// summarises them.
 type Latency struct {
-	ring  []uint64
-	next  int
-	full  bool
+	ring  *ring.Ring[uint64]
 	count uint64
 	sum   uint64
 }
 
 // NewLatency returns a recorder keeping the last n samples.
-func NewLatency(n int) *Latency {
-	if n < 1 {
-		n = 1
-	}
-	return &Latency{ring: make([]uint64, n)}
-}
+func NewLatency(n int) *Latency { return &Latency{ring: ring.New[uint64](n)} }
 
 // Record adds one sample.
 func (l *Latency) Record(ns uint64) {
-	l.ring[l.next] = ns
-	l.next++
-	if l.next == len(l.ring) {
-		l.next, l.full = 0, true
-	}
+	l.ring.Add(ns)
 	l.count++
 	l.sum += ns
 }
 
-// Count and Sum cover every sample ever recorded.
+// Count returns how many samples were ever recorded.
 func (l *Latency) Count() uint64 { return l.count }
 
 // Sum returns the total of every sample ever recorded.
@@ -376,26 +431,18 @@ func (l *Latency) Sum() uint64 { return l.sum }
 // Quantile returns the q-quantile (0..1) of the kept samples by the
 // nearest-rank method, 0 without samples.
 func (l *Latency) Quantile(q float64) uint64 {
-	n := l.next
-	if l.full {
-		n = len(l.ring)
-	}
+	s := l.ring.All()
+	n := len(s)
 	if n == 0 {
 		return 0
 	}
-	s := append([]uint64(nil), l.ring[:n]...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	slices.Sort(s)
 	rank := int(q*float64(n)+0.999999999) - 1
-	if rank < 0 {
-		rank = 0
-	}
-	if rank >= n {
-		rank = n - 1
-	}
-	return s[rank]
+	return s[max(0, min(rank, n-1))]
 }
 
 // Reset drops every sample.
 func (l *Latency) Reset() {
-	l.next, l.full, l.count, l.sum = 0, false, 0, 0
+	l.ring.Reset()
+	l.count, l.sum = 0, 0
 }

@@ -148,27 +148,6 @@ func TestDeadlineMissesUnderOverload(t *testing.T) {
 	require.Zero(t, u.Misses())
 }
 
-func TestDet(t *testing.T) {
-	s := New()
-	d := NewDet(s)
-	require.Equal(t, "[DET] enabled=0 wcet_ns=0 misses=0", d.Command([]string{"status"}, 0))
-	require.Equal(t, "[DET] admitted", d.Command([]string{"on", "10000000", "100000000", "100000000"}, 0))
-	require.Equal(t, "[DET] enabled=1 wcet_ns=10000000 misses=0", d.Status())
-	// Replacing the server re-runs admission with the new numbers.
-	require.Equal(t, "[DET] admitted", d.On(85*ms, 100*ms, 100*ms, 0))
-	require.Equal(t, "[DET] rejected", d.On(86*ms, 100*ms, 100*ms, 0))
-	require.Equal(t, "[DET] enabled=0 wcet_ns=0 misses=0", d.Status())
-	require.Equal(t, "[DET] rejected", d.Command([]string{"on", "x", "1", "1"}, 0))
-	require.Equal(t, "[DET] admitted", d.On(30*ms, 100*ms, 50*ms, 0))
-	// Never run: the job misses its deadline.
-	s.Replenish(51 * ms)
-	require.Equal(t, "[DET] enabled=1 wcet_ns=30000000 misses=1", d.Status())
-	require.Equal(t, "[DET] counters reset", d.Command([]string{"reset"}, 0))
-	require.Equal(t, "[DET] enabled=1 wcet_ns=30000000 misses=0", d.Status())
-	require.Equal(t, "[DET] disabled", d.Command([]string{"off"}, 0))
-	require.Zero(t, s.UsedPPM())
-}
-
 func TestLatency(t *testing.T) {
 	l := NewLatency(4)
 	require.Zero(t, l.Quantile(0.5))

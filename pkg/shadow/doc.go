@@ -18,9 +18,9 @@
 //	// routes this decision to the shadow, so execute res.Shadow.Action
 //	// (model res.Version, hash res.Hash) instead of prod.Action;
 //	// res.RolledBack: this decision triggered the automatic rollback.
-//	shell.Register(kernel.Command{Name: "shadowctl", Usage: shadow.Usage, Run: ag.Command})
+//	shell.Register(sis.Command{Name: "shadowctl", Usage: shadow.Usage, Run: ag.Command})
 //	for _, s := range ag.LLMSubcommands() {
-//		shell.RegisterSub("llmctl", kernel.Subcommand{Name: s.Name, Usage: s.Usage, Run: s.Run})
+//		shell.RegisterSub("llmctl", sis.Subcommand{Name: s.Name, Usage: s.Usage, Run: s.Run})
 //	}
 //
 // User documentation: docs/decisions.md.

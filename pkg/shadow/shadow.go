@@ -9,6 +9,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sis-kernel/sissim/pkg/afile"
+	"github.com/sis-kernel/sissim/pkg/ring"
+
 	"github.com/spf13/afero"
 
 	"github.com/sis-kernel/sissim/pkg/decision"
@@ -61,6 +64,10 @@ const (
 	MinRateSample = 20
 	// PromoteMaxRate: promotion is refused above this divergence rate (%).
 	PromoteMaxRate = 10.0
+	// DefaultMinPromote is how many compared decisions promotion needs
+	// by default (Config.MinPromote): the divergence rate of fewer says
+	// too little about the shadow.
+	DefaultMinPromote = 20
 	// DefaultCanaryPercent is the CanaryPartial share of decisions.
 	DefaultCanaryPercent = 10
 	// DefaultRollbackLog is the rollback event log.
@@ -99,6 +106,10 @@ type Config struct {
 	// Threshold is the divergence count that triggers rollback
 	// (DefaultThreshold when 0).
 	Threshold int
+	// MinPromote is how many decisions the shadow must have been
+	// compared on (Compare or canary mode) before it may be promoted
+	// (DefaultMinPromote when 0).
+	MinPromote int
 }
 
 // Comparison is one decision seen by production and shadow.
@@ -164,8 +175,7 @@ type Agent struct {
 	threshold int
 	percent   int
 	st        Stats
-	history   [historyLen]Comparison
-	nhist     int
+	history   *ring.Ring[Comparison]
 }
 
 // New returns a disabled agent.
@@ -177,7 +187,10 @@ func New(cfg Config) *Agent {
 	if th <= 0 {
 		th = DefaultThreshold
 	}
-	return &Agent{cfg: cfg, threshold: th, percent: DefaultCanaryPercent}
+	if cfg.MinPromote <= 0 {
+		cfg.MinPromote = DefaultMinPromote
+	}
+	return &Agent{cfg: cfg, threshold: th, percent: DefaultCanaryPercent, history: ring.New[Comparison](historyLen)}
 }
 
 // ErrNoShadow is returned by operations that need a shadow model.
@@ -212,7 +225,7 @@ func (a *Agent) Enable(version string) error {
 func (a *Agent) resetLocked() {
 	rb := a.st.Rollbacks
 	a.st = Stats{Rollbacks: rb}
-	a.nhist = 0
+	a.history.Reset()
 }
 
 // Disable stops the shadow and clears it in the registry. It reports
@@ -327,12 +340,11 @@ func (a *Agent) Decide(id uint64, features []float32, prod decision.Output) Resu
 			a.st.Routed++
 		}
 	}
-	a.history[a.nhist%historyLen] = Comparison{
+	a.history.Add(Comparison{
 		ID: id, ProdAction: prod.Action, ProdConfidence: prod.Confidence,
 		ShadowAction: out.Action, ShadowConfidence: out.Confidence,
 		Diverged: r.Diverged, Compared: r.Compared, RoutedToShadow: r.UseShadow,
-	}
-	a.nhist++
+	})
 	if r.Compared {
 		if reason, metric := a.triggerLocked(); reason != "" {
 			// The trigger decision itself still goes to production.
@@ -420,7 +432,7 @@ func appendJSONLine(fs afero.Fs, name string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return err
 	}
-	return decision.AppendFile(fs, name, buf.Bytes())
+	return afile.Append(fs, name, buf.Bytes())
 }
 
 // Promote makes the shadow the active model when its divergence rate is
@@ -431,6 +443,10 @@ func (a *Agent) Promote() (string, error) {
 	defer a.mu.Unlock()
 	if a.mode == Disabled {
 		return "", fmt.Errorf("shadow: promote: %w", ErrNoShadow)
+	}
+	if a.st.Compared < uint64(a.cfg.MinPromote) {
+		return "", fmt.Errorf("shadow: promote %s: %w: %d of the %d needed (shadowctl mode compare, then more decisions)",
+			a.version, ErrTooFewComparisons, a.st.Compared, a.cfg.MinPromote)
 	}
 	if a.st.Rate() > PromoteMaxRate {
 		return "", fmt.Errorf("shadow: promote %s: %w (%.2f%% of %d decisions)", a.version, ErrRateTooHigh, a.st.Rate(), a.st.Compared)
@@ -443,6 +459,10 @@ func (a *Agent) Promote() (string, error) {
 	a.mode, a.version, a.hash, a.predict = Disabled, "", "", nil
 	return v, nil
 }
+
+// ErrTooFewComparisons: the shadow was compared on too few decisions to
+// be promoted.
+var ErrTooFewComparisons = errors.New("too few compared decisions")
 
 // ErrRateTooHigh: the divergence rate forbids promotion.
 var ErrRateTooHigh = errors.New("divergence rate above 10%")
@@ -460,10 +480,5 @@ func (a *Agent) Stats() Stats {
 func (a *Agent) History() []Comparison {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := min(a.nhist, historyLen)
-	out := make([]Comparison, n)
-	for i := range out {
-		out[i] = a.history[(a.nhist-n+i)%historyLen]
-	}
-	return out
+	return a.history.All()
 }

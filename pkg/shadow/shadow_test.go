@@ -165,11 +165,34 @@ func TestAgreeingShadowPromotes(t *testing.T) {
 	assert.Equal(t, Disabled, e.ag.Stats().Mode)
 }
 
+// Promotion needs evidence: MinPromote decisions compared with
+// production. Decisions seen in log-only mode are not comparisons.
+func TestPromoteRefusedWithoutEvidence(t *testing.T) {
+	e := newEnv(t, testRegistry(t))
+	require.NoError(t, e.ag.Enable("1.1.0"))
+	_, err := exec(t, e.ag, "promote")
+	require.ErrorIs(t, err, ErrTooFewComparisons, "no decision at all")
+	e.run(t, 30) // LogOnly: seen, not compared
+	_, err = exec(t, e.ag, "promote")
+	require.ErrorIs(t, err, ErrTooFewComparisons)
+	require.ErrorContains(t, err, "0 of the 20 needed")
+	require.NoError(t, e.ag.SetMode(Compare))
+	e.run(t, DefaultMinPromote-1)
+	_, err = exec(t, e.ag, "promote")
+	require.ErrorContains(t, err, "19 of the 20 needed")
+	assert.Equal(t, "1.0.0", e.reg.Active().Version, "nothing promoted")
+	e.run(t, 1)
+	out, err := exec(t, e.ag, "promote")
+	require.NoError(t, err, out)
+	assert.Equal(t, "1.1.0", e.reg.Active().Version)
+}
+
 func TestPromoteRefusedAboveTenPercent(t *testing.T) {
 	e := newEnv(t, testRegistry(t))
 	require.NoError(t, e.ag.Enable("2.0.0"))
 	require.NoError(t, e.ag.SetMode(Compare))
 	require.NoError(t, e.ag.SetThreshold(MaxThreshold))
+	e.ag.cfg.MinPromote = 10
 	e.run(t, 15) // below the rate rollback's minimum sample
 	require.Greater(t, e.ag.Stats().Rate(), PromoteMaxRate)
 	out, err := exec(t, e.ag, "promote")
@@ -220,7 +243,7 @@ func TestLLMSubcommands(t *testing.T) {
 	_, err = run("shadow-deploy", "--id", "1.1.0", "--traffic", "101")
 	require.ErrorContains(t, err, "out of range")
 	_, err = run("shadow-deploy", "--traffic", "5")
-	require.ErrorIs(t, err, ErrUsage)
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 
 	out, err := run("shadow-deploy", "--id", "1.1.0", "--traffic", "25")
 	require.NoError(t, err)

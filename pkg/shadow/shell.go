@@ -13,10 +13,6 @@ import (
 // Usage is the usage line of shadowctl.
 const Usage = "shadowctl  shadow model: compare a candidate with the active model, canary it, promote it"
 
-// ErrUsage matches (errors.Is) the usage errors of the commands
-// (shellcmd.ErrUsage).
-var ErrUsage = shellcmd.ErrUsage
-
 func usage(line string) error { return shellcmd.Usage(line) }
 
 // modeArgs maps shadowctl mode arguments to modes.
@@ -137,7 +133,7 @@ func (a *Agent) status(w io.Writer) {
 	fmt.Fprintf(w, "  Decisions: %d\n", s.Decisions)
 	fmt.Fprintf(w, "  Divergences: %d (%.2f%%)\n", s.Divergences, s.Rate())
 	fmt.Fprintf(w, "  Shadow Model: %s\n", orNone(s.Version))
-	fmt.Fprintf(w, "  Compared: %d\n", s.Compared)
+	fmt.Fprintf(w, "  Compared: %d (promotion needs %d)\n", s.Compared, a.cfg.MinPromote)
 	fmt.Fprintf(w, "  Canary Traffic: %d%% (%d decisions executed by the shadow)\n", trafficOf(s), s.Routed)
 	fmt.Fprintf(w, "  Threshold: %d\n", s.Threshold)
 	fmt.Fprintf(w, "  Rollbacks: %d\n", s.Rollbacks)

@@ -49,10 +49,6 @@ func fArg(x xlat, unknown string) func(d *dec, i int) {
 	return func(d *dec, i int) { d.w(flags(x, uint64(uint32(d.a[i])), unknown)) }
 }
 
-func fArg64(x xlat, unknown string) func(d *dec, i int) {
-	return func(d *dec, i int) { d.w(flags(x, d.a[i], unknown)) }
-}
-
 // aBufIn prints a buffer the call reads; its length is the next argument.
 func aBufIn(d *dec, i int) { d.strn(d.a[i], d.a[i+1]) }
 
@@ -108,9 +104,6 @@ func aStruct(n int, f func([]byte) string) func(d *dec, i int) {
 func aSigset(j int) func(d *dec, i int) {
 	return func(d *dec, i int) { d.sigsetAt(d.a[i], d.a[j]) }
 }
-
-// aSigsetN prints a sigset of the kernel's size (8 bytes).
-func aSigsetN(d *dec, i int) { d.sigsetAt(d.a[i], 8) }
 
 // aClock prints a clock id.
 func aClock(d *dec, i int) {

@@ -387,6 +387,19 @@ var goldens = []golden{
 			iov := m.put(u64s(m.put([]byte("xyz\000\000\000\000\000\000\000")), 10))
 			return a(8, m.put(cat(u64s(0), u32s(0, 0), u64s(iov, 1, 0, 0), u32s(0, 0))), 0), 3
 		}},
+	{name: "sendmmsg", nr: linux.SysSendmmsg, want: `sendmmsg(7, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="one", iov_len=3}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=3}, {msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="two!", iov_len=4}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=4}], 2, 0) = 2`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			iov1 := m.put(u64s(m.put([]byte("one")), 3))
+			iov2 := m.put(u64s(m.put([]byte("two!")), 4))
+			vec := m.put(cat(u64s(0), u32s(0, 0), u64s(iov1, 1, 0, 0), u32s(0, 0), u32s(3, 0),
+				u64s(0), u32s(0, 0), u64s(iov2, 1, 0, 0), u32s(0, 0), u32s(4, 0)))
+			return a(7, vec, 2, 0), 2
+		}},
+	{name: "recvmmsg", nr: linux.SysRecvmmsg, want: `recvmmsg(8, [{msg_hdr={msg_name=NULL, msg_namelen=0, msg_iov=[{iov_base="hey", iov_len=10}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, msg_len=3}], 4, MSG_DONTWAIT, NULL) = 1`,
+		setup: func(m *fakeMem) ([6]uint64, uint64) {
+			iov := m.put(u64s(m.put([]byte("hey\000\000\000\000\000\000\000")), 10))
+			return a(8, m.put(cat(u64s(0), u32s(0, 0), u64s(iov, 1, 0, 0), u32s(0, 0), u32s(3, 0))), 4, 0x40, 0), 1
+		}},
 	{name: "setxattr", nr: linux.SysSetxattr, want: `setxattr("/tmp/sg/out2", "user.a", "v", 1, XATTR_CREATE) = 0`,
 		setup: func(m *fakeMem) ([6]uint64, uint64) {
 			return a(m.str("/tmp/sg/out2"), m.str("user.a"), m.put([]byte("v")), 1, 1), 0

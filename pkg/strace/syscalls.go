@@ -351,6 +351,8 @@ func decoders() map[uint64]sysent {
 		linux.SysShutdown:            {spec: fixed(fd, in(xArg(shutdownHow, "SHUT_???")))},
 		linux.SysSendmsg:             {spec: fixed(fd, in(aMsghdrIn), in(fArg(msgFlags, "MSG_???")))},
 		linux.SysRecvmsg:             {spec: fixed(fd, out(aMsghdrRet), in(fArg(msgFlags, "MSG_???")))},
+		linux.SysSendmmsg:            {spec: fixed(fd, out(aMmsghdrs(false)), u32, in(fArg(msgFlags, "MSG_???")))},
+		linux.SysRecvmmsg:            {spec: fixed(fd, out(aMmsghdrs(true)), u32, in(fArg(msgFlags, "MSG_???")), in(aTimespec))},
 		linux.SysReadahead:           {spec: fixed(fd, long, ulong)},
 		linux.SysBrk:                 {spec: fixed(ptr), done: rv(rvHex)},
 		linux.SysMunmap:              {spec: fixed(ptr, ulong)},
@@ -740,6 +742,47 @@ func aRandom(d *dec, i int) { d.strnQ(d.a[i], d.ret, quoteHex) }
 
 func aIovRet(d *dec, i int) { d.iovecs(d.a[i], d.a[i+1], int64(d.ret)) }
 func aIovAll(d *dec, i int) { d.iovecs(d.a[i], d.a[i+1], -1) }
+
+// aMmsghdrs prints the struct mmsghdr array of sendmmsg and recvmmsg at
+// exit: the messages the call moved (vlen, the next argument, when it
+// failed), each {msg_hdr={...}, msg_len=N}; received data is shown up to
+// msg_len.
+func aMmsghdrs(recv bool) func(d *dec, i int) {
+	return func(d *dec, i int) {
+		n := uint64(uint32(d.a[i+1]))
+		if d.errno == 0 && d.ret < n {
+			n = d.ret
+		}
+		if b := d.read(d.a[i], 1); b == nil || n == 0 {
+			d.addr(d.a[i])
+			return
+		}
+		d.w("[")
+		for k := uint64(0); k < n; k++ {
+			if k > 0 {
+				d.w(", ")
+			}
+			if k >= uint64(d.tr.opt.StringLimit) {
+				d.w("...")
+				break
+			}
+			at := d.a[i] + 64*k
+			lb := d.read(at+56, 4)
+			if lb == nil {
+				d.addr(at)
+				break
+			}
+			data := int64(-1)
+			if recv {
+				data = int64(le32(lb))
+			}
+			d.w("{msg_hdr=")
+			d.msghdrAt(at, data)
+			d.w(", msg_len=" + utoa(le32(lb)) + "}")
+		}
+		d.w("]")
+	}
+}
 
 func aMsghdrIn(d *dec, i int)  { d.msghdrAt(d.a[i], -1) }
 func aMsghdrRet(d *dec, i int) { d.msghdrAt(d.a[i], int64(d.ret)) }

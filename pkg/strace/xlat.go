@@ -226,11 +226,6 @@ var waitOptions = xlat{
 }
 
 // wait4Options names bit 2 WUNTRACED, as wait4(2) documents it.
-var wait4Options = xlat{
-	{1, "WNOHANG"}, {2, "WUNTRACED"}, {4, "WEXITED"}, {8, "WCONTINUED"}, {0x1000000, "WNOWAIT"},
-	{0x80000000, "__WCLONE"}, {0x40000000, "__WALL"}, {0x20000000, "__WNOTHREAD"},
-}
-
 var idTypes = xlat{{0, "P_ALL"}, {1, "P_PID"}, {2, "P_PGID"}, {3, "P_PIDFD"}}
 
 var sigprocmaskHow = xlat{{0, "SIG_BLOCK"}, {1, "SIG_UNBLOCK"}, {2, "SIG_SETMASK"}}

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"io"
+	"strings"
 	"time"
 
 	"github.com/sis-kernel/sissim/pkg/mem"
@@ -54,7 +55,8 @@ type Attr struct {
 	Atime   time.Time
 	Mtime   time.Time
 	Ctime   time.Time
-	Flags   uint32 // inode flags (linux.FS_APPEND_FL), where the backend keeps them
+	Btime   time.Time // birth (statx's btime); zero where the backend does not know it
+	Flags   uint32    // inode flags (linux.FS_APPEND_FL), where the backend keeps them
 }
 
 // IsDir reports whether a is a directory.
@@ -112,7 +114,8 @@ type Statfs struct {
 	Ffree   uint64
 	Namelen int64
 	Frsize  int64
-	Flags   int64 // ST_* mount flags
+	Flags   int64    // ST_* mount flags
+	Fsid    [2]int32 // f_fsid; the VFS gives a file system without one its device number
 }
 
 // Backend is a file system the VFS mounts. Every name is absolute within
@@ -166,6 +169,33 @@ type Contexter interface {
 // Ctx identifies who resolves a path: its process (for /proc/self).
 type Ctx struct {
 	PID int
+	// Root is the canonical path of the caller's root directory
+	// (chroot): absolute paths and absolute symlinks start there and ".."
+	// does not leave it. "" is the file system's root.
+	Root string
+}
+
+// root returns the directory absolute paths start from.
+func (c *Ctx) root() string {
+	if c == nil || c.Root == "" {
+		return "/"
+	}
+	return c.Root
+}
+
+// Rel returns the canonical path p as the caller sees it from its root:
+// a path outside the root is returned whole.
+func (c *Ctx) Rel(p string) string {
+	root := c.root()
+	switch {
+	case root == "/":
+		return p
+	case p == root:
+		return "/"
+	case strings.HasPrefix(p, root+"/"):
+		return p[len(root):]
+	}
+	return p
 }
 
 // Pager is a Handle whose contents live in frames of the machine's RAM

@@ -229,9 +229,74 @@ func (d *Devfs) Open(name string, flags int, perm uint32) (Handle, error) {
 		return a.Open(flags, func() (Attr, error) { return d.Lstat(name) })
 	}
 	if n.major == 5 {
-		return d.dev.Console(), nil
+		return &consoleNode{h: d.dev.Console(), stat: func() (Attr, error) { return d.Lstat(name) }}, nil
 	}
 	return &devHandle{d: d, name: name}, nil
+}
+
+// OpenDevice implements DeviceOpener: the device numbered rdev, for a
+// device node made elsewhere (mknod in a tmpfs).
+func (d *Devfs) OpenDevice(rdev uint64, flags int) (Handle, error) {
+	for name, n := range devNodes() {
+		if n.link == "" && Makedev(n.major, n.minor) == rdev {
+			return d.Open("/"+name, flags&linux.O_ACCMODE, 0)
+		}
+	}
+	d.mu.RLock()
+	var found string
+	for name, a := range d.added {
+		if Makedev(a.Major, a.Minor) == rdev {
+			found = name
+		}
+	}
+	d.mu.RUnlock()
+	if found == "" {
+		return nil, linux.ENXIO
+	}
+	return d.Open("/"+found, flags&linux.O_ACCMODE, 0)
+}
+
+// consoleNode is the console opened through one of its nodes (tty,
+// console): the machine's console stream, described as that node.
+type consoleNode struct {
+	h    Handle
+	stat func() (Attr, error)
+}
+
+func (c *consoleNode) Read(p []byte) (int, error) {
+	if s, ok := c.h.(Stream); ok {
+		return s.Read(p)
+	}
+	return c.h.ReadAt(p, 0)
+}
+
+func (c *consoleNode) Write(p []byte) (int, error) {
+	if s, ok := c.h.(Stream); ok {
+		return s.Write(p)
+	}
+	return c.h.WriteAt(p, 0)
+}
+
+func (c *consoleNode) ReadAt(p []byte, off int64) (int, error)  { return c.h.ReadAt(p, off) }
+func (c *consoleNode) WriteAt(p []byte, off int64) (int, error) { return c.h.WriteAt(p, off) }
+func (c *consoleNode) Stat() (Attr, error)                      { return c.stat() }
+func (c *consoleNode) Truncate(size int64) error                { return c.h.Truncate(size) }
+func (c *consoleNode) Sync() error                              { return c.h.Sync() }
+func (c *consoleNode) Close() error                             { return c.h.Close() }
+func (c *consoleNode) ReadDir() ([]Dirent, error)               { return c.h.ReadDir() }
+
+// IsTerminal reports whether the console is a terminal.
+func (c *consoleNode) IsTerminal() bool {
+	t, ok := c.h.(interface{ IsTerminal() bool })
+	return ok && t.IsTerminal()
+}
+
+// SetAttr changes nothing persistent: the console's node is fixed.
+func (c *consoleNode) SetAttr(s SetAttr) error {
+	if hs, ok := c.h.(interface{ SetAttr(SetAttr) error }); ok {
+		return hs.SetAttr(s)
+	}
+	return nil
 }
 
 // Mkdir implements Backend: devfs has a fixed set of nodes.

@@ -277,3 +277,26 @@ func (f *File) Getdents64(size int) ([]byte, error) {
 }
 
 var _ io.ReadWriteSeeker = (*File)(nil)
+
+// Allocator is a Handle that can allocate space for a file (fallocate).
+type Allocator interface {
+	// Allocate applies fallocate's mode (FALLOC_FL_* bits) to [off,
+	// off+n).
+	Allocate(mode int, off, n int64) error
+}
+
+// Allocate implements fallocate(2) on the open file: EOPNOTSUPP where its
+// file system cannot.
+func (f *File) Allocate(mode int, off, n int64) error {
+	if !f.writable() {
+		return linux.EBADF
+	}
+	if err := checkWritable(f.mount); err != nil {
+		return err
+	}
+	a, ok := f.h.(Allocator)
+	if !ok {
+		return linux.EOPNOTSUPP
+	}
+	return a.Allocate(mode, off, n)
+}

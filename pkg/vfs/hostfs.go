@@ -1,19 +1,14 @@
 package vfs
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"io/fs"
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -85,97 +80,38 @@ func hostErr(err error) error {
 	return linux.ErrnoFromError(err)
 }
 
-// resolveFlags are the openat2 resolve flags of every parent lookup.
-const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
-
-// openDir opens the directory rel (relative to the root, "" for the root
-// itself, no symlinks expected) as an O_PATH descriptor; release closes
-// it.
-func (h *Hostfs) openDir(rel string) (fd int, release func(), err error) {
-	if rel == "" {
-		return h.root, func() { runtime.KeepAlive(h) }, nil
-	}
-	if !h.noOpenat2.Load() {
-		how := &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: resolveFlags}
-		for range 8 {
-			fd, err = unix.Openat2(h.root, rel, how)
-			if err != unix.EAGAIN && err != unix.EINTR {
-				break
-			}
-		}
-		switch err {
-		case nil:
-			return fd, func() { unix.Close(fd) }, nil
-		case unix.ENOSYS:
-			h.noOpenat2.Store(true)
-		case unix.EXDEV:
-			return -1, nil, linux.ELOOP // an escape attempt
-		default:
-			return -1, nil, hostErr(err)
-		}
-	}
-	return h.walk(rel)
-}
-
-// walk opens the directory rel one component at a time, refusing
-// symlinks (O_PATH|O_DIRECTORY|O_NOFOLLOW fails with ENOTDIR on one).
-func (h *Hostfs) walk(rel string) (int, func(), error) {
-	cur := h.root
-	for _, c := range strings.Split(rel, "/") {
-		if c == "" || c == "." || c == ".." {
-			if cur != h.root {
-				unix.Close(cur)
-			}
-			return -1, nil, linux.EINVAL
-		}
-		next, err := unix.Openat(cur, c, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if cur != h.root {
-			unix.Close(cur)
-		}
-		if err != nil {
-			return -1, nil, hostErr(err)
-		}
-		cur = next
-	}
-	runtime.KeepAlive(h)
-	return cur, func() { unix.Close(cur) }, nil
-}
-
-// at is a name split for a *at call: the parent directory's descriptor
-// and the last component ("." for the root).
-type at struct {
-	dir     int
-	name    string
-	release func()
-}
-
-// parent opens the parent directory of the backend name (clean, absolute,
-// symlink-free but for its last component).
-func (h *Hostfs) parent(name string) (at, error) {
-	defer runtime.KeepAlive(h)
-	rel := strings.Trim(name, "/")
-	if rel == "" {
-		return at{dir: h.root, name: ".", release: func() { runtime.KeepAlive(h) }}, nil
-	}
-	dir, last := "", rel
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		dir, last = rel[:i], rel[i+1:]
-	}
-	if last == "." || last == ".." || strings.Contains(rel, "//") {
-		return at{}, linux.EINVAL
-	}
-	fd, release, err := h.openDir(dir)
-	if err != nil {
-		return at{}, err
-	}
-	return at{dir: fd, name: last, release: release}, nil
-}
-
 // unixAttr converts host stat data.
 func unixAttr(st *unix.Stat_t) Attr {
 	return Attr{Ino: st.Ino, Dev: st.Dev, Mode: st.Mode, Nlink: uint32(st.Nlink), UID: st.Uid, GID: st.Gid,
 		Rdev: st.Rdev, Size: st.Size, Blocks: st.Blocks, Blksize: int32(st.Blksize),
 		Atime: time.Unix(st.Atim.Unix()), Mtime: time.Unix(st.Mtim.Unix()), Ctime: time.Unix(st.Ctim.Unix())}
+}
+
+// statxAttr describes dir/name (name "" with AT_EMPTY_PATH: dir itself)
+// with statx, for the birth time; without statx (before Linux 4.11), as
+// fstatat does.
+func statxAttr(dir int, name string, flags int) (Attr, error) {
+	var sx unix.Statx_t
+	err := unix.Statx(dir, name, flags|unix.AT_STATX_SYNC_AS_STAT, unix.STATX_BASIC_STATS|unix.STATX_BTIME, &sx)
+	if err == unix.ENOSYS {
+		var st unix.Stat_t
+		if err := unix.Fstatat(dir, name, &st, flags); err != nil {
+			return Attr{}, hostErr(err)
+		}
+		return unixAttr(&st), nil
+	}
+	if err != nil {
+		return Attr{}, hostErr(err)
+	}
+	ts := func(t unix.StatxTimestamp) time.Time { return time.Unix(t.Sec, int64(t.Nsec)) }
+	a := Attr{Ino: sx.Ino, Dev: unix.Mkdev(sx.Dev_major, sx.Dev_minor), Mode: uint32(sx.Mode), Nlink: sx.Nlink,
+		UID: sx.Uid, GID: sx.Gid, Rdev: unix.Mkdev(sx.Rdev_major, sx.Rdev_minor), Size: int64(sx.Size),
+		Blocks: int64(sx.Blocks), Blksize: int32(sx.Blksize),
+		Atime: ts(sx.Atime), Mtime: ts(sx.Mtime), Ctime: ts(sx.Ctime)}
+	if sx.Mask&unix.STATX_BTIME != 0 {
+		a.Btime = ts(sx.Btime)
+	}
+	return a, nil
 }
 
 // Lstat implements Backend.
@@ -185,11 +121,7 @@ func (h *Hostfs) Lstat(name string) (Attr, error) {
 		return Attr{}, err
 	}
 	defer p.release()
-	var st unix.Stat_t
-	if err := unix.Fstatat(p.dir, p.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return Attr{}, hostErr(err)
-	}
-	return unixAttr(&st), nil
+	return statxAttr(p.dir, p.name, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 // Readlink implements Backend. The target is returned as stored: the VFS
@@ -292,6 +224,29 @@ func openable(mode uint32) error {
 	}
 	return nil
 }
+
+// Mknod implements Mknoder: FIFOs, sockets and regular files. Device
+// nodes are refused (EPERM): the mount is nodev, and a guest has no
+// business leaving device nodes in a host directory.
+func (h *Hostfs) Mknod(name string, mode uint32, dev uint64) error {
+	if h.ro {
+		return linux.EROFS
+	}
+	switch mode & ModeType {
+	case ModeRegular, ModeFIFO, ModeSocket:
+	default:
+		return linux.EPERM
+	}
+	p, err := h.parent(name)
+	if err != nil {
+		return err
+	}
+	defer p.release()
+	return hostErr(unix.Mknodat(p.dir, p.name, mode&(ModeType|ModePerm), 0))
+}
+
+// NoDev implements NoDever: host device nodes are never opened.
+func (h *Hostfs) NoDev() bool { return true }
 
 // Mkdir implements Backend.
 func (h *Hostfs) Mkdir(name string, perm uint32) error {
@@ -483,237 +438,10 @@ func (h *Hostfs) Statfs() (Statfs, error) {
 		return Statfs{}, hostErr(err)
 	}
 	out := Statfs{Type: int64(st.Type), Bsize: int64(st.Bsize), Blocks: st.Blocks, Bfree: st.Bfree, Bavail: st.Bavail,
-		Files: st.Files, Ffree: st.Ffree, Namelen: int64(st.Namelen), Frsize: int64(st.Frsize), Flags: int64(st.Flags)}
+		Files: st.Files, Ffree: st.Ffree, Namelen: int64(st.Namelen), Frsize: int64(st.Frsize), Flags: int64(st.Flags),
+		Fsid: [2]int32{st.Fsid.Val[0], st.Fsid.Val[1]}}
 	if h.ro {
 		out.Flags |= stRdonly
 	}
 	return out, nil
 }
-
-// hostFD is an open host descriptor that is never used after Close (a
-// closed number could name another file by then).
-type hostFD struct {
-	mu sync.RWMutex
-	fd int // -1 once closed
-}
-
-// use runs fn with the descriptor, or fails with EBADF after Close.
-func (f *hostFD) use(fn func(fd int) error) error {
-	f.mu.RLock()
-	defer f.mu.RUnlock()
-	if f.fd < 0 {
-		return linux.EBADF
-	}
-	return fn(f.fd)
-}
-
-func (f *hostFD) Stat() (Attr, error) {
-	var st unix.Stat_t
-	err := f.use(func(fd int) error { return unix.Fstat(fd, &st) })
-	if err != nil {
-		return Attr{}, hostErr(err)
-	}
-	return unixAttr(&st), nil
-}
-
-func (f *hostFD) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fd < 0 {
-		return linux.EBADF
-	}
-	err := unix.Close(f.fd)
-	f.fd = -1
-	return hostErr(err)
-}
-
-// hostFile is an open host regular file or directory.
-type hostFile struct {
-	hostFD
-	ro bool
-}
-
-func (f *hostFile) ReadAt(p []byte, off int64) (int, error) {
-	n := 0
-	err := f.use(func(fd int) error {
-		for n < len(p) {
-			m, err := unix.Pread(fd, p[n:], off+int64(n))
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if m == 0 {
-				break
-			}
-			n += m
-		}
-		return nil
-	})
-	return n, hostErr(err)
-}
-
-func (f *hostFile) WriteAt(p []byte, off int64) (int, error) {
-	n := 0
-	err := f.use(func(fd int) error {
-		for n < len(p) {
-			m, err := unix.Pwrite(fd, p[n:], off+int64(n))
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			n += m
-		}
-		return nil
-	})
-	return n, hostErr(err)
-}
-
-func (f *hostFile) Truncate(size int64) error {
-	if f.ro {
-		return linux.EROFS
-	}
-	return hostErr(f.use(func(fd int) error { return unix.Ftruncate(fd, size) }))
-}
-
-func (f *hostFile) Sync() error {
-	return hostErr(f.use(func(fd int) error { return unix.Fsync(fd) }))
-}
-
-// SetAttr changes the open file's attributes through its descriptor
-// (fchmod, fchown, futimens, ftruncate).
-func (f *hostFile) SetAttr(s SetAttr) error {
-	if f.ro {
-		return linux.EROFS
-	}
-	return hostErr(f.use(func(fd int) error {
-		if s.Size != nil {
-			if err := unix.Ftruncate(fd, *s.Size); err != nil {
-				return err
-			}
-		}
-		if s.Mode != nil {
-			if err := unix.Fchmod(fd, *s.Mode&0o7777); err != nil {
-				return err
-			}
-		}
-		if s.UID != nil || s.GID != nil {
-			uid, gid := -1, -1
-			if s.UID != nil {
-				uid = int(*s.UID)
-			}
-			if s.GID != nil {
-				gid = int(*s.GID)
-			}
-			if err := unix.Fchown(fd, uid, gid); err != nil {
-				return err
-			}
-		}
-		if s.Atime != nil || s.Mtime != nil {
-			ts := utimes(s)
-			// futimens(fd, ts): utimensat with a NULL path.
-			_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(fd), 0, uintptr(unsafe.Pointer(&ts[0])), 0, 0, 0)
-			if e != 0 {
-				return e
-			}
-		}
-		return nil
-	}))
-}
-
-// ReadDir lists the directory in the host's order (getdents64 on the
-// descriptor; no path is looked up).
-func (f *hostFile) ReadDir() ([]Dirent, error) {
-	var out []Dirent
-	err := f.use(func(fd int) error {
-		if _, err := unix.Seek(fd, 0, 0); err != nil {
-			return err
-		}
-		buf := make([]byte, 16<<10)
-		for {
-			n, err := unix.Getdents(fd, buf)
-			if err == unix.EINTR {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if n <= 0 {
-				return nil
-			}
-			for b := buf[:n]; len(b) >= direntHeader; {
-				ino := binary.NativeEndian.Uint64(b[0:])
-				reclen := int(binary.NativeEndian.Uint16(b[16:]))
-				if reclen < direntHeader || reclen > len(b) {
-					return unix.EIO
-				}
-				typ := b[18]
-				name := b[direntHeader:reclen]
-				if i := bytes.IndexByte(name, 0); i >= 0 {
-					name = name[:i]
-				}
-				b = b[reclen:]
-				if s := string(name); s != "." && s != ".." {
-					if typ == DTUnknown {
-						var st unix.Stat_t
-						if unix.Fstatat(fd, s, &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
-							typ = DirentType(st.Mode)
-						}
-					}
-					out = append(out, Dirent{Name: s, Ino: ino, Type: typ})
-				}
-			}
-		}
-	})
-	return out, hostErr(err)
-}
-
-// hostFIFO is an open host FIFO: a stream that never blocks. A read with
-// no data fails with EAGAIN (0 is the end: no writer); a write with a
-// full pipe fails with EAGAIN.
-type hostFIFO struct{ hostFD }
-
-func (f *hostFIFO) Read(p []byte) (int, error) {
-	n := 0
-	err := f.use(func(fd int) error {
-		var err error
-		for {
-			n, err = unix.Read(fd, p)
-			if err != unix.EINTR {
-				break
-			}
-		}
-		return err
-	})
-	return max(n, 0), hostErr(err)
-}
-
-func (f *hostFIFO) Write(p []byte) (int, error) {
-	n := 0
-	err := f.use(func(fd int) error {
-		var err error
-		for {
-			n, err = unix.Write(fd, p)
-			if err != unix.EINTR {
-				break
-			}
-		}
-		return err
-	})
-	return max(n, 0), hostErr(err)
-}
-
-func (f *hostFIFO) ReadAt([]byte, int64) (int, error)  { return 0, linux.ESPIPE }
-func (f *hostFIFO) WriteAt([]byte, int64) (int, error) { return 0, linux.ESPIPE }
-func (f *hostFIFO) Truncate(int64) error               { return linux.EINVAL }
-func (f *hostFIFO) Sync() error                        { return linux.EINVAL }
-func (f *hostFIFO) ReadDir() ([]Dirent, error)         { return nil, linux.ENOTDIR }
-
-var (
-	_ Backend = (*Hostfs)(nil)
-	_ Handle  = (*hostFile)(nil)
-	_ Stream  = (*hostFIFO)(nil)
-)

@@ -3,6 +3,7 @@ package vfs
 import (
 	"bytes"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,20 +32,73 @@ type ProcSource interface {
 // ProcInfo describes a process for /proc/<pid>.
 type ProcInfo struct {
 	PID, PPID, PGID, SID int
-	Comm                 string
-	State                byte // R, S, Z, ...
-	Exe, Cwd             string
-	Cmdline, Environ     []string
-	UID, GID             uint32
-	Threads              int
-	Start                time.Duration // since boot
-	UTime, STime         time.Duration
-	VmSize, VmRSS        uint64 // bytes
-	VmData, VmStk        uint64
-	VmExe                uint64
+	// TGID is the thread group's id when this describes one thread of it
+	// (/proc/<pid>/task/<tid>); 0 for a process.
+	TGID int
+	// Tasks are the process's threads, the leader first.
+	Tasks            []ProcTask
+	Comm             string
+	State            byte // R, S, Z, ...
+	Exe, Cwd         string
+	Root             string // the process's root directory ("" for "/")
+	Cmdline, Environ []string
+	UID, GID         uint32 // effective ids (the owner of /proc/<pid>)
+	// UIDs and GIDs are the real, effective, saved and file-system ids;
+	// Groups the supplementary groups.
+	UIDs, GIDs   [4]uint32
+	Groups       []uint32
+	Threads      int
+	Start        time.Duration // since boot
+	UTime, STime time.Duration
+	// Memory, in bytes: mapped (and its peak), resident (and its peak,
+	// by kind of page), data, stack, text and page tables.
+	VmSize, VmPeak   uint64
+	VmRSS, VmHWM     uint64
+	RssAnon, RssFile uint64
+	RssShmem         uint64
+	VmData, VmStk    uint64
+	VmExe, VmPTE     uint64
+	// Rollup computes /proc/<pid>/smaps_rollup's sums (it walks the
+	// resident pages); nil without an address space.
+	Rollup               func() ProcRollup
 	Maps                 []ProcMap
 	FDs                  []ProcFD
 	SigPending, SigBlock uint64
+	// Prio and Nice are the main thread's priority and nice value as
+	// stat shows them; RTPrio and Policy its real-time priority and
+	// scheduling policy.
+	Prio, Nice, RTPrio, Policy int
+}
+
+// ProcRollup is what smaps_rollup sums over a process's mappings: the
+// proportional set size (each resident page divided by the number of its
+// users), in bytes, and its parts by kind of page.
+type ProcRollup struct {
+	Start, End                      uint64 // the lowest and highest mapped address
+	Pss, PssAnon, PssFile, PssShmem uint64
+}
+
+// ProcTask describes one thread for /proc/<pid>/task/<tid>.
+type ProcTask struct {
+	TID                  int
+	Comm                 string
+	State                byte
+	SigPending, SigBlock uint64
+	UTime                time.Duration
+}
+
+// threadView is info as /proc/<pid>/task/<tid> shows it: the process's
+// figures with the thread's id, name, state, signals and CPU time.
+func threadView(info ProcInfo, tid int) (ProcInfo, bool) {
+	for _, t := range info.Tasks {
+		if t.TID == tid {
+			v := info
+			v.TGID, v.PID, v.Tasks = info.PID, tid, nil
+			v.Comm, v.State, v.SigPending, v.SigBlock, v.UTime = t.Comm, t.State, t.SigPending, t.SigBlock, t.UTime
+			return v, true
+		}
+	}
+	return ProcInfo{}, false
 }
 
 // ProcMap is one line of /proc/<pid>/maps.
@@ -60,13 +114,20 @@ type ProcMap struct {
 // ProcFD is one entry of /proc/<pid>/fd.
 type ProcFD struct {
 	FD     int
-	Target string
+	Target string // what readlink shows: a path, or "pipe:[ino]" and the like
+	// Object is set for a descriptor that refers to no file of the VFS (a
+	// pipe, an anonymous inode): its link is a magic link, whose object
+	// has the attributes Attr.
+	Object bool
+	Attr   Attr
 }
 
 // MemInfo is /proc/meminfo's data, in bytes.
 type MemInfo struct {
 	Total, Free, Available uint64
 	Mapped, Anon           uint64
+	Cached, Shmem          uint64 // page cache (host files and tmpfs) and tmpfs/shared memory
+	PageTables             uint64
 }
 
 // Procfs is the /proc file system, generated from a ProcSource and the
@@ -96,8 +157,8 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -115,10 +176,21 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 	}
 	if pid, err := strconv.Atoi(parts[0]); err == nil && parts[0] == strconv.Itoa(pid) {
 		info, ok := p.src.Process(pid)
+		if ok && info.PID != pid {
+			// A thread's id: /proc/<tid> works, as on Linux, though
+			// only processes are listed.
+			info, ok = threadView(info, pid)
+		}
 		if !ok {
 			return nil, linux.ENOENT
 		}
 		return p.lookupPID(info, parts[1:])
+	}
+	if parts[0] == "sys" {
+		return p.lookupSys(parts[1:])
+	}
+	if parts[0] == "net" {
+		return p.lookupNet(parts[1:]) // procfs_net.go
 	}
 	if len(parts) > 1 {
 		if i := index(strings.Fields(procTopNames), parts[0]); i >= 0 && parts[0] != "self" {
@@ -189,6 +261,9 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 	if parts[0] == "fd" {
 		return p.lookupFD(info, parts[1:])
 	}
+	if parts[0] == "task" {
+		return p.lookupTask(info, parts[1:])
+	}
 	if len(parts) > 1 {
 		return nil, linux.ENOTDIR
 	}
@@ -200,10 +275,13 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		case "cwd":
 			target = info.Cwd
 		case "root":
-			target = "/" // every process has the machine's root
+			target = info.Root
+			if target == "" {
+				target = "/"
+			}
 		}
 		n.mode = ModeSymlink | 0o777
-		n.link = func(*Ctx) (string, error) { return target, nil }
+		n.link = func(c *Ctx) (string, error) { return c.Rel(target), nil }
 	case "cmdline":
 		n.data = func() []byte { return nulJoin(info.Cmdline) }
 	case "environ":
@@ -220,8 +298,41 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procStat(info) }
 	case "status":
 		n.data = func() []byte { return procStatus(info) }
+	case "statm":
+		n.data = func() []byte { return procStatm(info) }
+	case "smaps_rollup":
+		n.data = func() []byte { return procRollup(info) }
+	case "loginuid", "sessionid":
+		// No audit login: AUDIT_UID_UNSET, AUDIT_SID_UNSET.
+		if parts[0] == "loginuid" {
+			n.mode = ModeRegular | 0o644
+		}
+		n.data = func() []byte { return []byte("4294967295") }
 	}
 	return n, nil
+}
+
+// lookupTask resolves /proc/<pid>/task and what is below it.
+func (p *Procfs) lookupTask(info ProcInfo, parts []string) (*procNode, error) {
+	pid := info.PID
+	if len(parts) == 0 {
+		return &procNode{mode: ModeDir | 0o555, ino: procIno(pid, index(strings.Fields(procPIDNames), "task")), pid: pid, list: func() []Dirent {
+			out := make([]Dirent, len(info.Tasks))
+			for i, t := range info.Tasks {
+				out[i] = Dirent{Name: strconv.Itoa(t.TID), Ino: procIno(t.TID, 64), Type: DTDir}
+			}
+			return out
+		}}, nil
+	}
+	tid, err := strconv.Atoi(parts[0])
+	if err != nil || parts[0] != strconv.Itoa(tid) {
+		return nil, linux.ENOENT
+	}
+	v, ok := threadView(info, tid)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	return p.lookupPID(v, parts[1:])
 }
 
 func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
@@ -246,7 +357,12 @@ func (p *Procfs) lookupFD(info ProcInfo, parts []string) (*procNode, error) {
 		if e.FD == fd && parts[0] == strconv.Itoa(fd) {
 			target := e.Target
 			return &procNode{mode: ModeSymlink | 0o700, ino: procIno(pid, 1024+fd), pid: pid,
-				link: func(*Ctx) (string, error) { return target, nil }}, nil
+				link: func(c *Ctx) (string, error) {
+					if strings.HasPrefix(target, "/") {
+						return c.Rel(target), nil
+					}
+					return target, nil
+				}}, nil
 		}
 	}
 	return nil, linux.ENOENT
@@ -279,9 +395,9 @@ func clockTicks(d time.Duration) int64 { return int64(d / (10 * time.Millisecond
 
 func procStat(i ProcInfo) []byte {
 	// Fields of proc_pid_stat(5), up to rsslim; the rest are zero.
-	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 20 0 %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+	return fmt.Appendf(nil, "%d (%s) %c %d %d %d 0 -1 4194560 0 0 0 0 %d %d 0 0 %d %d %d 0 %d %d %d 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 %d %d 0 0 0 0 0 0 0 0 0 0 0\n",
 		i.PID, i.Comm, i.State, i.PPID, i.PGID, i.SID, clockTicks(i.UTime), clockTicks(i.STime),
-		max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096)
+		i.Prio, i.Nice, max(i.Threads, 1), clockTicks(i.Start), i.VmSize, i.VmRSS/4096, i.RTPrio, i.Policy)
 }
 
 func procStatus(i ProcInfo) []byte {
@@ -290,11 +406,55 @@ func procStatus(i ProcInfo) []byte {
 		state = string(i.State)
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, i.PID, i.PID, i.PPID)
-	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\n", i.UID, i.UID, i.UID, i.UID, i.GID, i.GID, i.GID, i.GID, max(64, len(i.FDs)))
-	fmt.Fprintf(&b, "VmPeak:\t%8d kB\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\nVmData:\t%8d kB\nVmStk:\t%8d kB\nVmExe:\t%8d kB\n",
-		i.VmSize/1024, i.VmSize/1024, i.VmRSS/1024, i.VmData/1024, i.VmStk/1024, i.VmExe/1024)
+	tgid := i.TGID
+	if tgid == 0 {
+		tgid = i.PID
+	}
+	fmt.Fprintf(&b, "Name:\t%s\nUmask:\t0022\nState:\t%s\nTgid:\t%d\nNgid:\t0\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n", i.Comm, state, tgid, i.PID, i.PPID)
+	fmt.Fprintf(&b, "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nFDSize:\t%d\nGroups:\t", i.UIDs[0], i.UIDs[1], i.UIDs[2], i.UIDs[3],
+		i.GIDs[0], i.GIDs[1], i.GIDs[2], i.GIDs[3], max(64, len(i.FDs)))
+	for k, g := range i.Groups {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d", g)
+	}
+	b.WriteString(" \n")
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"VmPeak", i.VmPeak}, {"VmSize", i.VmSize}, {"VmHWM", i.VmHWM}, {"VmRSS", i.VmRSS}, {"RssAnon", i.RssAnon},
+		{"RssFile", i.RssFile}, {"RssShmem", i.RssShmem}, {"VmData", i.VmData}, {"VmStk", i.VmStk}, {"VmExe", i.VmExe},
+		{"VmPTE", i.VmPTE}, {"VmSwap", 0}} {
+		fmt.Fprintf(&b, "%s:\t%8d kB\n", kv.k, kv.v/1024)
+	}
 	fmt.Fprintf(&b, "Threads:\t%d\nSigPnd:\t%016x\nShdPnd:\t%016x\nSigBlk:\t%016x\n", max(i.Threads, 1), i.SigPending, uint64(0), i.SigBlock)
+	return b.Bytes()
+}
+
+// procStatm is /proc/<pid>/statm: sizes in pages (size resident shared
+// text lib data dt; lib and dt are 0 since Linux 2.6).
+func procStatm(i ProcInfo) []byte {
+	pg := func(v uint64) uint64 { return v / 4096 }
+	return fmt.Appendf(nil, "%d %d %d %d 0 %d 0\n", pg(i.VmSize), pg(i.VmRSS), pg(i.RssFile+i.RssShmem),
+		pg(i.VmExe), pg(i.VmData+i.VmStk))
+}
+
+// procRollup is /proc/<pid>/smaps_rollup.
+func procRollup(i ProcInfo) []byte {
+	var r ProcRollup
+	if i.Rollup != nil {
+		r = i.Rollup()
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%08x-%08x ---p 00000000 00:00 0                          [rollup]\n", r.Start, r.End)
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"Rss", i.VmRSS}, {"Pss", r.Pss}, {"Pss_Anon", r.PssAnon}, {"Pss_File", r.PssFile}, {"Pss_Shmem", r.PssShmem},
+		{"Anonymous", i.RssAnon}, {"Swap", 0}, {"SwapPss", 0}} {
+		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v/1024)
+	}
 	return b.Bytes()
 }
 
@@ -304,8 +464,9 @@ func (p *Procfs) meminfo() []byte {
 	for _, kv := range []struct {
 		k string
 		v uint64
-	}{{"MemTotal", m.Total}, {"MemFree", m.Free}, {"MemAvailable", m.Available}, {"Buffers", 0}, {"Cached", 0},
-		{"SwapCached", 0}, {"AnonPages", m.Anon}, {"Mapped", m.Mapped}, {"Shmem", 0}, {"SwapTotal", 0}, {"SwapFree", 0}} {
+	}{{"MemTotal", m.Total}, {"MemFree", m.Free}, {"MemAvailable", m.Available}, {"Buffers", 0}, {"Cached", m.Cached},
+		{"SwapCached", 0}, {"AnonPages", m.Anon}, {"Mapped", m.Mapped}, {"Shmem", m.Shmem}, {"PageTables", m.PageTables},
+		{"SwapTotal", 0}, {"SwapFree", 0}} {
 		fmt.Fprintf(&b, "%-16s%8d kB\n", kv.k+":", kv.v/1024)
 	}
 	return b.Bytes()
@@ -326,10 +487,19 @@ func (p *Procfs) listTop() []Dirent {
 	sort.Ints(pids)
 	for i, name := range strings.Fields(procTopNames) {
 		t := uint8(DTReg)
-		if name == "self" || name == "mounts" {
+		switch name {
+		case "self", "mounts":
 			t = DTLink
+		case "sys":
+			t = DTDir
+			if _, ok := p.src.(SysctlSource); !ok {
+				continue
+			}
 		}
 		out = append(out, Dirent{Name: name, Ino: procIno(0, i), Type: t})
+	}
+	if p.hasNet() {
+		out = append(out, Dirent{Name: "net", Ino: procNetIno(-1), Type: DTDir})
 	}
 	for _, pid := range pids {
 		out = append(out, Dirent{Name: strconv.Itoa(pid), Ino: procIno(pid, 64), Type: DTDir})
@@ -351,6 +521,73 @@ func (p *Procfs) attr(n *procNode) Attr {
 		}
 	}
 	return a
+}
+
+// SysctlSource is a ProcSource with kernel parameters for /proc/sys.
+type SysctlSource interface {
+	// Sysctls returns the parameters by path under /proc/sys
+	// ("kernel/hostname") with their values, newline included.
+	Sysctls() map[string]string
+}
+
+// lookupSys resolves a path under /proc/sys: the parameters are read-only
+// files, their path components directories.
+func (p *Procfs) lookupSys(parts []string) (*procNode, error) {
+	src, ok := p.src.(SysctlSource)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	params := src.Sysctls()
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	// Inode numbers: a hash of the path, above the per-process ones.
+	ino := func(path string) uint64 {
+		h := fnv.New64a()
+		h.Write([]byte(path))
+		return 1<<40 | h.Sum64()&(1<<40-1)
+	}
+	path := strings.Join(parts, "/")
+	if v, ok := params[path]; ok {
+		return &procNode{mode: ModeRegular | 0o444, ino: ino(path), kind: parts[len(parts)-1],
+			data: func() []byte { return []byte(v) }}, nil
+	}
+	prefix := path + "/"
+	if path == "" {
+		prefix = ""
+	}
+	var ents []Dirent
+	seen := map[string]bool{}
+	for _, k := range names {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		rest := k[len(prefix):]
+		name, _, isDir := strings.Cut(rest, "/")
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		typ := uint8(DTReg)
+		if isDir {
+			typ = DTDir
+		}
+		ents = append(ents, Dirent{Name: name, Ino: ino(prefix + name), Type: typ})
+	}
+	if len(ents) == 0 {
+		for _, k := range names {
+			if strings.HasPrefix(path, k+"/") {
+				return nil, linux.ENOTDIR
+			}
+		}
+		return nil, linux.ENOENT
+	}
+	if path == "" {
+		path = "sys"
+	}
+	return &procNode{mode: ModeDir | 0o555, ino: ino(path), list: func() []Dirent { return ents }}, nil
 }
 
 // Lstat implements Backend.
@@ -375,6 +612,36 @@ func (p *Procfs) ReadlinkCtx(c *Ctx, name string) (string, error) {
 		return "", linux.EINVAL
 	}
 	return n.link(c)
+}
+
+// MagicLink implements MagicLinker: /proc/<pid>/fd/<n> of a descriptor
+// that refers to an object outside the VFS.
+func (p *Procfs) MagicLink(c *Ctx, name string) (*MagicLink, error) {
+	parts := components(name)
+	if len(parts) != 3 || parts[1] != "fd" {
+		return nil, nil
+	}
+	pid, err := strconv.Atoi(parts[0])
+	if err != nil {
+		return nil, nil
+	}
+	fd, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return nil, nil
+	}
+	info, ok := p.src.Process(pid)
+	if !ok {
+		return nil, linux.ENOENT
+	}
+	for _, e := range info.FDs {
+		if e.FD == fd {
+			if !e.Object {
+				return nil, nil
+			}
+			return &MagicLink{PID: pid, FD: fd, Attr: e.Attr}, nil
+		}
+	}
+	return nil, linux.ENOENT
 }
 
 // Open implements Backend; a file's content is generated at open.

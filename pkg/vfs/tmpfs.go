@@ -27,6 +27,8 @@ type Tmpfs struct {
 	inodes  int    // live inodes
 	pages   uint64 // frames holding file contents
 	limit   uint64 // most frames the files may hold
+	// xattrBytes are the bytes of extended attributes (xattr.go).
+	xattrBytes int
 }
 
 // tmpfsMagic is TMPFS_MAGIC.
@@ -44,12 +46,14 @@ type tmpInode struct {
 	atime    time.Time
 	mtime    time.Time
 	ctime    time.Time
+	btime    time.Time            // birth
 	flags    uint32               // inode flags: linux.FS_APPEND_FL
 	size     int64                // regular file: its length
 	pages    map[int64]mem.Frame  // regular file: its pages (absent: a hole)
 	opens    int                  // open handles: an unlinked file lives on while open
 	target   string               // symlink
 	children map[string]*tmpInode // directory
+	xattrs   map[string][]byte    // extended attributes (xattr.go)
 }
 
 // NewTmpfs returns an empty tmpfs whose root has mode perm, holding at
@@ -67,7 +71,7 @@ func NewTmpfs(now func() time.Time, perm uint32, ram *mem.RAM, size uint64) *Tmp
 
 func (t *Tmpfs) newInode(mode uint32) *tmpInode {
 	now := t.now()
-	n := &tmpInode{ino: t.nextIno, mode: mode, nlink: 1, atime: now, mtime: now, ctime: now}
+	n := &tmpInode{ino: t.nextIno, mode: mode, nlink: 1, atime: now, mtime: now, ctime: now, btime: now}
 	t.nextIno++
 	t.inodes++
 	if mode&ModeType == ModeDir {
@@ -115,7 +119,7 @@ func (t *Tmpfs) parent(name string) (*tmpInode, string, error) {
 
 func (n *tmpInode) attr() Attr {
 	a := Attr{Ino: n.ino, Mode: n.mode, Nlink: n.nlink, UID: n.uid, GID: n.gid, Rdev: n.rdev,
-		Blksize: 4096, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime, Flags: n.flags}
+		Blksize: 4096, Atime: n.atime, Mtime: n.mtime, Ctime: n.ctime, Btime: n.btime, Flags: n.flags}
 	switch n.mode & ModeType {
 	case ModeRegular:
 		a.Size = n.size
@@ -224,6 +228,18 @@ func (t *Tmpfs) Open(name string, flags int, perm uint32) (Handle, error) {
 	return &tmpHandle{fs: t, n: n}, nil
 }
 
+// Mknod implements Mknoder: regular files, FIFOs, sockets and device
+// nodes (the caller is root, as every guest is).
+func (t *Tmpfs) Mknod(name string, mode uint32, dev uint64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n, err := t.create(name, mode&(ModeType|ModePerm))
+	if err == nil && (mode&ModeType == ModeChar || mode&ModeType == ModeBlock) {
+		n.rdev = dev
+	}
+	return err
+}
+
 // Mkdir implements Backend.
 func (t *Tmpfs) Mkdir(name string, perm uint32) error {
 	t.mu.Lock()
@@ -284,6 +300,7 @@ func (t *Tmpfs) drop(n *tmpInode, now time.Time) {
 func (t *Tmpfs) release(n *tmpInode) {
 	if n.nlink == 0 && n.opens == 0 {
 		t.resize(n, 0)
+		t.dropXattrs(n)
 	}
 }
 
@@ -673,4 +690,61 @@ func (h *tmpHandle) ReadDir() ([]Dirent, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	h.n.atime = h.fs.now()
 	return out, nil
+}
+
+// fallocate(2) modes tmpfs implements.
+const (
+	fallocKeepSize  = 0x01
+	fallocPunchHole = 0x02
+)
+
+// Allocate implements Allocator: mode 0 and FALLOC_FL_KEEP_SIZE allocate
+// the pages of the range (ENOSPC when the file system is full), the first
+// growing the file; FALLOC_FL_PUNCH_HOLE (with KEEP_SIZE) frees whole
+// pages and zeroes the partial ones. Other modes are EOPNOTSUPP, as on
+// Linux's tmpfs.
+func (h *tmpHandle) Allocate(mode int, off, n int64) error {
+	h.fs.mu.Lock()
+	defer h.fs.mu.Unlock()
+	t, node := h.fs, h.n
+	end := off + n
+	if end > maxFileSize {
+		return linux.EFBIG
+	}
+	if node.appendOnly() && mode&fallocPunchHole != 0 {
+		return linux.EPERM
+	}
+	now := t.now()
+	switch mode {
+	case 0, fallocKeepSize:
+		for i := off / mem.PageSize; i*mem.PageSize < end; i++ {
+			if _, err := t.page(node, i); err != nil {
+				return err
+			}
+		}
+		if mode == 0 && end > node.size {
+			node.size = end
+			node.mtime = now
+		}
+	case fallocPunchHole | fallocKeepSize:
+		for i := off / mem.PageSize; i*mem.PageSize < end && i*mem.PageSize < node.size; i++ {
+			f, ok := node.pages[i]
+			if !ok {
+				continue
+			}
+			ps, pe := max(off, i*mem.PageSize), min(end, (i+1)*mem.PageSize)
+			if ps == i*mem.PageSize && pe == (i+1)*mem.PageSize {
+				t.ram.Unref(f)
+				delete(node.pages, i)
+				t.pages--
+				continue
+			}
+			t.ram.Write(f, int(ps-i*mem.PageSize), make([]byte, pe-ps))
+		}
+		node.mtime = now
+	default:
+		return linux.EOPNOTSUPP
+	}
+	node.ctime = now
+	return nil
 }

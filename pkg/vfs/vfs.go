@@ -117,17 +117,32 @@ func NewDefaultRoot(hostname string, opts ...Option) (*FS, error) {
 	if err := v.SetAttr("/tmp", SetAttr{Mode: ptr(uint32(0o1777))}); err != nil {
 		return nil, err
 	}
-	files := map[string]string{
-		"/etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-		"/etc/group":    "root:x:0:\nnogroup:x:65534:\n",
-		"/etc/hostname": hostname + "\n",
-	}
-	for _, name := range []string{"/etc/passwd", "/etc/group", "/etc/hostname"} {
-		if err := v.WriteFile(name, []byte(files[name]), 0o644); err != nil {
-			return nil, err
-		}
+	if err := v.writeEtc(hostname); err != nil {
+		return nil, err
 	}
 	return v, nil
+}
+
+// writeEtc writes the machine's files of /etc that do not exist yet: the
+// users, groups, host name and the network's names (etcnet.go).
+func (v *FS) writeEtc(hostname string) error {
+	files := []struct{ name, data string }{
+		{"/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"},
+		{"/etc/group", "root:x:0:\nnogroup:x:65534:\n"},
+		{"/etc/hostname", hostname + "\n"},
+		{"/etc/hosts", etcHosts(hostname)},
+		{"/etc/resolv.conf", etcResolvConf},
+		{"/etc/services", etcServices},
+	}
+	for _, f := range files {
+		if _, err := v.Lstat(f.name); err == nil {
+			continue
+		}
+		if err := v.WriteFile(f.name, []byte(f.data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -136,9 +151,12 @@ func ptr[T any](v T) *T { return &v }
 // Debian arm64 tree made with dpkg -x (as qemu-user's -L uses one): a
 // tmpfs root with /dev, /proc and /tmp, where every top-level directory
 // of dir is mounted read-only and every top-level symlink is copied (a
-// merged-/usr tree's /bin -> usr/bin). The guest can create files at the
-// top level and in /tmp; the tree itself is never changed.
-func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
+// merged-/usr tree's /bin -> usr/bin). /etc is a copy in the tmpfs, given
+// the machine's files an installed system has and an unpacked tree lacks
+// (passwd, group, hostname, hosts, resolv.conf, services). The guest can
+// create files at the top level, in /etc and in /tmp; the tree itself is
+// never changed.
+func NewTreeRoot(dir, hostname string, opts ...Option) (*FS, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("root tree: %w", err)
@@ -159,6 +177,10 @@ func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
 		}
 		host := filepath.Join(dir, name)
 		switch {
+		case name == "etc" && e.IsDir():
+			if err := v.copyIn(host, "/etc", maxEtcCopy); err != nil {
+				return nil, fmt.Errorf("root tree: copying %s: %w", host, err)
+			}
 		case e.IsDir():
 			if err := v.MountHost(host, "/"+name, true); err != nil {
 				return nil, fmt.Errorf("root tree: mounting %s: %w", host, err)
@@ -173,7 +195,55 @@ func NewTreeRoot(dir string, opts ...Option) (*FS, error) {
 			}
 		}
 	}
+	if err := v.MkdirAll("/etc", 0o755); err != nil {
+		return nil, err
+	}
+	if err := v.writeEtc(hostname); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// maxEtcCopy bounds the bytes of a tree's /etc copied into RAM.
+const maxEtcCopy = 64 << 20
+
+// copyIn copies the host directory dir to p: directories, regular files
+// and symlinks (other files are left out), at most limit bytes of files.
+func (v *FS) copyIn(dir, p string, limit int64) error {
+	return filepath.WalkDir(dir, func(host string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, host)
+		if err != nil {
+			return err
+		}
+		dst := path.Join(p, filepath.ToSlash(rel))
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return v.MkdirAll(dst, uint32(info.Mode().Perm()))
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(host)
+			if err != nil {
+				return err
+			}
+			return v.Symlink(target, dst)
+		case d.Type().IsRegular():
+			if limit -= info.Size(); limit < 0 {
+				return fmt.Errorf("more than %d bytes", maxEtcCopy)
+			}
+			data, err := os.ReadFile(host)
+			if err != nil {
+				return err
+			}
+			return v.WriteFile(dst, data, uint32(info.Mode().Perm()))
+		}
+		return nil
+	})
 }
 
 // SetClock sets the source of file times (the machine's wall clock).
@@ -402,7 +472,8 @@ type resolved struct {
 	rel    string // path within mount
 	attr   Attr
 	exists bool
-	slash  bool // the path ended in "/"
+	slash  bool       // the path ended in "/"
+	link   *MagicLink // the path ended at a magic link to an object outside the VFS
 }
 
 // checkPath rejects paths Linux rejects before walking.
@@ -432,9 +503,10 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 	if err := checkPath(p); err != nil {
 		return nil, err
 	}
+	root := c.root()
 	cur := start
 	if p[0] == '/' || cur == "" {
-		cur = "/"
+		cur = root
 	}
 	slash := strings.HasSuffix(p, "/")
 	todo := components(p)
@@ -463,7 +535,9 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 			}
 			continue
 		case "..":
-			cur = parentOf(cur)
+			if cur != root { // ".." of the process's root is the root
+				cur = parentOf(cur)
+			}
 			if last {
 				return at(cur, "..")
 			}
@@ -482,6 +556,18 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 			return nil, err
 		}
 		if a.IsSymlink() && (!last || follow || slash) {
+			if ml, ok := m.Backend.(MagicLinker); ok {
+				ln, err := ml.MagicLink(c, rel)
+				if err != nil {
+					return nil, err
+				}
+				if ln != nil {
+					if !last || slash {
+						return nil, linux.ENOTDIR
+					}
+					return &resolved{path: next, dir: cur, name: comp, mount: m, rel: rel, attr: ln.Attr, exists: true, link: ln}, nil
+				}
+			}
 			links++
 			if links > MaxSymlinks {
 				return nil, linux.ELOOP
@@ -494,7 +580,7 @@ func (v *FS) walk(c *Ctx, start, p string, follow, missingOK bool) (*resolved, e
 				return nil, linux.ENOENT
 			}
 			if target[0] == '/' {
-				cur = "/"
+				cur = root
 			}
 			if last && strings.HasSuffix(target, "/") {
 				slash = true // the link's own trailing slash: a directory or ENOTDIR
@@ -568,59 +654,80 @@ func checkWritable(m *Mount) error {
 }
 
 // OpenAt opens p walked from start with Linux open flags; perm is the mode
-// of a created file (umask already applied).
+// of a created file (umask already applied). A FIFO is opened by its file
+// system (see OpenNodeAt); a magic link to an object outside the VFS
+// fails with ENXIO.
 func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, error) {
+	f, n, err := v.openAt(c, start, p, flags, perm, false)
+	if err == nil && n != nil {
+		err = linux.ENXIO
+	}
+	return f, err
+}
+
+func (v *FS) openAt(c *Ctx, start, p string, flags int, perm uint32, nodes bool) (*File, *Node, error) {
 	creat := flags&linux.O_CREAT != 0
 	excl := creat && flags&linux.O_EXCL != 0
 	follow := flags&linux.O_NOFOLLOW == 0 && !excl
 	if flags&linux.O_TMPFILE == linux.O_TMPFILE {
-		return nil, linux.EOPNOTSUPP
+		return nil, nil, linux.EOPNOTSUPP
 	}
 	r, err := v.resolve(c, start, p, follow)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if creat && flags&linux.O_DIRECTORY != 0 {
-		return nil, linux.EINVAL // Linux 6.4 and later
+		return nil, nil, linux.EINVAL // Linux 6.4 and later
 	}
 	acc := flags & linux.O_ACCMODE
 	if acc == linux.O_ACCMODE && flags&linux.O_PATH == 0 {
-		return nil, linux.EINVAL
+		return nil, nil, linux.EINVAL
 	}
 	writes := acc != linux.O_RDONLY || flags&linux.O_TRUNC != 0
 	if !r.exists {
 		switch {
 		case !creat:
-			return nil, linux.ENOENT
+			return nil, nil, linux.ENOENT
 		case r.slash:
-			return nil, linux.EISDIR
+			return nil, nil, linux.EISDIR
 		case flags&linux.O_DIRECTORY != 0:
-			return nil, linux.EINVAL
+			return nil, nil, linux.EINVAL
 		}
 		if err := checkWritable(r.mount); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		h, err := r.mount.Backend.Open(r.rel, flags&(linux.O_ACCMODE|linux.O_CREAT|linux.O_EXCL|linux.O_TRUNC), perm&ModePerm)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return newFile(v, r.path, r.mount, h, flags), nil
+		return newFile(v, r.path, r.mount, h, flags), nil, nil
 	}
 	switch {
 	case excl:
-		return nil, linux.EEXIST
+		return nil, nil, linux.EEXIST
 	case r.attr.IsSymlink():
-		return nil, linux.ELOOP
+		return nil, nil, linux.ELOOP
 	case r.attr.IsDir() && (creat || acc != linux.O_RDONLY):
-		return nil, linux.EISDIR
+		return nil, nil, linux.EISDIR
 	case !r.attr.IsDir() && flags&linux.O_DIRECTORY != 0:
-		return nil, linux.ENOTDIR
+		return nil, nil, linux.ENOTDIR
 	case writes && r.attr.Mode&ModeType == ModeRegular && r.mount.ReadOnly:
-		return nil, linux.EROFS
+		return nil, nil, linux.EROFS
 	case writes && r.attr.IsDir() && r.mount.ReadOnly:
-		return nil, linux.EROFS
+		return nil, nil, linux.EROFS
 	case r.attr.Flags&linux.FS_APPEND_FL != 0 && (acc != linux.O_RDONLY && flags&linux.O_APPEND == 0 || flags&linux.O_TRUNC != 0):
-		return nil, linux.EPERM // append-only: writes must append
+		return nil, nil, linux.EPERM // append-only: writes must append
+	}
+	if t := r.attr.Mode & ModeType; t != ModeRegular && t != ModeDir || r.link != nil {
+		h, n, err := v.openSpecial(r, flags)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case n != nil && (nodes || n.Link != nil):
+			return nil, n, nil
+		case h != nil:
+			return newFile(v, r.path, r.mount, h, flags), nil, nil
+		}
 	}
 	bflags := flags & (linux.O_ACCMODE | linux.O_TRUNC)
 	if r.attr.Mode&ModeType != ModeRegular {
@@ -628,9 +735,9 @@ func (v *FS) OpenAt(c *Ctx, start, p string, flags int, perm uint32) (*File, err
 	}
 	h, err := r.mount.Backend.Open(r.rel, bflags, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return newFile(v, r.path, r.mount, h, flags), nil
+	return newFile(v, r.path, r.mount, h, flags), nil, nil
 }
 
 // create resolves p for creating a new entry: the parent must exist, the
@@ -970,6 +1077,12 @@ func mountStatfs(m *Mount) (Statfs, error) {
 	if m.ReadOnly {
 		st.Flags |= stRdonly
 	}
+	if st.Fsid == [2]int32{} {
+		// As Linux's file systems derive it from the device
+		// (huge_encode_dev).
+		dev := Makedev(0, uint32(m.Dev))
+		st.Fsid = [2]int32{int32(uint32(dev)), int32(dev >> 32)}
+	}
 	return st, err
 }
 
@@ -1000,6 +1113,9 @@ type FileInfo struct {
 	name string
 	a    Attr
 }
+
+// NewFileInfo returns the FileInfo of a file called name with attributes a.
+func NewFileInfo(name string, a Attr) *FileInfo { return &FileInfo{name: name, a: a} }
 
 func (fi *FileInfo) Name() string       { return fi.name }
 func (fi *FileInfo) Size() int64        { return fi.a.Size }
