@@ -17,6 +17,9 @@ type reverseSession struct {
 	stdin string
 	cmds  []string
 	want  []string
+	// same: the transcript's parts between "==1==" and "==2==" and
+	// between "==3==" and "==4==" (gdb's echo) must be equal.
+	same bool
 }
 
 // TestReverse runs gdb's reverse commands against sessions that go back
@@ -71,6 +74,28 @@ func TestReverse(t *testing.T) {
 			"$4 = '\\000' <repeats 63 times>",
 			"[Inferior 1 (process 2) exited normally]",
 		},
+	}, {
+		name:  "reverse-finish",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		cmds:  []string{"break fold", "continue", "continue", "reverse-finish", "print i", "print acc", "next", "print acc", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, fold (v=121)", "0x000000000040074c in main () at ./dbgrev.c:19",
+			"$1 = 1", "$2 = 337", // 7*31 + 'x'
+			"Breakpoint 1, fold (v=121)", "$3 = 337",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name:  "registers and memory after reverse-continue equal the first pass",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		same:  true,
+		cmds: []string{"break fold", "continue", "continue", `echo ==1==\n`, "info registers", "x/16gx $sp", "x/8gx &line", "output acc",
+			`echo ==2==\n`, "continue", "watch acc", "continue", "reverse-continue", "delete 2", "reverse-continue", "reverse-continue",
+			`echo ==3==\n`, "info registers", "x/16gx $sp", "x/8gx &line", "output acc", `echo ==4==\n`, "delete", "continue"},
+		want: []string{"Breakpoint 1, fold (v=121)", "==1==", "==2==", "Breakpoint 1, fold (v=122)", "Hardware watchpoint 2: acc",
+			"Old value = 10568", "New value = 327730", "Old value = 327730", "New value = 10568",
+			"Breakpoint 1, fold (v=122)", "Breakpoint 1, fold (v=121)", "==3==", "==4==", "[Inferior 1 (process 2) exited normally]"},
 	}}
 	for _, s := range sessions {
 		t.Run(s.name, func(t *testing.T) {
@@ -79,6 +104,16 @@ func TestReverse(t *testing.T) {
 			first := runReverse(t, s, prog)
 			t.Logf("transcript:\n%s", first.out)
 			requireInOrder(t, first.out, s.want...)
+			if s.same {
+				between := func(a, b string) string {
+					_, rest, _ := strings.Cut(first.out, a)
+					part, _, _ := strings.Cut(rest, b)
+					return part
+				}
+				forward := between("==1==", "==2==")
+				require.Contains(t, forward, "x0 ")
+				require.Equal(t, forward, between("==3==", "==4=="))
+			}
 			require.Equal(t, want.guest, first.guest, "the guest's output differs from a run without a debugger")
 			require.Equal(t, want.status, first.status)
 			second := runReverse(t, s, prog)
