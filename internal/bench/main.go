@@ -19,7 +19,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -544,9 +543,9 @@ const (
 	aluEnd      = 0xca0d0160
 )
 
-// debuggerJobs adds the jobs of the debugger rows: sissim run --gdb with
-// gdb attached (a shell starts both; gdb retries its connection until
-// sissim listens).
+// debuggerJobs adds the jobs of the debugger rows: a shell starts
+// sissim run --gdb on a free port, waits for it to print its address, then
+// runs gdb's commands against it.
 func debuggerJobs(c config, alu string, add func(runner, string, ...string) *job) (*debugJobs, error) {
 	if c.gdb == "" {
 		return nil, errors.New("no gdb")
@@ -555,20 +554,23 @@ func debuggerJobs(c config, alu string, add func(runner, string, ...string) *job
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	end, err := findInsn(alu, aluEnd)
 	if err != nil {
 		return nil, err
 	}
 	session := func(cmds ...string) runner {
-		script := `"$0" run --clock deterministic --gdb ` + addr + ` "$1" "$2" & s=$!; "` + gdb + `" -batch -nx -ex "target remote ` + addr + `"`
+		script := `f=$(mktemp) || exit 1
+"$0" run --clock deterministic --gdb 127.0.0.1:0 "$1" "$2" 2>"$f" & s=$!
+until a=$(sed -n 's/.*waiting for a debugger on \([0-9.:]*\) .*/\1/p' "$f") && [ -n "$a" ]; do
+	kill -0 $s 2>/dev/null || { cat "$f" >&2; rm -f "$f"; exit 1; }
+	sleep 0.01
+done
+"` + gdb + `" -batch -nx -ex "target remote $a"`
 		for _, c := range cmds {
 			script += ` -ex "` + c + `"`
 		}
-		script += ` >/dev/null || { kill $s; exit 1; }; wait $s`
+		script += ` >/dev/null || { kill $s; rm -f "$f"; exit 1; }
+wait $s; r=$?; rm -f "$f"; exit $r`
 		return runner{"sissim deterministic under gdb", []string{"/bin/sh", "-c", script, c.sissim}}
 	}
 	free := session("continue")
@@ -582,16 +584,6 @@ func debuggerJobs(c config, alu string, add func(runner, string, ...string) *job
 		insns: aluPrologue + aluInsns*n,
 	}
 	return d, nil
-}
-
-// freePort returns a local TCP address no one listens on now.
-func freePort() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // findInsn returns the address of the first instruction word insn in the

@@ -27,12 +27,10 @@ import (
 // the new machines; output a machine writes again is not written twice.
 // The memory a session keeps is that input (at most 64 MiB) and what the
 // debugger changed (registers, memory), not machine state. A step back
-// costs a run from the start to there: about a second per 10^8
-// instructions. A reverse continue runs twice: once to find the last
+// costs a run from the start to there (a compute loop: about 40 ms of CPU
+// time per 10^8 instructions). A reverse continue runs twice: once to find the last
 // breakpoint or watchpoint hit, once to stop there.
 type Session struct {
-	// Build makes the machine in its initial state, with io as its
-	// console; gen counts the machines (1 first).
 	build  SessionBuild
 	spec   ProcessSpec
 	d      *debugger
