@@ -217,6 +217,9 @@ func runGDB(t *testing.T, mc *machine, file string, pre, cmds []string, interrup
 		t.Fatalf("the machine does not end after gdb:\n%s\n--- packets:\n%s", out.String(), tail(mc.log.String(), 30000))
 	}
 	require.NoError(t, res.err)
+	if os.Getenv("GDBTEST_PACKETS") != "" {
+		t.Logf("packets:\n%s", mc.log.String())
+	}
 	return gdbRun{out: clean(out.String(), mc.addr, file), status: res.status, guest: mc.out.String()}
 }
 

@@ -96,6 +96,21 @@ func TestReverse(t *testing.T) {
 		want: []string{"Breakpoint 1, fold (v=121)", "==1==", "==2==", "Breakpoint 1, fold (v=122)", "Hardware watchpoint 2: acc",
 			"Old value = 10568", "New value = 327730", "Old value = 327730", "New value = 10568",
 			"Breakpoint 1, fold (v=122)", "Breakpoint 1, fold (v=121)", "==3==", "==4==", "[Inferior 1 (process 2) exited normally]"},
+	}, {
+		name: "threads",
+		prog: "dbgthreads",
+		cmds: []string{"break worker", "continue", "continue", "reverse-continue", "print id", "info threads",
+			"reverse-stepi", "next", "next", "print results", "delete", "continue"},
+		want: []string{
+			"Thread 2 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9",
+			"Thread 3 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x1) at ./dbgthreads.c:9",
+			// Thread 2.3 had exited; back at its breakpoint it lives again.
+			"[New Thread 2.3]", "Thread 4 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9", "$1 = 0",
+			"* 4    Thread 2.3 \"dbgthreads\" worker (arg=0x0) at ./dbgthreads.c:9",
+			"8\t{", "Thread 4 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9",
+			"10\t\tresults[id] = (id + 1) * 10;", "$2 = {0, 0}",
+			"[Inferior 1 (process 2) exited normally]",
+		},
 	}}
 	for _, s := range sessions {
 		t.Run(s.name, func(t *testing.T) {
