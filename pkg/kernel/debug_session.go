@@ -64,7 +64,7 @@ func NewSession(build SessionBuild, spec ProcessSpec, stdin io.Reader, stdout, s
 	if stdin == nil {
 		stdin = eofReader{}
 	}
-	s := &Session{build: build, spec: spec, in: &inputLog{r: stdin}, out: [2]*int64{new(int64), new(int64)},
+	s := &Session{build: build, spec: spec, in: &inputLog{r: stdin, max: maxInputBytes}, out: [2]*int64{new(int64), new(int64)},
 		sinks: [2]io.Writer{stdout, stderr}}
 	for i, w := range s.sinks {
 		if w == nil {
@@ -247,6 +247,7 @@ type inputLog struct {
 	r      io.Reader
 	chunks []inputChunk
 	bytes  int
+	max    int // bytes recorded before going back is refused
 	broken func(error)
 }
 
@@ -284,8 +285,8 @@ func (r *replayReader) Read(p []byte) (int, error) {
 	if r.i == len(l.chunks) {
 		l.chunks = append(l.chunks, inputChunk{data: append([]byte(nil), p[:n]...), err: err})
 		l.bytes += n
-		if l.bytes > maxInputBytes && l.broken != nil {
-			l.broken(fmt.Errorf("more than %d bytes of console input", maxInputBytes))
+		if l.bytes > l.max && l.broken != nil {
+			l.broken(fmt.Errorf("more than %d bytes of console input", l.max))
 		}
 	}
 	r.i++
