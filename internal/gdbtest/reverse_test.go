@@ -15,6 +15,7 @@ type reverseSession struct {
 	name  string
 	prog  string
 	stdin string
+	pre   []string // before target remote
 	cmds  []string
 	want  []string
 	// same: the transcript's parts between "==1==" and "==2==" and
@@ -111,6 +112,22 @@ func TestReverse(t *testing.T) {
 			"10\t\tresults[id] = (id + 1) * 10;", "$2 = {0, 0}",
 			"[Inferior 1 (process 2) exited normally]",
 		},
+	}, {
+		name: "follow-fork",
+		prog: "dbgfork",
+		pre:  []string{"set follow-fork-mode child"},
+		cmds: []string{"break child_work", "continue", "next", "print y", "reverse-next", "print y", "reverse-stepi", "delete",
+			"reverse-continue", "info registers pc", "reverse-stepi", "break child_work", "continue", "next", "print y", "continue"},
+		want: []string{
+			"[Attaching after Thread 2.2 fork to child Thread 3.3]",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1, child_work (x=1) at ./dbgfork.c:8", "$1 = 3",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1, child_work (x=1) at ./dbgfork.c:8", "0x0000000000400698\t7\t{",
+			// The child's history starts where fork returned in it.
+			"No more reverse-execution history.", "in _Fork ()", "pc             0x",
+			"No more reverse-execution history.", "in _Fork ()",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 2.1, child_work (x=1) at ./dbgfork.c:8", "$3 = 3",
+			"[Inferior 2 (process 3) exited with code 03]",
+		},
 	}}
 	for _, s := range sessions {
 		t.Run(s.name, func(t *testing.T) {
@@ -140,7 +157,7 @@ func TestReverse(t *testing.T) {
 
 func runReverse(t *testing.T, s reverseSession, prog string) gdbRun {
 	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin)
-	return runGDB(t, mc, prog, nil, s.cmds, "")
+	return runGDB(t, mc, prog, s.pre, s.cmds, "")
 }
 
 // plainRun runs the program without a debugger.

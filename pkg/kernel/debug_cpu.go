@@ -289,7 +289,11 @@ func (d *debugger) goOnRun(t *Task, ex cpu.Exit) (cpu.Exit, error) {
 // debugClone is called by clone for a new thread or process.
 func (m *Machine) debugClone(t, child *Task, flags uint64) {
 	d := m.debugActive()
-	if d == nil || !d.debugged(t.PID) || flags&cloneThread != 0 {
+	if d == nil || !d.debugged(t.PID) {
+		return
+	}
+	d.noteBirth(child)
+	if flags&cloneThread != 0 {
 		return // a new thread of a debugged process is debugged
 	}
 	quiet := d.seekingQuietly()

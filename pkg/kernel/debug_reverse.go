@@ -107,6 +107,9 @@ type recording struct {
 	held bool
 	// broken says why going back is no longer exact (a bound was passed).
 	broken error
+	// born: where each thread created during the run was created (its
+	// history starts at the first point after), by TID.
+	born map[int]point
 
 	// Of the current generation:
 	next       int    // the first log entry it has not reached
@@ -126,6 +129,7 @@ type recording struct {
 type seeking struct {
 	to      point
 	first   bool // to is the first point at to.pos, of either kind
+	after   bool // to is the first point after to (a thread's birth)
 	event   gdbstub.StopEvent
 	collect *[]revHit // nil: not collecting
 }
@@ -145,6 +149,7 @@ type reverseReq struct {
 	thread gdbstub.ThreadID // bs: the stepping thread
 	from   point            // where it started
 	to     point            // bs: its last instruction; bc: found by the first pass
+	after  bool             // bs: stop at the first point after to
 	event  gdbstub.StopEvent
 }
 
@@ -212,6 +217,15 @@ func (d *debugger) reach(p point) *gdbstub.StopEvent {
 	s := r.seek
 	if s == nil {
 		return nil
+	}
+	if s.after {
+		if !s.to.before(p) {
+			return nil
+		}
+		r.seek = nil
+		d.endSeek()
+		ev := s.event
+		return &ev
 	}
 	if s.collect != nil {
 		if !p.before(s.to) {
@@ -297,7 +311,7 @@ func (d *debugger) replayTarget(t *Task) (uint64, bool) {
 		consider(r.log[r.next].at, false)
 	}
 	if s := r.seek; s != nil {
-		consider(s.to, s.first)
+		consider(s.to, s.first || s.after)
 	}
 	if ok && pos < d.m.clock.Insns() {
 		return 0, false // behind: the kernel points decide
@@ -462,7 +476,7 @@ func (d *debugger) reverse(res gdbstub.Resume) error {
 			req.event = gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: req.thread}
 			ts := d.tasks[t]
 			if ts == nil || !ts.ran {
-				req.to = historyStart
+				req.to, req.after = d.historyStartOf(req.thread)
 				req.event = gdbstub.StopEvent{Kind: gdbstub.StopNoHistory, Thread: req.thread}
 			} else {
 				req.to = ts.lastPoint
@@ -481,6 +495,36 @@ func (d *debugger) reverse(res gdbstub.Resume) error {
 		return cerr
 	}
 	return err
+}
+
+// noteBirth records where a thread is created (the first pass only: a
+// generation that runs the run again creates it at the same point).
+func (d *debugger) noteBirth(child *Task) {
+	r := d.rec
+	if r == nil {
+		return
+	}
+	if r.born == nil {
+		r.born = map[int]point{}
+	}
+	if _, ok := r.born[child.TID]; !ok {
+		now := d.m.clock.Insns()
+		p := point{pos: now}
+		if now == r.kpos {
+			p.seq = r.kseq
+		}
+		r.born[child.TID] = p
+	}
+}
+
+// historyStartOf returns where the history of thread id starts: the
+// first point after its creation (after is true), or the start of the
+// run.
+func (d *debugger) historyStartOf(id gdbstub.ThreadID) (p point, after bool) {
+	if p, ok := d.rec.born[id.Tid]; ok {
+		return p, true
+	}
+	return historyStart, false
 }
 
 // historyStart is where every generation starts: the first kernel point,

@@ -155,7 +155,7 @@ func (s *Session) drive() (st ExitStatus, err error, req *reverseReq) {
 // continue, a first one finds the last breakpoint or watchpoint hit
 // before where it started; then one runs to the point to report.
 func (s *Session) reverse(req *reverseReq) error {
-	to, first, ev := req.to, false, req.event
+	to, first, after, ev := req.to, false, req.after, req.event
 	if !req.step {
 		var hits []revHit
 		if err := s.generation(&seeking{to: req.from, collect: &hits}); err != nil {
@@ -164,13 +164,13 @@ func (s *Session) reverse(req *reverseReq) error {
 		if _, _, r := s.drive(); r != collected {
 			return errors.New("kernel: reverse continue: the machine did not get back to its starting point")
 		}
-		to, first = historyStart, false
+		to, after = s.d.historyStartOf(req.event.Thread)
 		ev = gdbstub.StopEvent{Kind: gdbstub.StopNoHistory, Thread: req.event.Thread}
 		if h, ok := lastHit(hits); ok {
-			to, first, ev = h.at, h.first, h.event
+			to, first, after, ev = h.at, h.first, false, h.event
 		}
 	}
-	return s.generation(&seeking{to: to, first: first, event: ev})
+	return s.generation(&seeking{to: to, first: first, after: after, event: ev})
 }
 
 // collected ends a reverse continue's first pass.
