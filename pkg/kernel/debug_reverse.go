@@ -319,23 +319,6 @@ func (d *debugger) replayTarget(t *Task) (uint64, bool) {
 	return pos, ok
 }
 
-// replayReached handles the CPU stopped at a replay target: the event to
-// park with, if the seek ends here. An in-CPU point that is not the one
-// wanted (another thread's, at the same position) is passed.
-func (d *debugger) replayReached(t *Task, pos uint64) *gdbstub.StopEvent {
-	r := d.rec
-	if r == nil {
-		return nil
-	}
-	p := d.cpuPoint()
-	next := r.next
-	ev := d.reach(p)
-	if ev == nil && r.next == next {
-		r.skip, r.skipOn = p, true
-	}
-	return ev
-}
-
 // signalPoint is the kernel point before a signal's delivery; it returns
 // the event of a seek that ends there.
 func (d *debugger) signalPoint() *gdbstub.StopEvent { return d.atKernel() }

@@ -119,7 +119,7 @@ func (s *Session) ServeGDB(ln net.Listener, o GDBOptions) *GDBServer {
 // status. The session's last machine stays open until Close.
 func (s *Session) Run() (ExitStatus, error) {
 	for {
-		st, err, req := s.drive()
+		st, req, err := s.drive()
 		if req == nil {
 			return st, err
 		}
@@ -134,7 +134,7 @@ func (s *Session) Close() error { return s.closer.Close() }
 
 // drive runs the current machine until the program has exited and every
 // process with it, or until the debugger abandons the machine to go back.
-func (s *Session) drive() (st ExitStatus, err error, req *reverseReq) {
+func (s *Session) drive() (st ExitStatus, req *reverseReq, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			a, ok := p.(abandonGeneration)
@@ -148,7 +148,7 @@ func (s *Session) drive() (st ExitStatus, err error, req *reverseReq) {
 	if err == nil {
 		err = s.m.Drain()
 	}
-	return st, err, nil
+	return st, nil, err
 }
 
 // reverse runs the new generations of a reverse operation: for a reverse
@@ -161,7 +161,7 @@ func (s *Session) reverse(req *reverseReq) error {
 		if err := s.generation(&seeking{to: req.from, collect: &hits}); err != nil {
 			return err
 		}
-		if _, _, r := s.drive(); r != collected {
+		if _, r, _ := s.drive(); r != collected {
 			return errors.New("kernel: reverse continue: the machine did not get back to its starting point")
 		}
 		to, after = s.d.historyStartOf(req.event.Thread)
