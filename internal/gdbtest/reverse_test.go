@@ -128,6 +128,21 @@ func TestReverse(t *testing.T) {
 			"Thread 2.1 \"dbgfork\" hit Breakpoint 2.1, child_work (x=1) at ./dbgfork.c:8", "$3 = 3",
 			"[Inferior 2 (process 3) exited with code 03]",
 		},
+	}, {
+		name: "signals",
+		prog: "dbgsig",
+		cmds: []string{"break on_usr1", "continue", "continue", "continue", "continue", "print hits", "reverse-continue", "print hits",
+			"reverse-continue", "print hits", "continue", "continue", "print hits", "delete", "handle SIGUSR1 nostop noprint",
+			"reverse-continue", "print hits", "continue"},
+		want: []string{
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9",
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$1 = 10",
+			"Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$2 = 0",
+			"No more reverse-execution history.", "$3 = 0",
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$4 = 0",
+			"No more reverse-execution history.", "$5 = 0",
+			"[Inferior 1 (process 2) exited normally]",
+		},
 	}}
 	for _, s := range sessions {
 		t.Run(s.name, func(t *testing.T) {
