@@ -304,7 +304,32 @@ static void splices(void) {
 	close(fd);
 }
 
+static unsigned modeof(const char *p) {
+	struct stat st;
+	return lstat(p, &st) == 0 ? st.st_mode & 07777 : 0;
+}
+
+/* fchmodat2 (Linux 6.6; qemu-user 7.2 has not got it). */
+static void fchmodat2s(void) {
+	int fd = open("f2", O_CREAT | O_RDWR, 0600);
+	symlink("f2", "l2");
+	TRUE("fchmodat2 follows a symlink", syscall(452, AT_FDCWD, "l2", 0640, 0) == 0 && modeof("f2") == 0640);
+	FAILS("AT_SYMLINK_NOFOLLOW on a symlink", syscall(452, AT_FDCWD, "l2", 0600, AT_SYMLINK_NOFOLLOW), EOPNOTSUPP);
+	TRUE("AT_SYMLINK_NOFOLLOW on a file", syscall(452, AT_FDCWD, "f2", 0604, AT_SYMLINK_NOFOLLOW) == 0 && modeof("f2") == 0604);
+	TRUE("AT_EMPTY_PATH", syscall(452, fd, "", 0600, AT_EMPTY_PATH) == 0 && modeof("f2") == 0600);
+	FAILS("an empty path alone", syscall(452, fd, "", 0600, 0), ENOENT);
+	FAILS("unknown flags", syscall(452, AT_FDCWD, "f2", 0600, 0x2), EINVAL);
+	close(fd);
+	unlink("l2");
+	unlink("f2");
+}
+
 int main(int argc, char **argv) {
+	if (argc > 1 && strcmp(argv[1], "fchmodat2") == 0) {
+		fchmodat2s();
+		printf("%d passed, %d failed\n", passed, failed);
+		return failed != 0;
+	}
 	if (argc > 1 && strcmp(argv[1], "tty") == 0) {
 		int fd = open("/dev/tty", O_RDWR);
 		printf("tty: %s\n", fd >= 0 ? "yes" : strerror(errno));

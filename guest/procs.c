@@ -80,8 +80,25 @@ static int fork_bomb(void) {
 
 /* RLIMIT_NOFILE bounds the descriptors; raising it makes room for more. */
 static void nofile(void) {
-	struct rlimit r;
+	struct rlimit r, got, lim;
 	getrlimit(RLIMIT_NOFILE, &r);
+	int pp[2], st;
+	check(pipe(pp) == 0, "pipe", "pipe");
+	pid_t c = fork();
+	if (c == 0) {
+		char b;
+		read(pp[0], &b, 1);
+		getrlimit(RLIMIT_NOFILE, &got);
+		_exit(got.rlim_cur == 100 ? 0 : 1);
+	}
+	lim.rlim_cur = 100;
+	lim.rlim_max = r.rlim_max;
+	check(prlimit(c, RLIMIT_NOFILE, &lim, &got) == 0 && got.rlim_cur == r.rlim_cur, "prlimit of a child", "prlimit");
+	write(pp[1], "x", 1);
+	check(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "the child lives with its new limit", "waitpid");
+	close(pp[0]);
+	close(pp[1]);
+	check(prlimit(99999, RLIMIT_NOFILE, NULL, &got) < 0 && errno == ESRCH, "prlimit of no process: ESRCH", "prlimit");
 	int n = 0;
 	while (dup(0) >= 0)
 		n++;

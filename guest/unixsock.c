@@ -7,8 +7,8 @@
  * recvfrom between named sockets), a stream server on an abstract name (and
  * its line in /proc/net/unix), seqpacket message boundaries, a writer that
  * blocks on a full stream until the reader drains it, poll readiness and
- * shutdown. Prints "ok - <name>" or "not ok - <name>: <detail>" per check,
- * then "<N> passed, <M> failed", and exits 0 if every check passed; every
+ * shutdown, and scatter/gather over many small buffers. Prints
+ * "ok - <name>" or "not ok - <name>: <detail>" per check, then "<N> passed, <M> failed", and exits 0 if every check passed; every
  * check passes under qemu-aarch64-static. The working directory must be
  * writable. No pids or times are printed.
  *
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -350,6 +351,37 @@ static int cycles(int n)
 	return 0;
 }
 
+/* vectors: writev, readv, sendmsg and recvmsg scatter and gather across
+ * many small buffers, on a stream and on a datagram socket. */
+static void vectors(void)
+{
+	char src[10], dst[10], big[16];
+	struct iovec out[10], in[3];
+	int sv[2];
+
+	for (int i = 0; i < 10; i++) {
+		src[i] = 'a' + i;
+		out[i] = (struct iovec){&src[i], 1};
+	}
+	in[0] = (struct iovec){dst, 2};
+	in[1] = (struct iovec){dst + 2, 5};
+	in[2] = (struct iovec){dst + 7, 3};
+	for (int type = SOCK_STREAM; type <= SOCK_DGRAM; type++) {
+		socketpair(AF_UNIX, type, 0, sv);
+		memset(dst, 0, sizeof dst);
+		TRUE(type == SOCK_STREAM ? "writev of ten 1-byte buffers, stream" : "writev of ten 1-byte buffers, datagram",
+		     writev(sv[0], out, 10) == 10);
+		TRUE("readv into three buffers", readv(sv[1], in, 3) == 10 && memcmp(dst, src, 10) == 0);
+		struct msghdr m = {.msg_iov = out + 3, .msg_iovlen = 7};
+		TRUE("sendmsg of seven buffers", sendmsg(sv[0], &m, 0) == 7);
+		struct iovec one = {big, sizeof big};
+		struct msghdr r = {.msg_iov = &one, .msg_iovlen = 1};
+		TRUE("recvmsg gathers them", recvmsg(sv[1], &r, 0) == 7 && memcmp(big, src + 3, 7) == 0);
+		close(sv[0]);
+		close(sv[1]);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -362,6 +394,7 @@ int main(int argc, char **argv)
 	seqpacket();
 	flow();
 	readiness();
+	vectors();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

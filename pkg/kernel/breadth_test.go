@@ -3,6 +3,8 @@ package kernel_test
 import (
 	"bytes"
 	"os"
+	osexec "os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -86,6 +88,34 @@ func TestDiffTimers(t *testing.T) {
 // /proc/self/loginuid and chroot, in a tmpfs.
 func TestDiffFSMisc(t *testing.T) {
 	diffGuest(t, "fsmisc", difftest.Options{})
+}
+
+// TestNativeFchmodat2: fchmodat2 (Linux 6.6), which qemu-user 7.2 does
+// not know, against the same checks built for the host and run on its
+// kernel when it has the call.
+func TestNativeFchmodat2(t *testing.T) {
+	sim := difftest.RunSim(t, difftest.Guest(t, "fsmisc"), []string{"fchmodat2"}, difftest.Options{})
+	require.Equal(t, 0, sim.Exit, "%s", sim.Stdout)
+	require.Contains(t, string(sim.Stdout), "6 passed, 0 failed\n")
+	cc, err := osexec.LookPath("cc")
+	if err != nil {
+		t.Skip("no host C compiler")
+	}
+	src, err := filepath.Abs(filepath.Join("..", "..", "guest", "fsmisc.c"))
+	require.NoError(t, err)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "fsmisc")
+	if out, err := osexec.Command(cc, "-O1", "-w", "-I", filepath.Dir(src), "-o", bin, src).CombinedOutput(); err != nil {
+		t.Skipf("host build of fsmisc.c: %v\n%s", err, out)
+	}
+	cmd := osexec.Command(bin, "fchmodat2")
+	cmd.Dir = dir
+	want, err := cmd.Output()
+	if bytes.Contains(want, []byte("Function not implemented")) {
+		t.Skip("the host kernel has no fchmodat2")
+	}
+	require.NoError(t, err, "%s", want)
+	require.Equal(t, string(want), string(sim.Stdout))
 }
 
 // TestDiffFSMiscHostMount: the same on a host mount (its xattrs, its

@@ -98,7 +98,7 @@ func TestBusyboxIfconfigRoute(t *testing.T) {
           UP BROADCAST RUNNING MULTICAST  MTU:1500  Metric:1
           RX packets:0 errors:0 dropped:0 overruns:0 frame:0
           TX packets:0 errors:0 dropped:0 overruns:0 carrier:0
-          collisions:0 
+          collisions:0 txqueuelen:1000 
           RX bytes:0 (0.0 B)  TX bytes:0 (0.0 B)
 
 Kernel IP routing table
@@ -106,4 +106,63 @@ Destination     Gateway         Genmask         Flags Metric Ref    Use Iface
 10.0.2.0        0.0.0.0         255.255.255.0   U     0      0        0 eth0
 0.0.0.0         10.0.2.2        0.0.0.0         UG    0      0        0 eth0
 `, out)
+}
+
+// TestNetlinkRoute asks NETLINK_ROUTE for the machine's interfaces,
+// addresses and routes: through glibc (getifaddrs, if_nameindex), raw
+// requests (dumps, single answers, errors, acknowledgements, a short
+// buffer), and busybox ip and ifconfig, which may set what is already
+// set and nothing else.
+func TestNetlinkRoute(t *testing.T) {
+	out, st := runGuest(t, "netlink")
+	require.Equal(t, 0, st.ShellCode(), out)
+	require.Equal(t, `ifaddr lo packet flags 0x10049
+ifaddr eth0 packet flags 0x11043
+ifaddr lo 127.0.0.1/255.0.0.0 flags 0x10049
+ifaddr eth0 10.0.2.15/255.255.255.0 flags 0x11043
+ifaddr lo ::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff flags 0x10049
+ifaddr eth0 fec0::15/ffff:ffff:ffff:ffff:: flags 0x11043
+index 1 lo
+index 2 eth0
+if_nametoindex eth0 2
+if_indextoname 1 lo
+bind: 0
+port is pid: 1
+bind taken port: Address already in use
+other protocol: Protocol not supported
+route default via 10.0.2.2 dev 2 table 254 scope 0
+route 10.0.2.0/24 via - dev 2 table 254 scope 253
+route 127.0.0.0/8 via - dev 1 table 255 scope 254
+route 127.0.0.1/32 via - dev 1 table 255 scope 254
+route 127.255.255.255/32 via - dev 1 table 255 scope 253
+route 10.0.2.15/32 via - dev 2 table 255 scope 254
+route 10.0.2.255/32 via - dev 2 table 255 scope 253
+done seq 42
+link 2 eth0 type 1 flags 0x11043 multi 0
+error No such device for type 18
+error none for type 16
+link 1 lo type 772 flags 0x10049 multi 0
+error none for type 18
+short recv: 96 > 16
+queue empty: Resource temporarily unavailable
+`, out)
+
+	out, errOut, _ := busyboxNet(t, `busybox ip addr show eth0; busybox ip route; busybox ip -6 route
+busybox ip link set lo up && busybox ifconfig eth0 up && echo no-op changes ok
+busybox ip link set eth0 down || busybox ip addr add 10.0.0.1/8 dev eth0 || busybox ifconfig lo mtu 1000 || echo refused`)
+	require.Equal(t, `2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qlen 1000
+    link/ether 52:54:00:12:34:56 brd ff:ff:ff:ff:ff:ff
+    inet 10.0.2.15/24 brd 10.0.2.255 scope global eth0
+       valid_lft forever preferred_lft forever
+    inet6 fec0::15/64 scope global 
+       valid_lft forever preferred_lft forever
+default via 10.0.2.2 dev eth0 
+10.0.2.0/24 dev eth0 scope link  src 10.0.2.15 
+::1 dev lo  metric 256 
+fec0::/64 dev eth0  metric 256 
+default via fec0::2 dev eth0  metric 1024 
+no-op changes ok
+refused
+`, out)
+	require.Equal(t, "ip: SIOCSIFFLAGS: Operation not permitted\nip: RTNETLINK answers: Operation not permitted\nifconfig: SIOCSIFMTU: Operation not permitted\n", errOut)
 }

@@ -57,6 +57,9 @@ type machineNet struct {
 	inet    map[*inetSocket]struct{} // open AF_INET/AF_INET6 sockets
 	nextIno uint64                   // socket inode numbers
 	unix    unixNamespace            // AF_UNIX names and sockets (socket_unix.go)
+
+	netlinkPorts map[uint32]*netlinkSocket // bound netlink sockets by port id
+	netlinkAuto  uint32                    // port ids given out below firstAutoPort
 }
 
 // sockfsDev is the device number of socket inodes (fstat's st_dev).
@@ -77,7 +80,7 @@ func (m *Machine) startNetwork() error {
 	if err != nil {
 		return fmt.Errorf("network: %w", err)
 	}
-	mn := &machineNet{m: m, n: n, inet: map[*inetSocket]struct{}{}, nextIno: firstSocketIno,
+	mn := &machineNet{m: m, n: n, inet: map[*inetSocket]struct{}{}, netlinkPorts: map[uint32]*netlinkSocket{}, nextIno: firstSocketIno,
 		hostLinks: len(m.cfg.Publish) > 0 || m.cfg.NAT != netstack.NATOff}
 	mn.unix.init()
 	for _, p := range m.cfg.Publish {

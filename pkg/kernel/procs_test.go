@@ -56,11 +56,12 @@ func TestPpollWaitMask(t *testing.T) {
 }
 
 // TestRlimitNofile: descriptors stop at RLIMIT_NOFILE, and raising it
-// makes room for more (qemu-user's limits are its host's: no reference).
+// makes room for more; prlimit sets a child's (qemu-user's limits are its host's: no reference).
 func TestRlimitNofile(t *testing.T) {
 	out, st := runGuest(t, "procs", "nofile")
 	require.Equal(t, 0, st.Code, out)
-	require.Contains(t, out, "7 passed, 0 failed\n")
+	require.Contains(t, out, "ok - prlimit of a child\n")
+	require.Contains(t, out, "11 passed, 0 failed\n")
 }
 
 // TestPidfd: pidfd_open, pidfd_send_signal, waitid(P_PIDFD), poll and

@@ -34,7 +34,7 @@ func goHTTP(t testing.TB) []byte {
 func TestUnixSockets(t *testing.T) {
 	r := runGuest(t, "unixsock", Config{}, nil)
 	require.Equal(t, 0, r.status.Code, r.stdout)
-	require.Contains(t, r.stdout, "29 passed, 0 failed\n")
+	require.Contains(t, r.stdout, "37 passed, 0 failed\n")
 	require.NotContains(t, r.stdout, "not ok")
 }
 

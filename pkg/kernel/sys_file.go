@@ -19,7 +19,7 @@ func registerFileSyscalls(reg registerFn) {
 	reg(linux.SysPwrite64, syscallEntry{fn: sysPwrite64})
 	reg(linux.SysLseek, syscallEntry{fn: sysLseek})
 	reg(linux.SysSendfile, syscallEntry{fn: sysSendfile, support: Partial, note: "from a file with offsets (a regular file) to any writable descriptor"})
-	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL), FIONBIO/FIOCLEX/FIONCLEX on any descriptor, FIONREAD on sockets, pipes and regular files, the SIOCGIF* interface requests on sockets; ENOTTY elsewhere"})
+	reg(linux.SysIoctl, syscallEntry{fn: sysIoctl, support: Partial, note: "TCGETS and TIOCGWINSZ on the console, the fbdev screen-info requests on /dev/fb0, FS_IOC_GETFLAGS/SETFLAGS on tmpfs files (guests cannot change FS_APPEND_FL), FIONBIO/FIOCLEX/FIONCLEX on any descriptor, FIONREAD on sockets, pipes and regular files, the SIOCGIF* interface requests on sockets (SIOCSIFFLAGS only where nothing changes, other SIOCSIF* EPERM); ENOTTY elsewhere"})
 	reg(linux.SysGetcwd, syscallEntry{fn: sysGetcwd})
 	reg(linux.SysDup, syscallEntry{fn: sysDup})
 	reg(linux.SysDup3, syscallEntry{fn: sysDup3})

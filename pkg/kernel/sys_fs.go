@@ -31,6 +31,7 @@ func registerFSSyscalls(reg registerFn) {
 	reg(linux.SysFaccessat2, syscallEntry{fn: sysFaccessat2})
 	reg(linux.SysFchmod, syscallEntry{fn: sysFchmod})
 	reg(linux.SysFchmodat, syscallEntry{fn: sysFchmodat})
+	reg(linux.SysFchmodat2, syscallEntry{fn: sysFchmodat2})
 	reg(linux.SysFchown, syscallEntry{fn: sysFchown})
 	reg(linux.SysFchownat, syscallEntry{fn: sysFchownat})
 	reg(linux.SysFtruncate, syscallEntry{fn: sysFtruncate})
@@ -579,6 +580,39 @@ func sysFchmodat(t *Task, a *args) (uint64, error) {
 	}
 	mode := uint32(a.uint32(2)) & 0o7777
 	return 0, t.m.fs.SetAttrAt(t.vctx(), start, p, true, vfs.SetAttr{Mode: &mode})
+}
+
+// Fchmodat2 implements fchmodat2(2): fchmodat with AT_SYMLINK_NOFOLLOW
+// (EOPNOTSUPP on a symlink, whose mode Linux never changes) and
+// AT_EMPTY_PATH.
+func sysFchmodat2(t *Task, a *args) (uint64, error) {
+	flags := a.int32(3)
+	if flags&^(linux.AT_SYMLINK_NOFOLLOW|linux.AT_EMPTY_PATH) != 0 {
+		return 0, linux.EINVAL
+	}
+	start, p, err := t.pathAt(a.int32(0), a[1], flags&linux.AT_EMPTY_PATH != 0)
+	if err != nil {
+		return 0, err
+	}
+	mode := uint32(a.uint32(2)) & 0o7777
+	set := vfs.SetAttr{Mode: &mode}
+	if p == "" {
+		if a.int32(0) == linux.AT_FDCWD {
+			return 0, t.m.fs.SetAttrAt(t.vctx(), t.cwd, ".", true, set)
+		}
+		return 0, t.setFileAttr(a.int32(0), set)
+	}
+	follow := flags&linux.AT_SYMLINK_NOFOLLOW == 0
+	if !follow {
+		at, err := t.m.fs.StatAt(t.vctx(), start, p, false)
+		if err != nil {
+			return 0, err
+		}
+		if at.Mode&vfs.ModeType == vfs.ModeSymlink {
+			return 0, linux.EOPNOTSUPP
+		}
+	}
+	return 0, t.m.fs.SetAttrAt(t.vctx(), start, p, follow, set)
 }
 
 // owner decodes chown's uid and gid arguments (-1 keeps the value).

@@ -30,7 +30,8 @@ func registerProcessSyscalls(reg registerFn) {
 	reg(linux.SysGetppid, syscallEntry{fn: sysGetppid})
 	reg(linux.SysSetTidAddress, syscallEntry{fn: sysSetTidAddress})
 	reg(linux.SysRseq, syscallEntry{fn: sysNoSys, support: NoSys, note: "glibc runs without restartable sequences"})
-	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "limits are reported; setting them is accepted for the calling process"})
+	reg(linux.SysPtrace, syscallEntry{fn: sysDenied, support: Denied, note: "no process may trace another (debug guests with sissim's gdb stub, `--gdb`)"})
+	reg(linux.SysPrlimit64, syscallEntry{fn: sysPrlimit64, support: Partial, note: "of any process the caller may change; RLIMIT_NOFILE bounds descriptors and RLIMIT_NPROC threads; the others are kept and reported"})
 	reg(linux.SysUname, syscallEntry{fn: sysUname})
 	reg(linux.SysSysinfo, syscallEntry{fn: sysSysinfo})
 	reg(linux.SysPrctl, syscallEntry{fn: sysPrctl, support: Partial,
@@ -42,6 +43,8 @@ func registerProcessSyscalls(reg registerFn) {
 }
 
 func sysNoSys(*Task, *args) (uint64, error) { return 0, linux.ENOSYS }
+
+func sysDenied(*Task, *args) (uint64, error) { return 0, linux.EPERM }
 
 // Clone flags (include/uapi/linux/sched.h).
 const (
@@ -422,14 +425,30 @@ func defaultRlimits() [16][2]uint64 {
 // maxProcs is RLIMIT_NPROC: threads of the machine.
 const maxProcs = 4096
 
-// Prlimit64 implements prlimit64(2) for the calling process.
+// Prlimit64 implements prlimit64(2), of the calling process or another
+// (named by any of its thread ids) whose user and group ids all equal
+// the caller's, or any with CAP_SYS_RESOURCE.
 func sysPrlimit64(t *Task, a *args) (uint64, error) {
 	pid, res := a.int32(0), a.int32(1)
-	if pid != 0 && pid != t.PID {
-		return 0, linux.ESRCH
-	}
-	if res < 0 || res >= len(t.rlimits) {
+	p := t.Process
+	if pid < 0 {
 		return 0, linux.EINVAL
+	}
+	if pid != 0 && pid != t.PID {
+		o := t.m.lookupTask(pid)
+		if o == nil {
+			return 0, linux.ESRCH
+		}
+		p = o.Process
+	}
+	if res < 0 || res >= len(p.rlimits) {
+		return 0, linux.EINVAL
+	}
+	if p != t.Process && !t.capable(capSysResource) {
+		c, o := t.cred, p.cred
+		if c.ruid != o.ruid || c.ruid != o.euid || c.ruid != o.suid || c.rgid != o.rgid || c.rgid != o.egid || c.rgid != o.sgid {
+			return 0, linux.EPERM
+		}
 	}
 	var nl [16]byte
 	if a[2] != 0 {
@@ -441,19 +460,19 @@ func sysPrlimit64(t *Task, a *args) (uint64, error) {
 		}
 	}
 	var old [16]byte
-	put64(old[0:], t.rlimits[res][0])
-	put64(old[8:], t.rlimits[res][1])
+	put64(old[0:], p.rlimits[res][0])
+	put64(old[8:], p.rlimits[res][1])
 	if a[2] != 0 {
 		soft, hard := le64(nl[0:]), le64(nl[8:])
 		switch {
-		case hard > t.rlimits[res][1] && !t.capable(capSysResource):
+		case hard > p.rlimits[res][1] && !t.capable(capSysResource):
 			return 0, linux.EPERM
 		case res == linux.RLIMIT_NOFILE && hard > nrOpen:
 			return 0, linux.EPERM
 		}
-		t.rlimits[res] = [2]uint64{soft, hard}
-		if res == linux.RLIMIT_NOFILE && t.fds != nil {
-			t.fds.limit = int(soft)
+		p.rlimits[res] = [2]uint64{soft, hard}
+		if res == linux.RLIMIT_NOFILE && p.fds != nil {
+			p.fds.limit = int(soft)
 		}
 	}
 	if a[3] != 0 {

@@ -23,7 +23,7 @@ func registerSocketSyscalls(reg registerFn) {
 		fn   syscallFn
 		part string
 	}{
-		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo); netlink, packet and raw sockets are EAFNOSUPPORT or ESOCKTNOSUPPORT"},
+		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK NETLINK_ROUTE (interfaces, addresses and routes, read-only); other netlink protocols are EPROTONOSUPPORT, packet and raw sockets EAFNOSUPPORT or ESOCKTNOSUPPORT"},
 		{linux.SysSocketpair, sysSocketpair, ""},
 		{linux.SysBind, sysBind, ""},
 		{linux.SysListen, sysListen, ""},
@@ -267,6 +267,8 @@ func (m *Machine) newSocket(t *Task, family, typ, proto int) (socket, error) {
 		return m.newUnixSocket(t, typ, proto)
 	case linux.AF_INET, linux.AF_INET6:
 		return m.newInetSocket(family, typ, proto)
+	case linux.AF_NETLINK:
+		return m.newNetlinkSocket(typ, proto)
 	}
 	return nil, linux.EAFNOSUPPORT
 }
@@ -288,6 +290,8 @@ func sockNonblocker(s socket) *nonblocker {
 	case *unixSocket:
 		return &s.nonblocker
 	case *inetSocket:
+		return &s.nonblocker
+	case *netlinkSocket:
 		return &s.nonblocker
 	}
 	panic(fmt.Sprintf("socket of type %T", s))
@@ -843,13 +847,13 @@ func (u *userBuffer) size() int { return u.total }
 
 // each calls f for the guest ranges of [off, off+n).
 func (u *userBuffer) each(off, n int, f func(addr uint64, lo, hi int) error) error {
-	pos := 0
+	pos, base := 0, off
 	for _, s := range u.segs {
 		l := int(s[1])
 		if off < pos+l && n > 0 {
 			start := max(off-pos, 0)
 			k := min(l-start, n)
-			if err := f(s[0]+uint64(start), pos+start-off, pos+start-off+k); err != nil {
+			if err := f(s[0]+uint64(start), pos+start-base, pos+start-base+k); err != nil {
 				return err
 			}
 			n -= k

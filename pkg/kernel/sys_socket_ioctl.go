@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"io"
 	"net/netip"
 
@@ -100,7 +101,10 @@ func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
 	}
 	switch req {
 	case linux.SIOCGIFNAME, linux.SIOCGIFFLAGS, linux.SIOCGIFADDR, linux.SIOCGIFBRDADDR, linux.SIOCGIFNETMASK,
-		linux.SIOCGIFMTU, linux.SIOCGIFHWADDR, linux.SIOCGIFINDEX:
+		linux.SIOCGIFMTU, linux.SIOCGIFHWADDR, linux.SIOCGIFINDEX, linux.SIOCGIFTXQLEN, linux.SIOCSIFFLAGS:
+	case linux.SIOCSIFADDR, linux.SIOCSIFBRDADDR, linux.SIOCSIFNETMASK, linux.SIOCSIFMTU, linux.SIOCSIFHWADDR,
+		linux.SIOCSIFNAME, linux.SIOCSIFTXQLEN:
+		return 0, true, linux.EPERM // the network's configuration is fixed
 	default:
 		return 0, true, linux.ENOTTY
 	}
@@ -131,6 +135,12 @@ func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
 		return 0, true, linux.ENODEV
 	}
 	u := ifr[linux.IFNAMSIZ:]
+	if req == linux.SIOCSIFFLAGS {
+		if e := t.m.net.n.SetFlags(it.Index, uint32(binary.LittleEndian.Uint16(u)), 0xffff); e != 0 {
+			return 0, true, e
+		}
+		return 0, true, nil
+	}
 	clear(u)
 	var v4 netip.Prefix
 	for _, p := range it.Addrs {
@@ -149,6 +159,8 @@ func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
 		put32(u, uint32(it.Index))
 	case linux.SIOCGIFMTU:
 		put32(u, it.MTU)
+	case linux.SIOCGIFTXQLEN:
+		put32(u, netstack.TxQueueLen)
 	case linux.SIOCGIFHWADDR:
 		typ := uint16(linux.ARPHRD_ETHER)
 		if len(it.HWAddr) == 0 {
@@ -167,7 +179,7 @@ func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
 		case linux.SIOCGIFBRDADDR:
 			a = netip.IPv4Unspecified() // lo has none
 			if it.Flags&netstack.IFF_BROADCAST != 0 {
-				a = broadcast(v4)
+				a = netstack.Broadcast(v4)
 			}
 		}
 		copy(u, netstack.MarshalSockaddr(linux.AF_INET, netip.AddrPortFrom(a, 0)))
@@ -218,14 +230,4 @@ func prefixMask(bits int) netip.Addr {
 		m = 0
 	}
 	return netip.AddrFrom4([4]byte{byte(m >> 24), byte(m >> 16), byte(m >> 8), byte(m)})
-}
-
-// broadcast returns an IPv4 prefix's broadcast address.
-func broadcast(p netip.Prefix) netip.Addr {
-	a := p.Addr().As4()
-	m := prefixMask(p.Bits()).As4()
-	for i := range a {
-		a[i] |= ^m[i]
-	}
-	return netip.AddrFrom4(a)
 }

@@ -20,10 +20,13 @@ const (
 	// NoSys: deliberately returns ENOSYS; the guests we run cope with it
 	// (glibc falls back), so no warning is logged.
 	NoSys
+	// Denied: deliberately refused with EPERM, as a container's seccomp
+	// policy refuses it; programs report the error.
+	Denied
 )
 
 func (s Support) String() string {
-	return [...]string{"full", "partial", "enosys"}[s]
+	return [...]string{"full", "partial", "enosys", "eperm"}[s]
 }
 
 // args are the six raw system call arguments (x0..x5).

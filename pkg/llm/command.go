@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/afero"
 
@@ -18,7 +19,7 @@ const (
 	UsageBudget = "budget [--wcet-cycles N] [--period-ns N] [--max-tokens-per-period N]  admit the inference server"
 	UsageStatus = "status  model, budget and counters"
 	UsageAudit  = "audit [N]  the last N inference records (all kept when N is absent)"
-	UsageInfer  = "llminfer <text>... [--max-tokens N]  run one inference"
+	UsageInfer  = "llminfer <text>... [--max-tokens N] [--deadline-ns N]  run one inference (Ctrl-C cancels it); its deadline is N ns after it arrives (the server's period by default)"
 )
 
 // CmdLoad implements `llmctl load [PATH]`; PATH is read from fs.
@@ -28,7 +29,7 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	}
 	corpus, src := "", "built-in corpus"
 	if len(args) == 1 {
-		b, err := readCorpus(fs, args[0])
+		b, err := ReadCorpus(fs, args[0])
 		if err != nil {
 			return fmt.Errorf("llmctl load: %w", err)
 		}
@@ -45,9 +46,9 @@ func (s *Service) CmdLoad(fs afero.Fs, w io.Writer, args []string) error {
 	return nil
 }
 
-// readCorpus reads text file name of fs, refusing one over
+// ReadCorpus reads text file name of fs, refusing one over
 // MaxCorpusBytes (also one that grows past it while it is read).
-func readCorpus(fs afero.Fs, name string) ([]byte, error) {
+func ReadCorpus(fs afero.Fs, name string) ([]byte, error) {
 	f, err := fs.Open(name)
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func (s *Service) CmdStatus(w io.Writer, args []string) error {
 		return shellcmd.BadArgs("llmctl status: unexpected argument %q", args[0])
 	}
 	if m := s.Model(); m != nil {
-		fmt.Fprintf(w, "[LLM] model: loaded bytes=%d vocab=%d bigrams=%d trigrams=%d\n", m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams)
+		fmt.Fprintf(w, "[LLM] model: %s bytes=%d vocab=%d bigrams=%d trigrams=%d ctx=%d\n", s.ModelName(), m.CorpusBytes, m.VocabSize(), m.Bigrams, m.Trigrams, m.Ctx)
 	} else {
 		fmt.Fprintln(w, "[LLM] model: none (run 'llmctl load')")
 	}
@@ -136,7 +137,7 @@ func (s *Service) CmdStatus(w io.Writer, args []string) error {
 		fmt.Fprintln(w, "[LLM] budget: none (run 'llmctl budget')")
 	}
 	c := s.Counters()
-	fmt.Fprintf(w, "[LLM] tokens_out=%d\n", c.TokensOut)
+	fmt.Fprintf(w, "[LLM] tokens_out=%d cancelled=%d queued=%d\n", c.TokensOut, c.Cancelled, s.Queued())
 	fmt.Fprintln(w, s.DetLine())
 	return nil
 }
@@ -169,41 +170,56 @@ func (s *Service) CmdAudit(w io.Writer, args []string) error {
 	return nil
 }
 
-// CmdInfer implements `llminfer <text> [--max-tokens N]`: the words that
-// are not the flag form the prompt.
-func (s *Service) CmdInfer(w io.Writer, args []string) error {
+// Waiter runs the machine until the job has ended; it cancels it (Cancel)
+// and returns an error when the user interrupts the wait.
+type Waiter func(j *Job) error
+
+// CmdInfer implements `llminfer <text> [--max-tokens N] [--deadline-ns
+// N]`: the words that are not flags form the prompt. submit queues the
+// request (the caller holds the machine), and wait runs the machine
+// until it has ended.
+func (s *Service) CmdInfer(w io.Writer, args []string, submit func(Request) (*Job, Result, error), wait Waiter) error {
 	var words []string
-	maxTokens := 0
+	req := Request{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		val, isFlag := "", false
+		name, val, hasVal := "", "", false
 		switch {
-		case a == "--max-tokens":
+		case a == "--max-tokens" || a == "--deadline-ns":
 			if i+1 >= len(args) {
-				return shellcmd.BadArgs("llminfer: --max-tokens needs a value")
+				return shellcmd.BadArgs("llminfer: %s needs a value", a)
 			}
 			i++
-			val, isFlag = args[i], true
-		case strings.HasPrefix(a, "--max-tokens="):
-			val, isFlag = strings.TrimPrefix(a, "--max-tokens="), true
+			name, val, hasVal = a, args[i], true
+		case strings.HasPrefix(a, "--max-tokens=") || strings.HasPrefix(a, "--deadline-ns="):
+			name, val, _ = strings.Cut(a, "=")
+			hasVal = true
 		case strings.HasPrefix(a, "--"):
 			return shellcmd.BadArgs("llminfer: unknown option %q", a)
 		}
-		if !isFlag {
+		if !hasVal {
 			words = append(words, a)
 			continue
 		}
-		n, err := strconv.Atoi(val)
-		if err != nil || n < 1 || n > MaxTokensLimit {
-			return shellcmd.BadArgs("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
+		if name == "--max-tokens" {
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > MaxTokensLimit {
+				return shellcmd.BadArgs("llminfer: --max-tokens wants 1..%d, got %q", MaxTokensLimit, val)
+			}
+			req.MaxTokens = n
+			continue
 		}
-		maxTokens = n
+		n, err := strconv.ParseInt(val, 10, 64)
+		if err != nil || n < 1 || n > int64(MaxDeadline) {
+			return shellcmd.BadArgs("llminfer: --deadline-ns wants 1..%d, got %q", int64(MaxDeadline), val)
+		}
+		req.Deadline = time.Duration(n)
 	}
-	prompt := strings.TrimSpace(strings.Join(words, " "))
-	if prompt == "" {
+	req.Prompt = strings.TrimSpace(strings.Join(words, " "))
+	if req.Prompt == "" {
 		return shellcmd.BadArgs("llminfer: no prompt")
 	}
-	r, err := s.Infer(prompt, maxTokens)
+	j, r, err := submit(req)
 	if errors.Is(err, ErrRejected) {
 		fmt.Fprintf(w, "[LLM] rejected id=%d: %s\n", r.ID, r.Reason)
 		return fmt.Errorf("llminfer: request %d rejected: %s", r.ID, r.Reason)
@@ -211,14 +227,16 @@ func (s *Service) CmdInfer(w io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if r.Budgeted {
-		verdict := "ok"
-		if r.Missed {
-			verdict = "miss"
-		}
-		fmt.Fprintf(w, "[LLM][DEADLINE] %s actual=%dns expected=%dns slack=%dns\n",
-			verdict, r.Latency().Nanoseconds(), r.Expected().Nanoseconds(), (r.Expected() - r.Latency()).Nanoseconds())
+	if err := wait(j); err != nil {
+		return fmt.Errorf("llminfer: request %d: %w", r.ID, err)
 	}
+	r = s.Result(j)
+	verdict := "ok"
+	if r.Missed {
+		verdict = "miss"
+	}
+	fmt.Fprintf(w, "[LLM][DEADLINE] %s actual=%dns expected=%dns slack=%dns\n",
+		verdict, r.Latency().Nanoseconds(), r.Expected().Nanoseconds(), (r.Expected() - r.Latency()).Nanoseconds())
 	fmt.Fprintf(w, "[LLM] infer id=%d tokens=%d latency_us=%d\n", r.ID, len(r.Tokens), r.Latency().Microseconds())
 	fmt.Fprintf(w, "[LLM] output: %s\n", r.Output)
 	return nil

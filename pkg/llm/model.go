@@ -75,6 +75,10 @@ type Model struct {
 	tri   map[[2]int][]succ
 	// Sizes, for status lines.
 	CorpusBytes, Bigrams, Trigrams int
+	// Ctx is the context window in tokens (0: unbounded): a request
+	// reads at most the last Ctx tokens of its prompt and generates at
+	// most Ctx tokens.
+	Ctx int
 }
 
 // succ is a successor token and how often it followed its context.
@@ -162,55 +166,131 @@ type Generation struct {
 	Tokens []string
 	// Known counts the prompt tokens in the vocabulary.
 	Known int
-	// Scored counts the candidate successors examined over all steps: the
-	// work the cost model charges per candidate.
+	// Scored counts the candidate successors examined over all steps.
 	Scored int
+	// Ops counts the decoder's operations (Decoder.Op): what the
+	// inference costs.
+	Ops int
 }
 
-// Generate continues prompt for at most maxTokens tokens: each step takes the
-// most frequent successor of the last two tokens (the last one, then a
-// sentence start, when the trigram context is unseen), skipping a token
-// that would repeat a trigram already written; it stops after a sentence
-// end or when no candidate is left.
+// Generate continues prompt for at most maxTokens tokens, running a
+// Decoder to its end.
 func (m *Model) Generate(prompt []string, maxTokens int) Generation {
-	var g Generation
-	a, b := bos, bos
-	for _, t := range prompt {
-		id, ok := m.ids[t]
-		if !ok {
-			continue
-		}
-		g.Known++
-		a, b = b, id
-		if t == "." || t == "!" || t == "?" {
-			a, b = bos, bos
-		}
+	d := m.NewDecoder(prompt, maxTokens)
+	for !d.Op() {
 	}
-	seen := map[[3]int]bool{}
-	for len(g.Tokens) < maxTokens {
-		c := -1
-		for _, cands := range [][]succ{m.tri[[2]int{a, b}], m.bi[b], m.tri[[2]int{bos, bos}]} {
-			for _, s := range cands {
-				g.Scored++
-				if !seen[[3]int{a, b, s.id}] {
-					c = s.id
-					break
-				}
-			}
-			if c >= 0 {
-				break
-			}
+	return d.Generation()
+}
+
+// Decoder is one decoding run, done one operation at a time so that it
+// can be run in slices: each step takes the most frequent successor of
+// the last two tokens (the last one, then a sentence start, when the
+// trigram context is unseen), skipping a token that would repeat a
+// trigram already written; it stops after a sentence end, after
+// maxTokens tokens, or when no candidate is left.
+//
+// An operation is one probe of a hash table: the look-up of a prompt
+// token in the vocabulary, of a context in the trigram, bigram or
+// sentence-start table, or of a candidate successor in the set of
+// trigrams written. Ops counts them; they are the work the service is
+// charged for (CostPerOp).
+type Decoder struct {
+	m         *Model
+	prompt    []string
+	pi        int // prompt tokens read
+	maxTokens int
+	a, b      int // the context: the last two tokens
+	seen      map[[3]int]bool
+	cands     []succ // the table being scanned
+	table     int    // which table: 0 trigram, 1 bigram, 2 sentence start
+	looked    bool   // cands holds table's look-up
+	ci        int    // next candidate of cands
+	done      bool
+	g         Generation
+}
+
+// NewDecoder returns a decoder that continues prompt for at most
+// maxTokens tokens.
+func (m *Model) NewDecoder(prompt []string, maxTokens int) *Decoder {
+	if m.Ctx > 0 {
+		if len(prompt) > m.Ctx {
+			prompt = prompt[len(prompt)-m.Ctx:]
 		}
-		if c < 0 {
-			break
-		}
-		seen[[3]int{a, b, c}] = true
-		t := m.vocab[c]
-		g.Tokens = append(g.Tokens, t)
-		a, b = b, c
-		if t == "." || t == "!" || t == "?" {
-			break
-		}
+		maxTokens = min(maxTokens, m.Ctx)
 	}
+	return &Decoder{m: m, prompt: prompt, maxTokens: maxTokens, a: bos, b: bos, seen: map[[3]int]bool{}, done: maxTokens <= 0 && len(prompt) == 0}
+}
+
+// Done reports whether the run is over.
+func (d *Decoder) Done() bool { return d.done }
+
+// Ops returns the operations done so far.
+func (d *Decoder) Ops() int { return d.g.Ops }
+
+// Generation returns what the run produced so far.
+func (d *Decoder) Generation() Generation {
+	g := d.g
+	g.Tokens = append([]string(nil), d.g.Tokens...)
 	return g
 }
+
+// Op does the next operation and reports whether the run is over (an
+// over run does nothing).
+func (d *Decoder) Op() bool {
+	if d.done {
+		return true
+	}
+	d.g.Ops++
+	if d.pi < len(d.prompt) {
+		t := d.prompt[d.pi]
+		d.pi++
+		if id, ok := d.m.ids[t]; ok {
+			d.g.Known++
+			d.a, d.b = d.b, id
+			if isEnd(t) {
+				d.a, d.b = bos, bos
+			}
+		}
+		d.done = d.pi == len(d.prompt) && d.maxTokens <= 0
+		return d.done
+	}
+	for d.looked && d.ci >= len(d.cands) {
+		// This table is exhausted: the next one, if any (no operation).
+		d.table++
+		d.looked = false
+		if d.table == 3 {
+			d.g.Ops-- // nothing left to probe
+			d.done = true
+			return true
+		}
+	}
+	if !d.looked {
+		switch d.table {
+		case 0:
+			d.cands = d.m.tri[[2]int{d.a, d.b}]
+		case 1:
+			d.cands = d.m.bi[d.b]
+		default:
+			d.cands = d.m.tri[[2]int{bos, bos}]
+		}
+		d.looked, d.ci = true, 0
+		return false
+	}
+	s := d.cands[d.ci]
+	d.ci++
+	d.g.Scored++
+	k := [3]int{d.a, d.b, s.id}
+	if d.seen[k] {
+		return false
+	}
+	d.seen[k] = true
+	t := d.m.vocab[s.id]
+	d.g.Tokens = append(d.g.Tokens, t)
+	d.a, d.b = d.b, s.id
+	d.table, d.looked = 0, false
+	d.done = isEnd(t) || len(d.g.Tokens) >= d.maxTokens
+	return d.done
+}
+
+// isEnd reports whether t ends a sentence.
+func isEnd(t string) bool { return t == "." || t == "!" || t == "?" }

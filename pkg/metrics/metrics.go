@@ -27,7 +27,9 @@ import (
 
 // Snapshot holds the values the kernel reports at collection time.
 type Snapshot struct {
-	HeapCurrent, HeapPeak      uint64            // guest memory mapped now / at most
+	HeapCurrent, HeapPeak      uint64            // machine RAM in use now / at most
+	MemSize                    uint64            // machine RAM size
+	OOMKills                   uint64            // processes the OOM killer ended
 	Allocs, Deallocs, Failures uint64            // guest memory map/unmap/failed operations
 	Panics                     uint64            // kernel errors caused by guests
 	Uptime                     time.Duration     // time since boot
@@ -110,7 +112,9 @@ func (m *Metrics) Handler(tryLock func() bool, unlock func()) http.Handler {
 }
 
 var (
-	descHeap      = prometheus.NewDesc("heap_bytes", "Guest memory mapped, in bytes.", []string{"state"}, nil)
+	descHeap      = prometheus.NewDesc("heap_bytes", "Machine RAM in use (guest pages, page tables, tmpfs, pipe buffers), in bytes.", []string{"state"}, nil)
+	descMemSize   = prometheus.NewDesc("memory_size_bytes", "Machine RAM size (--mem), in bytes.", nil, nil)
+	descOOM       = prometheus.NewDesc("oom_kills_total", "Processes the OOM killer ended.", nil, nil)
 	descHeapOps   = prometheus.NewDesc("heap_operations_total", "Guest memory operations.", []string{"operation"}, nil)
 	descPanics    = prometheus.NewDesc("panic_count_total", "Kernel errors caused by guests.", nil, nil)
 	descUptime    = prometheus.NewDesc("uptime_ms", "Milliseconds since boot.", nil, nil)
@@ -128,7 +132,7 @@ var (
 type collector struct{ m *Metrics }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHeap, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
+	for _, d := range []*prometheus.Desc{descHeap, descMemSize, descOOM, descHeapOps, descPanics, descUptime, descSyscalls, descNet, descNetBytes, descNetDrops, descNetErrors, descDisk, descDeadlines, descGaps} {
 		ch <- d
 	}
 }
@@ -144,6 +148,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(descHeap, s.HeapCurrent, "current")
 	gauge(descHeap, s.HeapPeak, "peak")
+	gauge(descMemSize, s.MemSize)
+	counter(descOOM, s.OOMKills)
 	counter(descHeapOps, s.Allocs, "alloc")
 	counter(descHeapOps, s.Deallocs, "dealloc")
 	counter(descHeapOps, s.Failures, "failure")

@@ -72,6 +72,9 @@ type Config struct {
 	Limits Limits
 	// Log receives warnings (zap.NewNop when nil).
 	Log *zap.Logger
+	// Kind, when set, is what the packages hold instead of decision
+	// models (kind.go).
+	Kind Kind
 }
 
 // Loaded is a verified model in memory. It is immutable: a swap publishes
@@ -83,6 +86,8 @@ type Loaded struct {
 	Model    *Model
 	Manifest Manifest
 	Health   HealthSet // the package's test set
+	// Payload is what a package of a Config.Kind holds (Model is nil).
+	Payload any
 }
 
 // Entry is a registered model, as registry.json records it.
@@ -485,6 +490,9 @@ func (r *Registry) verify(v string) (*Loaded, error) {
 	if fi, err := r.cfg.FS.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("model %s: no package at %s", v, dir)
 	}
+	if r.cfg.Kind != nil {
+		return r.verifyKind(v, dir)
+	}
 	p, err := ReadPackage(r.cfg.FS, dir)
 	if err != nil {
 		return nil, fmt.Errorf("model %s: %w", v, err)
@@ -626,7 +634,7 @@ func (r *Registry) Health(v string) (*HealthReport, error) {
 			return nil, err
 		}
 	}
-	return r.check(l), nil
+	return r.health(l), nil
 }
 
 // DrySwap checks that a swap to v would succeed (verification and health
@@ -662,7 +670,7 @@ func (r *Registry) Swap(v string) (*HealthReport, error) {
 // A failure marks the model Failed (clearing its slots), commits that and
 // returns a *HealthError with the report. Called with r.mu held.
 func (r *Registry) healthGate(next *State, l *Loaded) (*HealthReport, error) {
-	rep := r.check(l)
+	rep := r.health(l)
 	h := rep.Health
 	next.entry(l.Version).Health = &h
 	if rep.Passed() {

@@ -18,10 +18,7 @@
 //	// routes this decision to the shadow, so execute res.Shadow.Action
 //	// (model res.Version, hash res.Hash) instead of prod.Action;
 //	// res.RolledBack: this decision triggered the automatic rollback.
-//	shell.Register(sis.Command{Name: "shadowctl", Usage: shadow.Usage, Run: ag.Command})
-//	for _, s := range ag.LLMSubcommands() {
-//		shell.RegisterSub("llmctl", sis.Subcommand{Name: s.Name, Usage: s.Usage, Run: s.Run})
-//	}
+//	shell.Register(ag.ShellCommand())
 //
 // User documentation: docs/decisions.md.
 package shadow

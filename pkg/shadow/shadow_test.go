@@ -227,52 +227,23 @@ func TestBadInput(t *testing.T) {
 	assert.Equal(t, "Shadow agent disabled (it was not enabled)\n", out)
 }
 
-func TestLLMSubcommands(t *testing.T) {
+// TestShadowctlCompare: shadowctl compare lists the recent comparisons,
+// and says when there is no shadow.
+func TestShadowctlCompare(t *testing.T) {
 	e := newEnv(t, testRegistry(t))
-	subs := map[string]shellcmd.Sub{}
-	for _, s := range e.ag.LLMSubcommands() {
-		subs[s.Name] = s
-	}
-	run := func(name string, args ...string) (string, error) {
-		var b bytes.Buffer
-		err := subs[name].Run(&b, args)
-		return b.String(), err
-	}
-	_, err := run("shadow-promote")
+	_, err := exec(t, e.ag, "compare")
 	require.ErrorIs(t, err, ErrNoShadow)
-	_, err = run("shadow-deploy", "--id", "1.1.0", "--traffic", "101")
-	require.ErrorContains(t, err, "out of range")
-	_, err = run("shadow-deploy", "--traffic", "5")
-	require.ErrorIs(t, err, shellcmd.ErrUsage)
-
-	out, err := run("shadow-deploy", "--id", "1.1.0", "--traffic", "25")
+	_, err = exec(t, e.ag, "enable 1.1.0")
 	require.NoError(t, err)
-	assert.Equal(t, "Shadow deployed: 1.1.0 (traffic 25%, mode CanaryPartial)\n", out)
-	e.run(t, 40)
-	out, err = run("shadow-status")
+	_, err = exec(t, e.ag, "mode canary100")
 	require.NoError(t, err)
-	assert.Contains(t, out, "  Mode: CanaryPartial\n  Decisions: 40\n")
-	assert.Contains(t, out, "  Canary Traffic: 25%")
-	out, err = run("shadow-traffic", "--percent", "100")
-	require.NoError(t, err)
-	assert.Equal(t, "Shadow traffic set to: 100% (mode CanaryFull)\n", out)
-	hash := e.reg.Shadow().Hash
-	for _, r := range e.run(t, 5) {
-		assert.True(t, r.UseShadow)
-		assert.Equal(t, "1.1.0", r.Version)
-		assert.Equal(t, hash, r.Hash)
-	}
-	out, err = run("shadow-compare")
+	e.run(t, 5)
+	out, err := exec(t, e.ag, "compare")
 	require.NoError(t, err)
 	assert.Contains(t, out, "Shadow Comparison (1.1.0 vs production, mode CanaryFull):\n")
 	assert.Contains(t, out, "(executed by shadow)")
-	out, err = run("shadow-retire")
-	require.NoError(t, err)
-	assert.Equal(t, "Shadow retired: 1.1.0\n", out)
-	_, shadowV, _ := e.reg.Status()
-	assert.Empty(t, shadowV)
-	_, err = run("shadow-traffic", "--percent", "10")
-	require.ErrorIs(t, err, ErrNoShadow)
+	_, err = exec(t, e.ag, "compare x")
+	require.ErrorIs(t, err, shellcmd.ErrUsage)
 }
 
 func TestCanaryRoutingDeterministic(t *testing.T) {

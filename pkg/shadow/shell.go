@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/sis-kernel/sissim/pkg/shellcmd"
 )
@@ -69,6 +68,7 @@ func (a *Agent) subs() []shellcmd.Sub {
 			a.status(w)
 			return nil
 		}},
+		{Name: "compare", Usage: "compare  recent production/shadow comparisons", Run: a.compare},
 		{Name: "threshold", Usage: "threshold N  divergences that roll a canary back", Run: func(w io.Writer, args []string) error {
 			if len(args) != 1 {
 				return usage("shadowctl threshold N")
@@ -157,127 +157,14 @@ func orNone(s string) string {
 	return s
 }
 
-// LLMSubcommands returns the llmctl shadow subcommands over the agent.
-func (a *Agent) LLMSubcommands() []shellcmd.Sub {
-	return []shellcmd.Sub{
-		{Name: "shadow-deploy", Usage: "shadow-deploy --id <version> --traffic P  run the model as the shadow, executing P% of decisions (0: compare only)", Run: a.llmDeploy},
-		{Name: "shadow-status", Usage: "shadow-status  shadow agent status", Run: func(w io.Writer, args []string) error {
-			if len(args) != 0 {
-				return usage("llmctl shadow-status")
-			}
-			a.status(w)
-			return nil
-		}},
-		{Name: "shadow-traffic", Usage: "shadow-traffic --percent P  share of decisions the shadow executes (0-100)", Run: a.llmTraffic},
-		{Name: "shadow-compare", Usage: "shadow-compare  recent production/shadow comparisons", Run: a.llmCompare},
-		{Name: "shadow-promote", Usage: "shadow-promote  make the shadow the active model (divergence rate <= 10%)", Run: func(w io.Writer, args []string) error {
-			if len(args) != 0 {
-				return usage("llmctl shadow-promote")
-			}
-			return a.promote(w)
-		}},
-		{Name: "shadow-retire", Usage: "shadow-retire  stop and clear the shadow model", Run: func(w io.Writer, args []string) error {
-			if len(args) != 0 {
-				return usage("llmctl shadow-retire")
-			}
-			v := a.Stats().Version
-			if !a.Disable() {
-				return fmt.Errorf("llmctl: shadow-retire: %w", ErrNoShadow)
-			}
-			fmt.Fprintf(w, "Shadow retired: %s\n", v)
-			return nil
-		}},
-	}
-}
-
-// flags parses --name value pairs; every name must be in names.
-func flags(args []string, names ...string) (map[string]string, error) {
-	out := map[string]string{}
-	for i := 0; i < len(args); i += 2 {
-		name, ok := strings.CutPrefix(args[i], "--")
-		if !ok {
-			return nil, shellcmd.BadArgs("unexpected argument %q", args[i])
-		}
-		if i+1 >= len(args) {
-			return nil, shellcmd.BadArgs("--%s needs a value", name)
-		}
-		known := false
-		for _, n := range names {
-			known = known || n == name
-		}
-		if !known {
-			return nil, shellcmd.BadArgs("unknown option --%s", name)
-		}
-		if _, dup := out[name]; dup {
-			return nil, shellcmd.BadArgs("option --%s given twice", name)
-		}
-		out[name] = args[i+1]
-	}
-	return out, nil
-}
-
-// percentArg parses a traffic percentage 0..100.
-func percentArg(s string) (int, error) {
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if err != nil {
-		return 0, shellcmd.BadArgs("%q is not a percentage", s)
-	}
-	if n < 0 || n > 100 {
-		return 0, shellcmd.BadArgs("traffic %d%% out of range 0..100", n)
-	}
-	return n, nil
-}
-
-func (a *Agent) llmDeploy(w io.Writer, args []string) error {
-	f, err := flags(args, "id", "traffic")
-	if err != nil {
-		return err
-	}
-	if f["id"] == "" {
-		return shellcmd.BadArgs("missing --id")
-	}
-	p := 0
-	if t, ok := f["traffic"]; ok {
-		if p, err = percentArg(t); err != nil {
-			return err
-		}
-	}
-	if err := a.Enable(f["id"]); err != nil {
-		return err
-	}
-	if err := a.SetTraffic(p); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "Shadow deployed: %s (traffic %d%%, mode %s)\n", f["id"], p, a.Stats().Mode)
-	return nil
-}
-
-func (a *Agent) llmTraffic(w io.Writer, args []string) error {
-	f, err := flags(args, "percent")
-	if err != nil {
-		return err
-	}
-	if f["percent"] == "" {
-		return shellcmd.BadArgs("missing --percent")
-	}
-	p, err := percentArg(f["percent"])
-	if err != nil {
-		return err
-	}
-	if err := a.SetTraffic(p); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "Shadow traffic set to: %d%% (mode %s)\n", p, a.Stats().Mode)
-	return nil
-}
-
-func (a *Agent) llmCompare(w io.Writer, args []string) error {
+// compare prints the recent production/shadow comparisons.
+func (a *Agent) compare(w io.Writer, args []string) error {
 	if len(args) != 0 {
-		return usage("llmctl shadow-compare")
+		return usage("shadowctl compare")
 	}
 	s := a.Stats()
 	if s.Mode == Disabled {
-		return fmt.Errorf("llmctl: shadow-compare: %w", ErrNoShadow)
+		return fmt.Errorf("shadowctl: compare: %w", ErrNoShadow)
 	}
 	fmt.Fprintf(w, "Shadow Comparison (%s vs production, mode %s):\n", s.Version, s.Mode)
 	fmt.Fprintf(w, "  Decisions: %d  Compared: %d  Divergences: %d (%.2f%%)\n", s.Decisions, s.Compared, s.Divergences, s.Rate())

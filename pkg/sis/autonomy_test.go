@@ -837,18 +837,16 @@ func TestAutonomyLoopThrottlesCPUHogs(t *testing.T) {
 	require.Positive(t, throttled, "the loop executed a throttle")
 }
 
-// TestAutonomyCanaryThroughLLMCtl: llmctl shadow-* and shadowctl drive the
-// same agent; canary decisions are executed by the shadow and traced under
-// its version and hash, 10% of them chosen by shadow.Routed; replay
-// reproduces the decisions of both models.
-func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
+// TestAutonomyCanaryThroughShadowctl: canary decisions are executed by
+// the shadow and traced under its version and hash, 10% of them chosen by
+// shadow.Routed; replay reproduces the decisions of both models.
+func TestAutonomyCanaryThroughShadowctl(t *testing.T) {
 	m := bootServices(t, kernel.Config{})
 	reg := m.svc.models
 	sh(t, m, "modelctl load v1.0.0; modelctl swap v1.0.0; modelctl load v1.1.0")
-	require.Equal(t, "Shadow deployed: v1.1.0 (traffic 100%, mode CanaryFull)\n", sh(t, m, "llmctl shadow-deploy --id v1.1.0 --traffic 100"))
+	require.Equal(t, "Shadow agent enabled (LogOnly mode)\nShadow mode set to: CanaryFull\n", sh(t, m, "shadowctl enable v1.1.0; shadowctl mode canary100"))
 	st := sh(t, m, "shadowctl status")
 	require.Contains(t, st, "Shadow Agent Status:\n  Mode: CanaryFull\n  Decisions: 0\n  Divergences: 0 (0.00%)\n  Shadow Model: v1.1.0\n")
-	require.Equal(t, st, sh(t, m, "llmctl shadow-status"), "one agent behind both commands")
 	shadowHash := reg.Shadow().Hash
 	activeHash := reg.Active().Hash
 	require.NotEqual(t, shadowHash, activeHash)
@@ -860,10 +858,10 @@ func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
 		require.Equal(t, "v1.1.0", tr.ModelVersion, "CanaryFull: the shadow decides")
 		require.Equal(t, shadowHash, tr.ModelHash)
 	}
-	require.Contains(t, sh(t, m, "llmctl shadow-status"), fmt.Sprintf("  Decisions: %d\n", len(full)))
+	require.Contains(t, sh(t, m, "shadowctl status"), fmt.Sprintf("  Decisions: %d\n", len(full)))
 
 	require.Equal(t, "Shadow mode set to: CanaryPartial\n", sh(t, m, "shadowctl mode canary10"))
-	require.Contains(t, sh(t, m, "llmctl shadow-status"), "  Canary Traffic: 10%")
+	require.Contains(t, sh(t, m, "shadowctl status"), "  Canary Traffic: 10%")
 	sh(t, m, "run memhog 60 1 250")
 	traces, _ := readTraces(t, m)
 	routed := 0
@@ -877,7 +875,7 @@ func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
 	}
 	require.Positive(t, routed)
 	require.Less(t, routed, len(traces)-len(full))
-	cmp := sh(t, m, "llmctl shadow-compare")
+	cmp := sh(t, m, "shadowctl compare")
 	require.Contains(t, cmp, "Shadow Comparison (v1.1.0 vs production, mode CanaryPartial):\n")
 	require.Contains(t, cmp, "(executed by shadow)")
 
@@ -885,7 +883,7 @@ func TestAutonomyCanaryThroughLLMCtl(t *testing.T) {
 	require.Equal(t, fmt.Sprintf("Replay: %d/%d decisions reproduced\n", len(traces), len(traces)),
 		sh(t, m, "autoctl replay-decisions --input /tmp/canary.json"))
 
-	require.Equal(t, "Shadow retired: v1.1.0\n", sh(t, m, "llmctl shadow-retire"))
+	require.Equal(t, "Shadow agent disabled\n", sh(t, m, "shadowctl disable"))
 	require.Contains(t, sh(t, m, "shadowctl status"), "  Mode: Disabled\n")
 	require.Nil(t, reg.Shadow())
 }

@@ -61,10 +61,13 @@ func DefaultServices() []Service {
 		// One entry per service (svc_*.go), in boot order.
 		{Name: "agentsys", Feature: FeatureAgentSys, Start: startAgentSys, Commands: []string{"agentsys"}},
 		{Name: "models", Feature: FeatureModelLifecycle, Start: startModels,
-			Commands: []string{"modelctl", "llmctl", "llmctl register", "llmctl list", "llmctl query", "llmctl swap", "llmctl rollback"}},
+			Commands: []string{"modelctl"}},
 		{Name: "otel", Feature: FeatureOTel, Start: startOTel, Commands: []string{"otelctl"}},
 		{Name: "llm", Feature: FeatureLLM, Start: startLLM,
-			Commands: []string{"llminfer", "llmctl", "llmctl load", "llmctl budget", "llmctl status", "llmctl audit"}},
+			Commands: []string{"llminfer", "llmctl", "llmctl load", "llmctl budget", "llmctl status", "llmctl audit",
+				"llmctl register", "llmctl list", "llmctl query", "llmctl swap", "llmctl rollback",
+				"llmctl shadow-deploy", "llmctl shadow-status", "llmctl shadow-traffic", "llmctl shadow-compare",
+				"llmctl shadow-promote", "llmctl shadow-retire"}},
 		{Name: "autonomy", Start: startAutonomy},
 		{Name: "shadow", Feature: FeatureShadowMode, Start: startShadow, Commands: shadowCommands},
 	}

@@ -136,9 +136,11 @@ func (s *Shell) cmdMemstats(w io.Writer, args []string) error {
 		return shellcmd.ErrUsage
 	}
 	ms := s.m.MemStats()
-	fmt.Fprintf(w, "mapped: %d bytes (%d KiB)\n", ms.Mapped, ms.Mapped/1024)
-	fmt.Fprintf(w, "peak:   %d bytes (%d KiB)\n", ms.Peak, ms.Peak/1024)
+	size := s.m.MemSize()
+	fmt.Fprintf(w, "ram:    %d KiB used of %d KiB (%.1f%%), peak %d KiB\n", ms.Used/1024, size/1024, 100*float64(ms.Used)/float64(max(size, 1)), ms.Peak/1024)
+	fmt.Fprintf(w, "mapped: %d KiB (virtual, every address space)\n", ms.Mapped/1024)
 	fmt.Fprintf(w, "allocs: %d  frees: %d  failures: %d\n", ms.Allocs, ms.Frees, ms.Failures)
+	fmt.Fprintf(w, "oom kills: %d\n", s.m.OOMKills())
 	fmt.Fprintf(w, "processes: %d\n", len(s.m.Processes()))
 	return nil
 }

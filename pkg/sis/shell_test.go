@@ -483,16 +483,18 @@ func TestDisabledServiceCommands(t *testing.T) {
 		{"agentsys status", "agentsys", "agentsys"},
 		{"otelctl status", "otelctl", "otel"},
 		{"llminfer hi", "llminfer", "llm"},
-		{"llmctl status", "llmctl status", "llm"},
+		// No llmctl subcommand is enabled: llmctl names the first
+		// feature of its subcommands.
+		{"llmctl status", "llmctl", "llm"},
 		{"shadowctl status", "shadowctl", "shadow-mode"},
-		{"llmctl shadow-status", "llmctl shadow-status", "shadow-mode"},
+		{"llmctl shadow-status", "llmctl", "llm"},
 		{"tracectl list", "tracectl", "decision-traces"},
 	} {
 		_, err := m.Shell().Exec(tc.line)
 		require.EqualError(t, err, tc.name+": disabled; the "+tc.feature+" feature enables it (--features "+tc.feature+")", tc.line)
 	}
-	out, err := m.Shell().Exec("llmctl list")
-	require.NoError(t, err, "the model registry's llmctl subcommands run")
+	out, err := m.Shell().Exec("modelctl list")
+	require.NoError(t, err, "the model registry's commands run")
 	require.Contains(t, out, "Model Registry:")
 }
 

@@ -64,8 +64,7 @@ func startAutonomy(m *System) (string, error) {
 }
 
 // shadowCommands are the shell commands of the shadow agent.
-var shadowCommands = []string{"shadowctl", "llmctl shadow-deploy", "llmctl shadow-status", "llmctl shadow-traffic",
-	"llmctl shadow-compare", "llmctl shadow-promote", "llmctl shadow-retire"}
+var shadowCommands = []string{"shadowctl"}
 
 // startShadow starts the shadow agent of the autonomy loop
 // (DefaultServices). It needs the model registry.
@@ -84,16 +83,7 @@ func startShadow(m *System) (string, error) {
 	sh := m.Shell()
 	cmd := ag.ShellCommand()
 	cmd.Feature = FeatureShadowMode
-	if err := sh.Register(cmd); err != nil {
-		return "", err
-	}
-	for _, s := range ag.LLMSubcommands() {
-		s.Feature = FeatureShadowMode
-		if err := sh.RegisterSub("llmctl", s); err != nil {
-			return "", err
-		}
-	}
-	return "", nil
+	return "", sh.Register(cmd)
 }
 
 // snapshot is the machine's state for an incident bundle.

@@ -58,12 +58,6 @@ func startModels(m *System) (string, error) {
 	if err := m.Shell().Register(cmd); err != nil {
 		return "", err
 	}
-	for _, sub := range reg.LLMSubcommands() {
-		sub.Feature = FeatureModelLifecycle
-		if err := m.Shell().RegisterSub("llmctl", sub); err != nil {
-			return "", err
-		}
-	}
 	m.svc.models = reg
 	return marker, nil
 }

@@ -105,53 +105,6 @@ func TestModelctlOnFreshMachine(t *testing.T) {
 	require.ErrorContains(t, err, "invalid model version", out)
 }
 
-func TestLLMctlModelCommands(t *testing.T) {
-	m := bootModels(t, "")
-	out, err := modelSh(m, "llmctl register --id v1.0.0 --size 4 --ctx 512")
-	require.NoError(t, err, out)
-	require.Contains(t, out, "[LLM] registered id=v1.0.0 size_kb=4 ctx=512")
-	_, err = modelSh(m, "llmctl register --id v1.1.0 --size 1 --ctx 512")
-	require.ErrorContains(t, err, "over --size 1")
-	out, err = modelSh(m, "llmctl query --id v1.0.0")
-	require.NoError(t, err)
-	require.Contains(t, out, "Context:   512")
-	_, err = modelSh(m, "modelctl swap v1.0.0")
-	require.NoError(t, err)
-	out, err = modelSh(m, "llmctl swap --from v1.0.0 --to v1.1.0")
-	require.NoError(t, err, out)
-	require.True(t, strings.HasSuffix(out, "Swap complete. Downtime: 0ms\n"), out)
-	_, err = modelSh(m, "llmctl swap --from v1.0.0 --to v1.1.0")
-	require.ErrorContains(t, err, "the active model is v1.1.0")
-	_, err = modelSh(m, "llmctl rollback --to v1.1.0")
-	require.ErrorContains(t, err, "the rollback model is v1.0.0")
-	out, err = modelSh(m, "llmctl rollback --to v1.0.0")
-	require.NoError(t, err)
-	require.Contains(t, out, "Rollback complete")
-	out, err = modelSh(m, "llmctl list")
-	require.NoError(t, err)
-	require.Regexp(t, `v1\.0\.0 +Active`, out)
-	for line, want := range map[string]string{
-		"llmctl register --id v1.1.0":                    "missing --size (usage: llmctl register --id <version> --size KB --ctx N)",
-		"llmctl register --id v1.1.0 --size 4 --ctx":     "--ctx needs a value",
-		"llmctl register --id a --id b --size 4 --ctx 1": "--id given twice",
-		"llmctl register --id ../x --size 4 --ctx 1":     "invalid model version",
-		"llmctl register --id v1.1.0 --size x --ctx 1":   "--size and --ctx take positive numbers",
-		"llmctl query":                        "missing --id (usage: llmctl query --id <version>)",
-		"llmctl swap --from v1.1.0 --bogus 1": "unknown flag --bogus",
-		"llmctl rollback v1.0.0":              `unexpected argument "v1.0.0" (usage: llmctl rollback --to <version>)`,
-		"llmctl list x":                       "usage: llmctl list",
-		"llmctl register --id v1.4.0-badsig --size 9 --ctx 1": "signature verification failed",
-	} {
-		out, err := modelSh(m, line)
-		require.ErrorContains(t, err, want, line)
-		require.Contains(t, out, "error: ", line)
-	}
-	out, _ = modelSh(m, "llmctl help")
-	for _, sub := range []string{"register", "list", "query", "swap", "rollback"} {
-		require.Contains(t, out, "llmctl "+sub)
-	}
-}
-
 func TestModelRollbackPersistsAcrossRestart(t *testing.T) {
 	host := t.TempDir()
 	m := bootModels(t, host)

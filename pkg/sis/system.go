@@ -51,6 +51,10 @@ type Options struct {
 	// have compared before `shadowctl promote` may promote
 	// (shadow.DefaultMinPromote, 20, when 0).
 	MinPromoteComparisons int
+	// ModelSigningKey is the key the machine signs the packages it
+	// builds with (`llmctl register`); nil: the built-in test key, when
+	// TrustedModelKeys is nil too.
+	ModelSigningKey ed25519.PrivateKey
 }
 
 // New adds the SIS layer to a machine made by kernel.New: the shell and
@@ -105,6 +109,8 @@ func (s *System) metricsSnapshot() metrics.Snapshot {
 	snap := metrics.Snapshot{
 		HeapCurrent: ms.Used,
 		HeapPeak:    ms.Peak,
+		MemSize:     s.MemSize(),
+		OOMKills:    s.OOMKills(),
 		Allocs:      ms.Allocs,
 		Deallocs:    ms.Frees,
 		Failures:    ms.Failures,

@@ -206,6 +206,7 @@ func decoders() map[uint64]sysent {
 		linux.SysChroot:          {spec: fixed(path)},
 		linux.SysFchmod:          {spec: fixed(fd, mode)},
 		linux.SysFchmodat:        {spec: fixed(dirfd, path, mode)},
+		linux.SysFchmodat2:       {spec: fixed(dirfd, path, mode, atflags)},
 		linux.SysFchownat:        {spec: fixed(dirfd, path, id, id, atflags)},
 		linux.SysFchown:          {spec: fixed(fd, id, id)},
 		linux.SysOpenat:          {spec: openatSpec},

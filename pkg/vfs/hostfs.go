@@ -278,6 +278,14 @@ func (h *Hostfs) Symlink(target, name string) error {
 // Link implements Backend (linkat without AT_SYMLINK_FOLLOW: the host
 // never follows oldname).
 func (h *Hostfs) Link(oldname, newname string) error {
+	return h.twoParents(oldname, newname, func(o, n at) error {
+		return unix.Linkat(o.dir, o.name, n.dir, n.name, 0)
+	})
+}
+
+// twoParents calls f with the parents of oldname and newname, for the
+// calls that name two paths.
+func (h *Hostfs) twoParents(oldname, newname string, f func(o, n at) error) error {
 	if h.ro {
 		return linux.EROFS
 	}
@@ -291,7 +299,7 @@ func (h *Hostfs) Link(oldname, newname string) error {
 		return err
 	}
 	defer n.release()
-	return hostErr(unix.Linkat(o.dir, o.name, n.dir, n.name, 0))
+	return hostErr(f(o, n))
 }
 
 // Unlink implements Backend.
@@ -315,28 +323,17 @@ func (h *Hostfs) unlink(name string, flags int) error {
 // Rename implements Backend with renameat2 (renameat where the host has
 // no renameat2 and exchange is not asked for).
 func (h *Hostfs) Rename(oldname, newname string, exchange bool) error {
-	if h.ro {
-		return linux.EROFS
-	}
-	o, err := h.parent(oldname)
-	if err != nil {
+	return h.twoParents(oldname, newname, func(o, n at) error {
+		var flags uint
+		if exchange {
+			flags = unix.RENAME_EXCHANGE
+		}
+		err := unix.Renameat2(o.dir, o.name, n.dir, n.name, flags)
+		if err == unix.ENOSYS && !exchange {
+			err = unix.Renameat(o.dir, o.name, n.dir, n.name)
+		}
 		return err
-	}
-	defer o.release()
-	n, err := h.parent(newname)
-	if err != nil {
-		return err
-	}
-	defer n.release()
-	var flags uint
-	if exchange {
-		flags = unix.RENAME_EXCHANGE
-	}
-	err = unix.Renameat2(o.dir, o.name, n.dir, n.name, flags)
-	if err == unix.ENOSYS && !exchange {
-		err = unix.Renameat(o.dir, o.name, n.dir, n.name)
-	}
-	return hostErr(err)
+	})
 }
 
 // SetAttr implements Backend. Nothing follows a symlink in the last
