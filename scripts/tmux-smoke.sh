@@ -110,7 +110,7 @@ done
 
 type_line 'help'
 wait_for 'Available commands:'
-wait_for '  run <prog> [<arg>...]'
+wait_for '  run [--gdb <port>] <prog> [<arg>...]'
 
 type_line 'run /bin/hello'
 wait_for 'Hello, world!'

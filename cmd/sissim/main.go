@@ -173,6 +173,8 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	timelineFile := flags.String("timeline", "", "write the scheduler timeline to the host `FILE` (Chrome trace-event JSON: ui.perfetto.dev opens it; 'sissim timeline' draws it)")
 	metricsAddr := flags.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the guest runs (e.g. 127.0.0.1:9100)")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
+	faultDetail := flags.Bool("fault-detail", true, "after a fault's one-line report, print the registers and a backtrace named with the program's symbols (--fault-detail=false: the line alone)")
+	gdb := flags.String("gdb", "", "serve a GDB remote stub on `[HOST:]PORT` (127.0.0.1 unless HOST is given; port 0 picks one) and wait for the debugger before the program's first instruction")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
 	}
@@ -193,6 +195,13 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if flags.NArg() == 0 {
 			fmt.Fprintln(stderr, "sissim run: --root needs the program's path inside the tree")
+			return 2
+		}
+	}
+	var gdbAddr string
+	if *gdb != "" {
+		if gdbAddr, err = kernel.GDBAddr(*gdb); err != nil {
+			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
 			return 2
 		}
 	}
@@ -236,12 +245,52 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sissim run: --strace-file:", err)
 		}
 	}()
+	// setup puts the program, the mounts and the services into a new
+	// machine (a debugging session builds it again to go back in time).
+	setup := func(m *kernel.Machine) (*sis.System, error) {
+		sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
+		var err error
+		if data != nil {
+			err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
+			if err == nil {
+				err = m.FS().WriteFile(guestPath, data, 0o755)
+			}
+		}
+		if err == nil {
+			err = mounts.apply(m.FS())
+		}
+		if err == nil {
+			_, err = sys.StartServices(sis.DefaultServices())
+		}
+		if err != nil {
+			sys.Close()
+			return nil, err
+		}
+		return sys, nil
+	}
+	var guestArgs []string
+	if flags.NArg() > 1 {
+		guestArgs = flags.Args()[1:]
+	}
+	spec := kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd}
+	if gdbAddr != "" {
+		why := irreversible(mode, *mounts, nf, features, *timelineFile != "" || *metricsAddr != "")
+		if why == "" {
+			// Under a debugger that can go back: a session of machines.
+			return runSession(cfg, setup, spec, gdbAddr, host, *faultDetail, stdin, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "sissim: reverse execution is off: %s\n", why)
+	}
 	m, err := kernel.New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return 2
 	}
-	sys := sis.New(m, sis.Options{Features: features, TrustedModelKeys: trustKeys.keys})
+	sys, err := setup(m) // closes m on an error
+	if err != nil {
+		fmt.Fprintln(stderr, "sissim:", err)
+		return 2
+	}
 	defer sys.Close()
 	if *metricsAddr != "" {
 		stop, err := serveMetrics(*metricsAddr, sys.MetricsHandler(), stderr)
@@ -252,22 +301,6 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 	nf.report(m, stderr)
-	if data != nil {
-		err = m.FS().MkdirAll(path.Dir(guestPath), 0o755)
-		if err == nil {
-			err = m.FS().WriteFile(guestPath, data, 0o755)
-		}
-	}
-	if err == nil {
-		err = mounts.apply(m.FS())
-	}
-	if err == nil {
-		_, err = sys.StartServices(sis.DefaultServices())
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "sissim:", err)
-		return 2
-	}
 	sys.MarkFiles()
 	defer finish(sys, stderr)
 	if *timelineFile != "" {
@@ -278,11 +311,17 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		defer stop()
 	}
-	var guestArgs []string
-	if flags.NArg() > 1 {
-		guestArgs = flags.Args()[1:]
+	if gdbAddr != "" {
+		srv, err := serveGDB(m, gdbAddr, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
+			return 2
+		}
+		// After the program, wait for the debugger to go: it is told of
+		// the exit first.
+		defer srv.Close()
 	}
-	p, err := m.Spawn(kernel.ProcessSpec{Path: guestPath, Argv: append([]string{host}, guestArgs...), Env: env, Cwd: *cwd})
+	p, err := m.Spawn(spec)
 	if err != nil {
 		var ee *kernel.ExecError
 		if errors.As(err, &ee) {
@@ -308,9 +347,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		m.SignalForeground(linux.SIGCONT)
 		status, err = p.Wait()
 	}
-	if status.Report != "" {
-		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
-	}
+	reportStatus(stderr, host, status, *faultDetail)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)
 		return exitKernel
@@ -320,6 +357,16 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sissim: after %s exited: %v\n", filepath.Base(host), err)
 	}
 	return status.ShellCode()
+}
+
+// reportStatus prints a fault's report (and its detail, when asked for).
+func reportStatus(stderr io.Writer, host string, status kernel.ExitStatus, detail bool) {
+	if status.Report != "" {
+		fmt.Fprintf(stderr, "sissim: %s: %s\n", filepath.Base(host), status.Report)
+		if detail {
+			io.WriteString(stderr, status.Detail)
+		}
+	}
 }
 
 // defaultGuest is the embedded program run when no guest is named.

@@ -51,10 +51,21 @@ func TestStraceIsDeterministic(t *testing.T) {
 }
 
 func TestFaultReportAndStatus(t *testing.T) {
-	code, out, errOut := run(t, "run", "../../testdata/guests/segv", "udf")
+	code, out, errOut := run(t, "run", "--fault-detail=false", "../../testdata/guests/segv", "udf")
 	require.Equal(t, 132, code)
 	require.Equal(t, "about to udf\n", out)
 	require.Regexp(t, `^sissim: segv: SIGILL \(Illegal instruction\) pc=0x[0-9a-f]+: undefined instruction\n$`, errOut)
+}
+
+// By default a fault's report goes on with the registers and a backtrace
+// (the stripped guest's frames are named by image and offset).
+func TestFaultDetail(t *testing.T) {
+	code, _, errOut := run(t, "run", "../../testdata/guests/segv", "null")
+	require.Equal(t, 139, code)
+	require.Regexp(t, `^sissim: segv: SIGSEGV \(Segmentation fault\) pc=0x([0-9a-f]+): write of unmapped address 0x0\n`+
+		` x0 [0-9a-f]{16}  x1 [0-9a-f]{16}  x2 [0-9a-f]{16}  x3 [0-9a-f]{16}\n(.*\n){7}`+
+		` pc 0000000000([0-9a-f]+) pstate [0-9a-f]{8}\n`+
+		`backtrace:\n#0 0x0000000000([0-9a-f]+) in \?\? \(segv\+0x[0-9a-f]+\)\n(#[1-9] 0x[0-9a-f]{16} in \?\? \(segv\+0x[0-9a-f]+\)\n)+$`, errOut)
 }
 
 func TestMaxInsns(t *testing.T) {

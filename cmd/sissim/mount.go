@@ -56,3 +56,14 @@ func (f mountFlag) apply(v *vfs.FS) error {
 	}
 	return nil
 }
+
+// writable reports whether a mount lets guests write host files (their
+// writes, and what they read back, are not recorded for going back).
+func (f mountFlag) writable() bool {
+	for _, m := range f {
+		if !m.readOnly {
+			return true
+		}
+	}
+	return false
+}

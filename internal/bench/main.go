@@ -13,6 +13,8 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -109,6 +111,7 @@ type config struct {
 	tcpMiB   int
 	pingN    int
 	connN    int
+	gdb      string
 }
 
 func main() {
@@ -134,6 +137,7 @@ func main() {
 	flag.IntVar(&c.tcpMiB, "tcp-mib", 256, "MiB streamed over TCP loopback per netbench run")
 	flag.IntVar(&c.pingN, "pingpong", 100_000, "AF_UNIX one-byte round trips per netbench run")
 	flag.IntVar(&c.connN, "conns", 2000, "TCP loopback connections per netbench run")
+	flag.StringVar(&c.gdb, "gdb", "gdb-multiarch", "gdb for the debugger rows (empty: skip)")
 	flag.Parse()
 	switch *metric {
 	case "wall":
@@ -184,7 +188,6 @@ func bench(c config, w io.Writer) error {
 		c.aluN = n
 	}
 
-	type loopJobs struct{ loop, zero *job }
 	var all []*job
 	addPath := func(r runner, path string, args ...string) *job {
 		j := &job{cpu: c.cpu, r: r, guest: path, args: args}
@@ -227,6 +230,12 @@ func bench(c config, w io.Writer) error {
 		tcpStream[r.name] = loopJobs{add(r, "netbench", "tcp", strconv.Itoa(c.tcpMiB)), add(r, "netbench", "tcp", "0")}
 		pingpong[r.name] = loopJobs{add(r, "netbench", "unix", strconv.Itoa(c.pingN)), add(r, "netbench", "unix", "0")}
 		conns[r.name] = loopJobs{add(r, "netbench", "connect", strconv.Itoa(c.connN)), add(r, "netbench", "connect", "0")}
+	}
+	// Under gdb: alu_loop continuing freely with a debugger attached, and
+	// a reverse-stepi after 10^8 instructions.
+	dbg, err := debuggerJobs(c, guest("alu_loop"), addPath)
+	if err != nil {
+		fmt.Fprintf(w, "note: %v; debugger rows left out\n", err)
 	}
 	// Boot to the sis> prompt and out again (stdin at EOF ends the shell).
 	bootJob := addPath(runner{"sissim", []string{c.sissim}}, "boot")
@@ -458,6 +467,13 @@ func bench(c config, w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	printTable(w, st)
+	if dbg != nil {
+		free := float64(dbg.free.loop.median()-dbg.free.zero.median()) / float64(c.aluN)
+		fmt.Fprintf(w, "\nalu_loop compute under gdb (sissim deterministic --gdb, continue), ns/iteration (N=%d): %.2f, %.3fx of sissim deterministic without a debugger (goal <= 1.05)\n",
+			c.aluN, free, free/aluNs(det))
+		fmt.Fprintf(w, "reverse-stepi %d instructions into a run (alu_loop %d, at the instruction after its loop), ms: %s\n",
+			dbg.insns, dbg.n, ms(dbg.back.loop.median()-dbg.back.zero.median()))
+	}
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
 	fmt.Fprintf(w, "boot to the sis> prompt and exit (sissim boot, stdin at EOF), process start included: %s ms (goal < 50 ms)\n", ms(bootJob.median()))
@@ -505,6 +521,94 @@ func bench(c config, w io.Writer) error {
 		ratio("time per TCP connection: sissim realtime / qemu-user", connPerSec(*qemu), connPerSec(rt), "")
 	}
 	return tw.Flush()
+}
+
+// debugJobs are the debugger rows' jobs.
+type debugJobs struct {
+	free  loopJobs // alu_loop N and 0 under gdb's continue
+	back  loopJobs // a session with and without one reverse-stepi at the end of the loop
+	n     int      // alu_loop iterations of back
+	insns int      // instructions before its stop
+}
+
+// loopJobs are a loop job and its N=0 (or otherwise smaller) twin.
+type loopJobs struct{ loop, zero *job }
+
+// aluPrologue is the number of alu_loop instructions before its loop
+// when argv[1] has 7 digits (see guest/alu_loop.S: 9 to the first digit,
+// 2, 6 a digit, 4 at the end of the string, 7 before the loop), and aluEnd
+// the instruction after the loop (eor x0, x11, x13).
+const (
+	aluPrologue = 9 + 2 + 6*7 + 4 + 7
+	aluEnd      = 0xca0d0160
+)
+
+// debuggerJobs adds the jobs of the debugger rows: a shell starts
+// sissim run --gdb on a free port, waits for it to print its address, then
+// runs gdb's commands against it.
+func debuggerJobs(c config, alu string, add func(runner, string, ...string) *job) (*debugJobs, error) {
+	if c.gdb == "" {
+		return nil, errors.New("no gdb")
+	}
+	gdb, err := exec.LookPath(c.gdb)
+	if err != nil {
+		return nil, err
+	}
+	end, err := findInsn(alu, aluEnd)
+	if err != nil {
+		return nil, err
+	}
+	session := func(cmds ...string) runner {
+		script := `f=$(mktemp) || exit 1
+"$0" run --clock deterministic --gdb 127.0.0.1:0 "$1" "$2" 2>"$f" & s=$!
+until a=$(sed -n 's/.*waiting for a debugger on \([0-9.:]*\) .*/\1/p' "$f") && [ -n "$a" ]; do
+	kill -0 $s 2>/dev/null || { cat "$f" >&2; rm -f "$f"; exit 1; }
+	sleep 0.01
+done
+"` + gdb + `" -batch -nx -ex "target remote $a"`
+		for _, c := range cmds {
+			script += ` -ex "` + c + `"`
+		}
+		script += ` >/dev/null || { kill $s; rm -f "$f"; exit 1; }
+wait $s; r=$?; rm -f "$f"; exit $r`
+		return runner{"sissim deterministic under gdb", []string{"/bin/sh", "-c", script, c.sissim}}
+	}
+	free := session("continue")
+	back := session(fmt.Sprintf("break *%#x", end), "continue", "reverse-stepi", "delete", "continue")
+	noBack := session(fmt.Sprintf("break *%#x", end), "continue", "delete", "continue")
+	const n = 8_333_333 // about 10^8 instructions
+	d := &debugJobs{
+		free:  loopJobs{add(free, alu, strconv.Itoa(c.aluN)), add(free, alu, "0")},
+		back:  loopJobs{add(back, alu, strconv.Itoa(n)), add(noBack, alu, strconv.Itoa(n))},
+		n:     n,
+		insns: aluPrologue + aluInsns*n,
+	}
+	return d, nil
+}
+
+// findInsn returns the address of the first instruction word insn in the
+// executable segments of the ELF file at path.
+func findInsn(path string, insn uint32) (uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || p.Flags&elf.PF_X == 0 {
+			continue
+		}
+		b := make([]byte, p.Filesz)
+		if _, err := p.ReadAt(b, 0); err != nil {
+			return 0, err
+		}
+		for i := 0; i+4 <= len(b); i += 4 {
+			if binary.LittleEndian.Uint32(b[i:]) == insn {
+				return p.Vaddr + uint64(i), nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: instruction %#08x not found", path, insn)
 }
 
 // buildGoGuests builds the hello and pipeline programs of

@@ -50,11 +50,12 @@ const (
 	StopException                         // a CPU exception (Exit.Intno)
 	StopMemFault                          // an invalid memory access (Exit.Fault)
 	StopInvalidInsn                       // an undefined instruction
+	StopDebug                             // a debugger's stop (Exit.Debug)
 )
 
 var stopNames = map[StopReason]string{
 	StopRequested: "requested", StopBudget: "budget", StopException: "exception",
-	StopMemFault: "memory fault", StopInvalidInsn: "invalid instruction",
+	StopMemFault: "memory fault", StopInvalidInsn: "invalid instruction", StopDebug: "debug",
 }
 
 func (r StopReason) String() string {
@@ -106,7 +107,11 @@ const (
 type Exit struct {
 	Reason StopReason
 	Intno  uint32 // StopException: the exception number
-	Fault  Fault  // StopMemFault
+	Fault  Fault  // StopMemFault, and StopDebug with DebugWatch
+	// Debug says why a StopDebug happened, and Addr where: the
+	// instruction (DebugBreak, DebugAt).
+	Debug DebugStop
+	Addr  uint64
 }
 
 // SyscallAction tells the engine what to do after a system call.

@@ -19,16 +19,33 @@ uint64_t sis_clock_ns(sis_clock *c) {
 }
 
 // Counts retired instructions a translation block at a time (A64 words are
-// 4 bytes) and stops the engine when the budget is reached.
+// 4 bytes) and stops the engine when the budget is reached. A stop from
+// here happens before the block runs. The block is remembered, so that a
+// run that ends inside it knows which of its instructions ran (sis_run).
+// A debugger's target position also stops here, before its block; that
+// block is not counted, so the stop does not change the count.
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *ud) {
 	sis_cpu *c = ud;
 	uint64_t n = size >> 2;
+	c->blk_pc = addr;
+	c->blk_n = n;
 	c->insns += n;
 	c->clock->insns += n;
 	if (c->clock->insns >= c->stop_at) {
-		c->stop = SIS_STOP_BUDGET;
+		if (c->clock->insns >= c->dbg.budget_at) {
+			c->stop = SIS_STOP_BUDGET;
+		} else {
+			c->insns -= n;
+			c->clock->insns -= n;
+			c->blk_n = 0;
+			c->stop = SIS_STOP_DEBUG;
+			c->dbg.stop = SIS_DBG_TARGET;
+		}
 		uc_emu_stop(uc);
+		return;
 	}
+	if (c->dbg.skip_on && addr != c->dbg.skip_pc)
+		c->dbg.skip_on = 0;
 }
 
 // SVC enters Go; every other exception stops the engine for the kernel.
@@ -103,14 +120,38 @@ static bool hook_tlb_fill(uc_engine *uc, uint64_t va, uc_mem_type type, uc_tlb_e
 		e->perms = UC_PROT_EXEC;
 		return true;
 	}
+	if (c->dbg.quiet_fill) {
+		// Unicorn looks pages up to drop the code a deleted hook was
+		// translated into: answer from the table, never fault (the
+		// zero frame holds no code). The TLB is flushed afterwards.
+		uint64_t pte = sis_pt_lookup(c, va);
+		e->paddr = (pte & PTE_VALID) ? (pte & PTE_ADDR) | (va & 0xfff) : 0;
+		e->perms = UC_PROT_EXEC;
+		return true;
+	}
+	uint32_t strip = 0;
+	if (c->dbg.nwatch && !c->dbg.watch_bypass && type != UC_MEM_FETCH) {
+		// A watched page: the watched access stops the CPU before the
+		// instruction (the kernel decodes its exact address); the entry
+		// for other accesses lacks the watched permission, so that the
+		// watched access comes back here.
+		strip = sis_watched(c, va);
+		if (strip & (type == UC_MEM_WRITE ? 2 : 1)) {
+			c->stop = SIS_STOP_DEBUG;
+			c->dbg.stop = SIS_DBG_WATCH;
+			c->mem_type = type;
+			c->mem_addr = va;
+			return false;
+		}
+	}
 	for (int try = 0; try < 2; try++) {
 		uint64_t pte = sis_pt_lookup(c, va);
 		if ((pte & PTE_VALID) && (pte & need)) {
 			c->fills++;
 			// Unicorn's AArch64 pages are 1 KiB: keep va's offset in the frame.
 			e->paddr = (pte & PTE_ADDR) | (va & 0xfff);
-			e->perms = (pte & PTE_READ ? UC_PROT_READ : 0) |
-			           (pte & PTE_WRITE ? UC_PROT_WRITE : 0) |
+			e->perms = (pte & PTE_READ && !(strip & 1) ? UC_PROT_READ : 0) |
+			           (pte & PTE_WRITE && !(strip & 2) ? UC_PROT_WRITE : 0) |
 			           (pte & PTE_EXEC ? UC_PROT_EXEC : 0);
 			return true;
 		}
@@ -137,6 +178,7 @@ uc_err sis_open(sis_cpu *c, int count_insns) {
 	if ((err = uc_open(UC_ARCH_ARM64, UC_MODE_ARM, &c->uc)))
 		return err;
 	uc_engine *uc = c->uc;
+	c->dbg.budget_at = ~0ull;
 	if ((err = uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL)))
 		return err;
 	// Runs end only when a hook stops them. With exits enabled and none
@@ -161,9 +203,55 @@ uc_err sis_open(sis_cpu *c, int count_insns) {
 	return UC_ERR_OK;
 }
 
+// blk_tail returns how many instructions of the last block entered were
+// counted but not run, for a run that stopped before the one at pc.
+static uint64_t blk_tail(sis_cpu *c, uint64_t pc) {
+	uint64_t end = c->blk_pc + 4 * c->blk_n;
+	if (pc < c->blk_pc || pc >= end)
+		return 0;
+	return (end - pc) / 4;
+}
+
+// sis_run runs from pc until a hook stops the engine. Blocks are counted
+// when they are entered, so a run that ends inside one leaves its tail
+// counted: end_pos is then the position of the instruction the run stopped
+// at. A debugger's stop also takes the tail off the count, so that
+// resuming there counts it again exactly once, as a run without the stop
+// would have (its stops do not change the machine's timeline).
 uc_err sis_run(sis_cpu *c, uint64_t pc) {
 	c->stop = SIS_STOP_NONE;
-	return uc_emu_start(c->uc, pc, 0xffffffffffffffffull, 0, 0);
+	c->dbg.stop = 0;
+	c->blk_pc = pc;
+	c->blk_n = 0;
+	uc_err err = uc_emu_start(c->uc, pc, 0xffffffffffffffffull, 0, 0);
+	uint64_t end = c->clock->insns, now = pc;
+	switch (c->stop) {
+	case SIS_STOP_BUDGET:
+		// The block was counted and did not run. With code hooks
+		// installed Unicorn leaves a stale PC on this exit: set it.
+		end -= c->blk_n;
+		uc_reg_write(c->uc, UC_ARM64_REG_PC, &c->blk_pc);
+		break;
+	case SIS_STOP_DEBUG:
+		if (c->dbg.stop == SIS_DBG_TARGET) {
+			uc_reg_write(c->uc, UC_ARM64_REG_PC, &c->blk_pc);
+			break;
+		}
+		uc_reg_read(c->uc, UC_ARM64_REG_PC, &now);
+		uint64_t r = blk_tail(c, now);
+		c->insns -= r;
+		c->clock->insns -= r;
+		end -= r;
+		break;
+	case SIS_STOP_EXCEPTION:
+	case SIS_STOP_MEMFAULT:
+	case SIS_STOP_INVALID:
+		uc_reg_read(c->uc, UC_ARM64_REG_PC, &now);
+		end -= blk_tail(c, now);
+		break;
+	}
+	c->end_pos = end;
+	return err;
 }
 
 uc_err sis_flush_tlb(uc_engine *uc) { return uc_ctl_flush_tlb(uc); }

@@ -18,6 +18,7 @@ enum {
 	SIS_STOP_EXCEPTION,  // a CPU exception other than SVC (intno set)
 	SIS_STOP_MEMFAULT,   // a page fault the kernel refused (mem_* set)
 	SIS_STOP_INVALID,    // an invalid instruction
+	SIS_STOP_DEBUG,      // a debugger stop (sis_debug.stop says which)
 };
 
 // Page-table entries (see pagetable.go): a 4-level table of 512-entry
@@ -32,6 +33,54 @@ enum {
 
 // Virtual window onto physical memory used only inside sis_invalidate.
 #define INV_BASE (1ull << 48)
+
+// Debugger stops (sis_debug.stop), see debug.c.
+enum {
+	SIS_DBG_BREAK = 1,   // a breakpoint hook, before the instruction at addr
+	SIS_DBG_TARGET,      // the block holding the target position is next
+	SIS_DBG_WATCH,       // an access to a watched page (mem_type, mem_addr)
+	SIS_DBG_AT,          // the one-shot stop address was reached
+};
+
+#define SIS_MAX_WATCH 64
+
+// A watched 1 KiB page of a process: acc has bit 1 for reads, 2 for writes.
+typedef struct sis_watch {
+	uint64_t page;
+	int32_t pid;
+	uint32_t acc;
+} sis_watch;
+
+// The debugger's state of a CPU. Everything is off (zero) unless a
+// debugger is attached, so that a free run pays one compare per block.
+typedef struct sis_debug {
+	int32_t pid, tid;       // the thread on the CPU (set before each run)
+	uint32_t stop;          // SIS_DBG_* when stop == SIS_STOP_DEBUG
+	uint64_t addr;          // BREAK, AT: the instruction's address
+	uint64_t budget_at;     // the kernel's budget (stop_at is the minimum)
+	uint64_t target;        // TARGET: stop before the block holding it
+	uint32_t target_on;
+	uint64_t at_addr;       // AT: stop at_tid before this address...
+	int32_t at_tid;
+	uint32_t at_on;
+	uint32_t at_target;     // ...and only at position target
+	uc_hook at_hook;
+	uint64_t skip_pc;       // a breakpoint at skip_pc does not stop the
+	uint32_t skip_on;       // run's first instruction
+	uint32_t quiet_fill;    // TLB fills map without entering Go (hook_del)
+	uint32_t watch_bypass;  // watched pages are filled normally
+	uint32_t nwatch;
+	sis_watch watch[SIS_MAX_WATCH];
+} sis_debug;
+
+// A breakpoint: one UC_HOOK_CODE hook bounded to its address.
+typedef struct sis_bp {
+	struct sis_cpu *c;
+	uint64_t addr;
+	int32_t pid;            // it stops only this process's threads
+	uint32_t active;        // removed breakpoints keep their hook, inactive
+	uc_hook hook;
+} sis_bp;
 
 // Machine-wide clock.
 typedef struct sis_clock {
@@ -62,6 +111,10 @@ typedef struct sis_cpu {
 	uint64_t sc[7];       // x0..x5, x8 at the last SVC
 	uint64_t sc_ret;      // value for x0
 	uc_hook hooks[6];
+	uint64_t blk_pc;      // the last translation block entered...
+	uint64_t blk_n;       // ...and its instruction count (counted at entry)
+	uint64_t end_pos;     // instruction position where the last run ended
+	sis_debug dbg;
 } sis_cpu;
 
 uint64_t sis_clock_ns(sis_clock *c);
@@ -73,5 +126,11 @@ uc_err sis_invalidate(sis_cpu *c, uint64_t pa, uint64_t n);
 uc_err sis_reg_read_batch(uc_engine *uc, int *regs, uint64_t *vals, int n);
 uc_err sis_reg_write_batch(uc_engine *uc, int *regs, uint64_t *vals, int n);
 uint64_t sis_pt_lookup(sis_cpu *c, uint64_t va);
+
+void sis_set_stop_at(sis_cpu *c, uint64_t n);
+uc_err sis_bp_add(sis_cpu *c, sis_bp *b);
+uc_err sis_hook_del_quiet(sis_cpu *c, uc_hook h);
+uc_err sis_at_hook(sis_cpu *c, int on);
+uint32_t sis_watched(sis_cpu *c, uint64_t va);
 
 #endif

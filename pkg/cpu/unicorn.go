@@ -126,6 +126,11 @@ type CPU struct {
 	// pin keeps the CPU at a fixed address: the C side holds a pointer to
 	// it (sis_cpu.gou) to enter Go without a handle lookup.
 	pin runtime.Pinner
+	// bps are the debugger's breakpoints (debug.go), freed with the CPU.
+	bps map[*Breakpoint]bool
+	// scratch holds the CPU's registers while a context is loaded for a
+	// read (debug.go).
+	scratch *Context
 }
 
 // Options configure a new CPU.
@@ -294,6 +299,13 @@ func (c *CPU) Run(pc uint64) (Exit, error) {
 	case C.SIS_STOP_MEMFAULT:
 		ex.Reason = StopMemFault
 		ex.Fault = Fault{Access: Access(c.s.mem_type), Page: uint64(c.s.mem_addr)}
+	case C.SIS_STOP_DEBUG:
+		ex.Reason = StopDebug
+		ex.Debug = DebugStop(c.s.dbg.stop)
+		ex.Addr = uint64(c.s.dbg.addr)
+		if ex.Debug == DebugWatch {
+			ex.Fault = Fault{Access: Access(c.s.mem_type), Page: uint64(c.s.mem_addr)}
+		}
 	default:
 		if err == C.UC_ERR_OK {
 			// Reached the end address or Stop from outside a hook.
@@ -314,7 +326,7 @@ func (c *CPU) Stop() {
 
 // SetStopAt stops the CPU once the machine's instruction count reaches n
 // (only when instructions are counted).
-func (c *CPU) SetStopAt(n uint64) { c.s.stop_at = C.uint64_t(n) }
+func (c *CPU) SetStopAt(n uint64) { C.sis_set_stop_at(c.s, C.uint64_t(n)) }
 
 // Insns is the number of instructions this CPU retired.
 func (c *CPU) Insns() uint64 { return uint64(c.s.insns) }
@@ -400,6 +412,14 @@ func (c *CPU) Close() error {
 	if c.s.uc != nil {
 		err = ucErr("close", C.uc_close(c.s.uc))
 	}
+	if c.scratch != nil {
+		c.scratch.Free()
+	}
+	for b := range c.bps {
+		C.free(unsafe.Pointer(b.b))
+		b.b = nil
+	}
+	c.bps = nil
 	C.free(unsafe.Pointer(c.s))
 	c.s = nil
 	c.pin.Unpin()

@@ -3,6 +3,7 @@ package gdbstub
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -222,6 +223,18 @@ func TestReverse(t *testing.T) {
 	require.Equal(t, uint64(0x400008), c.regPC())
 	require.Equal(t, "1", mem())
 	require.Equal(t, "", c.cmd("bx"))
+}
+
+// A target that cannot go back says why in console output before the
+// error reply (gdb prints it).
+func TestReverseRefused(t *testing.T) {
+	m, _ := newProgram(movz(1, 1), b(0))
+	m.revErr = errors.New("reverse execution is off: too many recorded changes")
+	c := connect(t, m, gdbFeatures)
+	c.noAckMode()
+	c.send("bs")
+	require.Equal(t, "O"+hex.EncodeToString([]byte("reverse execution is off: too many recorded changes\n")), c.recv())
+	require.Equal(t, "E03", c.recv())
 }
 
 func c64(t *testing.T, p *fakeProc, addr uint64) string {

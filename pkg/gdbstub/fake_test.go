@@ -22,16 +22,18 @@ import (
 // threads, fork and vfork, execve of a registered program). It follows the
 // Target contract and records every violation of it by the stub.
 type fakeMachine struct {
-	mu       sync.Mutex
-	procs    []*fakeProc // by PID
-	nextID   int
-	events   chan StopEvent
-	pending  []StopEvent // events that happened together with a reported one
-	intr     atomic.Bool
-	wake     chan struct{} // Interrupt wakes an idle run
-	running  atomic.Bool
-	caps     Capabilities
-	opts     Options
+	mu      sync.Mutex
+	procs   []*fakeProc // by PID
+	nextID  int
+	events  chan StopEvent
+	pending []StopEvent // events that happened together with a reported one
+	intr    atomic.Bool
+	wake    chan struct{} // Interrupt wakes an idle run
+	running atomic.Bool
+	caps    Capabilities
+	opts    Options
+	// revErr, when set, is what a reverse resume fails with.
+	revErr   error
 	files    map[string][]byte
 	programs map[string][]byte // execve: path -> ELF
 	out      bytes.Buffer      // what guests wrote
@@ -416,6 +418,9 @@ func (m *fakeMachine) Resume(r Resume) error {
 	m.checkStopped("Resume")
 	if r.Reverse && !m.caps.Reverse {
 		return ErrUnsupported
+	}
+	if r.Reverse && m.revErr != nil {
+		return m.revErr
 	}
 	m.intr.Store(false)
 	m.running.Store(true)

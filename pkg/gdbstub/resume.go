@@ -168,6 +168,13 @@ func (ss *session) resume(r Resume) error {
 	}
 	ss.xferCache = map[string][]byte{}
 	if err := ss.t.Resume(r); err != nil {
+		if r.Reverse && !errors.Is(err, ErrUnsupported) {
+			// gdb prints console output ('O') that comes before the
+			// reply: why the target cannot go back.
+			if err := ss.reply("O" + hex.EncodeToString([]byte(err.Error()+"\n"))); err != nil {
+				return err
+			}
+		}
 		return ss.targetErr(replyErrTarget, err)
 	}
 	ev, lost := ss.wait()

@@ -97,7 +97,8 @@ func librariesSVR4(pid int, mem memReader, auxv []byte, annex string) ([]byte, e
 				return nil, err
 			}
 			if name != "" {
-				fmt.Fprintf(&b, "<library name=\"%s\" lm=\"%#x\" l_addr=\"%#x\" l_ld=\"%#x\"/>\n",
+				// lmid: the default namespace (gdb 13 requires the attribute).
+				fmt.Fprintf(&b, "<library name=\"%s\" lm=\"%#x\" l_addr=\"%#x\" l_ld=\"%#x\" lmid=\"0x0\"/>\n",
 					xmlEscape(name), lm, lAddr, lLd)
 			}
 		}

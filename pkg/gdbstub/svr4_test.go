@@ -60,13 +60,13 @@ func TestLibrariesSVR4(t *testing.T) {
 	dynamicImage(t, p)
 	c := connect(t, m, gdbFeatures)
 	require.Equal(t, `<library-list-svr4 version="1.0" main-lm="0x403000">
-<library name="/lib/aarch64-linux-gnu/libc.so.6" lm="0x403100" l_addr="0x7f000000" l_ld="0x7f001000"/>
-<library name="/lib/ld-linux-aarch64.so.1" lm="0x403200" l_addr="0x7f100000" l_ld="0x7f101000"/>
+<library name="/lib/aarch64-linux-gnu/libc.so.6" lm="0x403100" l_addr="0x7f000000" l_ld="0x7f001000" lmid="0x0"/>
+<library name="/lib/ld-linux-aarch64.so.1" lm="0x403200" l_addr="0x7f100000" l_ld="0x7f101000" lmid="0x0"/>
 </library-list-svr4>
 `, readXfer(t, c, "libraries-svr4", ""))
 	// gdb continues from a known entry with start and prev.
 	require.Equal(t, `<library-list-svr4 version="1.0">
-<library name="/lib/ld-linux-aarch64.so.1" lm="0x403200" l_addr="0x7f100000" l_ld="0x7f101000"/>
+<library name="/lib/ld-linux-aarch64.so.1" lm="0x403200" l_addr="0x7f100000" l_ld="0x7f101000" lmid="0x0"/>
 </library-list-svr4>
 `, readXfer(t, c, "libraries-svr4", "start=403200;prev=403100"))
 	require.Equal(t, "E03", c.cmd("qXfer:libraries-svr4:read:start=zz:0,100"))

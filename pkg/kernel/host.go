@@ -79,6 +79,9 @@ func (m *Machine) idle(ctx context.Context, now uint64) error {
 	netWake, netPending := m.netHost()
 	host := m.console.waiting() || netPending
 	if next == 0 && !host {
+		if m.debugIdle(ctx) {
+			return nil // a debugger holds the machine: it came back
+		}
 		if p := m.stoppedForeground(); p != nil {
 			return &StoppedError{PID: p.PID, Signal: p.stopSig}
 		}
@@ -102,6 +105,7 @@ func (m *Machine) idle(ctx context.Context, now uint64) error {
 	}
 	select {
 	case <-m.wake:
+	case <-m.debugWake():
 	case <-netWake:
 		m.netSettle()
 	case <-ctx.Done():
@@ -179,6 +183,9 @@ func (m *Machine) group(pgrp int) []*Process {
 // SIGCONT, SIGKILL, SIGTERM, SIGHUP from sissim itself. Safe from any
 // goroutine; it takes effect at the machine's next scheduling decision.
 func (m *Machine) SignalForeground(sig linux.Signal) {
+	if sig == linux.SIGINT {
+		m.debugCancelWait()
+	}
 	m.do(func() {
 		if sig == linux.SIGINT {
 			m.interrupts++

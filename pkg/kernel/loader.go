@@ -45,6 +45,7 @@ type image struct {
 	base   uint64 // the interpreter's load address (AT_BASE), 0 for a static program
 	pentry uint64 // the program's own entry (AT_ENTRY)
 	sp     uint64 // the initial stack pointer
+	auxv   [][2]uint64
 	// cred are the credentials the program runs with (set-user-ID
 	// programs); secure is AT_SECURE (sys_cred.go).
 	cred   cred
@@ -398,7 +399,7 @@ func (t *Task) buildStack(img *image, argv, envp []string, exe string) error {
 		}
 		return err
 	}
-	img.sp = sp
+	img.sp, img.auxv = sp, si.full
 	return nil
 }
 
@@ -425,7 +426,7 @@ func (t *Task) commit(nas *addressSpace, exe string, argv, envp []string, img *i
 		p.as.release()
 	}
 	p.as = nas
-	p.exe, p.argv, p.envp = exe, argv, envp
+	p.exe, p.argv, p.envp, p.auxv = exe, argv, envp, img.auxv
 	t.comm, p.undumpable = "", img.secure
 	p.execAttrs(img)
 	t.ctx.CopyFrom(m.initCtx)
@@ -446,6 +447,7 @@ func (t *Task) commit(nas *addressSpace, exe string, argv, envp []string, img *i
 	}
 	t.altStack = sigStack{flags: ssDisable}
 	t.clearTID, t.robustList = 0, 0
+	m.debugExec(t)
 	if v := p.vforkParent(); v != nil {
 		v.vforkChild = nil
 		v.vforkDone.wakeAll()
@@ -479,6 +481,7 @@ type stackImage struct {
 	execfn     string
 	random     [16]byte
 	auxv       [][2]uint64 // without AT_RANDOM, AT_EXECFN, AT_PLATFORM, AT_NULL
+	full       [][2]uint64 // set by build: the whole vector
 }
 
 // errArgs reports an argument list too large for the stack.
@@ -525,6 +528,7 @@ func (si *stackImage) build(p *Process, top uint64) (uint64, error) {
 		[2]uint64{linux.AT_EXECFN, strBase + execOff},
 		[2]uint64{linux.AT_PLATFORM, platAddr},
 		[2]uint64{linux.AT_NULL, 0})
+	si.full = auxv
 	words := 1 + len(argAddrs) + 1 + len(envAddrs) + 1 + 2*len(auxv)
 	sp := (randAddr - uint64(8*words)) &^ 15
 	tbl := make([]byte, 0, 8*words)

@@ -179,6 +179,8 @@ type Machine struct {
 	straceTracer *strace.Tracer // Config.Strace's writer (strace.go)
 
 	net *machineNet // the network and the sockets' state (net.go)
+
+	dbg atomic.Pointer[debugger] // the debugger's state, once one is used (debug.go)
 }
 
 // New creates a machine.

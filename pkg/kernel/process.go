@@ -19,6 +19,9 @@ type ExitStatus struct {
 	// Report is a one-line explanation for a process killed by the kernel
 	// (a fault, the OOM killer, an exhausted instruction budget).
 	Report string
+	// Detail, for a fault, is the faulting thread's registers and a
+	// backtrace (fault_detail.go), lines ending in newlines.
+	Detail string
 }
 
 // ShellCode returns the status as a shell reports it: the exit code, or
@@ -57,6 +60,7 @@ type Process struct {
 	noNewPrivs bool
 	argv       []string
 	envp       []string
+	auxv       [][2]uint64 // the auxiliary vector the program started with
 
 	as    *addressSpace
 	fds   *fdTable

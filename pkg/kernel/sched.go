@@ -102,6 +102,7 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 	}()
 	for {
 		m.hostEvents()
+		m.debugPoint()
 		if done() {
 			return nil
 		}
@@ -127,6 +128,10 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 			if !m.runEntity(srv, now) {
 				m.sched.SetRunnable(srv, false, now)
 			}
+			continue
+		}
+		if m.debugHeld(t) {
+			m.sched.SetRunnable(srv, false, now) // until the debugger resumes it
 			continue
 		}
 		slice := m.sched.Slice(srv, now)
@@ -278,7 +283,7 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	pc, err := m.cpu.Reg(cpu.PC)
 	var ex cpu.Exit
 	if err == nil {
-		ex, err = m.cpu.Run(pc)
+		ex, err = m.runCPU(t, pc)
 	}
 	end := m.clock.Now()
 	m.busy.Add(end - start)
@@ -393,6 +398,7 @@ func (m *Machine) exitProcess(p *Process) {
 	}
 	p.zombie = true
 	p.exited.Store(true)
+	m.debugExit(p)
 	reaper := m.reaperFor(p)
 	for _, c := range p.children {
 		m.reparented(c, p)

@@ -340,6 +340,12 @@ func (t *Task) deliverSignals() bool {
 		} else {
 			info = p.sigPending.take(sig)
 		}
+		var ok bool
+		if sig, info, ok = t.m.debugSignal(t, sig, info); !ok {
+			return false // a debugger keeps t stopped
+		} else if sig == 0 {
+			continue // the debugger discarded it
+		}
 		act := p.sigacts[sig]
 		t.m.straceSignal(t, sig, info)
 		if tr := t.m.introspect.trace; tr != nil {
@@ -356,7 +362,7 @@ func (t *Task) deliverSignals() bool {
 				p.stopGroup(sig)
 				return false
 			default:
-				t.kill(sig, t.faultReport(sig, info))
+				t.killFault(sig, info)
 				return false
 			}
 		default:

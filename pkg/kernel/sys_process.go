@@ -217,6 +217,7 @@ func (t *Task) clone(ca cloneArgs) (uint64, error) {
 	} else {
 		m.addProcess(child.Process)
 	}
+	m.debugClone(t, child, f)
 	if f&cloneVfork != 0 {
 		t.vforkChild = child.Process
 		t.addWaiterTo(&t.vforkDone)
@@ -300,7 +301,7 @@ func (t *Task) forkProcess(pid int, flags uint64) (*Process, error) {
 	ct := c.tasks[0]
 	ct.sigMask, ct.altStack, ct.comm = t.sigMask, t.altStack, t.comm
 	ct.taskAttrs = t.taskAttrs.clone()
-	c.exe, c.argv, c.envp = p.exe, p.argv, p.envp
+	c.exe, c.argv, c.envp, c.auxv = p.exe, p.argv, p.envp, p.auxv
 	c.undumpable, c.noNewPrivs = p.undumpable, p.noNewPrivs
 	c.cwd, c.sigacts = p.cwd, p.sigacts
 	c.procAttrs = p.procAttrs.fork()

@@ -36,7 +36,7 @@ func (s *Shell) registerBuiltins() {
 		{Name: "cat", Usage: "cat [-x] <file>  print a file, up to 4 KiB (-x: as a hex dump)", Run: s.cmdCat},
 		{Name: "echo", Usage: "echo [<text>...]  print the text", Run: cmdEcho, Text: true},
 		{Name: "ps", Usage: "ps  list the processes: state, CPU time, threads", Run: s.cmdPs},
-		{Name: "run", Usage: "run <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background)", Run: s.cmdRun},
+		{Name: "run", Usage: "run [--gdb <port>] <prog> [<arg>...] [&]  run a program from the file system and print its exit status (& runs it in the background; --gdb: under a debugger, gdb-multiarch's target remote 127.0.0.1:<port>)", Run: s.cmdRun},
 		{Name: "kill", Usage: "kill [-SIGNAL] <pid>...  send a signal (SIGTERM by default) to processes", Run: s.cmdKill},
 		{Name: "wait", Usage: "wait [<pid>...]  run the machine until background jobs exit or stop (Ctrl-C ends the wait)", Run: s.cmdWait},
 		withSubs("metricsctl", "metricsctl  print changed METRIC lines after each command", s.metricsctlSubs),
@@ -205,6 +205,10 @@ func noArgs(f func(w io.Writer) error) CommandFunc {
 }
 
 func (s *Shell) cmdRun(w io.Writer, args []string) error {
+	gdbAddr, args, err := gdbFlag(args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		return shellcmd.ErrUsage
 	}
@@ -231,6 +235,15 @@ func (s *Shell) cmdRun(w io.Writer, args []string) error {
 		s.startJob(w, proc)
 		return nil
 	}
+	if gdbAddr != "" {
+		srv, err := s.serveGDB(w, proc, gdbAddr)
+		if err != nil {
+			proc.Signal(linux.SIGKILL)
+			proc.Wait()
+			return err
+		}
+		defer srv.Close() // the debugger is told of the exit, then goes
+	}
 	return s.waitForeground(w, proc, "run "+args[0])
 }
 
@@ -251,6 +264,7 @@ func (s *Shell) waitForeground(w io.Writer, p *kernel.Process, what string) erro
 	}
 	if status.Report != "" {
 		fmt.Fprintf(w, "[pid %d] %s\n", p.PID, status.Report)
+		io.WriteString(w, status.Detail)
 	}
 	fmt.Fprintf(w, "[pid %d] %s\n", p.PID, status)
 	if err != nil {

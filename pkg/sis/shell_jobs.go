@@ -64,6 +64,7 @@ func (s *Shell) reportJobs(w, errOut io.Writer) {
 		status, err := p.Wait()
 		if status.Report != "" {
 			fmt.Fprintf(w, "[pid %d] %s\n", pid, status.Report)
+			io.WriteString(w, status.Detail)
 		}
 		fmt.Fprintf(w, "[pid %d] done: %s\n", pid, status)
 		if err != nil {

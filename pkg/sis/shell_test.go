@@ -141,7 +141,7 @@ func TestShellBadInputGoesOn(t *testing.T) {
 	require.Equal(t, "error: line too long (more than 256 bytes)\n"+
 		"error: line contains a control character (0x00)\n"+
 		"error: cat: missing arguments\nusage: cat [-x] <file>\n"+
-		"error: run: missing arguments\nusage: run <prog> [<arg>...] [&]\n"+
+		"error: run: missing arguments\nusage: run [--gdb <port>] <prog> [<arg>...] [&]\n"+
 		"error: ls: /nonexistent: No such file or directory\n"+
 		"error: unterminated ' quote\n"+
 		"error: run /bin/nothere: No such file or directory\n", errOut.String())
@@ -569,7 +569,7 @@ func TestShellBackgroundJobs(t *testing.T) {
 		"kill -NOPE 1": "error: kill: unknown signal \"NOPE\"\nusage: kill [-SIGNAL] <pid>...\n",
 		"kill x":       "error: kill: \"x\" is not a pid\n",
 		"wait 7":       "error: wait: pid 7 is not a background job of this shell\n",
-		"run &":        "error: run: no program before &\nusage: run <prog> [<arg>...] [&]\n",
+		"run &":        "error: run: no program before &\nusage: run [--gdb <port>] <prog> [<arg>...] [&]\n",
 		"kill -s KILL": "error: kill: no pid\nusage: kill [-SIGNAL] <pid>...\n",
 	} {
 		out, err := sh.Exec(cmd)

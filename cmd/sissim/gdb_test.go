@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// lockedWriter is a writer safe for concurrent use.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var gdbAddrLine = regexp.MustCompile(`waiting for a debugger on (127\.0\.0\.1:[0-9]+)`)
+
+// waitAddr waits until w shows the stub's address.
+func waitAddr(t *testing.T, w *lockedWriter) string {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if m := gdbAddrLine.FindStringSubmatch(w.String()); m != nil {
+			return m[1]
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no address in %q", w.String())
+	return ""
+}
+
+// sissim run --gdb waits for the debugger before the first instruction,
+// then runs the program under it and exits with the program's status once
+// the debugger is gone.
+func TestRunGDB(t *testing.T) {
+	if _, err := exec.LookPath("gdb-multiarch"); err != nil {
+		t.Skip("gdb-multiarch is not installed (scripts/deps.sh installs it)")
+	}
+	prog := "../../testdata/guests/hello"
+	var out, errb lockedWriter
+	code := make(chan int, 1)
+	go func() {
+		code <- runMain([]string{"run", "--gdb", "0", prog, "7"}, strings.NewReader(""), &out, &errb)
+	}()
+	addr := waitAddr(t, &errb)
+	require.Empty(t, out.String(), "the guest waits for the debugger")
+	cmd := exec.Command("gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "file "+prog,
+		"-ex", "target remote "+addr, "-ex", "info registers pc", "-ex", "stepi", "-ex", "stepi", "-ex", "info registers pc", "-ex", "continue")
+	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C", "HOME="+t.TempDir())
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(b))
+	require.Regexp(t, `(?s)pc +0x[0-9a-f]+ .*pc +0x[0-9a-f]+ .*\[Inferior 1 \(process 2\) exited with code 07\]`, string(b))
+	require.Equal(t, 7, <-code)
+	require.Equal(t, "Hello, world!\nargv[0]=../../testdata/guests/hello\nargv[1]=7\n", out.String())
+}
+
+func TestRunGDBBadAddress(t *testing.T) {
+	for _, a := range []string{"x", "1:2:3", "-5", "host:"} {
+		code, _, errOut := run(t, "run", "--gdb", a, "../../testdata/guests/hello")
+		require.Equal(t, 2, code, a)
+		require.Contains(t, errOut, "sissim run: --gdb: ", a)
+	}
+}
+
+// Under sissim run --gdb in the deterministic mode the debugger goes back
+// (the output is written once); where going back could not be exact,
+// sissim says why and gdb is told the target cannot.
+func TestRunGDBReverse(t *testing.T) {
+	if _, err := exec.LookPath("gdb-multiarch"); err != nil {
+		t.Skip("gdb-multiarch is not installed (scripts/deps.sh installs it)")
+	}
+	prog := "../../testdata/guests/hello"
+	for _, c := range []struct {
+		flags []string
+		why   string // "" : reverse execution works
+	}{
+		{nil, ""},
+		{[]string{"--clock", "realtime"}, "the clock is realtime"},
+		{[]string{"--mount", t.TempDir() + ":/mnt"}, "a writable --mount lets the guest change host files"},
+		{[]string{"--net", "gateway"}, "host network traffic (--publish, --net) is not recorded"},
+	} {
+		var out, errb lockedWriter
+		code := make(chan int, 1)
+		go func() {
+			args := append(append([]string{"run", "--gdb", "0"}, c.flags...), prog, "7")
+			code <- runMain(args, strings.NewReader(""), &out, &errb)
+		}()
+		addr := waitAddr(t, &errb)
+		cmd := exec.Command("gdb-multiarch", "-batch", "-nx", "-ex", "set confirm off", "-ex", "file "+prog,
+			"-ex", "target remote "+addr, "-ex", "stepi 3", "-ex", "info registers pc", "-ex", "reverse-stepi",
+			"-ex", "info registers pc", "-ex", "continue")
+		cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C", "HOME="+t.TempDir())
+		b, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(b))
+		require.Equal(t, 7, <-code, c.flags)
+		require.Equal(t, "Hello, world!\nargv[0]=../../testdata/guests/hello\nargv[1]=7\n", out.String(), c.flags)
+		if c.why == "" {
+			require.NotContains(t, errb.String(), "reverse execution is off")
+			pcs := regexp.MustCompile(`pc +(0x[0-9a-f]+)`).FindAllStringSubmatch(string(b), -1)
+			require.Len(t, pcs, 2, string(b))
+			require.NotEqual(t, pcs[0][1], pcs[1][1], "reverse-stepi went back:\n%s", b)
+			continue
+		}
+		require.Contains(t, errb.String(), "sissim: reverse execution is off: "+c.why, c.flags)
+		require.Contains(t, string(b), "Target remote does not support this command.", c.flags)
+	}
+}

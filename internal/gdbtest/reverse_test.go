@@ -1,0 +1,201 @@
+package gdbtest
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sis-kernel/sissim/pkg/kernel"
+)
+
+// reverseSession is a gdb session against a kernel.Session.
+type reverseSession struct {
+	name  string
+	prog  string
+	stdin string
+	pre   []string // before target remote
+	cmds  []string
+	want  []string
+	// same: the transcript's parts between "==1==" and "==2==" and
+	// between "==3==" and "==4==" (gdb's echo) must be equal.
+	same bool
+}
+
+// TestReverse runs gdb's reverse commands against sessions that go back
+// by re-execution: each session twice (the same transcript), and the
+// guest's output must be what a run without a debugger writes, byte for
+// byte, however often the session went back and forth.
+func TestReverse(t *testing.T) {
+	sessions := []reverseSession{{
+		name: "reverse-stepi after a store",
+		prog: "dbg",
+		cmds: []string{"break dbg.c:15", "continue", "print counter", "reverse-stepi", "print counter", "x/i $pc",
+			"reverse-stepi", "print counter", "stepi", "stepi", "print counter", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, bump (by=1) at ./dbg.c:15", "$1 = 6",
+			"14\t\tcounter = before + by;", "$2 = 5", "=> 0x", "str\tx1, [x0]",
+			"$3 = 5",
+			"$4 = 6",
+			"[Inferior 1 (process 2) exited with code 013]",
+		},
+	}, {
+		name:  "reverse-continue to a watchpoint",
+		prog:  "dbgrev",
+		stdin: "abc\n",
+		cmds: []string{"break dbgrev.c:20", "continue", "print acc", "watch acc", "reverse-continue", "print v", "bt 1",
+			"reverse-continue", "print v", "continue", "print acc", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, main () at ./dbgrev.c:20", "$1 = 304891",
+			"Hardware watchpoint 2: acc", "Old value = 304891", "New value = 9832", "fold (v=99) at ./dbgrev.c:9",
+			"$2 = 99", "#0  0x", " in fold (v=99) at ./dbgrev.c:9",
+			"Hardware watchpoint 2: acc", "Old value = 9832", "New value = 314", "fold (v=98) at ./dbgrev.c:9",
+			"$3 = 98",
+			"Hardware watchpoint 2: acc", "Old value = 314", "New value = 9832", "fold (v=98) at ./dbgrev.c:10",
+			"$4 = 9832",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name:  "reverse-continue to a breakpoint, reverse-next, reverse-step",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		cmds: []string{"break dbgrev.c:20", "break fold", "continue", "continue", "continue", "continue", "print v",
+			"reverse-continue", "print v", "reverse-continue", "print v", "reverse-next", "reverse-step", "print i",
+			"reverse-continue", "reverse-continue", "print line", "delete", "continue"},
+		want: []string{
+			"Breakpoint 2, fold (v=120)", "Breakpoint 2, fold (v=121)", "Breakpoint 2, fold (v=122)",
+			"Breakpoint 1, main () at ./dbgrev.c:20", `No symbol "v" in current context.`,
+			"Breakpoint 2, fold (v=122)", "$1 = 122",
+			"Breakpoint 2, fold (v=121)", "$2 = 121",
+			"main () at ./dbgrev.c:19", "19\t\t\tfold(line[i]);",
+			"18\t\tfor (int i = 0; line[i] && line[i] != '\\n'; i++)", "$3 = 0",
+			"Breakpoint 2, fold (v=120)",
+			"No more reverse-execution history.",
+			"$4 = '\\000' <repeats 63 times>",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name:  "reverse-finish",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		cmds:  []string{"break fold", "continue", "continue", "reverse-finish", "print i", "print acc", "next", "print acc", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, fold (v=121)", "0x000000000040074c in main () at ./dbgrev.c:19",
+			"$1 = 1", "$2 = 337", // 7*31 + 'x'
+			"Breakpoint 1, fold (v=121)", "$3 = 337",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name:  "registers and memory after reverse-continue equal the first pass",
+		prog:  "dbgrev",
+		stdin: "xyz\n",
+		same:  true,
+		cmds: []string{"break fold", "continue", "continue", `echo ==1==\n`, "info registers", "x/16gx $sp", "x/8gx &line", "output acc",
+			`echo ==2==\n`, "continue", "watch acc", "continue", "reverse-continue", "delete 2", "reverse-continue", "reverse-continue",
+			`echo ==3==\n`, "info registers", "x/16gx $sp", "x/8gx &line", "output acc", `echo ==4==\n`, "delete", "continue"},
+		want: []string{"Breakpoint 1, fold (v=121)", "==1==", "==2==", "Breakpoint 1, fold (v=122)", "Hardware watchpoint 2: acc",
+			"Old value = 10568", "New value = 327730", "Old value = 327730", "New value = 10568",
+			"Breakpoint 1, fold (v=122)", "Breakpoint 1, fold (v=121)", "==3==", "==4==", "[Inferior 1 (process 2) exited normally]"},
+	}, {
+		name: "threads",
+		prog: "dbgthreads",
+		cmds: []string{"break worker", "continue", "continue", "reverse-continue", "print id", "info threads",
+			"reverse-stepi", "next", "next", "print results", "delete", "continue"},
+		want: []string{
+			"Thread 2 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9",
+			"Thread 3 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x1) at ./dbgthreads.c:9",
+			// Thread 2.3 had exited; back at its breakpoint it lives again.
+			"[New Thread 2.3]", "Thread 4 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9", "$1 = 0",
+			"* 4    Thread 2.3 \"dbgthreads\" worker (arg=0x0) at ./dbgthreads.c:9",
+			"8\t{", "Thread 4 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9",
+			"10\t\tresults[id] = (id + 1) * 10;", "$2 = {0, 0}",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		name: "follow-fork",
+		prog: "dbgfork",
+		pre:  []string{"set follow-fork-mode child"},
+		cmds: []string{"break child_work", "continue", "next", "print y", "reverse-next", "print y", "reverse-stepi", "delete",
+			"reverse-continue", "info registers pc", "reverse-stepi", "break child_work", "continue", "next", "print y", "continue"},
+		want: []string{
+			"[Attaching after Thread 2.2 fork to child Thread 3.3]",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1, child_work (x=1) at ./dbgfork.c:8", "$1 = 3",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1, child_work (x=1) at ./dbgfork.c:8", "0x0000000000400698\t7\t{",
+			// The child's history starts where fork returned in it.
+			"No more reverse-execution history.", "in _Fork ()", "pc             0x",
+			"No more reverse-execution history.", "in _Fork ()",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 2.1, child_work (x=1) at ./dbgfork.c:8", "$3 = 3",
+			"[Inferior 2 (process 3) exited with code 03]",
+		},
+	}, {
+		name: "signals",
+		prog: "dbgsig",
+		cmds: []string{"break on_usr1", "continue", "continue", "continue", "continue", "print hits", "reverse-continue", "print hits",
+			"reverse-continue", "print hits", "continue", "continue", "print hits", "delete", "handle SIGUSR1 nostop noprint",
+			"reverse-continue", "print hits", "continue"},
+		want: []string{
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9",
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$1 = 10",
+			"Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$2 = 0",
+			"No more reverse-execution history.", "$3 = 0",
+			"Program received signal SIGUSR1", "Breakpoint 1, on_usr1 (sig=10) at ./dbgsig.c:9", "$4 = 0",
+			"No more reverse-execution history.", "$5 = 0",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}}
+	for _, s := range sessions {
+		t.Run(s.name, func(t *testing.T) {
+			prog := guest(t, s.prog)
+			want := plainRun(t, prog, "/bin/"+s.prog, s.stdin)
+			first := runReverse(t, s, prog)
+			t.Logf("transcript:\n%s", first.out)
+			requireInOrder(t, first.out, s.want...)
+			if s.same {
+				between := func(a, b string) string {
+					_, rest, _ := strings.Cut(first.out, a)
+					part, _, _ := strings.Cut(rest, b)
+					return part
+				}
+				forward := between("==1==", "==2==")
+				require.Contains(t, forward, "x0 ")
+				require.Equal(t, forward, between("==3==", "==4=="))
+			}
+			require.Equal(t, want.guest, first.guest, "the guest's output differs from a run without a debugger")
+			require.Equal(t, want.status, first.status)
+			second := runReverse(t, s, prog)
+			require.Equal(t, first.out, second.out, "the transcript differs from run to run")
+			require.Equal(t, first.guest, second.guest)
+		})
+	}
+}
+
+func runReverse(t *testing.T, s reverseSession, prog string) gdbRun {
+	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin)
+	return runGDB(t, mc, prog, s.pre, s.cmds, "")
+}
+
+// plainRun runs the program without a debugger.
+func plainRun(t *testing.T, host, guestPath, stdin string) gdbRun {
+	t.Helper()
+	data, err := os.ReadFile(host)
+	require.NoError(t, err)
+	out := &syncBuffer{}
+	m, err := kernel.New(kernel.Config{Stdin: strings.NewReader(stdin), Stdout: out, Stderr: out})
+	require.NoError(t, err)
+	defer m.Close()
+	require.NoError(t, m.FS().MkdirAll("/bin", 0o755))
+	require.NoError(t, m.FS().WriteFile(guestPath, data, 0o755))
+	st, err := m.Run(kernel.ProcessSpec{Path: guestPath, Argv: []string{guestPath}})
+	require.NoError(t, err)
+	return gdbRun{guest: out.String(), status: st}
+}
+
+// A machine served without a session cannot go back: gdb is told so.
+func TestReverseNeedsASession(t *testing.T) {
+	prog := guest(t, "dbg")
+	mc := startMachine(t, "", prog, "/bin/dbg")
+	r := runGDB(t, mc, prog, nil, []string{"break bump", "continue", "reverse-stepi", "delete", "continue"}, "")
+	requireInOrder(t, r.out, "Breakpoint 1, bump (by=1)", "Target remote does not support this command.",
+		"[Inferior 1 (process 2) exited with code 013]")
+}
