@@ -17,7 +17,7 @@ func TestTimelineMarksDecisionsAndRollbacks(t *testing.T) {
 	m := bootServices(t, kernel.Config{})
 	a := m.svc.autonomy
 	low := lowConfidence(t)
-	sh(t, m, "modelctl load v1.1.0") // v1.0.0 is active since the first boot
+	sh(t, m, "modelctl load v1.1.0")               // v1.0.0 is active since the first boot
 	a.active = func() *model.Loaded { return low } // the shadow diverges on every decision
 	var buf bytes.Buffer
 	tl := m.StartTimeline(&buf, 0)
