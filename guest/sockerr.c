@@ -23,6 +23,8 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile int sigpipes;
@@ -638,8 +641,65 @@ static void ioctls(void)
 	close(s);
 }
 
+static unsigned short csum(const void *p, int n)
+{
+	const unsigned short *w = p;
+	unsigned long sum = 0;
+	for (; n > 1; n -= 2)
+		sum += *w++;
+	if (n)
+		sum += *(const unsigned char *)w;
+	sum = (sum >> 16) + (sum & 0xffff);
+	sum += sum >> 16;
+	return ~sum;
+}
+
+/* raw: an ICMP echo through a raw socket on loopback (the socket hears its
+ * own request and the reply, IP header first), and who may open one. */
+static void raw(void)
+{
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	printf("raw ICMP socket: %s\n", s >= 0 ? "ok" : strerror(errno));
+	struct timeval tv = {1, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct icmphdr h = {.type = ICMP_ECHO};
+	h.un.echo.id = htons(7);
+	h.un.echo.sequence = htons(1);
+	h.checksum = csum(&h, sizeof h);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	printf("sendto: %zd\n", sendto(s, &h, sizeof h, 0, (struct sockaddr *)&to, sizeof to));
+	for (int i = 0; i < 2; i++) {
+		unsigned char buf[128];
+		struct sockaddr_in from;
+		socklen_t fl = sizeof from;
+		ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+		if (n < 0) {
+			printf("recvfrom: %s\n", strerror(errno));
+			break;
+		}
+		struct iphdr *ip = (struct iphdr *)buf;
+		struct icmphdr *r = (struct icmphdr *)(buf + ip->ihl * 4);
+		printf("%zd bytes from %s: IPv%d protocol %d, ICMP type %d id %d seq %d\n", n, inet_ntoa(from.sin_addr),
+		       ip->version, ip->protocol, r->type, ntohs(r->un.echo.id), ntohs(r->un.echo.sequence));
+	}
+	close(s);
+	printf("protocol 0: %s\n", socket(AF_INET, SOCK_RAW, 0) < 0 ? strerror(errno) : "ok");
+	fflush(stdout);
+	if (fork() == 0) {
+		if (setuid(1000) == 0)
+			printf("as uid 1000: %s\n", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) < 0 ? strerror(errno) : "ok");
+		fflush(stdout);
+		_exit(0);
+	}
+	wait(NULL);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "raw") == 0) {
+		raw();
+		return 0;
+	}
 	strict = argc > 1 && strcmp(argv[1], "strict") == 0;
 	creation();
 	notsock();

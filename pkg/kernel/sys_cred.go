@@ -48,6 +48,7 @@ const (
 	capSetgid         = 6
 	capSetuid         = 7
 	capLinuxImmutable = 9
+	capNetRaw         = 13
 	capSysChroot      = 18
 	capSysAdmin       = 21
 	capSysNice        = 23

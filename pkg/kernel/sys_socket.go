@@ -23,7 +23,7 @@ func registerSocketSyscalls(reg registerFn) {
 		fn   syscallFn
 		part string
 	}{
-		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo), AF_NETLINK NETLINK_ROUTE (interfaces, addresses and routes, read-only); other netlink protocols are EPROTONOSUPPORT, packet and raw sockets EAFNOSUPPORT or ESOCKTNOSUPPORT"},
+		{linux.SysSocket, sysSocket, "AF_UNIX (stream, datagram, seqpacket), AF_INET and AF_INET6 (TCP, UDP, ICMP echo, raw IP with CAP_NET_RAW), AF_NETLINK NETLINK_ROUTE (interfaces, addresses and routes, read-only); other netlink protocols are EPROTONOSUPPORT, packet sockets EAFNOSUPPORT"},
 		{linux.SysSocketpair, sysSocketpair, ""},
 		{linux.SysBind, sysBind, ""},
 		{linux.SysListen, sysListen, ""},
@@ -266,6 +266,9 @@ func (m *Machine) newSocket(t *Task, family, typ, proto int) (socket, error) {
 	case linux.AF_UNIX:
 		return m.newUnixSocket(t, typ, proto)
 	case linux.AF_INET, linux.AF_INET6:
+		if typ == linux.SOCK_RAW && !t.capable(capNetRaw) {
+			return nil, linux.EPERM
+		}
 		return m.newInetSocket(family, typ, proto)
 	case linux.AF_NETLINK:
 		return m.newNetlinkSocket(typ, proto)

@@ -10,6 +10,7 @@ const (
 
 	SOCK_STREAM = 1
 	SOCK_DGRAM  = 2
+	SOCK_RAW    = 3
 
 	IPPROTO_IP     = 0
 	IPPROTO_ICMP   = 1
@@ -17,6 +18,7 @@ const (
 	IPPROTO_UDP    = 17
 	IPPROTO_IPV6   = 41
 	IPPROTO_ICMPV6 = 58
+	IPPROTO_RAW    = 255
 
 	SOL_SOCKET = 1
 

@@ -51,9 +51,10 @@ type Socket struct {
 // Socket implements socket(2) for AF_INET and AF_INET6: SOCK_STREAM with
 // protocol 0 or IPPROTO_TCP, SOCK_DGRAM with 0 or IPPROTO_UDP, and
 // SOCK_DGRAM with IPPROTO_ICMP (AF_INET) or IPPROTO_ICMPV6 (AF_INET6) for
-// ping sockets. typ must not carry SOCK_NONBLOCK or SOCK_CLOEXEC (file
-// flags the kernel keeps). Other families are EAFNOSUPPORT, other types
-// ESOCKTNOSUPPORT (raw sockets are not supported), other protocols
+// ping sockets, and SOCK_RAW with any IP protocol (the kernel checks
+// CAP_NET_RAW; IPPROTO_RAW sockets only send). typ must not carry
+// SOCK_NONBLOCK or SOCK_CLOEXEC (file flags the kernel keeps). Other
+// families are EAFNOSUPPORT, other types ESOCKTNOSUPPORT, other protocols
 // EPROTONOSUPPORT.
 func (n *Network) Socket(family, typ, protocol int) (*Socket, linux.Errno) {
 	var netProto tcpip.NetworkProtocolNumber
@@ -66,7 +67,10 @@ func (n *Network) Socket(family, typ, protocol int) (*Socket, linux.Errno) {
 		return nil, linux.EAFNOSUPPORT
 	}
 	var transProto tcpip.TransportProtocolNumber
+	raw := false
 	switch {
+	case typ == SOCK_RAW && protocol > 0 && protocol <= IPPROTO_RAW:
+		transProto, raw = tcpip.TransportProtocolNumber(protocol), true
 	case typ == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP):
 		transProto, protocol = tcp.ProtocolNumber, IPPROTO_TCP
 	case typ == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP):
@@ -75,7 +79,7 @@ func (n *Network) Socket(family, typ, protocol int) (*Socket, linux.Errno) {
 		transProto = icmp.ProtocolNumber4
 	case typ == SOCK_DGRAM && family == AF_INET6 && protocol == IPPROTO_ICMPV6:
 		transProto = icmp.ProtocolNumber6
-	case typ != SOCK_STREAM && typ != SOCK_DGRAM:
+	case typ != SOCK_STREAM && typ != SOCK_DGRAM && typ != SOCK_RAW:
 		return nil, linux.ESOCKTNOSUPPORT
 	default:
 		return nil, linux.EPROTONOSUPPORT
@@ -86,7 +90,13 @@ func (n *Network) Socket(family, typ, protocol int) (*Socket, linux.Errno) {
 		return nil, linux.ENETDOWN
 	}
 	wq := new(waiter.Queue)
-	ep, err := n.guest.NewEndpoint(transProto, netProto, wq)
+	var ep tcpip.Endpoint
+	var err tcpip.Error
+	if raw {
+		ep, err = n.guest.NewRawEndpoint(transProto, netProto, wq, protocol != IPPROTO_RAW)
+	} else {
+		ep, err = n.guest.NewEndpoint(transProto, netProto, wq)
+	}
 	if err != nil {
 		return nil, errno(err)
 	}
@@ -103,7 +113,7 @@ func (n *Network) adopt(family, typ, protocol int, ep tcpip.Endpoint, wq *waiter
 // Family returns AF_INET or AF_INET6.
 func (s *Socket) Family() int { return s.family }
 
-// Type returns SOCK_STREAM or SOCK_DGRAM.
+// Type returns SOCK_STREAM, SOCK_DGRAM or SOCK_RAW.
 func (s *Socket) Type() int { return s.typ }
 
 // Protocol returns IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6.
@@ -246,8 +256,8 @@ func (s *Socket) Recv(dst []byte, flags int) (RecvResult, linux.Errno) {
 	var res RecvResult
 	e := s.op(func() linux.Errno {
 		peek, trunc := flags&MSG_PEEK != 0, flags&MSG_TRUNC != 0
-		opts := tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.typ == SOCK_DGRAM}
-		if s.typ == SOCK_DGRAM {
+		opts := tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: s.typ != SOCK_STREAM}
+		if s.typ != SOCK_STREAM {
 			w := &truncWriter{buf: dst}
 			r, err := s.ep.Read(w, opts)
 			if err != nil {
@@ -316,7 +326,7 @@ func (s *Socket) Send(src []byte, to netip.AddrPort, flags int) (int, linux.Errn
 	var n int
 	e := s.op(func() linux.Errno {
 		opts := tcpip.WriteOptions{More: flags&MSG_MORE != 0}
-		if to.IsValid() && s.typ == SOCK_DGRAM {
+		if to.IsValid() && s.typ != SOCK_STREAM {
 			full, e := s.endpointAddr(to, true)
 			if e != 0 {
 				if e == linux.EAFNOSUPPORT && s.family == AF_INET6 {

@@ -227,7 +227,9 @@ func TestSocketErrors(t *testing.T) {
 	n := newNet(t, Config{Seed: 5})
 	_, e := n.Socket(1 /* AF_UNIX */, SOCK_STREAM, 0)
 	requireErrno(t, linux.EAFNOSUPPORT, e)
-	_, e = n.Socket(AF_INET, 3 /* SOCK_RAW */, 0)
+	_, e = n.Socket(AF_INET, SOCK_RAW, 0)
+	requireErrno(t, linux.EPROTONOSUPPORT, e) // as Linux: a raw socket names its protocol
+	_, e = n.Socket(AF_INET, 5 /* SOCK_SEQPACKET */, 0)
 	requireErrno(t, linux.ESOCKTNOSUPPORT, e)
 	_, e = n.Socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)
 	requireErrno(t, linux.EPROTONOSUPPORT, e)
