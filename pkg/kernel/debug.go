@@ -389,28 +389,13 @@ func (d *debugger) liveProc(pid int) (*Process, error) {
 // its threads run freely.
 func (d *debugger) release(pid int) {
 	delete(d.procs, pid)
-	for k, b := range d.bps {
-		if k.pid == pid {
-			d.dropBP(k, b)
-		}
-	}
-	changed := false
-	for w := range d.watches {
-		if w.Pid == pid {
-			delete(d.watches, w)
-			changed = true
-		}
-	}
-	if changed {
-		d.updateWatches()
-	}
-	for t, ts := range d.tasks {
+	d.forget(pid)
+	for t := range d.tasks {
 		if t.PID == pid || t.state == taskDead {
 			delete(d.tasks, t)
 			if t.state == taskRunnable && t.srv != nil {
 				d.m.sched.SetRunnable(t.srv, true, d.m.clock.Now())
 			}
-			_ = ts
 		}
 	}
 	if len(d.procs) == 0 {

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/afero"
+
+	"github.com/sis-kernel/sissim/pkg/model"
 )
 
 // A language-model package is a directory of the model registry
@@ -294,27 +296,6 @@ func BuildSized(corpus string, sizeKB, ctx int) (*Model, int, error) {
 	return m, pruned, nil
 }
 
-// sums returns SHA256SUMS for files (name -> content).
-func sums(files map[string][]byte) []byte {
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, n := range names {
-		h := sha256.Sum256(files[n])
-		fmt.Fprintf(&b, "%s  %s\n", hex.EncodeToString(h[:]), n)
-	}
-	return []byte(b.String())
-}
-
-// sigMessage is what model.sig signs: the SHA-256 of SHA256SUMS.
-func sigMessage(sumsFile []byte) []byte {
-	h := sha256.Sum256(sumsFile)
-	return h[:]
-}
-
 // WritePackage writes the package of m (built from corpus) as version
 // into dir of fsys, signed with key, and returns its manifest.
 func WritePackage(fsys afero.Fs, dir, version string, m *Model, sizeKB, pruned int, corpus string, key ed25519.PrivateKey) (Manifest, error) {
@@ -332,9 +313,7 @@ func WritePackage(fsys afero.Fs, dir, version string, m *Model, sizeKB, pruned i
 		return Manifest{}, err
 	}
 	files := map[string][]byte{BinFile: bin, ManifestFile: append(mj, '\n')}
-	sf := sums(files)
-	files[SumsFile] = sf
-	files[SigFile] = []byte(hex.EncodeToString(ed25519.Sign(key, sigMessage(sf))) + "\n")
+	files[SumsFile], files[SigFile] = model.SignFiles(key, files)
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return Manifest{}, err
 	}
@@ -388,17 +367,10 @@ func VerifyPackage(fsys afero.Fs, dir, version string, trusted []ed25519.PublicK
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return nil, fmt.Errorf("%s: not a hex Ed25519 signature", SigFile)
 	}
-	signed := false
-	for _, k := range trusted {
-		if ed25519.Verify(k, sigMessage(files[SumsFile]), sig) {
-			signed = true
-			break
-		}
-	}
-	if !signed {
+	if !model.SignedBy(files[SumsFile], sig, trusted) {
 		return nil, errors.New("signature verification failed: not signed by a trusted key")
 	}
-	want := sums(map[string][]byte{BinFile: files[BinFile], ManifestFile: files[ManifestFile]})
+	want := model.Sums(map[string][]byte{BinFile: files[BinFile], ManifestFile: files[ManifestFile]})
 	if !bytes.Equal(want, files[SumsFile]) {
 		return nil, fmt.Errorf("%s does not match the files (changed after signing)", SumsFile)
 	}

@@ -399,18 +399,22 @@ func (p *Package) verifySignature(trusted []ed25519.PublicKey) error {
 	if len(trusted) == 0 {
 		return errors.New("signature: no trusted keys")
 	}
-	digest := sha256.Sum256(p.Sums)
-	ok := false
-	for _, k := range trusted {
-		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, digest[:], p.Sig) {
-			ok = true
-			break
-		}
-	}
-	if !ok {
+	if !SignedBy(p.Sums, p.Sig, trusted) {
 		return errors.New("signature verification failed: SHA256SUMS is not signed by a trusted key (tampered?)")
 	}
 	return p.checkSums()
+}
+
+// SignedBy reports whether sig (raw Ed25519) signs sums (a package's
+// SHA256SUMS) by one of trusted.
+func SignedBy(sums, sig []byte, trusted []ed25519.PublicKey) bool {
+	digest := sha256.Sum256(sums)
+	for _, k := range trusted {
+		if len(k) == ed25519.PublicKeySize && ed25519.Verify(k, digest[:], sig) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sign returns the hex Ed25519 signature of the SHA-256 of sums (a
