@@ -252,6 +252,7 @@ func (ss *session) handleWriteMemHex(arg string) error {
 	}
 	b, err := hex.DecodeString(data)
 	if err != nil || uint64(len(b)) != n {
+		//lint:ignore ST1005 M names the packet
 		return ss.fail(replyErrBadPacket, fmt.Errorf("M data does not match length %d", n))
 	}
 	return ss.writeMem(addr, b)
@@ -269,6 +270,7 @@ func (ss *session) handleWriteMemBinary(arg []byte) error {
 	}
 	b, err := unescape(arg[i+1:])
 	if err != nil || uint64(len(b)) != n {
+		//lint:ignore ST1005 X names the packet
 		return ss.fail(replyErrBadPacket, fmt.Errorf("X data does not match length %d", n))
 	}
 	return ss.writeMem(addr, b)

@@ -23,23 +23,11 @@ func movk(rd, imm, hw uint32) uint32 { return 0xf2800000 | hw<<21 | imm<<5 | rd 
 func addImm(rd, rn, imm uint32) uint32 {
 	return 0x91000000 | imm<<10 | rn<<5 | rd
 }
-func subsImm(rd, rn, imm uint32) uint32 {
-	return 0xf1000000 | imm<<10 | rn<<5 | rd
-}
 func str64(rt, rn, off uint32) uint32 { return 0xf9000000 | (off/8)<<10 | rn<<5 | rt }
 func ldr64(rt, rn, off uint32) uint32 { return 0xf9400000 | (off/8)<<10 | rn<<5 | rt }
 func str32(rt, rn, off uint32) uint32 { return 0xb9000000 | (off/4)<<10 | rn<<5 | rt }
 func b(off int32) uint32              { return 0x14000000 | uint32(off/4)&0x3ffffff }
-func bcond(cond uint32, off int32) uint32 {
-	return 0x54000000 | (uint32(off/4)&0x7ffff)<<5 | cond
-}
-func undefined() uint32 { return 0x00000000 } // UDF #0
-
-// Condition codes.
-const (
-	condEQ = 0
-	condNE = 1
-)
+func undefined() uint32               { return 0x00000000 } // UDF #0
 
 // Guest addresses of the Go-encoded test programs.
 const (
@@ -174,17 +162,6 @@ func (c *client) noAckMode() {
 	c.t.Helper()
 	require.Equal(c.t, "OK", c.cmd("QStartNoAckMode"))
 	c.noAck = true
-}
-
-// field returns the value of key in a stop reply's "key:value;" pairs.
-func field(reply, key string) (string, bool) {
-	for _, kv := range strings.Split(reply[min(3, len(reply)):], ";") {
-		k, v, ok := strings.Cut(kv, ":")
-		if ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
 }
 
 // regPC reads the PC of the current thread through p.

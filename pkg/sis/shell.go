@@ -307,6 +307,7 @@ func (s *Shell) printError(w io.Writer, words []string, err error) {
 	}
 }
 
+//lint:ignore ST1005 SIS prints it so
 var errUnknownCommand = errors.New("Unknown command")
 
 // unknownCommandError names the command; it prints as SIS prints it.
