@@ -1,6 +1,7 @@
 package sis
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sis-kernel/sissim/pkg/cpu"
 	"github.com/sis-kernel/sissim/pkg/kernel"
+	"github.com/sis-kernel/sissim/pkg/linux"
 	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/sis-kernel/sissim/pkg/metrics"
 	"github.com/sis-kernel/sissim/pkg/vfs"
@@ -224,11 +226,28 @@ func mountName(typ string) string {
 	return strings.ToUpper(typ)
 }
 
+// copyIn copies file p of tree to dst in v through buf (the image's
+// files go straight into the tmpfs, not through a copy of each).
+func copyIn(v *vfs.FS, tree fs.FS, p, dst string, perm uint32, buf []byte) error {
+	src, err := tree.Open(p)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	f, err := v.Open(dst, linux.O_WRONLY|linux.O_CREAT|linux.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	_, err = io.CopyBuffer(f, src, buf)
+	return errors.Join(err, f.Close())
+}
+
 // installImage copies each tree of img into its directory of v: files
 // keep their permission bits (files under /bin are executable whatever the
 // tree says, as embedded files carry none), symlinks are copied as links
 // when the tree can read them (fs.ReadLinkFS, as os.DirFS does).
 func installImage(v *vfs.FS, img map[string]fs.FS) error {
+	buf := make([]byte, 256<<10)
 	dirs := make([]string, 0, len(img))
 	for d := range img {
 		dirs = append(dirs, d)
@@ -256,10 +275,6 @@ func installImage(v *vfs.FS, img map[string]fs.FS) error {
 			if !d.Type().IsRegular() && d.Type()&fs.ModeSymlink == 0 {
 				return nil // devices, fifos and sockets have no place in an image
 			}
-			data, err := fs.ReadFile(tree, p)
-			if err != nil {
-				return err
-			}
 			perm := uint32(0o644)
 			if info, err := d.Info(); err == nil && info.Mode().Perm()&0o200 != 0 {
 				perm = uint32(info.Mode().Perm()) // a host tree: keep its bits
@@ -267,7 +282,7 @@ func installImage(v *vfs.FS, img map[string]fs.FS) error {
 			if path.Dir(dst) == "/bin" {
 				perm |= 0o755
 			}
-			return v.WriteFile(dst, data, perm)
+			return copyIn(v, tree, p, dst, perm, buf)
 		})
 		if err != nil {
 			return err
