@@ -149,9 +149,12 @@ type procNode struct {
 	ino  uint64
 	pid  int    // 0 for the top level
 	kind string // file name within its directory, "" for a directory root
-	data func() []byte
-	link func(c *Ctx) (string, error)
-	list func() []Dirent
+	// procDir marks /proc/<pid> itself (also reached by a thread's id),
+	// whose open descriptor pidfd_send_signal accepts.
+	procDir bool
+	data    func() []byte
+	link    func(c *Ctx) (string, error)
+	list    func() []Dirent
 }
 
 // Top-level files and per-process files, in listing order; the index
@@ -184,7 +187,11 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 		if !ok {
 			return nil, linux.ENOENT
 		}
-		return p.lookupPID(info, parts[1:])
+		n, err := p.lookupPID(info, parts[1:])
+		if err == nil && len(parts) == 1 {
+			n.procDir = true
+		}
+		return n, err
 	}
 	if parts[0] == "sys" {
 		return p.lookupSys(parts[1:])
@@ -698,6 +705,11 @@ type procHandle struct {
 	n    *procNode
 	data []byte
 }
+
+// ProcessDir returns the id in the name of an open /proc/<pid> directory
+// (a process's, or a thread's), for pidfd_send_signal(2), which takes
+// such a descriptor as a pidfd.
+func (h *procHandle) ProcessDir() (int, bool) { return h.n.pid, h.n.procDir }
 
 func (h *procHandle) ReadAt(b []byte, off int64) (int, error) {
 	if h.n.list != nil {
