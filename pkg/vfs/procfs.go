@@ -161,7 +161,7 @@ type procNode struct {
 // gives each a stable inode number.
 const (
 	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task mountinfo"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -301,6 +301,8 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procMaps(info.Maps) }
 	case "mounts":
 		n.data = p.mounts
+	case "mountinfo":
+		n.data = p.mountinfo
 	case "stat":
 		n.data = func() []byte { return procStat(info) }
 	case "status":
@@ -486,6 +488,40 @@ func (p *Procfs) mounts() []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// mountinfo is /proc/<pid>/mountinfo (proc_pid_mountinfo(5)): mount and
+// parent ids, the device, the mount's root, its mount point, options,
+// "-", type, source and super options. A mount's id is derived from its
+// device number; the first root's parent is 1, the rootfs Linux hides.
+func (p *Procfs) mountinfo() []byte {
+	id := func(m *Mount) uint64 { return 20 + m.Dev }
+	var b bytes.Buffer
+	for _, m := range p.v.Mounts() {
+		parent := uint64(1)
+		if m.parent != nil {
+			parent = id(m.parent)
+		}
+		dev := Makedev(0, uint32(m.Dev))
+		if a, err := m.Backend.Lstat("/"); err == nil && a.Dev != 0 {
+			dev = a.Dev
+		}
+		opt := "rw"
+		if m.ReadOnly {
+			opt = "ro"
+		}
+		major := (dev>>8)&0xfff | (dev>>32)&0xfffff000
+		minor := dev&0xff | (dev>>12)&0xffffff00
+		fmt.Fprintf(&b, "%d %d %d:%d / %s %s - %s %s %s\n", id(&m), parent, major, minor,
+			mountEscape(m.Path), opt, m.Type, mountEscape(m.Source), opt)
+	}
+	return b.Bytes()
+}
+
+// mountEscape escapes a path as the mount tables do: space, tab, newline
+// and backslash in octal.
+func mountEscape(s string) string {
+	return strings.NewReplacer(" ", `\040`, "\t", `\011`, "\n", `\012`, `\`, `\134`).Replace(s)
 }
 
 func (p *Procfs) listTop() []Dirent {
