@@ -93,6 +93,14 @@ func (s procSource) PIDs() []int {
 
 func (s procSource) Boot() time.Time { return s.m.epoch }
 
+// Forks implements vfs.ForkCounter: every process and thread id handed
+// out after init's.
+func (s procSource) Forks() uint64 {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return uint64(max(s.m.nextPID-2, 0))
+}
+
 // Uptime reports the machine time since boot and, as idle, the part of it
 // during which no guest ran (the machine waited for a timer, a sleeper or
 // the console, or the kernel worked alone).

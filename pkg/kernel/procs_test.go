@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -195,4 +196,14 @@ func TestMaxInsnsStopsAllProcesses(t *testing.T) {
 	}
 	require.Equal(t, linux.SIGKILL, st.Signal)
 	require.Contains(t, st.Report, "instruction budget of 50000000 exhausted")
+}
+
+// TestProcStat: /proc/stat has the CPU line, the boot time (the machine's
+// epoch), the processes and threads created since boot (the one guest:
+// sh execs cat) and the one running (cat); ps needs btime for its start
+// times.
+func TestProcStat(t *testing.T) {
+	out, _, _ := busyboxNet(t, "busybox cat /proc/stat")
+	require.Regexp(t, `^cpu  \d+ 0 0 \d+ 0 0 0 0 0 0\ncpu0 \d+ 0 0 \d+ 0 0 0 0 0 0\n`, out)
+	require.Contains(t, out, "\nbtime "+strconv.Itoa(kernel.DefaultEpochUnix)+"\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n")
 }

@@ -160,7 +160,7 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat"
 	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task mountinfo"
 )
 
@@ -230,6 +230,8 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 			return fmt.Appendf(nil, "%d.%02d %d.%02d\n", int64(up/time.Second), int64(up%time.Second/(10*time.Millisecond)),
 				int64(idle/time.Second), int64(idle%time.Second/(10*time.Millisecond)))
 		}
+	case "stat":
+		n.data = p.stat
 	case "version":
 		n.data = func() []byte {
 			return []byte("Linux version 6.1.0-sis (sissim) (Go) #1 SMP PREEMPT\n")
@@ -487,6 +489,36 @@ func (p *Procfs) mounts() []byte {
 		b.WriteString(m.String())
 		b.WriteByte('\n')
 	}
+	return b.Bytes()
+}
+
+// ForkCounter is a ProcSource that counts the processes and threads
+// created since boot (/proc/stat's "processes").
+type ForkCounter interface{ Forks() uint64 }
+
+// stat is /proc/stat (proc_stat(5)) for the machine's one CPU: the time
+// spent running guests (user) and idle, in USER_HZ ticks; the boot time;
+// the processes and threads created since boot; the threads running now.
+func (p *Procfs) stat() []byte {
+	up, idle := p.src.Uptime()
+	user, idl := clockTicks(max(up-idle, 0)), clockTicks(idle)
+	running := 0
+	for _, pid := range p.src.PIDs() {
+		if info, ok := p.src.Process(pid); ok {
+			for _, t := range info.Tasks {
+				if t.State == 'R' {
+					running++
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 %d 0 0 %d 0 0 0 0 0 0\n", user, idl, user, idl)
+	fmt.Fprintf(&b, "btime %d\n", p.src.Boot().Unix())
+	if fc, ok := p.src.(ForkCounter); ok {
+		fmt.Fprintf(&b, "processes %d\n", fc.Forks())
+	}
+	fmt.Fprintf(&b, "procs_running %d\nprocs_blocked 0\n", running)
 	return b.Bytes()
 }
 

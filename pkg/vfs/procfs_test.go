@@ -71,3 +71,13 @@ func TestProcMountinfo(t *testing.T) {
 	require.Contains(t, string(data), fmt.Sprintf("%d %d 0:%d / /mnt/a\\040b ro - tmpfs my\\011src ro\n", 20+mnt.Dev, 20+root.Dev, mnt.Dev))
 	require.Equal(t, len(v.Mounts()), strings.Count(string(data), "\n"))
 }
+
+// TestProcStat: /proc/stat's CPU times, boot time and running threads
+// (oneProc has no fork counter: no "processes" line).
+func TestProcStat(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.Mount("/proc", "proc", "proc", NewProcfs(oneProc{}, v), false))
+	data, err := v.ReadFile("/proc/stat")
+	require.NoError(t, err)
+	require.Equal(t, "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime 0\nprocs_running 0\nprocs_blocked 0\n", string(data))
+}
