@@ -2,7 +2,8 @@
  * fsmisc - self-checking test of file system calls: extended attributes,
  * fallocate, statx's birth time, statfs's f_fsid, copy_file_range,
  * splice and tee, posix_fadvise, sync_file_range, /proc/sys,
- * /proc/self/loginuid and chroot.
+ * /proc/self/loginuid, POSIX shared memory and named semaphores in the
+ * /dev/shm tmpfs, and chroot.
  *
  * Prints "ok - <name>" or "not ok - <name>: <detail>" per check, then
  * "<N> passed, <M> failed", and exits 0 if every check passed. It must run
@@ -15,8 +16,10 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -324,6 +327,43 @@ static void fchmodat2s(void) {
 	unlink("f2");
 }
 
+/* shm: shm_open and sem_open make their objects in /dev/shm, a tmpfs on
+ * Linux systems (Python's multiprocessing locks are named semaphores). */
+static void shm(void) {
+	struct statfs sf;
+	TRUE("/dev/shm is a tmpfs", statfs("/dev/shm", &sf) == 0 && sf.f_type == 0x01021994);
+	char name[64];
+	snprintf(name, sizeof name, "/fsmisc-%d", (int)getpid());
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	OK("shm_open", fd);
+	OK("ftruncate a shared memory object", ftruncate(fd, 4096));
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	TRUE("mmap it", p != MAP_FAILED);
+	if (p != MAP_FAILED)
+		strcpy(p, "shared");
+	int fd2 = shm_open(name, O_RDONLY, 0);
+	char buf[8] = {0};
+	TRUE("seen through a second shm_open", read(fd2, buf, 6) == 6 && strcmp(buf, "shared") == 0);
+	close(fd2);
+	OK("shm_unlink", shm_unlink(name));
+	FAILS("gone after shm_unlink", shm_open(name, O_RDONLY, 0), ENOENT);
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	close(fd);
+	sem_t *sem = sem_open(name, O_CREAT | O_EXCL, 0600, 2);
+	TRUE("sem_open", sem != SEM_FAILED);
+	int v = -1;
+	if (sem != SEM_FAILED) {
+		sem_wait(sem);
+		sem_post(sem);
+		sem_post(sem);
+		sem_getvalue(sem, &v);
+		sem_close(sem);
+	}
+	TRUE("a named semaphore counts", v == 3);
+	OK("sem_unlink", sem_unlink(name));
+}
+
 int main(int argc, char **argv) {
 	if (argc > 1 && strcmp(argv[1], "fchmodat2") == 0) {
 		fchmodat2s();
@@ -349,6 +389,7 @@ int main(int argc, char **argv) {
 	splices();
 	vectors();
 	procsys();
+	shm();
 	fflush(stdout);
 	pid_t c = fork();
 	if (c == 0) {

@@ -132,6 +132,15 @@ static void pidfds(void) {
 		_exit(3);
 	}
 	int pf = syscall(SYS_pidfd_open, c, 0);
+	/* As on Linux, an open /proc/<pid> directory is a pidfd for
+	 * pidfd_send_signal (psmisc's killall signals through one). */
+	char dirname[32];
+	snprintf(dirname, sizeof dirname, "/proc/%d", c);
+	int dirfd = open(dirname, O_RDONLY | O_DIRECTORY);
+	check(syscall(SYS_pidfd_send_signal, dirfd, 0, NULL, 0) == 0, "pidfd_send_signal through /proc/<pid>", "pidfd_send_signal");
+	int statfd = openat(dirfd, "stat", O_RDONLY);
+	check(syscall(SYS_pidfd_send_signal, statfd, 0, NULL, 0) == -1 && errno == EBADF, "through /proc/<pid>/stat: EBADF", "pidfd_send_signal");
+	close(statfd);
 	struct pollfd p = {pf, POLLIN, 0};
 	check(poll(&p, 1, 0) == 0, "not readable while the child lives", "poll");
 	check(syscall(SYS_pidfd_send_signal, pf, SIGTERM, NULL, 0) == 0, "pidfd_send_signal SIGTERM", "pidfd_send_signal");
@@ -141,6 +150,8 @@ static void pidfds(void) {
 	check(syscall(SYS_waitid, 3, pf, &si, WEXITED, NULL) == 0 && si.si_code == CLD_KILLED && si.si_status == SIGTERM && si.si_pid == c,
 	      "waitid(P_PIDFD) reaps it", "waitid");
 	check(syscall(SYS_pidfd_send_signal, pf, SIGTERM, NULL, 0) == -1 && errno == ESRCH, "signalling it after: ESRCH", "pidfd_send_signal");
+	check(syscall(SYS_pidfd_send_signal, dirfd, SIGTERM, NULL, 0) == -1 && errno == ESRCH, "through /proc/<pid> after: ESRCH", "pidfd_send_signal");
+	close(dirfd);
 	int cfd = -1;
 	pid_t c2 = syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, NULL, &cfd, NULL, NULL);
 	if (c2 == 0)

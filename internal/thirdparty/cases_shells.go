@@ -71,6 +71,11 @@ func shellCases() []Case {
 		dash("umask", `umask 027; : > f; stat -c %a f; umask`),
 		dash("set-e", `set -e; false || echo handled; false; echo never`),
 		dash("exec", `exec printenv TZ`),
+		// A process's comm is the base name execve was given (the link's,
+		// the script's), its /proc/<pid>/exe the file itself.
+		dash("exe-and-comm", `ln -s /bin/dash mysh; ./mysh -c 'cat /proc/$$/comm; readlink /proc/$$/exe'; ./s.sh`).
+			file("s.sh", "#!/bin/dash\ncat /proc/$$/comm; readlink /proc/$$/exe\n").
+			qemuWrong("under qemu-user the comm is qemu's and /proc/<pid>/exe a host path", Want{Stdout: "mysh\n/bin/dash\ns.sh\n/bin/dash\n"}),
 		// mksh and sash
 		sh("mksh", "basics", "mksh", `typeset -i n=5; print $((n*n)) ${#KSH_VERSION}; a=(x y z); print ${a[1]} ${#a[*]}; print -r -- "$(print nested)"`),
 		sh("mksh", "static", "mksh-static", `print static $((1<<20)); for i in 1 2; do print $i; done`),

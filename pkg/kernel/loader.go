@@ -239,6 +239,9 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 	m := t.m
 	cwd := t.cwd
 	exe := name
+	// The new comm is the base name of the path execve was given (a
+	// script's, not its interpreter's; the link's, not its target's).
+	comm := path.Base(name)
 	var f *vfs.File
 	var info *elfInfo
 	var exeAttr vfs.Attr
@@ -293,6 +296,12 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 		abs = path.Join(t.root, abs) // a path in the chroot (sys_fs.go)
 	}
 	abs = path.Clean(abs)
+	// /proc/<pid>/exe and the maps name the file itself, symbolic links
+	// resolved, as Linux's d_path of the open file does.
+	real := abs
+	if f.Path != "" {
+		real = f.Path
+	}
 
 	old := t.as
 	nas, err := m.newAddressSpace()
@@ -300,7 +309,7 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 		return err
 	}
 	t.as = nas
-	img, err := t.loadImage(info, of, f, abs)
+	img, err := t.loadImage(info, of, f, real)
 	if err == nil {
 		img.cred, img.secure = t.execCred(exeAttr)
 		err = t.buildStack(img, argv, envp, abs)
@@ -315,7 +324,7 @@ func (t *Task) execProgram(name string, argv, envp []string) error {
 		return err
 	}
 	t.as = old
-	t.commit(nas, abs, argv, envp, img)
+	t.commit(nas, real, comm, argv, envp, img)
 	return nil
 }
 
@@ -406,7 +415,7 @@ func (t *Task) buildStack(img *image, argv, envp []string, exe string) error {
 // commit makes the loaded image t's program: the point of no return of
 // execve. The other threads end, t takes the leader's id, the old address
 // space goes, registers start afresh at the entry point.
-func (t *Task) commit(nas *addressSpace, exe string, argv, envp []string, img *image) {
+func (t *Task) commit(nas *addressSpace, exe, comm string, argv, envp []string, img *image) {
 	m, p := t.m, t.Process
 	for _, o := range append([]*Task(nil), p.tasks...) {
 		if o != t {
@@ -427,7 +436,7 @@ func (t *Task) commit(nas *addressSpace, exe string, argv, envp []string, img *i
 	}
 	p.as = nas
 	p.exe, p.argv, p.envp, p.auxv = exe, argv, envp, img.auxv
-	t.comm, p.undumpable = "", img.secure
+	t.comm, p.undumpable = comm, img.secure
 	p.execAttrs(img)
 	t.ctx.CopyFrom(m.initCtx)
 	t.ctx.SetReg(cpu.SP, img.sp)

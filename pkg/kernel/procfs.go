@@ -12,7 +12,8 @@ import (
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
-// mountSynthetic mounts devfs at /dev and procfs at /proc when those
+// mountSynthetic mounts devfs at /dev (with a tmpfs at /dev/shm, for
+// POSIX shared memory and named semaphores) and procfs at /proc when those
 // directories exist and nothing is mounted there yet, and makes the file
 // system stamp times from the machine's wall clock.
 func (m *Machine) mountSynthetic() error {
@@ -43,6 +44,12 @@ func (m *Machine) mountSynthetic() error {
 		}
 		if err := m.fs.Mount(x.dir, x.typ, x.typ, x.b, false); err != nil {
 			return err
+		}
+		if x.dir == "/dev" {
+			shm := vfs.NewTmpfs(m.fs.Now, 0o1777, m.ram, 0)
+			if err := m.fs.Mount("/dev/shm", "tmpfs", "tmpfs", shm, false); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -85,6 +92,14 @@ func (s procSource) PIDs() []int {
 }
 
 func (s procSource) Boot() time.Time { return s.m.epoch }
+
+// Forks implements vfs.ForkCounter: every process and thread id handed
+// out after init's.
+func (s procSource) Forks() uint64 {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	return uint64(max(s.m.nextPID-2, 0))
+}
 
 // Uptime reports the machine time since boot and, as idle, the part of it
 // during which no guest ran (the machine waited for a timer, a sleeper or

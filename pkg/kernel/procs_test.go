@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -65,11 +66,12 @@ func TestRlimitNofile(t *testing.T) {
 }
 
 // TestPidfd: pidfd_open, pidfd_send_signal, waitid(P_PIDFD), poll and
-// clone(CLONE_PIDFD) (qemu-user 7.2 has no CLONE_PIDFD: no reference).
+// clone(CLONE_PIDFD), and /proc/<pid> directories as pidfds for
+// pidfd_send_signal (qemu-user 7.2 has no CLONE_PIDFD: no reference).
 func TestPidfd(t *testing.T) {
 	out, st := runGuest(t, "procs", "pidfd")
 	require.Equal(t, 0, st.Code, out)
-	require.Contains(t, out, "11 passed, 0 failed\n")
+	require.Contains(t, out, "14 passed, 0 failed\n")
 }
 
 // TestForkBomb: a fork bomb stops at RLIMIT_NPROC with EAGAIN.
@@ -194,4 +196,14 @@ func TestMaxInsnsStopsAllProcesses(t *testing.T) {
 	}
 	require.Equal(t, linux.SIGKILL, st.Signal)
 	require.Contains(t, st.Report, "instruction budget of 50000000 exhausted")
+}
+
+// TestProcStat: /proc/stat has the CPU line, the boot time (the machine's
+// epoch), the processes and threads created since boot (the one guest:
+// sh execs cat) and the one running (cat); ps needs btime for its start
+// times.
+func TestProcStat(t *testing.T) {
+	out, _, _ := busyboxNet(t, "busybox cat /proc/stat")
+	require.Regexp(t, `^cpu  \d+ 0 0 \d+ 0 0 0 0 0 0\ncpu0 \d+ 0 0 \d+ 0 0 0 0 0 0\n`, out)
+	require.Contains(t, out, "\nbtime "+strconv.Itoa(kernel.DefaultEpochUnix)+"\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n")
 }

@@ -4,6 +4,7 @@ import (
 	"io/fs"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
+	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
 // Process file descriptors (pidfds): a descriptor that names a process,
@@ -13,7 +14,7 @@ import (
 
 func registerPidfdSyscalls(reg registerFn) {
 	reg(linux.SysPidfdOpen, syscallEntry{fn: sysPidfdOpen})
-	reg(linux.SysPidfdSendSignal, syscallEntry{fn: sysPidfdSendSignal, support: Partial, note: "the siginfo argument must be NULL or name the same signal; its other fields are not delivered"})
+	reg(linux.SysPidfdSendSignal, syscallEntry{fn: sysPidfdSendSignal, support: Partial, note: "a pidfd or an open /proc/<pid> directory; the siginfo argument must be NULL or name the same signal; its other fields are not delivered"})
 }
 
 // pidfd is the file behind a process file descriptor.
@@ -61,12 +62,38 @@ func (t *Task) pidfdOf(fd int) (*Process, error) {
 	return f.p, nil
 }
 
+// signalTarget returns the process of pidfd_send_signal's descriptor: a
+// pidfd or, as on Linux, an open /proc/<pid> directory (psmisc's killall
+// signals through those); ESRCH when that process is gone.
+func (t *Task) signalTarget(fd int) (*Process, error) {
+	of, err := t.fds.get(fd)
+	if err != nil {
+		return nil, err
+	}
+	if vf, ok := of.f.(*vfs.File); ok {
+		d, ok := vf.Handle().(interface{ ProcessDir() (int, bool) })
+		if !ok {
+			return nil, linux.EBADF
+		}
+		id, ok := d.ProcessDir()
+		if !ok {
+			return nil, linux.EBADF
+		}
+		task := t.m.tasks[id]
+		if task == nil {
+			return nil, linux.ESRCH
+		}
+		return task.Process, nil
+	}
+	return t.pidfdOf(fd)
+}
+
 // PidfdSendSignal implements pidfd_send_signal(2).
 func sysPidfdSendSignal(t *Task, a *args) (uint64, error) {
 	if a[3] != 0 {
 		return 0, linux.EINVAL
 	}
-	p, err := t.pidfdOf(a.int32(0))
+	p, err := t.signalTarget(a.int32(0))
 	if err != nil {
 		return 0, err
 	}

@@ -142,6 +142,9 @@ func Boot(bc BootConfig) (*System, error) {
 		}
 	}
 	for _, mt := range m.FS().Mounts() {
+		if strings.HasPrefix(mt.Path, "/dev/") {
+			continue // the kernel's /dev/shm comes with devfs's marker
+		}
 		mark(fmt.Sprintf("VFS: MOUNT %s AT %s", mountName(mt.Type), mt.Path))
 	}
 	mark("VFS: READY")

@@ -20,8 +20,10 @@ type Devices interface {
 }
 
 // Devfs is the /dev file system: null, zero, full, random, urandom,
-// console, tty, the fd, stdin, stdout, stderr links into /proc, and the
-// character devices the machine adds with AddDevice.
+// console, tty, the fd, stdin, stdout, stderr links into /proc, the shm
+// directory (where the machine mounts a tmpfs, as Linux systems do for
+// POSIX shared memory and semaphores), and the character devices the
+// machine adds with AddDevice.
 type Devfs struct {
 	dev  Devices
 	boot time.Time
@@ -96,7 +98,7 @@ func (d *Devfs) AddDevice(dev Device) error {
 		return fmt.Errorf("devfs: no room for %s (%d nodes)", dev.Name, maxDevices)
 	}
 	for name, n := range nodes {
-		if n.link == "" && n.major == dev.Major && n.minor == dev.Minor {
+		if n.device() && n.major == dev.Major && n.minor == dev.Minor {
 			return fmt.Errorf("devfs: device %d,%d is taken by %s", dev.Major, dev.Minor, name)
 		}
 	}
@@ -137,7 +139,11 @@ type devNode struct {
 	major, minor uint32
 	perm         uint32
 	link         string // symlink target
+	dir          bool   // an empty directory (a mount point)
 }
+
+// device reports whether the node is a character device.
+func (n devNode) device() bool { return n.link == "" && !n.dir }
 
 // devNodes returns the device nodes by name.
 func devNodes() map[string]devNode {
@@ -153,6 +159,7 @@ func devNodes() map[string]devNode {
 		"stdin":   {ino: 11, link: "/proc/self/fd/0"},
 		"stdout":  {ino: 12, link: "/proc/self/fd/1"},
 		"stderr":  {ino: 13, link: "/proc/self/fd/2"},
+		"shm":     {ino: 14, perm: 0o1777, dir: true},
 	}
 }
 
@@ -179,7 +186,7 @@ func (d *Devfs) node(name string) (devNode, bool) {
 func (d *Devfs) Lstat(name string) (Attr, error) {
 	a := Attr{Blksize: 4096, Atime: d.boot, Mtime: d.boot, Ctime: d.boot, Nlink: 1}
 	if name == "/" {
-		a.Ino, a.Mode, a.Nlink, a.Size = 1, ModeDir|0o755, 2, 40+20*int64(d.nodeCount())
+		a.Ino, a.Mode, a.Nlink, a.Size = 1, ModeDir|0o755, 3, 40+20*int64(d.nodeCount()) // shm is a subdirectory
 		return a, nil
 	}
 	n, ok := d.node(name)
@@ -187,9 +194,12 @@ func (d *Devfs) Lstat(name string) (Attr, error) {
 		return Attr{}, linux.ENOENT
 	}
 	a.Ino = n.ino
-	if n.link != "" {
+	switch {
+	case n.link != "":
 		a.Mode, a.Size = ModeSymlink|0o777, int64(len(n.link))
-	} else {
+	case n.dir:
+		a.Mode, a.Nlink, a.Size = ModeDir|n.perm, 2, 40
+	default:
 		a.Mode, a.Rdev = ModeChar|n.perm, Makedev(n.major, n.minor)
 	}
 	return a, nil
@@ -238,7 +248,7 @@ func (d *Devfs) Open(name string, flags int, perm uint32) (Handle, error) {
 // device node made elsewhere (mknod in a tmpfs).
 func (d *Devfs) OpenDevice(rdev uint64, flags int) (Handle, error) {
 	for name, n := range devNodes() {
-		if n.link == "" && Makedev(n.major, n.minor) == rdev {
+		if n.device() && Makedev(n.major, n.minor) == rdev {
 			return d.Open("/"+name, flags&linux.O_ACCMODE, 0)
 		}
 	}
@@ -326,16 +336,23 @@ func (d *Devfs) Statfs() (Statfs, error) {
 }
 
 // devHandle is an open device of the memory class (null, zero, full,
-// random, urandom) or the devfs root.
+// random, urandom), the devfs root or one of its directories.
 type devHandle struct {
 	d    *Devfs
 	name string
 }
 
+// dir reports whether the handle is a directory's.
+func (h *devHandle) dir() bool {
+	n, ok := h.d.node(h.name)
+	return h.name == "/" || ok && n.dir
+}
+
 func (h *devHandle) ReadAt(p []byte, off int64) (int, error) {
-	switch h.name {
-	case "/":
+	if h.dir() {
 		return 0, linux.EISDIR
+	}
+	switch h.name {
 	case "/null":
 		return 0, nil
 	case "/zero", "/full":
@@ -347,9 +364,10 @@ func (h *devHandle) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (h *devHandle) WriteAt(p []byte, off int64) (int, error) {
-	switch h.name {
-	case "/":
+	if h.dir() {
 		return 0, linux.EISDIR
+	}
+	switch h.name {
 	case "/full":
 		return 0, linux.ENOSPC
 	}
@@ -362,7 +380,7 @@ func (h *devHandle) Stat() (Attr, error) { return h.d.Lstat(h.name) }
 // memory; the other memory devices cannot be mapped.
 func (h *devHandle) MapsAnonymous() bool { return h.name == "/zero" }
 func (h *devHandle) Truncate(int64) error {
-	if h.name == "/" {
+	if h.dir() {
 		return linux.EISDIR
 	}
 	return nil
@@ -371,14 +389,20 @@ func (h *devHandle) Sync() error  { return linux.EINVAL }
 func (h *devHandle) Close() error { return nil }
 
 func (h *devHandle) ReadDir() ([]Dirent, error) {
-	if h.name != "/" {
+	if !h.dir() {
 		return nil, linux.ENOTDIR
+	}
+	if h.name != "/" {
+		return nil, nil // an empty directory
 	}
 	out := make([]Dirent, 0, h.d.nodeCount())
 	for name, n := range devNodes() {
 		t := uint8(DTChar)
-		if n.link != "" {
+		switch {
+		case n.link != "":
 			t = DTLink
+		case n.dir:
+			t = DTDir
 		}
 		out = append(out, Dirent{Name: name, Ino: n.ino, Type: t})
 	}

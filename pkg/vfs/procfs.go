@@ -149,16 +149,19 @@ type procNode struct {
 	ino  uint64
 	pid  int    // 0 for the top level
 	kind string // file name within its directory, "" for a directory root
-	data func() []byte
-	link func(c *Ctx) (string, error)
-	list func() []Dirent
+	// procDir marks /proc/<pid> itself (also reached by a thread's id),
+	// whose open descriptor pidfd_send_signal accepts.
+	procDir bool
+	data    func() []byte
+	link    func(c *Ctx) (string, error)
+	list    func() []Dirent
 }
 
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version sys"
-	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat"
+	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task mountinfo"
 )
 
 func procIno(pid, idx int) uint64 {
@@ -184,7 +187,11 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 		if !ok {
 			return nil, linux.ENOENT
 		}
-		return p.lookupPID(info, parts[1:])
+		n, err := p.lookupPID(info, parts[1:])
+		if err == nil && len(parts) == 1 {
+			n.procDir = true
+		}
+		return n, err
 	}
 	if parts[0] == "sys" {
 		return p.lookupSys(parts[1:])
@@ -223,6 +230,8 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 			return fmt.Appendf(nil, "%d.%02d %d.%02d\n", int64(up/time.Second), int64(up%time.Second/(10*time.Millisecond)),
 				int64(idle/time.Second), int64(idle%time.Second/(10*time.Millisecond)))
 		}
+	case "stat":
+		n.data = p.stat
 	case "version":
 		n.data = func() []byte {
 			return []byte("Linux version 6.1.0-sis (sissim) (Go) #1 SMP PREEMPT\n")
@@ -294,6 +303,8 @@ func (p *Procfs) lookupPID(info ProcInfo, parts []string) (*procNode, error) {
 		n.data = func() []byte { return procMaps(info.Maps) }
 	case "mounts":
 		n.data = p.mounts
+	case "mountinfo":
+		n.data = p.mountinfo
 	case "stat":
 		n.data = func() []byte { return procStat(info) }
 	case "status":
@@ -479,6 +490,70 @@ func (p *Procfs) mounts() []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
+}
+
+// ForkCounter is a ProcSource that counts the processes and threads
+// created since boot (/proc/stat's "processes").
+type ForkCounter interface{ Forks() uint64 }
+
+// stat is /proc/stat (proc_stat(5)) for the machine's one CPU: the time
+// spent running guests (user) and idle, in USER_HZ ticks; the boot time;
+// the processes and threads created since boot; the threads running now.
+func (p *Procfs) stat() []byte {
+	up, idle := p.src.Uptime()
+	user, idl := clockTicks(max(up-idle, 0)), clockTicks(idle)
+	running := 0
+	for _, pid := range p.src.PIDs() {
+		if info, ok := p.src.Process(pid); ok {
+			for _, t := range info.Tasks {
+				if t.State == 'R' {
+					running++
+				}
+			}
+		}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 %d 0 0 %d 0 0 0 0 0 0\n", user, idl, user, idl)
+	fmt.Fprintf(&b, "btime %d\n", p.src.Boot().Unix())
+	if fc, ok := p.src.(ForkCounter); ok {
+		fmt.Fprintf(&b, "processes %d\n", fc.Forks())
+	}
+	fmt.Fprintf(&b, "procs_running %d\nprocs_blocked 0\n", running)
+	return b.Bytes()
+}
+
+// mountinfo is /proc/<pid>/mountinfo (proc_pid_mountinfo(5)): mount and
+// parent ids, the device, the mount's root, its mount point, options,
+// "-", type, source and super options. A mount's id is derived from its
+// device number; the first root's parent is 1, the rootfs Linux hides.
+func (p *Procfs) mountinfo() []byte {
+	id := func(m *Mount) uint64 { return 20 + m.Dev }
+	var b bytes.Buffer
+	for _, m := range p.v.Mounts() {
+		parent := uint64(1)
+		if m.parent != nil {
+			parent = id(m.parent)
+		}
+		dev := Makedev(0, uint32(m.Dev))
+		if a, err := m.Backend.Lstat("/"); err == nil && a.Dev != 0 {
+			dev = a.Dev
+		}
+		opt := "rw"
+		if m.ReadOnly {
+			opt = "ro"
+		}
+		major := (dev>>8)&0xfff | (dev>>32)&0xfffff000
+		minor := dev&0xff | (dev>>12)&0xffffff00
+		fmt.Fprintf(&b, "%d %d %d:%d / %s %s - %s %s %s\n", id(&m), parent, major, minor,
+			mountEscape(m.Path), opt, m.Type, mountEscape(m.Source), opt)
+	}
+	return b.Bytes()
+}
+
+// mountEscape escapes a path as the mount tables do: space, tab, newline
+// and backslash in octal.
+func mountEscape(s string) string {
+	return strings.NewReplacer(" ", `\040`, "\t", `\011`, "\n", `\012`, `\`, `\134`).Replace(s)
 }
 
 func (p *Procfs) listTop() []Dirent {
@@ -698,6 +773,11 @@ type procHandle struct {
 	n    *procNode
 	data []byte
 }
+
+// ProcessDir returns the id in the name of an open /proc/<pid> directory
+// (a process's, or a thread's), for pidfd_send_signal(2), which takes
+// such a descriptor as a pidfd.
+func (h *procHandle) ProcessDir() (int, bool) { return h.n.pid, h.n.procDir }
 
 func (h *procHandle) ReadAt(b []byte, off int64) (int, error) {
 	if h.n.list != nil {

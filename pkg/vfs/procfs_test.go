@@ -1,6 +1,8 @@
 package vfs
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,4 +51,33 @@ func TestProcLinks(t *testing.T) {
 		names = append(names, e.Name)
 	}
 	require.Contains(t, names, "root")
+}
+
+// TestProcMountinfo: /proc/<pid>/mountinfo lists every mount with its id,
+// its parent's, its device, root and mount point (escaped), options, and
+// after "-" its type, source and super options (df and libmount read it).
+func TestProcMountinfo(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.Mount("/proc", "proc", "proc", NewProcfs(oneProc{}, v), false))
+	require.NoError(t, v.MkdirAll("/mnt/a b", 0o755))
+	require.NoError(t, v.Mount("/mnt/a b", "tmpfs", "my\tsrc", NewTmpfs(v.Now, 0o755, v.RAM(), 0), true))
+	data, err := v.ReadFile("/proc/1/mountinfo")
+	require.NoError(t, err)
+	root := v.Mounts()[0]
+	want := fmt.Sprintf("%d 1 0:%d / / rw - %s %s rw\n", 20+root.Dev, root.Dev, root.Type, root.Source)
+	require.True(t, strings.HasPrefix(string(data), want), "%s", data)
+	proc, mnt := v.Mounts()[1], v.Mounts()[2]
+	require.Contains(t, string(data), fmt.Sprintf("%d %d 0:%d / /proc rw - proc proc rw\n", 20+proc.Dev, 20+root.Dev, proc.Dev))
+	require.Contains(t, string(data), fmt.Sprintf("%d %d 0:%d / /mnt/a\\040b ro - tmpfs my\\011src ro\n", 20+mnt.Dev, 20+root.Dev, mnt.Dev))
+	require.Equal(t, len(v.Mounts()), strings.Count(string(data), "\n"))
+}
+
+// TestProcStat: /proc/stat's CPU times, boot time and running threads
+// (oneProc has no fork counter: no "processes" line).
+func TestProcStat(t *testing.T) {
+	v := newTestFS(t)
+	require.NoError(t, v.Mount("/proc", "proc", "proc", NewProcfs(oneProc{}, v), false))
+	data, err := v.ReadFile("/proc/stat")
+	require.NoError(t, err)
+	require.Equal(t, "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime 0\nprocs_running 0\nprocs_blocked 0\n", string(data))
 }
