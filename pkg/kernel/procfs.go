@@ -101,6 +101,21 @@ func (s procSource) Forks() uint64 {
 	return uint64(max(s.m.nextPID-2, 0))
 }
 
+// LoadAvg implements vfs.LoadReporter: the scheduler's load averages
+// (runnable CBS servers, sampled every 5 s of machine time), the threads
+// runnable now and alive, and the last pid handed out.
+func (s procSource) LoadAvg() (avg [3]uint64, running, threads, lastPID int) {
+	avg, _ = s.m.sched.LoadAvg(s.m.clock.Now())
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	for _, t := range s.m.tasks {
+		if t.state == taskRunnable {
+			running++
+		}
+	}
+	return avg, running, len(s.m.tasks), s.m.nextPID - 1
+}
+
 // Uptime reports the machine time since boot and, as idle, the part of it
 // during which no guest ran (the machine waited for a timer, a sleeper or
 // the console, or the kernel worked alone).

@@ -561,6 +561,10 @@ const sysinfoSize = 112
 func sysSysinfo(t *Task, a *args) (uint64, error) {
 	var b [sysinfoSize]byte
 	put64(b[0:], uint64(t.m.Now()/time.Second))
+	loads, _ := t.m.sched.LoadAvg(t.m.clock.Now())
+	for i, l := range loads {
+		put64(b[8+8*i:], l<<(16-11)) // SI_LOAD_SHIFT from the scheduler's 11 bits
+	}
 	mi := procSource{t.m}.MemInfo()
 	put64(b[32:], mi.Total)
 	put64(b[40:], mi.Free)

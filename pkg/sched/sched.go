@@ -121,6 +121,9 @@ type Scheduler struct {
 	rng *rand.Rand
 	// totalMisses counts every miss of every server (TotalMisses).
 	totalMisses uint64
+	// runnable counts the servers with work; load averages it.
+	runnable int
+	load     loadAvg
 }
 
 // New returns an empty scheduler.
@@ -192,6 +195,10 @@ func (s *Scheduler) Remove(srv *Server) {
 	for i, x := range s.servers {
 		if x == srv {
 			s.servers = append(s.servers[:i], s.servers[i+1:]...)
+			if srv.runnable {
+				s.runnable-- // gone with its work (the next sample sees it)
+				srv.runnable = false
+			}
 			if srv.Admitted {
 				s.usedPPM -= srv.UtilPPM()
 			}
@@ -203,8 +210,15 @@ func (s *Scheduler) Remove(srv *Server) {
 // SetRunnable marks whether the server has work. A server that becomes
 // runnable after idling through whole periods starts a fresh job.
 func (s *Scheduler) SetRunnable(srv *Server, runnable bool, now uint64) {
-	if runnable && !srv.runnable {
+	if runnable == srv.runnable {
+		return
+	}
+	s.load.advance(now, s.runnable)
+	if runnable {
 		s.replenishOne(srv, now)
+		s.runnable++
+	} else {
+		s.runnable--
 	}
 	srv.runnable = runnable
 }

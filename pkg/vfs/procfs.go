@@ -160,7 +160,7 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat loadavg"
 	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task mountinfo"
 )
 
@@ -232,6 +232,8 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 		}
 	case "stat":
 		n.data = p.stat
+	case "loadavg":
+		n.data = p.loadavg
 	case "version":
 		n.data = func() []byte {
 			return []byte("Linux version 6.1.0-sis (sissim) (Go) #1 SMP PREEMPT\n")
@@ -495,6 +497,29 @@ func (p *Procfs) mounts() []byte {
 // ForkCounter is a ProcSource that counts the processes and threads
 // created since boot (/proc/stat's "processes").
 type ForkCounter interface{ Forks() uint64 }
+
+// LoadReporter is a ProcSource that keeps load averages (/proc/loadavg):
+// the 1, 5 and 15 minute averages in fixed point with 11 bits of
+// fraction, the threads runnable now and in all, and the last pid.
+type LoadReporter interface {
+	LoadAvg() (avg [3]uint64, running, threads, lastPID int)
+}
+
+// loadavg is /proc/loadavg (proc_loadavg(5)).
+func (p *Procfs) loadavg() []byte {
+	lr, ok := p.src.(LoadReporter)
+	if !ok {
+		return []byte("0.00 0.00 0.00 0/0 0\n")
+	}
+	avg, running, threads, last := lr.LoadAvg()
+	var b bytes.Buffer
+	for _, a := range avg {
+		a += (1 << 11) / 200 // round to two decimals, as Linux
+		fmt.Fprintf(&b, "%d.%02d ", a>>11, ((a&(1<<11-1))*100)>>11)
+	}
+	fmt.Fprintf(&b, "%d/%d %d\n", running, threads, last)
+	return b.Bytes()
+}
 
 // stat is /proc/stat (proc_stat(5)) for the machine's one CPU: the time
 // spent running guests (user) and idle, in USER_HZ ticks; the boot time;
