@@ -278,10 +278,11 @@ func (h nlHeader) msg(typ, flags uint16, hdr []byte) []byte {
 	return pad(b)
 }
 
-// done sets the message's length.
+// done sets the message's length and pads it to a 4-byte boundary (the
+// next message of a datagram starts there).
 func done(b []byte) []byte {
 	binary.LittleEndian.PutUint32(b, uint32(len(b)))
-	return b
+	return pad(b)
 }
 
 // attr appends an attribute.
