@@ -30,7 +30,7 @@ func runProgram(t *testing.T, name string, cfg kernel.Config, args ...string) (s
 }
 
 // Go programs (static, CGO off) use threads, futexes, epoll, eventfd,
-// signals for preemption, os/exec and netlink (net.Interfaces): each
+// signals for preemption, os/exec, netlink and /proc/net/igmp (net.Interfaces): each
 // prints what it checked.
 func TestGoPrograms(t *testing.T) {
 	for _, tc := range []struct {
@@ -48,7 +48,9 @@ func TestGoPrograms(t *testing.T) {
 		{"signals", nil, "got user defined signal 1\ngot user defined signal 2\ngot hangup\nSIGTERM ignored\n"},
 		{"exec", nil, "output \"child says hello there with hi\\n\"\nchild exit status 5\nlookpath fails as expected\n"},
 		{"ifaces", nil, "1 lo mtu 65536 flags up|loopback|running hw \"\"\n  127.0.0.1/8\n  ::1/128\n" +
+			"  group 224.0.0.1\n  group ff02::1:ff00:1\n  group ff02::1\n" +
 			"2 eth0 mtu 1500 flags up|broadcast|multicast|running hw \"52:54:00:12:34:56\"\n  10.0.2.15/24\n  fec0::15/64\n" +
+			"  group 224.0.0.1\n  group ff02::1:ff00:15\n  group ff02::1\n" +
 			"by name: 2 <nil>\nall addresses: 4 <nil>\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -234,6 +234,10 @@ func (s procSource) ProcNet(name string) []byte {
 		return mn.n.ProcNetDev()
 	case "route":
 		return mn.n.ProcNetRoute()
+	case "igmp":
+		return mn.n.ProcNetIGMP()
+	case "igmp6":
+		return mn.n.ProcNetIGMP6()
 	case "tcp":
 		return mn.n.ProcNetTCP(netstack.AF_INET)
 	case "tcp6":

@@ -132,3 +132,56 @@ func padLine(b *bytes.Buffer, s string, width int) {
 	}
 	b.WriteByte('\n')
 }
+
+// multicastGroups returns the groups interface it belongs to among those
+// Linux joins on its own: all-systems (224.0.0.1) for IPv4; all-nodes
+// (ff02::1, ff01::1) and each address's solicited-node group for IPv6.
+func (n *Network) multicastGroups(it Interface, v6 bool) []netip.Addr {
+	var cand []netip.Addr
+	if !v6 {
+		cand = []netip.Addr{netip.AddrFrom4([4]byte{224, 0, 0, 1})}
+	} else {
+		for _, p := range it.Addrs {
+			if a := p.Addr(); a.Is6() {
+				b := a.As16()
+				cand = append(cand, netip.AddrFrom16([16]byte{0: 0xff, 1: 0x02, 11: 0x01, 12: 0xff, 13: b[13], 14: b[14], 15: b[15]}))
+			}
+		}
+		cand = append(cand, netip.MustParseAddr("ff02::1"), netip.MustParseAddr("ff01::1"))
+	}
+	var out []netip.Addr
+	for _, a := range cand {
+		if in, err := n.guest.IsInGroup(tcpip.NICID(it.Index), addrOf(a)); err == nil && in {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ProcNetIGMP returns /proc/net/igmp: each interface's IPv4 multicast
+// groups (the address as the kernel's network-order word prints in hex).
+func (n *Network) ProcNetIGMP() []byte {
+	var b bytes.Buffer
+	b.WriteString("Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n")
+	for _, it := range n.Interfaces() {
+		gs := n.multicastGroups(it, false)
+		fmt.Fprintf(&b, "%d\t%-10s: %5d %7s\n", it.Index, it.Name, len(gs), "V3")
+		for _, g := range gs {
+			fmt.Fprintf(&b, "\t\t\t\t%08X %5d %d:%08X\t\t%d\n", le32(addrOf(g)), 1, 0, 0, 0)
+		}
+	}
+	return b.Bytes()
+}
+
+// ProcNetIGMP6 returns /proc/net/igmp6: each interface's IPv6 multicast
+// groups.
+func (n *Network) ProcNetIGMP6() []byte {
+	var b bytes.Buffer
+	for _, it := range n.Interfaces() {
+		for _, g := range n.multicastGroups(it, true) {
+			a := g.As16()
+			fmt.Fprintf(&b, "%-4d %-15s %x %5d %08X %d\n", it.Index, it.Name, a[:], 1, 4, 0)
+		}
+	}
+	return b.Bytes()
+}

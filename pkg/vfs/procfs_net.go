@@ -13,7 +13,7 @@ type ProcNetSource interface {
 }
 
 // procNetFiles are the files of /proc/net, in listing order.
-var procNetFiles = []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix"}
+var procNetFiles = []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix", "igmp", "igmp6"}
 
 // procNetIno numbers /proc/net (idx -1) and its files.
 func procNetIno(idx int) uint64 { return uint64(64 + 1 + idx) }

@@ -1,6 +1,6 @@
 // Command ifaces prints the machine's network interfaces and their
 // addresses as Go's net package learns them (netlink RTM_GETLINK and
-// RTM_GETADDR dumps).
+// RTM_GETADDR dumps, /proc/net/igmp and igmp6).
 package main
 
 import (
@@ -24,6 +24,14 @@ func main() {
 		}
 		for _, a := range addrs {
 			fmt.Printf("  %s\n", a)
+		}
+		groups, err := it.MulticastAddrs()
+		if err != nil {
+			fmt.Println("multicast addrs:", err)
+			os.Exit(1)
+		}
+		for _, g := range groups {
+			fmt.Printf("  group %s\n", g)
 		}
 	}
 	eth0, err := net.InterfaceByName("eth0")
