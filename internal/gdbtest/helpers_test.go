@@ -1,7 +1,6 @@
 package gdbtest
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sis-kernel/sissim/internal/syncbuf"
 
 	"github.com/stretchr/testify/require"
 
@@ -91,8 +92,8 @@ type machine struct {
 	m      *kernel.Machine
 	srv    *kernel.GDBServer
 	addr   string
-	out    *syncBuffer
-	log    *syncBuffer
+	out    *syncbuf.Buffer
+	log    *syncbuf.Buffer
 	status chan result
 }
 
@@ -101,31 +102,13 @@ type result struct {
 	err    error
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startMachine boots a machine with the program at guestPath (host file
 // host) and runs it under a debugger served on a local port.
 // With root, the machine boots from that guest root tree, which holds
 // the program.
 func startMachine(t *testing.T, root, host, guestPath string, args ...string) *machine {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	m, err := kernel.New(kernel.Config{Stdout: out, Stderr: out, Root: root})
 	require.NoError(t, err)
 	if root == "" {
@@ -139,7 +122,7 @@ func startMachine(t *testing.T, root, host, guestPath string, args ...string) *m
 	m.WaitForDebugger()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	mc := &machine{m: m, out: out, log: &syncBuffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
+	mc := &machine{m: m, out: out, log: &syncbuf.Buffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
 	mc.srv = m.ServeGDB(ln, kernel.GDBOptions{Log: mc.log})
 	go func() {
 		st, err := p.Wait()
@@ -179,7 +162,7 @@ func runGDB(t *testing.T, mc *machine, file string, pre, cmds []string, interrup
 	cmd := exec.Command("gdb-multiarch", args...)
 	cmd.Dir = "testdata" // where the guests' sources are
 	cmd.Env = append(os.Environ(), "LANG=C", "LC_ALL=C", "TERM=dumb", "HOME="+t.TempDir())
-	var out syncBuffer
+	var out syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
@@ -264,7 +247,7 @@ func startSession(t *testing.T, host, guestPath string, stdin string, args ...st
 	t.Helper()
 	data, err := os.ReadFile(host)
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	build := func(sio kernel.SessionIO, gen int) (*kernel.Machine, io.Closer, error) {
 		m, err := kernel.New(kernel.Config{Stdin: sio.Stdin, Stdout: sio.Stdout, Stderr: sio.Stderr})
 		if err != nil {
@@ -285,7 +268,7 @@ func startSession(t *testing.T, host, guestPath string, stdin string, args ...st
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	mc := &machine{out: out, log: &syncBuffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
+	mc := &machine{out: out, log: &syncbuf.Buffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
 	mc.srv = s.ServeGDB(ln, kernel.GDBOptions{Log: mc.log})
 	go func() {
 		st, err := s.Run()

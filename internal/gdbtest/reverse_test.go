@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sis-kernel/sissim/internal/syncbuf"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim/pkg/kernel"
@@ -180,7 +182,7 @@ func plainRun(t *testing.T, host, guestPath, stdin string) gdbRun {
 	t.Helper()
 	data, err := os.ReadFile(host)
 	require.NoError(t, err)
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	m, err := kernel.New(kernel.Config{Stdin: strings.NewReader(stdin), Stdout: out, Stderr: out})
 	require.NoError(t, err)
 	defer m.Close()

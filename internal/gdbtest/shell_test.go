@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sis-kernel/sissim/internal/syncbuf"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim"
@@ -26,7 +28,7 @@ func TestShellRunGDB(t *testing.T) {
 	data, err := os.ReadFile(prog)
 	require.NoError(t, err)
 	require.NoError(t, m.FS().WriteFile("/bin/dbg", data, 0o755))
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- m.Shell().ExecStreams(out, out, "run /bin/spin &; run --gdb 0 /bin/dbg; wait") }()
 	var match []string

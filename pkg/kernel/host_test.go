@@ -1,15 +1,15 @@
 package kernel_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sis-kernel/sissim/internal/syncbuf"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -19,27 +19,8 @@ import (
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
-// syncBuffer is a bytes.Buffer safe for the test goroutine to read while
-// the machine writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // hostMachine is a busybox machine with the given clock and console input.
-func hostMachine(t *testing.T, mode kernel.ClockMode, stdin *os.File, out *syncBuffer) *kernel.Machine {
+func hostMachine(t *testing.T, mode kernel.ClockMode, stdin *os.File, out *syncbuf.Buffer) *kernel.Machine {
 	t.Helper()
 	data, err := os.ReadFile(difftest.Busybox(t))
 	require.NoError(t, err)
@@ -105,7 +86,7 @@ func TestConsoleReadLetsOthersRun(t *testing.T) {
 				t.Cleanup(func() { r.Close(); w.Close() })
 				in, typing = r, w
 			}
-			var out syncBuffer
+			var out syncbuf.Buffer
 			m := hostMachine(t, tc.mode, in, &out)
 			reader := spawnSh(t, m, "read x; echo got $x")
 			sleeper := spawnSh(t, m, "for i in 1 2 3 4 5; do sleep 0.01; done; echo slept")
@@ -142,7 +123,7 @@ func TestPipedConsoleIsDeterministic(t *testing.T) {
 			}
 			w.Close()
 		}()
-		var out syncBuffer
+		var out syncbuf.Buffer
 		m := hostMachine(t, kernel.Deterministic, r, &out)
 		st, err := m.Run(kernel.ProcessSpec{Path: "/bin/busybox", Argv: []string{"sh", "-c",
 			`(i=0; while [ $i -lt 30 ]; do echo tick $i; sleep 0.001; i=$((i+1)); done) & while read l; do echo "read $l"; done; wait`}})
@@ -173,7 +154,7 @@ func TestRunContextCancels(t *testing.T) {
 			r, w, err := os.Pipe()
 			require.NoError(t, err)
 			t.Cleanup(func() { r.Close(); w.Close() })
-			var out syncBuffer
+			var out syncbuf.Buffer
 			m := hostMachine(t, tc.mode, r, &out)
 			ctx, cancel := context.WithCancel(context.Background())
 			go func() {
@@ -193,7 +174,7 @@ func TestRunContextCancels(t *testing.T) {
 // Process.Signal and Exited work from another goroutine while the machine
 // runs.
 func TestSignalsWhileRunning(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	m := hostMachine(t, kernel.Realtime, nil, &out)
 	p := spawnSh(t, m, "sleep 3600")
 	go func() {
@@ -224,7 +205,7 @@ func TestSignalsWhileRunning(t *testing.T) {
 // Wait with a StoppedError; SIGCONT continues it. A program blocked for
 // good is a DeadlockError.
 func TestStoppedAndDeadlocked(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	m := hostMachine(t, kernel.Deterministic, nil, &out)
 	p := spawnSh(t, m, "kill -STOP $$; echo continued")
 	_, err := p.Wait()

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sis-kernel/sissim/internal/syncbuf"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/sis-kernel/sissim/internal/goguest"
@@ -145,25 +147,6 @@ func TestNetworkCounters(t *testing.T) {
 	require.Equal(t, []uint64{lo.TxBytes, lo.TxPackets}, f[8:10])
 }
 
-// syncBuffer is a bytes.Buffer for output written by the machine's
-// goroutine while the test's goroutine waits.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startGuest runs a program on m in the background; the result arrives on
 // the returned channel.
 func startGuest(m *Machine, path string, argv ...string) <-chan error {
@@ -181,7 +164,7 @@ func startGuest(m *Machine, path string, argv ...string) <-chan error {
 // TestPublishHost reaches a guest's net/http server from the host through
 // a published port.
 func TestPublishHost(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	m, err := New(Config{Stdout: &out, Stderr: &out, Publish: []netstack.Port{{GuestPort: 8080}}})
 	require.NoError(t, err)
 	defer m.Close()
@@ -258,7 +241,7 @@ func TestNATToHost(t *testing.T) {
 	defer srv.Close()
 	port := srv.Listener.Addr().(*net.TCPAddr).Port
 
-	var out syncBuffer
+	var out syncbuf.Buffer
 	m, err := New(Config{Stdout: &out, Stderr: &out, NAT: netstack.NATGateway})
 	require.NoError(t, err)
 	defer m.Close()
@@ -270,7 +253,7 @@ func TestNATToHost(t *testing.T) {
 	require.Equal(t, []string{"guest-span-0", "guest-span-1", "guest-span-2", "guest-span-3", "guest-span-4"}, rc.names)
 
 	// Without NAT the gateway refuses.
-	var out2 syncBuffer
+	var out2 syncbuf.Buffer
 	m2, err := New(Config{Stdout: &out2, Stderr: &out2})
 	require.NoError(t, err)
 	defer m2.Close()
