@@ -1,8 +1,6 @@
 package kernel
 
 import (
-	"time"
-
 	"github.com/sis-kernel/sissim/pkg/linux"
 )
 
@@ -33,9 +31,9 @@ type netlinkSocket struct {
 	rqLen  int
 	err    linux.Errno // ENOBUFS after replies were dropped
 
-	rcvbuf, sndbuf     int
-	rcvtimeo, sndtimeo time.Duration
-	opts               map[[2]int]int32 // other options, by level and name
+	rcvbuf, sndbuf int
+	sockTimeouts
+	opts map[[2]int]int32 // other options, by level and name
 }
 
 // newNetlinkSocket implements socket(2) for AF_NETLINK.
@@ -51,16 +49,15 @@ func (m *Machine) newNetlinkSocket(typ, proto int) (socket, error) {
 		rcvbuf: netlinkRcvbuf, sndbuf: netlinkRcvbuf, opts: map[[2]int]int32{}}, nil
 }
 
-func (s *netlinkSocket) family() int                        { return linux.AF_NETLINK }
-func (s *netlinkSocket) sockType() int                      { return s.typ }
-func (s *netlinkSocket) protocol() int                      { return netlinkRoute }
-func (s *netlinkSocket) stream() bool                       { return false }
-func (s *netlinkSocket) passCred() bool                     { return false }
-func (s *netlinkSocket) sigpipe() bool                      { return false }
-func (s *netlinkSocket) maxMsg() int                        { return s.sndbuf }
-func (s *netlinkSocket) timeouts() (rcv, snd time.Duration) { return s.rcvtimeo, s.sndtimeo }
-func (s *netlinkSocket) Read(b []byte) (int, error)         { return sockRead(s, b) }
-func (s *netlinkSocket) Write(b []byte) (int, error)        { return sockWrite(s, b) }
+func (s *netlinkSocket) family() int                 { return linux.AF_NETLINK }
+func (s *netlinkSocket) sockType() int               { return s.typ }
+func (s *netlinkSocket) protocol() int               { return netlinkRoute }
+func (s *netlinkSocket) stream() bool                { return false }
+func (s *netlinkSocket) passCred() bool              { return false }
+func (s *netlinkSocket) sigpipe() bool               { return false }
+func (s *netlinkSocket) maxMsg() int                 { return s.sndbuf }
+func (s *netlinkSocket) Read(b []byte) (int, error)  { return sockRead(s, b) }
+func (s *netlinkSocket) Write(b []byte) (int, error) { return sockWrite(s, b) }
 
 func (s *netlinkSocket) Close() error {
 	delete(s.m.net.netlinkPorts, s.port)
@@ -209,16 +206,7 @@ func (s *netlinkSocket) readiness() uint32 {
 
 func (s *netlinkSocket) setsockopt(_ *Task, level, name int, val []byte) error {
 	if level == linux.SOL_SOCKET && (name == linux.SO_RCVTIMEO || name == linux.SO_SNDTIMEO) {
-		d, err := parseTimeval(val)
-		if err != nil {
-			return err
-		}
-		if name == linux.SO_RCVTIMEO {
-			s.rcvtimeo = d
-		} else {
-			s.sndtimeo = d
-		}
-		return nil
+		return s.setTimeout(name, val)
 	}
 	if level != linux.SOL_SOCKET && level != solNetlink {
 		return linux.ENOPROTOOPT

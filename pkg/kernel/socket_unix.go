@@ -106,13 +106,13 @@ type unixSocket struct {
 	// its queue full; they are woken when it drains.
 	peerWaiters []*unixSocket
 
-	sndbuf, rcvbuf     int
-	passcred           bool
-	rcvtimeo, sndtimeo time.Duration
-	listenCred         ucred  // the listener's credentials (SO_PEERCRED of its clients)
-	peerCred           *ucred // SO_PEERCRED
-	opts               map[int]int32
-	linger             [8]byte
+	sndbuf, rcvbuf int
+	passcred       bool
+	sockTimeouts
+	listenCred ucred  // the listener's credentials (SO_PEERCRED of its clients)
+	peerCred   *ucred // SO_PEERCRED
+	opts       map[int]int32
+	linger     [8]byte
 }
 
 // unixMsg is a queued message (a datagram, or a segment of a stream).
@@ -153,9 +153,6 @@ func (s *unixSocket) sockType() int      { return s.typ }
 func (s *unixSocket) protocol() int      { return 0 }
 func (s *unixSocket) stream() bool       { return s.typ == linux.SOCK_STREAM }
 func (s *unixSocket) passCred() bool     { return s.passcred }
-func (s *unixSocket) timeouts() (time.Duration, time.Duration) {
-	return s.rcvtimeo, s.sndtimeo
-}
 
 // maxMsg is the largest datagram: SO_SNDBUF less 32 bytes.
 func (s *unixSocket) maxMsg() int { return max(s.sndbuf-32, 0) }
@@ -959,16 +956,7 @@ func (s *unixSocket) setsockopt(t *Task, level, name int, val []byte) error {
 	}
 	switch name {
 	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
-		d, err := parseTimeval(val)
-		if err != nil {
-			return err
-		}
-		if name == linux.SO_RCVTIMEO {
-			s.rcvtimeo = d
-		} else {
-			s.sndtimeo = d
-		}
-		return nil
+		return s.setTimeout(name, val)
 	case linux.SO_LINGER:
 		if len(val) < len(s.linger) {
 			return linux.EINVAL
@@ -1079,6 +1067,25 @@ func (s *unixSocket) getsockopt(t *Task, level, name, size int) ([]byte, error) 
 
 // parseTimeval reads a SO_RCVTIMEO/SO_SNDTIMEO value, as sock_set_timeout:
 // zero is no timeout, a negative time one that has passed at once.
+// sockTimeouts are a socket's SO_RCVTIMEO and SO_SNDTIMEO (0: none).
+type sockTimeouts struct{ rcvtimeo, sndtimeo time.Duration }
+
+func (st *sockTimeouts) timeouts() (rcv, snd time.Duration) { return st.rcvtimeo, st.sndtimeo }
+
+// setTimeout sets SO_RCVTIMEO or SO_SNDTIMEO from a struct timeval.
+func (st *sockTimeouts) setTimeout(name int, val []byte) error {
+	d, err := parseTimeval(val)
+	if err != nil {
+		return err
+	}
+	if name == linux.SO_RCVTIMEO {
+		st.rcvtimeo = d
+	} else {
+		st.sndtimeo = d
+	}
+	return nil
+}
+
 func parseTimeval(val []byte) (time.Duration, error) {
 	if len(val) < 16 {
 		return 0, linux.EINVAL
