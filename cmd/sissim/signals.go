@@ -24,7 +24,7 @@ const (
 // hostSignals maps the signals sissim gets onto the guest, as a terminal
 // does for the programs in its foreground: Ctrl-C (SIGINT), Ctrl-\
 // (SIGQUIT) and Ctrl-Z (SIGTSTP) go to the foreground guest, never to
-// sissim itself. A third Ctrl-C within a second kills the foreground guest
+// sissim itself. A third Ctrl-C within two seconds kills the foreground guest
 // (for one that ignores SIGINT).
 var hostSignals = map[os.Signal]linux.Signal{
 	syscall.SIGINT:  linux.SIGINT,
@@ -69,8 +69,8 @@ func forwardSignals(m *kernel.Machine, stderr io.Writer, extra ...syscall.Signal
 					if len(presses) > 3 {
 						presses = presses[1:]
 					}
-					if len(presses) == 3 && now.Sub(presses[0]) < time.Second {
-						fmt.Fprintln(stderr, "\nsissim: third Ctrl-C within a second: killing the foreground program")
+					if len(presses) == 3 && now.Sub(presses[0]) < 2*time.Second {
+						fmt.Fprintln(stderr, "\nsissim: third Ctrl-C within two seconds: killing the foreground program")
 						sig, presses = linux.SIGKILL, nil
 					}
 				}

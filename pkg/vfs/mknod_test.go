@@ -42,7 +42,7 @@ func TestProcNet(t *testing.T) {
 	for _, e := range ents {
 		names = append(names, e.Name)
 	}
-	require.Equal(t, []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix"}, names)
+	require.Equal(t, []string{"dev", "route", "tcp", "tcp6", "udp", "udp6", "unix", "igmp", "igmp6"}, names)
 	b, err := v.ReadFile("/proc/net/tcp6")
 	require.NoError(t, err)
 	require.Equal(t, "table tcp6\n", string(b))
