@@ -101,6 +101,10 @@ func (s procSource) Forks() uint64 {
 	return uint64(max(s.m.nextPID-2, 0))
 }
 
+// Switches implements vfs.SwitchCounter: the scheduler's switches from
+// one thread to another.
+func (s procSource) Switches() uint64 { return s.m.sched.Switches.Count() }
+
 // LoadAvg implements vfs.LoadReporter: the scheduler's load averages
 // (runnable CBS servers, sampled every 5 s of machine time), the threads
 // runnable now and alive, and the last pid handed out.

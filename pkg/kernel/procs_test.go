@@ -201,9 +201,16 @@ func TestMaxInsnsStopsAllProcesses(t *testing.T) {
 // TestProcStat: /proc/stat has the CPU line, the boot time (the machine's
 // epoch), the processes and threads created since boot (the one guest:
 // sh execs cat) and the one running (cat); ps needs btime for its start
-// times.
+// times. /proc/vmstat is what vmstat(8) reads besides.
 func TestProcStat(t *testing.T) {
 	out, _, _ := busyboxNet(t, "busybox cat /proc/stat")
 	require.Regexp(t, `^cpu  \d+ 0 0 \d+ 0 0 0 0 0 0\ncpu0 \d+ 0 0 \d+ 0 0 0 0 0 0\n`, out)
 	require.Contains(t, out, "\nbtime "+strconv.Itoa(kernel.DefaultEpochUnix)+"\nprocesses 1\nprocs_running 1\nprocs_blocked 0\n")
+
+	// A pipeline switches between its processes: ctxt counts it; vmstat
+	// has the free pages and no swap or block I/O.
+	out, _, _ = busyboxNet(t, "busybox seq 1 2000 | busybox wc -l; busybox cat /proc/stat /proc/vmstat")
+	require.Regexp(t, `\nctxt [1-9]\d*\nbtime `, out)
+	require.Regexp(t, `\nnr_free_pages [1-9]\d*\n`, out)
+	require.Contains(t, out, "\npgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n")
 }

@@ -160,7 +160,7 @@ type procNode struct {
 // Top-level files and per-process files, in listing order; the index
 // gives each a stable inode number.
 const (
-	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat loadavg"
+	procTopNames = "cpuinfo meminfo mounts self uptime version sys stat loadavg vmstat"
 	procPIDNames = "cmdline comm cwd environ exe fd maps mounts root stat status loginuid sessionid statm smaps_rollup task mountinfo"
 )
 
@@ -234,6 +234,8 @@ func (p *Procfs) lookup(name string) (*procNode, error) {
 		n.data = p.stat
 	case "loadavg":
 		n.data = p.loadavg
+	case "vmstat":
+		n.data = p.vmstat
 	case "version":
 		n.data = func() []byte {
 			return []byte("Linux version 6.1.0-sis (sissim) (Go) #1 SMP PREEMPT\n")
@@ -494,9 +496,32 @@ func (p *Procfs) mounts() []byte {
 	return b.Bytes()
 }
 
+// SwitchCounter is a ProcSource that counts the context switches since
+// boot (/proc/stat's "ctxt").
+type SwitchCounter interface{ Switches() uint64 }
+
 // ForkCounter is a ProcSource that counts the processes and threads
 // created since boot (/proc/stat's "processes").
 type ForkCounter interface{ Forks() uint64 }
+
+// vmstat is /proc/vmstat: the page counts of MemInfo, and the swap and
+// block I/O counters, which stay 0 on a machine with neither swap nor
+// block devices.
+func (p *Procfs) vmstat() []byte {
+	mi := p.src.MemInfo()
+	var b bytes.Buffer
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{
+		{"nr_free_pages", mi.Free / 4096}, {"nr_anon_pages", mi.Anon / 4096}, {"nr_mapped", mi.Mapped / 4096},
+		{"nr_file_pages", mi.Cached / 4096}, {"nr_shmem", mi.Shmem / 4096}, {"nr_page_table_pages", mi.PageTables / 4096},
+		{"pgpgin", 0}, {"pgpgout", 0}, {"pswpin", 0}, {"pswpout", 0},
+	} {
+		fmt.Fprintf(&b, "%s %d\n", kv.k, kv.v)
+	}
+	return b.Bytes()
+}
 
 // LoadReporter is a ProcSource that keeps load averages (/proc/loadavg):
 // the 1, 5 and 15 minute averages in fixed point with 11 bits of
@@ -539,6 +564,9 @@ func (p *Procfs) stat() []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 %d 0 0 %d 0 0 0 0 0 0\n", user, idl, user, idl)
+	if sc, ok := p.src.(SwitchCounter); ok {
+		fmt.Fprintf(&b, "ctxt %d\n", sc.Switches())
+	}
 	fmt.Fprintf(&b, "btime %d\n", p.src.Boot().Unix())
 	if fc, ok := p.src.(ForkCounter); ok {
 		fmt.Fprintf(&b, "processes %d\n", fc.Forks())

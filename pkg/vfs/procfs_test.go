@@ -80,4 +80,8 @@ func TestProcStat(t *testing.T) {
 	data, err := v.ReadFile("/proc/stat")
 	require.NoError(t, err)
 	require.Equal(t, "cpu  0 0 0 0 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\nbtime 0\nprocs_running 0\nprocs_blocked 0\n", string(data))
+	data, err = v.ReadFile("/proc/vmstat")
+	require.NoError(t, err)
+	require.Equal(t, "nr_free_pages 0\nnr_anon_pages 0\nnr_mapped 0\nnr_file_pages 0\nnr_shmem 0\nnr_page_table_pages 0\n"+
+		"pgpgin 0\npgpgout 0\npswpin 0\npswpout 0\n", string(data))
 }
