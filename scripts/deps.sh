@@ -5,9 +5,8 @@
 #                           guests link (make guests, make guests-check)
 #   qemu-user-static        the baseline for differential tests and benchmarks
 #   tmux                    the terminal for the interactive smoke test
-#   gdb-multiarch           the debugger the gdb-stub tests drive
-#   debian-archive-keyring, ca-certificates
-#                           for the private apt downloads below
+#   gdb-multiarch, lldb     the debuggers the gdb-stub tests drive
+#   debian-archive-keyring  verifies the private apt downloads below
 # Into .cache/ (git-ignored), without changing the system:
 #   libunicorn 2.1.x        Debian trixie's libunicorn-dev (scripts/fetch-unicorn.sh)
 # Uses sudo only when not root. Set SISSIM_DEPS=skip to do nothing.
@@ -16,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 want=(gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
-	qemu-user-static tmux gdb-multiarch debian-archive-keyring)
+	qemu-user-static tmux gdb-multiarch lldb debian-archive-keyring)
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -695,22 +695,29 @@ func sysSync(t *Task, a *args) (uint64, error) { return 0, nil }
 
 // Chdir implements chdir(2).
 func sysChdir(t *Task, a *args) (uint64, error) {
-	start, p, err := t.pathAt(linux.AT_FDCWD, a[0], false)
+	dir, err := t.searchDir(a[0])
 	if err != nil {
 		return 0, err
-	}
-	dir, at, err := t.m.fs.Resolve(t.vctx(), start, p)
-	if err != nil {
-		return 0, err
-	}
-	if !at.IsDir() {
-		return 0, linux.ENOTDIR
-	}
-	if at.Mode&0o111 == 0 {
-		return 0, linux.EACCES
 	}
 	t.cwd = dir
 	return 0, nil
+}
+
+// searchDir resolves the path at addr to a directory the caller may
+// search (chdir and chroot).
+func (t *Task) searchDir(addr uint64) (string, error) {
+	start, p, err := t.pathAt(linux.AT_FDCWD, addr, false)
+	if err != nil {
+		return "", err
+	}
+	dir, at, err := t.m.fs.Resolve(t.vctx(), start, p)
+	if err != nil {
+		return "", err
+	}
+	if !at.IsDir() {
+		return "", linux.ENOTDIR
+	}
+	return dir, t.mayAccess(at, vfs.AccessX, false)
 }
 
 // Fchdir implements fchdir(2).
@@ -738,18 +745,8 @@ func sysFchdir(t *Task, a *args) (uint64, error) {
 // where absolute paths start and ".." stops (the working directory stays
 // where it is, as on Linux).
 func sysChroot(t *Task, a *args) (uint64, error) {
-	start, p, err := t.pathAt(linux.AT_FDCWD, a[0], false)
+	dir, err := t.searchDir(a[0])
 	if err != nil {
-		return 0, err
-	}
-	dir, at, err := t.m.fs.Resolve(t.vctx(), start, p)
-	if err != nil {
-		return 0, err
-	}
-	if !at.IsDir() {
-		return 0, linux.ENOTDIR
-	}
-	if err := t.mayAccess(at, vfs.AccessX, false); err != nil {
 		return 0, err
 	}
 	if !t.capable(capSysChroot) {

@@ -1204,6 +1204,14 @@ func put32Append(b []byte, v uint32) []byte {
 // uioMaxIOV is UIO_MAXIOV: the most messages of one sendmmsg/recvmmsg.
 const uioMaxIOV = 1024
 
+// putMsgLen writes the msg_len of struct mmsghdr h: the bytes its
+// message moved.
+func (t *Task) putMsgLen(h uint64, n int) error {
+	var b [4]byte
+	put32(b[:], uint32(n))
+	return t.copyOut(h+linux.SizeofMsghdr, b[:])
+}
+
 // Sendmmsg implements sendmmsg(2). Only the first message may block.
 func sysSendmmsg(t *Task, a *args) (uint64, error) {
 	fd, vec, vlen, flags := a.int32(0), a[1], min(uint64(uint32(a[2])), uioMaxIOV), a.int32(3)
@@ -1219,9 +1227,7 @@ func sysSendmmsg(t *Task, a *args) (uint64, error) {
 		h := vec + sent*linux.SizeofMmsghdr
 		n, err := t.sendmsg(fd, h, f)
 		if err == nil {
-			var b [4]byte
-			put32(b[:], uint32(n))
-			err = t.copyOut(h+linux.SizeofMsghdr, b[:])
+			err = t.putMsgLen(h, n)
 		}
 		if err != nil {
 			if sent > 0 && err != errRestart {
@@ -1258,9 +1264,7 @@ func sysRecvmmsg(t *Task, a *args) (uint64, error) {
 		h := vec + got*linux.SizeofMmsghdr
 		n, err := t.recvmsg(fd, h, f)
 		if err == nil {
-			var b [4]byte
-			put32(b[:], uint32(n))
-			err = t.copyOut(h+linux.SizeofMsghdr, b[:])
+			err = t.putMsgLen(h, n)
 		}
 		if err != nil {
 			if got > 0 && err != errRestart {
