@@ -120,7 +120,7 @@ func (s *netlinkSocket) bind(t *Task, sa []byte) error {
 
 func (s *netlinkSocket) listen(*Task, int) error              { return linux.EOPNOTSUPP }
 func (s *netlinkSocket) accept(*Task) (socket, []byte, error) { return nil, nil, linux.EOPNOTSUPP }
-func (s *netlinkSocket) shutdown(*Task, int) error            { return nil }
+func (s *netlinkSocket) shutdown(*Task, int) error            { return linux.EOPNOTSUPP }
 func (s *netlinkSocket) sockname() []byte                     { return nlAddr(s.port, s.groups) }
 func (s *netlinkSocket) peername() ([]byte, error)            { return nlAddr(0, 0), nil }
 func (s *netlinkSocket) inq() (int, error)                    { return s.rqLen, nil }
