@@ -27,6 +27,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/sis-kernel/sissim/pkg/kernel"
 )
 
 // aluInsns is the number of instructions in one alu_loop iteration.
@@ -473,6 +475,8 @@ func bench(c config, w io.Writer) error {
 			c.aluN, free, free/aluNs(det))
 		fmt.Fprintf(w, "reverse-stepi %d instructions into a run (alu_loop %d, at the instruction after its loop), ms: %s\n",
 			dbg.insns, dbg.n, ms(dbg.back.loop.median()-dbg.back.zero.median()))
+		fmt.Fprintf(w, "a second reverse-stepi there (the first left checkpoints every %d instructions), ms: %s\n",
+			kernel.DefaultCheckpointEvery, ms(dbg.again.median()-dbg.back.loop.median()))
 	}
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
@@ -527,6 +531,7 @@ func bench(c config, w io.Writer) error {
 type debugJobs struct {
 	free  loopJobs // alu_loop N and 0 under gdb's continue
 	back  loopJobs // a session with and without one reverse-stepi at the end of the loop
+	again *job     // back with a second reverse-stepi (from a checkpoint)
 	n     int      // alu_loop iterations of back
 	insns int      // instructions before its stop
 }
@@ -576,10 +581,12 @@ wait $s; r=$?; rm -f "$f"; exit $r`
 	free := session("continue")
 	back := session(fmt.Sprintf("break *%#x", end), "continue", "reverse-stepi", "delete", "continue")
 	noBack := session(fmt.Sprintf("break *%#x", end), "continue", "delete", "continue")
+	backTwice := session(fmt.Sprintf("break *%#x", end), "continue", "reverse-stepi", "reverse-stepi", "delete", "continue")
 	const n = 8_333_333 // about 10^8 instructions
 	d := &debugJobs{
 		free:  loopJobs{add(free, alu, strconv.Itoa(c.aluN)), add(free, alu, "0")},
 		back:  loopJobs{add(back, alu, strconv.Itoa(n)), add(noBack, alu, strconv.Itoa(n))},
+		again: add(backTwice, alu, strconv.Itoa(n)),
 		n:     n,
 		insns: aluPrologue + aluInsns*n,
 	}

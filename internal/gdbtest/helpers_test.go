@@ -95,6 +95,8 @@ type machine struct {
 	out    *syncbuf.Buffer
 	log    *syncbuf.Buffer
 	status chan result
+	// cps returns a session's checkpoint counts once its run is over.
+	cps func() kernel.CheckpointStats
 }
 
 type result struct {
@@ -243,7 +245,9 @@ var gdbTimeout = func() time.Duration {
 
 // startSession runs the program at host under a debugging session that
 // can go back (kernel.Session), on a local port; args are its arguments.
-func startSession(t *testing.T, host, guestPath string, stdin string, args ...string) *machine {
+// startSession serves a kernel.Session of the program; it takes a
+// checkpoint every checkpointEvery instructions of a run back (0: none).
+func startSession(t *testing.T, host, guestPath string, stdin string, checkpointEvery uint64, args ...string) *machine {
 	t.Helper()
 	data, err := os.ReadFile(host)
 	require.NoError(t, err)
@@ -266,12 +270,19 @@ func startSession(t *testing.T, host, guestPath string, stdin string, args ...st
 	s, err := kernel.NewSession(build, kernel.ProcessSpec{Path: guestPath, Argv: append([]string{guestPath}, args...)},
 		strings.NewReader(stdin), out, out)
 	require.NoError(t, err)
+	s.SetCheckpoints(checkpointEvery, kernel.DefaultMaxCheckpoints, kernel.DefaultMaxCheckpointBytes)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	mc := &machine{out: out, log: &syncbuf.Buffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}
 	mc.srv = s.ServeGDB(ln, kernel.GDBOptions{Log: mc.log})
+	done := make(chan struct{})
+	mc.cps = func() kernel.CheckpointStats {
+		<-done
+		return s.CheckpointStats()
+	}
 	go func() {
 		st, err := s.Run()
+		close(done)
 		mc.status <- result{st, err}
 	}()
 	t.Cleanup(func() {

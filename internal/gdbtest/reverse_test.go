@@ -150,7 +150,7 @@ func TestReverse(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			prog := guest(t, s.prog)
 			want := plainRun(t, prog, "/bin/"+s.prog, s.stdin)
-			first := runReverse(t, s, prog)
+			first := runReverse(t, s, prog, 0)
 			t.Logf("transcript:\n%s", first.out)
 			requireInOrder(t, first.out, s.want...)
 			if s.same {
@@ -165,16 +165,30 @@ func TestReverse(t *testing.T) {
 			}
 			require.Equal(t, want.guest, first.guest, "the guest's output differs from a run without a debugger")
 			require.Equal(t, want.status, first.status)
-			second := runReverse(t, s, prog)
+			second := runReverse(t, s, prog, 0)
 			require.Equal(t, first.out, second.out, "the transcript differs from run to run")
 			require.Equal(t, first.guest, second.guest)
+			// Going back from checkpoints (every few thousand
+			// instructions, so that nearly every step back restores one)
+			// gives the same session as going back from the start.
+			cps := runReverse(t, s, prog, 3000)
+			require.Equal(t, first.out, cps.out, "going back from checkpoints differs from going back from the start")
+			require.Equal(t, first.guest, cps.guest)
+			require.Equal(t, first.status, cps.status)
 		})
 	}
 }
 
-func runReverse(t *testing.T, s reverseSession, prog string) gdbRun {
-	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin)
-	return runGDB(t, mc, prog, s.pre, s.cmds, "")
+func runReverse(t *testing.T, s reverseSession, prog string, checkpointEvery uint64) gdbRun {
+	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin, checkpointEvery)
+	r := runGDB(t, mc, prog, s.pre, s.cmds, "")
+	if checkpointEvery > 0 {
+		st := mc.cps()
+		t.Logf("checkpoints: %+v", st)
+		require.Positive(t, st.Restored, "no step back started from a checkpoint")
+		require.Zero(t, st.Refused, st.Reason)
+	}
+	return r
 }
 
 // plainRun runs the program without a debugger.

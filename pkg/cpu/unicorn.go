@@ -108,6 +108,13 @@ func (k *Clock) Skip(ns uint64) {
 	}
 }
 
+// Clone returns a new clock at the same time (a machine checkpoint's).
+func (k *Clock) Clone() *Clock {
+	c := (*C.sis_clock)(C.calloc(1, C.sizeof_sis_clock))
+	*c = *k.c
+	return &Clock{c: c}
+}
+
 // Close frees the clock; no CPU may use it afterwards.
 func (k *Clock) Close() {
 	if k.c != nil {
@@ -349,13 +356,16 @@ func (c *CPU) FlushTranslations() error {
 // system registers. Allocate one per task (NewContext) and move it in and
 // out of the CPU with Load and Save, which do not allocate.
 type Context struct {
-	ctx *C.uc_context
-	uc  *C.uc_engine
+	ctx  *C.uc_context
+	size C.size_t
+	// mem holds a context cloned into Go memory (Clone), which any CPU
+	// can load and nothing needs to free.
+	mem []uint64
 }
 
 // NewContext allocates a context holding the CPU's current state.
 func (c *CPU) NewContext() (*Context, error) {
-	x := &Context{uc: c.s.uc}
+	x := &Context{size: C.uc_context_size(c.s.uc)}
 	if err := ucErr("context_alloc", C.uc_context_alloc(c.s.uc, &x.ctx)); err != nil {
 		return nil, err
 	}
@@ -376,10 +386,21 @@ func (c *CPU) Load(x *Context) error {
 	return ucErr("context_restore", C.uc_context_restore(c.s.uc, x.ctx))
 }
 
-// CopyFrom makes x a copy of y (both of the same CPU).
+// CopyFrom makes x a copy of y (both of CPUs of one kind).
 func (x *Context) CopyFrom(y *Context) {
-	n := C.uc_context_size(x.uc)
-	C.memcpy(unsafe.Pointer(x.ctx), unsafe.Pointer(y.ctx), n)
+	C.memcpy(unsafe.Pointer(x.ctx), unsafe.Pointer(y.ctx), min(x.size, y.size))
+}
+
+// Clone returns a copy of x in Go memory (a machine checkpoint's): any
+// CPU of the same kind can load it, and it needs no Free.
+func (x *Context) Clone() *Context {
+	if x.ctx == nil {
+		return &Context{size: x.size} // freed
+	}
+	y := &Context{size: x.size, mem: make([]uint64, (x.size+7)/8)}
+	y.ctx = (*C.uc_context)(unsafe.Pointer(&y.mem[0]))
+	C.memcpy(unsafe.Pointer(y.ctx), unsafe.Pointer(x.ctx), x.size)
+	return y
 }
 
 // Reg returns register r of a saved context.
@@ -397,6 +418,10 @@ func (x *Context) SetReg(r Reg, v uint64) {
 
 // Free releases the context.
 func (x *Context) Free() {
+	if x.mem != nil {
+		x.ctx, x.mem = nil, nil
+		return
+	}
 	if x.ctx != nil {
 		C.uc_context_free(x.ctx)
 		x.ctx = nil

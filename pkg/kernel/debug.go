@@ -298,6 +298,9 @@ func (d *debugger) reportPending() bool {
 // point is the stop point between time slices (runUntil).
 func (d *debugger) point() {
 	d.abandoned()
+	if d.rec != nil {
+		d.maybeCheckpoint()
+	}
 	if ev := d.atKernel(); ev != nil {
 		d.park(ev)
 	}

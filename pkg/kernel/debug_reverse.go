@@ -13,11 +13,9 @@ import (
 // A deterministic machine is a function of its inputs: a Session (see
 // debug_session.go) can build it again from the start, feed it the input
 // the first run consumed, and run it to any point it passed. Going back to
-// a point is running a new machine (a generation) from its start to that
-// point. There are no checkpoints: the kernel's state is Go data that
-// cannot be copied as a whole, and re-execution from the start costs what
-// the run cost (about 40 ms of CPU time per 10^8 instructions of a
-// compute loop; make bench), with nothing kept in memory but the inputs.
+// a point is running a new machine (a generation) to that point, from its
+// start or from a checkpoint: a copy of an earlier generation's machine
+// taken on the way (debug_checkpoint.go).
 //
 // A point in a run is a position (the count of instructions so far; the
 // debugger's stops do not change it, see cpu/debug.go) and the number of
@@ -110,6 +108,8 @@ type recording struct {
 	// born: where each thread created during the run was created (its
 	// history starts at the first point after), by TID.
 	born map[int]point
+	// cps are the checkpoints of the run (debug_checkpoint.go).
+	cps checkpoints
 
 	// Of the current generation:
 	next       int    // the first log entry it has not reached
@@ -334,6 +334,7 @@ func (d *debugger) record(ef effect) {
 	if r.next < len(r.log) {
 		r.log = r.log[:r.next]
 	}
+	r.cps.dropAfter(r.here)
 	if n := len(r.log); n > 0 && r.log[n-1].at == r.here {
 		r.log[n-1].effects = append(r.log[n-1].effects, ef)
 	} else {

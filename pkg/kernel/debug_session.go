@@ -25,11 +25,13 @@ import (
 //
 // The console's input is recorded as the guest reads it and replayed to
 // the new machines; output a machine writes again is not written twice.
-// The memory a session keeps is that input (at most 64 MiB) and what the
-// debugger changed (registers, memory), not machine state. A step back
-// costs a run from the start to there (a compute loop: about 40 ms of CPU
-// time per 10^8 instructions). A reverse continue runs twice: once to find the last
-// breakpoint or watchpoint hit, once to stop there.
+// The session keeps that input (at most 64 MiB), what the debugger changed
+// (registers, memory) and checkpoints: copies of the machine taken while
+// it runs back to a point (debug_checkpoint.go), so that a step back after
+// the first runs from the nearest checkpoint rather than from the start.
+// A reverse continue runs twice: once to find the last breakpoint or
+// watchpoint hit (segment by segment, from the nearest checkpoint back),
+// once to stop there.
 type Session struct {
 	build  SessionBuild
 	spec   ProcessSpec
@@ -79,7 +81,8 @@ func NewSession(build SessionBuild, spec ProcessSpec, stdin io.Reader, stdout, s
 		return nil, errors.New("kernel: a debugging session needs a deterministic machine")
 	}
 	s.d = s.m.debugger()
-	s.d.rec = &recording{}
+	s.d.rec = &recording{cps: checkpoints{every: DefaultCheckpointEvery, max: DefaultMaxCheckpoints,
+		maxBytes: DefaultMaxCheckpointBytes}}
 	s.in.broken = func(err error) { s.d.rec.broken = err }
 	s.m.WaitForDebugger()
 	return s, nil
@@ -129,8 +132,28 @@ func (s *Session) Run() (ExitStatus, error) {
 	}
 }
 
-// Close closes the current machine.
-func (s *Session) Close() error { return s.closer.Close() }
+// Close closes the current machine and frees the checkpoints.
+func (s *Session) Close() error {
+	s.d.rec.cps.closeAll()
+	return s.closer.Close()
+}
+
+// CheckpointStats returns the counts of the session's checkpoints. Call
+// it while the machine is stopped for the debugger or after Run.
+func (s *Session) CheckpointStats() CheckpointStats {
+	cs := &s.d.rec.cps
+	st := cs.stats
+	st.Held, st.Bytes = len(cs.list), cs.bytes
+	return st
+}
+
+// SetCheckpoints sets how often the session copies its machine while it
+// runs to a point back in time (every that many instructions; 0: never)
+// and how many copies, holding how much guest RAM, it keeps (see
+// debug_checkpoint.go). Call it before Run.
+func (s *Session) SetCheckpoints(every uint64, keep int, maxBytes uint64) {
+	s.d.rec.cps.every, s.d.rec.cps.max, s.d.rec.cps.maxBytes = every, max(keep, 1), maxBytes
+}
 
 // drive runs the current machine until the program has exited and every
 // process with it, or until the debugger abandons the machine to go back.
@@ -156,13 +179,24 @@ func (s *Session) drive() (st ExitStatus, req *reverseReq, err error) {
 // before where it started; then one runs to the point to report.
 func (s *Session) reverse(req *reverseReq) error {
 	to, first, after, ev := req.to, false, req.after, req.event
+	cps := &s.d.rec.cps
 	if !req.step {
+		// The first pass looks for hits from the last checkpoint before
+		// where the reverse continue started, then from the one before
+		// that, and so on back to the start.
 		var hits []revHit
-		if err := s.generation(&seeking{to: req.from, collect: &hits}); err != nil {
-			return err
-		}
-		if _, r, _ := s.drive(); r != collected {
-			return errors.New("kernel: reverse continue: the machine did not get back to its starting point")
+		for end := req.from; ; {
+			c := cps.before(end.pos)
+			if err := s.generationFrom(c, &seeking{to: end, collect: &hits}); err != nil {
+				return err
+			}
+			if _, r, _ := s.drive(); r != collected {
+				return errors.New("kernel: reverse continue: the machine did not get back to its starting point")
+			}
+			if len(hits) > 0 || c == nil {
+				break
+			}
+			end = c.at
 		}
 		to, after = s.d.historyStartOf(req.event.Thread)
 		ev = gdbstub.StopEvent{Kind: gdbstub.StopNoHistory, Thread: req.event.Thread}
@@ -170,7 +204,7 @@ func (s *Session) reverse(req *reverseReq) error {
 			to, first, after, ev = h.at, h.first, false, h.event
 		}
 	}
-	return s.generation(&seeking{to: to, first: first, after: after, event: ev})
+	return s.generationFrom(cps.before(to.pos), &seeking{to: to, first: first, after: after, event: ev})
 }
 
 // collected ends a reverse continue's first pass.

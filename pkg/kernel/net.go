@@ -39,7 +39,10 @@ import (
 // machineNet is the machine's network state.
 type machineNet struct {
 	m *Machine
-	n *netstack.Network
+	n *netstack.Network // use stack()
+	// used: the stacks were used (checkpoint.go): a fresh stack is no
+	// longer the same.
+	used bool
 	// hostLinks: ports are published or NAT is on, so traffic can arrive
 	// from the host at any time.
 	hostLinks bool
@@ -48,8 +51,8 @@ type machineNet struct {
 	mu    sync.Mutex    // guards dirty and inetSocket.dirty (Watch callbacks)
 	dirty []*inetSocket // sockets whose state changed, to wake
 
-	deadline       uint64 // machine time of the armed network timer (0: none)
-	cancelDeadline func()
+	deadline      uint64 // machine time of the armed network timer (0: none)
+	deadlineTimer *timer
 
 	sendBuf []byte // scratch buffers of the socket calls (sys_socket.go)
 	recvBuf []byte
@@ -71,14 +74,9 @@ const firstSocketIno = 10000
 // startNetwork creates the machine's network and publishes the configured
 // ports.
 func (m *Machine) startNetwork() error {
-	n, err := netstack.New(netstack.Config{
-		Seed:     m.cfg.Seed,
-		Realtime: m.clock.Realtime(),
-		Epoch:    m.epoch,
-		NAT:      m.cfg.NAT,
-	})
+	n, err := newNetwork(m)
 	if err != nil {
-		return fmt.Errorf("network: %w", err)
+		return err
 	}
 	mn := &machineNet{m: m, n: n, inet: map[*inetSocket]struct{}{}, netlinkPorts: map[uint32]*netlinkSocket{}, nextIno: firstSocketIno,
 		hostLinks: len(m.cfg.Publish) > 0 || m.cfg.NAT != netstack.NATOff}
@@ -104,10 +102,29 @@ func (m *Machine) closeNetwork() error {
 	if m.net == nil {
 		return nil
 	}
-	if m.net.cancelDeadline != nil {
-		m.net.cancelDeadline()
-	}
+	m.cancelTimer(m.net.deadlineTimer)
 	return m.net.n.Close()
+}
+
+// newNetwork creates the network stacks of m's configuration.
+func newNetwork(m *Machine) (*netstack.Network, error) {
+	n, err := netstack.New(netstack.Config{
+		Seed:     m.cfg.Seed,
+		Realtime: m.clock.Realtime(),
+		Epoch:    m.epoch,
+		NAT:      m.cfg.NAT,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("network: %w", err)
+	}
+	return n, nil
+}
+
+// stack returns the network stacks, noting that the network was used
+// (a checkpoint cannot copy them then).
+func (mn *machineNet) stack() *netstack.Network {
+	mn.used = true
+	return mn.n
 }
 
 // newIno returns a fresh socket inode number.
@@ -149,32 +166,31 @@ func (mn *machineNet) flush() {
 // in realtime mode the stacks follow the host clock by themselves).
 func (mn *machineNet) advance() {
 	if !mn.m.clock.Realtime() {
-		mn.n.Advance(time.Duration(mn.m.clock.Now()))
+		mn.stack().Advance(time.Duration(mn.m.clock.Now()))
 	}
 }
 
 // armDeadline makes the earliest network timer a machine timer.
 func (mn *machineNet) armDeadline() {
 	var at uint64
-	if d, ok := mn.n.NextDeadline(); ok {
+	if d, ok := mn.stack().NextDeadline(); ok {
 		at = max(uint64(d), 1)
 	}
 	if at == mn.deadline {
 		return
 	}
-	if mn.cancelDeadline != nil {
-		mn.cancelDeadline()
-		mn.cancelDeadline = nil
-	}
+	mn.m.cancelTimer(mn.deadlineTimer)
+	mn.deadlineTimer = nil
 	mn.deadline = at
 	if at != 0 {
-		mn.cancelDeadline = mn.m.atTime(at, mn.onDeadline)
+		mn.deadlineTimer = mn.m.setTimer(at, mn)
 	}
 }
 
-// onDeadline fires the network timers due at machine time now.
-func (mn *machineNet) onDeadline() {
-	mn.deadline, mn.cancelDeadline = 0, nil
+// fire is the network timer: it fires the network timers due at machine
+// time now.
+func (mn *machineNet) fire() {
+	mn.deadline, mn.deadlineTimer = 0, nil
 	mn.advance()
 	mn.flush()
 }
@@ -188,7 +204,7 @@ func (m *Machine) netPoll() {
 	}
 	select {
 	case <-mn.n.Wake():
-		mn.n.Settle()
+		mn.stack().Settle()
 		mn.flush()
 	default:
 	}
@@ -208,7 +224,7 @@ func (m *Machine) netHost() (wake <-chan struct{}, pending bool) {
 
 // netSettle takes the traffic that woke the idle machine.
 func (m *Machine) netSettle() {
-	m.net.n.Settle()
+	m.net.stack().Settle()
 	m.net.flush()
 }
 
@@ -224,28 +240,28 @@ func (mn *machineNet) socketWaiters() bool {
 
 // NetStats returns the machine's per-interface network counters (lo,
 // eth0), as /proc/net/dev shows them.
-func (m *Machine) NetStats() []netstack.InterfaceStats { return m.net.n.Stats() }
+func (m *Machine) NetStats() []netstack.InterfaceStats { return m.net.stack().Stats() }
 
 // ProcNet implements vfs.ProcNetSource: /proc/net/<name>.
 func (s procSource) ProcNet(name string) []byte {
 	mn := s.m.net
 	switch name {
 	case "dev":
-		return mn.n.ProcNetDev()
+		return mn.stack().ProcNetDev()
 	case "route":
-		return mn.n.ProcNetRoute()
+		return mn.stack().ProcNetRoute()
 	case "igmp":
-		return mn.n.ProcNetIGMP()
+		return mn.stack().ProcNetIGMP()
 	case "igmp6":
-		return mn.n.ProcNetIGMP6()
+		return mn.stack().ProcNetIGMP6()
 	case "tcp":
-		return mn.n.ProcNetTCP(netstack.AF_INET)
+		return mn.stack().ProcNetTCP(netstack.AF_INET)
 	case "tcp6":
-		return mn.n.ProcNetTCP(netstack.AF_INET6)
+		return mn.stack().ProcNetTCP(netstack.AF_INET6)
 	case "udp":
-		return mn.n.ProcNetUDP(netstack.AF_INET)
+		return mn.stack().ProcNetUDP(netstack.AF_INET)
 	case "udp6":
-		return mn.n.ProcNetUDP(netstack.AF_INET6)
+		return mn.stack().ProcNetUDP(netstack.AF_INET6)
 	case "unix":
 		return mn.unix.procNet()
 	}

@@ -12,19 +12,21 @@ import (
 	"github.com/sis-kernel/sissim/pkg/vfs"
 )
 
+// onRename makes working directories follow renames, as they follow the
+// inode on Linux.
+func (m *Machine) onRename(move func(string) (string, bool)) {
+	for _, p := range m.liveProcs() {
+		p.cwd, _ = move(p.cwd)
+	}
+}
+
 // mountSynthetic mounts devfs at /dev (with a tmpfs at /dev/shm, for
 // POSIX shared memory and named semaphores) and procfs at /proc when those
 // directories exist and nothing is mounted there yet, and makes the file
 // system stamp times from the machine's wall clock.
 func (m *Machine) mountSynthetic() error {
 	m.fs.SetClock(m.wallTime)
-	// Working directories follow renames, as they follow the inode on
-	// Linux.
-	m.fs.OnRename(func(move func(string) (string, bool)) {
-		for _, p := range m.liveProcs() {
-			p.cwd, _ = move(p.cwd)
-		}
-	})
+	m.fs.OnRename(m.onRename)
 	mounted := map[string]bool{}
 	for _, mt := range m.fs.Mounts() {
 		mounted[mt.Path] = true

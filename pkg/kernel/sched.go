@@ -149,15 +149,27 @@ func (m *Machine) runUntilCtx(ctx context.Context, done func() bool) error {
 // Timers due at the same time run in the order they were set; f may set
 // new ones. The returned function cancels the timer.
 func (m *Machine) atTime(at uint64, f func()) (cancel func()) {
-	tm := &timer{f: f, index: -1}
+	tm := m.setTimer(at, funcFirer(f))
+	return func() { m.cancelTimer(tm) }
+}
+
+// setTimer is atTime for a kernel object: x.fire runs at machine time at.
+func (m *Machine) setTimer(at uint64, x firer) *timer {
+	tm := &timer{fire: x, index: -1}
 	m.mu.Lock()
 	m.timers.add(tm, at)
 	m.mu.Unlock()
-	return func() {
-		m.mu.Lock()
-		defer m.mu.Unlock()
-		m.timers.cancel(tm)
+	return tm
+}
+
+// cancelTimer cancels a timer of setTimer (nil: none).
+func (m *Machine) cancelTimer(tm *timer) {
+	if tm == nil {
+		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.timers.cancel(tm)
 }
 
 // fireTimers wakes the threads whose timeout passed and runs the callbacks
@@ -175,7 +187,7 @@ func (m *Machine) fireTimers(now uint64) (fired bool) {
 			continue
 		}
 		fired = true
-		tm.f()
+		tm.fire.fire()
 	}
 }
 

@@ -27,7 +27,7 @@ type serving struct {
 	entities map[int]EntityFunc    // server id -> the layer's work
 	served   map[int]*sched.Server // pid -> the server ServeProcess gave it
 	own      map[int]bool          // ids of the servers the kernel made for a thread
-	release  func()                // cancels the wake-up timer of a hard reservation
+	release  *timer                // the wake-up timer of a hard reservation
 	wakeAt   uint64                // when that timer fires
 }
 
@@ -189,9 +189,10 @@ func (m *Machine) wakeForRelease(now uint64) {
 	if at <= now || at == m.serving.wakeAt {
 		return
 	}
-	if m.serving.release != nil {
-		m.serving.release()
-	}
+	m.cancelTimer(m.serving.release)
 	m.serving.wakeAt = at
-	m.serving.release = m.atTime(at, func() { m.serving.wakeAt, m.serving.release = 0, nil })
+	m.serving.release = m.setTimer(at, &m.serving)
 }
+
+// fire is the wake-up timer of a hard reservation.
+func (s *serving) fire() { s.wakeAt, s.release = 0, nil }

@@ -28,7 +28,7 @@ type inetSocket struct {
 // newInetSocket implements socket(2) for AF_INET and AF_INET6.
 func (m *Machine) newInetSocket(family, typ, proto int) (socket, error) {
 	mn := m.net
-	ns, e := mn.n.Socket(family, typ, proto)
+	ns, e := mn.stack().Socket(family, typ, proto)
 	if e != 0 {
 		return nil, e
 	}

@@ -154,7 +154,7 @@ func (s *netlinkSocket) send(t *Task, b, to []byte, ctl *scmData, _ int) (int, *
 		return 0, nil, linux.EMSGSIZE
 	}
 	s.autobind(t)
-	for _, d := range s.m.net.n.RouteNetlink(b, s.port) {
+	for _, d := range s.m.net.stack().RouteNetlink(b, s.port) {
 		if s.rqLen+len(d) > s.rcvbuf {
 			s.err = linux.ENOBUFS
 			continue

@@ -120,7 +120,7 @@ type timerfd struct {
 	at       uint64 // next expiry, machine time (0: disarmed)
 	interval uint64
 	expired  uint64 // expirations not yet read
-	cancel   func()
+	timer    *timer
 	wq       waitQueue
 }
 
@@ -215,20 +215,18 @@ func sysTimerfdSettime(t *Task, a *args) (uint64, error) {
 
 // arm sets the next expiry (0 disarms) and the period.
 func (tf *timerfd) arm(at, interval uint64) {
-	if tf.cancel != nil {
-		tf.cancel()
-		tf.cancel = nil
-	}
+	tf.m.cancelTimer(tf.timer)
+	tf.timer = nil
 	tf.at, tf.interval, tf.expired = at, interval, 0
 	if at != 0 {
-		tf.cancel = tf.m.atTime(at, tf.fire)
+		tf.timer = tf.m.setTimer(at, tf)
 	}
 }
 
 // fire counts the expirations due by now and re-arms a periodic timer.
 func (tf *timerfd) fire() {
 	now := tf.m.clock.Now()
-	tf.cancel = nil
+	tf.timer = nil
 	if tf.at == 0 || now < tf.at {
 		return
 	}
@@ -236,7 +234,7 @@ func (tf *timerfd) fire() {
 	if tf.interval > 0 {
 		n += (now - tf.at) / tf.interval
 		tf.at += n * tf.interval
-		tf.cancel = tf.m.atTime(tf.at, tf.fire)
+		tf.timer = tf.m.setTimer(tf.at, tf)
 	} else {
 		tf.at = 0
 	}

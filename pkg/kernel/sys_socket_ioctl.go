@@ -95,7 +95,7 @@ func (t *Task) putInt(addr uint64, v int32) error {
 // ifIoctl implements the SIOCGIF* requests on a socket: the machine's
 // interfaces (lo, eth0) as netdevice(7) describes them.
 func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
-	ifs := t.m.net.n.Interfaces()
+	ifs := t.m.net.stack().Interfaces()
 	if req == linux.SIOCGIFCONF {
 		return 0, true, t.ifconf(ifs, arg)
 	}
@@ -136,7 +136,7 @@ func (t *Task) ifIoctl(req, arg uint64) (uint64, bool, error) {
 	}
 	u := ifr[linux.IFNAMSIZ:]
 	if req == linux.SIOCSIFFLAGS {
-		if e := t.m.net.n.SetFlags(it.Index, uint32(binary.LittleEndian.Uint16(u)), 0xffff); e != 0 {
+		if e := t.m.net.stack().SetFlags(it.Index, uint32(binary.LittleEndian.Uint16(u)), 0xffff); e != 0 {
 			return 0, true, e
 		}
 		return 0, true, nil

@@ -57,7 +57,7 @@ type ktimer struct {
 	value    uint64 // sigev_value
 	expires  uint64 // in the clock's ns (machine time for the machine's clocks); 0: disarmed
 	interval uint64
-	cancel   func()
+	timer    *timer
 	// queued: the timer's signal was queued and maybe not yet taken;
 	// queuedOverrun is the overrun count it carries; lastOverrun the
 	// count of the last signal taken (timer_getoverrun).
@@ -99,10 +99,8 @@ func (p *Process) timerSet() *procTimers {
 
 // disarm stops the timer.
 func (k *ktimer) disarm() {
-	if k.cancel != nil {
-		k.cancel()
-		k.cancel = nil
-	}
+	k.p.m.cancelTimer(k.timer)
+	k.timer = nil
 	k.expires = 0
 }
 
@@ -114,13 +112,13 @@ func (k *ktimer) arm(expires, interval uint64) {
 	if expires == 0 || k.cpuClock() {
 		return
 	}
-	k.cancel = k.p.m.atTime(expires, k.fire)
+	k.timer = k.p.m.setTimer(expires, k)
 }
 
 // fire runs when the timer expires: it signals, and a periodic timer
 // goes on from its expiry time, counting the periods it missed.
 func (k *ktimer) fire() {
-	k.cancel = nil
+	k.timer = nil
 	p := k.p
 	if p.zombie || p.exiting || k.expires == 0 {
 		k.expires = 0

@@ -162,8 +162,17 @@ type timer struct {
 	seq   uint64 // tie-break: timers due together fire in the order set
 	index int    // in the heap; -1 when not queued
 	t     *Task  // a task to wake, or
-	f     func() // a callback
+	fire  firer  // what to run
 }
+
+// firer is what a machine timer runs. Kernel objects implement it (not
+// closures), so a machine's state is data a checkpoint can copy.
+type firer interface{ fire() }
+
+// funcFirer runs a function (the layer's timers, AtTime).
+type funcFirer func()
+
+func (f funcFirer) fire() { f() }
 
 // timerHeap orders timers by due time.
 type timerHeap struct {

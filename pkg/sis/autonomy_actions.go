@@ -54,13 +54,14 @@ type budgetAdjust struct {
 type actuator struct {
 	m   *System
 	adj map[int]*budgetAdjust // by pid
+	// hooked: the exit hook is installed (with the first adjustment, so
+	// that a machine never adjusted has no callbacks of it and a
+	// debugging session can take checkpoints of it).
+	hooked bool
 }
 
 func newActuator(m *System) *actuator {
-	a := &actuator{m: m, adj: map[int]*budgetAdjust{}}
-	// An adjustment ends with its process.
-	m.OnProcessExit(func(pid int, _ kernel.ExitStatus) { a.drop(pid) })
-	return a
+	return &actuator{m: m, adj: map[int]*budgetAdjust{}}
 }
 
 // running returns the live processes that have not begun to exit, by pid.
@@ -178,6 +179,11 @@ func (a *actuator) adjust(p kernel.ProcessInfo, kind string, budget uint64) (uin
 	}
 	adj := &budgetAdjust{pid: p.PID, name: procName(p), srv: srv, orig: old, kind: kind}
 	adj.cancel = a.m.AtTime(a.m.Now()+ActionHold, func() { a.restore(p.PID) })
+	if !a.hooked {
+		// An adjustment ends with its process.
+		a.hooked = true
+		a.m.OnProcessExit(func(pid int, _ kernel.ExitStatus) { a.drop(pid) })
+	}
 	a.adj[p.PID] = adj
 	return old, nil
 }

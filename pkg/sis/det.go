@@ -25,17 +25,28 @@ type det struct {
 	pids map[int]bool
 	// misses of earlier servers since the last reset.
 	misses uint64
+	// hooked: the process hooks are installed (at the first det on, so
+	// that a machine that never used det has no callbacks of it, and a
+	// debugging session can take checkpoints of it).
+	hooked bool
 }
 
 func newDet(s *System) *det {
-	d := &det{s: s, pids: map[int]bool{}}
-	s.OnProcessStart(func(pid int) {
+	return &det{s: s, pids: map[int]bool{}}
+}
+
+// hook installs the process hooks.
+func (d *det) hook() {
+	if d.hooked {
+		return
+	}
+	d.hooked = true
+	d.s.OnProcessStart(func(pid int) {
 		if d.srv != nil && d.all {
 			d.serve(pid)
 		}
 	})
-	s.OnProcessExit(func(pid int, _ kernel.ExitStatus) { delete(d.pids, pid) })
-	return d
+	d.s.OnProcessExit(func(pid int, _ kernel.ExitStatus) { delete(d.pids, pid) })
 }
 
 // serve puts process pid under the server.
@@ -55,6 +66,7 @@ func (d *det) on(wcet, period, deadline uint64, pid int) error {
 		return fmt.Errorf("det on: no process %d", pid)
 	}
 	d.off()
+	d.hook()
 	srv, err := d.s.Scheduler().Admit(sched.Graph, wcet, period, deadline, uint64(d.s.Now()))
 	if err != nil {
 		return err

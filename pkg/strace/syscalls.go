@@ -1,6 +1,7 @@
 package strace
 
 import (
+	"reflect"
 	"strconv"
 
 	"github.com/sis-kernel/sissim/pkg/linux"
@@ -62,6 +63,12 @@ var sysents = buildSysents()
 
 // lookup returns the description of system call nr; unknown numbers print
 // as strace prints them: syscall_0x1f4(0x1, ...) with six arguments.
+// StaticTypes lists the pointer types of a Tracer's state whose targets
+// never change (the system call table): a copy of a Tracer
+// (internal/graphcopy) shares them, and the package's functions, which
+// hold no state (argument decoders capture nothing that changes).
+func StaticTypes() []reflect.Type { return []reflect.Type{reflect.TypeFor[*sysent]()} }
+
 func lookup(nr uint64) *sysent {
 	if s, ok := sysents[nr]; ok {
 		return s

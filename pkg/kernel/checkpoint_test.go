@@ -1,0 +1,81 @@
+package kernel
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// runToCheckpoints runs a guest and takes a checkpoint at the first stop
+// point past each of at (instruction counts); it returns the run's
+// output and the checkpoints with the PID to wait for.
+type cpRun struct {
+	out, strace string
+	status      ExitStatus
+}
+
+func runWithCheckpoints(t *testing.T, name string, args []string, at []uint64) (cpRun, []*checkpoint) {
+	t.Helper()
+	var out, st bytes.Buffer
+	m, err := New(Config{Stdout: &out, Stderr: &out, Strace: &st})
+	require.NoError(t, err)
+	t.Cleanup(func() { m.Close() })
+	path := "/bin/" + name
+	require.NoError(t, m.FS().WriteFile(path, readGuest(t, name), 0o755))
+	p, err := m.Spawn(ProcessSpec{Path: path, Argv: append([]string{path}, args...)})
+	require.NoError(t, err)
+	var cps []*checkpoint
+	err = m.runUntil(func() bool {
+		if len(at) > 0 && m.clock.Insns() >= at[0] {
+			at = at[1:]
+			cp, err := m.checkpoint()
+			require.NoError(t, err)
+			t.Cleanup(cp.close)
+			cps = append(cps, cp)
+		}
+		return p.zombie
+	})
+	require.NoError(t, err)
+	return cpRun{out: out.String(), strace: st.String(), status: p.status}, cps
+}
+
+// finish runs a restored machine to the end of its first program.
+func finish(t *testing.T, cp *checkpoint) cpRun {
+	t.Helper()
+	st, err := cp.restore()
+	require.NoError(t, err)
+	m := st.m
+	defer m.Close()
+	p := m.procs[2]
+	require.NotNil(t, p)
+	require.NoError(t, m.runUntil(func() bool { return p.zombie }))
+	out := m.introspect.stdout.w.(*bytes.Buffer).String()
+	return cpRun{out: out, strace: m.cfg.Strace.(*bytes.Buffer).String(), status: p.status}
+}
+
+// A machine restored from a checkpoint runs on exactly as the machine it
+// was copied from: the same output, system calls and exit status.
+func TestCheckpointRestoreRunsTheSame(t *testing.T) {
+	for _, g := range []struct {
+		name string
+		args []string
+	}{
+		{"threads", nil}, {"procs", nil}, {"fileloop", nil}, {"timers", nil}, {"mm", nil}, {"detprint", nil},
+	} {
+		t.Run(g.name, func(t *testing.T) {
+			at := []uint64{1, 50_000, 300_000, 1_000_000, 3_000_000}
+			want, cps := runWithCheckpoints(t, g.name, g.args, at)
+			require.NotEmpty(t, cps)
+			for i, cp := range cps {
+				got := finish(t, cp)
+				require.Equal(t, want.out, got.out, "checkpoint %d", i)
+				require.Equal(t, want.strace, got.strace, "checkpoint %d", i)
+				require.Equal(t, want.status, got.status, "checkpoint %d", i)
+				// A checkpoint restores any number of times.
+				require.Equal(t, want.out, finish(t, cp).out, fmt.Sprint("again ", i))
+			}
+		})
+	}
+}
