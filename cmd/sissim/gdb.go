@@ -90,6 +90,12 @@ func runSession(cfg kernel.Config, setup func(*kernel.Machine) (*sis.System, err
 	srv := s.ServeGDB(ln, kernel.GDBOptions{})
 	defer srv.Close() // after the program, wait for the debugger to go
 	status, err := s.Run()
+	cs := s.CheckpointStats()
+	fields := []zap.Field{zap.Int("checkpoints taken", cs.Taken), zap.Int("restored", cs.Restored), zap.Int("refused", cs.Refused)}
+	if cs.Reason != "" {
+		fields = append(fields, zap.String("last refused because", cs.Reason))
+	}
+	cfg.Log.Info("reverse execution", fields...)
 	reportStatus(stderr, host, status, faultDetail)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim:", err)

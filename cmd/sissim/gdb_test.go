@@ -99,7 +99,7 @@ func TestRunGDBReverse(t *testing.T) {
 		var out, errb lockedWriter
 		code := make(chan int, 1)
 		go func() {
-			args := append(append([]string{"run", "--gdb", "0"}, c.flags...), prog, "7")
+			args := append(append([]string{"run", "-v", "--gdb", "0"}, c.flags...), prog, "7")
 			code <- runMain(args, strings.NewReader(""), &out, &errb)
 		}()
 		addr := waitAddr(t, &errb)
@@ -116,6 +116,9 @@ func TestRunGDBReverse(t *testing.T) {
 			pcs := regexp.MustCompile(`pc +(0x[0-9a-f]+)`).FindAllStringSubmatch(string(b), -1)
 			require.Len(t, pcs, 2, string(b))
 			require.NotEqual(t, pcs[0][1], pcs[1][1], "reverse-stepi went back:\n%s", b)
+			// The machine of sissim run (with the SIS layer) can be
+			// copied: the step back took checkpoints.
+			require.Regexp(t, `reverse execution \(checkpoints taken [1-9][0-9]*, restored [0-9]+, refused 0\)`, errb.String())
 			continue
 		}
 		require.Contains(t, errb.String(), "sissim: reverse execution is off: "+c.why, c.flags)
