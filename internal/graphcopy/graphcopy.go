@@ -56,8 +56,7 @@ type object struct {
 	addr, size uintptr
 	ptr        unsafe.Pointer // addr
 	typ        reflect.Type
-	walked     int // slices' backing arrays: elements walked
-	outer      *object
+	walked     int // arrays: the elements walked (and copied); the rest stay zero
 	copy       unsafe.Pointer
 	keep       reflect.Value // the copy, kept alive
 }
@@ -195,6 +194,9 @@ func (c *Copier) discover(v reflect.Value) error {
 			return nil
 		}
 		o := &object{addr: k.addr, ptr: v.UnsafePointer(), size: t.Elem().Size(), typ: t.Elem()}
+		if t.Elem().Kind() == reflect.Array {
+			o.walked = t.Elem().Len() // a pointer reaches the whole array
+		}
 		c.byKey[k] = o
 		c.push("->" + t.Elem().String())
 		defer c.pop()
@@ -310,20 +312,25 @@ func (c *Copier) layout() error {
 	var cur *object
 	for _, o := range all {
 		if cur != nil && o.addr < cur.addr+cur.size {
+			sameElem := cur.typ.Kind() == reflect.Array && o.typ.Kind() == reflect.Array && cur.typ.Elem() == o.typ.Elem()
 			if o.addr+o.size > cur.addr+cur.size {
 				// Two slices of one array with different capacities.
-				if cur.typ.Kind() != reflect.Array || o.typ.Kind() != reflect.Array || cur.typ.Elem() != o.typ.Elem() {
+				if !sameElem {
 					return fmt.Errorf("graphcopy: objects overlap: %s at %#x and %s at %#x", cur.typ, cur.addr, o.typ, o.addr)
 				}
-				es := cur.typ.Elem().Size()
-				cur.walked = max(cur.walked, int((o.addr-cur.addr)/es)+o.walked)
 				cur.size = o.addr + o.size - cur.addr
-				cur.typ = reflect.ArrayOf(int(cur.size/es), cur.typ.Elem())
-			} else if cur.typ.Kind() == reflect.Array && o.typ.Kind() == reflect.Array && cur.typ.Elem() == o.typ.Elem() {
-				es := cur.typ.Elem().Size()
-				cur.walked = max(cur.walked, int((o.addr-cur.addr)/es)+o.walked)
+				cur.typ = reflect.ArrayOf(int(cur.size/cur.typ.Elem().Size()), cur.typ.Elem())
 			}
-			o.outer = cur
+			if cur.typ.Kind() == reflect.Array {
+				// The elements o reaches are copied too (a pointer or a
+				// slice into an array past another slice's length).
+				es := cur.typ.Elem().Size()
+				end := int((o.addr - cur.addr + o.size + es - 1) / es)
+				if sameElem {
+					end = int((o.addr-cur.addr)/es) + o.walked
+				}
+				cur.walked = max(cur.walked, end)
+			}
 			continue
 		}
 		cur = o

@@ -151,3 +151,25 @@ func TestCopySliceCapacityAndArrayPointers(t *testing.T) {
 	require.NotSame(t, &x, c.tail[0])
 	require.Nil(t, c.tail[:3][2], "elements past the length are not copied")
 }
+
+type stack struct {
+	items []*int
+	top   **int // points past the slice's length (a popped element)
+	arr   *[2]*int
+}
+
+// An element past a slice's length that a pointer reaches is copied, and
+// so is an array reached by a pointer.
+func TestCopyPointerPastSliceLength(t *testing.T) {
+	x, y := 1, 2
+	s := &stack{items: []*int{&x, &y}}
+	s.top = &s.items[1]
+	s.items = s.items[:1]
+	s.arr = &[2]*int{&x, &y}
+	c, _, err := Copy(s, Options{})
+	require.NoError(t, err)
+	require.Same(t, &c.items[:2][1], c.top)
+	require.Equal(t, 2, **c.top)
+	require.Equal(t, 2, *c.arr[1])
+	require.Same(t, c.items[0], c.arr[0], "x is copied once")
+}

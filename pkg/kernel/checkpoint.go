@@ -42,11 +42,6 @@ type checkpoint struct {
 // errNoCheckpoint wraps the reasons a machine cannot be copied now.
 var errNoCheckpoint = errors.New("kernel: no checkpoint")
 
-// checkpoint copies m (without a debugger's state).
-func (m *Machine) checkpoint() (*checkpoint, error) {
-	return m.copyRun(&checkpointState{m: m})
-}
-
 // copyRun copies st, the state of m's run. It runs on the machine's
 // goroutine between time slices (no system call in progress).
 func (m *Machine) copyRun(st *checkpointState) (*checkpoint, error) {

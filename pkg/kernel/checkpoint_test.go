@@ -30,7 +30,7 @@ func runWithCheckpoints(t *testing.T, name string, args []string, at []uint64) (
 	err = m.runUntil(func() bool {
 		if len(at) > 0 && m.clock.Insns() >= at[0] {
 			at = at[1:]
-			cp, err := m.checkpoint()
+			cp, err := m.copyRun(&checkpointState{m: m})
 			require.NoError(t, err)
 			t.Cleanup(cp.close)
 			cps = append(cps, cp)
@@ -78,4 +78,27 @@ func TestCheckpointRestoreRunsTheSame(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Past its bound a session's set of checkpoints drops the one whose
+// neighbours are closest; the first and the last stay.
+func TestCheckpointBounds(t *testing.T) {
+	_, taken := runWithCheckpoints(t, "timers", nil, []uint64{1, 10_000, 20_000, 200_000, 210_000})
+	require.Len(t, taken, 5)
+	cs := &checkpoints{max: 3, maxBytes: 1 << 40}
+	for i, cp := range taken {
+		cs.add(&sessionCheckpoint{at: point{pos: cp.st.m.clock.Insns(), seq: 1}, cp: &checkpoint{st: cp.st, bytes: cp.bytes}})
+		require.LessOrEqual(t, len(cs.list), 3, "after %d", i)
+	}
+	var pos []uint64
+	var bytes uint64
+	for _, c := range cs.list {
+		pos = append(pos, c.at.pos)
+		bytes += c.cp.bytes
+	}
+	require.Equal(t, taken[0].st.m.clock.Insns(), pos[0])
+	require.Equal(t, taken[4].st.m.clock.Insns(), pos[2])
+	require.Less(t, uint64(100_000), pos[1], "the crowded early ones went first")
+	require.Equal(t, bytes, cs.bytes)
+	cs.list = nil // runWithCheckpoints closes them
 }

@@ -1,7 +1,5 @@
 package kernel
 
-import "fmt"
-
 // Checkpoints of a debugging session (see checkpoint.go for the copy).
 //
 // While a generation runs to a point for a reverse operation (a seek), it
@@ -158,31 +156,4 @@ func (cs *checkpoints) closeAll() {
 	for len(cs.list) > 0 {
 		cs.drop(len(cs.list) - 1)
 	}
-}
-
-// generationFrom replaces the machine with one that runs from c (nil:
-// from the start) to seek.to.
-func (s *Session) generationFrom(c *sessionCheckpoint, seek *seeking) error {
-	if c == nil {
-		return s.generation(seek)
-	}
-	st, err := c.cp.restore()
-	if err != nil {
-		return fmt.Errorf("kernel: debugging session: restoring a checkpoint: %w", err)
-	}
-	s.d.rec.cps.stats.Restored++
-	m := st.m
-	old := s.closer
-	s.gen++
-	s.m, s.proc, s.closer = m, m.procs[s.proc.PID], m
-	old.Close()
-	d := s.d
-	d.rebind(m, seek)
-	d.procs, d.tasks, d.resume, d.pending = st.procs, st.tasks, st.resume, st.pending
-	d.mu.Lock()
-	d.opts = st.opts
-	d.mu.Unlock()
-	r := d.rec
-	r.next, r.kpos, r.kseq = c.next, c.at.pos, c.at.seq-1
-	return nil
 }

@@ -187,7 +187,7 @@ func (s *Session) reverse(req *reverseReq) error {
 		var hits []revHit
 		for end := req.from; ; {
 			c := cps.before(end.pos)
-			if err := s.generationFrom(c, &seeking{to: end, collect: &hits}); err != nil {
+			if err := s.generation(c, &seeking{to: end, collect: &hits}); err != nil {
 				return err
 			}
 			if _, r, _ := s.drive(); r != collected {
@@ -204,7 +204,7 @@ func (s *Session) reverse(req *reverseReq) error {
 			to, first, after, ev = h.at, h.first, false, h.event
 		}
 	}
-	return s.generationFrom(cps.before(to.pos), &seeking{to: to, first: first, after: after, event: ev})
+	return s.generation(cps.before(to.pos), &seeking{to: to, first: first, after: after, event: ev})
 }
 
 // collected ends a reverse continue's first pass.
@@ -225,14 +225,36 @@ func lastHit(hits []revHit) (revHit, bool) {
 	return hits[len(hits)-1], true
 }
 
-// generation replaces the machine with a new one that runs to seek.to.
-func (s *Session) generation(seek *seeking) error {
+// generation replaces the machine with a new one that runs to seek.to:
+// from checkpoint c, or from the start when c is nil or cannot be
+// restored (the host is short of memory).
+func (s *Session) generation(c *sessionCheckpoint, seek *seeking) error {
 	old := s.closer
-	if err := s.next(); err != nil {
-		return fmt.Errorf("kernel: debugging session: building machine %d: %w", s.gen, err)
+	var st *checkpointState
+	if c != nil {
+		var err error
+		if st, err = c.cp.restore(); err == nil {
+			s.d.rec.cps.stats.Restored++
+			s.gen++
+			s.m, s.proc, s.closer = st.m, st.m.procs[s.proc.PID], st.m
+		}
+	}
+	if st == nil {
+		if err := s.next(); err != nil {
+			return fmt.Errorf("kernel: debugging session: building machine %d: %w", s.gen, err)
+		}
 	}
 	old.Close()
-	s.d.rebind(s.m, seek)
+	d := s.d
+	d.rebind(s.m, seek)
+	if st != nil {
+		// The debugger's state of the run at the checkpoint.
+		d.procs, d.tasks, d.resume, d.pending = st.procs, st.tasks, st.resume, st.pending
+		d.mu.Lock()
+		d.opts = st.opts
+		d.mu.Unlock()
+		d.rec.next, d.rec.kpos, d.rec.kseq = c.next, c.at.pos, c.at.seq-1
+	}
 	return nil
 }
 
