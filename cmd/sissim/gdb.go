@@ -47,7 +47,8 @@ func irreversible(mode kernel.ClockMode, mounts mountFlag, nf *netFlags, feature
 // runSession runs spec under a debugger that can go back in time: a
 // kernel.Session builds the machine from cfg and setup as many times as
 // the debugger goes back. It returns sissim run's exit code.
-func runSession(cfg kernel.Config, setup func(*kernel.Machine) (*sis.System, error), spec kernel.ProcessSpec, addr, host string,
+func runSession(cfg kernel.Config, setup func(*kernel.Machine) (*sis.System, error), spec kernel.ProcessSpec,
+	checkpoints kernel.CheckpointPolicy, addr, host string,
 	faultDetail bool, stdin io.Reader, stdout, stderr io.Writer) int {
 	strace := cfg.Strace
 	var straceMark int64
@@ -81,6 +82,7 @@ func runSession(cfg kernel.Config, setup func(*kernel.Machine) (*sis.System, err
 		return exitUsage
 	}
 	defer s.Close()
+	s.SetCheckpoints(checkpoints)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "sissim run: --gdb:", err)
@@ -91,7 +93,7 @@ func runSession(cfg kernel.Config, setup func(*kernel.Machine) (*sis.System, err
 	defer srv.Close() // after the program, wait for the debugger to go
 	status, err := s.Run()
 	cs := s.CheckpointStats()
-	fields := []zap.Field{zap.Int("checkpoints taken", cs.Taken), zap.Int("restored", cs.Restored), zap.Int("refused", cs.Refused)}
+	fields := []zap.Field{zap.Int("checkpoints taken", cs.Taken), zap.Int("forward", cs.Forward), zap.Int("restored", cs.Restored), zap.Int("refused", cs.Refused)}
 	if cs.Reason != "" {
 		fields = append(fields, zap.String("last refused because", cs.Reason))
 	}

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -174,6 +175,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	metricsAddr := flags.String("metrics-addr", "", "serve Prometheus metrics at http://`ADDR`/metrics while the guest runs (e.g. 127.0.0.1:9100)")
 	root := flags.String("root", "", "run programs of the host `DIR`, a guest root tree (e.g. Debian arm64 packages unpacked with dpkg -x): the program is a path inside it")
 	faultDetail := flags.Bool("fault-detail", true, "after a fault's one-line report, print the registers and a backtrace named with the program's symbols (--fault-detail=false: the line alone)")
+	checkpointEvery := flags.String("checkpoint-every", "", "with --gdb and the deterministic clock: copy the machine every `N` instructions at least, so that a step back re-runs at most that many (0: never; default: 2^28, or 128 per byte of guest RAM in use when that is more)")
 	gdb := flags.String("gdb", "", "serve a GDB remote stub on `[HOST:]PORT` (127.0.0.1 unless HOST is given; port 0 picks one) and wait for the debugger before the program's first instruction")
 	if ok, code := parseFlags(flags, argv, "sissim run [flags] guest.elf [args...]", stdout, stderr); !ok {
 		return code
@@ -204,6 +206,15 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "sissim run: --gdb:", err)
 			return 2
 		}
+	}
+	checkpoints := kernel.DefaultCheckpointPolicy()
+	if *checkpointEvery != "" {
+		n, err := strconv.ParseUint(*checkpointEvery, 0, 64)
+		if err != nil {
+			fmt.Fprintln(stderr, "sissim run: --checkpoint-every: want a count of instructions:", err)
+			return 2
+		}
+		checkpoints.Every, checkpoints.PerByte = n, 0
 	}
 	features, err := sis.ParseFeatures(*featureList)
 	if err != nil {
@@ -277,7 +288,7 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		why := irreversible(mode, *mounts, nf, features, *timelineFile != "" || *metricsAddr != "")
 		if why == "" {
 			// Under a debugger that can go back: a session of machines.
-			return runSession(cfg, setup, spec, gdbAddr, host, *faultDetail, stdin, stdout, stderr)
+			return runSession(cfg, setup, spec, checkpoints, gdbAddr, host, *faultDetail, stdin, stdout, stderr)
 		}
 		fmt.Fprintf(stderr, "sissim: reverse execution is off: %s\n", why)
 	}

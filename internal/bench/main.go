@@ -475,8 +475,8 @@ func bench(c config, w io.Writer) error {
 			c.aluN, free, free/aluNs(det))
 		fmt.Fprintf(w, "reverse-stepi %d instructions into a run (alu_loop %d, at the instruction after its loop), ms: %s\n",
 			dbg.insns, dbg.n, ms(dbg.back.loop.median()-dbg.back.zero.median()))
-		fmt.Fprintf(w, "a second reverse-stepi there (the first left checkpoints every %d instructions), ms: %s\n",
-			kernel.DefaultCheckpointEvery, ms(dbg.again.median()-dbg.back.loop.median()))
+		fmt.Fprintf(w, "a second reverse-stepi there (checkpoints every %d instructions at least), ms: %s\n",
+			kernel.DefaultCheckpointPolicy().Every, ms(dbg.again.median()-dbg.back.loop.median()))
 	}
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)

@@ -270,7 +270,7 @@ func startSession(t *testing.T, host, guestPath string, stdin string, checkpoint
 	s, err := kernel.NewSession(build, kernel.ProcessSpec{Path: guestPath, Argv: append([]string{guestPath}, args...)},
 		strings.NewReader(stdin), out, out)
 	require.NoError(t, err)
-	s.SetCheckpoints(checkpointEvery, kernel.DefaultMaxCheckpoints, kernel.DefaultMaxCheckpointBytes)
+	s.SetCheckpoints(kernel.CheckpointPolicy{Every: checkpointEvery, Keep: 16, MaxBytes: 1 << 30})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	mc := &machine{out: out, log: &syncbuf.Buffer{}, addr: ln.Addr().String(), status: make(chan result, 1)}

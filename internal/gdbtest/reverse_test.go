@@ -168,10 +168,10 @@ func TestReverse(t *testing.T) {
 			second := runReverse(t, s, prog, 0)
 			require.Equal(t, first.out, second.out, "the transcript differs from run to run")
 			require.Equal(t, first.guest, second.guest)
-			// Going back from checkpoints (every few thousand
+			// Going back from checkpoints (every few hundred
 			// instructions, so that nearly every step back restores one)
 			// gives the same session as going back from the start.
-			cps := runReverse(t, s, prog, 3000)
+			cps := runReverse(t, s, prog, 500)
 			require.Equal(t, first.out, cps.out, "going back from checkpoints differs from going back from the start")
 			require.Equal(t, first.guest, cps.guest)
 			require.Equal(t, first.status, cps.status)
@@ -186,6 +186,7 @@ func runReverse(t *testing.T, s reverseSession, prog string, checkpointEvery uin
 		st := mc.cps()
 		t.Logf("checkpoints: %+v", st)
 		require.Positive(t, st.Restored, "no step back started from a checkpoint")
+		require.Positive(t, st.Forward, "the run forward took no checkpoint")
 		require.Zero(t, st.Refused, st.Reason)
 	}
 	return r
@@ -214,4 +215,29 @@ func TestReverseNeedsASession(t *testing.T) {
 	r := runGDB(t, mc, prog, nil, []string{"break bump", "continue", "reverse-stepi", "delete", "continue"}, "")
 	requireInOrder(t, r.out, "Breakpoint 1, bump (by=1)", "Target remote does not support this command.",
 		"[Inferior 1 (process 2) exited with code 013]")
+}
+
+// gdb's monitor commands show the position of the run and the session's
+// checkpoints; a machine that cannot go back says so.
+func TestMonitor(t *testing.T) {
+	prog := guest(t, "dbg")
+	mc := startSession(t, prog, "/bin/dbg", "", 500)
+	r := runGDB(t, mc, prog, nil, []string{"monitor help", "break bump", "continue", "monitor when", "stepi",
+		"monitor when", "reverse-stepi", "monitor when", "monitor checkpoints", "monitor nonsense", "delete", "continue"}, "")
+	requireInOrder(t, r.out, "monitor when", "monitor checkpoints", "Breakpoint 1, bump (by=1)", "instruction ",
+		"instruction ", "instruction ", "a checkpoint every 500 instructions at least", "while running forward",
+		"  instruction ", "unknown monitor command \"nonsense\"", "[Inferior 1 (process 2) exited with code 013]")
+	var when []string
+	for _, l := range strings.Split(r.out, "\n") {
+		if n, ok := strings.CutPrefix(l, "instruction "); ok {
+			when = append(when, n)
+		}
+	}
+	require.Len(t, when, 3)
+	require.Equal(t, when[0], when[2], "reverse-stepi went back to where stepi started")
+	require.NotEqual(t, when[0], when[1])
+
+	plain := startMachine(t, "", prog, "/bin/dbg")
+	r = runGDB(t, plain, prog, nil, []string{"monitor checkpoints", "continue"}, "")
+	requireInOrder(t, r.out, "no checkpoints: this machine cannot go back", "exited with code 013")
 }

@@ -48,7 +48,7 @@ type Copier struct {
 	seen   map[uintptr]bool          // maps discovered
 	plain  map[reflect.Type]bool
 	custom map[objKey]reflect.Value
-	where  []string // the path being copied, for errors
+	where  []step // the path being copied, for errors
 }
 
 // object is a memory range of the original that the copy allocates as one.
@@ -113,11 +113,34 @@ func Map[T any](c *Copier, p *T) *T {
 func (c *Copier) Value(p reflect.Value) (reflect.Value, error) { return c.ptr(p) }
 
 func (c *Copier) fail(format string, a ...any) error {
-	return fmt.Errorf("graphcopy: %s: %s", strings.Join(c.where, ""), fmt.Sprintf(format, a...))
+	var path strings.Builder
+	for _, s := range c.where {
+		path.WriteString(s.String())
+	}
+	return fmt.Errorf("graphcopy: %s: %s", path.String(), fmt.Sprintf(format, a...))
 }
 
-func (c *Copier) push(s string) { c.where = append(c.where, s) }
-func (c *Copier) pop()          { c.where = c.where[:len(c.where)-1] }
+// step is one step of a path: into field of a struct type t (field >= 0),
+// else into a value of type t shown after prefix. Strings are made only
+// for an error.
+type step struct {
+	t      reflect.Type
+	field  int
+	prefix string
+}
+
+func (s step) String() string {
+	if s.t == nil {
+		return s.prefix
+	}
+	if s.field >= 0 {
+		return "." + s.t.Field(s.field).Name
+	}
+	return s.prefix + s.t.String()
+}
+
+func (c *Copier) push(s step) { c.where = append(c.where, s) }
+func (c *Copier) pop()        { c.where = c.where[:len(c.where)-1] }
 
 // at returns a settable view of the value at addr.
 func at(t reflect.Type, addr unsafe.Pointer) reflect.Value { return reflect.NewAt(t, addr).Elem() }
@@ -170,8 +193,14 @@ func atomicPointer(t reflect.Type) (reflect.Type, bool) {
 }
 
 // sharedPtr reports whether the target of a pointer of type t is shared.
+// The answer is cached in share.
 func (c *Copier) sharedPtr(t reflect.Type) bool {
-	return c.share[t] || t.Implements(errorType) || t.Elem().Size() == 0
+	s, ok := c.share[t]
+	if !ok {
+		s = t.Implements(errorType) || t.Elem().Size() == 0
+		c.share[t] = s
+	}
+	return s
 }
 
 // discover walks the graph from v, noting every object pointers and
@@ -198,7 +227,7 @@ func (c *Copier) discover(v reflect.Value) error {
 			o.walked = t.Elem().Len() // a pointer reaches the whole array
 		}
 		c.byKey[k] = o
-		c.push("->" + t.Elem().String())
+		c.push(step{t: t.Elem(), field: -1, prefix: "->"})
 		defer c.pop()
 		return c.discover(at(t.Elem(), v.UnsafePointer()))
 	case reflect.Slice:
@@ -220,7 +249,7 @@ func (c *Copier) discover(v reflect.Value) error {
 		if c.isPlain(t.Elem()) {
 			return nil
 		}
-		c.push("[]")
+		c.push(step{prefix: "[]"})
 		defer c.pop()
 		for i := from; i < v.Len(); i++ {
 			if err := c.discover(view(v.Index(i))); err != nil {
@@ -232,7 +261,7 @@ func (c *Copier) discover(v reflect.Value) error {
 			return nil
 		}
 		c.seen[v.Pointer()] = true
-		c.push("{}")
+		c.push(step{prefix: "{}"})
 		defer c.pop()
 		it := v.MapRange()
 		for it.Next() {
@@ -257,7 +286,7 @@ func (c *Copier) discover(v reflect.Value) error {
 			return nil
 		}
 		for i := range t.NumField() {
-			c.push("." + t.Field(i).Name)
+			c.push(step{t: t, field: i})
 			err := c.discover(view(v.Field(i)))
 			c.pop()
 			if err != nil {
@@ -367,7 +396,7 @@ func (c *Copier) ptr(p reflect.Value) (reflect.Value, error) {
 		if v, ok := c.custom[k]; ok {
 			return v, nil
 		}
-		c.push("->" + t.Elem().String())
+		c.push(step{t: t.Elem(), field: -1, prefix: "->"})
 		v, err := f(c, p)
 		c.pop()
 		if err != nil {
@@ -387,7 +416,7 @@ func (c *Copier) ptr(p reflect.Value) (reflect.Value, error) {
 func (c *Copier) fill(o *object) error {
 	src := at(o.typ, o.ptr)
 	dst := at(o.typ, o.copy)
-	c.where = []string{o.typ.String()}
+	c.where = append(c.where[:0], step{t: o.typ, field: -1})
 	if o.typ.Kind() == reflect.Array && o.walked < o.typ.Len() && !c.isPlain(o.typ.Elem()) {
 		// A slice's array: the elements past every slice's length are
 		// left zero (they may hold stale pointers).
@@ -462,7 +491,7 @@ func (c *Copier) copy(dst, src reflect.Value) error {
 			return nil
 		}
 		for i := range t.NumField() {
-			c.push("." + t.Field(i).Name)
+			c.push(step{t: t, field: i})
 			err := c.copy(view(dst.Field(i)), view(src.Field(i)))
 			c.pop()
 			if err != nil {

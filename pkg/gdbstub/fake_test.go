@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -968,3 +969,15 @@ func (i memFileInfo) Mode() fs.FileMode  { return 0o755 }
 func (i memFileInfo) ModTime() time.Time { return time.Unix(0, 0) }
 func (i memFileInfo) IsDir() bool        { return false }
 func (i memFileInfo) Sys() any           { return nil }
+
+// Monitor answers "echo TEXT" with TEXT and "long" with more than a packet.
+func (m *fakeMachine) Monitor(cmd string) (string, error) {
+	m.checkStopped("Monitor")
+	switch {
+	case strings.HasPrefix(cmd, "echo "):
+		return strings.TrimPrefix(cmd, "echo ") + "\n", nil
+	case cmd == "long":
+		return strings.Repeat("x", PacketSize) + "\n", nil
+	}
+	return "", fmt.Errorf("unknown command %q", cmd)
+}

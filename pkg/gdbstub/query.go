@@ -43,6 +43,8 @@ func (ss *session) handleQuery(s string) error {
 		// watchpoint_exceptions_received. The stub sets no limit of its
 		// own; 16 is the AArch64 architectural maximum.
 		return ss.reply("num:16;")
+	case strings.HasPrefix(s, "qRcmd,"):
+		return ss.handleMonitor(strings.TrimPrefix(s, "qRcmd,"))
 	case s == "qProcessInfo":
 		pid, err := ss.currentPid()
 		if err != nil {
@@ -247,4 +249,30 @@ func (ss *session) xferPid(annex string) (int, error) {
 		return 0, fmt.Errorf("bad pid %q", annex)
 	}
 	return int(v), nil
+}
+
+// handleMonitor implements qRcmd (gdb's "monitor CMD"): the target's
+// answer is sent as console output, then OK. A target without monitor
+// commands answers empty (gdb: "Target does not support this command").
+func (ss *session) handleMonitor(arg string) error {
+	mon, ok := ss.t.(Monitor)
+	if !ok {
+		return ss.reply("")
+	}
+	cmd, err := hex.DecodeString(arg)
+	if err != nil {
+		return ss.fail(replyErrBadPacket, err)
+	}
+	out, err := mon.Monitor(string(cmd))
+	if err != nil {
+		out += err.Error() + "\n"
+	}
+	for len(out) > 0 {
+		n := min(len(out), (PacketSize-1)/2)
+		if err := ss.reply("O" + hex.EncodeToString([]byte(out[:n]))); err != nil {
+			return err
+		}
+		out = out[n:]
+	}
+	return ss.reply("OK")
 }

@@ -552,3 +552,34 @@ func TestSignalsForLLDB(t *testing.T) {
 	require.Equal(t, "T04thread:p64.64;", c2.cmd("c"))
 	require.Equal(t, "X0a;process:64", c2.cmd("vCont;C0a:p64.64"))
 }
+
+func TestMonitor(t *testing.T) {
+	m, _ := newProgram(exitCode(0)...)
+	c := dial(t, m)
+	c.cmd("qSupported:" + gdbFeatures)
+	rcmd := func(cmd string) string {
+		var out strings.Builder
+		r := c.cmd("qRcmd," + hex.EncodeToString([]byte(cmd)))
+		for ; r != "OK" && strings.HasPrefix(r, "O"); r = c.recv() {
+			b, err := hex.DecodeString(r[1:])
+			require.NoError(t, err)
+			out.Write(b)
+		}
+		require.Equal(t, "OK", r)
+		return out.String()
+	}
+	require.Equal(t, "hello\n", rcmd("echo hello"))
+	require.Equal(t, strings.Repeat("x", PacketSize)+"\n", rcmd("long"))
+	require.Equal(t, "unknown command \"what\"\n", rcmd("what"))
+	require.Equal(t, "E01", c.cmd("qRcmd,zz"))
+
+	// A target without monitor commands says so with an empty reply.
+	var tgt Target = struct{ Target }{m}
+	srvConn, cliConn := net.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- (&Server{Target: tgt}).ServeConn(srvConn) }()
+	c2 := &client{t: t, conn: cliConn, r: newReader(cliConn)}
+	require.Equal(t, "", c2.cmd("qRcmd,"+hex.EncodeToString([]byte("echo x"))))
+	cliConn.Close()
+	require.NoError(t, <-done)
+}

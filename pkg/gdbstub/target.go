@@ -335,6 +335,13 @@ type StopEvent struct {
 // The optional interfaces below add transfers a Target may offer; the stub
 // advertises each to the debugger only when the Target implements it.
 
+// Monitor runs the debugger's "monitor" commands (qRcmd).
+type Monitor interface {
+	// Monitor runs cmd (the words after "monitor") and returns the text
+	// the debugger prints. It is called while the target is stopped.
+	Monitor(cmd string) (string, error)
+}
+
 // AuxvReader gives the ELF auxiliary vector of a process (qXfer:auxv, and
 // through it qXfer:libraries-svr4, which the stub reads from the dynamic
 // linker's r_debug list in process memory).

@@ -85,7 +85,7 @@ func TestCheckpointRestoreRunsTheSame(t *testing.T) {
 func TestCheckpointBounds(t *testing.T) {
 	_, taken := runWithCheckpoints(t, "timers", nil, []uint64{1, 10_000, 20_000, 200_000, 210_000})
 	require.Len(t, taken, 5)
-	cs := &checkpoints{max: 3, maxBytes: 1 << 40}
+	cs := &checkpoints{CheckpointPolicy: CheckpointPolicy{Keep: 3, MaxBytes: 1 << 40}}
 	for i, cp := range taken {
 		cs.add(&sessionCheckpoint{at: point{pos: cp.st.m.clock.Insns(), seq: 1}, cp: &checkpoint{st: cp.st, bytes: cp.bytes}})
 		require.LessOrEqual(t, len(cs.list), 3, "after %d", i)
@@ -101,4 +101,44 @@ func TestCheckpointBounds(t *testing.T) {
 	require.Less(t, uint64(100_000), pos[1], "the crowded early ones went first")
 	require.Equal(t, bytes, cs.bytes)
 	cs.list = nil // runWithCheckpoints closes them
+}
+
+// BenchmarkCheckpoint measures copying a machine (a small guest, and one
+// with 64 MiB of memory in use) and restoring it.
+func BenchmarkCheckpoint(b *testing.B) {
+	for _, g := range []struct {
+		name string
+		args []string
+		at   func(*Machine) bool
+	}{
+		{"alu_loop", []string{"1000000000"}, func(m *Machine) bool { return m.clock.Insns() > 100_000_000 }},
+		{"memhog", []string{"33", "2", "1000"}, func(m *Machine) bool { return m.ram.InUse() > 64<<20 }},
+	} {
+		m, err := New(Config{})
+		require.NoError(b, err)
+		path := "/bin/" + g.name
+		require.NoError(b, m.FS().WriteFile(path, readGuest(b, g.name), 0o755))
+		_, err = m.Spawn(ProcessSpec{Path: path, Argv: append([]string{path}, g.args...)})
+		require.NoError(b, err)
+		require.NoError(b, m.runUntil(func() bool { return g.at(m) }))
+		b.Run(g.name+"/copy", func(b *testing.B) {
+			for b.Loop() {
+				cp, err := m.copyRun(&checkpointState{m: m})
+				require.NoError(b, err)
+				cp.close()
+			}
+			b.ReportMetric(float64(m.ram.InUse()), "bytes")
+		})
+		cp, err := m.copyRun(&checkpointState{m: m})
+		require.NoError(b, err)
+		b.Run(g.name+"/restore", func(b *testing.B) {
+			for b.Loop() {
+				st, err := cp.restore()
+				require.NoError(b, err)
+				st.m.Close()
+			}
+		})
+		cp.close()
+		m.Close()
+	}
 }

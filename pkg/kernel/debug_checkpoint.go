@@ -1,30 +1,49 @@
 package kernel
 
+import "github.com/sis-kernel/sissim/pkg/gdbstub"
+
 // Checkpoints of a debugging session (see checkpoint.go for the copy).
 //
-// While a generation runs to a point for a reverse operation (a seek), it
-// copies itself every CheckpointEvery instructions at the stop points
-// between time slices. A later reverse operation then starts from the
-// last checkpoint before its target instead of from the start, so a step
-// back costs at most the interval (plus the copy of the checkpoint). The
-// debugger's state of the run is copied with the machine: on a seek it is
-// a function of the recording and the point alone, which is why
-// checkpoints are taken only then (a live run's debugger state holds the
-// user's steps). The first step back runs from the start and leaves
-// checkpoints behind it.
+// A session's machine copies itself at the stop points between time
+// slices, at least CheckpointPolicy.Every instructions apart (more for a
+// machine with much RAM in use: PerByte): both while the user runs it
+// forward and while a generation runs back to a point for a reverse
+// operation (a seek). A reverse operation then starts from the last
+// checkpoint before its target instead of from the start, so a step back
+// costs at most the interval plus a restore.
 //
-// At most MaxCheckpoints are kept, holding at most MaxCheckpointBytes of
-// guest RAM; past either bound the checkpoint that leaves the smallest gap
-// between its neighbours is dropped, so older history thins out. A change
-// the debugger makes in the middle of history drops the checkpoints after
-// it.
+// The debugger's state of the run is copied with the machine, as a seek
+// to that point would have it: there it is a function of the recording
+// and the point alone (the recorded resume and options). The live run's
+// state can hold more than that: an event not yet reported, a step under
+// way, a thread stopped for a signal; the live run takes no checkpoint
+// then (seekState).
+//
+// At most Keep are kept, holding at most MaxBytes of guest RAM; past
+// either bound the checkpoint that leaves the smallest gap between its
+// neighbours is dropped, so older history thins out. A change the
+// debugger makes in the middle of history drops the checkpoints after it.
 
-// Checkpoint defaults (Session.SetCheckpoints).
-const (
-	DefaultCheckpointEvery    = 1 << 26 // instructions (about 30 ms of a compute loop)
-	DefaultMaxCheckpoints     = 16
-	DefaultMaxCheckpointBytes = 1 << 30
-)
+// CheckpointPolicy says when a session copies its machine and how many
+// copies it keeps (Session.SetCheckpoints).
+type CheckpointPolicy struct {
+	// Every is the least count of instructions between two checkpoints
+	// (0: none).
+	Every uint64
+	// PerByte stretches that interval to PerByte instructions per byte of
+	// guest RAM in use, so that copying a large machine costs a run about
+	// as little as copying a small one.
+	PerByte uint64
+	// Keep and MaxBytes bound the checkpoints kept and the guest RAM
+	// they hold.
+	Keep     int
+	MaxBytes uint64
+}
+
+// DefaultCheckpointPolicy is a session's policy unless set otherwise.
+func DefaultCheckpointPolicy() CheckpointPolicy {
+	return CheckpointPolicy{Every: 1 << 28, PerByte: 128, Keep: 16, MaxBytes: 1 << 30}
+}
 
 // sessionCheckpoint is a checkpoint of a session's run.
 type sessionCheckpoint struct {
@@ -35,18 +54,19 @@ type sessionCheckpoint struct {
 
 // checkpoints is a session's set of checkpoints, by position.
 type checkpoints struct {
-	list     []*sessionCheckpoint
-	bytes    uint64
-	every    uint64 // 0: none
-	max      int
-	maxBytes uint64
-	stats    CheckpointStats
+	CheckpointPolicy
+	list  []*sessionCheckpoint
+	bytes uint64
+	stats CheckpointStats
 }
 
 // CheckpointStats count a session's checkpoints.
 type CheckpointStats struct {
 	Taken, Restored, Held int
-	Bytes                 uint64 // guest RAM the held ones keep
+	// Forward counts the checkpoints taken while the user ran the machine
+	// (of Taken; the others were taken on the way back to a point).
+	Forward int
+	Bytes   uint64 // guest RAM the held ones keep
 	// Refused counts the stop points where the machine could not be
 	// copied, and Reason says why for the last of them.
 	Refused int
@@ -54,33 +74,86 @@ type CheckpointStats struct {
 }
 
 // maybeCheckpoint takes a checkpoint at the kernel point about to be
-// reached, when the generation seeks and none is near.
+// reached when none is near: on the way to a point back in time, or in
+// the live run when the debugger's state there is the one a seek would
+// have (seekState).
 func (d *debugger) maybeCheckpoint() {
 	r := d.rec
 	cs := &r.cps
-	if r.seek == nil || cs.every == 0 || r.broken != nil {
+	if cs.Every == 0 || r.broken != nil {
 		return
 	}
 	now := d.m.clock.Insns()
-	if c := cs.before(now + 1); c != nil && now-c.at.pos < cs.every {
+	gap := max(cs.Every, cs.PerByte*d.m.ram.InUse())
+	if now < gap {
+		return // the start is as near
+	}
+	if c := cs.before(now + 1); c != nil && now-c.at.pos < gap {
 		return
 	}
 	at := point{pos: now, seq: 1}
 	if now == r.kpos {
 		at.seq = r.kseq + 1
 	}
-	if c := cs.after(at); c != nil && c.at.pos-now < cs.every {
+	if c := cs.after(at); c != nil && c.at.pos-now < gap {
 		return
 	}
-	cp, err := d.m.copyRun(&checkpointState{m: d.m, procs: d.procs, tasks: d.tasks, resume: d.resume,
-		pending: d.pending, opts: d.opts})
+	st := &checkpointState{m: d.m, procs: d.procs, tasks: d.tasks, resume: d.resume, pending: d.pending, opts: d.opts}
+	live := r.seek == nil
+	if live {
+		var ok bool
+		if st.resume, st.opts, ok = d.seekState(); !ok {
+			return
+		}
+	}
+	cp, err := d.m.copyRun(st)
 	if err != nil {
 		cs.stats.Refused++
 		cs.stats.Reason = err.Error()
 		return
 	}
+	if live {
+		for _, ts := range cp.st.tasks {
+			ts.held = false // the seek's resume keeps them stopped
+		}
+	}
 	cs.stats.Taken++
+	if live {
+		cs.stats.Forward++
+	}
 	cs.add(&sessionCheckpoint{at: at, next: r.next, cp: cp})
+}
+
+// seekState returns the resume and options a generation seeking the
+// current point would have there (the recorded ones), when the rest of
+// the live run's debugger state is what it would have too: no event left
+// to report, no step under way, no thread stopped for a signal, and every
+// thread held for its fork event kept stopped by the recorded resume.
+func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
+	r := d.rec
+	res, opts := allContinue(), gdbstub.Options{}
+	for _, e := range r.log[:r.next] {
+		for _, ef := range e.effects {
+			switch ef.kind {
+			case effResume:
+				res = ef.resume
+			case effOptions:
+				opts = ef.opts
+			}
+		}
+	}
+	if len(d.pending) > 0 || d.stopCPU || d.stepOver {
+		return res, opts, false
+	}
+	for t, ts := range d.tasks {
+		if ts.step || ts.stepped || ts.sig != 0 || ts.sigSet {
+			return res, opts, false
+		}
+		if _, ok := res.ActionFor(threadID(t)); ts.held && ok {
+			return res, opts, false
+		}
+	}
+	return res, opts, true
 }
 
 // before returns the last checkpoint before position pos.
@@ -114,7 +187,7 @@ func (cs *checkpoints) add(c *sessionCheckpoint) {
 	copy(cs.list[i+1:], cs.list[i:])
 	cs.list[i] = c
 	cs.bytes += c.cp.bytes
-	for len(cs.list) > 1 && (len(cs.list) > cs.max || cs.bytes > cs.maxBytes) {
+	for len(cs.list) > 1 && (len(cs.list) > cs.Keep || cs.bytes > cs.MaxBytes) {
 		cs.drop(cs.thinnest())
 	}
 }

@@ -81,8 +81,7 @@ func NewSession(build SessionBuild, spec ProcessSpec, stdin io.Reader, stdout, s
 		return nil, errors.New("kernel: a debugging session needs a deterministic machine")
 	}
 	s.d = s.m.debugger()
-	s.d.rec = &recording{cps: checkpoints{every: DefaultCheckpointEvery, max: DefaultMaxCheckpoints,
-		maxBytes: DefaultMaxCheckpointBytes}}
+	s.d.rec = &recording{cps: checkpoints{CheckpointPolicy: DefaultCheckpointPolicy()}}
 	s.in.broken = func(err error) { s.d.rec.broken = err }
 	s.m.WaitForDebugger()
 	return s, nil
@@ -147,12 +146,12 @@ func (s *Session) CheckpointStats() CheckpointStats {
 	return st
 }
 
-// SetCheckpoints sets how often the session copies its machine while it
-// runs to a point back in time (every that many instructions; 0: never)
-// and how many copies, holding how much guest RAM, it keeps (see
-// debug_checkpoint.go). Call it before Run.
-func (s *Session) SetCheckpoints(every uint64, keep int, maxBytes uint64) {
-	s.d.rec.cps.every, s.d.rec.cps.max, s.d.rec.cps.maxBytes = every, max(keep, 1), maxBytes
+// SetCheckpoints sets when the session copies its machine, going forward
+// or back, and how many copies it keeps (see debug_checkpoint.go). Call
+// it before Run.
+func (s *Session) SetCheckpoints(p CheckpointPolicy) {
+	p.Keep = max(p.Keep, 1)
+	s.d.rec.cps.CheckpointPolicy = p
 }
 
 // drive runs the current machine until the program has exited and every
@@ -269,7 +268,7 @@ func (d *debugger) rebind(m *Machine, seek *seeking) {
 	d.pending = nil
 	d.stopCPU, d.stepOver, d.cpuPid = false, false, -1
 	// Threads run unless a recorded resume says otherwise.
-	d.resume = gdbstub.Resume{Actions: []gdbstub.Action{{Kind: gdbstub.ActionContinue, Thread: gdbstub.ThreadID{Pid: gdbstub.All, Tid: gdbstub.All}}}}
+	d.resume = allContinue()
 	d.idle = nil
 	for k, bp := range d.bps {
 		h, err := m.cpu.AddBreakpoint(k.pid, k.addr)
@@ -294,6 +293,11 @@ func (d *debugger) rebind(m *Machine, seek *seeking) {
 		m.kernelError(fmt.Errorf("debugger: %w", err))
 	}
 	d.on.Store(true)
+}
+
+// allContinue returns the resume that lets every thread run.
+func allContinue() gdbstub.Resume {
+	return gdbstub.Resume{Actions: []gdbstub.Action{{Kind: gdbstub.ActionContinue, Thread: gdbstub.ThreadID{Pid: gdbstub.All, Tid: gdbstub.All}}}}
 }
 
 // inputLog is the console input a session's machines read: read from the
