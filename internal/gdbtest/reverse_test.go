@@ -115,6 +115,34 @@ func TestReverse(t *testing.T) {
 			"[Inferior 1 (process 2) exited normally]",
 		},
 	}, {
+		// Threads kept stopped by the debugger: the recorded resumes.
+		name: "scheduler-locking",
+		prog: "dbgthreads",
+		cmds: []string{"break worker", "continue", "set scheduler-locking on", "next", "next", "next", "reverse-next",
+			"reverse-stepi", "set scheduler-locking off", "continue", "reverse-continue", "print id", "delete", "continue"},
+		want: []string{
+			"Thread 2 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9",
+			"10\t\tresults[id] = (id + 1) * 10;", "11\t\treturn NULL;", "12\t}", "11\t\treturn NULL;",
+			"10\t\tresults[id] = (id + 1) * 10;",
+			"Thread 3 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x1) at ./dbgthreads.c:9",
+			"Thread 4 \"dbgthreads\" hit Breakpoint 1, worker (arg=0x0) at ./dbgthreads.c:9", "$1 = 0",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
+		// A fork child held stopped while its parent runs.
+		name: "detach-on-fork off",
+		prog: "dbgfork",
+		pre:  []string{"set detach-on-fork off", "set schedule-multiple on"},
+		cmds: []string{"break child_work", "continue", "next", "reverse-next", "reverse-stepi", "delete", "continue",
+			"inferior 1", "continue"},
+		want: []string{
+			"[New inferior 2 (process 3)]",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1.2, child_work (x=1) at ./dbgfork.c:8", "9\t\treturn y;",
+			"Thread 2.1 \"dbgfork\" hit Breakpoint 1.2, child_work (x=1) at ./dbgfork.c:8", "7\t{",
+			"[Inferior 2 (process 3) exited with code 03]", "[Switching to inferior 1",
+			"[Inferior 1 (process 2) exited normally]",
+		},
+	}, {
 		name: "follow-fork",
 		prog: "dbgfork",
 		pre:  []string{"set follow-fork-mode child"},
