@@ -96,6 +96,23 @@ func TestGDBSessions(t *testing.T) {
 		guestOut: "total 25 counter 11 square 49\n",
 		exit:     11,
 	}, {
+		// $_siginfo: a breakpoint's SIGTRAP, a step's, then a fault's.
+		name: "siginfo",
+		prog: cProg("dbg"),
+		args: []string{"crash"},
+		cmds: []string{"break square", "continue", "print $_siginfo.si_signo", "print $_siginfo.si_code",
+			"print $_siginfo._sifields._sigfault.si_addr == $pc", "stepi", "print $_siginfo.si_code", "delete",
+			"continue", "print $_siginfo.si_signo", "print $_siginfo.si_code", "print $_siginfo._sifields._sigfault.si_addr",
+			"continue"},
+		want: []string{
+			"Breakpoint 1, square (x=7) at ./dbg.c:20", "$1 = 5", "$2 = 1", "$3 = 1", "$4 = 2",
+			"Program received signal SIGSEGV, Segmentation fault.", " in crash (p=0x0) at ./dbg.c:26",
+			"$5 = 11", "$6 = 1", "$7 = (void *) 0x0",
+			"Program terminated with signal SIGSEGV, Segmentation fault.",
+		},
+		guestOut: "total 25 counter 11 square 49\n",
+		exit:     139,
+	}, {
 		name: "threads",
 		prog: cProg("dbgthreads"),
 		cmds: []string{"break worker", "continue", "info threads", "print id", "next", "next", "print id", "continue", "info threads", "delete", "continue"},

@@ -981,3 +981,14 @@ func (m *fakeMachine) Monitor(cmd string) (string, error) {
 	}
 	return "", fmt.Errorf("unknown command %q", cmd)
 }
+
+// Siginfo gives a siginfo_t whose first word is the thread's TID.
+func (m *fakeMachine) Siginfo(t ThreadID) ([]byte, error) {
+	m.checkStopped("Siginfo")
+	if _, err := m.thread(t); err != nil {
+		return nil, err
+	}
+	b := make([]byte, 128)
+	b[0] = byte(t.Tid)
+	return b, nil
+}

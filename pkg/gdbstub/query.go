@@ -96,6 +96,9 @@ func (ss *session) handleSupported(arg string) error {
 	if _, ok := ss.t.(MemoryMapper); ok {
 		feats = append(feats, "qXfer:memory-map:read+")
 	}
+	if _, ok := ss.t.(SiginfoReader); ok {
+		feats = append(feats, "qXfer:siginfo:read+")
+	}
 	ss.opts.ForkEvents = forkEv && ss.caps.ForkEvents
 	ss.opts.VForkEvents = vforkEv && ss.caps.VForkEvents
 	ss.opts.ExecEvents = execEv && ss.caps.ExecEvents

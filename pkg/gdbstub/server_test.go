@@ -21,7 +21,7 @@ func TestSupported(t *testing.T) {
 	feats := strings.Split(c.cmd("qSupported:"+gdbFeatures), ";")
 	for _, f := range []string{"PacketSize=4000", "QStartNoAckMode+", "multiprocess+", "swbreak+", "hwbreak+",
 		"qXfer:features:read+", "qXfer:threads:read+", "qXfer:exec-file:read+", "qXfer:auxv:read+",
-		"qXfer:libraries-svr4:read+", "qXfer:memory-map:read+", "vContSupported+", "fork-events+",
+		"qXfer:libraries-svr4:read+", "qXfer:memory-map:read+", "qXfer:siginfo:read+", "vContSupported+", "fork-events+",
 		"vfork-events+", "exec-events+", "QPassSignals+", "QCatchSyscalls+", "ReverseStep+", "ReverseContinue+"} {
 		require.Contains(t, feats, f)
 	}
@@ -55,10 +55,11 @@ func TestSupportedMinimalTarget(t *testing.T) {
 	go func() { done <- (&Server{Target: tgt}).ServeConn(srvConn) }()
 	c := &client{t: t, conn: cliConn, r: newReader(cliConn)}
 	reply := c.cmd("qSupported:multiprocess+")
-	for _, f := range []string{"exec-file", "auxv", "libraries-svr4", "memory-map"} {
+	for _, f := range []string{"exec-file", "auxv", "libraries-svr4", "memory-map", "siginfo"} {
 		require.NotContains(t, reply, f)
 	}
 	require.Equal(t, "", c.cmd("qXfer:auxv:read::0,100"))
+	require.Equal(t, "", c.cmd("qXfer:siginfo:read::0,80"))
 	require.Equal(t, "", c.cmd("vFile:open:2f,0,0"))
 	cliConn.Close()
 	require.NoError(t, <-done)
@@ -582,4 +583,14 @@ func TestMonitor(t *testing.T) {
 	require.Equal(t, "", c2.cmd("qRcmd,"+hex.EncodeToString([]byte("echo x"))))
 	cliConn.Close()
 	require.NoError(t, <-done)
+}
+
+func TestSiginfo(t *testing.T) {
+	m, _ := newProgram(exitCode(0)...)
+	c := dial(t, m)
+	c.cmd("qSupported:" + gdbFeatures)
+	r := c.cmd("qXfer:siginfo:read::0,200")
+	require.Len(t, r, 129)
+	require.Equal(t, byte('l'), r[0])
+	require.Equal(t, byte(m.procs[0].threads[0].id.Tid), r[1])
 }

@@ -342,6 +342,15 @@ type Monitor interface {
 	Monitor(cmd string) (string, error)
 }
 
+// SiginfoReader gives the signal information of a stopped thread
+// (qXfer:siginfo, gdb's $_siginfo).
+type SiginfoReader interface {
+	// Siginfo returns the siginfo_t (128 bytes, as the guest's kernel
+	// lays it out) of the signal thread t stopped for; an error when it
+	// did not stop for one.
+	Siginfo(t ThreadID) ([]byte, error)
+}
+
 // AuxvReader gives the ELF auxiliary vector of a process (qXfer:auxv, and
 // through it qXfer:libraries-svr4, which the stub reads from the dynamic
 // linker's r_debug list in process memory).

@@ -57,6 +57,16 @@ func (ss *session) xferDocument(object, annex string) ([]byte, error) {
 			return nil, err
 		}
 		return librariesSVR4(pid, ss.t, auxv, annex)
+	case "siginfo":
+		sr, ok := ss.t.(SiginfoReader)
+		if !ok {
+			return nil, errNoObject
+		}
+		t, err := ss.resolve(ss.gThread)
+		if err != nil {
+			return nil, err
+		}
+		return sr.Siginfo(t)
 	case "memory-map":
 		mm, ok := ss.t.(MemoryMapper)
 		if !ok {

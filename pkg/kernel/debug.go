@@ -79,6 +79,8 @@ type debugger struct {
 	// live are the debugger's options while a new machine runs to a point
 	// with the options of the past.
 	live gdbstub.Options
+	// lastStop is the last stop reported (under mu).
+	lastStop gdbstub.StopEvent
 }
 
 // debugReq is a request run by the parked machine goroutine.
@@ -104,6 +106,7 @@ type debugTask struct {
 	sig     linux.Signal
 	sigSet  bool
 	deliver linux.Signal
+	info    siginfo // sig's information ($_siginfo)
 	// approved are signals the debugger itself delivers: they do not stop.
 	approved uint64
 	// held: a new child of a fork event, stopped until a resume names it.
@@ -235,6 +238,7 @@ func (d *debugger) deliverLocked(ev gdbstub.StopEvent) {
 		return
 	}
 	d.resumed = false
+	d.lastStop = ev
 	d.events <- ev // buffered: one event per Resume
 }
 

@@ -426,7 +426,7 @@ func (m *Machine) debugSignal(t *Task, sig linux.Signal, info siginfo) (linux.Si
 			return d.decided(ts, sig, info)
 		case !d.passes(sig):
 			stops = true
-			ts.sig, ts.sigSet = sig, false
+			ts.sig, ts.sigSet, ts.info = sig, false, info
 		}
 	}
 	// The point where the thread stops (the recording's resume there

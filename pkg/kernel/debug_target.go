@@ -626,6 +626,45 @@ func (d *debugger) Auxv(pid int) (out []byte, err error) {
 	return out, err
 }
 
+// Siginfo returns the information of the signal thread id stopped for:
+// the signal's own, or for a stop of the debugger's (a breakpoint, a
+// watchpoint, a step) the SIGTRAP Linux reports for it.
+func (d *debugger) Siginfo(id gdbstub.ThreadID) (out []byte, err error) {
+	d.mu.Lock()
+	last := d.lastStop
+	d.mu.Unlock()
+	if cerr := d.call(func() {
+		var t *Task
+		if t, err = d.liveTask(id); err != nil {
+			return
+		}
+		var info siginfo
+		if ts := d.tasks[t]; ts != nil && ts.sig != 0 {
+			info = ts.info
+		} else if last.Thread == id {
+			regs, _ := d.m.readRegs(t)
+			pc := regs.PC
+			switch {
+			case last.Kind == gdbstub.StopBreakpoint:
+				info = siginfo{signo: linux.SIGTRAP, code: trapBrkpt, addr: pc}
+			case last.Kind == gdbstub.StopWatchpoint:
+				info = siginfo{signo: linux.SIGTRAP, code: trapHwBkpt, addr: last.Addr}
+			case last.Kind == gdbstub.StopSignal && last.Signal == linux.SIGTRAP:
+				info = siginfo{signo: linux.SIGTRAP, code: trapTrace, addr: pc}
+			}
+		}
+		if info.signo == 0 {
+			err = fmt.Errorf("thread %d.%d did not stop for a signal", id.Pid, id.Tid)
+			return
+		}
+		out = make([]byte, 128)
+		info.marshal(out)
+	}); cerr != nil {
+		return nil, cerr
+	}
+	return out, err
+}
+
 // ExecFile returns the process's program.
 func (d *debugger) ExecFile(pid int) (exe string, err error) {
 	if cerr := d.call(func() {

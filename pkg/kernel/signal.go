@@ -42,6 +42,8 @@ const (
 	cldCont    = 6
 	illIllOpc  = 1
 	trapBrkpt  = 1
+	trapTrace  = 2
+	trapHwBkpt = 4
 )
 
 // sigStack is a sigaltstack.
