@@ -115,6 +115,23 @@ func TestReverse(t *testing.T) {
 			"[Inferior 1 (process 2) exited normally]",
 		},
 	}, {
+		// Going back to the system calls caught: a return, then an
+		// entry (before the svc); forward again, the entry stops after
+		// it.
+		name: "catch syscall",
+		prog: "dbg",
+		cmds: []string{"break exit", "continue", "catch syscall write", "reverse-continue", "print $x0", "reverse-continue",
+			"print $x8", "print $x2", "reverse-continue", "continue", "print $x2", "continue", "print $x0", "delete", "continue"},
+		want: []string{
+			"Breakpoint 1, 0x", " in exit ()", "Catchpoint 2 (syscall 'write' [64])",
+			"Catchpoint 2 (returned from syscall write), 0x", " in write ()", "$1 = 30",
+			"Catchpoint 2 (call to syscall write), 0x", " in write ()", "$2 = 64", "$3 = 30",
+			"No more reverse-execution history.",
+			"Catchpoint 2 (call to syscall write), 0x", "$4 = 30",
+			"Catchpoint 2 (returned from syscall write), 0x", "$5 = 30",
+			"[Inferior 1 (process 2) exited with code 013]",
+		},
+	}, {
 		// Threads kept stopped by the debugger: the recorded resumes.
 		name: "scheduler-locking",
 		prog: "dbgthreads",
@@ -268,4 +285,16 @@ func TestMonitor(t *testing.T) {
 	plain := startMachine(t, "", prog, "/bin/dbg")
 	r = runGDB(t, plain, prog, nil, []string{"monitor checkpoints", "continue"}, "")
 	requireInOrder(t, r.out, "no checkpoints: this machine cannot go back", "exited with code 013")
+}
+
+// A change made at a system call's entry stop cannot be replayed (the
+// call had not run there): reverse execution is turned off, and says why.
+func TestReverseOffAfterChangeAtSyscallEntry(t *testing.T) {
+	prog := guest(t, "dbg")
+	mc := startSession(t, prog, "/bin/dbg", "", 0)
+	r := runGDB(t, mc, prog, nil, []string{"catch syscall write", "continue", "set var counter = 3", "continue",
+		"reverse-stepi", "delete", "continue"}, "")
+	requireInOrder(t, r.out, "Catchpoint 1 (call to syscall write)", "Catchpoint 1 (returned from syscall write)",
+		"reverse execution is off: the debugger changed the run while a thread was stopped at a system call's entry",
+		"[Inferior 1 (process 2) exited with code 03]")
 }

@@ -44,6 +44,8 @@ type debugger struct {
 	on atomic.Bool
 	// stopReq asks the machine goroutine to park at its next stop point.
 	stopReq atomic.Bool
+	// catching: the debugger asked for system call stops (Options.CatchSyscalls).
+	catching atomic.Bool
 
 	mu         sync.Mutex
 	parked     bool // the machine goroutine waits in park

@@ -127,8 +127,9 @@ func (d *debugger) maybeCheckpoint() {
 // seekState returns the resume and options a generation seeking the
 // current point would have there (the recorded ones), when the rest of
 // the live run's debugger state is what it would have too: no event left
-// to report, no step under way, no thread stopped for a signal, and every
-// thread held for its fork event kept stopped by the recorded resume.
+// to report, no step under way, no thread stopped for a signal or in a
+// system call whose entry stopped it, and every thread held for its fork
+// event kept stopped by the recorded resume.
 func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
 	r := d.rec
 	res, opts := allContinue(), gdbstub.Options{}
@@ -142,7 +143,7 @@ func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
 			}
 		}
 	}
-	if len(d.pending) > 0 || d.stopCPU || d.stepOver {
+	if len(d.pending) > 0 || d.stopCPU || d.stepOver || d.m.inSyscallEntry() {
 		return res, opts, false
 	}
 	for t, ts := range d.tasks {

@@ -16,6 +16,16 @@ func (m *Machine) runCPU(t *Task, pc uint64) (cpu.Exit, error) {
 	if d := m.debugActive(); d != nil {
 		return d.run(t, pc)
 	}
+	if t.sysDefer {
+		// Stopped at a system call's entry by a debugger now gone.
+		if !m.finishDeferred(t) {
+			return cpu.Exit{Reason: cpu.StopRequested}, nil
+		}
+		var err error
+		if pc, err = m.cpu.Reg(cpu.PC); err != nil {
+			return cpu.Exit{}, err
+		}
+	}
 	return m.cpu.Run(pc)
 }
 
@@ -25,6 +35,16 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 	skip := false    // the instruction at pc passed its breakpoint already
 	seeking := false // the one-shot stop at the target's instruction is armed
 	for {
+		if t.sysDefer {
+			// The system call of an entry stop runs as the thread goes on.
+			if !m.finishDeferred(t) {
+				return cpu.Exit{Reason: cpu.StopRequested}, nil
+			}
+			var err error
+			if pc, err = c.Reg(cpu.PC); err != nil {
+				return cpu.Exit{}, err
+			}
+		}
 		if !d.on.Load() {
 			c.SetDebugThread(0, 0)
 			return c.Run(pc)

@@ -331,6 +331,10 @@ func (d *debugger) record(ef effect) {
 	if r == nil || r.broken != nil {
 		return
 	}
+	if d.m.inSyscallEntry() {
+		r.broken = errors.New("the debugger changed the run while a thread was stopped at a system call's entry")
+		return
+	}
 	if r.next < len(r.log) {
 		r.log = r.log[:r.next]
 	}

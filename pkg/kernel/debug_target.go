@@ -89,25 +89,32 @@ func sortedTasks(p *Process) []*Task {
 	return ts
 }
 
-// Capabilities: fork, vfork and exec events always; reverse execution in
-// a recording session of a deterministic machine.
+// Capabilities: fork, vfork and exec events and system call stops always;
+// reverse execution in a recording session of a deterministic machine.
 func (d *debugger) Capabilities() gdbstub.Capabilities {
-	return gdbstub.Capabilities{ForkEvents: true, VForkEvents: true, ExecEvents: true, Reverse: d.rec != nil}
+	return gdbstub.Capabilities{ForkEvents: true, VForkEvents: true, ExecEvents: true, SyscallCatch: true, Reverse: d.rec != nil}
 }
 
 // SetOptions sets the events and signal handling the debugger asked for.
+// A change of the system calls caught is not recorded: their stops leave
+// the run as it was (debug_syscall.go).
 func (d *debugger) SetOptions(o gdbstub.Options) error {
-	if o.CatchSyscalls {
-		return gdbstub.ErrUnsupported
-	}
 	d.mu.Lock()
-	changed := !sameOptions(d.opts, o)
+	changed := !sameOptions(runOptions(d.opts), runOptions(o))
 	d.opts = o
+	d.catching.Store(o.CatchSyscalls)
 	d.mu.Unlock()
 	if changed && d.rec != nil {
 		d.call(func() { d.record(effect{kind: effOptions, opts: o}) })
 	}
 	return nil
+}
+
+// runOptions returns the options that change the run: o without the
+// system calls caught.
+func runOptions(o gdbstub.Options) gdbstub.Options {
+	o.CatchSyscalls, o.Syscalls = false, nil
+	return o
 }
 
 // sameOptions reports whether two option sets are the same.

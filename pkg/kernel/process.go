@@ -147,6 +147,9 @@ type Task struct {
 	restart bool
 	// rewound: the PC is at the svc of a blocked system call.
 	rewound bool
+	// sysEntry: the debugger was told this thread entered its current
+	// system call (debug_syscall.go); sysDefer: the call has not run yet.
+	sysEntry, sysDefer bool
 	// stop: the current system call asked the CPU to stop.
 	stop bool
 	// xferMark: see markTransfer.

@@ -273,7 +273,9 @@ func (m *Machine) runSlice(t *Task, slice uint64) {
 	m.cur = t
 	defer func() { m.cur = nil }()
 	m.load(t)
-	if !t.deliverSignals() || t.state != taskRunnable {
+	// Signals wait for a system call deferred at its entry stop to run
+	// (debug_syscall.go), as they wait for any call to return.
+	if !t.sysDefer && !t.deliverSignals() || t.state != taskRunnable {
 		if t.dying {
 			m.exitTask(t)
 		}

@@ -119,6 +119,10 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	if t == nil {
 		return 0, cpu.Stop
 	}
+	d := m.debugActive()
+	if d != nil && d.syscallEntry(t, nr) {
+		return 0, cpu.Stop // the call runs once the stop is reported (finishDeferred)
+	}
 	a := (*args)(raw)
 	var e *syscallEntry
 	if nr < maxSyscall {
@@ -160,6 +164,12 @@ func (m *Machine) syscall(nr uint64, raw *[6]uint64) (uint64, cpu.SyscallAction)
 	act := cpu.SetX0
 	if t.restart {
 		act = 0 // blocked: the svc runs again with its arguments (sched.go)
+	}
+	if !t.restart {
+		if d != nil && d.syscallReturn(t, nr) {
+			act |= cpu.Stop
+		}
+		t.sysEntry = false
 	}
 	if t.stop || t.dying {
 		act |= cpu.Stop
