@@ -25,7 +25,8 @@ import (
 //
 // The copy is of the kernel's Go state as a graph (internal/graphcopy:
 // processes, threads, files, pipes, the file system, timers, the
-// scheduler), the RAM's frames in use (mem.RAM.Clone) and the clock. The
+// scheduler), the RAM's frames in use (frozen: mem.RAM.Freeze, sharing
+// the pages an earlier checkpoint holds unchanged) and the clock. The
 // CPU is not copied: a restored machine opens a new one and loads each
 // thread's saved registers. A machine cannot be copied while it holds what
 // a copy cannot reproduce: the network once used (the stacks run
@@ -35,16 +36,20 @@ import (
 
 // checkpoint is a copy of a machine at a point between time slices.
 type checkpoint struct {
-	st    *checkpointState // its machine has no CPU; its own RAM and clock
-	bytes uint64           // the RAM it holds
+	st *checkpointState // its machine has no CPU; a frozen RAM, its own clock
 }
+
+// ram returns the checkpoint's frozen RAM.
+func (cp *checkpoint) ram() *mem.RAM { return cp.st.m.ram }
 
 // errNoCheckpoint wraps the reasons a machine cannot be copied now.
 var errNoCheckpoint = errors.New("kernel: no checkpoint")
 
 // copyRun copies st, the state of m's run. It runs on the machine's
-// goroutine between time slices (no system call in progress).
-func (m *Machine) copyRun(st *checkpointState) (*checkpoint, error) {
+// goroutine between time slices (no system call in progress). The copy's
+// RAM is frozen with base's (an earlier checkpoint's, or nil) as its base:
+// the pages that did not change since are shared.
+func (m *Machine) copyRun(st *checkpointState, base *checkpoint) (*checkpoint, error) {
 	switch {
 	case m.clock.Realtime():
 		return nil, fmt.Errorf("%w: the clock is realtime", errNoCheckpoint)
@@ -63,11 +68,15 @@ func (m *Machine) copyRun(st *checkpointState) (*checkpoint, error) {
 	ctx := m.runCtx
 	m.runCtx = context.Background()
 	defer func() { m.runCtx = ctx }()
-	c, err := copyState(st)
+	var baseRAM *mem.RAM
+	if base != nil {
+		baseRAM = base.ram()
+	}
+	c, err := copyState(st, func(r *mem.RAM) (*mem.RAM, error) { return r.Freeze(baseRAM) })
 	if err != nil {
 		return nil, err
 	}
-	return &checkpoint{st: c, bytes: c.m.ram.InUse()}, nil
+	return &checkpoint{st: c}, nil
 }
 
 // close frees the checkpoint's RAM and clock.
@@ -79,7 +88,7 @@ func (cp *checkpoint) close() {
 // restore builds a machine from the checkpoint (which stays as it is) and
 // returns it with the copy of the rest of the state.
 func (cp *checkpoint) restore() (*checkpointState, error) {
-	st, err := copyState(cp.st)
+	st, err := copyState(cp.st, (*mem.RAM).Clone)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +124,8 @@ type checkpointState struct {
 }
 
 // copyState copies st. The copy's machine has no CPU, network stack or
-// debugger; its RAM and clock are new.
-func copyState(st *checkpointState) (*checkpointState, error) {
+// debugger; its RAM is ram's copy of st's, its clock new.
+func copyState(st *checkpointState, ram func(*mem.RAM) (*mem.RAM, error)) (*checkpointState, error) {
 	m := st.m
 	opt := graphcopy.Options{
 		Share: append([]reflect.Type{
@@ -129,7 +138,7 @@ func copyState(st *checkpointState) (*checkpointState, error) {
 		Zero: []reflect.Type{reflect.TypeFor[sync.Mutex](), reflect.TypeFor[sync.RWMutex]()},
 		Custom: map[reflect.Type]func(*graphcopy.Copier, reflect.Value) (reflect.Value, error){
 			reflect.TypeFor[*mem.RAM](): func(_ *graphcopy.Copier, p reflect.Value) (reflect.Value, error) {
-				r, err := p.Interface().(*mem.RAM).Clone()
+				r, err := ram(p.Interface().(*mem.RAM))
 				return reflect.ValueOf(r), err
 			},
 			reflect.TypeFor[*cpu.Clock](): func(_ *graphcopy.Copier, p reflect.Value) (reflect.Value, error) {

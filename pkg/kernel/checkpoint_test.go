@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/sis-kernel/sissim/pkg/mem"
 	"github.com/stretchr/testify/require"
 )
 
@@ -27,12 +28,14 @@ func runWithCheckpoints(t *testing.T, name string, args []string, at []uint64) (
 	p, err := m.Spawn(ProcessSpec{Path: path, Argv: append([]string{path}, args...)})
 	require.NoError(t, err)
 	var cps []*checkpoint
+	var base *checkpoint // each checkpoint shares the unchanged pages of the one before
 	err = m.runUntil(func() bool {
 		if len(at) > 0 && m.clock.Insns() >= at[0] {
 			at = at[1:]
-			cp, err := m.copyRun(&checkpointState{m: m})
+			cp, err := m.copyRun(&checkpointState{m: m}, base)
 			require.NoError(t, err)
 			t.Cleanup(cp.close)
+			base = cp
 			cps = append(cps, cp)
 		}
 		return p.zombie
@@ -87,19 +90,21 @@ func TestCheckpointBounds(t *testing.T) {
 	require.Len(t, taken, 5)
 	cs := &checkpoints{CheckpointPolicy: CheckpointPolicy{Keep: 3, MaxBytes: 1 << 40}}
 	for i, cp := range taken {
-		cs.add(&sessionCheckpoint{at: point{pos: cp.st.m.clock.Insns(), seq: 1}, cp: &checkpoint{st: cp.st, bytes: cp.bytes}})
+		cs.add(&sessionCheckpoint{at: point{pos: cp.st.m.clock.Insns(), seq: 1}, cp: &checkpoint{st: cp.st}})
 		require.LessOrEqual(t, len(cs.list), 3, "after %d", i)
 	}
 	var pos []uint64
-	var bytes uint64
+	var rams []*mem.RAM
 	for _, c := range cs.list {
 		pos = append(pos, c.at.pos)
-		bytes += c.cp.bytes
+		rams = append(rams, c.cp.ram())
 	}
+	bytes := mem.HeldBytes(rams...)
 	require.Equal(t, taken[0].st.m.clock.Insns(), pos[0])
 	require.Equal(t, taken[4].st.m.clock.Insns(), pos[2])
 	require.Less(t, uint64(100_000), pos[1], "the crowded early ones went first")
 	require.Equal(t, bytes, cs.bytes)
+	require.Positive(t, bytes)
 	cs.list = nil // runWithCheckpoints closes them
 }
 
@@ -123,13 +128,25 @@ func BenchmarkCheckpoint(b *testing.B) {
 		require.NoError(b, m.runUntil(func() bool { return g.at(m) }))
 		b.Run(g.name+"/copy", func(b *testing.B) {
 			for b.Loop() {
-				cp, err := m.copyRun(&checkpointState{m: m})
+				cp, err := m.copyRun(&checkpointState{m: m}, nil)
 				require.NoError(b, err)
 				cp.close()
 			}
 			b.ReportMetric(float64(m.ram.InUse()), "bytes")
 		})
-		cp, err := m.copyRun(&checkpointState{m: m})
+		cp, err := m.copyRun(&checkpointState{m: m}, nil)
+		require.NoError(b, err)
+		// Another copy of the same machine shares every page with cp.
+		b.Run(g.name+"/copy-unchanged", func(b *testing.B) {
+			for b.Loop() {
+				c, err := m.copyRun(&checkpointState{m: m}, cp)
+				require.NoError(b, err)
+				if c.ram().Added() != 0 {
+					b.Fatalf("an unchanged machine's copy added %d bytes", c.ram().Added())
+				}
+				c.close()
+			}
+		})
 		require.NoError(b, err)
 		b.Run(g.name+"/restore", func(b *testing.B) {
 			for b.Loop() {

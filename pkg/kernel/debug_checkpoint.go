@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/sis-kernel/sissim/pkg/gdbstub"
+import (
+	"github.com/sis-kernel/sissim/pkg/gdbstub"
+	"github.com/sis-kernel/sissim/pkg/mem"
+)
 
 // Checkpoints of a debugging session (see checkpoint.go for the copy).
 //
@@ -19,10 +22,15 @@ import "github.com/sis-kernel/sissim/pkg/gdbstub"
 // way, a thread stopped for a signal; the live run takes no checkpoint
 // then (seekState).
 //
-// At most Keep are kept, holding at most MaxBytes of guest RAM; past
-// either bound the checkpoint that leaves the smallest gap between its
-// neighbours is dropped, so older history thins out. A change the
-// debugger makes in the middle of history drops the checkpoints after it.
+// A checkpoint's RAM is frozen (mem.RAM.Freeze) with the last checkpoint
+// the generation took or started from as its base, so consecutive
+// checkpoints share the pages that did not change between them.
+//
+// At most Keep are kept, their pages holding at most MaxBytes of host
+// memory; past either bound the checkpoint that leaves the smallest gap
+// between its neighbours is dropped, so older history thins out. A change
+// the debugger makes in the middle of history drops the checkpoints after
+// it.
 
 // CheckpointPolicy says when a session copies its machine and how many
 // copies it keeps (Session.SetCheckpoints).
@@ -34,8 +42,8 @@ type CheckpointPolicy struct {
 	// guest RAM in use, so that copying a large machine costs a run about
 	// as little as copying a small one.
 	PerByte uint64
-	// Keep and MaxBytes bound the checkpoints kept and the guest RAM
-	// they hold.
+	// Keep and MaxBytes bound the checkpoints kept and the host memory
+	// their pages take (pages several share counted once).
 	Keep     int
 	MaxBytes uint64
 }
@@ -56,8 +64,11 @@ type sessionCheckpoint struct {
 type checkpoints struct {
 	CheckpointPolicy
 	list  []*sessionCheckpoint
-	bytes uint64
+	bytes uint64 // host memory their pages hold
 	stats CheckpointStats
+	// base is the checkpoint the current generation took last or started
+	// from: the next one shares its unchanged pages.
+	base *checkpoint
 }
 
 // CheckpointStats count a session's checkpoints.
@@ -66,7 +77,7 @@ type CheckpointStats struct {
 	// Forward counts the checkpoints taken while the user ran the machine
 	// (of Taken; the others were taken on the way back to a point).
 	Forward int
-	Bytes   uint64 // guest RAM the held ones keep
+	Bytes   uint64 // host memory the held ones' pages take
 	// Refused counts the stop points where the machine could not be
 	// copied, and Reason says why for the last of them.
 	Refused int
@@ -106,7 +117,7 @@ func (d *debugger) maybeCheckpoint() {
 			return
 		}
 	}
-	cp, err := d.m.copyRun(st)
+	cp, err := d.m.copyRun(st, cs.base)
 	if err != nil {
 		cs.stats.Refused++
 		cs.stats.Reason = err.Error()
@@ -121,6 +132,7 @@ func (d *debugger) maybeCheckpoint() {
 	if live {
 		cs.stats.Forward++
 	}
+	cs.base = cp
 	cs.add(&sessionCheckpoint{at: at, next: r.next, cp: cp})
 }
 
@@ -187,10 +199,20 @@ func (cs *checkpoints) add(c *sessionCheckpoint) {
 	cs.list = append(cs.list, nil)
 	copy(cs.list[i+1:], cs.list[i:])
 	cs.list[i] = c
-	cs.bytes += c.cp.bytes
+	cs.count()
 	for len(cs.list) > 1 && (len(cs.list) > cs.Keep || cs.bytes > cs.MaxBytes) {
 		cs.drop(cs.thinnest())
 	}
+}
+
+// count recomputes the host memory the checkpoints' pages hold (pages
+// that several share counted once).
+func (cs *checkpoints) count() {
+	rams := make([]*mem.RAM, len(cs.list))
+	for i, c := range cs.list {
+		rams[i] = c.cp.ram()
+	}
+	cs.bytes = mem.HeldBytes(rams...)
 }
 
 // thinnest returns the index of the checkpoint whose neighbours are
@@ -211,9 +233,12 @@ func (cs *checkpoints) thinnest() int {
 
 func (cs *checkpoints) drop(i int) {
 	c := cs.list[i]
-	cs.bytes -= c.cp.bytes
+	if cs.base == c.cp {
+		cs.base = nil
+	}
 	c.cp.close()
 	cs.list = append(cs.list[:i], cs.list[i+1:]...)
+	cs.count()
 }
 
 // dropAfter drops the checkpoints after p (the history after p changed).

@@ -46,7 +46,7 @@ func (d *debugger) describeCheckpoints() string {
 	if cs.Every == 0 {
 		b.WriteString("checkpoints are off\n")
 	} else {
-		fmt.Fprintf(&b, "a checkpoint every %d instructions at least (%d per byte of RAM in use), at most %d holding %d MiB\n",
+		fmt.Fprintf(&b, "a checkpoint every %d instructions at least (%d per byte of RAM in use), at most %d holding %d MiB of pages\n",
 			cs.Every, cs.PerByte, cs.Keep, cs.MaxBytes>>20)
 	}
 	st := cs.stats
@@ -57,9 +57,10 @@ func (d *debugger) describeCheckpoints() string {
 	if r.broken != nil {
 		fmt.Fprintf(&b, "reverse execution is off: %v\n", r.broken)
 	}
-	fmt.Fprintf(&b, "held %d, %d KiB of guest RAM:\n", len(cs.list), cs.bytes>>10)
+	fmt.Fprintf(&b, "held %d, their pages %d KiB:\n", len(cs.list), cs.bytes>>10)
 	for _, c := range cs.list {
-		fmt.Fprintf(&b, "  instruction %d (%d KiB)\n", c.at.pos, c.cp.bytes>>10)
+		fmt.Fprintf(&b, "  instruction %d (%d KiB in use, %d KiB of pages added)\n", c.at.pos,
+			c.cp.st.m.ram.InUse()>>10, c.cp.ram().Added()>>10)
 	}
 	return b.String()
 }

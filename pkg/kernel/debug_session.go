@@ -234,6 +234,7 @@ func (s *Session) generation(c *sessionCheckpoint, seek *seeking) error {
 		var err error
 		if st, err = c.cp.restore(); err == nil {
 			s.d.rec.cps.stats.Restored++
+			s.d.rec.cps.base = c.cp
 			s.gen++
 			s.m, s.proc, s.closer = st.m, st.m.procs[s.proc.PID], st.m
 		}

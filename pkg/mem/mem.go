@@ -89,6 +89,10 @@ type RAM struct {
 	// invalidate drops the CPU's translated code of a physical range;
 	// set by the CPU (SetInvalidator).
 	invalidate func(pa, n uint64)
+
+	// frozen holds the contents of a frozen RAM (freeze.go), which has no
+	// arena: only Clone, InUse, Added and Close apply to it.
+	frozen *frozen
 }
 
 // New reserves size bytes of RAM (rounded up to whole frames; at least
@@ -118,10 +122,14 @@ func New(size uint64) (*RAM, error) {
 // the contents of the frames in use, the same frame numbers and the same
 // accounting. Free frames read as zeros in the copy (their contents are
 // never seen: a recycled frame is cleared or overwritten when allocated).
-// The copy costs the host the frames in use; it has no invalidator.
+// The copy costs the host the frames in use; it has no invalidator. The
+// Clone of a frozen RAM (Freeze) is a live RAM with its contents.
 func (r *RAM) Clone() (*RAM, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.frozen != nil {
+		return r.thaw()
+	}
 	if r.arena == nil {
 		return nil, errors.New("mem: clone of a closed RAM")
 	}
@@ -165,6 +173,9 @@ func (r *RAM) InUse() uint64 {
 func (r *RAM) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.frozen != nil {
+		return r.release()
+	}
 	if r.arena == nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package mem
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,4 +39,59 @@ func TestCloneCopiesFramesInUse(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, fa, fc)
 	require.True(t, c.IsZero(fc))
+}
+
+// A frozen RAM shares with its base the pages that did not change and
+// copies the others; a Clone of it has every frame's contents and
+// accounting back; slabs go back to the host with the last frozen RAM
+// that refers to them.
+func TestFreezeSharesUnchangedPages(t *testing.T) {
+	r, err := New(1 << 20)
+	require.NoError(t, err)
+	defer r.Close()
+	var fs []Frame
+	for i := range 4 {
+		f, err := r.Alloc(Anon)
+		require.NoError(t, err)
+		copy(r.Page(f), fmt.Sprintf("frame %d", i))
+		fs = append(fs, f)
+	}
+	a, err := r.Freeze(nil)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4*PageSize), a.Added())
+	require.Equal(t, uint64(4*PageSize), HeldBytes(a))
+
+	copy(r.Page(fs[1]), "changed")
+	r.Unref(fs[3])
+	g, err := r.Alloc(Shmem)
+	require.NoError(t, err)
+	copy(r.Page(g), "new frame")
+	b, err := r.Freeze(a)
+	require.NoError(t, err)
+	// fs[1] changed, g is new (it may reuse fs[3]'s frame, whose page in
+	// a differs); fs[0] and fs[2] are shared.
+	require.Equal(t, uint64(2*PageSize), b.Added())
+	require.Equal(t, uint64(6*PageSize), HeldBytes(a, b))
+	require.Equal(t, r.InUse(), b.InUse())
+
+	// a's slab stays while b shares pages of it.
+	require.NoError(t, a.Close())
+	require.Equal(t, uint64(6*PageSize), HeldBytes(b))
+	c, err := b.Clone()
+	require.NoError(t, err)
+	defer c.Close()
+	for _, f := range []Frame{fs[0], fs[1], fs[2], g} {
+		require.Equal(t, r.Page(f), c.Page(f), "frame %d", f)
+		require.Equal(t, r.Refs(f), c.Refs(f))
+		require.Equal(t, r.Kind(f), c.Kind(f))
+	}
+	require.Equal(t, r.Stats(), c.Stats())
+	// A frame allocated in the clone comes from the same place as in r.
+	f1, err := r.Alloc(Anon)
+	require.NoError(t, err)
+	f2, err := c.Alloc(Anon)
+	require.NoError(t, err)
+	require.Equal(t, f1, f2)
+	require.NoError(t, b.Close())
+	require.Zero(t, HeldBytes(b))
 }
