@@ -103,11 +103,12 @@ func TestGDBSessions(t *testing.T) {
 		cmds: []string{"break square", "continue", "print $_siginfo.si_signo", "print $_siginfo.si_code",
 			"print $_siginfo._sifields._sigfault.si_addr == $pc", "stepi", "print $_siginfo.si_code", "delete",
 			"continue", "print $_siginfo.si_signo", "print $_siginfo.si_code", "print $_siginfo._sifields._sigfault.si_addr",
-			"continue"},
+			"info proc", "continue"},
 		want: []string{
 			"Breakpoint 1, square (x=7) at ./dbg.c:20", "$1 = 5", "$2 = 1", "$3 = 1", "$4 = 2",
 			"Program received signal SIGSEGV, Segmentation fault.", " in crash (p=0x0) at ./dbg.c:26",
 			"$5 = 11", "$6 = 1", "$7 = (void *) 0x0",
+			"process 2", "cmdline = '/bin/dbg crash'", "cwd = '/'", "exe = '/bin/dbg'",
 			"Program terminated with signal SIGSEGV, Segmentation fault.",
 		},
 		guestOut: "total 25 counter 11 square 49\n",

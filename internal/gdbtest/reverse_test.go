@@ -224,10 +224,16 @@ func TestReverse(t *testing.T) {
 	}
 }
 
-func runReverse(t *testing.T, s reverseSession, prog string, checkpointEvery uint64) gdbRun {
+// runReverse runs session s against a kernel.Session taking a checkpoint
+// every checkpointEvery instructions (0: none); cmds, when given, replace
+// s.cmds.
+func runReverse(t *testing.T, s reverseSession, prog string, checkpointEvery uint64, cmds ...string) gdbRun {
+	if cmds == nil {
+		cmds = s.cmds
+	}
 	mc := startSession(t, prog, "/bin/"+s.prog, s.stdin, checkpointEvery)
-	r := runGDB(t, mc, prog, s.pre, s.cmds, "")
-	if checkpointEvery > 0 {
+	r := runGDB(t, mc, prog, s.pre, cmds, "")
+	if checkpointEvery > 0 && s.cmds != nil {
 		st := mc.cps()
 		t.Logf("checkpoints: %+v", st)
 		require.Positive(t, st.Restored, "no step back started from a checkpoint")
@@ -297,4 +303,24 @@ func TestReverseOffAfterChangeAtSyscallEntry(t *testing.T) {
 	requireInOrder(t, r.out, "Catchpoint 1 (call to syscall write)", "Catchpoint 1 (returned from syscall write)",
 		"reverse execution is off: the debugger changed the run while a thread was stopped at a system call's entry",
 		"[Inferior 1 (process 2) exited with code 03]")
+}
+
+// What the debugger does to the PC (return, jump, an inferior call) is
+// part of the run going back and forth replays: stepping back and forward
+// again over it gives the run a forward-only session gives.
+func TestReverseReplaysPCChanges(t *testing.T) {
+	prog := guest(t, "dbg")
+	forward := runReverse(t, reverseSession{prog: "dbg"}, prog, 0, "break bump", "continue", "delete", "return 99", "next",
+		"print total", "print bump(100)", "print counter", "next", "next", "print total", "tbreak 44", "jump 40", "continue")
+	for _, every := range []uint64{0, 500} {
+		back := runReverse(t, reverseSession{prog: "dbg"}, prog, every, "break bump", "continue", "delete", "return 99", "next",
+			"print total", "reverse-next", "next", "print total", "print bump(100)", "print counter", "reverse-stepi",
+			"stepi", "print counter", "next", "next", "print total", "tbreak 44", "jump 40", "reverse-stepi", "stepi",
+			"continue")
+		requireInOrder(t, back.out, "$1 = 99", "$2 = 99", "$3 = 105", "$4 = 105", "$5 = 105", "$6 = 206",
+			"Temporary breakpoint 2, main (argc=1, argv=", "[Inferior 1 (process 2) exited with code 0153]")
+		require.Equal(t, forward.guest, back.guest)
+		require.Equal(t, forward.status, back.status)
+	}
+	require.Equal(t, "total 206 counter 107 square 49\n", forward.guest, "jump 40 left the loop early")
 }

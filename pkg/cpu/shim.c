@@ -18,6 +18,28 @@ uint64_t sis_clock_ns(sis_clock *c) {
 	return c->insns * c->ns_per_insn + c->offset_ns;
 }
 
+// A guest's read of the clock. In deterministic mode each read returns the
+// time plus 0 to jitter_max ns drawn from a seeded generator (xorshift64*),
+// never less than the read before: reading a real clock gives a varying
+// answer, and programs that measure timing jitter for entropy find some.
+// The clock itself does not move, so runs stay reproducible and CPU time
+// is still the instruction count.
+uint64_t sis_clock_read(sis_clock *c) {
+	uint64_t ns = sis_clock_ns(c);
+	if (c->realtime || !c->jitter)
+		return ns;
+	uint64_t x = c->jitter;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	c->jitter = x;
+	ns += ((x * 0x2545F4914F6CDD1Dull) >> 32) % (c->jitter_max + 1);
+	if (ns < c->last_read)
+		ns = c->last_read;
+	c->last_read = ns;
+	return ns;
+}
+
 // Counts retired instructions a translation block at a time (A64 words are
 // 4 bytes) and stops the engine when the budget is reached. A stop from
 // here happens before the block runs. The block is remembered, so that a
@@ -81,7 +103,7 @@ static uint32_t hook_mrs(uc_engine *uc, uc_arm64_reg reg, const uc_arm64_cp_reg 
 		return 0;
 	uint64_t v;
 	if (cp->op2 == 2)
-		v = sis_clock_ns(c->clock) / NS_PER_TICK;      // CNTVCT_EL0
+		v = sis_clock_read(c->clock) / NS_PER_TICK;    // CNTVCT_EL0
 	else if (cp->op2 == 0)
 		v = CNTFRQ_HZ;                                 // CNTFRQ_EL0
 	else

@@ -89,6 +89,9 @@ typedef struct sis_clock {
 	uint64_t rt_base_ns;  // realtime: host CLOCK_MONOTONIC at boot
 	uint32_t realtime;    // 0 deterministic, 1 realtime
 	uint32_t ns_per_insn; // deterministic: virtual nanoseconds per instruction
+	uint64_t jitter;      // deterministic: the read jitter's generator state (0: none)
+	uint64_t jitter_max;  // deterministic: a read is 0..jitter_max ns late
+	uint64_t last_read;   // deterministic: the last time a read returned
 } sis_clock;
 
 // The CPU of a machine, shared with Go.
@@ -118,6 +121,7 @@ typedef struct sis_cpu {
 } sis_cpu;
 
 uint64_t sis_clock_ns(sis_clock *c);
+uint64_t sis_clock_read(sis_clock *c);
 uc_err sis_open(sis_cpu *c, int count_insns);
 uc_err sis_run(sis_cpu *c, uint64_t pc);
 uc_err sis_flush_tlb(uc_engine *uc);

@@ -96,6 +96,25 @@ func (k *Clock) Now() uint64 {
 	return uint64(k.c.insns)*NsPerInsn + uint64(k.c.offset_ns)
 }
 
+// Read returns the time for a guest's read of the clock: in deterministic
+// mode, the time plus the read's jitter (SetJitter), never less than the
+// read before.
+func (k *Clock) Read() uint64 { return uint64(C.sis_clock_read(k.c)) }
+
+// SetJitter makes each guest read of a deterministic clock (Read, and the
+// CPU's CNTVCT_EL0) return 0 to max nanoseconds more than the time, drawn
+// from a generator seeded with seed (and never less than the read before):
+// reading a real clock gives a varying answer. The clock itself does not
+// move. max 0 turns the jitter off.
+func (k *Clock) SetJitter(seed uint64, max uint32) {
+	if max == 0 {
+		k.c.jitter = 0
+		return
+	}
+	k.c.jitter = C.uint64_t(seed | 1) // xorshift's state must not be 0
+	k.c.jitter_max = C.uint64_t(max)
+}
+
 // Insns returns the number of instructions retired on the machine (counted
 // only when the CPU counts instructions).
 func (k *Clock) Insns() uint64 { return uint64(k.c.insns) }

@@ -340,3 +340,40 @@ func TestPageTableRange(t *testing.T) {
 	require.Zero(t, ram.Stats().ByKind(mem.PageTable))
 	require.Zero(t, ram.Stats().ByKind(mem.Anon))
 }
+
+// A deterministic clock's guest reads are late by a seeded jitter of
+// 0..max ns: monotonic, varied, the same sequence for the same seed, and
+// the clock itself does not move.
+func TestClockReadJitter(t *testing.T) {
+	reads := func(seed uint64) []uint64 {
+		k := NewClock(false)
+		defer k.Close()
+		k.SetJitter(seed, 15)
+		var out []uint64
+		prev := uint64(0)
+		for i := range 1000 {
+			k.Skip(20) // time passes between reads
+			now := k.Read()
+			require.GreaterOrEqual(t, now, prev)
+			require.GreaterOrEqual(t, now, k.Now())
+			require.LessOrEqual(t, now, k.Now()+15)
+			require.Equal(t, uint64(20*(i+1)), k.Now(), "reads do not move the clock")
+			out = append(out, now-prev)
+			prev = now
+		}
+		return out
+	}
+	a := reads(1)
+	require.Equal(t, a, reads(1))
+	require.NotEqual(t, a, reads(2))
+	seen := map[uint64]bool{}
+	for _, d := range a[1:] {
+		seen[d] = true
+	}
+	require.Len(t, seen, 31, "deltas from 5 to 35 ns")
+
+	k := NewClock(false)
+	defer k.Close()
+	k.SetJitter(1, 0)
+	require.Equal(t, k.Now(), k.Read(), "no jitter")
+}

@@ -61,8 +61,14 @@ func (ss *session) dispatch(p []byte) error {
 		return ss.handleSet(s)
 	case 'v':
 		return ss.handleV(p)
+	case 'R':
+		// Restart (extended mode; gdb falls back to it when vRun is not
+		// supported): not supported either, and R has no reply: one
+		// would answer the debugger's next packet.
+		ss.srv.logf("R (restart) is not supported; no reply")
+		return nil
 	}
-	// Everything else (x, !, i, R, t, A, ...) is not supported.
+	// Everything else (x, !, i, t, A, ...) is not supported.
 	return ss.reply("")
 }
 

@@ -46,6 +46,7 @@ type fakeMachine struct {
 
 	violations []string
 	resumes    atomic.Int32
+	lastResume atomic.Pointer[Resume]
 	onResume   func(n int) // called on a goroutine after the n-th Resume
 	onSpin     func()      // called on a goroutine when a debugged thread first runs spinAt
 	spinAt     uint64
@@ -425,6 +426,7 @@ func (m *fakeMachine) Resume(r Resume) error {
 	}
 	m.intr.Store(false)
 	m.running.Store(true)
+	m.lastResume.Store(&r)
 	n := int(m.resumes.Add(1))
 	go func() {
 		m.mu.Lock()
@@ -991,4 +993,15 @@ func (m *fakeMachine) Siginfo(t ThreadID) ([]byte, error) {
 	b := make([]byte, 128)
 	b[0] = byte(t.Tid)
 	return b, nil
+}
+
+// Readlink answers every path with "target-of-" and the path.
+func (m *fakeMachine) Readlink(pid int, path string) (string, error) {
+	m.checkStopped("Readlink")
+	if pid != 0 {
+		if _, err := m.proc(pid); err != nil {
+			return "", err
+		}
+	}
+	return "target-of-" + path, nil
 }

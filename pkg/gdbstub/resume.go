@@ -24,8 +24,9 @@ func (ss *session) parseSignal(s string) (linux.Signal, error) {
 }
 
 // handleResumeLegacy implements c, C, s and S: they apply to the Hc thread
-// (a step with Hc unset steps the thread that stopped last); a continue of
-// one thread leaves the others stopped.
+// (with Hc unset or a wildcard, a continue resumes every thread and a step
+// steps the thread that stopped last); a continue of one thread leaves the
+// others stopped.
 func (ss *session) handleResumeLegacy(s string) error {
 	op, arg := s[0], s[1:]
 	var sig linux.Signal
@@ -44,7 +45,7 @@ func (ss *session) handleResumeLegacy(s string) error {
 	sel := ss.cThread
 	switch {
 	case kind == ActionStep:
-		t, err := ss.resolve(sel)
+		t, err := ss.stepThread()
 		if err != nil {
 			return ss.fail(replyErrThread, err)
 		}
@@ -137,13 +138,9 @@ func (ss *session) handleReverse(s string) error {
 	if s == "bc" {
 		return ss.resume(Resume{Reverse: true, Actions: []Action{{Kind: ActionContinue, Thread: ThreadID{All, All}}}})
 	}
-	sel := ss.cThread
-	if sel.Pid <= 0 || sel.Tid <= 0 {
-		t, err := ss.resolve(sel)
-		if err != nil {
-			return ss.fail(replyErrThread, err)
-		}
-		sel = t
+	sel, err := ss.stepThread()
+	if err != nil {
+		return ss.fail(replyErrThread, err)
 	}
 	return ss.resume(Resume{Reverse: true, Actions: []Action{{Kind: ActionStep, Thread: sel}}})
 }
@@ -226,8 +223,25 @@ func (ss *session) noteStop(ev StopEvent, reverse bool) {
 	case StopExited, StopKilled:
 		ss.gThread, ss.cThread = ThreadID{}, ThreadID{}
 	default:
-		ss.gThread, ss.cThread = ev.Thread, ev.Thread
+		// Hc stays as the debugger set it: a bare c resumes every
+		// thread unless it named one, as gdbserver's does.
+		ss.gThread = ev.Thread
 	}
+}
+
+// stepThread is the thread a bare s or bs steps: the Hc thread, else the
+// one that stopped last.
+func (ss *session) stepThread() (ThreadID, error) {
+	sel := ss.cThread
+	if sel.Pid > 0 && sel.Tid > 0 {
+		return sel, nil
+	}
+	if l := ss.last.Thread; l.Pid > 0 && l.Tid > 0 && (sel.Pid <= 0 || sel.Pid == l.Pid) {
+		if t, err := ss.resolve(l); err == nil {
+			return t, nil
+		}
+	}
+	return ss.resolve(sel)
 }
 
 // stopReply formats a stop for the debugger.

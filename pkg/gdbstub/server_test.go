@@ -365,6 +365,20 @@ func TestThreads(t *testing.T) {
 	require.Equal(t, uint64(codeAddr+0x10), c.regPC())
 	require.Equal(t, "OK", c.cmd("Hgp64.65"))
 	require.Equal(t, uint64(codeAddr+0x14), c.regPC())
+
+	// A bare c with no Hc resumes every thread, not the one that stopped
+	// last (lldb resumes so).
+	m.onResume = func(int) {
+		if _, err := c.conn.Write([]byte{0x03}); err != nil {
+			t.Error(err)
+		}
+	}
+	require.Contains(t, c.cmd("c"), "T02thread:")
+	require.Equal(t, Resume{Actions: []Action{{Kind: ActionContinue, Thread: ThreadID{All, All}}}}, *m.lastResume.Load())
+	// Hc names the thread c resumes.
+	require.Equal(t, "OK", c.cmd("Hcp64.65"))
+	require.Contains(t, c.cmd("c"), "T02thread:p64.65;")
+	require.Equal(t, Resume{Actions: []Action{{Kind: ActionContinue, Thread: ThreadID{0x64, 0x65}}}}, *m.lastResume.Load())
 }
 
 // readXfer reads a whole qXfer object in small pieces.
@@ -593,4 +607,30 @@ func TestSiginfo(t *testing.T) {
 	require.Len(t, r, 129)
 	require.Equal(t, byte('l'), r[0])
 	require.Equal(t, byte(m.procs[0].threads[0].id.Tid), r[1])
+}
+
+// R (restart) is not supported and, as the protocol says, has no reply:
+// the next packet's reply is its own (gdb's extended-remote run falls back
+// to R when vRun is not supported).
+func TestRestartHasNoReply(t *testing.T) {
+	m, _ := newProgram(exitCode(0)...)
+	c := dial(t, m)
+	c.cmd("qSupported:" + gdbFeatures)
+	c.noAckMode()
+	require.Equal(t, "", c.cmd("vRun;"))
+	_, err := c.conn.Write(frame([]byte("R00")))
+	require.NoError(t, err)
+	require.Equal(t, "T05thread:p64.64;", c.cmd("?"))
+}
+
+func TestVFileReadlink(t *testing.T) {
+	m, _ := newProgram(exitCode(0)...)
+	c := dial(t, m)
+	c.cmd("qSupported:" + gdbFeatures)
+	require.Equal(t, "F0", c.cmd("vFile:setfs:64"))
+	want := "target-of-/proc/64/exe"
+	require.Equal(t, fmt.Sprintf("F%x;%s", len(want), want), c.cmd("vFile:readlink:"+hex.EncodeToString([]byte("/proc/64/exe"))))
+	require.Equal(t, "F-1,16", c.cmd("vFile:readlink:zz"))
+	require.Equal(t, "F0", c.cmd("vFile:setfs:99"))
+	require.Contains(t, c.cmd("vFile:readlink:"+hex.EncodeToString([]byte("x"))), "F-1,")
 }

@@ -391,6 +391,14 @@ type FileOpener interface {
 	OpenFile(pid int, path string) (File, error)
 }
 
+// LinkReader reads symbolic links of the guest's file system
+// (vFile:readlink: gdb's info proc reads /proc/PID/exe and cwd).
+type LinkReader interface {
+	// Readlink returns the target of the link at path as process pid
+	// sees it (pid 0: the machine's own root).
+	Readlink(pid int, path string) (string, error)
+}
+
 // File is an open guest file.
 type File interface {
 	io.ReaderAt

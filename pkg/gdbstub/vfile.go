@@ -102,6 +102,20 @@ func (ss *session) handleFile(p []byte) error {
 		ss.nextFd++
 		ss.files[fd] = f
 		return ss.reply(fmt.Sprintf("F%x", fd))
+	case "readlink":
+		lr, ok := ss.t.(LinkReader)
+		if !ok {
+			return ss.reply("")
+		}
+		path, err := hex.DecodeString(arg)
+		if err != nil {
+			return ss.fileErr(fioEINVAL, fmt.Errorf("bad readlink %q", arg))
+		}
+		target, err := lr.Readlink(ss.fsPid, string(path))
+		if err != nil {
+			return ss.fileErr(fioErrno(err), err)
+		}
+		return ss.replyBinary(fmt.Sprintf("F%x;", len(target)), []byte(target))
 	case "pread":
 		fd, ok1 := num(0)
 		count, ok2 := num(1)

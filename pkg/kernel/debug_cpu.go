@@ -130,6 +130,22 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 			// it started: nothing here is reported.
 			return cpu.Exit{Reason: cpu.StopRequested}, nil
 		}
+		if d.rec != nil && d.rec.next != next {
+			// The recording's effects applied here may have ended the
+			// thread (a kill) or moved it (a register write: jump,
+			// return, an inferior call): it goes on from its new PC.
+			if !d.goOn(t) {
+				return cpu.Exit{Reason: cpu.StopRequested}, nil
+			}
+			moved, err := c.Reg(cpu.PC)
+			if err != nil {
+				return ex, err
+			}
+			if moved != pc && ev == nil && len(d.pending) == 0 {
+				pc, skip = moved, false
+				continue
+			}
+		}
 		if ev == nil && !d.seekingQuietly() && pos == stepAt && ex.Debug != cpu.DebugWatch {
 			ev = &gdbstub.StopEvent{Kind: gdbstub.StopSignal, Signal: linux.SIGTRAP, Thread: threadID(t)}
 		}

@@ -257,6 +257,7 @@ func New(cfg Config) (*Machine, error) {
 		wake:        make(chan struct{}, 1),
 		runCtx:      context.Background(),
 	}
+	m.clock.SetJitter(cfg.Seed^clockJitterSalt, ClockJitterNs)
 	m.console = newConsoleIn(m, cfg.Stdin)
 	if err := m.startCPU(); err != nil {
 		m.clock.Close()
@@ -419,6 +420,16 @@ func (m *Machine) Close() error {
 
 // wallTime returns the wall-clock time now.
 func (m *Machine) wallTime() time.Time { return m.epoch.Add(m.Now()) }
+
+// ClockJitterNs is how late, at most, a guest's read of the deterministic
+// clock is (cpu.Clock.SetJitter): reading a real clock gives a varying
+// answer, and CPU-jitter entropy sources (Go's FIPS 140-3 DRBG,
+// jitterentropy) measure exactly that.
+const ClockJitterNs = 15
+
+// clockJitterSalt separates the jitter's generator from the seed's other
+// uses.
+const clockJitterSalt = 0x6a09e667f3bcc908
 
 // randomBytes fills b from the machine's seeded generator.
 func (m *Machine) randomBytes(b []byte) {

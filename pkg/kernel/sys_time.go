@@ -31,14 +31,16 @@ func sysTimes(t *Task, a *args) (uint64, error) {
 	return t.m.clock.Now() / tick, nil
 }
 
-// clockNow returns the time of a clock, in nanoseconds.
+// clockNow returns the time of a clock, in nanoseconds. A read of the
+// wall or monotonic clock is a guest's (cpu.Clock.Read: with the read's
+// jitter in deterministic mode).
 func (t *Task) clockNow(id int) (int64, error) {
 	m := t.m
 	switch id {
 	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
-		return m.wallTime().UnixNano(), nil
+		return m.epoch.Add(time.Duration(m.clock.Read())).UnixNano(), nil
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
-		return int64(m.clock.Now()), nil
+		return int64(m.clock.Read()), nil
 	case linux.CLOCK_PROCESS_CPUTIME_ID:
 		return int64(t.cpuNs()), nil
 	case linux.CLOCK_THREAD_CPUTIME_ID:
@@ -122,7 +124,7 @@ func sysClockGetres(t *Task, a *args) (uint64, error) {
 // Gettimeofday implements gettimeofday(2).
 func sysGettimeofday(t *Task, a *args) (uint64, error) {
 	if a[0] != 0 {
-		ns := t.m.wallTime().UnixNano()
+		ns := t.m.epoch.Add(time.Duration(t.m.clock.Read())).UnixNano()
 		var b [16]byte
 		put64(b[0:], uint64(ns/1e9))
 		put64(b[8:], uint64(ns%1e9/1e3))
