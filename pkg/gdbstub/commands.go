@@ -497,6 +497,12 @@ func (ss *session) handleV(p []byte) error {
 		return ss.handleKill(arg)
 	case strings.HasPrefix(s, "vFile:"):
 		return ss.handleFile(p[len("vFile:"):])
+	case name == "vRun":
+		// gdb's run over extended-remote: the stub serves a machine that
+		// is already running its programs and cannot start another. An
+		// error says so (gdb: "Running ... on the remote target failed");
+		// an empty reply would make gdb fall back to R.
+		return ss.fail(replyErrTarget, errors.New("vRun: the target cannot start a program (use target remote)"))
 	}
 	return ss.reply("")
 }

@@ -609,15 +609,15 @@ func TestSiginfo(t *testing.T) {
 	require.Equal(t, byte(m.procs[0].threads[0].id.Tid), r[1])
 }
 
-// R (restart) is not supported and, as the protocol says, has no reply:
-// the next packet's reply is its own (gdb's extended-remote run falls back
-// to R when vRun is not supported).
+// vRun (extended-remote run) fails: the target cannot start a program. R
+// (restart) is not supported either and, as the protocol says, has no
+// reply: the next packet's reply is its own.
 func TestRestartHasNoReply(t *testing.T) {
 	m, _ := newProgram(exitCode(0)...)
 	c := dial(t, m)
 	c.cmd("qSupported:" + gdbFeatures)
 	c.noAckMode()
-	require.Equal(t, "", c.cmd("vRun;"))
+	require.Equal(t, "E03", c.cmd("vRun;"), "an error, not a fall back to R")
 	_, err := c.conn.Write(frame([]byte("R00")))
 	require.NoError(t, err)
 	require.Equal(t, "T05thread:p64.64;", c.cmd("?"))
