@@ -475,8 +475,8 @@ func bench(c config, w io.Writer) error {
 			c.aluN, free, free/aluNs(det))
 		fmt.Fprintf(w, "reverse-stepi %d instructions into a run (alu_loop %d, at the instruction after its loop), ms: %s\n",
 			dbg.insns, dbg.n, ms(dbg.back.loop.median()-dbg.back.zero.median()))
-		fmt.Fprintf(w, "a second reverse-stepi there (checkpoints every %d instructions at least), ms: %s\n",
-			kernel.DefaultCheckpointPolicy().Every, ms(dbg.again.median()-dbg.back.loop.median()))
+		fmt.Fprintf(w, "reverse-stepi %d instructions into a run (alu_loop %d; from the last of the checkpoints the run took, every %d instructions at least), ms: %s\n",
+			dbg.farI, dbg.farN, kernel.DefaultCheckpointPolicy().Every, ms(dbg.far.loop.median()-dbg.far.zero.median()))
 	}
 	frameUs := ns(perOp(frames.loop, frames.zero, c.framesN)) / 1e3
 	fmt.Fprintf(w, "\nAgentSys FS_STAT through /dev/agentsys from a guest (N=%d): %.1f us/frame, %.0f frames/s\n", c.framesN, frameUs, 1e6/frameUs)
@@ -529,24 +529,25 @@ func bench(c config, w io.Writer) error {
 
 // debugJobs are the debugger rows' jobs.
 type debugJobs struct {
-	free  loopJobs // alu_loop N and 0 under gdb's continue
-	back  loopJobs // a session with and without one reverse-stepi at the end of the loop
-	again *job     // back with a second reverse-stepi (from a checkpoint)
-	n     int      // alu_loop iterations of back
-	insns int      // instructions before its stop
+	free loopJobs // alu_loop N and 0 under gdb's continue
+	// back and far are sessions with and without one reverse-stepi at the
+	// end of the loop, about 10^8 instructions into the run (before the
+	// first checkpoint) and 10^9 (after the checkpoints the run took).
+	back, far   loopJobs
+	n, farN     int // alu_loop iterations of back and far
+	insns, farI int // instructions before their stop
 }
 
 // loopJobs are a loop job and its N=0 (or otherwise smaller) twin.
 type loopJobs struct{ loop, zero *job }
 
-// aluPrologue is the number of alu_loop instructions before its loop
-// when argv[1] has 7 digits (see guest/alu_loop.S: 9 to the first digit,
-// 2, 6 a digit, 4 at the end of the string, 7 before the loop), and aluEnd
-// the instruction after the loop (eor x0, x11, x13).
-const (
-	aluPrologue = 9 + 2 + 6*7 + 4 + 7
-	aluEnd      = 0xca0d0160
-)
+// aluPrologue is the number of alu_loop instructions before its loop for
+// an argv[1] of that many digits (see guest/alu_loop.S: 9 to the first
+// digit, 2, 6 a digit, 4 at the end of the string, 7 before the loop).
+func aluPrologue(digits int) int { return 9 + 2 + 6*digits + 4 + 7 }
+
+// aluEnd is the instruction after alu_loop's loop (eor x0, x11, x13).
+const aluEnd = 0xca0d0160
 
 // debuggerJobs adds the jobs of the debugger rows: a shell starts
 // sissim run --gdb on a free port, waits for it to print its address, then
@@ -581,14 +582,15 @@ wait $s; r=$?; rm -f "$f"; exit $r`
 	free := session("continue")
 	back := session(fmt.Sprintf("break *%#x", end), "continue", "reverse-stepi", "delete", "continue")
 	noBack := session(fmt.Sprintf("break *%#x", end), "continue", "delete", "continue")
-	backTwice := session(fmt.Sprintf("break *%#x", end), "continue", "reverse-stepi", "reverse-stepi", "delete", "continue")
-	const n = 8_333_333 // about 10^8 instructions
+	const n, farN = 8_333_333, 83_333_333 // about 10^8 and 10^9 instructions
 	d := &debugJobs{
 		free:  loopJobs{add(free, alu, strconv.Itoa(c.aluN)), add(free, alu, "0")},
 		back:  loopJobs{add(back, alu, strconv.Itoa(n)), add(noBack, alu, strconv.Itoa(n))},
-		again: add(backTwice, alu, strconv.Itoa(n)),
+		far:   loopJobs{add(back, alu, strconv.Itoa(farN)), add(noBack, alu, strconv.Itoa(farN))},
 		n:     n,
-		insns: aluPrologue + aluInsns*n,
+		farN:  farN,
+		insns: aluPrologue(len(strconv.Itoa(n))) + aluInsns*n,
+		farI:  aluPrologue(len(strconv.Itoa(farN))) + aluInsns*farN,
 	}
 	return d, nil
 }
