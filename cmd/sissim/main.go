@@ -208,6 +208,10 @@ func cmdRun(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	checkpoints := kernel.DefaultCheckpointPolicy()
+	if *checkpointEvery != "" && *gdb == "" {
+		fmt.Fprintln(stderr, "sissim run: --checkpoint-every needs --gdb")
+		return 2
+	}
 	if *checkpointEvery != "" {
 		n, err := strconv.ParseUint(*checkpointEvery, 0, 64)
 		if err != nil {

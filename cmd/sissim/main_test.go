@@ -93,7 +93,8 @@ func TestBadInputGivesOneLineAndStatus2(t *testing.T) {
 		{[]string{"run", dir}, "is a directory"},
 		{[]string{"run", "--clock", "sundial", "x"}, "unknown clock mode"},
 		{[]string{"run", "--features", "agentsys,warp", "x"}, `unknown feature "warp"`},
-		{[]string{"run", "--checkpoint-every", "often", "x"}, "--checkpoint-every: want a count of instructions"},
+		{[]string{"run", "--gdb", "0", "--checkpoint-every", "often", "x"}, "--checkpoint-every: want a count of instructions"},
+		{[]string{"run", "--checkpoint-every", "1000", "x"}, "--checkpoint-every needs --gdb"},
 	} {
 		code, _, errOut := run(t, tc.args...)
 		require.Equal(t, 2, code, tc.args)

@@ -324,3 +324,33 @@ func TestReverseReplaysPCChanges(t *testing.T) {
 	}
 	require.Equal(t, "total 206 counter 107 square 49\n", forward.guest, "jump 40 left the loop early")
 }
+
+// A caught call that stops the CPU (raise: tgkill to self) ends its run at
+// a kernel stop point as it does when not caught, so what the debugger
+// records after it (here, the signal it suppressed) replays at the same
+// point: going back, hits stays what it was.
+func TestReverseAfterCaughtCallThatStops(t *testing.T) {
+	prog := guest(t, "dbgsig")
+	for _, every := range []uint64{0, 500} {
+		r := runReverse(t, reverseSession{prog: "dbgsig"}, prog, every, "catch syscall tgkill", "continue", "continue",
+			"delete", "break printf", "continue", "signal 0", "print hits", "continue", "print hits", "reverse-stepi",
+			"print hits", "reverse-continue", "print hits", "delete", "continue")
+		requireInOrder(t, r.out, "Catchpoint 1 (call to syscall tgkill)", "Catchpoint 1 (returned from syscall tgkill)",
+			"Program received signal SIGUSR1", "Breakpoint 2, ", "$1 = 0", "Program received signal SIGUSR1", "$2 = 0",
+			"$3 = 0", "Breakpoint 2, ", "$4 = 0")
+	}
+}
+
+// A reverse continue finds a caught call several checkpoints back (the
+// first pass searches window by window, each a new machine) as it does
+// without checkpoints.
+func TestReverseCatchSyscallFarBack(t *testing.T) {
+	prog := guest(t, "dbgwork")
+	cmds := []string{"break exit", "continue", "catch syscall write", "reverse-continue", "print $x0", "reverse-continue",
+		"print $x8", "delete", "continue"}
+	want := runReverse(t, reverseSession{prog: "dbgwork"}, prog, 0, cmds...)
+	requireInOrder(t, want.out, "Catchpoint 2 (returned from syscall write)", "$1 = 6", "Catchpoint 2 (call to syscall write)",
+		"$2 = 64", "[Inferior 1 (process 2) exited normally]")
+	got := runReverse(t, reverseSession{prog: "dbgwork"}, prog, 1_000_000, cmds...)
+	require.Equal(t, want.out, got.out)
+}

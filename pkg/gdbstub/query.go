@@ -218,6 +218,9 @@ func (ss *session) handleXfer(arg string) error {
 		return ss.fail(replyErrBadPacket, err)
 	}
 	key := object + ":" + annex
+	if object == "siginfo" {
+		key += ":" + ss.threadID(ss.gThread) // per thread
+	}
 	doc, ok := ss.xferCache[key]
 	if !ok || offset == 0 {
 		doc, err = ss.xferDocument(object, annex)

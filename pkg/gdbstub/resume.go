@@ -54,6 +54,10 @@ func (ss *session) handleResumeLegacy(s string) error {
 		sel = ThreadID{All, All}
 	case sel.Tid == Any:
 		sel.Tid = All
+	default:
+		if _, err := ss.resolve(sel); err != nil {
+			sel = ThreadID{All, All} // the Hc thread is gone: resume the rest
+		}
 	}
 	if arg != "" {
 		// Resume at ADDR: set the PC of the thread first.

@@ -127,6 +127,7 @@ type checkpointState struct {
 // debugger; its RAM is ram's copy of st's, its clock new.
 func copyState(st *checkpointState, ram func(*mem.RAM) (*mem.RAM, error)) (*checkpointState, error) {
 	m := st.m
+	var made []func() // frees what a copy that fails made already
 	opt := graphcopy.Options{
 		Share: append([]reflect.Type{
 			reflect.TypeFor[*zap.Logger](),
@@ -139,10 +140,15 @@ func copyState(st *checkpointState, ram func(*mem.RAM) (*mem.RAM, error)) (*chec
 		Custom: map[reflect.Type]func(*graphcopy.Copier, reflect.Value) (reflect.Value, error){
 			reflect.TypeFor[*mem.RAM](): func(_ *graphcopy.Copier, p reflect.Value) (reflect.Value, error) {
 				r, err := ram(p.Interface().(*mem.RAM))
+				if err == nil {
+					made = append(made, func() { r.Close() })
+				}
 				return reflect.ValueOf(r), err
 			},
 			reflect.TypeFor[*cpu.Clock](): func(_ *graphcopy.Copier, p reflect.Value) (reflect.Value, error) {
-				return reflect.ValueOf(p.Interface().(*cpu.Clock).Clone()), nil
+				k := p.Interface().(*cpu.Clock).Clone()
+				made = append(made, k.Close)
+				return reflect.ValueOf(k), nil
 			},
 			reflect.TypeFor[*cpu.Context](): func(_ *graphcopy.Copier, p reflect.Value) (reflect.Value, error) {
 				return reflect.ValueOf(p.Interface().(*cpu.Context).Clone()), nil
@@ -179,6 +185,9 @@ func copyState(st *checkpointState, ram func(*mem.RAM) (*mem.RAM, error)) (*chec
 	}
 	c, _, err := graphcopy.Copy(st, opt)
 	if err != nil {
+		for _, free := range made {
+			free()
+		}
 		return nil, fmt.Errorf("%w: %w", errNoCheckpoint, err)
 	}
 	c.m.cpuTask = nil // a new CPU holds no thread's registers

@@ -100,6 +100,14 @@ func TestCheckpointBounds(t *testing.T) {
 		rams = append(rams, c.cp.ram())
 	}
 	bytes := mem.HeldBytes(rams...)
+	// The pages held: at least those of any one checkpoint (the zero
+	// frame is not copied), at most those of all of them.
+	var sum uint64
+	for _, r := range rams {
+		require.GreaterOrEqual(t, bytes, r.InUse()-mem.PageSize)
+		sum += r.InUse()
+	}
+	require.LessOrEqual(t, bytes, sum)
 	require.Equal(t, taken[0].st.m.clock.Insns(), pos[0])
 	require.Equal(t, taken[4].st.m.clock.Insns(), pos[2])
 	require.Less(t, uint64(100_000), pos[1], "the crowded early ones went first")

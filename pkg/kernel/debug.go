@@ -60,7 +60,9 @@ type debugger struct {
 	events     chan gdbstub.StopEvent
 	wake       chan struct{}
 
-	// The rest belongs to the machine goroutine (or a request it runs).
+	// opts are the debugger's options (under mu: the stub's goroutine
+	// sets them); the rest belongs to the machine goroutine (or a
+	// request it runs).
 	opts    gdbstub.Options
 	procs   map[int]*debugProc // debugged processes by PID
 	tasks   map[*Task]*debugTask

@@ -69,6 +69,8 @@ type checkpoints struct {
 	// base is the checkpoint the current generation took last or started
 	// from: the next one shares its unchanged pages.
 	base *checkpoint
+	// refusedAt is the position of the last copy that failed (0: none).
+	refusedAt uint64
 }
 
 // CheckpointStats count a session's checkpoints.
@@ -102,6 +104,9 @@ func (d *debugger) maybeCheckpoint() {
 	if c := cs.before(now + 1); c != nil && now-c.at.pos < gap {
 		return
 	}
+	if cs.refusedAt != 0 && now-cs.refusedAt < gap {
+		return // a copy failed lately: try again an interval later
+	}
 	at := point{pos: now, seq: 1}
 	if now == r.kpos {
 		at.seq = r.kseq + 1
@@ -109,18 +114,23 @@ func (d *debugger) maybeCheckpoint() {
 	if c := cs.after(at); c != nil && c.at.pos-now < gap {
 		return
 	}
-	st := &checkpointState{m: d.m, procs: d.procs, tasks: d.tasks, resume: d.resume, pending: d.pending, opts: d.opts}
+	st := &checkpointState{m: d.m, procs: d.procs, tasks: d.tasks, resume: d.resume, pending: d.pending}
 	live := r.seek == nil
 	if live {
 		var ok bool
 		if st.resume, st.opts, ok = d.seekState(); !ok {
 			return
 		}
+	} else {
+		d.mu.Lock() // the stub's goroutine sets options too
+		st.opts = d.opts
+		d.mu.Unlock()
 	}
 	cp, err := d.m.copyRun(st, cs.base)
 	if err != nil {
 		cs.stats.Refused++
 		cs.stats.Reason = err.Error()
+		cs.refusedAt = now
 		return
 	}
 	if live {
@@ -155,7 +165,7 @@ func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
 			}
 		}
 	}
-	if len(d.pending) > 0 || d.stopCPU || d.stepOver || d.m.inSyscallEntry() {
+	if len(d.pending) > 0 || d.stopCPU || d.stepOver || d.m.inDeferredSyscall() {
 		return res, opts, false
 	}
 	for t, ts := range d.tasks {

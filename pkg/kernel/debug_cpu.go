@@ -18,7 +18,7 @@ func (m *Machine) runCPU(t *Task, pc uint64) (cpu.Exit, error) {
 	}
 	if t.sysDefer {
 		// Stopped at a system call's entry by a debugger now gone.
-		if !m.finishDeferred(t) {
+		if m.finishDeferred(t) != deferredGoOn {
 			return cpu.Exit{Reason: cpu.StopRequested}, nil
 		}
 		var err error
@@ -36,8 +36,14 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 	seeking := false // the one-shot stop at the target's instruction is armed
 	for {
 		if t.sysDefer {
-			// The system call of an entry stop runs as the thread goes on.
-			if !m.finishDeferred(t) {
+			// The system call of an entry stop runs as the thread goes
+			// on; a call that stops the CPU ends the run as it would
+			// have in its svc: at a kernel stop point.
+			switch m.finishDeferred(t) {
+			case deferredStopped:
+				now := m.clock.Insns()
+				return d.kernelStop(t, cpu.Exit{Reason: cpu.StopRequested}, now, now)
+			case deferredHeld:
 				return cpu.Exit{Reason: cpu.StopRequested}, nil
 			}
 			var err error
@@ -130,7 +136,7 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 			// it started: nothing here is reported.
 			return cpu.Exit{Reason: cpu.StopRequested}, nil
 		}
-		if d.rec != nil && d.rec.next != next {
+		if d.rec != nil && d.rec.next != next && ev == nil && len(d.pending) == 0 {
 			// The recording's effects applied here may have ended the
 			// thread (a kill) or moved it (a register write: jump,
 			// return, an inferior call): it goes on from its new PC.
@@ -141,7 +147,7 @@ func (d *debugger) run(t *Task, pc uint64) (cpu.Exit, error) {
 			if err != nil {
 				return ex, err
 			}
-			if moved != pc && ev == nil && len(d.pending) == 0 {
+			if moved != pc {
 				pc, skip = moved, false
 				continue
 			}

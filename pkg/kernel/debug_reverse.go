@@ -232,6 +232,9 @@ func (d *debugger) reach(p point) *gdbstub.StopEvent {
 			// The first pass of a reverse continue is over: the session
 			// runs the second.
 			r.seek, r.abandon = nil, collected
+			d.mu.Lock()
+			d.opts = d.live // the next generation starts from the debugger's own
+			d.mu.Unlock()
 		}
 		return nil
 	}
@@ -331,7 +334,7 @@ func (d *debugger) record(ef effect) {
 	if r == nil || r.broken != nil {
 		return
 	}
-	if d.m.inSyscallEntry() {
+	if d.m.inDeferredSyscall() {
 		r.broken = errors.New("the debugger changed the run while a thread was stopped at a system call's entry")
 		return
 	}

@@ -21,9 +21,11 @@ import (
 // in the svc. A call that blocks runs its svc again when woken, as every
 // blocked call does; its entry is not reported again.
 //
-// In a recording session, what the debugger changes at an entry stop
-// (registers, memory, a resume that keeps a thread stopped) cannot be
-// replayed at a point of the run, so it turns reverse execution off.
+// In a recording session, what the debugger changes while a call waits at
+// its entry stop (registers, memory, a resume that keeps a thread stopped)
+// cannot be replayed at a point of the run, so it turns reverse execution
+// off. A call blocked after its entry was reported has run as it does in
+// a re-execution; only its entry is not reported again.
 // Going back, a reverse continue stops at the caught calls it passes: at
 // a return with the result in x0, and at an entry before the svc runs.
 
@@ -99,34 +101,42 @@ func (d *debugger) collectSyscall(p point, ev gdbstub.StopEvent) {
 // syscallRegs are the registers of a system call: x0-x5 and x8.
 var syscallRegs = []cpu.Reg{cpu.X0, cpu.X0 + 1, cpu.X0 + 2, cpu.X0 + 3, cpu.X0 + 4, cpu.X0 + 5, cpu.X0 + 8}
 
+// deferredEnd is how a deferred system call ended (finishDeferred).
+type deferredEnd int
+
+const (
+	deferredGoOn    deferredEnd = iota // the thread's CPU run goes on
+	deferredStopped                    // the call stopped the CPU (blocked, a signal, exit): a kernel stop
+	deferredHeld                       // stopped at the return; the debugger keeps the thread
+)
+
 // finishDeferred runs the system call t entered before its entry stop,
 // on the loaded thread (m.cur is t), as its svc would have, and reports
-// its return stop. It reports whether t's CPU run goes on: the call
-// neither blocked nor stopped the CPU, and the debugger lets t run.
-func (m *Machine) finishDeferred(t *Task) bool {
+// its return stop.
+func (m *Machine) finishDeferred(t *Task) deferredEnd {
 	t.sysDefer = false
 	if t.dying {
-		return false
+		return deferredStopped
 	}
 	var v [7]uint64
 	if err := m.cpu.ReadRegs(syscallRegs, v[:]); err != nil {
 		t.kill(linux.SIGSEGV, "cpu error reading a system call's registers: "+err.Error())
-		return false
+		return deferredStopped
 	}
 	raw := [6]uint64(v[:6])
 	ret, act := m.syscall(v[6], &raw)
 	if act&cpu.SetX0 != 0 {
 		if err := m.cpu.SetReg(cpu.X0, ret); err != nil {
 			t.kill(linux.SIGSEGV, "cpu error writing a system call's result: "+err.Error())
-			return false
+			return deferredStopped
 		}
 	}
 	if t.restart || t.stop || t.dying {
-		return false
+		return deferredStopped
 	}
 	d := m.debugActive()
 	if d == nil || !d.stopCPU {
-		return true
+		return deferredGoOn
 	}
 	// The return stop: an in-CPU point, as after a call in the svc.
 	d.stopCPU = false
@@ -134,14 +144,17 @@ func (m *Machine) finishDeferred(t *Task) bool {
 		d.park(ev)
 	}
 	d.reportPending()
-	return !d.abandoning() && d.goOn(t)
+	if d.abandoning() || !d.goOn(t) {
+		return deferredHeld
+	}
+	return deferredGoOn
 }
 
-// inSyscallEntry reports whether a thread is in a system call whose entry
-// the debugger was told of: stopped there, or blocked in it.
-func (m *Machine) inSyscallEntry() bool {
+// inDeferredSyscall reports whether a thread is stopped at the entry of
+// a system call that has not run yet.
+func (m *Machine) inDeferredSyscall() bool {
 	for _, t := range m.tasks {
-		if t.sysEntry {
+		if t.sysDefer {
 			return true
 		}
 	}

@@ -692,44 +692,46 @@ func (d *debugger) MemoryMap(pid int) ([]gdbstub.MemoryRegion, error) {
 
 // OpenFile opens a guest file as process pid sees it (relative paths from
 // its working directory; pid 0: the root).
-func (d *debugger) OpenFile(pid int, name string) (gdbstub.File, error) {
-	ctx, cwd, err := d.fileView(pid)
-	if err != nil {
-		return nil, err
-	}
-	f, err := d.m.fs.OpenAt(ctx, cwd, name, linux.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	return debugFile{f}, nil
+func (d *debugger) OpenFile(pid int, name string) (f gdbstub.File, err error) {
+	err = d.inFileView(pid, func(ctx *vfs.Ctx, cwd string) error {
+		vf, err := d.m.fs.OpenAt(ctx, cwd, name, linux.O_RDONLY, 0)
+		if err == nil {
+			f = debugFile{vf}
+		}
+		return err
+	})
+	return f, err
 }
 
 // Readlink reads a symbolic link as process pid sees it (0: from the
 // machine's root).
-func (d *debugger) Readlink(pid int, name string) (string, error) {
-	ctx, cwd, err := d.fileView(pid)
-	if err != nil {
-		return "", err
-	}
-	return d.m.fs.ReadlinkAt(ctx, cwd, name)
+func (d *debugger) Readlink(pid int, name string) (target string, err error) {
+	err = d.inFileView(pid, func(ctx *vfs.Ctx, cwd string) error {
+		target, err = d.m.fs.ReadlinkAt(ctx, cwd, name)
+		return err
+	})
+	return target, err
 }
 
-// fileView returns how process pid sees the file system (0: the machine's
-// root): its credentials context and working directory.
-func (d *debugger) fileView(pid int) (ctx *vfs.Ctx, cwd string, err error) {
-	ctx, cwd = &vfs.Ctx{}, "/"
-	if pid == 0 {
-		return ctx, cwd, nil
-	}
+// inFileView runs f on the stopped machine with how process pid sees the
+// file system (0: the machine's root): its credentials and working
+// directory.
+func (d *debugger) inFileView(pid int, f func(ctx *vfs.Ctx, cwd string) error) error {
+	var err error
 	if cerr := d.call(func() {
-		var p *Process
-		if p, err = d.liveProc(pid); err == nil {
+		ctx, cwd := &vfs.Ctx{}, "/"
+		if pid != 0 {
+			var p *Process
+			if p, err = d.liveProc(pid); err != nil {
+				return
+			}
 			cwd, ctx = p.cwd, &vfs.Ctx{PID: pid}
 		}
+		err = f(ctx, cwd)
 	}); cerr != nil {
-		return nil, "", cerr
+		return cerr
 	}
-	return ctx, cwd, err
+	return err
 }
 
 // debugFile is a guest file open for the debugger.

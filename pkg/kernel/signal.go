@@ -520,6 +520,7 @@ func (t *Task) setupFrame(sig linux.Signal, act sigaction, info siginfo) error {
 			t.deadline = 0
 		}
 		t.rewound = false
+		t.sysEntry = false // the call is over (or runs again after the handler, a new call)
 	}
 	sp := regs[iSP]
 	onAlt := t.altStack.flags&ssDisable == 0 && t.altStack.size != 0 &&

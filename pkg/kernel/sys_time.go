@@ -31,16 +31,28 @@ func sysTimes(t *Task, a *args) (uint64, error) {
 	return t.m.clock.Now() / tick, nil
 }
 
-// clockNow returns the time of a clock, in nanoseconds. A read of the
-// wall or monotonic clock is a guest's (cpu.Clock.Read: with the read's
-// jitter in deterministic mode).
-func (t *Task) clockNow(id int) (int64, error) {
+// clockRead is a guest's read of a clock (clock_gettime): the wall and
+// monotonic clocks with the read's jitter in deterministic mode
+// (cpu.Clock.Read); deadlines use clockNow.
+func (t *Task) clockRead(id int) (int64, error) {
 	m := t.m
 	switch id {
 	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
 		return m.epoch.Add(time.Duration(m.clock.Read())).UnixNano(), nil
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
 		return int64(m.clock.Read()), nil
+	}
+	return t.clockNow(id)
+}
+
+// clockNow returns the time of a clock, in nanoseconds.
+func (t *Task) clockNow(id int) (int64, error) {
+	m := t.m
+	switch id {
+	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE:
+		return m.wallTime().UnixNano(), nil
+	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_RAW, linux.CLOCK_MONOTONIC_COARSE, linux.CLOCK_BOOTTIME:
+		return int64(m.clock.Now()), nil
 	case linux.CLOCK_PROCESS_CPUTIME_ID:
 		return int64(t.cpuNs()), nil
 	case linux.CLOCK_THREAD_CPUTIME_ID:
@@ -103,7 +115,7 @@ func (t *Task) readTimespec(addr uint64) (time.Duration, error) {
 
 // ClockGettime implements clock_gettime(2).
 func sysClockGettime(t *Task, a *args) (uint64, error) {
-	ns, err := t.clockNow(a.int32(0))
+	ns, err := t.clockRead(a.int32(0))
 	if err != nil {
 		return 0, err
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -16,14 +15,22 @@ import (
 // slabs of host memory; a frozen RAM made with an earlier one as its base
 // shares that one's page of every frame whose contents did not change
 // (compared byte for byte), and copies only the others into a slab of its
-// own. A slab goes back to the host when no frozen RAM refers to it any
+// own. A page goes back to the host when no frozen RAM refers to it any
 // more. Clone of a frozen RAM makes a live RAM with its contents again.
 
-// slab is host memory holding pages of frozen RAMs.
+// slab is host memory holding pages of frozen RAMs. A page no frozen RAM
+// refers to any more goes back to the host at once (MADV_DONTNEED), the
+// slab with its last page. Slabs belong to one goroutine (a machine's).
 type slab struct {
-	b    []byte
-	refs atomic.Int32 // frozen RAMs with pages in it
-	mark *frozen      // the last frozen RAM that counted it (distinct-slab walks)
+	b     []byte
+	users []int32 // by page: the frozen RAMs that refer to it
+	live  int     // pages with users
+	mark  *frozen // the last frozen RAM that counted it (distinct-slab walks)
+}
+
+// page returns the index of page p in s.
+func (s *slab) page(p *[PageSize]byte) int {
+	return int((uintptr(unsafe.Pointer(p)) - uintptr(unsafe.Pointer(&s.b[0]))) / PageSize)
 }
 
 // frozen is the contents of a frozen RAM.
@@ -65,7 +72,7 @@ func (r *RAM) Freeze(base *RAM) (*RAM, error) {
 			return nil, fmt.Errorf("mem: %d bytes for a frozen copy: %w", changed*PageSize, err)
 		}
 		_ = unix.Madvise(b, unix.MADV_POPULATE_WRITE) // fault it in at once (Linux 5.14; else the copy does)
-		s := &slab{b: b}
+		s := &slab{b: b, users: make([]int32, changed)}
 		i := 0
 		for f := Frame(1); f < r.fresh; f++ {
 			if r.refs[f] == 0 || fz.pages[f] != nil {
@@ -78,11 +85,19 @@ func (r *RAM) Freeze(base *RAM) (*RAM, error) {
 		}
 		fz.own = uint64(len(b))
 	}
-	for _, s := range fz.owner {
-		if s != nil && s.mark != fz {
+	for f, s := range fz.owner {
+		if s == nil {
+			continue
+		}
+		if s.mark != fz {
 			s.mark = fz
-			s.refs.Add(1)
 			fz.slabs = append(fz.slabs, s)
+		}
+		if i := s.page(fz.pages[f]); s.users[i] == 0 {
+			s.live++
+			s.users[i] = 1
+		} else {
+			s.users[i]++
 		}
 	}
 	c := &RAM{n: r.n, refs: slices.Clone(r.refs[:r.fresh]), kinds: slices.Clone(r.kinds[:r.fresh]),
@@ -123,16 +138,41 @@ func (r *RAM) thaw() (*RAM, error) {
 	return c, nil
 }
 
-// release drops frozen RAM r's references to its slabs.
+// release drops frozen RAM r's references to its pages: the pages no
+// frozen RAM refers to any more go back to the host, and the slabs left
+// without pages are unmapped.
 func (r *RAM) release() error {
-	var errs []error
-	for _, s := range r.frozen.slabs {
-		if s.refs.Add(-1) == 0 {
-			errs = append(errs, unix.Munmap(s.b))
-			s.b = nil
+	fz := r.frozen
+	r.frozen = nil
+	dead := map[*slab][]int{}
+	for f, s := range fz.owner {
+		if s == nil {
+			continue
+		}
+		i := s.page(fz.pages[f])
+		if s.users[i]--; s.users[i] == 0 {
+			s.live--
+			dead[s] = append(dead[s], i)
 		}
 	}
-	r.frozen = nil
+	var errs []error
+	for _, s := range fz.slabs {
+		if s.live == 0 {
+			errs = append(errs, unix.Munmap(s.b))
+			s.b = nil
+			continue
+		}
+		pages := dead[s]
+		slices.Sort(pages)
+		for j := 0; j < len(pages); {
+			k := j + 1
+			for k < len(pages) && pages[k] == pages[k-1]+1 {
+				k++
+			}
+			errs = append(errs, unix.Madvise(s.b[pages[j]*PageSize:(pages[k-1]+1)*PageSize], unix.MADV_DONTNEED))
+			j = k
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -146,7 +186,8 @@ func (r *RAM) Added() uint64 {
 }
 
 // HeldBytes returns the host memory the pages of the frozen RAMs rams
-// hold together: each slab they refer to counted once.
+// hold together: each page they refer to counted once, with the pages of
+// the same slabs other frozen RAMs refer to.
 func HeldBytes(rams ...*RAM) uint64 {
 	seen := &frozen{} // a mark no frozen RAM has
 	var n uint64
@@ -157,7 +198,7 @@ func HeldBytes(rams ...*RAM) uint64 {
 		for _, s := range r.frozen.slabs {
 			if s.mark != seen {
 				s.mark = seen
-				n += uint64(len(s.b))
+				n += uint64(s.live) * PageSize
 			}
 		}
 	}
