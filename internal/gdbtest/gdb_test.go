@@ -118,14 +118,15 @@ func TestGDBSessions(t *testing.T) {
 		// stop the result; exit_group has no return.
 		name: "catch syscall",
 		prog: cProg("dbg"),
-		cmds: []string{"catch syscall write", "continue", "print $x8", "print $x2", "print (char *)$x1", "continue", "print $x0",
-			"delete", "catch syscall exit_group", "continue", "print $x0", "continue"},
+		cmds: []string{"catch syscall write", "continue", "print $x8", "print $x2", "print (char *)$x1",
+			"print $_siginfo.si_code", "continue", "print $x0", "delete", "catch syscall exit_group", "continue", "print $x0",
+			"continue"},
 		want: []string{
 			"Catchpoint 1 (syscall 'write' [64])",
 			"Catchpoint 1 (call to syscall write), 0x", " in write ()", "$1 = 64", "$2 = 30",
-			`$3 = 0x`, `"total 25 counter 11 square 49\n"`,
-			"Catchpoint 1 (returned from syscall write), 0x", " in write ()", "$4 = 30",
-			"Catchpoint 2 (syscall 'exit_group' [94])", "Catchpoint 2 (call to syscall exit_group), 0x", "$5 = 11",
+			`$3 = 0x`, `"total 25 counter 11 square 49\n"`, "$4 = 133", // SIGTRAP|0x80, as ptrace's
+			"Catchpoint 1 (returned from syscall write), 0x", " in write ()", "$5 = 30",
+			"Catchpoint 2 (syscall 'exit_group' [94])", "Catchpoint 2 (call to syscall exit_group), 0x", "$6 = 11",
 			"[Inferior 1 (process 2) exited with code 013]",
 		},
 		guestOut: "total 25 counter 11 square 49\n",

@@ -381,9 +381,14 @@ func (d *debugger) recordAttach() {
 	d.record(effect{kind: effAttach, procs: procs})
 }
 
+// newThread stands for a thread a process has not created yet (no TID is
+// this large).
+const newThread = 1 << 30
+
 // recordResume records a resume that changes the run: one that keeps a
-// debugged thread stopped, or gives a thread another signal than the one
-// it stopped for (or one it did not stop for), and the resume after it.
+// debugged thread stopped (or would keep a thread created later stopped),
+// or gives a thread another signal than the one it stopped for (or one it
+// did not stop for), and the resume after it.
 func (d *debugger) recordResume(res gdbstub.Resume) {
 	r := d.rec
 	if r == nil {
@@ -394,6 +399,9 @@ func (d *debugger) recordResume(res gdbstub.Resume) {
 		p := d.m.lookup(pid)
 		if p == nil {
 			continue
+		}
+		if _, ok := res.ActionFor(gdbstub.ThreadID{Pid: pid, Tid: newThread}); !ok {
+			changes = true // a thread the process creates would stay stopped
 		}
 		for _, t := range p.tasks {
 			act, ok := res.ActionFor(threadID(t))

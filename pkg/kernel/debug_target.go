@@ -651,13 +651,23 @@ func (d *debugger) Siginfo(id gdbstub.ThreadID) (out []byte, err error) {
 		} else if last.Thread == id {
 			regs, _ := d.m.readRegs(t)
 			pc := regs.PC
-			switch {
-			case last.Kind == gdbstub.StopBreakpoint:
+			switch last.Kind {
+			case gdbstub.StopBreakpoint:
 				info = siginfo{signo: linux.SIGTRAP, code: trapBrkpt, addr: pc}
-			case last.Kind == gdbstub.StopWatchpoint:
+			case gdbstub.StopWatchpoint:
 				info = siginfo{signo: linux.SIGTRAP, code: trapHwBkpt, addr: last.Addr}
-			case last.Kind == gdbstub.StopSignal && last.Signal == linux.SIGTRAP:
-				info = siginfo{signo: linux.SIGTRAP, code: trapTrace, addr: pc}
+			case gdbstub.StopSignal:
+				switch last.Signal {
+				case linux.SIGTRAP:
+					info = siginfo{signo: linux.SIGTRAP, code: trapTrace, addr: pc}
+				case linux.SIGINT: // the debugger's interrupt
+					info = siginfo{signo: linux.SIGINT, code: siKernel}
+				}
+			case gdbstub.StopSyscallEntry, gdbstub.StopSyscallReturn:
+				// As ptrace's syscall stops with PTRACE_O_TRACESYSGOOD.
+				info = siginfo{signo: linux.SIGTRAP, code: int32(linux.SIGTRAP) | 0x80}
+			case gdbstub.StopFork, gdbstub.StopVFork, gdbstub.StopExec:
+				info = siginfo{signo: linux.SIGTRAP, code: int32(linux.SIGTRAP) | ptraceEvent(last.Kind)<<8}
 			}
 		}
 		if info.signo == 0 {
@@ -670,6 +680,17 @@ func (d *debugger) Siginfo(id gdbstub.ThreadID) (out []byte, err error) {
 		return nil, cerr
 	}
 	return out, err
+}
+
+// ptraceEvent is the PTRACE_EVENT_* of a fork, vfork or exec stop.
+func ptraceEvent(k gdbstub.StopKind) int32 {
+	switch k {
+	case gdbstub.StopFork:
+		return 1
+	case gdbstub.StopVFork:
+		return 2
+	}
+	return 4 // PTRACE_EVENT_EXEC
 }
 
 // ExecFile returns the process's program.
