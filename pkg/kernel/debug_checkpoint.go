@@ -133,14 +133,12 @@ func (d *debugger) maybeCheckpoint() {
 		cs.refusedAt = now
 		return
 	}
-	if live {
-		for _, ts := range cp.st.tasks {
-			ts.held = false // the seek's resume keeps them stopped
-		}
-	}
 	cs.stats.Taken++
 	if live {
 		cs.stats.Forward++
+		for _, ts := range cp.st.tasks {
+			ts.held = false // the recorded resume keeps them stopped
+		}
 	}
 	cs.base = cp
 	cs.add(&sessionCheckpoint{at: at, next: r.next, cp: cp})
@@ -153,8 +151,11 @@ func (d *debugger) maybeCheckpoint() {
 // system call whose entry stopped it, and every thread held for its fork
 // event kept stopped by the recorded resume.
 func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
-	r := d.rec
 	res, opts := allContinue(), gdbstub.Options{}
+	if len(d.pending) > 0 || d.stopCPU || d.stepOver || d.m.inDeferredSyscall() {
+		return res, opts, false
+	}
+	r := d.rec
 	for _, e := range r.log[:r.next] {
 		for _, ef := range e.effects {
 			switch ef.kind {
@@ -164,9 +165,6 @@ func (d *debugger) seekState() (gdbstub.Resume, gdbstub.Options, bool) {
 				opts = ef.opts
 			}
 		}
-	}
-	if len(d.pending) > 0 || d.stopCPU || d.stepOver || d.m.inDeferredSyscall() {
-		return res, opts, false
 	}
 	for t, ts := range d.tasks {
 		if ts.step || ts.stepped || ts.sig != 0 || ts.sigSet {

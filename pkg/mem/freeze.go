@@ -93,12 +93,11 @@ func (r *RAM) Freeze(base *RAM) (*RAM, error) {
 			s.mark = fz
 			fz.slabs = append(fz.slabs, s)
 		}
-		if i := s.page(fz.pages[f]); s.users[i] == 0 {
+		i := s.page(fz.pages[f])
+		if s.users[i] == 0 {
 			s.live++
-			s.users[i] = 1
-		} else {
-			s.users[i]++
 		}
+		s.users[i]++
 	}
 	c := &RAM{n: r.n, refs: slices.Clone(r.refs[:r.fresh]), kinds: slices.Clone(r.kinds[:r.fresh]),
 		flags: slices.Clone(r.flags[:r.fresh]), free: slices.Clone(r.free), fresh: r.fresh, used: r.used,
