@@ -233,3 +233,29 @@ func armRoot(t *testing.T) string {
 	}
 	return root
 }
+
+// Stopping at the entry and return of every system call (catch syscall)
+// leaves the run as it is: the guest writes what it writes without a
+// debugger and exits the same, threads, fork, signals and a Go program's
+// runtime included.
+func TestCatchEverySyscallLeavesTheRun(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "catch.gdb")
+	require.NoError(t, os.WriteFile(script, []byte("catch syscall\nset $i = 0\nwhile $_isvoid($_exitcode) && $_isvoid($_exitsignal) && $i < 5000\n  continue\n  set $i = $i + 1\nend\n"), 0o644))
+	for _, name := range []string{"dbgthreads", "dbgfork", "dbgsig", "dbg", "go hello"} {
+		t.Run(name, func(t *testing.T) {
+			var prog string
+			if goName, ok := strings.CutPrefix(name, "go "); ok {
+				prog, name = goguest.Program(t, goName), goName
+			} else {
+				prog = guest(t, name)
+			}
+			want := plainRun(t, prog, "/bin/"+name, "")
+			mc := startMachine(t, "", prog, "/bin/"+name)
+			r := runGDB(t, mc, prog, []string{"handle SIGUSR1 nostop noprint"}, []string{"source " + script}, "")
+			require.Contains(t, r.out, "Catchpoint 1 (call to syscall ")
+			require.Contains(t, r.out, "Catchpoint 1 (returned from syscall ")
+			require.Equal(t, want.guest, r.guest)
+			require.Equal(t, want.status, r.status)
+		})
+	}
+}
