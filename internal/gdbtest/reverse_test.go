@@ -2,6 +2,7 @@ package gdbtest
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -353,4 +354,22 @@ func TestReverseCatchSyscallFarBack(t *testing.T) {
 		"$2 = 64", "[Inferior 1 (process 2) exited normally]")
 	got := runReverse(t, reverseSession{prog: "dbgwork"}, prog, 1_000_000, cmds...)
 	require.Equal(t, want.out, got.out)
+}
+
+// gdb reads guest files (remote get) from the machine of the moment, also
+// after going back, when that machine is a new one.
+func TestRemoteGetAcrossGenerations(t *testing.T) {
+	prog := guest(t, "dbg")
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	r := runReverse(t, reverseSession{prog: "dbg"}, prog, 0, "break bump", "continue", "remote get /bin/dbg "+a,
+		"reverse-stepi", "remote get /bin/dbg "+b, "delete", "continue")
+	requireInOrder(t, r.out, "Breakpoint 1, bump (by=1)", "[Inferior 1 (process 2) exited with code 013]")
+	want, err := os.ReadFile(prog)
+	require.NoError(t, err)
+	for _, p := range []string{a, b} {
+		got, err := os.ReadFile(p)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
 }

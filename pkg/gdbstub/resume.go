@@ -54,7 +54,7 @@ func (ss *session) handleResumeLegacy(s string) error {
 		sel = ThreadID{All, All}
 	case sel.Tid == Any:
 		sel.Tid = All
-	default:
+	case arg == "":
 		if _, err := ss.resolve(sel); err != nil {
 			sel = ThreadID{All, All} // the Hc thread is gone: resume the rest
 		}

@@ -717,7 +717,7 @@ func (d *debugger) OpenFile(pid int, name string) (f gdbstub.File, err error) {
 	err = d.inFileView(pid, func(ctx *vfs.Ctx, cwd string) error {
 		vf, err := d.m.fs.OpenAt(ctx, cwd, name, linux.O_RDONLY, 0)
 		if err == nil {
-			f = debugFile{vf}
+			f = debugFile{d: d, m: d.m, f: vf}
 		}
 		return err
 	})
@@ -755,17 +755,61 @@ func (d *debugger) inFileView(pid int, f func(ctx *vfs.Ctx, cwd string) error) e
 	return err
 }
 
-// debugFile is a guest file open for the debugger.
-type debugFile struct{ f *vfs.File }
+// debugFile is a guest file open for the debugger. Its requests run on
+// the stopped machine that opened it; once a session has gone back to
+// another machine, it is closed (EBADF).
+type debugFile struct {
+	d *debugger
+	m *Machine
+	f *vfs.File
+}
 
-func (f debugFile) ReadAt(b []byte, off int64) (int, error) { return f.f.ReadAt(b, off) }
-func (f debugFile) Close() error                            { return f.f.Close() }
+// on runs op on the stopped machine of the file.
+func (f debugFile) on(op func() error) error {
+	var err error
+	if cerr := f.d.call(func() {
+		if f.d.m != f.m {
+			err = linux.EBADF
+			return
+		}
+		err = op()
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+func (f debugFile) ReadAt(b []byte, off int64) (n int, err error) {
+	err = f.on(func() (err error) {
+		n, err = f.f.ReadAt(b, off)
+		return err
+	})
+	return n, err
+}
+
 func (f debugFile) Stat() (fs.FileInfo, error) {
-	a, err := f.f.Stat()
-	if err != nil {
+	var a vfs.Attr
+	if err := f.on(func() (err error) {
+		a, err = f.f.Stat()
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	return debugFileInfo{name: path.Base(f.f.Path), a: a}, nil
+}
+
+// Close closes the file on its machine, now if it is stopped, else as
+// soon as it can (the debugger closes its files as it goes).
+func (f debugFile) Close() error {
+	if err := f.on(f.f.Close); err != errTargetRunning {
+		return err
+	}
+	f.m.do(func() {
+		if f.d.m == f.m {
+			f.f.Close()
+		}
+	})
+	return nil
 }
 
 type debugFileInfo struct {
