@@ -8,35 +8,17 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sis-kernel/sissim/internal/syncbuf"
 	"github.com/stretchr/testify/require"
 )
-
-// lockedWriter is a writer safe for concurrent use.
-type lockedWriter struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 var gdbAddrLine = regexp.MustCompile(`waiting for a debugger on (127\.0\.0\.1:[0-9]+)`)
 
 // waitAddr waits until w shows the stub's address.
-func waitAddr(t *testing.T, w *lockedWriter) string {
+func waitAddr(t *testing.T, w *syncbuf.Buffer) string {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
@@ -57,7 +39,7 @@ func TestRunGDB(t *testing.T) {
 		t.Skip("gdb-multiarch is not installed (scripts/deps.sh installs it)")
 	}
 	prog := "../../testdata/guests/hello"
-	var out, errb lockedWriter
+	var out, errb syncbuf.Buffer
 	code := make(chan int, 1)
 	go func() {
 		code <- runMain([]string{"run", "--gdb", "0", prog, "7"}, strings.NewReader(""), &out, &errb)
@@ -99,7 +81,7 @@ func TestRunGDBReverse(t *testing.T) {
 		{[]string{"--mount", t.TempDir() + ":/mnt"}, "a writable --mount lets the guest change host files"},
 		{[]string{"--net", "gateway"}, "host network traffic (--publish, --net) is not recorded"},
 	} {
-		var out, errb lockedWriter
+		var out, errb syncbuf.Buffer
 		code := make(chan int, 1)
 		go func() {
 			args := append(append([]string{"run", "-v", "--gdb", "0"}, c.flags...), prog, "7")
@@ -135,7 +117,7 @@ func TestRunGDBCheckpoints(t *testing.T) {
 	}
 	prog := "../../testdata/guests/alu_loop"
 	end := aluLoopEnd(t, prog)
-	var out, errb lockedWriter
+	var out, errb syncbuf.Buffer
 	code := make(chan int, 1)
 	go func() {
 		// 3*10^8 instructions: a few time slices, each a stop point.

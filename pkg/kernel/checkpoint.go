@@ -88,7 +88,7 @@ func (cp *checkpoint) close() {
 // restore builds a machine from the checkpoint (which stays as it is) and
 // returns it with the copy of the rest of the state.
 func (cp *checkpoint) restore() (*checkpointState, error) {
-	st, err := copyState(cp.st, (*mem.RAM).Clone)
+	st, err := copyState(cp.st, (*mem.RAM).Thaw)
 	if err != nil {
 		return nil, err
 	}

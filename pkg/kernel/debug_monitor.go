@@ -60,7 +60,7 @@ func (d *debugger) describeCheckpoints() string {
 	fmt.Fprintf(&b, "held %d, their pages %d KiB:\n", len(cs.list), cs.bytes>>10)
 	for _, c := range cs.list {
 		fmt.Fprintf(&b, "  instruction %d (%d KiB in use, %d KiB of pages added)\n", c.at.pos,
-			c.cp.st.m.ram.InUse()>>10, c.cp.ram().Added()>>10)
+			c.cp.ram().InUse()>>10, c.cp.ram().Added()>>10)
 	}
 	return b.String()
 }

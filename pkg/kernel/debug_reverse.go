@@ -264,15 +264,21 @@ func (d *debugger) collecting() bool {
 // reporting anything on the way.
 func (d *debugger) seekingQuietly() bool { return d.rec != nil && d.rec.seek != nil }
 
+// collect records a hit found at point p during a first pass; it is
+// reported at h.at.
+func (d *debugger) collect(p point, h revHit) {
+	if d.collecting() && p.before(d.rec.seek.to) {
+		*d.rec.seek.collect = append(*d.rec.seek.collect, h)
+	}
+}
+
 // collectBreak records a breakpoint hit during a first pass.
 func (d *debugger) collectBreak(t *Task, ev *gdbstub.StopEvent) bool {
 	if !d.collecting() {
 		return d.seekingQuietly()
 	}
 	p := d.cpuPoint()
-	if p.before(d.rec.seek.to) {
-		*d.rec.seek.collect = append(*d.rec.seek.collect, revHit{at: p, event: *ev})
-	}
+	d.collect(p, revHit{at: p, event: *ev})
 	return true
 }
 
@@ -284,9 +290,7 @@ func (d *debugger) collectWatch(t *Task, ev *gdbstub.StopEvent) bool {
 		return d.seekingQuietly()
 	}
 	p := d.cpuPoint()
-	if p.before(d.rec.seek.to) {
-		*d.rec.seek.collect = append(*d.rec.seek.collect, revHit{at: point{pos: p.pos + 1}, first: true, event: *ev})
-	}
+	d.collect(p, revHit{at: point{pos: p.pos + 1}, first: true, event: *ev})
 	return true
 }
 

@@ -59,7 +59,7 @@ func (d *debugger) syscallEntry(t *Task, nr uint64) bool {
 		if svc.pos == d.rec.kpos {
 			svc.seq = d.rec.kseq
 		}
-		d.collectSyscall(svc, ev)
+		d.collect(svc, revHit{at: svc, event: ev})
 		return false
 	}
 	t.sysEntry, t.sysDefer = true, true
@@ -79,7 +79,8 @@ func (d *debugger) syscallReturn(t *Task, nr uint64) bool {
 	}
 	ev := gdbstub.StopEvent{Kind: gdbstub.StopSyscallReturn, Thread: threadID(t), Syscall: int(nr)}
 	if d.seekingQuietly() {
-		d.collectSyscall(d.cpuPoint(), ev)
+		p := d.cpuPoint()
+		d.collect(p, revHit{at: p, event: ev})
 		return false
 	}
 	if !entered {
@@ -88,14 +89,6 @@ func (d *debugger) syscallReturn(t *Task, nr uint64) bool {
 	d.queue(ev)
 	d.stopCPU = true
 	return true
-}
-
-// collectSyscall records a system call stop at p for a reverse continue's
-// first pass.
-func (d *debugger) collectSyscall(p point, ev gdbstub.StopEvent) {
-	if d.collecting() && p.before(d.rec.seek.to) {
-		*d.rec.seek.collect = append(*d.rec.seek.collect, revHit{at: p, event: ev})
-	}
 }
 
 // syscallRegs are the registers of a system call: x0-x5 and x8.

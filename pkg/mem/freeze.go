@@ -16,7 +16,7 @@ import (
 // shares that one's page of every frame whose contents did not change
 // (compared byte for byte), and copies only the others into a slab of its
 // own. A page goes back to the host when no frozen RAM refers to it any
-// more. Clone of a frozen RAM makes a live RAM with its contents again.
+// more. Thaw makes a live RAM with a frozen one's contents again.
 
 // slab is host memory holding pages of frozen RAMs. A page no frozen RAM
 // refers to any more goes back to the host at once (MADV_DONTNEED), the
@@ -106,8 +106,16 @@ func (r *RAM) Freeze(base *RAM) (*RAM, error) {
 	return c, nil
 }
 
-// thaw returns a live RAM with the contents of frozen RAM r (Clone).
-func (r *RAM) thaw() (*RAM, error) {
+// Thaw returns a live RAM with the contents and accounting of frozen RAM
+// r (the same frame numbers; free frames read as zeros, which no one sees:
+// a recycled frame is cleared or overwritten when allocated). It has no
+// invalidator.
+func (r *RAM) Thaw() (*RAM, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.frozen == nil {
+		return nil, errors.New("mem: thaw of a RAM that is not frozen")
+	}
 	size := int(r.n) << PageShift
 	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {

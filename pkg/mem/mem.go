@@ -13,7 +13,6 @@ package mem
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -91,7 +90,7 @@ type RAM struct {
 	invalidate func(pa, n uint64)
 
 	// frozen holds the contents of a frozen RAM (freeze.go), which has no
-	// arena: only Clone, InUse, Added and Close apply to it.
+	// arena: only Thaw, InUse, Added and Close apply to it.
 	frozen *frozen
 }
 
@@ -116,50 +115,6 @@ func New(size uint64) (*RAM, error) {
 	r.kinds[ZeroFrame] = Kernel
 	r.used[Kernel] = 1
 	return r, nil
-}
-
-// Clone returns a copy of r (a machine checkpoint's): a new arena with
-// the contents of the frames in use, the same frame numbers and the same
-// accounting. Free frames read as zeros in the copy (their contents are
-// never seen: a recycled frame is cleared or overwritten when allocated).
-// The copy costs the host the frames in use; it has no invalidator. The
-// Clone of a frozen RAM (Freeze) is a live RAM with its contents.
-func (r *RAM) Clone() (*RAM, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.frozen != nil {
-		return r.thaw()
-	}
-	if r.arena == nil {
-		return nil, errors.New("mem: clone of a closed RAM")
-	}
-	b, err := unix.Mmap(-1, 0, len(r.arena), unix.PROT_READ|unix.PROT_WRITE,
-		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
-	if err != nil {
-		return nil, fmt.Errorf("mem: reserving %d bytes of RAM: %w", len(r.arena), err)
-	}
-	c := &RAM{arena: b, n: r.n, refs: make([]int32, r.n), kinds: make([]Kind, r.n), flags: make([]uint8, r.n),
-		free: slices.Clone(r.free), fresh: r.fresh, used: r.used, peak: r.peak}
-	copy(c.refs, r.refs[:r.fresh]) // past fresh: never used, zero
-	copy(c.kinds, r.kinds[:r.fresh])
-	copy(c.flags, r.flags[:r.fresh])
-	c.fails.Store(r.fails.Load())
-	// Copy runs of frames in use at once.
-	for f := Frame(1); f < r.fresh; {
-		if r.refs[f] == 0 {
-			f++
-			continue
-		}
-		e := f + 1
-		for e < r.fresh && r.refs[e] != 0 {
-			e++
-		}
-		// Fault the run in at once (Linux 5.14; else copy faults it in).
-		_ = unix.Madvise(b[f.Addr():e.Addr()], unix.MADV_POPULATE_WRITE)
-		copy(b[f.Addr():e.Addr()], r.arena[f.Addr():e.Addr()])
-		f = e
-	}
-	return c, nil
 }
 
 // InUse returns the bytes of the frames in use.

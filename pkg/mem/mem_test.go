@@ -7,9 +7,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// A clone holds the frames in use with their contents and accounting; it
-// changes independently of the original.
-func TestCloneCopiesFramesInUse(t *testing.T) {
+// A thawed copy of a frozen RAM holds the frames in use with their
+// contents and accounting; it changes independently of the original.
+func TestThawCopiesFramesInUse(t *testing.T) {
 	r, err := New(1 << 20)
 	require.NoError(t, err)
 	defer r.Close()
@@ -20,7 +20,12 @@ func TestCloneCopiesFramesInUse(t *testing.T) {
 	copy(r.Page(a), "frame a")
 	copy(r.Page(b), "frame b")
 	r.Ref(b)
-	c, err := r.Clone()
+	fz, err := r.Freeze(nil)
+	require.NoError(t, err)
+	defer fz.Close()
+	_, err = r.Thaw()
+	require.Error(t, err, "a live RAM does not thaw")
+	c, err := fz.Thaw()
 	require.NoError(t, err)
 	defer c.Close()
 	require.Equal(t, "frame a", string(c.Page(a)[:7]))
@@ -42,7 +47,7 @@ func TestCloneCopiesFramesInUse(t *testing.T) {
 }
 
 // A frozen RAM shares with its base the pages that did not change and
-// copies the others; a Clone of it has every frame's contents and
+// copies the others; a Thaw of it has every frame's contents and
 // accounting back; slabs go back to the host with the last frozen RAM
 // that refers to them.
 func TestFreezeSharesUnchangedPages(t *testing.T) {
@@ -77,7 +82,7 @@ func TestFreezeSharesUnchangedPages(t *testing.T) {
 	// a's pages that b shares stay; the others go back to the host.
 	require.NoError(t, a.Close())
 	require.Equal(t, uint64(4*PageSize), HeldBytes(b))
-	c, err := b.Clone()
+	c, err := b.Thaw()
 	require.NoError(t, err)
 	defer c.Close()
 	for _, f := range []Frame{fs[0], fs[1], fs[2], g} {
@@ -123,7 +128,7 @@ func TestFreezeReleasesDeadPages(t *testing.T) {
 		last = next
 		require.Equal(t, uint64(256*PageSize), HeldBytes(last), "round %d", round)
 	}
-	c, err := last.Clone()
+	c, err := last.Thaw()
 	require.NoError(t, err)
 	defer c.Close()
 	require.Equal(t, "round 99", string(c.Page(fs[3])[:8]))
